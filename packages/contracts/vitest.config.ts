@@ -1,9 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.shared';
 
-export default defineProject({
-  test: {
-    name: 'contracts',
-    include: ['test/**/*.test.ts'],
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
-  },
-});
+export default packageProject('contracts', { typecheck: true });

@@ -1,1 +1,4 @@
-export const PACKAGE_NAME = '@openretina/core';
+export { SimpleCoreWrapper } from './simple-core.js';
+export type { SimpleCoreOptions, CorePadding } from './simple-core.js';
+export { CoreLayer, dropout3d } from './core-layer.js';
+export { DummyCore } from './dummy-core.js';

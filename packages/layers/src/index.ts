@@ -1,1 +1,43 @@
-export const PACKAGE_NAME = '@openretina/layers';
+export { Module, fromStateTensor, toStateEntry } from './module.js';
+export { Rng, toRng, xavierNormal } from './random.js';
+export { assertShape, prod } from './shapes.js';
+export { resolvePadding3d, padVideo, temporalDepthwise } from './conv-utils.js';
+export type { PadPair, Padding3d } from './conv-utils.js';
+export { SpaceTimeSeparableConv3d, temporalBasis } from './separable-conv.js';
+export type { SpaceTimeConvOptions } from './separable-conv.js';
+export { BatchNorm3d } from './batch-norm.js';
+export type { BatchNormOptions } from './batch-norm.js';
+export { Bias3d, Scale2d, Scale3d } from './scaling.js';
+export {
+  LAPLACE_1D,
+  LAPLACE_3x3,
+  LAPLACE_5x5,
+  LAPLACE_7x7,
+  REGULARIZER_EPS,
+  Laplace,
+  Laplace1d,
+  FlatLaplaceL23dnorm,
+  TimeLaplaceL23dnorm,
+  LaplaceL2norm,
+  GaussianLaplaceL2,
+  gaussian2d,
+  temporalSmoothing,
+  groupSparsity,
+} from './regularizers.js';
+export {
+  alignTarget,
+  poissonLoss,
+  l1PoissonLoss,
+  celltypeWeights,
+  celltypePoissonLoss,
+  clipCorrelations,
+  correlationLoss,
+  mseLoss,
+} from './losses.js';
+export type { LossReduction } from './losses.js';
+export { createConvolution, registerConvolutionType } from './conv-factory.js';
+export type { ConvolutionType, SpaceTimeConv } from './conv-factory.js';
+export { toChannelsLast, toChannelsFirst, channelsFirstToLast } from './layout.js';
+export { readSafetensors, writeSafetensors } from './safetensors.js';
+export { WeightedChannelSum } from './channel-sum.js';
+export { torchAbs } from './abs.js';

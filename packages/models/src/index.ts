@@ -1,1 +1,2 @@
-export const PACKAGE_NAME = '@openretina/models';
+export { CoreReadout } from './core-readout.js';
+export type { CoreReadoutOptions, LossParts } from './core-readout.js';

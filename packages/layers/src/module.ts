@@ -1,0 +1,253 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  StateDictError,
+  formatShape,
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+  type StateDict,
+  type StateDtype,
+  type StateTensor,
+} from '@openretina/contracts';
+
+interface BufferSlot {
+  variable: tf.Variable;
+  /** Persistent buffers appear in the state dict (PyTorch's `persistent=True`). */
+  persistent: boolean;
+  /** dtype reported in the state dict (e.g. `int64` for BatchNorm's `num_batches_tracked`, stored as int32 here). */
+  stateDtype: StateDtype;
+}
+
+/**
+ * The base of every layer, core, readout and model: a named tree of parameters, buffers and child modules
+ * whose `stateDict()` uses OpenRetina's (PyTorch) names and shapes.
+ *
+ * Parameters and buffers are `tf.Variable`s stored in PyTorch layout; layers convert to TF.js layout inside
+ * `forward`. Modules start in training mode, as in PyTorch.
+ */
+export abstract class Module {
+  private readonly params = new Map<string, tf.Variable>();
+  private readonly buffers = new Map<string, BufferSlot>();
+  private readonly children = new Map<string, Module>();
+  private isTraining = true;
+
+  get training(): boolean {
+    return this.isTraining;
+  }
+
+  /** Registers a trainable tensor under `name` (the module keeps ownership of the variable). */
+  protected registerParameter(name: string, initial: tf.Tensor, trainable = true): tf.Variable {
+    this.assertFreeName(name);
+    const v = tf.variable(initial, trainable, undefined, 'float32');
+    initial.dispose();
+    this.params.set(name, v);
+    return v;
+  }
+
+  /** Registers a non-trainable tensor; `persistent` ones are saved in the state dict. */
+  protected registerBuffer(
+    name: string,
+    initial: tf.Tensor,
+    options: { persistent?: boolean; stateDtype?: StateDtype } = {},
+  ): tf.Variable {
+    this.assertFreeName(name);
+    const v = tf.variable(initial, false);
+    initial.dispose();
+    this.buffers.set(name, {
+      variable: v,
+      persistent: options.persistent ?? true,
+      stateDtype: options.stateDtype ?? (initial.dtype === 'int32' ? 'int32' : 'float32'),
+    });
+    return v;
+  }
+
+  /** Registers a child module; its entries appear under `name.` in the state dict. */
+  protected registerModule<M extends Module>(name: string, module: M): M {
+    this.assertFreeName(name);
+    this.children.set(name, module);
+    return module;
+  }
+
+  /** Removes a child module (and disposes it unless `dispose` is false). */
+  protected unregisterModule(name: string, dispose = true): void {
+    const m = this.children.get(name);
+    if (m && dispose) m.dispose();
+    this.children.delete(name);
+  }
+
+  private assertFreeName(name: string): void {
+    if (!name || name.includes('.')) throw new StateDictError(`Invalid module entry name "${name}": it must be non-empty and contain no ".".`);
+    if (this.params.has(name) || this.buffers.has(name) || this.children.has(name)) {
+      throw new StateDictError(`"${name}" is already registered on ${this.constructor.name}.`);
+    }
+  }
+
+  /** Direct children, in registration order. */
+  namedChildren(): Map<string, Module> {
+    return new Map(this.children);
+  }
+
+  /** Every module of the tree with its dotted path ('' for this one), depth first, in registration order. */
+  namedModules(prefix = ''): Map<string, Module> {
+    const out = new Map<string, Module>([[prefix, this]]);
+    for (const [name, child] of this.children) {
+      for (const [p, m] of child.namedModules(prefix ? `${prefix}.${name}` : name)) out.set(p, m);
+    }
+    return out;
+  }
+
+  /** All parameters (trainable or frozen) by state-dict name. */
+  namedParameters(prefix = ''): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [name, v] of this.params) out.set(join(prefix, name), v);
+    for (const [name, child] of this.children) {
+      for (const [k, v] of child.namedParameters(join(prefix, name))) out.set(k, v);
+    }
+    return out;
+  }
+
+  /** Parameters that currently receive gradients. */
+  trainableParameters(): Map<string, tf.Variable> {
+    return new Map([...this.namedParameters()].filter(([, v]) => v.trainable));
+  }
+
+  /** Buffers by state-dict name (persistent and not). */
+  namedBuffers(prefix = '', persistentOnly = false): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [name, slot] of this.buffers) if (!persistentOnly || slot.persistent) out.set(join(prefix, name), slot.variable);
+    for (const [name, child] of this.children) {
+      for (const [k, v] of child.namedBuffers(join(prefix, name), persistentOnly)) out.set(k, v);
+    }
+    return out;
+  }
+
+  /** Number of scalar parameters (all, or only trainable ones). */
+  numParameters(trainableOnly = false): number {
+    let n = 0;
+    for (const v of this.namedParameters().values()) if (!trainableOnly || v.trainable) n += v.size;
+    return n;
+  }
+
+  /** Freezes (or unfreezes) every parameter of this module tree. */
+  setTrainable(trainable: boolean): this {
+    for (const v of this.namedParameters().values()) v.trainable = trainable;
+    return this;
+  }
+
+  /** State dict in PyTorch order: own parameters, own persistent buffers, then each child's entries. */
+  stateDict(): StateDict {
+    const out: StateDict = new Map();
+    this.collectState('', out);
+    return out;
+  }
+
+  private collectState(prefix: string, out: StateDict): void {
+    for (const [name, v] of this.params) out.set(join(prefix, name), toStateTensor(v, 'float32'));
+    for (const [name, slot] of this.buffers) {
+      if (slot.persistent) out.set(join(prefix, name), toStateTensor(slot.variable, slot.stateDtype));
+    }
+    for (const [name, child] of this.children) child.collectState(join(prefix, name), out);
+  }
+
+  /**
+   * Loads parameters and persistent buffers by name. Strict by default: missing or unexpected keys and any
+   * shape mismatch throw a `StateDictError` listing all problems at once. Nothing is changed when it throws.
+   */
+  loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    const strict = options.strict ?? true;
+    const targets = new Map<string, tf.Variable>();
+    for (const [k, v] of this.namedParameters()) targets.set(k, v);
+    for (const [k, v] of this.namedBuffers('', true)) targets.set(k, v);
+
+    const missingKeys = [...targets.keys()].filter((k) => !stateDict.has(k));
+    const unexpectedKeys = [...stateDict.keys()].filter((k) => !targets.has(k));
+    const mismatches: string[] = [];
+    for (const [k, v] of targets) {
+      const entry = stateDict.get(k);
+      if (!entry) continue;
+      if (!sameShape(entry.shape, v.shape)) {
+        mismatches.push(`${k}: expected ${formatShape(v.shape)}, got ${formatShape(entry.shape)}`);
+      } else if (entry.data.length !== v.size) {
+        mismatches.push(`${k}: shape ${formatShape(entry.shape)} needs ${v.size} values, the entry holds ${entry.data.length}`);
+      }
+    }
+    const problems: string[] = [];
+    if (mismatches.length) problems.push(`shape mismatches:\n  ${mismatches.join('\n  ')}`);
+    if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
+    if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+    if (problems.length) {
+      throw new StateDictError(`Cannot load the state dict into ${this.constructor.name}:\n${problems.join('\n')}`, {
+        details: { missingKeys, unexpectedKeys, mismatches },
+      });
+    }
+    for (const [k, v] of targets) {
+      const entry = stateDict.get(k);
+      if (!entry) continue;
+      tf.tidy(() => v.assign(fromStateTensor(entry, v.dtype)));
+    }
+    this.afterLoadStateDict();
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Hook for modules that cache values derived from their parameters. */
+  protected afterLoadStateDict(): void {}
+
+  /** Sets training mode on the whole tree. */
+  train(mode = true): this {
+    for (const m of this.namedModules().values()) m.isTraining = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Frees every variable of the tree. The module is unusable afterwards. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    for (const s of this.buffers.values()) s.variable.dispose();
+    for (const c of this.children.values()) c.dispose();
+    this.params.clear();
+    this.buffers.clear();
+    this.children.clear();
+  }
+}
+
+function join(prefix: string, name: string): string {
+  return prefix ? `${prefix}.${name}` : name;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function toStateTensor(v: tf.Tensor, dtype: StateDtype): StateTensor {
+  const values = v.dataSync();
+  const shape = [...v.shape];
+  switch (dtype) {
+    case 'int64':
+      return { shape, dtype, data: BigInt64Array.from(values as Int32Array, (x) => BigInt(x)) };
+    case 'int32':
+      return { shape, dtype, data: Int32Array.from(values) };
+    default:
+      return { shape, dtype: 'float32', data: Float32Array.from(values) };
+  }
+}
+
+/** A TF.js tensor from a state-dict entry, converting int64/float64/bool to the variable's dtype. */
+export function fromStateTensor(entry: StateTensor, dtype: tf.DataType = 'float32'): tf.Tensor {
+  const { data, shape } = entry;
+  let values: Float32Array | Int32Array;
+  if (data instanceof BigInt64Array) {
+    values = dtype === 'int32' ? Int32Array.from(data, (x) => Number(x)) : Float32Array.from(data, (x) => Number(x));
+  } else if (dtype === 'int32') {
+    values = data instanceof Int32Array ? data : Int32Array.from(data);
+  } else {
+    values = data instanceof Float32Array ? data : Float32Array.from(data);
+  }
+  return tf.tensor(values, [...shape], dtype === 'int32' ? 'int32' : 'float32');
+}
+
+/** Makes a state-dict entry from a TF.js tensor (float32). */
+export function toStateEntry(t: tf.Tensor): StateTensor {
+  return toStateTensor(t, t.dtype === 'int32' ? 'int32' : 'float32');
+}
