@@ -1,1 +1,55 @@
+// Browser-safe entry of @openretina/data-io: no fs, no http, no HDF5. Node-only readers, writers, the download cache
+// and the dataset loaders are in '@openretina/data-io/node' (which re-exports everything here too).
 export const PACKAGE_NAME = '@openretina/data-io';
+
+export { MT19937, deriveSeed } from './random.js';
+export {
+  makeMovie,
+  makeResponses,
+  movieFromCTHW,
+  movieToCTHW,
+  responsesFromNT,
+  responsesToNT,
+  trialResponsesFromTrialsNT,
+  transpose2d,
+  frameSize,
+  firstNaN,
+} from './layout.js';
+export type { NumericArray } from './layout.js';
+export {
+  createMovieSplit,
+  createResponseSplit,
+  checkMatchingStimulus,
+  nNeurons,
+  normalizeTrainTestMovies,
+  computeDataInfo,
+} from './containers.js';
+export type { MovieSplitInit, ResponseSplitInit, NormalizedMovies, ComputeDataInfoOptions } from './containers.js';
+export { parseNpy, serializeNpy, parseNpz, toFloat32 } from './npy.js';
+export type { NpyArray, NpyData } from './npy.js';
+export { isNdArray, toNumberArray } from './ndarray.js';
+export type { NdArray, NdTree } from './ndarray.js';
+export { FrameSequence } from './frames.js';
+export {
+  genShiftsWithBoundaries,
+  MovieSampler,
+  MovieDataLoader,
+  getMovieDataloader,
+  computeTestBatchSize,
+  drawValidationClips,
+  splitClips,
+  multipleMoviesDataloaders,
+} from './loaders.js';
+export type {
+  SplitName,
+  NanPolicy,
+  MovieSamplerOptions,
+  MovieDataLoaderOptions,
+  ClipSplit,
+  MultipleMoviesOptions,
+  DataloaderDict,
+} from './loaders.js';
+export { cycle, LongCycler, ShortCycler } from './cyclers.js';
+export type { SizedIterable, LongCyclerOptions } from './cyclers.js';
+export { generateSyntheticData } from './synthetic.js';
+export type { SyntheticDataOptions, SyntheticData } from './synthetic.js';

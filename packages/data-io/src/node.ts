@@ -1,0 +1,18 @@
+// Node entry of @openretina/data-io: everything of the browser-safe entry plus file formats (HDF5, .npy files),
+// the generic HDF5 dataset format, synthetic datasets on disk, the download cache and the dataset loaders.
+export * from './index.js';
+export { loadH5wasm, checkHdf5File, openHdf5, loadH5IntoDict } from './node/hdf5.js';
+export { readNpyFile, readNpzFile, writeNpyFile, readMovieNpy, writeMovieNpy } from './node/npy-fs.js';
+export { writeFileAtomic } from './node/fs-util.js';
+export {
+  readHdf5Dataset,
+  writeHdf5Session,
+  writeHdf5Dataset,
+  STIMULUS_FOLDER,
+  RESPONSES_PREFIX,
+  SESSION_STIMULUS_PREFIX,
+  SESSION_INFO_KEY,
+} from './node/generic-hdf5.js';
+export type { ReadHdf5DatasetOptions, SessionData, SessionToWrite, DatasetToWrite } from './node/generic-hdf5.js';
+export { createSyntheticDataset } from './node/synthetic-fs.js';
+export type { CreatedSyntheticDataset } from './node/synthetic-fs.js';

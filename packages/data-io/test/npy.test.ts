@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseNpy, parseNpz, serializeNpy } from '../src/index.js';
+import { FIXTURES } from './helpers.js';
+
+const load = (name: string) => parseNpy(new Uint8Array(readFileSync(`${FIXTURES}npy/${name}`)), name);
+
+describe('.npy', () => {
+  it('reads numpy-written f4, f8, i8, u1 and bool arrays', () => {
+    expect(load('f4.npy')).toMatchObject({ shape: [2, 3], dtype: '<f4' });
+    expect(Array.from(load('f4.npy').data as Float32Array)).toEqual([0, 0.25, 0.5, 0.75, 1, 1.25]);
+    expect(Array.from(load('f8.npy').data as Float64Array)).toEqual([0, 0.125, 0.25, 0.375, 0.5, 0.625]);
+    expect(Array.from(load('i8.npy').data as BigInt64Array, Number)).toEqual([-2, -1, 0, 1, 2, 3]);
+    expect(Array.from(load('u1.npy').data as Uint8Array)).toEqual([0, 40, 80, 120, 160, 200]);
+    expect(load('bool.npy').dtype).toBe('|b1');
+    expect(Array.from(load('bool.npy').data as Uint8Array)).toEqual([1, 0, 1, 0, 1, 0]);
+    expect(load('scalar.npy')).toMatchObject({ shape: [] });
+    expect(load('scalar.npy').data[0]).toBe(2.5);
+  });
+  it('refuses Fortran order, bad magic and truncated data with clear errors', () => {
+    expect(() => load('fortran.npy')).toThrow(/Fortran-ordered/);
+    expect(() => parseNpy(new Uint8Array(20), 'x.npy')).toThrow(/x.npy: not an .npy file/);
+    const bytes = new Uint8Array(readFileSync(`${FIXTURES}npy/f4.npy`));
+    expect(() => parseNpy(bytes.subarray(0, bytes.length - 3), 'cut.npy')).toThrow(/cut.npy: truncated .npy data: shape \[2, 3\] of "<f4" needs 24 bytes, found 21/);
+  });
+  it('writes v1.0 <f4 files with 64-byte aligned headers that round-trip', () => {
+    const data = Float32Array.from([1.5, -2, 3, 4, 5, 6]);
+    const bytes = serializeNpy(data, [1, 2, 3]);
+    const headerLen = bytes[8]! + bytes[9]! * 256;
+    expect((10 + headerLen) % 64).toBe(0);
+    expect(new TextDecoder().decode(bytes.subarray(10, 10 + headerLen))).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(1, 2, 3\), \} *\n$/);
+    const back = parseNpy(bytes);
+    expect(back.shape).toEqual([1, 2, 3]);
+    expect(Array.from(back.data as Float32Array)).toEqual(Array.from(data));
+    expect(parseNpy(serializeNpy(Float32Array.from([7]), [1])).shape).toEqual([1]);
+    // byte-identical to numpy's own writer for the same array
+    expect(Buffer.from(serializeNpy(Float32Array.from([0, 0.25, 0.5, 0.75, 1, 1.25]), [2, 3]))).toEqual(readFileSync(`${FIXTURES}npy/f4.npy`));
+  });
+  it('reads .npz archives', () => {
+    const z = parseNpz(new Uint8Array(readFileSync(`${FIXTURES}npy/pair.npz`)));
+    expect(Object.keys(z).sort()).toEqual(['a', 'b']);
+    expect(z.a!.shape).toEqual([2, 3]);
+    expect(Array.from(z.b!.data as BigInt64Array, Number)).toEqual([0, 1, 2]);
+  });
+});
