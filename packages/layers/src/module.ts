@@ -28,7 +28,27 @@ export abstract class Module {
   private readonly params = new Map<string, tf.Variable>();
   private readonly buffers = new Map<string, BufferSlot>();
   private readonly children = new Map<string, Module>();
+  /** Names in `params` whose variable is owned by another module (registered a second time: not disposed here). */
+  private readonly aliases = new Set<string>();
   private isTraining = true;
+
+  /** Variables handed to `registerParameter` by name while `Module.sharingParameters` builds modules. */
+  private static readonly sharedScopes: ReadonlyMap<string, tf.Variable>[] = [];
+
+  /**
+   * Builds modules (inside `build`) whose `registerParameter(name, …)` calls reuse the given variables instead of
+   * creating new ones, when the name is a key of `shared`: the variable is registered as an alias (see
+   * `registerSharedParameter`). This is PyTorch's "assign the same `Parameter` to several modules", e.g. the
+   * per-session `log_speed_<session>` parameters that OpenRetina's GRU core hands to every convolution.
+   */
+  static sharingParameters<T>(shared: ReadonlyMap<string, tf.Variable>, build: () => T): T {
+    Module.sharedScopes.push(shared);
+    try {
+      return build();
+    } finally {
+      Module.sharedScopes.pop();
+    }
+  }
 
   get training(): boolean {
     return this.isTraining;
@@ -36,11 +56,34 @@ export abstract class Module {
 
   /** Registers a trainable tensor under `name` (the module keeps ownership of the variable). */
   protected registerParameter(name: string, initial: tf.Tensor, trainable = true): tf.Variable {
+    const shared = Module.sharedScopes[Module.sharedScopes.length - 1]?.get(name);
+    if (shared) {
+      if (!sameShape(shared.shape, initial.shape)) {
+        throw new StateDictError(
+          `Shared parameter "${name}" has shape ${formatShape(shared.shape)}, ${this.constructor.name} expects ${formatShape(initial.shape)}.`,
+        );
+      }
+      initial.dispose();
+      return this.registerSharedParameter(name, shared);
+    }
     this.assertFreeName(name);
     const v = tf.variable(initial, trainable, undefined, 'float32');
     initial.dispose();
     this.params.set(name, v);
     return v;
+  }
+
+  /**
+   * Registers a parameter owned by another module a second time, under `name` here (a tied / shared parameter).
+   * It appears under both names in `stateDict()` and `loadStateDict()` (as in PyTorch), but only once (under
+   * its first name) in `namedParameters()`/`trainableParameters()`/`numParameters()`, and only its owner
+   * disposes it.
+   */
+  protected registerSharedParameter(name: string, variable: tf.Variable): tf.Variable {
+    this.assertFreeName(name);
+    this.params.set(name, variable);
+    this.aliases.add(name);
+    return variable;
   }
 
   /** Registers a non-trainable tensor; `persistent` ones are saved in the state dict. */
@@ -95,13 +138,26 @@ export abstract class Module {
     return out;
   }
 
-  /** All parameters (trainable or frozen) by state-dict name. */
+  /**
+   * All parameters (trainable or frozen) by state-dict name. A variable registered under several names (shared
+   * parameters) is listed once, under its first name, as PyTorch's `named_parameters()` does.
+   */
   namedParameters(prefix = ''): Map<string, tf.Variable> {
     const out = new Map<string, tf.Variable>();
-    for (const [name, v] of this.params) out.set(join(prefix, name), v);
-    for (const [name, child] of this.children) {
-      for (const [k, v] of child.namedParameters(join(prefix, name))) out.set(k, v);
+    const seen = new Set<tf.Variable>();
+    for (const [k, v] of this.allParameterEntries(prefix)) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      out.set(k, v);
     }
+    return out;
+  }
+
+  /** Every (name, parameter) pair of the tree, shared parameters under each of their names. */
+  private allParameterEntries(prefix: string): [string, tf.Variable][] {
+    const out: [string, tf.Variable][] = [];
+    for (const [name, v] of this.params) out.push([join(prefix, name), v]);
+    for (const [name, child] of this.children) out.push(...child.allParameterEntries(join(prefix, name)));
     return out;
   }
 
@@ -155,7 +211,7 @@ export abstract class Module {
   loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
     const strict = options.strict ?? true;
     const targets = new Map<string, tf.Variable>();
-    for (const [k, v] of this.namedParameters()) targets.set(k, v);
+    for (const [k, v] of this.allParameterEntries('')) targets.set(k, v);
     for (const [k, v] of this.namedBuffers('', true)) targets.set(k, v);
 
     const missingKeys = [...targets.keys()].filter((k) => !stateDict.has(k));
@@ -203,10 +259,11 @@ export abstract class Module {
 
   /** Frees every variable of the tree. The module is unusable afterwards. */
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
+    for (const [name, v] of this.params) if (!this.aliases.has(name)) v.dispose();
     for (const s of this.buffers.values()) s.variable.dispose();
     for (const c of this.children.values()) c.dispose();
     this.params.clear();
+    this.aliases.clear();
     this.buffers.clear();
     this.children.clear();
   }
