@@ -1,0 +1,207 @@
+import { ConfigError, type Core, type DataInfo, type MultiReadout } from '@openretina/contracts';
+import { DummyCore, SimpleCoreWrapper } from '@openretina/core';
+import type { Module } from '@openretina/layers';
+import { MultiGaussianMaskReadout } from '@openretina/readout';
+import { CoreReadout } from './core-readout.js';
+
+/** A plain config object with OpenRetina's (snake_case) keys, optionally with a Hydra `_target_`. */
+export type ConfigObject = Record<string, unknown>;
+
+/** What a core or readout factory receives besides its own config. */
+export interface BuildContext {
+  /** `[C, T, H, W]` of the model input (OpenRetina's `in_shape`). */
+  inShape: readonly [number, number, number, number];
+  nNeuronsDict: Readonly<Record<string, number>>;
+  meanActivityDict?: Readonly<Record<string, Float32Array>> | undefined;
+  seed?: number;
+}
+
+type CoreFactory = (options: Record<string, unknown>, context: BuildContext) => Core & Module;
+type ReadoutFactory = (options: Record<string, unknown>, context: BuildContext) => MultiReadout & Module;
+
+interface Entry<F> {
+  /** Accepted option names (camelCase); anything else is an error, so typos never pass silently. */
+  keys: readonly string[];
+  create: F;
+}
+
+const coreRegistry = new Map<string, Entry<CoreFactory>>();
+const readoutRegistry = new Map<string, Entry<ReadoutFactory>>();
+
+/** Short name → registry key, so configs may say `SimpleCoreWrapper` as well as the full class path. */
+function shortName(target: string): string {
+  return target.split('.').pop() ?? target;
+}
+
+/** Registers a core class under an OpenRetina `_target_` path (also reachable by its short class name). */
+export function registerCore(target: string, keys: readonly string[], create: CoreFactory): void {
+  coreRegistry.set(target, { keys, create });
+  coreRegistry.set(shortName(target), { keys, create });
+}
+
+/** Registers a multi-session readout class under an OpenRetina `_target_` path. */
+export function registerReadout(target: string, keys: readonly string[], create: ReadoutFactory): void {
+  readoutRegistry.set(target, { keys, create });
+  readoutRegistry.set(shortName(target), { keys, create });
+}
+
+/** `temporal_kernel_sizes` → `temporalKernelSizes`. */
+export function snakeToCamel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Converts an OpenRetina config section to our option names, dropping Hydra's `_target_`/`_convert_`/... keys. */
+export function toOptions(config: ConfigObject, allowed: readonly string[], what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (key.startsWith('_')) continue;
+    const camel = snakeToCamel(key);
+    if (!allowed.includes(camel)) unknown.push(key);
+    else out[camel] = value;
+  }
+  if (unknown.length) {
+    throw new ConfigError(`${what}: unknown option(s) ${unknown.join(', ')}. Accepted: ${allowed.join(', ')}.`, {
+      details: { unknown, allowed },
+    });
+  }
+  return out;
+}
+
+function lookup<F>(registry: Map<string, Entry<F>>, config: ConfigObject, kind: string, fallback: string): [string, Entry<F>] {
+  const target = typeof config._target_ === 'string' ? config._target_ : fallback;
+  const entry = registry.get(target);
+  if (!entry) {
+    const known = [...registry.keys()].filter((k) => k.includes('.'));
+    throw new ConfigError(`Unknown ${kind} _target_ "${target}". Known: ${known.join(', ')}.`);
+  }
+  return [target, entry];
+}
+
+/** Builds a core from an OpenRetina core config (`_target_` selects the class; SimpleCoreWrapper by default). */
+export function buildCore(config: ConfigObject, context: BuildContext): Core & Module {
+  const [target, entry] = lookup(coreRegistry, config, 'core', 'openretina.modules.core.base_core.SimpleCoreWrapper');
+  return entry.create(toOptions(config, entry.keys, target), context);
+}
+
+/** Builds a multi-session readout from an OpenRetina readout config (MultiGaussianMaskReadout by default). */
+export function buildReadout(config: ConfigObject, context: BuildContext): MultiReadout & Module {
+  const [target, entry] = lookup(readoutRegistry, config, 'readout', 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout');
+  return entry.create(toOptions(config, entry.keys, target), context);
+}
+
+function asNumberArray(v: unknown, what: string, length?: number): number[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || (length !== undefined && v.length !== length)) {
+    throw new ConfigError(`${what} must be ${length === undefined ? 'a list' : `a list of ${length}`} of numbers, got ${JSON.stringify(v)}.`);
+  }
+  return v as number[];
+}
+
+/**
+ * The architecture of a core-readout model in OpenRetina's config keys (the `model` section of a Hydra
+ * experiment, or `hyper_parameters` of a checkpoint).
+ */
+export interface CoreReadoutConfig extends ConfigObject {
+  in_shape: readonly number[];
+  n_neurons_dict: Readonly<Record<string, number>>;
+  hidden_channels?: readonly number[] | null;
+  core: ConfigObject;
+  readout: ConfigObject;
+  learning_rate?: number;
+}
+
+/**
+ * Builds a `CoreReadout` the way OpenRetina's `UnifiedCoreReadout` does: `hidden_channels` fills the core's
+ * channels, the readout's `in_shape` comes from the core's output shape when missing, and the readout biases
+ * start from the data info's mean activity.
+ */
+export function buildCoreReadout(config: CoreReadoutConfig, options: { dataInfo?: DataInfo; seed?: number } = {}): CoreReadout {
+  const inShape = asNumberArray(config.in_shape, 'in_shape', 4) as [number, number, number, number];
+  if (!config.n_neurons_dict || typeof config.n_neurons_dict !== 'object') {
+    throw new ConfigError('n_neurons_dict must map session names to neuron counts.');
+  }
+  const nNeuronsDict = config.n_neurons_dict;
+  const coreConfig: ConfigObject = { ...config.core };
+  if (config.hidden_channels != null) {
+    coreConfig.channels = [inShape[0], ...asNumberArray(config.hidden_channels, 'hidden_channels')];
+  }
+  const context: BuildContext = {
+    inShape,
+    nNeuronsDict,
+    meanActivityDict: options.dataInfo?.meanActivityDict,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+  };
+  const core = buildCore(coreConfig, context);
+  const readoutConfig: ConfigObject = { ...config.readout };
+  if (readoutConfig.in_shape == null) {
+    const [t, h, w, c] = core.outputShape([inShape[1], inShape[2], inShape[3], inShape[0]]);
+    readoutConfig.in_shape = [c, t, h, w];
+  }
+  const readout = buildReadout(readoutConfig, context);
+  return new CoreReadout({
+    core,
+    readout,
+    inputShape: [inShape[0], inShape[2], inShape[3]],
+    dataInfo: options.dataInfo,
+    ...(typeof config.learning_rate === 'number' ? { learningRate: config.learning_rate } : {}),
+  });
+}
+
+// Built-in classes. Other packages and third parties register theirs with registerCore / registerReadout.
+registerCore(
+  'openretina.modules.core.base_core.SimpleCoreWrapper',
+  [
+    'channels',
+    'temporalKernelSizes',
+    'spatialKernelSizes',
+    'gammaInput',
+    'gammaTemporal',
+    'gammaInSparse',
+    'gammaHidden',
+    'dropoutRate',
+    'cutFirstNFrames',
+    'maxpoolEveryNLayers',
+    'downsampleInputKernelSize',
+    'inputPadding',
+    'hiddenPadding',
+    'colorSquashingWeights',
+    'convolutionType',
+    'nNeuronsDict',
+  ],
+  (o, ctx) => {
+    const { nNeuronsDict: _ignored, ...rest } = o;
+    return new SimpleCoreWrapper({
+      ...(rest as unknown as ConstructorParameters<typeof SimpleCoreWrapper>[0]),
+      ...(ctx.seed === undefined ? {} : { seed: ctx.seed }),
+    });
+  },
+);
+registerCore('openretina.modules.core.base_core.DummyCore', ['cutFirstNFrames', 'nNeuronsDict', 'colorSquashingWeights'], (o, ctx) => {
+  if (o.colorSquashingWeights != null) throw new ConfigError('DummyCore does not support color_squashing_weights.');
+  const cut = o.cutFirstNFrames as number | null | undefined;
+  return new DummyCore(ctx.inShape[0], { cutFirstNFrames: cut ?? 0 });
+});
+registerReadout(
+  'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout',
+  [
+    'inShape',
+    'nNeuronsDict',
+    'meanActivityDict',
+    'scale',
+    'bias',
+    'gaussianMeanScale',
+    'gaussianVarScale',
+    'positive',
+    'maskL1Reg',
+    'featureWeightsL1Reg',
+    'readoutRegAvg',
+  ],
+  (o, ctx) =>
+    new MultiGaussianMaskReadout({
+      ...(o as unknown as ConstructorParameters<typeof MultiGaussianMaskReadout>[0]),
+      inShape: asNumberArray(o.inShape, 'readout.in_shape', 4) as [number, number, number, number],
+      nNeuronsDict: ctx.nNeuronsDict,
+      meanActivityDict: ctx.meanActivityDict,
+      ...(ctx.seed === undefined ? {} : { seed: ctx.seed + 1 }),
+    }),
+);
