@@ -16,3 +16,14 @@ export {
 export type { ReadHdf5DatasetOptions, SessionData, SessionToWrite, DatasetToWrite } from './node/generic-hdf5.js';
 export { createSyntheticDataset } from './node/synthetic-fs.js';
 export type { CreatedSyntheticDataset } from './node/synthetic-fs.js';
+export {
+  CACHE_ENV_VAR,
+  HF_DATASET_REPO,
+  GIN_BASE_URL,
+  getCacheDirectory,
+  findInCache,
+  unzipAndCleanup,
+  downloadToCache,
+  resolveDataPath,
+} from './node/cache.js';
+export type { DownloadOptions, DownloadProgress, ProgressMode, ResolveOptions } from './node/cache.js';

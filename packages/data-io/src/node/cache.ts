@@ -1,0 +1,407 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { DataError, DownloadError, FileFormatError, UnsupportedError } from '@openretina/contracts';
+import { unzipSync } from 'fflate';
+import { tempPathFor } from './fs-util.js';
+
+/** Environment variable that sets the cache directory (as in OpenRetina). */
+export const CACHE_ENV_VAR = 'OPENRETINA_CACHE_DIRECTORY';
+/** OpenRetina's HuggingFace dataset repository. */
+export const HF_DATASET_REPO = 'open-retina/open-retina';
+/** Base URL of the GIN server. */
+export const GIN_BASE_URL = 'https://gin.g-node.org/';
+
+function expandHome(p: string): string {
+  return p === '~' ? homedir() : p.startsWith(`~/`) || p.startsWith(`~${sep}`) ? join(homedir(), p.slice(2)) : p;
+}
+
+/** The cache directory: `override`, else `$OPENRETINA_CACHE_DIRECTORY`, else `~/openretina_cache`. */
+export function getCacheDirectory(override?: string): string {
+  const dir = override ?? process.env[CACHE_ENV_VAR] ?? join(homedir(), 'openretina_cache');
+  return resolve(expandHome(dir));
+}
+
+/** Progress of a download. */
+export interface DownloadProgress {
+  url: string;
+  /** Bytes in the cache file so far (including a resumed part). */
+  received: number;
+  /** Total bytes, when known. */
+  total: number | undefined;
+}
+
+/** How progress is shown: a bar on a TTY (`auto` picks it when stderr is a TTY, else nothing), plain lines, or nothing. */
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+
+/** Options of {@link downloadToCache}. */
+export interface DownloadOptions {
+  /** Path of the file under the cache directory (default: the URL's last path component). */
+  relativePath?: string;
+  /** Cache directory (default {@link getCacheDirectory}). */
+  cacheDir?: string;
+  /** Expected size in bytes; a mismatch is an error (and a cached file of another size is downloaded again). */
+  expectedSize?: number;
+  /** Expected SHA-256 (hex) of the downloaded file. */
+  sha256?: string;
+  /** Called as bytes arrive. */
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Default `'auto'`. */
+  progress?: ProgressMode;
+  /** Extract `.zip` files after download and delete the zip (default true, as OpenRetina). */
+  unzip?: boolean;
+  /** Download even when the target is in the cache. */
+  force?: boolean;
+  /** Extra attempts after a failed one (default 2); each resumes from what arrived. */
+  retries?: number;
+  /** Wait before the first retry in ms, doubled each time (default 1000). */
+  retryDelayMs?: number;
+  /** Extra request headers (e.g. authorization). */
+  headers?: Record<string, string>;
+  /** The fetch implementation (default the global one). */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+}
+
+/**
+ * The path under which `relPath` is present in the cache, or undefined (OpenRetina's `is_target_present`): the exact
+ * path, else a sibling with the same stem (e.g. the folder extracted from `foo.zip`), ignoring `.part`, `.lock`,
+ * `.metadata` and temp files.
+ */
+export async function findInCache(cacheDir: string, relPath: string): Promise<string | undefined> {
+  const target = join(cacheDir, relPath);
+  if (await exists(target)) return target;
+  const dir = dirname(target);
+  const stem = basename(target, extname(target));
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  for (const e of entries.sort()) {
+    if (e.startsWith('.') || /\.(part|lock|metadata|tmp)$/.test(e)) continue;
+    if (e === stem || basename(e, extname(e)) === stem) return join(dir, e);
+  }
+  return undefined;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fileSize(p: string): Promise<number> {
+  try {
+    return (await stat(p)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function sha256File(p: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(p)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function describeNetworkError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? (error as { code?: string }).code;
+  if (code === 'ECONNREFUSED') return 'connection refused (offline, or the server is down)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found (offline?)';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'the connection was reset';
+  return cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+function makeReporter(mode: ProgressMode, label: string): ((p: DownloadProgress) => void) & { done(): void } {
+  const tty = process.stderr.isTTY === true;
+  const effective = mode === 'auto' ? (tty ? 'bar' : 'none') : mode;
+  let lastPct = -1;
+  let lastDraw = 0;
+  const mb = (b: number) => (b / 1e6).toFixed(1);
+  const fn = (p: DownloadProgress) => {
+    if (effective === 'none') return;
+    const pct = p.total ? Math.floor((100 * p.received) / p.total) : undefined;
+    if (effective === 'bar') {
+      const now = Date.now();
+      if (now - lastDraw < 100 && pct !== 100) return;
+      lastDraw = now;
+      const width = 30;
+      const filled = pct === undefined ? 0 : Math.round((pct / 100) * width);
+      const bar = pct === undefined ? '' : `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}% `;
+      process.stderr.write(`\r${label} ${bar}${mb(p.received)}${p.total ? `/${mb(p.total)}` : ''} MB`);
+    } else if (pct !== undefined && pct >= lastPct + 10) {
+      lastPct = pct - (pct % 10);
+      process.stderr.write(`${label}: ${lastPct}% (${mb(p.received)}/${mb(p.total!)} MB)\n`);
+    }
+  };
+  return Object.assign(fn, {
+    done() {
+      if (effective === 'bar') process.stderr.write('\n');
+    },
+  });
+}
+
+/** One attempt: fetches (resuming from `partPath` when it has bytes) and appends to it. */
+async function fetchToPart(url: string, partPath: string, options: DownloadOptions, report: (p: DownloadProgress) => void): Promise<void> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const have = await fileSize(partPath);
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (have > 0) headers.Range = `bytes=${have}-`;
+  const response = await doFetch(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+  if (response.status === 416 && have > 0) {
+    // our part is already complete (or bigger than the file): let the size checks decide
+    await response.body?.cancel();
+    return;
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new DownloadError(`HTTP ${response.status} ${response.statusText} for ${url}.`, { details: { url, status: response.status } });
+  }
+  let offset = 0;
+  if (response.status === 206) {
+    const range = /bytes (\d+)-\d+\/(\d+|\*)/.exec(response.headers.get('content-range') ?? '');
+    offset = range ? Number(range[1]) : have;
+    if (offset !== have) {
+      await response.body?.cancel();
+      await rm(partPath, { force: true });
+      throw new DownloadError(`The server resumed ${url} at byte ${offset}, expected ${have}; restarting.`);
+    }
+  }
+  const lengthHeader = response.headers.get('content-length');
+  const total = options.expectedSize ?? (lengthHeader !== null ? offset + Number(lengthHeader) : undefined);
+  await mkdir(dirname(partPath), { recursive: true });
+  const out = createWriteStream(partPath, { flags: offset > 0 ? 'a' : 'w' });
+  let received = offset;
+  try {
+    if (!response.body) throw new DownloadError(`Empty response body for ${url}.`);
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      received += chunk.length;
+      report({ url, received, total });
+    }
+  } finally {
+    await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+  }
+  if (lengthHeader !== null && received !== offset + Number(lengthHeader)) {
+    throw new DownloadError(`The download of ${url} ended after ${received} of ${offset + Number(lengthHeader)} bytes.`);
+  }
+}
+
+/**
+ * Extracts a zip next to itself and deletes it (OpenRetina's `unzip_and_cleanup`): a single member is extracted into
+ * the zip's folder; a single top-level folder named like the zip goes into the zip's folder; anything else goes into
+ * `<zip stem>/`. Extraction happens in a temp folder that is renamed into place. Returns the extracted path.
+ */
+export async function unzipAndCleanup(zipPath: string): Promise<string> {
+  const bytes = await readFile(zipPath);
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (error) {
+    throw new FileFormatError(`${zipPath}: not a valid zip archive.`, { cause: error });
+  }
+  const names = Object.keys(files).filter((n) => !n.startsWith('__MACOSX/'));
+  const fileNames = names.filter((n) => !n.endsWith('/'));
+  const parent = dirname(zipPath);
+  const stem = basename(zipPath, extname(zipPath));
+  let result: string;
+  let inside: (name: string) => string; // archive name -> path inside the extracted result
+  const single = fileNames.length === 1 && !fileNames[0]!.includes('/');
+  if (single) {
+    result = join(parent, fileNames[0]!);
+    inside = () => '';
+  } else if (names.length > 0 && names.every((n) => n.startsWith(`${stem}/`))) {
+    result = join(parent, stem);
+    inside = (n) => n.slice(stem.length + 1);
+  } else {
+    result = join(parent, stem);
+    inside = (n) => n;
+  }
+  const staging = tempPathFor(result);
+  try {
+    if (single) {
+      await writeFile(staging, files[fileNames[0]!]!);
+    } else {
+      for (const name of fileNames) {
+        const dest = resolve(staging, inside(name));
+        if (!dest.startsWith(resolve(staging) + sep)) throw new FileFormatError(`${zipPath}: unsafe path "${name}" in the archive.`);
+        await mkdir(dirname(dest), { recursive: true });
+        await writeFile(dest, files[name]!);
+      }
+      await mkdir(staging, { recursive: true });
+    }
+    await rm(result, { recursive: true, force: true });
+    await rename(staging, result);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  await rm(zipPath, { force: true });
+  return result;
+}
+
+/**
+ * Downloads `url` into the cache (resumable, atomic) and returns the local path. A cached file (or the folder extracted
+ * from a cached zip) is returned without a request. Bytes go to `<target>.part` first; a failed or interrupted
+ * attempt is resumed with an HTTP Range request; the size (`expectedSize`, else Content-Length) and `sha256` are
+ * checked before the part is renamed to the target. Zips are extracted (see {@link unzipAndCleanup}). Errors are
+ * {@link DownloadError}s naming the URL and the cache path.
+ */
+export async function downloadToCache(url: string, options: DownloadOptions = {}): Promise<string> {
+  const cacheDir = getCacheDirectory(options.cacheDir);
+  const relativePath = options.relativePath ?? decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? 'download');
+  const target = join(cacheDir, relativePath);
+  if (!resolve(target).startsWith(cacheDir)) throw new DownloadError(`Relative path "${relativePath}" leaves the cache directory ${cacheDir}.`);
+  const isZip = target.toLowerCase().endsWith('.zip') && (options.unzip ?? true);
+
+  if (!options.force) {
+    const hit = await findInCache(cacheDir, relativePath);
+    if (hit !== undefined) {
+      const st = await stat(hit);
+      const sizeOk = !st.isFile() || hit !== target || options.expectedSize === undefined || st.size === options.expectedSize;
+      if (sizeOk) return isZip && hit === target ? unzipAndCleanup(target) : hit;
+    }
+  }
+
+  const part = `${target}.part`;
+  const report = makeReporter(options.progress ?? 'auto', basename(target));
+  const onProgress = (p: DownloadProgress) => {
+    options.onProgress?.(p);
+    report(p);
+  };
+  const retries = options.retries ?? 2;
+  let delay = options.retryDelayMs ?? 1000;
+  let lastError: unknown;
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    try {
+      await fetchToPart(url, part, options, onProgress);
+      lastError = undefined;
+      break;
+    } catch (error) {
+      lastError = error;
+      if (error instanceof DownloadError && /HTTP 4\d\d/.test(error.message)) break; // client errors do not heal
+      if (attempt < retries) {
+        await new Promise((r) => setTimeout(r, delay));
+        delay *= 2;
+      }
+    }
+  }
+  report.done();
+  if (lastError !== undefined) {
+    const why = lastError instanceof DownloadError ? lastError.message : describeNetworkError(lastError);
+    throw new DownloadError(`Cannot download ${url} to ${target}: ${why}${(await fileSize(part)) > 0 ? ` (the partial file ${part} is kept and will be resumed)` : ''}`, {
+      cause: lastError,
+      details: { url, path: target },
+    });
+  }
+  const size = await fileSize(part);
+  if (options.expectedSize !== undefined && size !== options.expectedSize) {
+    await rm(part, { force: true });
+    throw new DownloadError(`Downloaded ${url} to ${target} has the wrong size: expected ${options.expectedSize} bytes, got ${size}.`, {
+      details: { url, path: target, expected: options.expectedSize, actual: size },
+    });
+  }
+  if (options.sha256 !== undefined) {
+    const digest = await sha256File(part);
+    if (digest !== options.sha256.toLowerCase()) {
+      await rm(part, { force: true });
+      throw new DownloadError(`Checksum mismatch for ${url} (cache path ${target}): expected sha256 ${options.sha256}, got ${digest}.`, {
+        details: { url, path: target, expected: options.sha256, actual: digest },
+      });
+    }
+  }
+  await rename(part, target);
+  return isZip ? unzipAndCleanup(target) : target;
+}
+
+/** Options of {@link resolveDataPath}. */
+export interface ResolveOptions extends Omit<DownloadOptions, 'relativePath' | 'expectedSize' | 'sha256'> {
+  /** HuggingFace endpoint (default `$HF_ENDPOINT` or `https://huggingface.co`). */
+  hfEndpoint?: string;
+  /** HuggingFace dataset repository (default `open-retina/open-retina`). */
+  hfRepo?: string;
+  /** Revision (default `main`). */
+  revision?: string;
+}
+
+interface HfEntry {
+  type: string;
+  path: string;
+  size?: number;
+  lfs?: { oid?: string; size?: number };
+}
+
+async function hfList(endpoint: string, repo: string, revision: string, path: string, options: ResolveOptions): Promise<HfEntry[] | undefined> {
+  const url = `${endpoint}/api/datasets/${repo}/tree/${revision}/${path.split('/').map(encodeURIComponent).join('/')}?recursive=true`;
+  let response: Response;
+  try {
+    response = await (options.fetch ?? globalThis.fetch)(url, { headers: options.headers ?? {} });
+  } catch (error) {
+    throw new DownloadError(`Cannot list ${url}: ${describeNetworkError(error)}`, { cause: error, details: { url } });
+  }
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new DownloadError(`HTTP ${response.status} listing ${url}.`, { details: { url } });
+  return (await response.json()) as HfEntry[];
+}
+
+/**
+ * A local path for a file or folder given as a local path or a remote URL (OpenRetina's `get_local_file_path`):
+ * - `https://huggingface.co/…/main/<path>`: `<path>` of the dataset repository, cached at `<cache>/<path>`; a folder is
+ *   downloaded file by file (sizes and LFS SHA-256 checked);
+ * - `https://gin.g-node.org/…`: cached under its last two path components;
+ * - other URLs are not supported; anything else is a local path (`~` expanded) that must exist.
+ */
+export async function resolveDataPath(pathOrUrl: string, options: ResolveOptions = {}): Promise<string> {
+  const cacheDir = getCacheDirectory(options.cacheDir);
+  const endpoint = (options.hfEndpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
+  const isHf = pathOrUrl.startsWith('https://huggingface.co/') || (options.hfEndpoint !== undefined && pathOrUrl.startsWith(`${endpoint}/`));
+  if (isHf) {
+    const target = pathOrUrl.split('main/').pop()!.replace(/\/$/, '');
+    const repo = options.hfRepo ?? HF_DATASET_REPO;
+    const revision = options.revision ?? 'main';
+    const hit = options.force ? undefined : await findInCache(cacheDir, target);
+    if (hit !== undefined && !target.toLowerCase().endsWith('.zip')) return hit;
+    const entries = hit !== undefined ? [] : await hfList(endpoint, repo, revision, target, options);
+    const fileUrl = (p: string) => `${endpoint}/datasets/${repo}/resolve/${revision}/${p.split('/').map(encodeURIComponent).join('/')}`;
+    const files = (entries ?? []).filter((e) => e.type === 'file');
+    if (hit !== undefined || entries === undefined || (files.length === 1 && files[0]!.path === target) || files.length === 0) {
+      // a single file (the tree listing of a file path is the file itself, or 404)
+      const meta = files.find((f) => f.path === target);
+      return downloadToCache(fileUrl(target), {
+        ...options,
+        cacheDir,
+        relativePath: target,
+        ...(meta?.size !== undefined ? { expectedSize: meta.lfs?.size ?? meta.size } : {}),
+        ...(meta?.lfs?.oid !== undefined ? { sha256: meta.lfs.oid } : {}),
+      });
+    }
+    for (const f of files.filter((e) => e.path === target || e.path.startsWith(`${target}/`))) {
+      await downloadToCache(fileUrl(f.path), {
+        ...options,
+        cacheDir,
+        relativePath: f.path,
+        ...(f.size !== undefined ? { expectedSize: f.lfs?.size ?? f.size } : {}),
+        ...(f.lfs?.oid !== undefined ? { sha256: f.lfs.oid } : {}),
+      });
+    }
+    return join(cacheDir, target);
+  }
+  if (pathOrUrl.startsWith(GIN_BASE_URL)) {
+    const parts = new URL(pathOrUrl).pathname.split('/').filter(Boolean);
+    return downloadToCache(pathOrUrl, { ...options, cacheDir, relativePath: parts.slice(-2).map(decodeURIComponent).join('/') });
+  }
+  if (/^[a-z]+:\/\//i.test(pathOrUrl)) {
+    throw new UnsupportedError(`Only HuggingFace (https://huggingface.co/) and GIN (${GIN_BASE_URL}) URLs are supported, got ${pathOrUrl}.`);
+  }
+  const local = resolve(expandHome(pathOrUrl));
+  if (!(await exists(local))) throw new DataError(`Local path ${local} does not exist.`);
+  return local;
+}
