@@ -53,3 +53,21 @@ export { cycle, LongCycler, ShortCycler } from './cyclers.js';
 export type { SizedIterable, LongCyclerOptions } from './cyclers.js';
 export { generateSyntheticData } from './synthetic.js';
 export type { SyntheticDataOptions, SyntheticData } from './synthetic.js';
+export {
+  chirpStimulus,
+  MOVING_BAR_DIRECTIONS,
+  movingBarStimulus,
+  movingBarSweepFrames,
+  driftingGrating,
+  whiteNoise,
+  coloredStimulus,
+  concatMovies,
+} from './stimuli.js';
+export type {
+  StimulusGeometry,
+  ChirpOptions,
+  MovingBarOptions,
+  DriftingGratingOptions,
+  WhiteNoiseOptions,
+  ColoredStimulusOptions,
+} from './stimuli.js';
