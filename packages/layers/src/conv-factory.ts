@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@openretina/contracts';
 import type { Module } from './module.js';
 import { SpaceTimeSeparableConv3d, type SpaceTimeConvOptions } from './separable-conv.js';
+import { FullConv3d, TimeIndependentConv3d, TorchSeparableConv3d } from './space-time-convs.js';
 
 /** OpenRetina's `convolution_type` names. */
 export type ConvolutionType = 'custom_separable' | 'separable' | 'full' | 'time_independent';
@@ -19,7 +20,12 @@ export interface SpaceTimeConv extends Module {
 
 type ConvConstructor = new (options: SpaceTimeConvOptions) => SpaceTimeConv;
 
-const registry = new Map<string, ConvConstructor>([['custom_separable', SpaceTimeSeparableConv3d]]);
+const registry = new Map<string, ConvConstructor>([
+  ['custom_separable', SpaceTimeSeparableConv3d],
+  ['separable', TorchSeparableConv3d],
+  ['full', FullConv3d],
+  ['time_independent', TimeIndependentConv3d],
+]);
 
 /** Registers a convolution class under an OpenRetina `convolution_type` name. */
 export function registerConvolutionType(name: string, ctor: ConvConstructor): void {

@@ -41,3 +41,14 @@ export { toChannelsLast, toChannelsFirst, channelsFirstToLast } from './layout.j
 export { readSafetensors, writeSafetensors } from './safetensors.js';
 export { WeightedChannelSum } from './channel-sum.js';
 export { torchAbs } from './abs.js';
+export { ConvParams, Linear, conv2dTorch } from './torch-layers.js';
+export type { TorchInit } from './torch-layers.js';
+export { TorchSeparableConv3d, FullConv3d, TimeIndependentConv3d } from './space-time-convs.js';
+export { FiLM } from './film.js';
+export { Ensemble, ModuleList } from './ensemble.js';
+export type { ForwardModule } from './ensemble.js';
+export { ConvGRUCell, GRUModule } from './gru.js';
+export type { ConvGRUOptions } from './gru.js';
+export { ParametrizedELU, ParametrizedSoftplus, torchSoftplus } from './nonlinearities.js';
+export { l1CorrelationLoss, scaledCorrelationLoss, celltypeCorrelationLoss } from './losses-extra.js';
+export type { CorrelationLossOptions } from './losses-extra.js';

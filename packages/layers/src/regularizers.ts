@@ -158,9 +158,10 @@ export function gaussian2d(
   const sigma = options.sigma ?? 5;
   const gamma = options.gamma ?? 1;
   const theta = options.theta ?? 0;
-  const [cx, cy] = options.center ?? [0, 0];
+  // OpenRetina subtracts center[0] from y (second axis) and center[1] from x (first axis).
+  const [cy, cx] = options.center ?? [0, 0];
   const [h, w] = size;
-  const out = new Float32Array(h * w);
+  const out = new Float64Array(h * w); // float64 like NumPy, cast at the end
   const sigmaX = sigma;
   const sigmaY = sigma / gamma;
   // x runs along the first axis, y along the second, both centred (ceil/floor as a symmetric arange).
@@ -180,10 +181,10 @@ export function gaussian2d(
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
     }
-    const range = hi - lo || 1;
-    for (let i = 0; i < out.length; i++) out[i] = (out[i]! - lo) / range;
+    // As OpenRetina: subtract the minimum, then divide by the new maximum (0/0 = NaN for a constant map, e.g. 1×1).
+    for (let i = 0; i < out.length; i++) out[i] = (out[i]! - lo) / (hi - lo);
   }
-  return out;
+  return Float32Array.from(out);
 }
 
 /** Laplace penalty down-weighted at the kernel centre by `1 − gaussian2d` (`GaussianLaplaceL2`). */
