@@ -1,1 +1,33 @@
 export const PACKAGE_NAME = '@openretina/insilico';
+export { OptimizationStopper, EarlyStopper } from './stoppers.js';
+export type { EarlyStopperOptions } from './stoppers.js';
+export { MeanReducer, SliceMeanReducer } from './reducers.js';
+export type { ResponseReducer, SliceMeanReducerOptions } from './reducers.js';
+export {
+  AbstractObjective,
+  IncreaseObjective,
+  ContrastiveNeuronObjective,
+  InnerNeuronVisualizationObjective,
+  contrastiveObjective,
+  resolveLayerName,
+} from './objectives.js';
+export type { StimulusObjective, TapFn, TappableResponseModel } from './objectives.js';
+export {
+  HOEFLING_STIMULUS_RANGE,
+  HOEFLING_MIN_MAX,
+  RangeRegularizationLoss,
+  ChangeNormJointlyClipRangeSeparately,
+  TemporalGaussianLowPassFilterProcessor,
+  gaussian1dKernel,
+} from './regularizers.js';
+export type {
+  MinMax,
+  StimulusRegularizationLoss,
+  StimulusPostprocessor,
+  RangeRegularizationOptions,
+  ChangeNormClipOptions,
+} from './regularizers.js';
+export { SGD, Adam } from './optimizers.js';
+export type { StimulusOptimizer, SGDOptions, AdamOptions } from './optimizers.js';
+export { optimizeStimulus, stimulusLossAndGrad } from './optimize.js';
+export type { OptimizeStimulusOptions, OptimizeStimulusResult } from './optimize.js';
