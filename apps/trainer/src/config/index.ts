@@ -1,0 +1,10 @@
+export { composeConfig, listPresets, presetsDirectory } from './compose.js';
+export type { ComposeOptions } from './compose.js';
+export { parseOverride } from './overrides.js';
+export type { Override } from './overrides.js';
+export { resolveInterpolations, parseScalar } from './interpolate.js';
+export type { ResolverContext } from './interpolate.js';
+export { experimentSchema, validateExperiment } from './schema.js';
+export type { ExperimentConfig } from './schema.js';
+export { merge, getPath, setPath, isTree } from './tree.js';
+export type { ConfigTree, ConfigValue } from './tree.js';
