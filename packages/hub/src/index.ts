@@ -1,1 +1,20 @@
+// Browser-safe entry of @openretina/hub: OpenRetina checkpoint reading (zip + safe pickle), our checkpoint format
+// in memory, ONNX export, the published-model registry and ensembles. File system, downloads and onnxruntime-node
+// are in '@openretina/hub/node'.
 export const PACKAGE_NAME = '@openretina/hub';
+
+export { unpickle, decodeLong, PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
+export type { Recogniser, BuildHandler, UnpickleOptions } from './pickle.js';
+export { ArrayValue, readPickle, readTorchArchive } from './torch-archive.js';
+export type { ReadLimits, ReadPickleOptions } from './torch-archive.js';
+export { toPlain } from './plain.js';
+export type { InertObject } from './plain.js';
+export {
+  readOpenRetinaCheckpoint,
+  modelFromCheckpoint,
+  coreReadoutFromCheckpointBytes,
+  architectureFromHyperParameters,
+  dataInfoFromOpenRetina,
+  dataInfoToOpenRetina,
+} from './openretina-checkpoint.js';
+export type { OpenRetinaCheckpoint, ModelFromCheckpointOptions } from './openretina-checkpoint.js';
