@@ -23,8 +23,17 @@ export interface MultiReadoutOptions {
   meanActivityDict?: Readonly<Record<string, Float32Array>> | undefined;
   /** Mean instead of sum in the per-session regularizer (`readout_reg_avg`). */
   readoutRegAvg?: boolean;
+  /**
+   * OpenRetina's `clone_readout`: the sessions given at construction after the first become `ClonedReadout`s of
+   * the first (shared readout, per-neuron `alpha`/`beta`); sessions added later get their own readouts. Needs a
+   * subclass that supports it (one that passes a clone builder).
+   */
+  cloneReadout?: boolean;
   seed?: number | Rng;
 }
+
+/** Builds the clone of the first session's readout for a later session (`clone_readout`). */
+export type CloneFactory<R extends ReadoutBase> = (source: R, session: string) => R;
 
 /**
  * Per-session readouts behind one module (OpenRetina's `MultiReadoutBase`): entries are
@@ -35,17 +44,36 @@ export class MultiReadoutBase<R extends ReadoutBase = ReadoutBase> extends Modul
   readonly specificationVersion = SPECIFICATION_VERSION;
   readonly inShape: ReadoutInShape;
   readonly readoutRegAvg: boolean;
+  /** Whether later sessions given at construction clone the first session's readout. */
+  readonly cloneReadout: boolean;
   private readonly readouts = new Map<string, R>();
   private readonly factory: ReadoutFactory<R>;
   private readonly rng: Rng;
 
-  constructor(options: MultiReadoutOptions, factory: ReadoutFactory<R>) {
+  constructor(options: MultiReadoutOptions, factory: ReadoutFactory<R>, clone?: CloneFactory<R>) {
     super();
     this.inShape = options.inShape;
     this.readoutRegAvg = options.readoutRegAvg ?? false;
+    this.cloneReadout = options.cloneReadout ?? false;
     this.factory = factory;
     this.rng = toRng(options.seed);
-    this.addSessions(options.nNeuronsDict, options.meanActivityDict);
+    if (!this.cloneReadout) {
+      this.addSessions(options.nNeuronsDict, options.meanActivityDict);
+      return;
+    }
+    if (!clone) throw new ConfigError(`${this.constructor.name} does not support cloneReadout.`);
+    const [first, ...rest] = Object.entries(options.nNeuronsDict);
+    if (!first) return;
+    this.addSessions({ [first[0]]: first[1] }, options.meanActivityDict);
+    const source = this.readout(first[0]);
+    for (const [session, n] of rest) {
+      if (n !== source.outDims) {
+        throw new ConfigError(
+          `cloneReadout: session "${session}" has ${n} neurons, the cloned session "${first[0]}" has ${source.outDims}.`,
+        );
+      }
+      this.readouts.set(session, this.registerModule(session, clone(source, session)));
+    }
   }
 
   /** Sorted session keys. */
