@@ -71,3 +71,16 @@ export type {
   WhiteNoiseOptions,
   ColoredStimulusOptions,
 } from './stimuli.js';
+export { unpickle, float16ToFloat32 } from './pickle.js';
+export { resizeBilinearAntialias } from './resize.js';
+export {
+  HOEFLING_2024,
+  HOEFLING_2024_QUALITY_CHECKS,
+  filterHoeflingResponses,
+  interp,
+  upsampleTraces,
+  hoeflingResponsesFromFields,
+  hoeflingMoviesFromPickle,
+  hoefling2024Dataloaders,
+} from './datasets/hoefling.js';
+export type { HoeflingQualityChecks, UpsampleOptions, HoeflingResponseOptions, HoeflingDataloaderOptions } from './datasets/hoefling.js';

@@ -27,3 +27,14 @@ export {
   resolveDataPath,
 } from './node/cache.js';
 export type { DownloadOptions, DownloadProgress, ProgressMode, ResolveOptions } from './node/cache.js';
+export {
+  readH5Array,
+  loadHoefling2024,
+  renderFixationMovie,
+  loadKaramanlis2024,
+  MAHESWARANATHAN_2023_URL,
+  loadMaheswaranathan2023,
+  GOLDIN_2022_URL,
+  loadGoldin2022,
+} from './node/datasets.js';
+export type { Hoefling2024Options, Karamanlis2024Options, Maheswaranathan2023Options, Goldin2022Options } from './node/datasets.js';

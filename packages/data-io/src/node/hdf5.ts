@@ -49,14 +49,11 @@ export async function checkHdf5File(path: string): Promise<void> {
       const version = head[8]!;
       let sizeOfOffsets: number;
       let eofOffset: number;
-      let baseOffset: number;
       if (version === 0 || version === 1) {
         sizeOfOffsets = head[13]!;
-        baseOffset = version === 0 ? 24 : 28;
-        eofOffset = baseOffset + 2 * sizeOfOffsets;
+        eofOffset = (version === 0 ? 24 : 28) + 2 * sizeOfOffsets;
       } else if (version === 2 || version === 3) {
         sizeOfOffsets = head[9]!;
-        baseOffset = 12;
         eofOffset = 12 + 2 * sizeOfOffsets;
       } else {
         return; // unknown superblock version: let the library decide
@@ -64,13 +61,12 @@ export async function checkHdf5File(path: string): Promise<void> {
       if (![2, 4, 8].includes(sizeOfOffsets) || bytesRead < eofOffset + sizeOfOffsets) {
         throw new FileFormatError(`${path}: corrupt HDF5 superblock.`);
       }
-      const baseAddress = readUint(head, baseOffset, sizeOfOffsets);
+      // The end-of-file address counts from the start of the file (h5py files with a user block store the full size).
       const eof = readUint(head, eofOffset, sizeOfOffsets);
-      if (baseAddress + eof > size) {
-        throw new FileFormatError(
-          `${path}: truncated HDF5 file: the superblock says ${baseAddress + eof} bytes, the file has ${size}.`,
-          { details: { path, expectedBytes: baseAddress + eof, actualBytes: size } },
-        );
+      if (eof > size) {
+        throw new FileFormatError(`${path}: truncated HDF5 file: the superblock says ${eof} bytes, the file has ${size}.`, {
+          details: { path, expectedBytes: eof, actualBytes: size },
+        });
       }
       return;
     }

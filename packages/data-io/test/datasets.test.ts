@@ -1,0 +1,171 @@
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  hoefling2024Dataloaders,
+  interp,
+  loadGoldin2022,
+  loadHoefling2024,
+  loadKaramanlis2024,
+  loadMaheswaranathan2023,
+  multipleMoviesDataloaders,
+  parseNpz,
+  resizeBilinearAntialias,
+  unpickle,
+} from '../src/node.js';
+import { FIXTURES } from './helpers.js';
+
+await tf.setBackend('cpu');
+const D = `${FIXTURES}datasets/`;
+const tmp = mkdtempSync(join(tmpdir(), 'dataio-ds-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+/** [T, N] → (N, T) */
+const toNT = (d: Float32Array, t: number, n: number) => Float64Array.from({ length: t * n }, (_, k) => d[(k % t) * n + Math.floor(k / t)]!);
+
+describe('pickle and helpers', () => {
+  it('np.interp semantics (clamped ends) and PIL-style antialiased resize', () => {
+    expect(Array.from(interp([-1, 0, 0.5, 1, 2, 3], [0, 1, 2], [10, 20, 40]))).toEqual([10, 10, 15, 20, 40, 40]);
+    const img = Float32Array.from({ length: 16 }, (_, i) => i);
+    const half = resizeBilinearAntialias(img, 4, 4, 2, 2);
+    // 2× downscale, triangle filter of support 2 truncated at the border and renormalised (PIL / torchvision antialias):
+    // output 0 averages inputs 0..2 with weights .75, .75, .25; output 1 inputs 1..3 with .25, .75, .75
+    const m0 = (0 * 0.75 + 1 * 0.75 + 2 * 0.25) / 1.75;
+    const m1 = (1 * 0.25 + 2 * 0.75 + 3 * 0.75) / 1.75;
+    expect(half[0]).toBeCloseTo(4 * m0 + m0, 5);
+    expect(half[3]).toBeCloseTo(4 * m1 + m1, 5);
+    expect(Array.from(resizeBilinearAntialias(img, 4, 4, 4, 4))).toEqual(Array.from(img));
+  });
+});
+
+describe('hoefling_2024', () => {
+  it('reads the zipped stimulus pickle and the responses HDF5; filtering, upsampling and test splits match numpy', async () => {
+    const { movies, responses } = await loadHoefling2024({
+      stimuliPath: `${D}hoefling_2024/stimuli_tiny.zip`,
+      responsesPath: `${D}hoefling_2024/responses_tiny.h5`,
+      numClips: 4,
+      clipLength: 3,
+      triggerDuration: 2 / 30,
+    });
+    expect(movies.train.shape).toEqual([12, 4, 3, 2]);
+    expect(movies.test.test!.shape).toEqual([15, 4, 3, 2]);
+    expect(movies.randomSequences!.shape).toEqual([4, 3]);
+    expect(movies.normMean).toBeCloseTo(36.979, 10);
+    expect(movies.normStd).toBeCloseTo(36.985, 10);
+    const expected = parseNpz(new Uint8Array(readFileSync(`${D}hoefling_2024/expected.npz`)));
+    expect(Object.keys(responses)).toEqual(['field_a', 'field_b']);
+    for (const f of ['field_a', 'field_b']) {
+      const r = responses[f]!;
+      const keep = Array.from(expected[`${f}_keep`]!.data as BigInt64Array, Number);
+      const n = keep.filter(Boolean).length;
+      expect(r.train.shape).toEqual([12, n]);
+      expect(maxDiff(toNT(r.train.data, 12, n), expected[`${f}_train`]!.data as Float64Array)).toBeLessThan(1e-5);
+      expect(maxDiff(toNT(r.test.test!.data, 15, n), expected[`${f}_test`]!.data as Float64Array)).toBeLessThan(1e-5);
+      const bt = r.testByTrial!.test!;
+      expect(bt.shape).toEqual([3, 15, n]);
+      const exp = expected[`${f}_by_trial`]!.data as Float64Array; // (trials, N, T)
+      for (let k = 0; k < 3; k++) expect(maxDiff(toNT(bt.data.subarray(k * 15 * n, (k + 1) * 15 * n), 15, n), exp.subarray(k * n * 15, (k + 1) * n * 15))).toBeLessThan(1e-5);
+      expect(r.sessionKwargs!.group_assignment).toEqual([1, 12]);
+    }
+    expect(responses.field_a!.sessionKwargs!.eye).toEqual(['left']);
+    expect(responses.field_a!.sessionKwargs!.scan_sequence_idx).toEqual([2]);
+  });
+
+  it('builds session loaders: presentation order, validation clips, left-eye flip', async () => {
+    const { movies, responses } = await loadHoefling2024({
+      stimuliPath: `${D}hoefling_2024/stimuli_tiny.zip`,
+      responsesPath: `${D}hoefling_2024/responses_tiny.h5`,
+      numClips: 4,
+      clipLength: 3,
+      triggerDuration: 2 / 30,
+    });
+    const dl = hoefling2024Dataloaders(responses, movies, { validationClipIndices: [1], numClips: 4, clipLength: 3, trainChunkSize: 2, batchSize: 2 });
+    const rs = movies.randomSequences!;
+    const [, h, w, c] = movies.train.shape;
+    const fs = h * w * c;
+    for (const session of ['field_a', 'field_b']) {
+      const seq = responses[session]!.sessionKwargs!.scan_sequence_idx![0] as number;
+      const order = [0, 1, 2, 3].map((k) => rs.data[k * 3 + seq]!).filter((k) => k !== 1);
+      const train = dl.train![session]!;
+      expect(train.movie.frames).toBe(9);
+      expect(train.sampler.length).toBe(5); // arange(0, 9, 2)
+      const left = session === 'field_a';
+      const frames = train.movie.toArray();
+      // frame 0 of the session's train movie = frame 0 of the first presented non-validation clip (flipped for left eyes)
+      const src = movies.train.data.subarray(order[0]! * 3 * fs, order[0]! * 3 * fs + fs);
+      const x0 = 0;
+      const srcX = left ? w - 1 : 0;
+      expect(frames[x0 * c]).toBe(src[srcX * c]);
+      // validation responses = the responses at the position where clip 1 was shown
+      const pos = [0, 1, 2, 3].findIndex((k) => rs.data[k * 3 + seq] === 1);
+      const vr = dl.validation![session]!.responses.toArray();
+      const n = responses[session]!.train.shape[1];
+      expect(Array.from(vr)).toEqual(Array.from(responses[session]!.train.data.subarray(pos * 3 * n, (pos + 1) * 3 * n)));
+      expect(dl.test![session]!.chunkSize).toBe(15);
+      for (const b of dl.train![session]!) tf.dispose([b.inputs, b.targets]);
+    }
+  });
+});
+
+describe('karamanlis_2024', () => {
+  it('renders fixation movies from the .mat (v7.3/HDF5 with user block), caches them as .npz and reads responses', async () => {
+    const base = join(tmp, 'karamanlis');
+    cpSync(`${D}karamanlis_2024/sessions`, base, { recursive: true });
+    const ds = await loadKaramanlis2024(base, { screenSize: [12, 16], downsampledSize: [6, 8] });
+    expect(Object.keys(ds.responses)).toEqual(['mouse_s1']);
+    const r = ds.responses.mouse_s1!;
+    expect(r.train.shape).toEqual([6, 5]);
+    expect(r.testByTrial!.test!.shape).toEqual([4, 2, 5]);
+    const m = ds.movies.mouse_s1!;
+    expect(m.train.shape).toEqual([6, 6, 8, 1]);
+    expect(m.test.test!.shape).toEqual([2, 6, 8, 1]);
+    expect(m.normStd).toBeGreaterThan(0);
+    expect(readdirSync(join(base, 'mouse_s1')).sort()).toEqual(['x_fixationmovie_data.mat', 'x_fixationmovie_data_extracted_stimuli_6_8.npz']);
+    const again = await loadKaramanlis2024(base, { screenSize: [12, 16], downsampledSize: [6, 8] });
+    expect(maxDiff(again.movies.mouse_s1!.train.data, m.train.data)).toBe(0);
+    await expect(loadKaramanlis2024(base, { specie: 'marmoset' })).rejects.toThrow(/No session folders containing "marmoset"/);
+  });
+});
+
+describe('maheswaranathan_2023 and goldin_2022', () => {
+  it('reads the Baccus-lab HDF5 layout', async () => {
+    const ds = await loadMaheswaranathan2023(`${D}maheswaranathan_2023/neural_code_data`, { responseType: 'firing_rate_10ms' });
+    const r = ds.responses['15-10-07']!;
+    expect(r.train.shape).toEqual([40, 3]);
+    expect(r.test.test!.shape).toEqual([11, 3]);
+    expect(r.testByTrial!.test!.shape).toEqual([2, 11, 3]);
+    expect(ds.movies['15-10-07']!.train.shape).toEqual([40, 5, 5, 1]);
+    expect(ds.movies['15-10-07']!.test.test!.shape).toEqual([10, 5, 5, 1]);
+    const per = await loadMaheswaranathan2023(`${D}maheswaranathan_2023/neural_code_data`, { responseType: 'firing_rate_20ms', frNormalization: 2 });
+    expect(per.responses['15-10-07']!.testByTrial!.test!.shape).toEqual([2, 11, 3]);
+    // the test response is one bin longer than the test movie: the loaders use its first 10 frames
+    const dl = multipleMoviesDataloaders(ds.responses, ds.movies, { clipLength: 10, numValClips: 1, trainChunkSize: 5, batchSize: 2 });
+    expect(dl.test!['15-10-07']!.chunkSize).toBe(10);
+  });
+
+  it('reads the Marre-lab HDF5 layout, divides by 0.3 and checks the repeat mean', async () => {
+    const ds = await loadGoldin2022(`${D}goldin_2022`);
+    expect(Object.keys(ds.responses)).toEqual(['mouse_s1']);
+    const r = ds.responses.mouse_s1!;
+    expect(r.train.shape).toEqual([12, 4]);
+    expect(r.testByTrial!.test!.shape).toEqual([5, 3, 4]);
+    expect(ds.movies.mouse_s1!.train.shape).toEqual([12, 6, 6, 1]);
+    const ax = await loadGoldin2022(`${D}goldin_2022`, { specie: 'axolotl' });
+    expect(ax.responses.axolotl_s2!.testByTrial).toBeUndefined();
+    const dl = multipleMoviesDataloaders(ds.responses, ds.movies, { clipLength: 1, trainChunkSize: 1, numValClips: 4, batchSize: 2, allowOverBoundaries: false });
+    expect(dl.train!.mouse_s1!.sampler.length).toBe(8);
+    expect(dl.validation!.mouse_s1!.sampler.length).toBe(4);
+  });
+
+  it('unpickles numpy arrays', () => {
+    expect(() => unpickle(new Uint8Array([1, 2, 3]), 'x.pkl')).toThrow(/x.pkl: cannot unpickle/);
+  });
+});
