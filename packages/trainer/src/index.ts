@@ -1,1 +1,47 @@
 export const PACKAGE_NAME = '@openretina/trainer';
+export { Optimizer, AdamW, SGD, clipGradNorm } from './optimizers.js';
+export type { AdamWOptions, SGDOptions, ClipResult, NamedGrads, OptimizerStateDict, ParamState } from './optimizers.js';
+export {
+  LRScheduler,
+  StepLR,
+  MultiStepLR,
+  ExponentialLR,
+  CosineAnnealingLR,
+  CosineAnnealingWarmRestarts,
+  OneCycleLR,
+  ReduceLROnPlateau,
+} from './schedulers.js';
+export type { LrTarget, OneCycleLROptions, ReduceLROnPlateauOptions, Scheduler, ScheduledLr, SchedulerStateDict } from './schedulers.js';
+export { EarlyStopping } from './early-stopping.js';
+export type { EarlyStoppingOptions, EarlyStoppingDecision } from './early-stopping.js';
+export { createOptimizer, createScheduler, createEarlyStopping } from './factory.js';
+export {
+  correlation,
+  mse,
+  poissonLoss,
+  explainableVsTotalVar,
+  feve,
+  oracleCorrJackknife,
+  globalMeanOracle,
+  nanmean,
+  nanstd,
+} from './metrics.js';
+export type { NDArray, Float64NDArray } from './metrics.js';
+export { evaluateSession, summarizeEvaluation, formatEvaluationReport, toCsv, toJson, VAR_RATIO_CUTOFF } from './evaluation.js';
+export type { SessionEvaluationInput, SessionEvaluation, NeuronResult, EvaluationSummary, SummaryOptions } from './evaluation.js';
+export { train, validate, stepParameters, defaultScheduler } from './train.js';
+export type {
+  TrainingData,
+  TrainOptions,
+  TrainResult,
+  TrainContext,
+  TrainCallbacks,
+  TrainLogger,
+  TrainingState,
+  EpochRecord,
+  BestCheckpoint,
+} from './train.js';
+export { ProgressReporter } from './progress.js';
+export type { ProgressMode } from './progress.js';
+export { trainingDataFromLoaders } from './data.js';
+export type { LoadersByFold, TrainingDataOptions } from './data.js';

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '@openretina/layers';
+import { buildCoreReadout, type CoreReadout, type CoreReadoutConfig } from '@openretina/models';
+import { AdamW, clipGradNorm, stepParameters } from '../src/index.js';
+import { OPENRETINA_FIXTURES, ncdhwToNdhwc, ref, refScalar, relativeError } from '../../../test-utils/fixtures.js';
+
+/** The fixture model (hoefling low-res, 3 sessions) built from the manifest's resolved config, fixture weights loaded. */
+function buildFixtureModel(): CoreReadout {
+  const manifest = JSON.parse(readFileSync(join(OPENRETINA_FIXTURES, 'manifest.json'), 'utf8')) as {
+    config: { model_cfg_resolved: Record<string, unknown> };
+  };
+  const { optimizer: _o, lr_scheduler: _s, ...cfg } = manifest.config.model_cfg_resolved;
+  const model = buildCoreReadout(cfg as unknown as CoreReadoutConfig);
+  model.loadStateDict(readSafetensors(readFileSync(join(OPENRETINA_FIXTURES, 'state_dict.safetensors'))).tensors);
+  return model;
+}
+
+describe('one OpenRetina training step (clip at norm 1 + AdamW lr 0.01, wd 0.01) on the fixture model', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('reproduces train/param_after_adamw/* within 1e-5 and leaves the other sessions untouched', () => {
+    const model = buildFixtureModel();
+    model.train();
+    const { data, shape } = ncdhwToNdhwc(ref('input/x'));
+    const x = tf.tensor5d(data, shape);
+    const y = tf.tensor3d(ref('train/targets/session_2').data as Float32Array, [2, 50, 35]);
+    const all = model.trainableParameters();
+    const optimizer = new AdamW(all, { lr: 0.01, weightDecay: 0.01 });
+    const untouched = new Map([...all].filter(([k]) => !stepParameters(model, 'session_2').has(k)).map(([k, v]) => [k, v.dataSync().slice()]));
+    expect(untouched.size).toBe(10);
+    const before = tf.memory().numTensors;
+
+    const vars = stepParameters(model, 'session_2');
+    const byVar = new Map([...vars].map(([k, v]) => [v.name, k]));
+    const { value, grads } = tf.variableGrads(() => model.loss(x, y, 'session_2').total, [...vars.values()]);
+    const named = new Map(Object.entries(grads).map(([k, g]) => [byVar.get(k)!, g]));
+    expect(named.size).toBe(17);
+    const clipped = clipGradNorm(named, 1);
+    expect(Math.abs(clipped.totalNorm / refScalar('train/grad_total_norm_before_clip') - 1)).toBeLessThan(1e-5);
+    expect(Math.abs(clipped.clipCoef / refScalar('train/clip_coef') - 1)).toBeLessThan(1e-5);
+    optimizer.step(clipped.grads);
+    tf.dispose([value, ...Object.values(grads), ...clipped.grads.values()]);
+    // Only the optimizer's state tensors remain: exp_avg and exp_avg_sq for each of the 17 stepped parameters.
+    expect(tf.memory().numTensors).toBe(before + 34);
+
+    for (const name of named.keys()) {
+      const expected = ref(`train/param_after_adamw/${name}`).data as Float32Array;
+      expect(relativeError(all.get(name)!.dataSync(), expected), name).toBeLessThan(1e-5);
+    }
+    for (const [name, values] of untouched) expect(Array.from(all.get(name)!.dataSync()), name).toEqual(Array.from(values));
+    const sd = optimizer.stateDict();
+    expect(Object.keys(sd.state)).toHaveLength(17);
+    const idx = sd.param_names.indexOf('readout.session_2.bias');
+    expect(sd.state[idx]!.step).toBe(1);
+    expect(sd.param_groups[0]).toMatchObject({ lr: 0.01, weight_decay: 0.01, eps: 1e-8, betas: [0.9, 0.999], amsgrad: false });
+    optimizer.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
