@@ -63,13 +63,14 @@ export function scaledCorrelationLoss(
 ): tf.Tensor {
   const scale = options.scale ?? 30;
   if (!Number.isInteger(scale) || scale < 1) throw new ConfigError(`scaledCorrelationLoss needs a positive integer scale, got ${scale}.`);
-  const y = alignTarget(output, target);
+  tf.tidy(() => void alignTarget(output, target)); // shape checks
   const [B, T, N] = output.shape as [number, number, number];
   const windows = Math.floor(T / scale);
   if (windows < 1) {
     throw new ShapeError(`scaledCorrelationLoss with scale ${scale} needs at least ${scale} output frames, got ${formatShape(output.shape)}.`);
   }
   return tf.tidy(() => {
+    const y = alignTarget(output, target);
     // [B, windows, scale, N] → correlations per window over axis 2, done as B·windows clips.
     const clips = (t: tf.Tensor): tf.Tensor3D =>
       tf.reshape(tf.slice(t, [0, 0, 0], [B, windows * scale, N]), [B * windows, scale, N]) as tf.Tensor3D;
