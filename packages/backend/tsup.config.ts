@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.shared';
 
-export default packageConfig();
+// `shims` gives the CJS build an `import.meta.url` (used to locate the installed .wasm binaries).
+export default packageConfig(undefined, { shims: true });
