@@ -18,3 +18,16 @@ export {
   dataInfoToOpenRetina,
 } from './openretina-checkpoint.js';
 export type { OpenRetinaCheckpoint, ModelFromCheckpointOptions } from './openretina-checkpoint.js';
+export { rememberArchitecture, architectureOf, buildRemembered } from './architecture.js';
+export {
+  WEIGHTS_FILE,
+  CARD_FILE,
+  MODEL_CARD_FORMAT,
+  createModelCard,
+  checkpointToBytes,
+  checkpointFromBytes,
+  parseModelCard,
+  canonicalJson,
+  sha256Hex,
+} from './model-card.js';
+export type { CheckpointMeta } from './model-card.js';

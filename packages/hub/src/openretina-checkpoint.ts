@@ -1,5 +1,6 @@
 import { ConfigError, FileFormatError, type DataInfo, type StateDict, type StateTensor } from '@openretina/contracts';
-import { buildCoreReadout, type CoreReadout, type CoreReadoutConfig } from '@openretina/models';
+import type { CoreReadout, CoreReadoutConfig } from '@openretina/models';
+import { buildRemembered } from './architecture.js';
 import { PyDict, PyObject } from './pickle.js';
 import { defineOwn, toPlain } from './plain.js';
 import { ArrayValue, readTorchArchive, type ReadPickleOptions } from './torch-archive.js';
@@ -166,7 +167,7 @@ export interface ModelFromCheckpointOptions {
 export function modelFromCheckpoint(ckpt: OpenRetinaCheckpoint, options: ModelFromCheckpointOptions = {}): CoreReadout {
   const architecture = options.architecture ?? architectureFromHyperParameters(ckpt.hyperParameters);
   const dataInfo = options.dataInfo ?? ckpt.dataInfo;
-  const model = buildCoreReadout(architecture, dataInfo ? { dataInfo } : {});
+  const model = buildRemembered(architecture, dataInfo);
   try {
     model.loadStateDict(ckpt.stateDict, { strict: options.strict ?? true });
   } catch (error) {

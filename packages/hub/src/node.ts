@@ -1,0 +1,4 @@
+// Node entry of @openretina/hub: everything of the browser-safe entry plus the file system (checkpoint folders,
+// .ckpt files), downloads through @openretina/data-io's cache, and ONNX inference with onnxruntime-node.
+export * from './index.js';
+export { saveCheckpoint, loadCheckpoint, isCheckpoint } from './node/checkpoint-fs.js';
