@@ -233,6 +233,9 @@ export class InnerNeuronVisualizationObjective implements StimulusObjective {
     });
     out.dispose();
     if (!box.captured) throw new ConfigError(`Layer "${target}" produced no output in this forward pass.`);
-    return box.captured;
+    // hand back an ordinary (un-kept) tensor so that the caller's tidy scopes own it
+    const result = tf.clone(box.captured);
+    box.captured.dispose();
+    return result;
   }
 }
