@@ -36,5 +36,13 @@ export {
   loadMaheswaranathan2023,
   GOLDIN_2022_URL,
   loadGoldin2022,
+  loadSridhar2025Responses,
+  loadSridharFrames,
 } from './node/datasets.js';
-export type { Hoefling2024Options, Karamanlis2024Options, Maheswaranathan2023Options, Goldin2022Options } from './node/datasets.js';
+export type {
+  Hoefling2024Options,
+  Karamanlis2024Options,
+  Maheswaranathan2023Options,
+  Goldin2022Options,
+  Sridhar2025ResponseOptions,
+} from './node/datasets.js';

@@ -169,3 +169,39 @@ describe('maheswaranathan_2023 and goldin_2022', () => {
     expect(() => unpickle(new Uint8Array([1, 2, 3]), 'x.pkl')).toThrow(/x.pkl: cannot unpickle/);
   });
 });
+
+describe('sridhar_2025', () => {
+  it('reads response pickles: cell exclusion, seed trials, repeat mean, by-trial', async () => {
+    const { loadSridhar2025Responses } = await import('../src/node.js');
+    const base = `${D}sridhar_2025/natural_movie`;
+    const files = { '01': 'responses/cell_responses_01_fixation_movie.pkl' };
+    const r = (await loadSridhar2025Responses(base, { files, excludedCells: { '01': [1, 3] } }))['01']!;
+    // seed 0 → trials [0, 2] for train and test repeats
+    expect(r.train.shape).toEqual([2 * 4, 3]);
+    expect(r.test.test!.shape).toEqual([6, 3]);
+    expect(r.testByTrial!.test!.shape).toEqual([2, 6, 3]);
+    expect(r.sessionKwargs!.cell_indices).toEqual([0, 2, 4]);
+    expect(r.sessionKwargs!.num_trials).toEqual([2]);
+    const bt = r.testByTrial!.test!.data;
+    for (let j = 0; j < 6 * 3; j++) expect(r.test.test!.data[j]).toBeCloseTo((bt[j]! + bt[18 + j]!) / 2, 6);
+    const other = (await loadSridhar2025Responses(base, { files, stimulusSeed: 5 }))['01']!;
+    expect(other.train.shape).toEqual([3 * 4, 5]);
+    expect(other.testByTrial!.test!.shape).toEqual([4, 6, 5]); // first 10 repeats for retina 01 (only 4 here)
+    const single = (await loadSridhar2025Responses(base, { files, cellIndex: 4 }))['01']!;
+    expect(single.train.shape[1]).toBe(1);
+  });
+
+  it('renders fixation crops like the Python loader (float16 frames, flip, transpose, crops)', async () => {
+    const { loadSridharFrames, parseSridharFixations, renderSridharMovie, parseNpy } = await import('../src/node.js');
+    const base = `${D}sridhar_2025/natural_movie`;
+    const frames = await loadSridharFrames(`${base}/stimuli_padded_4`);
+    expect([frames.count, frames.fullW, frames.fullH]).toEqual([3, 12, 10]);
+    const fix = parseSridharFixations(readFileSync(`${base}/fixations/fixations_tiny.txt`, 'utf8'));
+    expect(fix[1]).toEqual({ imgIndex: 1, centerX: 5, centerY: 4, flip: 1 });
+    const movie = renderSridharMovie(frames, fix, { imgW: 8, imgH: 6, padding: 1, crop: [1, 1, 2, 2] });
+    expect(movie.shape).toEqual([10, 4, 4, 1]);
+    const expected = parseNpy(new Uint8Array(readFileSync(`${base}/expected_frames.npy`)));
+    expect(expected.shape).toEqual([10, 4, 4]);
+    expect(maxDiff(movie.data, expected.data as Float32Array)).toBe(0);
+  });
+});

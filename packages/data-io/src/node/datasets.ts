@@ -410,3 +410,139 @@ export async function loadGoldin2022(basePath: string = GOLDIN_2022_URL, options
   if (Object.keys(result.movies).length === 0) throw new DataError(`No ${specie} sessions (*.h5 containing "${specie}") in ${base}.`);
   return result;
 }
+
+// ---------------------------------------------------------------- sridhar_2025
+
+/** Options of {@link loadSridhar2025Responses}. */
+export interface Sridhar2025ResponseOptions {
+  /** Session → response pickle, relative to the base path (default the four natural-movie retinas). */
+  files?: Readonly<Record<string, string>>;
+  /** Stimulus seed whose trials are used when the pickle lists `seeds` (default 0). */
+  stimulusSeed?: number;
+  /** Session → cell indices to drop. */
+  excludedCells?: Readonly<Record<string, readonly number[]>>;
+  /** Keep only this cell. */
+  cellIndex?: number;
+  resolve?: ResolveOptions;
+}
+
+function take3(a: NdArray, neurons: number[], trials: number[] | undefined): { data: Float32Array; shape: [number, number, number] } {
+  const [, t, k] = a.shape as [number, number, number];
+  const src = f32(a);
+  const tr = trials ?? Array.from({ length: k }, (_, i) => i);
+  const out = new Float32Array(neurons.length * t * tr.length);
+  neurons.forEach((nn, i) => {
+    for (let j = 0; j < t; j++) tr.forEach((q, m) => (out[(i * t + j) * tr.length + m] = src[(nn * t + j) * k + q]!));
+  });
+  return { data: out, shape: [neurons.length, t, tr.length] };
+}
+
+/**
+ * Sridhar et al. 2025 response pickles (`train_responses (N, frames_per_trial, trials)`, `test_responses (N, T, repeats)`,
+ * optional `seeds` / `trial_separation`) as OpenRetina's `response_splits_from_pickles`: cells excluded (or one kept),
+ * trials of the stimulus seed selected (retina "01" without that seed: the first 10 test repeats), test = mean over
+ * repeats, by-trial `[repeats, T, N]`. The train responses are concatenated trial after trial (`[trials·frames, N]`);
+ * OpenRetina's reshape interleaves trials frame by frame, which only matters for order, not for the mean activity that
+ * this container feeds. Session kwargs: `stimulus_seed`, `frames_per_trial`, `num_trials` (one-element arrays) and
+ * `cell_indices`.
+ */
+export async function loadSridhar2025Responses(basePath: string, options: Sridhar2025ResponseOptions = {}): Promise<Record<string, ResponseSplit>> {
+  const { SRIDHAR_2025 } = await import('../datasets/sridhar.js');
+  const base = await resolveDataPath(basePath, options.resolve);
+  const files = options.files ?? SRIDHAR_2025.naturalMovieResponseFiles;
+  const seed = options.stimulusSeed ?? 0;
+  const out: Record<string, ResponseSplit> = {};
+  for (const session of Object.keys(files).sort()) {
+    const path = join(base, files[session]!);
+    const obj = (await readPickleFile(path)) as Record<string, unknown>;
+    const train = obj.train_responses as NdArray;
+    const test = obj.test_responses as NdArray;
+    if (!train?.shape || train.shape.length !== 3) throw new DataError(`${path}: expected train_responses (N, frames_per_trial, trials).`);
+    const total = train.shape[0]!;
+    let neurons = Array.from({ length: total }, (_, i) => i);
+    if (options.cellIndex !== undefined) neurons = [options.cellIndex];
+    else if (options.excludedCells?.[session]) {
+      const ex = new Set(options.excludedCells[session]);
+      neurons = neurons.filter((i) => !ex.has(i));
+    }
+    let trainTrials: number[] | undefined;
+    let testTrials: number[] | undefined;
+    const seeds = Array.isArray(obj.seeds) ? (obj.seeds as unknown[]).map(Number) : undefined;
+    if (seeds) {
+      if (seeds.includes(seed)) {
+        const sep = obj.trial_separation as Record<string, unknown>;
+        const trials = (sep[String(seed)] as unknown[]).map(Number);
+        trainTrials = trials;
+        testTrials = trials;
+      } else if (session === '01') {
+        testTrials = Array.from({ length: Math.min(10, test.shape[2] ?? 0) }, (_, i) => i);
+      }
+    }
+    const tr = take3(train, neurons, trainTrials);
+    const [n, fpt, nTrials] = tr.shape;
+    const trainTN = new Float32Array(nTrials * fpt * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < fpt; j++) for (let q = 0; q < nTrials; q++) trainTN[(q * fpt + j) * n + i] = tr.data[(i * fpt + j) * nTrials + q]!;
+    const kw: Record<string, unknown[]> = { stimulus_seed: [seed], frames_per_trial: [fpt], num_trials: [nTrials], cell_indices: neurons };
+    if (test.shape.length === 3) {
+      const te = take3(test, neurons, testTrials);
+      const [, t, reps] = te.shape;
+      const byTrial = new Float32Array(reps * t * n);
+      const avg = new Float32Array(t * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < t; j++) {
+          let s = 0;
+          for (let q = 0; q < reps; q++) {
+            const v = te.data[(i * t + j) * reps + q]!;
+            byTrial[(q * t + j) * n + i] = v;
+            s += v;
+          }
+          avg[j * n + i] = s / reps;
+        }
+      }
+      out[session] = createResponseSplit({
+        train: { data: trainTN, shape: [nTrials * fpt, n] },
+        test: { data: avg, shape: [t, n] },
+        testByTrial: { data: byTrial, shape: [reps, t, n] },
+        stimId: `sridhar_${session}`,
+        sessionKwargs: kw,
+      });
+    } else {
+      const t2 = test.shape[1]!;
+      const src = f32(test);
+      const avg = new Float32Array(t2 * n);
+      neurons.forEach((nn, i) => {
+        for (let j = 0; j < t2; j++) avg[j * n + i] = src[nn * t2 + j]!;
+      });
+      out[session] = createResponseSplit({ train: { data: trainTN, shape: [nTrials * fpt, n] }, test: { data: avg, shape: [t2, n] }, stimId: `sridhar_${session}`, sessionKwargs: kw });
+    }
+  }
+  return out;
+}
+
+/**
+ * Loads the natural-movie frames `*<frameFile>*.npy` of a folder (sorted by name) as OpenRetina's `load_frames`:
+ * each `(W, H)` frame divided by 255 and stored in float16 precision.
+ */
+export async function loadSridharFrames(dir: string, options: { frameFile?: string; resolve?: ResolveOptions } = {}): Promise<import('../datasets/sridhar.js').SridharFrames> {
+  const { roundToFloat16 } = await import('../datasets/sridhar.js');
+  const { readNpyFile } = await import('./npy-fs.js');
+  const local = await resolveDataPath(dir, options.resolve);
+  const names = (await readdir(local)).filter((x) => x.includes(options.frameFile ?? '_img_')).sort();
+  if (names.length === 0) throw new DataError(`No frames (*${options.frameFile ?? '_img_'}*) in ${local}.`);
+  let fullW = 0;
+  let fullH = 0;
+  let data = new Float32Array(0);
+  for (let i = 0; i < names.length; i++) {
+    const a = await readNpyFile(join(local, names[i]!));
+    if (i === 0) {
+      [fullW, fullH] = a.shape as [number, number];
+      data = new Float32Array(names.length * fullW * fullH);
+    } else if (a.shape[0] !== fullW || a.shape[1] !== fullH) {
+      throw new DataError(`${names[i]}: frame shape [${a.shape.join(', ')}] differs from [${fullW}, ${fullH}].`);
+    }
+    const v = toFloat32(a.data);
+    const off = i * fullW * fullH;
+    for (let j = 0; j < v.length; j++) data[off + j] = roundToFloat16(v[j]! / 255);
+  }
+  return { data, count: names.length, fullW, fullH };
+}

@@ -1,0 +1,121 @@
+import type { Movie } from '@openretina/contracts';
+import { ConfigError, DataError } from '@openretina/contracts';
+
+/** Sridhar et al. 2025 constants (OpenRetina `sridhar_2025/constants.py` and the `sridhar_nm_2025.yaml` configs). */
+export const SRIDHAR_2025 = {
+  testDataFrames: 5100,
+  naturalMovieDataset: 'gollisch_lab/sridhar_2025/marmoset/natural_movie',
+  whiteNoiseDataset: 'gollisch_lab/sridhar_2025/marmoset/whitenoise',
+  naturalMovieResponseFiles: {
+    '01': 'responses/cell_responses_01_fixation_movie.pkl',
+    '02': 'responses/cell_responses_02_fixation_movie.pkl',
+    '03': 'responses/cell_responses_03_fixation_movie.pkl',
+    '04': 'responses/cell_responses_04_fixation_movie.pkl',
+  } as Readonly<Record<string, string>>,
+  naturalMovieFixationFiles: {
+    '01': 'fixations/complete_fixations_seed_2022and2023_s4_fixed.txt',
+    '02': 'fixations/complete_fixations_seed2022_s4.txt',
+    '03': 'fixations/complete_fixations_seed_2022and2023_s4_fixed.txt',
+    '04': 'fixations/complete_fixations_seed_2022and2023_s4_fixed.txt',
+  } as Readonly<Record<string, string>>,
+  /** Frame rendering of the 4× downsampled natural movie (`stimuli_padded_4`). */
+  render: { fullImgW: 350, fullImgH: 300, imgW: 200, imgH: 150, padding: 50, bigCrops: [35, 35, 55, 55] as const, subsample: 1 },
+} as const;
+
+/** One fixation line: which frame, the crop centre and the flip flag. */
+export interface SridharFixation {
+  imgIndex: number;
+  centerX: number;
+  centerY: number;
+  flip: number;
+}
+
+/**
+ * Parses fixation lines `img_index ? ? center_x center_y … flip` (OpenRetina's `process_fixations`): the flag is the
+ * first character of the last space-separated token; `flipImgs` inverts it; `selectFlip` keeps only one flag value.
+ */
+export function parseSridharFixations(text: string | readonly string[], options: { flipImgs?: boolean; selectFlip?: number } = {}): SridharFixation[] {
+  const lines = typeof text === 'string' ? text.split('\n').filter((l) => l.trim().length > 0).map((l) => `${l}\n`) : text;
+  const out = lines.map((line, i) => {
+    const tok = line.split(' ');
+    const last = tok[tok.length - 1]!;
+    const vals = [tok[0], tok[3], tok[4]].map((t) => Math.trunc(Number.parseFloat(t ?? '')));
+    if (tok.length < 6 || vals.some((v) => Number.isNaN(v))) throw new DataError(`Fixation line ${i + 1} is malformed: ${JSON.stringify(line)}.`);
+    const flag = Number.parseInt(last[0]!, 10);
+    return { imgIndex: vals[0]!, centerX: vals[1]!, centerY: vals[2]!, flip: options.flipImgs ? Number(last[0] === '0') : flag };
+  });
+  return options.selectFlip === undefined ? out : out.filter((f) => f.flip === options.selectFlip);
+}
+
+/** Rounds to the nearest IEEE half-precision value (the float16 storage of OpenRetina's frames). */
+export function roundToFloat16(v: number): number {
+  if (!Number.isFinite(v) || v === 0) return v;
+  const a = Math.abs(v);
+  if (a >= 65520) return Math.sign(v) * Infinity;
+  const e = Math.max(Math.floor(Math.log2(a)), -14);
+  const step = 2 ** (e - 10);
+  let q = a / step;
+  const fl = Math.floor(q);
+  const diff = q - fl;
+  q = diff > 0.5 || (diff === 0.5 && fl % 2 === 1) ? fl + 1 : fl;
+  return Math.sign(v) * q * step;
+}
+
+/** Frames of the natural movie: `count` frames of `(fullW, fullH)` each (x-major, as stored), values /255 in float16 precision. */
+export interface SridharFrames {
+  data: Float32Array;
+  count: number;
+  fullW: number;
+  fullH: number;
+}
+
+/** Options of {@link renderSridharMovie}. */
+export interface SridharRenderOptions {
+  imgW?: number;
+  imgH?: number;
+  padding?: number;
+  /** (top, bottom, left, right), applied after the fixation crop (default [35, 35, 55, 55]). */
+  crop?: readonly [number, number, number, number];
+  subsample?: number;
+}
+
+/**
+ * Renders natural-movie frames from fixations (OpenRetina's `MarmosetMovieDataset._render_frame`): crop `imgW × imgH`
+ * around the fixation centre (+ padding) on the stored `(W, H)` frame, mirror the vertical image axis of the stored
+ * array when the flag is 0 (`torch.fliplr` on the `(W, H)` crop), transpose to `(H, W)`, then crop
+ * `(top, bottom, left, right)` and subsample. Returns a one-channel `Movie` `[F, h, w, 1]`.
+ */
+export function renderSridharMovie(frames: SridharFrames, fixations: readonly SridharFixation[], options: SridharRenderOptions = {}): Movie {
+  const d = SRIDHAR_2025.render;
+  const imgW = options.imgW ?? d.imgW;
+  const imgH = options.imgH ?? d.imgH;
+  const pad = options.padding ?? d.padding;
+  const [top, bottom, left, right] = options.crop ?? d.bigCrops;
+  const sub = options.subsample ?? d.subsample;
+  const rowsIdx: number[] = [];
+  for (let y = top; y < imgH - bottom; y += sub) rowsIdx.push(y);
+  const colsIdx: number[] = [];
+  for (let x = left; x < imgW - right; x += sub) colsIdx.push(x);
+  const h = rowsIdx.length;
+  const w = colsIdx.length;
+  const out = new Float32Array(fixations.length * h * w);
+  const hw = Math.trunc(imgW / 2);
+  const hh = Math.trunc(imgH / 2);
+  fixations.forEach((fx, f) => {
+    if (fx.imgIndex < 0 || fx.imgIndex >= frames.count) throw new DataError(`Fixation ${f} refers to frame ${fx.imgIndex}; there are ${frames.count}.`);
+    const x0 = fx.centerX + pad - hw;
+    const y0 = fx.centerY + pad - hh;
+    if (pad !== 0 && (x0 < 0 || y0 < 0 || x0 + 2 * hw > frames.fullW || y0 + 2 * hh > frames.fullH)) {
+      throw new DataError(`Fixation ${f} (${fx.centerX}, ${fx.centerY}) crops outside the ${frames.fullW}×${frames.fullH} frame.`);
+    }
+    const base = fx.imgIndex * frames.fullW * frames.fullH;
+    rowsIdx.forEach((yy, i) => {
+      const ySrc = fx.flip === 0 ? imgH - 1 - yy : yy;
+      colsIdx.forEach((xx, j) => {
+        out[(f * h + i) * w + j] = frames.data[base + (x0 + xx) * frames.fullH + (y0 + ySrc)]!;
+      });
+    });
+  });
+  if (imgW % 2 !== 0 || imgH % 2 !== 0) throw new ConfigError(`imgW and imgH must be even, got ${imgW}×${imgH}.`);
+  return { data: out, shape: [fixations.length, h, w, 1] };
+}
