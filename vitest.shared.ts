@@ -1,13 +1,14 @@
 import { defineProject } from 'vitest/config';
 
 /** Settings every package's test project shares (tensor work on 2 cores is slow: generous timeouts). */
-export function packageProject(name: string, extra: { typecheck?: boolean } = {}) {
+export function packageProject(name: string, extra: { typecheck?: boolean; backendSetup?: boolean } = {}) {
   return defineProject({
     test: {
       name,
       include: ['test/**/*.test.ts'],
       testTimeout: 300_000,
       hookTimeout: 300_000,
+      ...(extra.backendSetup ? { setupFiles: ['../../test-utils/backend-setup.ts'] } : {}),
       ...(extra.typecheck
         ? { typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' } }
         : {}),

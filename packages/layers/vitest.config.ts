@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared';
 
-export default packageProject('layers');
+export default packageProject('layers', { backendSetup: true });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, formatShape } from '@openretina/contracts';
+import { torchAbs } from './abs.js';
 
 /**
  * OpenRetina's 3-D losses compare a model output `[B, T_out, N]` with the **last** `T_out` frames of the
@@ -50,7 +51,7 @@ export function l1PoissonLoss(
     const y = alignTarget(output, target);
     const l = tf.add(
       tf.sub(output, tf.mul(y, tf.log(tf.add(output, options.bias ?? 1e-16)))),
-      tf.mul(tf.abs(output), options.gammaL1 ?? 0.001),
+      tf.mul(torchAbs(output), options.gammaL1 ?? 0.001),
     );
     return reduce(l, options);
   });

@@ -15,7 +15,7 @@ import {
 import { expectNoLeak, expectRoundTrip, gradCheck, keysAndShapes, params, randn, withInputVariable } from './helpers.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 });
 
 const base = { inChannels: 2, outChannels: 3, temporalKernelSize: 3, spatialKernelSize: 3, bias: true } as const;

@@ -22,7 +22,7 @@ import { close } from './helpers.js';
 import { fx, fxScalar, fxState, fxTensor, fxVideo, toTorchLayout } from './fixture.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 });
 
 /** Value and gradient of a scalar function of one tensor. */

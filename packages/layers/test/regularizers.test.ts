@@ -15,7 +15,7 @@ import {
 import { gradCheck, keysAndShapes, randn } from './helpers.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 });
 
 describe('regularizers', () => {
