@@ -31,3 +31,14 @@ export { SGD, Adam } from './optimizers.js';
 export type { StimulusOptimizer, SGDOptions, AdamOptions } from './optimizers.js';
 export { optimizeStimulus, stimulusLossAndGrad } from './optimize.js';
 export type { OptimizeStimulusOptions, OptimizeStimulusResult } from './optimize.js';
+export {
+  butterLowpass,
+  butterLowpassFilter,
+  lfilter,
+  lfilterZi,
+  filtfilt,
+  calculateFft,
+  weightedMainFrequency,
+  decomposeKernel,
+} from './signal.js';
+export type { FilterCoefficients, DecomposedKernel } from './signal.js';
