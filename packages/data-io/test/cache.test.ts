@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { strToU8, zipSync } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { downloadToCache, findInCache, getCacheDirectory, resolveDataPath } from '../src/node.js';
 import { type TestServer, sha256, startServer } from './server.js';
 
@@ -68,6 +68,28 @@ describe('downloadToCache', () => {
     expect(readFileSync(p).equals(Buffer.from(body))).toBe(true);
     expect(server.requests.filter((r) => r.path === '/f/big.bin').map((r) => r.range)).toEqual([undefined, `bytes=${partSize}-`]);
     expect(existsSync(join(cacheDir, 'big.bin.part'))).toBe(false);
+  });
+
+  it('shows a bar on request, plain lines, or nothing', async () => {
+    server.files.set('/f/p.bin', payload(50_000, 9));
+    const writes: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      await downloadToCache(`${server.url}/f/p.bin`, { retries: 0, cacheDir: freshCache(), progress: 'lines' });
+      expect(writes.some((w) => /^p\.bin: 100% \(0\.1\/0\.1 MB\)\n$/.test(w))).toBe(true);
+      expect(writes.every((w) => !w.includes('\r'))).toBe(true);
+      writes.length = 0;
+      await downloadToCache(`${server.url}/f/p.bin`, { retries: 0, cacheDir: freshCache(), progress: 'bar' });
+      expect(writes.some((w) => w.startsWith('\rp.bin [') && w.includes('100%'))).toBe(true);
+      writes.length = 0;
+      await downloadToCache(`${server.url}/f/p.bin`, { retries: 0, cacheDir: freshCache(), progress: 'none' });
+      expect(writes).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('retries within one call and resumes', async () => {
