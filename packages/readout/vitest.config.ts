@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared';
 
-export default packageProject('readout');
+export default packageProject('readout', { backendSetup: true });

@@ -1,7 +1,12 @@
-import { ConfigError, type Core, type DataInfo, type MultiReadout } from '@openretina/contracts';
+import { ConfigError, UnsupportedError, type Core, type DataInfo, type MultiReadout } from '@openretina/contracts';
 import { DummyCore, SimpleCoreWrapper } from '@openretina/core';
 import type { Module } from '@openretina/layers';
-import { MultiGaussianMaskReadout } from '@openretina/readout';
+import {
+  MultiFactorizedReadout,
+  MultiGaussianMaskReadout,
+  MultiSampledGaussianReadout,
+  MultipleLNPReadout,
+} from '@openretina/readout';
 import { CoreReadout } from './core-readout.js';
 
 /** A plain config object with OpenRetina's (snake_case) keys, optionally with a Hydra `_target_`. */
@@ -203,5 +208,57 @@ registerReadout(
       nNeuronsDict: ctx.nNeuronsDict,
       meanActivityDict: ctx.meanActivityDict,
       ...(ctx.seed === undefined ? {} : { seed: ctx.seed + 1 }),
+    }),
+);
+
+/** Options OpenRetina accepts that we do not port: allowed only when null (their default). */
+function withoutNullOnly(o: Record<string, unknown>, keys: readonly string[], what: string): Record<string, unknown> {
+  const out = { ...o };
+  for (const k of keys) {
+    if (out[k] != null) throw new UnsupportedError(`${what}: option "${k}" is not supported by @openretina (it must be null).`);
+    delete out[k];
+  }
+  return out;
+}
+
+function readoutCommon(o: Record<string, unknown>, ctx: BuildContext, what: string) {
+  return {
+    inShape: asNumberArray(o.inShape, `${what}.in_shape`, 4) as [number, number, number, number],
+    nNeuronsDict: ctx.nNeuronsDict,
+    meanActivityDict: ctx.meanActivityDict,
+    ...(ctx.seed === undefined ? {} : { seed: ctx.seed + 1 }),
+  };
+}
+
+registerReadout(
+  'openretina.modules.readout.multi_readout.MultiFactorizedReadout',
+  ['inShape', 'nNeuronsDict', 'meanActivityDict', 'maskL1Reg', 'weightsL1Reg', 'laplaceMaskReg', 'readoutBias', 'weightsConstraint',
+    'maskConstraint', 'initMask', 'initWeights', 'initScales', 'readoutRegAvg', 'cloneReadout'],
+  (o, ctx) =>
+    new MultiFactorizedReadout({
+      ...(o as unknown as ConstructorParameters<typeof MultiFactorizedReadout>[0]),
+      ...readoutCommon(o, ctx, 'MultiFactorizedReadout'),
+    }),
+);
+registerReadout(
+  'openretina.modules.readout.multi_readout.MultiSampledGaussianReadout',
+  ['inShape', 'nNeuronsDict', 'meanActivityDict', 'bias', 'initMuRange', 'initSigmaRange', 'batchSample', 'alignCorners', 'gaussType',
+    'gamma', 'regAvg', 'readoutRegAvg', 'cloneReadout', 'gridMeanPredictor', 'sharedFeatures', 'sharedGrid', 'initGrid'],
+  (o, ctx) => {
+    const rest = withoutNullOnly(o, ['gridMeanPredictor', 'sharedFeatures', 'sharedGrid', 'initGrid'], 'MultiSampledGaussianReadout');
+    return new MultiSampledGaussianReadout({
+      ...(rest as unknown as ConstructorParameters<typeof MultiSampledGaussianReadout>[0]),
+      ...readoutCommon(o, ctx, 'MultiSampledGaussianReadout'),
+    });
+  },
+);
+registerReadout(
+  'openretina.modules.readout.multi_readout.MultipleLNPReadout',
+  ['inShape', 'nNeuronsDict', 'meanActivityDict', 'smoothWeight', 'sparseWeight', 'smoothRegularizer', 'laplacePadding', 'nonlinearity',
+    'bias', 'readoutRegAvg', 'cloneReadout'],
+  (o, ctx) =>
+    new MultipleLNPReadout({
+      ...(o as unknown as ConstructorParameters<typeof MultipleLNPReadout>[0]),
+      ...readoutCommon(o, ctx, 'MultipleLNPReadout'),
     }),
 );

@@ -42,3 +42,32 @@ describe('model registry', () => {
     }
   });
 });
+
+describe('model registry: every readout of the shipped model configs', () => {
+  const base = {
+    in_shape: [2, 40, 18, 16],
+    n_neurons_dict: { a: 3, b: 4 },
+    hidden_channels: [4],
+    core: { temporal_kernel_sizes: [5], spatial_kernel_sizes: [3], gamma_input: 0, gamma_hidden: 0, gamma_in_sparse: 0, gamma_temporal: 1, cut_first_n_frames: 0 },
+  };
+  const readouts: Record<string, Record<string, unknown>> = {
+    MultiFactorizedReadout: { mask_l1_reg: 5, weights_l1_reg: 5, laplace_mask_reg: 1, readout_bias: true, weights_constraint: null, mask_constraint: null, init_mask: null, init_weights: null, init_scales: [[0, 0.15], [0, 0.15]] },
+    MultiSampledGaussianReadout: { bias: true, gamma: 0.4, init_mu_range: 0.1, init_sigma_range: 0.15, reg_avg: false, batch_sample: true, align_corners: true, gauss_type: 'full', grid_mean_predictor: null, shared_features: null, init_grid: null, shared_grid: null },
+    MultipleLNPReadout: { nonlinearity: 'softplus', smooth_weight: 1, sparse_weight: 1, bias: true },
+  };
+  for (const [name, options] of Object.entries(readouts)) {
+    it(`builds ${name} and runs both sessions`, async () => {
+      await tf.setBackend('cpu');
+      const model = buildCoreReadout({ ...base, readout: { _target_: `openretina.modules.readout.multi_readout.${name}`, ...options } });
+      model.eval();
+      const x = tf.zeros(model.stimulusShape(10, 2)) as tf.Tensor5D;
+      const before = tf.memory().numTensors;
+      const y = model.forward(x);
+      expect(y.shape).toEqual([2, 6, 7]);
+      y.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+      model.dispose();
+    });
+  }
+});

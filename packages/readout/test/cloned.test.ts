@@ -24,7 +24,7 @@ import {
 } from './helpers.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 });
 
 describe('ClonedReadout: parity with OpenRetina 1.1.1 (PyTorch)', () => {

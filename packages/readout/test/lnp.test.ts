@@ -17,7 +17,7 @@ import {
 } from './helpers.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 });
 
 const IN_SHAPE = [3, 2, 4, 5] as const;
