@@ -10,3 +10,11 @@ export {
   toOptions,
 } from './registry.js';
 export type { BuildContext, ConfigObject, CoreReadoutConfig } from './registry.js';
+export { SingleCellSeparatedLNP } from './linear-nonlinear.js';
+export type { SingleCellSeparatedLNPOptions, LnNonlinearity } from './linear-nonlinear.js';
+export { SingleCellSpatialContrast, SpatialContrastCoreReadout, cropBounds } from './spatial-contrast.js';
+export type { SingleCellSpatialContrastOptions, SpatialContrastCoreReadoutOptions, FilterInit } from './spatial-contrast.js';
+export { SparsityMSELoss, Autoencoder, AutoencoderWithModel } from './sparse-autoencoder.js';
+export type { AutoencoderOptions, AutoencoderStepParts } from './sparse-autoencoder.js';
+export { EnsembleModel } from './ensemble.js';
+export type { EnsembleMember } from './ensemble.js';
