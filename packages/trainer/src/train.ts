@@ -286,112 +286,117 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
   });
   const progress = new ProgressReporter(options.progress ?? 'auto', options.progressStream);
 
-  for (const cb of callbacks) await cb.onTrainStart?.(context());
-  const byVarName = new Map([...params].map(([name, v]) => [v.name, name]));
-  // PyTorch stops when max_epochs is reached, or when an earlier early stop was recorded in the resumed state.
-  if (earlyStopping?.stopped) stopRequested = true;
+  try {
+    for (const cb of callbacks) await cb.onTrainStart?.(context());
+    const byVarName = new Map([...params].map(([name, v]) => [v.name, name]));
+    // PyTorch stops when max_epochs is reached, or when an earlier early stop was recorded in the resumed state.
+    if (earlyStopping?.stopped) stopRequested = true;
 
-  while (epoch < maxEpochs && !stopRequested) {
-    for (const cb of callbacks) await cb.onEpochStart?.(context());
-    model.train();
-    const lrThisEpoch = optimizer.lr;
-    const started = Date.now();
-    const acc: Accumulator = { sums: {}, weight: 0 };
-    let batchIndex = 0;
-    progress.epochStart(epoch, maxEpochs, data.stepsPerEpoch);
-    for (const batch of data.train(epoch)) {
-      let lossValue: number;
-      try {
-        const vars = stepParameters(model, batch.session);
-        let kept: tf.Scalar[] = [];
-        const { value, grads } = tf.variableGrads(() => {
-          const parts = model.loss(batch.inputs, batch.targets, batch.session);
-          kept = [tf.keep(parts.poisson), tf.keep(parts.coreRegularizer), tf.keep(parts.readoutRegularizer)];
-          return parts.total;
-        }, [...vars.values()]);
-        const named = new Map<string, tf.Tensor>();
-        for (const [varName, g] of Object.entries(grads)) named.set(byVarName.get(varName)!, g);
-        if (clip !== null) {
-          const clipped = clipGradNorm(named, clip);
-          optimizer.step(clipped.grads);
-          tf.dispose([...clipped.grads.values()]);
-        } else {
-          optimizer.step(named);
+    while (epoch < maxEpochs && !stopRequested) {
+      for (const cb of callbacks) await cb.onEpochStart?.(context());
+      model.train();
+      const lrThisEpoch = optimizer.lr;
+      const started = Date.now();
+      const acc: Accumulator = { sums: {}, weight: 0 };
+      let batchIndex = 0;
+      progress.epochStart(epoch, maxEpochs, data.stepsPerEpoch);
+      for (const batch of data.train(epoch)) {
+        let lossValue: number;
+        try {
+          const vars = stepParameters(model, batch.session);
+          let kept: tf.Scalar[] = [];
+          const { value, grads } = tf.variableGrads(() => {
+            const parts = model.loss(batch.inputs, batch.targets, batch.session);
+            kept = [tf.keep(parts.poisson), tf.keep(parts.coreRegularizer), tf.keep(parts.readoutRegularizer)];
+            return parts.total;
+          }, [...vars.values()]);
+          const named = new Map<string, tf.Tensor>();
+          for (const [varName, g] of Object.entries(grads)) named.set(byVarName.get(varName)!, g);
+          if (clip !== null) {
+            const clipped = clipGradNorm(named, clip);
+            optimizer.step(clipped.grads);
+            tf.dispose([...clipped.grads.values()]);
+          } else {
+            optimizer.step(named);
+          }
+          tf.dispose(Object.values(grads));
+          const parts = tf.stack([value, ...kept]);
+          const [total, poisson, core, readout] = parts.dataSync();
+          tf.dispose([parts, value, ...kept]);
+          lossValue = total!;
+          accumulate(
+            acc,
+            { train_total_loss: total!, train_loss: poisson!, regularization_loss_core: core!, regularization_loss_readout: readout! },
+            batch.inputs.shape[0],
+          );
+        } finally {
+          tf.dispose([batch.inputs, batch.targets]);
         }
-        tf.dispose(Object.values(grads));
-        const parts = tf.stack([value, ...kept]);
-        const [total, poisson, core, readout] = parts.dataSync();
-        tf.dispose([parts, value, ...kept]);
-        lossValue = total!;
-        accumulate(
-          acc,
-          { train_total_loss: total!, train_loss: poisson!, regularization_loss_core: core!, regularization_loss_readout: readout! },
-          batch.inputs.shape[0],
-        );
-      } finally {
-        tf.dispose([batch.inputs, batch.targets]);
+        globalStep++;
+        if (scheduled?.interval === 'step' && scheduled.scheduler instanceof LRScheduler && globalStep % scheduled.frequency === 0) {
+          scheduled.scheduler.step();
+        }
+        progress.batch(batchIndex, lossValue);
+        for (const cb of callbacks) await cb.onBatchEnd?.(context(), { session: batch.session, loss: lossValue, batch: batchIndex });
+        batchIndex++;
       }
-      globalStep++;
-      if (scheduled?.interval === 'step' && scheduled.scheduler instanceof LRScheduler && globalStep % scheduled.frequency === 0) {
-        scheduled.scheduler.step();
-      }
-      progress.batch(batchIndex, lossValue);
-      for (const cb of callbacks) await cb.onBatchEnd?.(context(), { session: batch.session, loss: lossValue, batch: batchIndex });
-      batchIndex++;
-    }
-    if (acc.weight === 0) throw new ConfigError(`Training epoch ${epoch} produced no batches.`);
+      if (acc.weight === 0) throw new ConfigError(`Training epoch ${epoch} produced no batches.`);
 
-    const valMetrics = validate(model, data.validation());
-    const metrics: Record<string, number> = { ...means(acc), ...valMetrics };
-    for (const cb of callbacks) await cb.onValidationEnd?.(context(), metrics);
+      const valMetrics = validate(model, data.validation());
+      const metrics: Record<string, number> = { ...means(acc), ...valMetrics };
+      for (const cb of callbacks) await cb.onValidationEnd?.(context(), metrics);
 
-    // Best checkpoint (Lightning ModelCheckpoint, save_top_k=1: strictly better; NaN counts as the worst).
-    const raw = metrics[checkpoint.monitor];
-    if (raw === undefined) throw new ConfigError(`Checkpoint monitor "${checkpoint.monitor}" is not a logged metric (${Object.keys(metrics).join(', ')}).`);
-    const score = Number.isFinite(raw) ? raw : checkpoint.mode === 'max' ? -Infinity : Infinity;
-    const improved = best === null || (checkpoint.mode === 'max' ? score > best.score : score < best.score);
+      // Best checkpoint (Lightning ModelCheckpoint, save_top_k=1: strictly better; NaN counts as the worst).
+      const raw = metrics[checkpoint.monitor];
+      if (raw === undefined) throw new ConfigError(`Checkpoint monitor "${checkpoint.monitor}" is not a logged metric (${Object.keys(metrics).join(', ')}).`);
+      const score = Number.isFinite(raw) ? raw : checkpoint.mode === 'max' ? -Infinity : Infinity;
+      const improved = best === null || (checkpoint.mode === 'max' ? score > best.score : score < best.score);
 
-    if (earlyStopping) {
-      const d = earlyStopping.check(metrics, epoch);
-      if (d.shouldStop) {
-        stopRequested = true;
-        stopReason = d.reason;
+      if (earlyStopping) {
+        const d = earlyStopping.check(metrics, epoch);
+        if (d.shouldStop) {
+          stopRequested = true;
+          stopReason = d.reason;
+        }
       }
-    }
-    if (scheduled && scheduled.interval === 'epoch' && (epoch + 1) % scheduled.frequency === 0) {
-      const s = scheduled.scheduler;
-      if (s instanceof ReduceLROnPlateau) {
-        const monitor = scheduled.monitor ?? 'val_evaluation_loss';
-        const m = metrics[monitor];
-        if (m === undefined) throw new ConfigError(`The LR scheduler monitors "${monitor}", which is not a logged metric (${Object.keys(metrics).join(', ')}).`);
-        s.step(m);
-      } else {
-        s.step();
+      if (scheduled && scheduled.interval === 'epoch' && (epoch + 1) % scheduled.frequency === 0) {
+        const s = scheduled.scheduler;
+        if (s instanceof ReduceLROnPlateau) {
+          const monitor = scheduled.monitor ?? 'val_evaluation_loss';
+          const m = metrics[monitor];
+          if (m === undefined) throw new ConfigError(`The LR scheduler monitors "${monitor}", which is not a logged metric (${Object.keys(metrics).join(', ')}).`);
+          s.step(m);
+        } else {
+          s.step();
+        }
       }
+      const record: EpochRecord = { epoch, step: globalStep, lr: lrThisEpoch, metrics: { ...metrics, epoch_seconds: (Date.now() - started) / 1000 } };
+      history.push(record);
+      epoch++;
+      if (improved) {
+        best = { epoch: record.epoch, score, stateDict: model.stateDict() };
+        for (const cb of callbacks) await cb.onCheckpoint?.(context(), best);
+      }
+      progress.epochEnd(record);
+      for (const l of loggers) await l.log(record);
+      for (const cb of callbacks) await cb.onEpochEnd?.(context(), record);
     }
-    const record: EpochRecord = { epoch, step: globalStep, lr: lrThisEpoch, metrics: { ...metrics, epoch_seconds: (Date.now() - started) / 1000 } };
-    history.push(record);
-    epoch++;
-    if (improved) {
-      best = { epoch: record.epoch, score, stateDict: model.stateDict() };
-      for (const cb of callbacks) await cb.onCheckpoint?.(context(), best);
-    }
-    progress.epochEnd(record);
-    for (const l of loggers) await l.log(record);
-    for (const cb of callbacks) await cb.onEpochEnd?.(context(), record);
+
+    const finalState = snapshot();
+    const result: TrainResult = {
+      history,
+      best,
+      epochsRun: history.length,
+      stoppedEarly: stopRequested,
+      stopReason,
+      finalState,
+    };
+    if ((options.restoreBest ?? true) && best) model.loadStateDict(best.stateDict);
+    for (const cb of callbacks) await cb.onTrainEnd?.(context(), result);
+    progress.done();
+    return result;
+  } finally {
+    // An optimizer the loop created is freed here (its state is in finalState); one passed in stays the caller's.
+    if (!(options.optimizer instanceof Optimizer)) optimizer.dispose();
   }
-
-  const finalState = snapshot();
-  const result: TrainResult = {
-    history,
-    best,
-    epochsRun: history.length,
-    stoppedEarly: stopRequested,
-    stopReason,
-    finalState,
-  };
-  if ((options.restoreBest ?? true) && best) model.loadStateDict(best.stateDict);
-  for (const cb of callbacks) await cb.onTrainEnd?.(context(), result);
-  progress.done();
-  return result;
 }

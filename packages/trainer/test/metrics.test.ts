@@ -25,9 +25,11 @@ function nd(x: Nested): NDArray {
     shape.push(cur.length);
     cur = cur[0]!;
   }
-  return { data: Float64Array.from((x as unknown[]).flat(Infinity) as number[]), shape };
+  return { data: Float64Array.from(flat(x)), shape };
 }
-const flat = (x: Nested): number[] => (Array.isArray(x) ? (x.flat(Infinity) as number[]) : [x]);
+function flat(x: Nested): number[] {
+  return Array.isArray(x) ? x.flatMap((v) => flat(v)) : [x];
+}
 
 describe('evaluation metrics match OpenRetina (numpy) on small arrays (fixtures/trainer/metrics.json)', () => {
   const y1 = nd(fx.y1!);

@@ -1,0 +1,258 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SessionBatch } from '@openretina/contracts';
+import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+import {
+  AdamW,
+  EarlyStopping,
+  ReduceLROnPlateau,
+  trainingDataFromLoaders,
+  train,
+  type TrainingData,
+  type TrainingState,
+  type TrainOptions,
+} from '../src/index.js';
+import { CsvLogger, writeJsonReport } from '../src/node.js';
+
+const SESSIONS: Record<string, number> = { s1: 3, s2: 4, s3: 2 };
+const T = 14;
+const H = 6;
+const W = 6;
+
+function tinyModel(seed = 1): CoreReadout {
+  return buildCoreReadout(
+    {
+      in_shape: [2, T, H, W],
+      n_neurons_dict: SESSIONS,
+      hidden_channels: [4],
+      core: {
+        temporal_kernel_sizes: [5],
+        spatial_kernel_sizes: [3],
+        gamma_input: 0.1,
+        gamma_hidden: 0,
+        gamma_in_sparse: 0,
+        gamma_temporal: 1,
+        input_padding: 0,
+        hidden_padding: 0,
+        cut_first_n_frames: 0,
+      },
+      readout: { scale: true, bias: true, gaussian_mean_scale: 6, gaussian_var_scale: 4, positive: true, mask_l1_reg: 0.01, feature_weights_l1_reg: 0.01, readout_reg_avg: false },
+      learning_rate: 0.01,
+    },
+    { seed },
+  );
+}
+
+/** mulberry32: a tiny seeded PRNG for synthetic data. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A batch whose responses follow one input pixel per neuron (learnable), deterministic in `seed`. */
+function batch(session: string, seed: number, b = 2): SessionBatch {
+  const r = rng(seed);
+  const n = SESSIONS[session]!;
+  const x = new Float32Array(b * T * H * W * 2).map(() => r() * 2 - 1);
+  const y = new Float32Array(b * T * n);
+  for (let i = 0; i < b; i++)
+    for (let t = 0; t < T; t++)
+      for (let k = 0; k < n; k++) {
+        const px = x[(((i * T + t) * H + 2 + (k % 2)) * W + 2 + k) * 2]!;
+        y[(i * T + t) * n + k] = Math.log1p(Math.exp(2 * px)) + 0.1 * r();
+      }
+  return { session, inputs: tf.tensor5d(x, [b, T, H, W, 2]), targets: tf.tensor3d(y, [b, T, n]) };
+}
+
+const data: TrainingData = {
+  stepsPerEpoch: 6,
+  *train(epoch: number) {
+    const order = epoch % 2 ? ['s3', 's1', 's2'] : ['s2', 's3', 's1'];
+    for (let i = 0; i < 2; i++) for (const s of order) yield batch(s, 1000 * epoch + 10 * i + order.indexOf(s));
+  },
+  *validation() {
+    for (const s of Object.keys(SESSIONS).sort()) yield batch(s, 777 + s.charCodeAt(1));
+  },
+};
+
+const quiet: Partial<TrainOptions> = { progress: 'none' };
+
+function weights(m: CoreReadout): Map<string, number[]> {
+  return new Map([...m.stateDict()].map(([k, v]) => [k, Array.from(v.data as ArrayLike<number>, Number)]));
+}
+
+function strip(history: { metrics: Record<string, number> }[]): unknown[] {
+  return history.map((h) => ({ ...h, metrics: { ...h.metrics, epoch_seconds: 0 } }));
+}
+
+describe('train(): the training loop', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('trains with OpenRetina metrics, keeps the best checkpoint, and keeps memory flat over epochs', async () => {
+    const model = tinyModel();
+    const counts: number[] = [];
+    const bestEpochs: number[] = [];
+    const start = tf.memory().numTensors;
+    const result = await train(model, data, {
+      ...quiet,
+      maxEpochs: 5,
+      gradientClipVal: 1,
+      callbacks: {
+        onEpochEnd: () => void counts.push(tf.memory().numTensors),
+        onCheckpoint: (_ctx, best) => void bestEpochs.push(best.epoch),
+      },
+    });
+    expect(result.epochsRun).toBe(5);
+    expect(counts.every((c) => c === counts[0])).toBe(true);
+    expect(tf.memory().numTensors).toBe(start); // optimizer state freed, best weights restored in place
+    const m = result.history[0]!.metrics;
+    for (const k of ['train_total_loss', 'train_loss', 'regularization_loss_core', 'regularization_loss_readout', 'val_loss', 'val_regularization_loss_core', 'val_regularization_loss_readout', 'val_total_loss', 'val_evaluation_loss']) {
+      expect(Number.isFinite(m[k]), k).toBe(true);
+    }
+    expect(m.train_total_loss).toBeCloseTo(m.train_loss! + m.regularization_loss_core! + m.regularization_loss_readout!, 3);
+    const scores = result.history.map((h) => h.metrics.val_evaluation_loss!);
+    expect(scores[scores.length - 1]!).toBeGreaterThan(scores[0]!); // it learns
+    const bestIdx = scores.indexOf(Math.max(...scores));
+    expect(result.best!.epoch).toBe(bestIdx);
+    expect(bestEpochs[bestEpochs.length - 1]).toBe(bestIdx);
+    // The model now holds the best weights.
+    const sd = model.stateDict();
+    for (const [k, v] of result.best!.stateDict) expect(Array.from(sd.get(k)!.data as ArrayLike<number>, Number), k).toEqual(Array.from(v.data as ArrayLike<number>, Number));
+    model.dispose();
+  });
+
+  it('is deterministic: identical seeds and data give identical runs', async () => {
+    const run = async (): Promise<[Map<string, number[]>, unknown[]]> => {
+      const model = tinyModel(7);
+      const r = await train(model, data, { ...quiet, maxEpochs: 2, restoreBest: false });
+      const w = weights(model);
+      model.dispose();
+      return [w, strip(r.history)];
+    };
+    const [w1, h1] = await run();
+    const [w2, h2] = await run();
+    expect(h2).toEqual(h1);
+    expect(w2).toEqual(w1);
+  });
+
+  it('resuming from a saved state gives the same result as an uninterrupted run', async () => {
+    const opts = (): TrainOptions => ({
+      ...quiet,
+      maxEpochs: 5,
+      restoreBest: false,
+      gradientClipVal: 1,
+      // patience 0 makes the plateau scheduler cut the LR during the run, so its state matters.
+      scheduler: (opt) => ({
+        scheduler: new ReduceLROnPlateau(opt, { mode: 'max', factor: 0.5, patience: 0, threshold: 0.5, thresholdMode: 'abs' }),
+        monitor: 'val_evaluation_loss',
+        interval: 'epoch',
+        frequency: 1,
+      }),
+      earlyStopping: new EarlyStopping({ monitor: 'val_evaluation_loss', mode: 'max', patience: 10 }),
+    });
+    const full = tinyModel(3);
+    const a = await train(full, data, opts());
+    expect(new Set(a.history.map((h) => h.lr)).size).toBeGreaterThan(1);
+
+    const first = tinyModel(3);
+    let saved: TrainingState | undefined;
+    await train(first, data, {
+      ...opts(),
+      callbacks: {
+        onEpochEnd: (ctx) => {
+          if (ctx.epoch === 2) {
+            saved = ctx.state();
+            ctx.stop();
+          }
+        },
+      },
+    });
+    first.dispose();
+    const resumed = tinyModel(99); // different init: everything comes from the state
+    const b = await train(resumed, data, { ...opts(), resume: saved! });
+    expect(strip(b.history)).toEqual(strip(a.history));
+    expect(weights(resumed)).toEqual(weights(full));
+    expect(b.best!.epoch).toBe(a.best!.epoch);
+    expect(b.finalState.optimizer.param_groups[0].lr).toBe(a.finalState.optimizer.param_groups[0].lr);
+    full.dispose();
+    resumed.dispose();
+  });
+
+  it('readout-only training leaves the core unchanged; early stopping and callbacks stop the run', async () => {
+    const model = tinyModel(5);
+    const core0 = weights(model);
+    const r = await train(model, data, { ...quiet, maxEpochs: 3, onlyTrainReadout: true, restoreBest: false, scheduler: null });
+    const after = weights(model);
+    for (const [k, v] of after) {
+      if (k.startsWith('core.') && !k.includes('running_') && !k.includes('num_batches')) expect(v, k).toEqual(core0.get(k));
+      if (k === 'readout.s1.features') expect(v).not.toEqual(core0.get(k));
+    }
+    expect(r.epochsRun).toBe(3);
+    model.dispose();
+
+    const m2 = tinyModel(5);
+    const es = new EarlyStopping({ monitor: 'val_evaluation_loss', mode: 'max', patience: 1, stoppingThreshold: -2 });
+    const r2 = await train(m2, data, { ...quiet, maxEpochs: 5, earlyStopping: es });
+    expect(r2.epochsRun).toBe(1);
+    expect(r2.stoppedEarly).toBe(true);
+    expect(r2.stopReason).toMatch(/threshold/);
+    // A caller-owned optimizer is not disposed by the loop.
+    const opt = new AdamW(m2.trainableParameters(), { lr: 0.001 });
+    await train(m2, data, { ...quiet, maxEpochs: 1, optimizer: opt });
+    expect(Object.keys(opt.stateDict().state).length).toBeGreaterThan(0);
+    opt.dispose();
+    m2.dispose();
+  });
+
+  it('progress: plain lines off a TTY, a redrawn bar on a TTY; CSV log and atomic JSON files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trainer-'));
+    const lines: string[] = [];
+    const tty: string[] = [];
+    const model = tinyModel(2);
+    await train(model, data, { maxEpochs: 2, progress: 'auto', progressStream: { write: (s: string) => lines.push(s), isTTY: false }, logger: new CsvLogger(join(dir, 'metrics.csv')) });
+    await train(model, data, { maxEpochs: 1, progress: 'auto', progressStream: { write: (s: string) => tty.push(s), isTTY: true } });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^Epoch 1\/2: train_total_loss .* val_evaluation_loss /);
+    expect(tty.some((s) => s.startsWith('\rEpoch 1/1 [') && s.includes('6/6'))).toBe(true);
+    const csv = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]!.split(',').slice(0, 4)).toEqual(['epoch', 'step', 'lr', 'train_total_loss']);
+    expect(csv).toHaveLength(3);
+    writeJsonReport(join(dir, 'sub', 'metrics.json'), { test: { x: { correlation: NaN } } });
+    expect(JSON.parse(readFileSync(join(dir, 'sub', 'metrics.json'), 'utf8'))).toEqual({ test: { x: { correlation: null } } });
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['metrics.json']);
+    model.dispose();
+  });
+
+  it('trainingDataFromLoaders: LongCycler epochs, sorted validation, replay for resumed epochs', () => {
+    const mk = (session: string, n: number) => ({
+      length: n,
+      *[Symbol.iterator]() {
+        for (let i = 0; i < n; i++) yield batch(session, i);
+      },
+    });
+    const d = trainingDataFromLoaders({ train: { s1: mk('s1', 2), s2: mk('s2', 1) }, validation: { s2: mk('s2', 1), s1: mk('s1', 1) } }, { seed: 3 });
+    expect(d.stepsPerEpoch).toBe(4);
+    const before = tf.memory().numTensors;
+    const e0 = [...d.train(0)].map((b) => (tf.dispose([b.inputs, b.targets]), b.session));
+    expect(e0.sort()).toEqual(['s1', 's1', 's2', 's2']);
+    const e2 = [...d.train(2)];
+    expect(e2).toHaveLength(4);
+    tf.dispose(e2.flatMap((b) => [b.inputs, b.targets]));
+    expect(() => [...d.train(1)]).toThrow(/in order/);
+    const v = [...d.validation()];
+    expect(v.map((b) => b.session)).toEqual(['s1', 's2']);
+    tf.dispose(v.flatMap((b) => [b.inputs, b.targets]));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
