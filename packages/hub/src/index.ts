@@ -31,3 +31,7 @@ export {
   sha256Hex,
 } from './model-card.js';
 export type { CheckpointMeta } from './model-card.js';
+export { exportOnnx, readOnnxInfo, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, ONNX_META } from './onnx-export.js';
+export type { ExportOnnxOptions } from './onnx-export.js';
+export { OnnxResponseModel } from './onnx-model.js';
+export type { OnnxModelOptions, OrtLike, OrtSessionLike, OrtTensorLike } from './onnx-model.js';

@@ -2,3 +2,4 @@
 // .ckpt files), downloads through @openretina/data-io's cache, and ONNX inference with onnxruntime-node.
 export * from './index.js';
 export { saveCheckpoint, loadCheckpoint, isCheckpoint } from './node/checkpoint-fs.js';
+export { loadOnnxModel, loadOnnxRuntimeNode } from './node/onnx-node.js';

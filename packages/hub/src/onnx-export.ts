@@ -1,0 +1,297 @@
+import * as tf from '@tensorflow/tfjs';
+import { UnsupportedError } from '@openretina/contracts';
+import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
+import type { CoreReadout } from '@openretina/models';
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
+
+/** Opset of the exported graphs. */
+export const ONNX_OPSET = 17;
+/** Graph input and output names (those of OpenRetina's PyTorch export). */
+export const ONNX_INPUT = 'stimulus';
+export const ONNX_OUTPUT = 'responses';
+/** `metadata_props` keys written by {@link exportOnnx}. */
+export const ONNX_META = {
+  sessions: 'openretina.sessions',
+  neuronsPerSession: 'openretina.neurons_per_session',
+  framesCut: 'openretina.frames_cut',
+  inputShape: 'openretina.input_shape',
+} as const;
+
+export interface ExportOnnxOptions {
+  /** Export one session's readout; without it, every session, concatenated in sorted order (as `forward`). */
+  session?: string;
+  /**
+   * How the space-time separable convolutions are written: `depthwise` (default; a grouped spatial conv, a grouped
+   * temporal conv and a sum over input channels — exact, fewer multiply-adds) or `composed` (one dense Conv with the
+   * composed `[O, I, L, kh, kw]` kernel, as OpenRetina's forward).
+   */
+  convForm?: 'depthwise' | 'composed';
+  /** Graph name (default `openretina`). */
+  name?: string;
+}
+
+type AnyModule = Record<string, unknown>;
+
+class GraphBuilder {
+  readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
+  readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  private counter = 0;
+
+  name(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+
+  floatConst(prefix: string, data: Float32Array | number[], dims: readonly number[]): string {
+    const name = this.name(prefix);
+    const arr = data instanceof Float32Array ? data : Float32Array.from(data);
+    this.initializers.push(
+      onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [...dims], rawData: new Uint8Array(arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength)) }),
+    );
+    return name;
+  }
+
+  intConst(prefix: string, data: readonly number[]): string {
+    const name = this.name(prefix);
+    const arr = BigInt64Array.from(data.map((v) => BigInt(v)));
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [data.length], rawData: new Uint8Array(arr.buffer) }));
+    return name;
+  }
+
+  node(opType: string, inputs: string[], attributes: Record<string, number | number[] | string> = {}, prefix = opType.toLowerCase()): string {
+    const output = this.name(prefix);
+    const attribute = Object.entries(attributes).map(([name, v]) => {
+      if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
+      if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+      return Number.isInteger(v) && !['epsilon', 'alpha', 'beta'].includes(name)
+        ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v })
+        : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
+    });
+    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name: output, attribute }));
+    return output;
+  }
+
+  /** Renames the last node's output (for the graph output). */
+  renameLast(to: string): void {
+    const last = this.nodes[this.nodes.length - 1]!;
+    last.output = [to];
+  }
+}
+
+function dataOf(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
+
+function exportConv(
+  g: GraphBuilder,
+  x: string,
+  conv: SpaceTimeSeparableConv3d,
+  hwIn: readonly [number, number],
+  session: string | undefined,
+  form: 'depthwise' | 'composed',
+): { y: string; hw: [number, number] } {
+  const O = conv.outChannels;
+  const I = conv.inChannels;
+  const L = conv.temporalKernelSize;
+  const [kh, kw] = conv.spatialKernel;
+  const [pt, ph, pw] = resolvePadding3d(conv.padding, [L, kh, kw]);
+  const pads = [pt[0], ph[0], pw[0], pt[1], ph[1], pw[1]];
+  const hw: [number, number] = [hwIn[0] + ph[0] + ph[1] - kh + 1, hwIn[1] + pw[0] + pw[1] - kw + 1];
+  const temporal = tf.tidy(() => dataOf(conv.temporalKernel(session))); // [O, I, L]
+  const spatial = dataOf(conv.weightSpatial); // [O, I, 1, kh, kw]
+  let y: string;
+  if (form === 'composed') {
+    const w = new Float32Array(O * I * L * kh * kw);
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < I; i++)
+        for (let l = 0; l < L; l++) {
+          const tv = temporal[(o * I + i) * L + l]!;
+          const base = ((o * I + i) * L + l) * kh * kw;
+          const sBase = (o * I + i) * kh * kw;
+          for (let k = 0; k < kh * kw; k++) w[base + k] = tv * spatial[sBase + k]!;
+        }
+    y = g.node('Conv', [x, g.floatConst('conv_w', w, [O, I, L, kh, kw])], { kernel_shape: [L, kh, kw], pads, strides: [1, 1, 1] });
+  } else {
+    // spatial depthwise: group i produces channels i·O + o with weight_spatial[o, i]
+    const ws = new Float32Array(I * O * kh * kw);
+    const wt = new Float32Array(I * O * L);
+    for (let i = 0; i < I; i++)
+      for (let o = 0; o < O; o++) {
+        ws.set(spatial.subarray((o * I + i) * kh * kw, (o * I + i + 1) * kh * kw), (i * O + o) * kh * kw);
+        wt.set(temporal.subarray((o * I + i) * L, (o * I + i + 1) * L), (i * O + o) * L);
+      }
+    const s = g.node('Conv', [x, g.floatConst('conv_ws', ws, [I * O, 1, 1, kh, kw])], {
+      kernel_shape: [1, kh, kw],
+      pads: [0, ph[0], pw[0], 0, ph[1], pw[1]],
+      group: I,
+    });
+    const st = g.node('Conv', [s, g.floatConst('conv_wt', wt, [I * O, 1, L, 1, 1])], {
+      kernel_shape: [L, 1, 1],
+      pads: [pt[0], 0, 0, pt[1], 0, 0],
+      group: I * O,
+    });
+    if (I === 1) y = st;
+    else {
+      // (B, I·O, T', H', W') → (B, I, O, T', H', W') → sum over I
+      const r = g.node('Reshape', [st, g.intConst('shape', [0, I, O, -1, hw[0], hw[1]])]);
+      y = g.node('ReduceSum', [r, g.intConst('axes', [1])], { keepdims: 0 });
+    }
+  }
+  if (conv.bias) y = g.node('Add', [y, g.floatConst('conv_b', dataOf(conv.bias), [1, O, 1, 1, 1])]);
+  return { y, hw };
+}
+
+function readoutWeights(readout: AnyModule, c: number, h: number, w: number): { weights: Float32Array; bias: Float32Array; n: number; nonlinearity: string } {
+  const mask = readout.mask as (() => tf.Tensor3D) | undefined;
+  const features = readout.features as tf.Variable | undefined;
+  const scale = readout.scaleParam as tf.Variable | undefined;
+  const bias = readout.bias as tf.Variable | undefined;
+  const nl = readout.nonlinearity;
+  if (typeof mask !== 'function' || !features || !scale || !bias || typeof nl !== 'string') {
+    throw new UnsupportedError(`ONNX export supports Gaussian-mask readouts only (got ${readout.constructor.name}).`);
+  }
+  const n = readout.outDims as number;
+  const m = tf.tidy(() => dataOf(mask.call(readout))); // [N, h, w]
+  const f = tf.tidy(() => dataOf(readout.positive ? tf.relu(features) : features)); // [1, c, 1, N]
+  const s = dataOf(scale);
+  // weights[(ci·h + y)·w + x, n] = mask[n, y, x] · features[ci, n] · scale[n]  (input flattened as (c, h, w))
+  const weights = new Float32Array(c * h * w * n);
+  for (let ci = 0; ci < c; ci++)
+    for (let p = 0; p < h * w; p++)
+      for (let k = 0; k < n; k++) weights[(ci * h * w + p) * n + k] = m[k * h * w + p]! * f[ci * n + k]! * s[k]!;
+  return { weights, bias: Float32Array.from(dataOf(bias)), n, nonlinearity: nl };
+}
+
+/**
+ * Writes the eval-mode forward of a `CoreReadout` (SimpleCoreWrapper with space-time separable convolutions +
+ * Gaussian-mask readouts) as an ONNX graph (opset 17): input `stimulus` `(batch, C, time, H, W)` float32 — the
+ * layout of OpenRetina's PyTorch export, so graphs from either side are interchangeable — output `responses`
+ * `(batch, time − framesCut, N)`. Batch and time are dynamic. Weight-only computations (the temporal basis, the
+ * masks, the positive clamp and scale of the readout features) are folded into constants.
+ */
+export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}): Uint8Array {
+  const form = options.convForm ?? 'depthwise';
+  const core = model.core as unknown as AnyModule;
+  const layers = (core.features as { layers?: AnyModule[] } | undefined)?.layers;
+  const coreOptions = core.options as Record<string, unknown> | undefined;
+  if (!layers || !coreOptions) throw new UnsupportedError(`ONNX export supports SimpleCoreWrapper cores only (got ${model.core.constructor.name}).`);
+  const sessions = options.session === undefined ? [...model.sessions] : [options.session];
+  for (const s of sessions) model.readout.numNeurons(s); // unknown session → UnknownSessionError
+  const { channels: C, height: H, width: W } = model.stimulus;
+  const g = new GraphBuilder();
+  let x = ONNX_INPUT;
+  let hw: [number, number] = [H, W];
+  const colour = core.colorSquashing as AnyModule | undefined;
+  if (colour) {
+    const cw = dataOf(colour.channelWeights as tf.Variable);
+    x = g.node('Conv', [x, g.floatConst('colour_w', cw, [1, cw.length, 1, 1, 1])], { kernel_shape: [1, 1, 1] });
+  }
+  const down = coreOptions.downsampleInputKernelSize as readonly number[] | null | undefined;
+  if (down) {
+    x = g.node('AveragePool', [x], { kernel_shape: [...down], strides: [...down] });
+    hw = [Math.floor(hw[0] / down[1]!), Math.floor(hw[1] / down[2]!)];
+  }
+  for (const layer of layers) {
+    const conv = layer.conv;
+    if (!(conv instanceof SpaceTimeSeparableConv3d)) {
+      throw new UnsupportedError(`ONNX export supports the custom_separable convolution only (got ${(conv as object).constructor.name}).`);
+    }
+    ({ y: x, hw } = exportConv(g, x, conv, hw, options.session, form));
+    const norm = layer.norm as AnyModule;
+    const O = conv.outChannels;
+    const bnWeight = norm.weight ? dataOf(norm.weight as tf.Variable) : new Float32Array(O).fill(1);
+    const bnBias = norm.bias ? dataOf(norm.bias as tf.Variable) : new Float32Array(O);
+    const mean = norm.runningMean as tf.Variable | undefined;
+    const variance = norm.runningVar as tf.Variable | undefined;
+    if (!mean || !variance) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
+    x = g.node(
+      'BatchNormalization',
+      [x, g.floatConst('bn_w', bnWeight, [O]), g.floatConst('bn_b', bnBias, [O]), g.floatConst('bn_mean', dataOf(mean), [O]), g.floatConst('bn_var', dataOf(variance), [O])],
+      { epsilon: norm.eps as number },
+    );
+    const bias = (layer.bias as AnyModule).bias as tf.Variable;
+    x = g.node('Add', [x, g.floatConst('bias', dataOf(bias), [1, O, 1, 1, 1])]);
+    x = g.node('Elu', [x], { alpha: 1 });
+    if (layer.pool) {
+      x = g.node('MaxPool', [x], { kernel_shape: [1, 2, 2], strides: [1, 2, 2] });
+      hw = [Math.floor(hw[0] / 2), Math.floor(hw[1] / 2)];
+    }
+  }
+  const cut = (coreOptions.cutFirstNFrames as number | undefined) ?? 30;
+  if (cut > 0) x = g.node('Slice', [x, g.intConst('starts', [cut]), g.intConst('ends', [2 ** 53 - 1]), g.intConst('axes', [2])]);
+  // readout: (B, c, T, h, w) → (B, T, c·h·w) @ W + b → nonlinearity
+  const c = model.core.outChannels;
+  const perSession = (model.readout as unknown as { readout?: (s: string) => unknown }).readout;
+  if (typeof perSession !== 'function') throw new UnsupportedError('ONNX export needs a multi-session readout with per-session readouts.');
+  const parts = sessions.map((s) => readoutWeights(perSession.call(model.readout, s) as AnyModule, c, hw[0], hw[1]));
+  const nl = parts[0]!.nonlinearity;
+  if (parts.some((p) => p.nonlinearity !== nl)) throw new UnsupportedError('ONNX export of sessions with different readout nonlinearities is not supported.');
+  const N = parts.reduce((a, p) => a + p.n, 0);
+  const weights = new Float32Array(c * hw[0] * hw[1] * N);
+  const bias = new Float32Array(N);
+  let offset = 0;
+  for (const p of parts) {
+    for (let r = 0; r < c * hw[0] * hw[1]; r++) weights.set(p.weights.subarray(r * p.n, (r + 1) * p.n), r * N + offset);
+    bias.set(p.bias, offset);
+    offset += p.n;
+  }
+  x = g.node('Transpose', [x], { perm: [0, 2, 1, 3, 4] });
+  x = g.node('Reshape', [x, g.intConst('shape', [0, 0, c * hw[0] * hw[1]])]);
+  x = g.node('MatMul', [x, g.floatConst('readout_w', weights, [c * hw[0] * hw[1], N])]);
+  x = g.node('Add', [x, g.floatConst('readout_b', bias, [N])]);
+  const opFor: Record<string, string | undefined> = { softplus: 'Softplus', exp: 'Exp', relu: 'Relu', elu: 'Elu' };
+  if (nl === 'identity') x = g.node('Identity', [x]);
+  else {
+    const op = opFor[nl];
+    if (!op) throw new UnsupportedError(`ONNX export: readout nonlinearity "${nl}" is not supported.`);
+    x = g.node(op, [x], op === 'Elu' ? { alpha: 1 } : {});
+  }
+  g.renameLast(ONNX_OUTPUT);
+
+  const dim = (v: number | string) => (typeof v === 'number' ? onnx.TensorShapeProto.Dimension.create({ dimValue: v }) : onnx.TensorShapeProto.Dimension.create({ dimParam: v }));
+  const valueInfo = (name: string, dims: (number | string)[]) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim: dims.map(dim) }) }) }),
+    });
+  const neurons = Object.fromEntries(sessions.map((s) => [s, model.readout.numNeurons(s)]));
+  const graph = onnx.GraphProto.create({
+    name: options.name ?? 'openretina',
+    node: g.nodes,
+    initializer: g.initializers,
+    input: [valueInfo(ONNX_INPUT, ['batch', C, 'time', H, W])],
+    output: [valueInfo(ONNX_OUTPUT, ['batch', 'time_out', N])],
+  });
+  const meta = (key: string, value: unknown) => onnx.StringStringEntryProto.create({ key, value: JSON.stringify(value) });
+  const proto = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: '@openretina/hub',
+    producerVersion: '0.0.0',
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: ONNX_OPSET })],
+    graph,
+    metadataProps: [
+      meta(ONNX_META.sessions, sessions),
+      meta(ONNX_META.neuronsPerSession, neurons),
+      meta(ONNX_META.framesCut, model.framesCut),
+      meta(ONNX_META.inputShape, [C, H, W]),
+    ],
+  });
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+/** Reads the `metadata_props` and input/output shapes of an ONNX model (ours or PyTorch's). */
+export function readOnnxInfo(bytes: Uint8Array): { metadata: Record<string, string>; inputs: { name: string; dims: (number | string)[] }[]; outputs: { name: string; dims: (number | string)[] }[]; opset: number | undefined } {
+  const m = onnx.ModelProto.decode(bytes);
+  const dims = (v: InstanceType<typeof onnx.ValueInfoProto>) =>
+    (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0)));
+  return {
+    metadata: Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
+    inputs: (m.graph?.input ?? []).filter((i) => !(m.graph?.initializer ?? []).some((t) => t.name === i.name)).map((v) => ({ name: v.name ?? '', dims: dims(v as InstanceType<typeof onnx.ValueInfoProto>) })),
+    outputs: (m.graph?.output ?? []).map((v) => ({ name: v.name ?? '', dims: dims(v as InstanceType<typeof onnx.ValueInfoProto>) })),
+    opset: (() => {
+      const v = (m.opsetImport ?? []).find((o) => !o.domain)?.version;
+      return v === undefined || v === null ? undefined : Number(v);
+    })(),
+  };
+}
