@@ -84,5 +84,5 @@ export {
   hoefling2024Dataloaders,
 } from './datasets/hoefling.js';
 export type { HoeflingQualityChecks, UpsampleOptions, HoeflingResponseOptions, HoeflingDataloaderOptions } from './datasets/hoefling.js';
-export { SRIDHAR_2025, parseSridharFixations, roundToFloat16, renderSridharMovie } from './datasets/sridhar.js';
-export type { SridharFixation, SridharFrames, SridharRenderOptions } from './datasets/sridhar.js';
+export { SRIDHAR_2025, parseSridharFixations, roundToFloat16, renderSridharMovie, sridharFrameOverhead, SridharMovieDataset } from './datasets/sridhar.js';
+export type { SridharFixation, SridharFrames, SridharRenderOptions, FrameOverheadOptions, SridharMovieDatasetOptions } from './datasets/sridhar.js';

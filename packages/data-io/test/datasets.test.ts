@@ -205,3 +205,29 @@ describe('sridhar_2025', () => {
     expect(maxDiff(movie.data, expected.data as Float32Array)).toBe(0);
   });
 });
+
+describe('sridhar_2025 time chunks', () => {
+  it('computes the frame overhead and serves chunks with aligned targets', async () => {
+    const { loadSridhar2025Responses, loadSridharFrames, parseSridharFixations, renderSridharMovie, sridharFrameOverhead, SridharMovieDataset } = await import('../src/node.js');
+    expect(sridharFrameOverhead({ numOfFrames: 21, hiddenFrames: [11, 11], hiddenTemporalDilation: 2 })).toBe(20 + 20 + 20);
+    expect(sridharFrameOverhead({ numOfFrames: 5, temporalDilation: 2 })).toBe(8);
+    const base = `${D}sridhar_2025/natural_movie`;
+    const r = (await loadSridhar2025Responses(base, { files: { '01': 'responses/cell_responses_01_fixation_movie.pkl' } }))['01']!;
+    const frames = await loadSridharFrames(`${base}/stimuli_padded_4`);
+    const fix = parseSridharFixations(readFileSync(`${base}/fixations/fixations_tiny.txt`, 'utf8'));
+    const render = { imgW: 8, imgH: 6, padding: 1, crop: [1, 1, 2, 2] as const };
+    const resp = { train: r.train, test: r.test.test!, framesPerTrial: r.sessionKwargs!.frames_per_trial![0] as number };
+    const train = new SridharMovieDataset(frames, fix, resp, { ...render, split: 'train', trialIndices: [1], timeChunkSize: 2, frameOverhead: 1, testFrames: 2 });
+    expect(train.length).toBe(1);
+    const s = train.get(0);
+    expect(s.inputs.shape).toEqual([3, 4, 4, 1]);
+    expect(Array.from(s.inputs.data)).toEqual(Array.from(renderSridharMovie(frames, fix.slice(6, 9), render).data));
+    expect(Array.from(s.targets.data)).toEqual(Array.from(r.train.data.subarray(5 * 5, 7 * 5)));
+    const test = new SridharMovieDataset(frames, fix, resp, { ...render, split: 'test', timeChunkSize: 2, frameOverhead: 1 });
+    expect(test.length).toBe(2);
+    const t1 = test.get(1);
+    expect(Array.from(t1.inputs.data)).toEqual(Array.from(renderSridharMovie(frames, fix.slice(2, 5), render).data));
+    expect(Array.from(t1.targets.data)).toEqual(Array.from(r.test.test!.data.subarray(3 * 5, 5 * 5)));
+    expect(() => test.get(2)).toThrow(/outside \[0, 2\)/);
+  });
+});

@@ -119,3 +119,99 @@ export function renderSridharMovie(frames: SridharFrames, fixations: readonly Sr
   if (imgW % 2 !== 0 || imgH % 2 !== 0) throw new ConfigError(`imgW and imgH must be even, got ${imgW}×${imgH}.`);
   return { data: out, shape: [fixations.length, h, w, 1] };
 }
+
+/** Options of {@link sridharFrameOverhead}. */
+export interface FrameOverheadOptions {
+  /** Temporal kernel size of the first core layer. */
+  numOfFrames: number;
+  temporalDilation?: number;
+  /** Temporal kernel sizes of the hidden layers (one per layer after the first, or one value for all). */
+  hiddenFrames?: number | readonly number[];
+  hiddenTemporalDilation?: number | readonly number[];
+  /** Number of core layers (default 1 + the number of hidden kernel sizes given). */
+  numOfLayers?: number;
+}
+
+/** Frames a sample needs before its first target: `(numOfFrames − 1)·dilation + Σ_hidden (f − 1)·d`. */
+export function sridharFrameOverhead(o: FrameOverheadOptions): number {
+  const layers = o.numOfLayers ?? 1 + (Array.isArray(o.hiddenFrames) ? o.hiddenFrames.length : o.hiddenFrames === undefined ? 0 : 1);
+  const hidden = layers - 1;
+  const asList = (v: number | readonly number[] | undefined, dflt: number) =>
+    Array.isArray(v) ? [...(v as number[])] : new Array<number>(hidden).fill((v as number | undefined) ?? dflt);
+  const frames = asList(o.hiddenFrames, o.numOfFrames);
+  const dil = asList(o.hiddenTemporalDilation, 1);
+  if (frames.length !== hidden || dil.length !== hidden) {
+    throw new ConfigError(`Expected ${hidden} hidden kernel sizes and dilations, got ${frames.length} and ${dil.length}.`);
+  }
+  let reach = 0;
+  for (let i = 0; i < hidden; i++) reach += (frames[i]! - 1) * dil[i]!;
+  return (o.numOfFrames - 1) * (o.temporalDilation ?? 1) + reach;
+}
+
+/** Options of {@link SridharMovieDataset}. */
+export interface SridharMovieDatasetOptions extends SridharRenderOptions {
+  split: 'train' | 'test';
+  /** Train trials of this split (required for train/validation splits). */
+  trialIndices?: readonly number[];
+  /** Target frames per sample (default 100). */
+  timeChunkSize?: number;
+  /** Extra input frames before the targets (see {@link sridharFrameOverhead}). */
+  frameOverhead: number;
+  /** Fixation lines of the test movie, which come first in the fixation file (default 5100). */
+  testFrames?: number;
+}
+
+/**
+ * Time chunks of the Sridhar natural movie (OpenRetina's `MarmosetMovieDataset`): a sample has
+ * `timeChunkSize + frameOverhead` input frames rendered from the fixation lines and `timeChunkSize` target frames
+ * (already aligned, so no lag is cut in the loss). Train trial `j` uses fixation lines `testFrames + framesPerTrial·j …`;
+ * the test split uses the first lines. Each trial gives `floor((framesPerTrial − overhead) / timeChunkSize)` samples.
+ * Responses: the train matrix `[trials·framesPerTrial, N]` (trial after trial) and the test average `[T, N]`.
+ */
+export class SridharMovieDataset {
+  readonly chunksPerTrial: number;
+  readonly frameShape: readonly [number, number, number];
+  private readonly trials: readonly number[];
+  private readonly chunk: number;
+
+  constructor(
+    private readonly frames: SridharFrames,
+    private readonly fixations: readonly SridharFixation[],
+    private readonly responses: { train: { data: Float32Array; shape: readonly [number, number] }; test: { data: Float32Array; shape: readonly [number, number] }; framesPerTrial: number },
+    private readonly options: SridharMovieDatasetOptions,
+  ) {
+    this.chunk = options.timeChunkSize ?? 100;
+    const imgs = options.split === 'test' ? responses.test.shape[0] : responses.framesPerTrial;
+    this.chunksPerTrial = Math.floor((imgs - options.frameOverhead) / this.chunk);
+    if (options.split === 'train' && options.trialIndices === undefined) throw new ConfigError('trialIndices are required for the train and validation splits.');
+    this.trials = options.split === 'test' ? [0] : options.trialIndices!;
+    const probe = renderSridharMovie(frames, fixations.slice(0, 1), options);
+    this.frameShape = [probe.shape[1], probe.shape[2], 1];
+  }
+
+  get length(): number {
+    return this.trials.length * this.chunksPerTrial;
+  }
+
+  get nNeurons(): number {
+    return this.responses.train.shape[1];
+  }
+
+  /** Sample `item`: inputs `[chunk + overhead, h, w, 1]`, targets `[chunk, N]`. */
+  get(item: number): { inputs: Movie; targets: { data: Float32Array; shape: [number, number] } } {
+    if (!Number.isInteger(item) || item < 0 || item >= this.length) throw new DataError(`Sample ${item} is outside [0, ${this.length}).`);
+    const trial = this.trials[Math.floor(item / this.chunksPerTrial)]!;
+    const start = (item % this.chunksPerTrial) * this.chunk;
+    const span = this.chunk + this.options.frameOverhead;
+    const test = this.options.split === 'test';
+    const line0 = test ? start : start + (this.options.testFrames ?? SRIDHAR_2025.testDataFrames) + this.responses.framesPerTrial * trial;
+    const fix = this.fixations.slice(line0, line0 + span);
+    if (fix.length < span) throw new DataError(`Sample ${item} needs fixation lines [${line0}, ${line0 + span}); the file has ${this.fixations.length}.`);
+    const inputs = renderSridharMovie(this.frames, fix, this.options);
+    const n = this.nNeurons;
+    const src = test ? this.responses.test.data : this.responses.train.data;
+    const rowBase = test ? 0 : trial * this.responses.framesPerTrial;
+    const a = rowBase + start + this.options.frameOverhead;
+    return { inputs, targets: { data: src.slice(a * n, (a + this.chunk) * n), shape: [this.chunk, n] } };
+  }
+}
