@@ -59,6 +59,7 @@ export abstract class Module {
     const shared = Module.sharedScopes[Module.sharedScopes.length - 1]?.get(name);
     if (shared) {
       if (!sameShape(shared.shape, initial.shape)) {
+        initial.dispose();
         throw new StateDictError(
           `Shared parameter "${name}" has shape ${formatShape(shared.shape)}, ${this.constructor.name} expects ${formatShape(initial.shape)}.`,
         );
