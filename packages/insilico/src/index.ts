@@ -42,3 +42,31 @@ export {
   decomposeKernel,
 } from './signal.js';
 export type { FilterCoefficients, DecomposedKernel } from './signal.js';
+export { videoFromTensor, videoChannel, videoFromChannelsFirst, videoToChannelsFirst } from './video.js';
+export type { Video } from './video.js';
+export {
+  stimulusComposition,
+  stimulusCompositionSvg,
+  stimulusCompositionPng,
+  stimulusFrames,
+  stimulusToGif,
+  channelStyle,
+  divergingColor,
+  viridis,
+  Raster,
+} from './render.js';
+export type { StimulusComposition, CompositionOptions, CompositionPlotOptions, VideoFramesOptions, GifOptions } from './render.js';
+export { MeiAcrossContrasts, contrastGradient, getGradientGrid, equalizeChannels, numpyArange } from './tuning.js';
+export type { GradientGrid, GradientGridOptions } from './tuning.js';
+export {
+  preprocessImages,
+  getModelTemporalPadding,
+  prepareMoviesDataset,
+  computeLstaLibrary,
+  getPcFromPca,
+  getImagesCoordinate,
+  binnedVectorField,
+} from './lsta.js';
+export type { RawImage, PrepareMoviesOptions, LstaOptions, PcResult, BinnedVectorField } from './lsta.js';
+export { vectorFieldSvg, gradientGridSvg } from './vector-field-plot.js';
+export type { VectorFieldPlotOptions } from './vector-field-plot.js';
