@@ -45,3 +45,5 @@ export { ProgressReporter } from './progress.js';
 export type { ProgressMode } from './progress.js';
 export { trainingDataFromLoaders } from './data.js';
 export type { LoadersByFold, TrainingDataOptions } from './data.js';
+export { collectPredictions, evaluateModel, testMetrics } from './evaluate-model.js';
+export type { CollectedPredictions, SessionSplitData } from './evaluate-model.js';

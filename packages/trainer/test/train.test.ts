@@ -10,6 +10,10 @@ import {
   EarlyStopping,
   ReduceLROnPlateau,
   trainingDataFromLoaders,
+  collectPredictions,
+  evaluateModel,
+  testMetrics,
+  validate,
   train,
   type TrainingData,
   type TrainingState,
@@ -254,5 +258,33 @@ describe('train(): the training loop', () => {
     expect(v.map((b) => b.session)).toEqual(['s1', 's2']);
     tf.dispose(v.flatMap((b) => [b.inputs, b.targets]));
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('evaluation on a split: concatenated predictions, per-neuron results, Lightning-style test metrics', () => {
+    const model = tinyModel(4);
+    const before = tf.memory().numTensors;
+    const c = collectPredictions(model, [batch('s2', 1), batch('s2', 2)]);
+    expect(c.predictions.shape).toEqual([2 * 2 * (T - 4), 4]);
+    expect(c.targets.shape).toEqual([2 * 2 * T, 4]);
+    const val = validate(model, data.validation());
+    const tm = testMetrics(model, data.validation());
+    expect(tm.correlation).toBeCloseTo(val.val_evaluation_loss!, 5);
+    expect(tm.perSession.s2!.perNeuron).toHaveLength(4);
+    // One whole "test movie" per session, 3 trials around the average.
+    const sessions = Object.fromEntries(
+      ['s1', 's2'].map((s) => {
+        const b = batch(s, 42, 1);
+        const avg = b.targets.dataSync().slice();
+        const n = SESSIONS[s]!;
+        const trials = new Float32Array(3 * T * n).map((_, i) => avg[i % (T * n)]! + 0.2 * Math.sin(i));
+        return [s, { batches: [b], averageResponses: { data: avg, shape: [T, n] }, responsesByTrial: { data: trials, shape: [3, T, n] } }];
+      }),
+    );
+    const ev = evaluateModel(model, sessions, { modelPath: 'tiny' });
+    expect(ev.rows).toHaveLength(7);
+    expect(ev.summary.temporal_lag).toBe(4);
+    expect(ev.summary.n_test_repeats_max).toBe(3);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
   });
 });
