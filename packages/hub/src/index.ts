@@ -35,3 +35,14 @@ export { exportOnnx, readOnnxInfo, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, ONNX_MET
 export type { ExportOnnxOptions } from './onnx-export.js';
 export { OnnxResponseModel } from './onnx-model.js';
 export type { OnnxModelOptions, OrtLike, OrtSessionLike, OrtTensorLike } from './onnx-model.js';
+export {
+  HF_REPO,
+  MODEL_CHECKPOINTS_FOLDER,
+  MODEL_CHECKPOINTS_BASE_URL,
+  PUBLISHED_MODELS,
+  isPublishedModel,
+  publishedModelRepoPath,
+  publishedModelUrl,
+} from './registry.js';
+export type { PublishedModelName } from './registry.js';
+export { EnsembleModel } from './ensemble.js';

@@ -3,3 +3,14 @@
 export * from './index.js';
 export { saveCheckpoint, loadCheckpoint, isCheckpoint } from './node/checkpoint-fs.js';
 export { loadOnnxModel, loadOnnxRuntimeNode } from './node/onnx-node.js';
+export {
+  huggingFaceCacheDirectory,
+  findInHuggingFaceCache,
+  downloadPublishedModel,
+  resolveModelPath,
+  loadCoreReadout,
+  loadResponseModel,
+  loadEnsemble,
+  getCacheDirectory,
+} from './node/remote.js';
+export type { RemoteOptions, LoadOptions } from './node/remote.js';
