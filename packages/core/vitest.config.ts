@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared';
 
-export default packageProject('core');
+export default packageProject('core', { backendSetup: true });

@@ -75,7 +75,7 @@ function toNcdhw(t: tf.Tensor): Float32Array {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 });
 
 describe('ConvGRUCore / ConditionedGRUCore: PyTorch parity', () => {

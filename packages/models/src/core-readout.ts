@@ -79,8 +79,10 @@ export class CoreReadout extends Module implements DifferentiableResponseModel {
     if (options.session !== undefined) this.readout.numNeurons(options.session); // unknown session → clear error before any work
     return tf.tidy(() => {
       const session = options.session === undefined ? {} : { session: options.session };
+      // Like OpenRetina's BaseCoreReadout, the core is called without the session (a batch-adapted GRU core
+      // inside a core-readout therefore uses its default log-speed, as in PyTorch).
       const coreForward = this.core.forward as (x: tf.Tensor5D, o: object) => tf.Tensor5D;
-      const features = coreForward.call(this.core, x, { ...session, ...(options.tap ? { tap: options.tap } : {}) });
+      const features = coreForward.call(this.core, x, options.tap ? { tap: options.tap } : {});
       options.tap?.('core', features);
       return this.readout.forward(features, session);
     });

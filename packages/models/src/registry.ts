@@ -1,5 +1,5 @@
 import { ConfigError, UnsupportedError, type Core, type DataInfo, type MultiReadout } from '@openretina/contracts';
-import { DummyCore, SimpleCoreWrapper } from '@openretina/core';
+import { ConditionedGRUCore, ConvGRUCore, DummyCore, SimpleCoreWrapper } from '@openretina/core';
 import type { Module } from '@openretina/layers';
 import {
   MultiFactorizedReadout,
@@ -261,4 +261,31 @@ registerReadout(
       ...(o as unknown as ConstructorParameters<typeof MultipleLNPReadout>[0]),
       ...readoutCommon(o, ctx, 'MultipleLNPReadout'),
     }),
+);
+
+const GRU_CORE_KEYS = [
+  'channels', 'nNeuronsDict', 'temporalKernelSizes', 'spatialKernelSizes', 'gammaHidden', 'gammaInput', 'gammaInSparse',
+  'gammaTemporal', 'finalNonlinearity', 'bias', 'inputPadding', 'hiddenPadding', 'batchNorm', 'batchNormScale',
+  'batchNormMomentum', 'laplacePadding', 'batchAdaptation', 'useAvgReg', 'nonlinearity', 'convolutionType', 'useGru',
+  'useProjections', 'gruKwargs',
+] as const;
+
+/** `gru_kwargs` keeps OpenRetina's snake_case keys in configs; our GRU options are camelCase. */
+function gruCoreOptions(o: Record<string, unknown>, ctx: BuildContext): Record<string, unknown> {
+  const gru = o.gruKwargs;
+  return {
+    ...o,
+    nNeuronsDict: ctx.nNeuronsDict,
+    ...(gru && typeof gru === 'object'
+      ? { gruKwargs: toOptions(gru as ConfigObject, ['recChannels', 'inputKern', 'recKern', 'groups', 'gammaRec', 'padInput'], 'gru_kwargs') }
+      : {}),
+    ...(ctx.seed === undefined ? {} : { seed: ctx.seed }),
+  };
+}
+
+registerCore('openretina.modules.core.gru_core.ConvGRUCore', GRU_CORE_KEYS, (o, ctx) =>
+  new ConvGRUCore(gruCoreOptions(o, ctx) as unknown as ConstructorParameters<typeof ConvGRUCore>[0]),
+);
+registerCore('openretina.modules.core.gru_core.ConditionedGRUCore', [...GRU_CORE_KEYS, 'condDim'], (o, ctx) =>
+  new ConditionedGRUCore(gruCoreOptions(o, ctx) as unknown as ConstructorParameters<typeof ConditionedGRUCore>[0]),
 );

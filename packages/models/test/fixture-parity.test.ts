@@ -107,8 +107,8 @@ for (const backend of backends) {
       model.eval();
       const x = refVideo('mei/stimulus_init');
       const before = tf.memory().numTensors;
-      const grad = tf.grad((s: tf.Tensor5D) => {
-        const out = model.forward(s, { session: 'session_2' });
+      const grad = tf.grad((s: tf.Tensor) => {
+        const out = model.forward(s as tf.Tensor5D, { session: 'session_2' });
         // OpenRetina's IncreaseObjective + SliceMeanReducer(axis 0, frames 10–19) for neuron 7.
         return tf.mean(tf.slice(out, [0, 10, 7], [1, 10, 1]));
       })(x);

@@ -71,3 +71,28 @@ describe('model registry: every readout of the shipped model configs', () => {
     });
   }
 });
+
+describe('model registry: GRU core of the GRU_core_readout config', () => {
+  it('builds ConvGRUCore with gru_kwargs and runs', async () => {
+    await tf.setBackend('cpu');
+    const model = buildCoreReadout({
+      in_shape: [2, 40, 18, 16],
+      n_neurons_dict: { a: 3 },
+      hidden_channels: [4, 4],
+      core: {
+        _target_: 'openretina.modules.core.gru_core.ConvGRUCore',
+        temporal_kernel_sizes: [5, 3], spatial_kernel_sizes: [5, 3], gamma_hidden: 0, gamma_input: 0.3, gamma_in_sparse: 1,
+        gamma_temporal: 40, bias: true, input_padding: 0, hidden_padding: [0, 2, 2], use_gru: true, use_projections: true,
+        batch_adaptation: false, convolution_type: 'custom_separable',
+        gru_kwargs: { rec_channels: 4, input_kern: 3, rec_kern: 3, groups: 1, gamma_rec: 1, pad_input: true },
+      },
+      readout: { scale: true, bias: true, gaussian_mean_scale: 6, gaussian_var_scale: 4, positive: true },
+    });
+    model.eval();
+    const x = tf.zeros(model.stimulusShape(12, 1)) as tf.Tensor5D;
+    const y = model.forward(x, { session: 'a' });
+    expect(y.shape).toEqual([1, 12 - model.framesCut, 3]);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
