@@ -1,9 +1,12 @@
 import { isOpenRetinaError } from '@openretina/contracts';
 import { ExitCode, consoleIO, type CliIO, type Command } from './commands.js';
 import { demoCommand } from './demo-command.js';
+import { downloadCommand } from './download-command.js';
+import { exportCommand } from './export-command.js';
+import { predictCommand } from './predict-command.js';
 
 /** Every subcommand of `openretina`. */
-export const commands: Command[] = [demoCommand];
+export const commands: Command[] = [demoCommand, predictCommand, exportCommand, downloadCommand];
 
 function help(io: CliIO): void {
   io.out('openretina <command> [options]\n\nCommands:');

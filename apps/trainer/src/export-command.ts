@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+import { initBackend } from '@openretina/backend';
+import { writeFileAtomic } from '@openretina/data-io/node';
+import { exportOnnx, loadCoreReadout } from '@openretina/hub/node';
+import { ExitCode, type CliIO, type Command } from './commands.js';
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Export a model (.ckpt/.pt, checkpoint folder or a published name) to ONNX (opset 17, dynamic batch and time)',
+  usage:
+    'openretina export --checkpoint C [--session S] --output model.onnx [--conv-form depthwise|composed]\n' +
+    '  graph input (batch, C, time, H, W) as OpenRetina; without --session every session, concatenated in sorted order.',
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        checkpoint: { type: 'string' },
+        session: { type: 'string' },
+        output: { type: 'string' },
+        'conv-form': { type: 'string', default: 'depthwise' },
+      },
+      strict: true,
+    });
+    if (!values.checkpoint || !values.output) {
+      io.err(`--checkpoint and --output are required.\nUsage: ${exportCommand.usage}`);
+      return ExitCode.usage;
+    }
+    const convForm = values['conv-form'];
+    if (convForm !== 'depthwise' && convForm !== 'composed') {
+      io.err(`--conv-form must be depthwise or composed, got "${convForm}".`);
+      return ExitCode.usage;
+    }
+    await initBackend('cpu');
+    const model = await loadCoreReadout(values.checkpoint);
+    try {
+      const bytes = exportOnnx(model, { convForm, ...(values.session === undefined ? {} : { session: values.session }) });
+      await writeFileAtomic(values.output, bytes);
+      const sessions = values.session ?? model.sessions.join(', ');
+      io.out(`wrote ${values.output} (${(bytes.byteLength / 1024).toFixed(0)} KiB; sessions: ${sessions}; frames cut: ${model.framesCut})`);
+    } finally {
+      model.dispose();
+    }
+    return ExitCode.ok;
+  },
+};
