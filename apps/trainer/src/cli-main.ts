@@ -3,10 +3,12 @@ import { ExitCode, consoleIO, type CliIO, type Command } from './commands.js';
 import { demoCommand } from './demo-command.js';
 import { downloadCommand } from './download-command.js';
 import { exportCommand } from './export-command.js';
+import { meiCommand } from './mei-command.js';
 import { predictCommand } from './predict-command.js';
+import { visualizeCommand } from './visualize-command.js';
 
 /** Every subcommand of `openretina`. */
-export const commands: Command[] = [demoCommand, predictCommand, exportCommand, downloadCommand];
+export const commands: Command[] = [demoCommand, predictCommand, exportCommand, downloadCommand, meiCommand, visualizeCommand];
 
 function help(io: CliIO): void {
   io.out('openretina <command> [options]\n\nCommands:');
