@@ -46,3 +46,16 @@ export {
 } from './registry.js';
 export type { PublishedModelName } from './registry.js';
 export { EnsembleModel } from './ensemble.js';
+export { EngineGraph } from './engine/graph-builder.js';
+export { buildEngineGraph, enginePlan, engineNames } from './engine/training-graph.js';
+export type { EnginePlan, EngineConvPlan, EngineGraphKind } from './engine/training-graph.js';
+export { TfjsEngine, OnnxEngine, createEngine, sessionParameters } from './engine/engine.js';
+export type {
+  EngineChoice,
+  EngineStep,
+  LossAndGradsEngine,
+  InputGradientEngine,
+  PredictionEngine,
+  ModelEngine,
+  OnnxEngineOptions,
+} from './engine/engine.js';

@@ -1,0 +1,340 @@
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
+import type { CoreReadout } from '@openretina/models';
+import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../onnx-model.js';
+import { buildEngineGraph, engineNames as n, enginePlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
+
+/** Which compute engine runs the heavy paths: `auto` picks the fastest available one for the model. */
+export type EngineChoice = 'auto' | 'onnx' | 'tfjs';
+
+/** One training step's numbers: loss parts (plain numbers) and the gradient of `total` for each parameter name. */
+export interface EngineStep {
+  total: number;
+  poisson: number;
+  coreRegularizer: number;
+  readoutRegularizer: number;
+  /** Gradients by parameter name (as `model.trainableParameters()`); the caller disposes them. */
+  grads: Map<string, tf.Tensor>;
+}
+
+/**
+ * What a training loop needs from an engine: the loss (Poisson sum + core + readout regularizers, as
+ * `CoreReadout.loss`) and its gradients for one batch. BatchNorm running statistics are updated as a TF.js
+ * training forward does. The optimizer step and clipping stay with the caller (TypeScript, on TF.js variables).
+ */
+export interface LossAndGradsEngine {
+  readonly name: 'onnx' | 'tfjs';
+  lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params?: ReadonlyMap<string, tf.Variable>): Promise<EngineStep>;
+}
+
+/**
+ * What stimulus optimisation needs: the eval-mode responses `[B, T_out, N]` to `x` and the vector-Jacobian product
+ * `∂⟨responses, cotangent⟩/∂x` (`[B, T, H, W, C]`). For an objective that is linear in the responses (the mean
+ * response of a neuron over a time window, as OpenRetina's MEI objective), the cotangent is its constant weight.
+ */
+export interface InputGradientEngine {
+  readonly name: 'onnx' | 'tfjs';
+  inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }>;
+}
+
+/** Eval-mode prediction `[B, T, H, W, C]` → `[B, T_out, N]` for one session. */
+export interface PredictionEngine {
+  readonly name: 'onnx' | 'tfjs';
+  predict(x: tf.Tensor5D, session: string): Promise<tf.Tensor3D>;
+}
+
+export type ModelEngine = LossAndGradsEngine & InputGradientEngine & PredictionEngine & { dispose(): void };
+
+/** The parameters a step on `session` touches: trainable core parameters and that session's readout. */
+export function sessionParameters(model: CoreReadout, session: string): Map<string, tf.Variable> {
+  const others = model.sessions.filter((s) => s !== session).map((s) => `readout.${s}.`);
+  return new Map([...model.trainableParameters()].filter(([name]) => !others.some((p) => name.startsWith(p))));
+}
+
+function gradsByName(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, v] of params) {
+    const g = grads[v.name];
+    if (g) out.set(name, g);
+  }
+  return out;
+}
+
+/** The TF.js reference engine: the model's own forward and `tf.variableGrads` (runs on any TF.js backend). */
+export class TfjsEngine implements ModelEngine {
+  readonly name = 'tfjs' as const;
+  constructor(readonly model: CoreReadout) {}
+
+  async lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params?: ReadonlyMap<string, tf.Variable>): Promise<EngineStep> {
+    const vars = params ?? sessionParameters(this.model, session);
+    let kept: tf.Scalar[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const p = this.model.loss(inputs, targets, session);
+      kept = [tf.keep(p.poisson), tf.keep(p.coreRegularizer), tf.keep(p.readoutRegularizer)];
+      return p.total;
+    }, [...vars.values()]);
+    const parts = tf.stack([value, ...kept]);
+    const [total, poisson, core, readout] = await parts.data();
+    tf.dispose([parts, value, ...kept]);
+    return { total: total!, poisson: poisson!, coreRegularizer: core!, readoutRegularizer: readout!, grads: gradsByName(vars, grads) };
+  }
+
+  async inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }> {
+    let output: tf.Tensor3D | undefined;
+    const grad = tf.grad((s: tf.Tensor) => {
+      const out = this.model.forward(s as tf.Tensor5D, { session });
+      output = tf.keep(tf.clone(out));
+      return tf.sum(tf.mul(out, cotangent));
+    })(x) as tf.Tensor5D;
+    return { output: output!, grad };
+  }
+
+  async predict(x: tf.Tensor5D, session: string): Promise<tf.Tensor3D> {
+    return this.model.forward(x, { session });
+  }
+
+  dispose(): void {}
+}
+
+export interface OnnxEngineOptions {
+  /** onnxruntime (`onnxruntime-node` from `loadOnnxRuntimeNode()`, or `onnxruntime-web`). */
+  ort: OrtLike;
+  /** Intra-op threads (default 2: both cores of a 2-core machine). */
+  threads?: number;
+  executionProviders?: readonly string[];
+  sessionOptions?: Record<string, unknown>;
+}
+
+type AnyModule = Record<string, unknown>;
+
+interface LayerRefs {
+  conv: { temporalKernel(session?: string): tf.Tensor3D; weightSpatial: tf.Variable };
+  norm: { weight: tf.Variable; bias: tf.Variable; runningMean?: tf.Variable; runningVar?: tf.Variable; numBatchesTracked?: tf.Variable; momentum: number; eps: number };
+  bias: tf.Variable;
+}
+
+/**
+ * The ONNX Runtime engine: per session and stimulus length, one graph holds the forward and its backward in
+ * standard ONNX ops ({@link buildEngineGraph}); a training step is one `InferenceSession.run` that returns the
+ * Poisson loss and the gradients of the graph's weights. The weights fed to the graph are computed from the
+ * parameters in TF.js (the sin/cos temporal basis, the Gaussian masks), and the chain rule back to the parameters,
+ * plus the regularizers, is one small `tf.variableGrads` over weight-sized tensors. Same numbers as
+ * {@link TfjsEngine} within float32 rounding.
+ */
+export class OnnxEngine implements ModelEngine {
+  readonly name = 'onnx' as const;
+  private readonly sessions = new Map<string, Promise<OrtSessionLike>>();
+  private readonly layers: LayerRefs[];
+
+  constructor(
+    readonly model: CoreReadout,
+    private readonly options: OnnxEngineOptions,
+  ) {
+    enginePlan(model, model.sessions[0]!, 1000); // throws UnsupportedError for models the graphs don't cover
+    const layers = ((model.core as unknown as AnyModule).features as { layers: AnyModule[] }).layers;
+    this.layers = layers.map((l) => ({ conv: l.conv as LayerRefs['conv'], norm: l.norm as LayerRefs['norm'], bias: (l.bias as { bias: tf.Variable }).bias }));
+  }
+
+  /** Whether the ONNX graphs cover this model (and the reason when not). */
+  static supports(model: CoreReadout): { ok: true } | { ok: false; reason: string } {
+    try {
+      enginePlan(model, model.sessions[0]!, 1000);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, reason: (e as Error).message };
+    }
+  }
+
+  private session(kind: EngineGraphKind, session: string, T: number): Promise<OrtSessionLike> {
+    const key = `${kind}|${session}|${T}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const plan: EnginePlan = enginePlan(this.model, session, T);
+      const bytes = buildEngineGraph(plan, kind);
+      s = this.options.ort.InferenceSession.create(bytes, {
+        intraOpNumThreads: this.options.threads ?? 2,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        ...(this.options.executionProviders ? { executionProviders: [...this.options.executionProviders] } : {}),
+        ...this.options.sessionOptions,
+      });
+      s.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private readoutOf(session: string): AnyModule {
+    return (this.model.readout as unknown as { readout(s: string): AnyModule }).readout(session);
+  }
+
+  /** The readout's effective weight `[c·Q, N]` (row `ch·Q + q`) and bias, as differentiable tensors. */
+  private readoutWeights(session: string): { rw: tf.Tensor2D; rb: tf.Tensor1D } {
+    const r = this.readoutOf(session);
+    const mask = (r.mask as () => tf.Tensor3D).call(r); // [N, h, w]
+    const [N, h, w] = mask.shape;
+    const c = this.model.core.outChannels;
+    const maskT = tf.reshape(tf.transpose(tf.reshape(mask, [N, h * w])), [1, h * w, N]);
+    const feats = tf.reshape(r.features as tf.Variable, [c, 1, N]);
+    const rw = tf.reshape(tf.mul(tf.mul(feats, maskT), tf.reshape(r.scaleParam as tf.Variable, [1, 1, N])), [c * h * w, N]) as tf.Tensor2D;
+    return { rw, rb: r.bias as tf.Tensor1D };
+  }
+
+  /** Graph weight inputs as TF.js tensors (differentiable functions of the parameters). */
+  private weightTensors(session: string, train: boolean): Map<string, tf.Tensor> {
+    const w = new Map<string, tf.Tensor>();
+    this.layers.forEach((l, i) => {
+      const ws = l.conv.weightSpatial;
+      w.set(n.wt(i), l.conv.temporalKernel(session));
+      w.set(n.ws(i), tf.reshape(ws, [ws.shape[0]!, ws.shape[1]!, ws.shape[3]!, ws.shape[4]!]));
+      const O = l.norm.weight.shape[0]!;
+      if (train) {
+        w.set(n.gamma(i), l.norm.weight);
+        w.set(n.beta(i), l.norm.bias);
+        w.set(n.bias(i), tf.reshape(l.bias, [O]));
+      } else {
+        const rm = l.norm.runningMean;
+        const rv = l.norm.runningVar;
+        if (!rm || !rv) throw new ConfigError('Eval-mode ONNX graphs need BatchNorm running statistics.');
+        const scale = tf.mul(tf.rsqrt(tf.add(rv, l.norm.eps)), l.norm.weight);
+        w.set(n.scale(i), scale);
+        w.set(n.shift(i), tf.add(tf.sub(l.norm.bias, tf.mul(rm, scale)), tf.reshape(l.bias, [O])));
+      }
+    });
+    const { rw, rb } = this.readoutWeights(session);
+    w.set(n.readoutWeight, rw);
+    w.set(n.readoutBias, rb);
+    return w;
+  }
+
+  private detachedWeights(session: string, train: boolean): Map<string, tf.Tensor> {
+    return new Map(Object.entries(tf.tidy(() => Object.fromEntries(this.weightTensors(session, train)) as Record<string, tf.Tensor>)));
+  }
+
+  private tensor(data: Float32Array, dims: readonly number[]): unknown {
+    return new this.options.ort.Tensor('float32', data, dims);
+  }
+
+  private clampPositive(session: string): void {
+    const r = this.readoutOf(session);
+    if (r.positive) tf.tidy(() => (r.features as tf.Variable).assign(tf.relu(r.features as tf.Variable)));
+  }
+
+  private checkInput(x: tf.Tensor): void {
+    const { channels, height, width } = this.model.stimulus;
+    if (x.rank !== 5 || x.shape[2] !== height || x.shape[3] !== width || x.shape[4] !== channels) {
+      throw new ShapeError(`The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`);
+    }
+  }
+
+  private async feeds(x: tf.Tensor5D, weights: Map<string, tf.Tensor>): Promise<Record<string, unknown>> {
+    const feeds: Record<string, unknown> = { [n.x]: this.tensor((await x.data()) as Float32Array, x.shape) };
+    const names = [...weights.keys()];
+    const datas = await Promise.all(names.map((k) => weights.get(k)!.data()));
+    names.forEach((k, i) => (feeds[k] = this.tensor(datas[i] as Float32Array, weights.get(k)!.shape)));
+    return feeds;
+  }
+
+  async lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params?: ReadonlyMap<string, tf.Variable>): Promise<EngineStep> {
+    this.checkInput(inputs);
+    this.model.readout.numNeurons(session);
+    const vars = params ?? sessionParameters(this.model, session);
+    const ortSession = await this.session('train', session, inputs.shape[1]);
+    this.clampPositive(session);
+    const weights = this.detachedWeights(session, true);
+    const feeds = await this.feeds(inputs, weights);
+    tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+    feeds[n.targets] = this.tensor((await targets.data()) as Float32Array, targets.shape);
+    const res = await ortSession.run(feeds);
+    const get = (name: string): OrtTensorLike => {
+      const t = res[name];
+      if (!t) throw new ConfigError(`The engine graph has no output ${name}.`);
+      return t;
+    };
+    const poisson = (get(n.loss).data as Float32Array)[0]!;
+    // BatchNorm running statistics, as a TF.js training forward updates them.
+    const B = inputs.shape[0];
+    if (this.model.training) {
+      tf.tidy(() => {
+        this.layers.forEach((l, i) => {
+          const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt, momentum: m } = l.norm;
+          if (!rm || !rv || !nbt) return;
+          const plan = enginePlan(this.model, session, inputs.shape[1]).layers[i]!;
+          const count = B * plan.tOut * plan.hOut * plan.wOut;
+          const mean = tf.tensor1d(get(n.batchMean(i)).data as Float32Array);
+          const unbiased = tf.mul(tf.tensor1d(get(n.batchVar(i)).data as Float32Array), count / Math.max(count - 1, 1));
+          rm.assign(tf.add(tf.mul(rm, 1 - m), tf.mul(mean, m)));
+          rv.assign(tf.add(tf.mul(rv, 1 - m), tf.mul(unbiased, m)));
+          nbt.assign(tf.add(nbt, tf.scalar(1, 'int32')));
+        });
+      });
+    }
+    const upstream = new Map<string, tf.Tensor>();
+    for (const [name, t] of weights) upstream.set(name, tf.tensor(get(n.grad(name)).data as Float32Array, t.shape));
+    let regs: tf.Scalar[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const w = this.weightTensors(session, true);
+      let s: tf.Scalar = tf.scalar(0);
+      for (const [name, t] of w) s = tf.add(s, tf.sum(tf.mul(t, upstream.get(name)!)));
+      const core = this.model.core.regularizer();
+      const readout = this.model.readout.regularizer(session);
+      regs = [tf.keep(core), tf.keep(readout)];
+      return tf.addN([s, core, readout]) as tf.Scalar;
+    }, [...vars.values()]);
+    const stacked = tf.stack(regs);
+    const [core, readout] = (await stacked.data()) as Float32Array;
+    tf.dispose([stacked, value, ...regs, ...upstream.values()]);
+    return { total: poisson + core! + readout!, poisson, coreRegularizer: core!, readoutRegularizer: readout!, grads: gradsByName(vars, grads) };
+  }
+
+  async inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }> {
+    this.checkInput(x);
+    this.model.readout.numNeurons(session);
+    const ortSession = await this.session('vjp', session, x.shape[1]);
+    this.clampPositive(session);
+    const weights = this.detachedWeights(session, false);
+    const feeds = await this.feeds(x, weights);
+    tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+    feeds[n.cotangent] = this.tensor((await cotangent.data()) as Float32Array, cotangent.shape);
+    const res = await ortSession.run(feeds);
+    const out = res[n.output]!;
+    const dx = res[n.inputGrad]!;
+    return {
+      output: tf.tensor3d(out.data as Float32Array, out.dims as [number, number, number]),
+      grad: tf.tensor5d(dx.data as Float32Array, x.shape),
+    };
+  }
+
+  async predict(x: tf.Tensor5D, session: string): Promise<tf.Tensor3D> {
+    this.checkInput(x);
+    this.model.readout.numNeurons(session);
+    const ortSession = await this.session('forward', session, x.shape[1]);
+    this.clampPositive(session);
+    const weights = this.detachedWeights(session, false);
+    const feeds = await this.feeds(x, weights);
+    tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+    const out = (await ortSession.run(feeds))[n.output]!;
+    return tf.tensor3d(out.data as Float32Array, out.dims as [number, number, number]);
+  }
+
+  dispose(): void {
+    for (const s of this.sessions.values()) void s.then((x) => x.release?.()).catch(() => undefined);
+    this.sessions.clear();
+  }
+}
+
+/**
+ * Picks the engine: `tfjs` always works; `onnx` needs onnxruntime and a model the graphs cover (throws otherwise);
+ * `auto` takes ONNX Runtime when both hold (the faster one on CPU, see bench/RESULTS.md), else TF.js.
+ */
+export function createEngine(model: CoreReadout, choice: EngineChoice, ort?: OrtLike, options: Omit<OnnxEngineOptions, 'ort'> = {}): ModelEngine {
+  if (choice === 'tfjs') return new TfjsEngine(model);
+  const support = OnnxEngine.supports(model);
+  if (choice === 'onnx') {
+    if (!ort) throw new ConfigError('engine "onnx" needs onnxruntime (pass loadOnnxRuntimeNode() or onnxruntime-web).');
+    if (!support.ok) throw new ConfigError(`engine "onnx" does not cover this model: ${support.reason}`);
+    return new OnnxEngine(model, { ...options, ort });
+  }
+  return ort && support.ok ? new OnnxEngine(model, { ...options, ort }) : new TfjsEngine(model);
+}

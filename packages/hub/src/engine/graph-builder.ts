@@ -1,0 +1,129 @@
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
+
+type Attr = number | number[] | string;
+
+/**
+ * A small ONNX graph writer for the engine graphs (forward + backward). Unlike the inference exporter's private
+ * builder, graphs here have several named inputs and outputs, and nodes are written with explicit output names.
+ */
+export class EngineGraph {
+  private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
+  private readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  private readonly inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
+  private readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
+  private counter = 0;
+  private readonly intCache = new Map<string, string>();
+
+  fresh(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+
+  input(name: string, dims: (number | string)[]): string {
+    this.inputs.push(valueInfo(name, dims));
+    return name;
+  }
+
+  /** Marks `value` as the graph output `name` (through an Identity). */
+  output(name: string, value: string, dims: (number | string)[] = []): void {
+    this.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [value], output: [name], name }));
+    this.outputs.push(valueInfo(name, dims));
+  }
+
+  floats(prefix: string, data: Float32Array, dims: readonly number[]): string {
+    const name = this.fresh(prefix);
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        dims: [...dims],
+        rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+      }),
+    );
+    return name;
+  }
+
+  scalar(v: number): string {
+    return this.floats('c', Float32Array.of(v), []);
+  }
+
+  ints(data: readonly number[]): string {
+    const key = data.join(',');
+    const cached = this.intCache.get(key);
+    if (cached) return cached;
+    const name = this.fresh('i');
+    const arr = BigInt64Array.from(data.map((v) => BigInt(v)));
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [data.length], rawData: new Uint8Array(arr.buffer) }));
+    this.intCache.set(key, name);
+    return name;
+  }
+
+  op(opType: string, inputs: string[], attributes: Record<string, Attr> = {}): string {
+    const output = this.fresh(opType.toLowerCase());
+    const attribute = Object.entries(attributes).map(([name, v]) => {
+      if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
+      if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+      return Number.isInteger(v) && name !== 'alpha' && name !== 'epsilon'
+        ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v })
+        : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
+    });
+    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name: output, attribute }));
+    return output;
+  }
+
+  // Shorthands for the ops the engine graphs use.
+  add(a: string, b: string): string {
+    return this.op('Add', [a, b]);
+  }
+  sub(a: string, b: string): string {
+    return this.op('Sub', [a, b]);
+  }
+  mul(a: string, b: string): string {
+    return this.op('Mul', [a, b]);
+  }
+  div(a: string, b: string): string {
+    return this.op('Div', [a, b]);
+  }
+  matmul(a: string, b: string): string {
+    return this.op('MatMul', [a, b]);
+  }
+  reshape(a: string, shape: readonly number[]): string {
+    return this.op('Reshape', [a, this.ints(shape)]);
+  }
+  transpose(a: string, perm: number[]): string {
+    return this.op('Transpose', [a], { perm });
+  }
+  reduceSum(a: string, axes: readonly number[], keepdims = 0): string {
+    return this.op('ReduceSum', [a, this.ints(axes)], { keepdims });
+  }
+  reduceMean(a: string, axes: number[], keepdims = 1): string {
+    return this.op('ReduceMean', [a], { axes, keepdims });
+  }
+  slice(a: string, starts: number[], ends: number[], axes: number[]): string {
+    return this.op('Slice', [a, this.ints(starts), this.ints(ends), this.ints(axes)]);
+  }
+
+  encode(name: string, metadata: Record<string, unknown> = {}): Uint8Array {
+    const graph = onnx.GraphProto.create({ name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs });
+    const proto = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: '@openretina/hub engine',
+      producerVersion: '0.0.0',
+      opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })],
+      graph,
+      metadataProps: Object.entries(metadata).map(([key, v]) => onnx.StringStringEntryProto.create({ key, value: JSON.stringify(v) })),
+    });
+    return onnx.ModelProto.encode(proto).finish();
+  }
+}
+
+function valueInfo(name: string, dims: (number | string)[]): InstanceType<typeof onnx.ValueInfoProto> {
+  const dim = dims.map((v) =>
+    typeof v === 'number' ? onnx.TensorShapeProto.Dimension.create({ dimValue: v }) : onnx.TensorShapeProto.Dimension.create({ dimParam: v }),
+  );
+  return onnx.ValueInfoProto.create({
+    name,
+    type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim }) }) }),
+  });
+}

@@ -1,0 +1,331 @@
+import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
+import { UnsupportedError } from '@openretina/contracts';
+import type { CoreReadout } from '@openretina/models';
+import { EngineGraph } from './graph-builder.js';
+
+/** One space-time separable conv block of the core, with the shapes of a fixed-length input. */
+export interface EngineConvPlan {
+  I: number;
+  O: number;
+  L: number;
+  kh: number;
+  kw: number;
+  pt: [number, number];
+  ph: [number, number];
+  pw: [number, number];
+  /** Input (time, height, width) and output (time, height, width). */
+  tIn: number;
+  hIn: number;
+  wIn: number;
+  tOut: number;
+  hOut: number;
+  wOut: number;
+  eps: number;
+}
+
+/** What the engine graphs need to know about a model for one stimulus length. */
+export interface EnginePlan {
+  C: number;
+  H: number;
+  W: number;
+  T: number;
+  layers: EngineConvPlan[];
+  /** Frames cut after the core (cut_first_n_frames). */
+  cut: number;
+  /** Output frames. */
+  tOut: number;
+  /** Core output channels. */
+  c: number;
+  N: number;
+  nonlinearity: 'softplus' | 'identity' | 'exp';
+}
+
+type AnyModule = Record<string, unknown>;
+
+/**
+ * Checks that a model is one the ONNX engine graphs cover (SimpleCoreWrapper of custom_separable convolutions, no
+ * colour squashing, input down-sampling, pooling or dropout; Gaussian-mask readout with softplus, exp or identity)
+ * and returns its plan for `T` frames; throws `UnsupportedError` naming what is not covered.
+ */
+export function enginePlan(model: CoreReadout, session: string, T: number): EnginePlan {
+  const core = model.core as unknown as AnyModule;
+  const layers = (core.features as { layers?: AnyModule[] } | undefined)?.layers;
+  const options = core.options as Record<string, unknown> | undefined;
+  if (!layers || !options) throw new UnsupportedError(`The ONNX engine supports SimpleCoreWrapper cores only (got ${model.core.constructor.name}).`);
+  if (core.colorSquashing) throw new UnsupportedError('The ONNX engine does not cover colour squashing.');
+  if (options.downsampleInputKernelSize) throw new UnsupportedError('The ONNX engine does not cover input down-sampling.');
+  const { channels: C, height: H, width: W } = model.stimulus;
+  let [t, h, w] = [T, H, W];
+  const plans: EngineConvPlan[] = [];
+  for (const layer of layers) {
+    const conv = layer.conv;
+    if (!(conv instanceof SpaceTimeSeparableConv3d)) {
+      throw new UnsupportedError(`The ONNX engine supports the custom_separable convolution only (got ${(conv as object).constructor.name}).`);
+    }
+    if (conv.bias) throw new UnsupportedError('The ONNX engine does not cover a conv bias (SimpleCoreWrapper builds none).');
+    if (layer.pool) throw new UnsupportedError('The ONNX engine does not cover max-pooling.');
+    if ((layer.dropoutRate as number) > 0) throw new UnsupportedError('The ONNX engine does not cover dropout.');
+    const norm = layer.norm as AnyModule;
+    if (!norm.weight || !norm.bias) throw new UnsupportedError('The ONNX engine needs an affine BatchNorm.');
+    const [kh, kw] = conv.spatialKernel;
+    const L = conv.temporalKernelSize;
+    const [pt, ph, pw] = resolvePadding3d(conv.padding, [L, kh, kw]);
+    const p: EngineConvPlan = {
+      I: conv.inChannels,
+      O: conv.outChannels,
+      L,
+      kh,
+      kw,
+      pt: [pt[0], pt[1]],
+      ph: [ph[0], ph[1]],
+      pw: [pw[0], pw[1]],
+      tIn: t,
+      hIn: h,
+      wIn: w,
+      tOut: t + pt[0] + pt[1] - L + 1,
+      hOut: h + ph[0] + ph[1] - kh + 1,
+      wOut: w + pw[0] + pw[1] - kw + 1,
+      eps: norm.eps as number,
+    };
+    if (p.tOut < 1 || p.hOut < 1 || p.wOut < 1) throw new UnsupportedError(`A ${T}-frame stimulus is too short for the core.`);
+    plans.push(p);
+    [t, h, w] = [p.tOut, p.hOut, p.wOut];
+  }
+  const cut = (options.cutFirstNFrames as number | undefined) ?? 30;
+  if (t - cut < 1) throw new UnsupportedError(`A ${T}-frame stimulus leaves no output frame.`);
+  const readout = (model.readout as unknown as { readout(s: string): AnyModule }).readout(session);
+  if (typeof readout.mask !== 'function' || !readout.features || !readout.scaleParam) {
+    throw new UnsupportedError(`The ONNX engine supports Gaussian-mask readouts only (got ${readout.constructor.name}).`);
+  }
+  const nl = readout.nonlinearity;
+  if (nl !== 'softplus' && nl !== 'identity' && nl !== 'exp') throw new UnsupportedError(`The ONNX engine does not cover the readout nonlinearity ${String(nl)}.`);
+  return { C, H, W, T, layers: plans, cut, tOut: t - cut, c: model.core.outChannels, N: model.readout.numNeurons(session), nonlinearity: nl };
+}
+
+/** Which graph: a training step (loss + all parameter gradients), an eval vector-Jacobian product to the input, or a forward. */
+export type EngineGraphKind = 'train' | 'vjp' | 'forward';
+
+/** Names of the graph inputs and outputs for layer `l`. */
+export const engineNames = {
+  x: 'x',
+  targets: 'targets',
+  cotangent: 'cotangent',
+  wt: (l: number) => `wt${l}`,
+  ws: (l: number) => `ws${l}`,
+  gamma: (l: number) => `gamma${l}`,
+  beta: (l: number) => `beta${l}`,
+  bias: (l: number) => `bias${l}`,
+  /** eval graphs: folded BatchNorm + bias, `y = x·scale + shift`. */
+  scale: (l: number) => `scale${l}`,
+  shift: (l: number) => `shift${l}`,
+  readoutWeight: 'rw',
+  readoutBias: 'rb',
+  loss: 'loss',
+  output: 'responses',
+  inputGrad: 'd_x',
+  grad: (name: string) => `d_${name}`,
+  batchMean: (l: number) => `mean${l}`,
+  batchVar: (l: number) => `var${l}`,
+} as const;
+
+/** `E[(a, b), (q, p)] = 1` when output position q reads input position p through tap (a, b) (padding folded in). */
+function spatialPlacement(p: EngineConvPlan): Float32Array {
+  const P = p.hIn * p.wIn;
+  const Q = p.hOut * p.wOut;
+  const e = new Float32Array(p.kh * p.kw * Q * P);
+  for (let a = 0; a < p.kh; a++)
+    for (let b = 0; b < p.kw; b++)
+      for (let y = 0; y < p.hOut; y++)
+        for (let x = 0; x < p.wOut; x++) {
+          const yi = y + a - p.ph[0];
+          const xi = x + b - p.pw[0];
+          if (yi < 0 || yi >= p.hIn || xi < 0 || xi >= p.wIn) continue;
+          e[(a * p.kw + b) * Q * P + (y * p.wOut + x) * P + yi * p.wIn + xi] = 1;
+        }
+  return e;
+}
+
+/** `D[l, t·T' + t'] = 1` when output frame t' reads input frame t through tap l (padding folded in); `transposed` orders (t', t). */
+function temporalPlacement(p: EngineConvPlan, transposed: boolean): Float32Array {
+  const d = new Float32Array(p.L * p.tIn * p.tOut);
+  for (let l = 0; l < p.L; l++)
+    for (let to = 0; to < p.tOut; to++) {
+      const ti = to + l - p.pt[0];
+      if (ti < 0 || ti >= p.tIn) continue;
+      d[l * p.tIn * p.tOut + (transposed ? to * p.tIn + ti : ti * p.tOut + to)] = 1;
+    }
+  return d;
+}
+
+interface LayerForward {
+  h: string; // input [B, I, P, T]
+  K: string; // [I, O·Q, P]
+  Mt: string; // [I, O, T, T']
+  s5: string; // [B, I, O, Q, T]
+  conv: string; // [B, O, Q, T']
+  xhat?: string;
+  rstd?: string;
+  z: string; // pre-ELU
+  a: string; // post-ELU
+}
+
+/**
+ * Builds the ONNX graph of a model for one session and stimulus length. Tensors inside run in the layout
+ * `[B, C, H·W, T]` (time last), so every convolution is a batched MatMul: the spatial depthwise conv is a product
+ * with a `[O·Q, P]` matrix per input channel, the temporal depthwise conv a product with a banded `[T, T']`
+ * (Toeplitz) matrix per channel pair, both built in the graph from the PyTorch-layout weights `wt [O, I, L]` and
+ * `ws [O, I, kh, kw]` through constant placement tensors; the backward is written out by hand with the same ops.
+ *
+ * Graph inputs: `x [B, T, H, W, C]` (channels-last), per layer `wt`, `ws` and (train) `gamma`, `beta`, `bias` or
+ * (eval) folded `scale`, `shift`; the readout's effective weight `rw [c·Q, N]` (mask · features · scale, row
+ * `ch·Q + q`) and bias `rb [N]`; `targets [B, T, N]` (train) or `cotangent [B, T_out, N]` (vjp).
+ * Outputs: train: `loss` (Poisson, sum), `d_<input>` for every weight input, and the batch statistics
+ * `mean<l>`, `var<l>` (biased); vjp: `responses` and `d_x`; forward: `responses`.
+ */
+export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8Array {
+  const g = new EngineGraph();
+  const n = engineNames;
+  const { C, H, W, T, N, c } = plan;
+  const train = kind === 'train';
+  g.input(n.x, ['batch', T, H, W, C]);
+  // [B, T, H, W, C] → [B, C, P, T]
+  let h = g.transpose(g.reshape(n.x, [0, T, H * W, C]), [0, 3, 2, 1]);
+  const fw: LayerForward[] = [];
+  plan.layers.forEach((p, l) => {
+    const { I, O } = p;
+    const P = p.hIn * p.wIn;
+    const Q = p.hOut * p.wOut;
+    const kk = p.kh * p.kw;
+    g.input(n.wt(l), [O, I, p.L]);
+    g.input(n.ws(l), [O, I, p.kh, p.kw]);
+    const E = g.floats('place_s', spatialPlacement(p), [kk, Q * P]);
+    const D = g.floats('place_t', temporalPlacement(p, false), [p.L, p.tIn * p.tOut]);
+    // K[i, o·Q + q, p] = Σ_ab ws[o, i, a, b] E[ab, q·P + p]
+    const wsIO = g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]);
+    const K = g.reshape(g.matmul(wsIO, E), [I, O * Q, P]);
+    const wtIO = g.reshape(g.transpose(n.wt(l), [1, 0, 2]), [I * O, p.L]);
+    const Mt = g.reshape(g.matmul(wtIO, D), [I, O, p.tIn, p.tOut]);
+    const s = g.matmul(K, h); // [B, I, O·Q, T]
+    const s5 = g.reshape(s, [0, I, O, Q, p.tIn]);
+    const st = g.matmul(s5, Mt); // [B, I, O, Q, T']
+    const conv = I === 1 ? g.reshape(st, [0, O, Q, p.tOut]) : g.reduceSum(st, [1], 0);
+    let z: string;
+    let xhat: string | undefined;
+    let rstd: string | undefined;
+    if (train) {
+      for (const name of [n.gamma(l), n.beta(l), n.bias(l)]) g.input(name, [O]);
+      const mean = g.reduceMean(conv, [0, 2, 3]);
+      const xc = g.sub(conv, mean);
+      const variance = g.reduceMean(g.mul(xc, xc), [0, 2, 3]);
+      rstd = g.op('Reciprocal', [g.op('Sqrt', [g.add(variance, g.scalar(p.eps))])]);
+      xhat = g.mul(xc, rstd);
+      const gamma = g.reshape(n.gamma(l), [1, O, 1, 1]);
+      const shift = g.reshape(g.add(n.beta(l), g.reshape(n.bias(l), [O])), [1, O, 1, 1]);
+      z = g.add(g.mul(xhat, gamma), shift);
+      g.output(n.batchMean(l), g.reshape(mean, [O]), [O]);
+      g.output(n.batchVar(l), g.reshape(variance, [O]), [O]);
+    } else {
+      g.input(n.scale(l), [O]);
+      g.input(n.shift(l), [O]);
+      z = g.add(g.mul(conv, g.reshape(n.scale(l), [1, O, 1, 1])), g.reshape(n.shift(l), [1, O, 1, 1]));
+    }
+    const a = g.op('Elu', [z], { alpha: 1 });
+    fw.push({ h, K, Mt, s5, conv, z, a, ...(xhat ? { xhat } : {}), ...(rstd ? { rstd } : {}) });
+    h = a;
+  });
+  const last = plan.layers[plan.layers.length - 1]!;
+  const Q = last.hOut * last.wOut;
+  const T2 = last.tOut;
+  const feat = plan.cut > 0 ? g.slice(h, [plan.cut], [T2], [3]) : h; // [B, c, Q, T_out]
+  const feat3 = g.reshape(feat, [0, c * Q, plan.tOut]);
+  g.input(n.readoutWeight, [c * Q, N]);
+  g.input(n.readoutBias, [N]);
+  const pre = g.add(g.matmul(g.transpose(feat3, [0, 2, 1]), n.readoutWeight), n.readoutBias); // [B, T_out, N]
+  const out =
+    plan.nonlinearity === 'softplus' ? g.op('Softplus', [pre]) : plan.nonlinearity === 'exp' ? g.op('Exp', [pre]) : g.op('Identity', [pre]);
+  if (kind === 'forward') {
+    g.output(n.output, out, ['batch', plan.tOut, N]);
+    return g.encode('openretina_forward');
+  }
+  let dout: string;
+  if (train) {
+    g.input(n.targets, ['batch', 'frames', N]);
+    const shape = g.op('Shape', [n.targets]);
+    const tTarget = g.op('Gather', [shape, g.ints([1])], { axis: 0 });
+    const start = g.sub(tTarget, g.ints([plan.tOut]));
+    const y = g.op('Slice', [n.targets, start, tTarget, g.ints([1])]);
+    const outEps = g.add(out, g.scalar(1e-16));
+    g.output(n.loss, g.reduceSum(g.sub(out, g.mul(y, g.op('Log', [outEps]))), [0, 1, 2], 0), []);
+    dout = g.sub(g.scalar(1), g.div(y, outEps));
+  } else {
+    g.input(n.cotangent, ['batch', plan.tOut, N]);
+    g.output(n.output, out, ['batch', plan.tOut, N]);
+    dout = n.cotangent;
+  }
+  const dpre =
+    plan.nonlinearity === 'softplus' ? g.mul(dout, g.op('Sigmoid', [pre])) : plan.nonlinearity === 'exp' ? g.mul(dout, out) : dout;
+  if (train) {
+    g.output(n.grad(n.readoutBias), g.reduceSum(dpre, [0, 1], 0), [N]);
+    g.output(n.grad(n.readoutWeight), g.reduceSum(g.matmul(feat3, dpre), [0], 0), [c * Q, N]);
+  }
+  // d feat [B, c, Q, T_out], zero for the cut frames
+  let da = g.reshape(g.transpose(g.matmul(dpre, g.transpose(n.readoutWeight, [1, 0])), [0, 2, 1]), [0, c, Q, plan.tOut]);
+  if (plan.cut > 0) da = g.op('Pad', [da, g.ints([0, 0, 0, plan.cut, 0, 0, 0, 0])]);
+  for (let l = plan.layers.length - 1; l >= 0; l--) {
+    const p = plan.layers[l]!;
+    const f = fw[l]!;
+    const { I, O } = p;
+    const Q2 = p.hOut * p.wOut;
+    const P = p.hIn * p.wIn;
+    const kk = p.kh * p.kw;
+    // ELU: d z = da · (z > 0 ? 1 : a + 1)
+    const dz = g.op('Where', [g.op('Greater', [f.z, g.scalar(0)]), da, g.mul(da, g.add(f.a, g.scalar(1)))]);
+    let dconv: string;
+    if (train) {
+      const M = p.tOut * Q2 * 1; // per sample; times batch below
+      const dbias = g.reduceSum(dz, [0, 2, 3], 0); // [O]
+      const dgamma = g.reduceSum(g.mul(dz, f.xhat!), [0, 2, 3], 0);
+      g.output(n.grad(n.bias(l)), dbias, [O]);
+      g.output(n.grad(n.beta(l)), dbias, [O]);
+      g.output(n.grad(n.gamma(l)), dgamma, [O]);
+      // d conv = γ·rstd·(dz − mean(dz) − x̂·mean(dz·x̂)), means over batch and positions
+      const count = g.op('Cast', [g.op('Mul', [g.op('Gather', [g.op('Shape', [dz]), g.ints([0])], { axis: 0 }), g.ints([M])])], { to: 1 });
+      const meanDz = g.div(g.reshape(dbias, [1, O, 1, 1]), count);
+      const meanDzX = g.div(g.reshape(dgamma, [1, O, 1, 1]), count);
+      const k = g.mul(g.reshape(n.gamma(l), [1, O, 1, 1]), f.rstd!);
+      dconv = g.mul(k, g.sub(g.sub(dz, meanDz), g.mul(f.xhat!, meanDzX)));
+    } else {
+      dconv = g.mul(dz, g.reshape(n.scale(l), [1, O, 1, 1]));
+    }
+    // temporal: st = s5 @ Mt;  ds5 = dconv @ Mtᵀ (broadcast over I), dMtᵀ = Σ_b dconvᵀ @ s5
+    const dc5 = g.reshape(dconv, [0, 1, O, Q2, p.tOut]);
+    const ds5 = g.matmul(dc5, g.transpose(f.Mt, [0, 1, 3, 2])); // [B, I, O, Q, T]
+    const ds = g.reshape(ds5, [0, I, O * Q2, p.tIn]);
+    if (train) {
+      const dMtT = g.reduceSum(g.matmul(g.transpose(dc5, [0, 1, 2, 4, 3]), f.s5), [0], 0); // [I, O, T', T]
+      const DT = g.floats('place_tT', temporalPlacement(p, true), [p.L, p.tOut * p.tIn]);
+      const dwtIO = g.matmul(g.reshape(dMtT, [I * O, p.tOut * p.tIn]), g.transpose(DT, [1, 0])); // [I·O, L]
+      g.output(n.grad(n.wt(l)), g.transpose(g.reshape(dwtIO, [I, O, p.L]), [1, 0, 2]), [O, I, p.L]);
+      // spatial: s = K @ h; dK = Σ_b ds @ hᵀ
+      const dK = g.reduceSum(g.matmul(ds, g.transpose(f.h, [0, 1, 3, 2])), [0], 0); // [I, O·Q, P]
+      const ET = g.floats('place_sT', transposePlacement(spatialPlacement(p), kk, Q2 * P), [Q2 * P, kk]);
+      const dwsIO = g.matmul(g.reshape(dK, [I * O, Q2 * P]), ET); // [I·O, kk]
+      g.output(n.grad(n.ws(l)), g.transpose(g.reshape(dwsIO, [I, O, p.kh, p.kw]), [1, 0, 2, 3]), [O, I, p.kh, p.kw]);
+    }
+    if (l > 0 || !train) {
+      da = g.matmul(g.transpose(f.K, [0, 2, 1]), ds); // [B, I, P, T]
+    }
+  }
+  if (!train) {
+    // [B, C, P, T] → [B, T, H, W, C]
+    g.output(n.inputGrad, g.reshape(g.transpose(da, [0, 3, 2, 1]), [0, T, H, W, C]), ['batch', T, H, W, C]);
+    return g.encode('openretina_vjp');
+  }
+  return g.encode('openretina_train');
+}
+
+function transposePlacement(e: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(e.length);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = e[r * cols + k]!;
+  return out;
+}

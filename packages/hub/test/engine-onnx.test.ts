@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
+import { OnnxEngine, TfjsEngine, coreReadoutFromCheckpointBytes, createEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
+import { refVideo } from './helpers.js';
+
+const TOL = 1e-5;
+
+function snapshot(model: CoreReadout): Map<string, Float32Array> {
+  return new Map([...model.stateDict()].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>, Number)]));
+}
+
+/** Both engines on the same model state: one training step's loss parts, every gradient and the BatchNorm stats. */
+async function compareStep(model: CoreReadout, x: tf.Tensor5D, y: tf.Tensor3D, session: string, ort: OrtLike): Promise<void> {
+  const start = snapshot(model);
+  model.train();
+  const ref = await new TfjsEngine(model).lossAndGrads(x, y, session);
+  const afterRef = snapshot(model);
+  model.loadStateDict(new Map([...model.stateDict()].map(([k, v]) => [k, { ...v, data: v.dtype === 'int64' ? v.data : start.get(k)! }])));
+  const engine = new OnnxEngine(model, { ort });
+  const before = tf.memory().numTensors;
+  const got = await engine.lossAndGrads(x, y, session);
+  expect(Math.abs(got.poisson / ref.poisson - 1)).toBeLessThan(TOL);
+  expect(Math.abs(got.total / ref.total - 1)).toBeLessThan(TOL);
+  expect(Math.abs(got.coreRegularizer - ref.coreRegularizer)).toBeLessThanOrEqual(TOL * Math.abs(ref.coreRegularizer));
+  expect(Math.abs(got.readoutRegularizer - ref.readoutRegularizer)).toBeLessThanOrEqual(TOL * Math.abs(ref.readoutRegularizer));
+  expect([...got.grads.keys()].sort()).toEqual([...ref.grads.keys()].sort());
+  for (const [name, g] of ref.grads) {
+    expect(relativeError(got.grads.get(name)!.dataSync(), g.dataSync()), name).toBeLessThan(TOL);
+  }
+  const afterOnnx = snapshot(model);
+  for (const [k, v] of afterRef) if (k.includes('running_')) expect(relativeError(afterOnnx.get(k)!, v), k).toBeLessThan(TOL);
+  tf.dispose([...got.grads.values()]);
+  expect(tf.memory().numTensors).toBe(before);
+  tf.dispose([...ref.grads.values()]);
+  engine.dispose();
+}
+
+describe('ONNX engine (forward + backward graphs) against the TF.js reference', () => {
+  let ort: OrtLike;
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    ort = await loadOnnxRuntimeNode();
+  });
+
+  describe('fixture model (OpenRetina 1.1.1 hoefling low-res)', () => {
+    let model: CoreReadout;
+    beforeAll(() => {
+      model = coreReadoutFromCheckpointBytes(new Uint8Array(readFileSync(join(OPENRETINA_FIXTURES, 'model.ckpt'))));
+    });
+    afterAll(() => model.dispose());
+
+    it('training step: Poisson loss, regularizers, every parameter gradient and BatchNorm running stats within 1e-5', async () => {
+      const x = refVideo('input/x');
+      const y = tf.tensor3d(ref('train/targets/session_2').data as Float32Array, [2, 50, 35]);
+      await compareStep(model, x, y, 'session_2', ort);
+      tf.dispose([x, y]);
+    });
+
+    it('eval prediction and input gradient (MEI) within 1e-5, on two stimulus lengths', async () => {
+      model.eval();
+      const engine = new OnnxEngine(model, { ort });
+      const tfjs = new TfjsEngine(model);
+      for (const name of ['input/x', 'input/x_T40']) {
+        const x = refVideo(name);
+        const expected = await tfjs.predict(x, 'session_2');
+        const got = await engine.predict(x, 'session_2');
+        expect(relativeError(got.dataSync(), expected.dataSync()), name).toBeLessThan(TOL);
+        const cot = tf.randomNormal(expected.shape, 0, 1, 'float32', 7) as tf.Tensor3D;
+        const a = await tfjs.inputGradient(x, 'session_2', cot);
+        const b = await engine.inputGradient(x, 'session_2', cot);
+        expect(relativeError(b.output.dataSync(), a.output.dataSync())).toBeLessThan(TOL);
+        expect(relativeError(b.grad.dataSync(), a.grad.dataSync()), `${name} d_x`).toBeLessThan(TOL);
+        tf.dispose([x, expected, got, cot, a.output, a.grad, b.output, b.grad]);
+      }
+      engine.dispose();
+    });
+  });
+
+  it('small random model with padding in time and space, cut frames, exp readout, log-speeds per session', async () => {
+    const model = buildCoreReadout({
+      in_shape: [2, 16, 9, 8],
+      n_neurons_dict: { a: 3, b: 4 },
+      hidden_channels: [3, 4],
+      core: {
+        temporal_kernel_sizes: [5, 3],
+        spatial_kernel_sizes: [3, 3],
+        gamma_input: 0.3,
+        gamma_hidden: 0.2,
+        gamma_in_sparse: 0.1,
+        gamma_temporal: 1,
+        cut_first_n_frames: 2,
+        input_padding: [1, 1, 0],
+        hidden_padding: true,
+      },
+      readout: { _target_: 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout', scale: true, bias: true, positive: false, gaussian_mean_scale: 2, gaussian_var_scale: 1, mask_l1_reg: 0.5, feature_weights_l1_reg: 0.5, readout_reg_avg: false },
+    });
+    const x = tf.randomNormal([3, 16, 9, 8, 2], 0, 1, 'float32', 1) as tf.Tensor5D;
+    const y = tf.randomUniform([3, 16, 4], 0, 2, 'float32', 2) as tf.Tensor3D;
+    await compareStep(model, x, y, 'b', ort);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('createEngine: tfjs always, onnx when the model is covered, auto prefers onnx', () => {
+    const model = coreReadoutFromCheckpointBytes(new Uint8Array(readFileSync(join(OPENRETINA_FIXTURES, 'model.ckpt'))));
+    expect(createEngine(model, 'tfjs', ort).name).toBe('tfjs');
+    expect(createEngine(model, 'auto', ort).name).toBe('onnx');
+    expect(createEngine(model, 'auto').name).toBe('tfjs');
+    expect(() => createEngine(model, 'onnx')).toThrow(/needs onnxruntime/);
+    model.dispose();
+  });
+});
