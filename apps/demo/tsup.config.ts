@@ -1,3 +1,0 @@
-import { packageConfig } from '../../tsup.shared';
-
-export default packageConfig();
