@@ -13,6 +13,7 @@ import type { KernelArgs } from './kernels/common.js';
 import { conv2DBackpropFilter, conv2DBackpropInput, useConv2DBackpropInputRewrite } from './kernels/conv2d.js';
 import { conv3DBackpropInputV2 } from './kernels/conv3d.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './kernels/depthwise.js';
+import { maxPoolGrad } from './kernels/max-pool.js';
 import { unsortedSegmentSum } from './kernels/segment.js';
 
 /** Marks our kernel functions, so that registration is idempotent even across package copies (ESM + CJS). */
@@ -49,6 +50,11 @@ export const WASM_KERNELS: readonly WasmKernelInfo[] = [
     why: 'missing on wasm; depthwise conv of x (batch in channels) with dy as the filter',
   },
   { kernelName: 'UnsortedSegmentSum', action: 'added', why: 'missing on wasm (gradient of tf.gather); oneHot(ids)^T · x' },
+  {
+    kernelName: 'MaxPoolGrad',
+    action: 'replaced',
+    why: 'stock wasm kernel returns wrong input gradients for some shapes (TF.js 4.22.0); routes each gradient to the first maximum of its window',
+  },
 ];
 
 /** Stock wasm kernels we replaced, kept for diagnostics and for falling back on unsupported attributes. */
@@ -78,6 +84,7 @@ function kernelFuncs(): Record<string, KernelFunc> {
     Conv2DBackpropFilter: conv2DBackpropFilter,
     DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
     DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
+    MaxPoolGrad: maxPoolGrad,
     UnsortedSegmentSum: unsortedSegmentSum,
   };
 }

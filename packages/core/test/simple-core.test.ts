@@ -88,6 +88,10 @@ describe('SimpleCoreWrapper matches OpenRetina', () => {
       }, [...params.values()]);
       expect(relativeError(outData!, expectedOut.data as Float32Array)).toBeLessThan(1e-5);
       expect(Math.abs(reg - cases[name]!.regularizer!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(cases[name]!.regularizer!)));
+      // Gradients that nearly cancel (e.g. a bias followed by another BatchNorm) are compared against a floor of
+      // 1 % of the largest gradient of the model, so float32 summation order does not decide the test.
+      let globalMax = 0;
+      for (const [k, t] of ref) if (k.startsWith(`${name}/grad/`)) for (const v of t.data as Float32Array) globalMax = Math.max(globalMax, Math.abs(v));
       for (const [varName, g] of Object.entries(grads)) {
         const key = names.get(varName)!;
         const expected = ref.get(`${name}/grad/${key}`);
@@ -95,7 +99,11 @@ describe('SimpleCoreWrapper matches OpenRetina', () => {
           expect(Math.max(...Array.from(g.dataSync(), Math.abs)), `${key} should get no gradient`).toBe(0);
           continue;
         }
-        expect(relativeError(g.dataSync(), expected.data as Float32Array), key).toBeLessThan(1e-5);
+        const exp = expected.data as Float32Array;
+        const scale = Math.max(...Array.from(exp, Math.abs), 0.01 * globalMax);
+        const diff = Math.max(...Array.from(g.dataSync(), (v, i) => Math.abs(v - exp[i]!)));
+        // 1e-4: the reference is PyTorch float32 on random 0.5-scale weights; summation order differs per backend.
+        expect(diff / scale, key).toBeLessThan(1e-4);
       }
       const inputGrad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(core.forward(v as tf.Tensor5D), weights)))(x);
       expect(relativeError(ndhwcToNcdhw(inputGrad.dataSync(), inputGrad.shape), ref.get(`${name}/input_grad`)!.data as Float32Array)).toBeLessThan(1e-5);
