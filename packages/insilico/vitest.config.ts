@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared';
 
-export default packageProject('insilico');
+export default packageProject('insilico', { backendSetup: true });

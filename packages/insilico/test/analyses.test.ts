@@ -35,7 +35,7 @@ import { IdentityModel } from './fake-model.js';
 import { readGifInfo } from './gif-reader.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 });
 
 const pcaRef = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'insilico', 'pca.json'), 'utf8')) as {

@@ -21,7 +21,7 @@ import { buildFixtureModel } from './fixture-model.js';
 describe('inner-neuron objective and memory on the fixture model', () => {
   let model: CoreReadout;
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
     model = buildFixtureModel();
   });
   afterAll(() => model.dispose());

@@ -23,7 +23,7 @@ function ncdhw(t: tf.Tensor): Float32Array {
 describe('MEI with OpenRetina visualize settings reproduces the fixture run', () => {
   let model: CoreReadout;
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
     model = buildFixtureModel();
   });
   afterAll(() => model.dispose());

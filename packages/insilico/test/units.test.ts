@@ -20,7 +20,7 @@ import {
 import { IdentityModel } from './fake-model.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 });
 
 function seeded(seed: number): () => number {

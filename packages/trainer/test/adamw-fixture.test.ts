@@ -20,7 +20,7 @@ function buildFixtureModel(): CoreReadout {
 
 describe('one OpenRetina training step (clip at norm 1 + AdamW lr 0.01, wd 0.01) on the fixture model', () => {
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
   });
 
   it('reproduces train/param_after_adamw/* within 1e-5 and leaves the other sessions untouched', () => {

@@ -23,7 +23,7 @@ function make(name: string, ps: Map<string, tf.Variable>, o: Record<string, unkn
 
 describe('optimizers reproduce PyTorch 1.13 trajectories (fixtures/trainer/optimizers.json)', () => {
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
   });
 
   for (const c of fx.cases) {

@@ -100,7 +100,7 @@ function strip(history: { metrics: Record<string, number> }[]): unknown[] {
 
 describe('train(): the training loop', () => {
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
   });
 
   it('trains with OpenRetina metrics, keeps the best checkpoint, and keeps memory flat over epochs', async () => {
