@@ -46,3 +46,12 @@ export type {
   Goldin2022Options,
   Sridhar2025ResponseOptions,
 } from './node/datasets.js';
+export {
+  SRIDHAR_2025_URLS,
+  npyNoiseTrialSource,
+  sridharStaFileName,
+  getSridharLocationsFromStas,
+  buildSridharMoviesFromResponses,
+  loadSridhar2025,
+} from './node/sridhar.js';
+export type { Sridhar2025Options, Sridhar2025Data } from './node/sridhar.js';
