@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '@openretina/backend';
+
+export interface Backends {
+  /** Backend for predictions and views: webgl when the browser has it, else the MEI backend. */
+  display: string;
+  /** Backend for MEIs and self-tests: wasm with @openretina/backend's corrected gradient kernels, else cpu. */
+  mei: string;
+  webgl: boolean;
+  notes: string[];
+}
+
+function hasWebGl(): boolean {
+  try {
+    const c = document.createElement('canvas');
+    return (c.getContext('webgl2') ?? c.getContext('webgl')) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sets up the backends. The MEI needs input gradients that @openretina/backend has checked against finite
+ * differences, i.e. its wasm kernels (or TF.js' cpu backend); webgl is used for predictions only. `request`
+ * ('webgl' | 'wasm' | 'cpu', from the URL's ?backend=) restricts the choice.
+ */
+export async function setUpBackends(request: string | null): Promise<Backends> {
+  const notes: string[] = [];
+  // The wasm binaries are copied next to the page (vite.config.ts): resolve them relative to it.
+  setWasmPaths(new URL('wasm/', document.baseURI).href);
+  let mei = 'cpu';
+  if (request !== 'cpu') {
+    try {
+      const info = await initBackend('wasm');
+      mei = info.name;
+    } catch (e) {
+      notes.push(`WebAssembly backend unavailable (${e instanceof Error ? e.message : String(e)}): MEIs run on the slower cpu backend.`);
+    }
+  }
+  if (mei === 'cpu') await initBackend('cpu');
+  let display = mei;
+  let webgl = false;
+  if (request === null || request === 'webgl') {
+    if (!hasWebGl()) {
+      notes.push(`This browser has no WebGL: predictions run on ${mei} instead (slower, same results).`);
+    } else {
+      try {
+        webgl = await tf.setBackend('webgl');
+        if (webgl) {
+          await tf.ready();
+          tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
+          display = 'webgl';
+        } else notes.push(`WebGL failed to initialise: predictions run on ${mei} instead.`);
+      } catch (e) {
+        webgl = false;
+        notes.push(`WebGL failed (${e instanceof Error ? e.message : String(e)}): predictions run on ${mei} instead.`);
+        await tf.setBackend(mei);
+      }
+    }
+  }
+  if (!webgl) await tf.setBackend(mei);
+  return { display, mei, webgl, notes };
+}
+
+/** Runs `fn` on `backend` and switches back afterwards (tensors move between backends on use). */
+export async function onBackend<T>(backend: string, fn: () => Promise<T>): Promise<T> {
+  const previous = tf.getBackend();
+  if (previous === backend) return fn();
+  await tf.setBackend(backend);
+  try {
+    return await fn();
+  } finally {
+    await tf.setBackend(previous);
+  }
+}

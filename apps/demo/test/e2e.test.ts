@@ -1,0 +1,189 @@
+// End-to-end test of the built site (apps/demo/dist, made by `pnpm build`): serves it on 127.0.0.1 with a tiny static
+// server, drives Debian's Chromium with playwright-core, and saves screenshots under apps/demo/test-output/.
+// Skipped (with a message) only when /usr/bin/chromium is missing outside CI; in CI (process.env.CI set) it runs,
+// and .ci/run installs chromium first.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const appDir = join(here, '..');
+const distDir = join(appDir, 'dist');
+const outDir = join(appDir, 'test-output');
+const fixtureCkpt = join(appDir, '..', '..', 'fixtures', 'openretina-1.1.1', 'model.ckpt');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
+const haveChromium = existsSync(CHROMIUM);
+const skip = !haveChromium && !inCi;
+if (skip) console.warn(`[demo e2e] SKIPPED: ${CHROMIUM} not found and not in CI (install it with: apt-get install -y chromium).`);
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.safetensors': 'application/octet-stream',
+  '.npy': 'application/octet-stream',
+  '.svg': 'image/svg+xml',
+};
+
+/** Serves `root` read-only on 127.0.0.1 at a random port, under /demo/ (to check the relative asset paths). */
+function serve(root: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (!path.startsWith('/demo/')) {
+      res.writeHead(404).end('not under /demo/');
+      return;
+    }
+    let file = normalize(join(root, path.slice('/demo/'.length)));
+    if (!file.startsWith(root + sep) && file !== root) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    resolve({ server, url: `http://127.0.0.1:${port}/demo/` });
+  }));
+}
+
+describe.skipIf(skip)('demo site in headless Chromium', () => {
+  let server: Server;
+  let url: string;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(join(distDir, 'index.html'))) {
+      throw new Error(`${distDir}/index.html is missing: build the site first (pnpm build, or pnpm --filter @openretina/demo build).`);
+    }
+    if (!haveChromium) throw new Error(`CI is set but ${CHROMIUM} is missing: install it with apt-get install -y chromium (see .ci/run).`);
+    mkdirSync(outDir, { recursive: true });
+    ({ server, url } = await serve(distDir));
+    // playwright-core gives every launch a fresh temporary profile (its own --user-data-dir).
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('response', (r) => {
+      if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  });
+
+  it('loads the bundled model, plays a stimulus, runs the gradient self-test and a 10-step MEI, loads the fixture .ckpt', async () => {
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 90_000 });
+    expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
+    const backend = await page.locator('#backend-status').evaluate((e) => ({ ...(e as HTMLElement).dataset, text: e.textContent }) as Record<string, string | undefined>);
+    console.log(`[demo e2e] ${backend.text}`);
+    // The MEI backend is one whose gradients @openretina/backend checks: wasm with our kernels (cpu as last resort).
+    expect(['wasm', 'cpu']).toContain(backend.mei);
+    if (backend.webgl !== 'true') {
+      // Without WebGL the page says so.
+      await expect.poll(() => page.locator('#messages li.note').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/WebGL/)]));
+    }
+    expect(await page.locator('#model-name').textContent()).toMatch(/fixture/i);
+
+    // Chirp responses are plotted: three neurons, every output frame.
+    const responses = page.locator('#responses');
+    expect(await responses.getAttribute('data-series')).toBe('3');
+    const chirpPoints = Number(await responses.getAttribute('data-points'));
+    expect(chirpPoints).toBe(3 * (990 - 30)); // 33 s at 30 Hz, minus the 30 frames the model cuts
+    const d = await page.locator('#responses path[data-points]').first().getAttribute('d');
+    expect(d!.length).toBeGreaterThan(1000);
+
+    // Play the moving bar for a moment.
+    await page.selectOption('#stimulus', 'moving-bar');
+    await page.waitForFunction(() => document.querySelector('#responses')?.getAttribute('data-stimulus') === 'moving-bar');
+    expect(Number(await responses.getAttribute('data-points'))).toBeGreaterThan(0);
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#movie-canvas')?.getAttribute('data-frame')) >= 20, undefined, { timeout: 20_000 });
+    await page.click('#play'); // pause
+    // The direction-tuning plot has 8 directions per selected neuron; readout masks and filters are drawn.
+    expect(await page.locator('#tuning').getAttribute('data-points')).toBe('24');
+    expect(await page.locator('#readout-canvas').getAttribute('data-neurons')).toBe('35');
+    expect(await page.locator('#filters').getAttribute('data-channels')).toBe('16');
+    await shot('01-moving-bar');
+
+    // Gradient self-test on the MEI backend: finite differences of conv input gradients, model gradient vs cpu.
+    await page.waitForFunction(() => document.body.dataset.selftest === 'done', undefined, { timeout: 60_000 });
+    const selftest = JSON.parse((await page.locator('#selftest').getAttribute('data-result'))!) as { op: string; backend: string; relError: number; pass: boolean }[];
+    for (const r of selftest) console.log(`[demo e2e] self-test ${r.op} on ${r.backend}: rel. error ${r.relError.toExponential(2)} ${r.pass ? 'pass' : 'FAIL'}`);
+    expect(selftest.length).toBeGreaterThanOrEqual(4);
+    expect(selftest.every((r) => r.pass && r.backend === backend.mei)).toBe(true);
+    expect(await page.locator('#selftest').getAttribute('data-status')).toBe('pass');
+
+    // A 10-step MEI for neuron 7 of session_2.
+    await page.fill('#mei-neuron', '7');
+    await page.fill('#mei-steps', '10');
+    await page.click('#mei-run');
+    await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.querySelector('#mei-panel')?.getAttribute('data-state') ?? ''), undefined, { timeout: 90_000 });
+    const mei = await page.locator('#mei-panel').evaluate((e) => ({ ...(e as HTMLElement).dataset }));
+    console.log(`[demo e2e] MEI: ${await page.locator('#mei-status').textContent()}`);
+    expect(mei.state).toBe('done');
+    expect(mei.iterations).toBe('10');
+    expect(Number(mei.norm)).toBeGreaterThan(1); // kept at norm 30 (then clipped to the ranges)
+    const objectives = JSON.parse(mei.objectives!) as number[];
+    expect(objectives.at(-1)!).toBeGreaterThan(objectives[0]!);
+    expect(await page.locator('#mei-spatial canvas').count()).toBe(2);
+    expect(Number(await page.locator('#mei-temporal').getAttribute('data-points'))).toBeGreaterThan(0);
+    await shot('02-mei');
+
+    // A file that is not a checkpoint gives a clear message and keeps the model.
+    await page.setInputFiles('#file', { name: 'notes.ckpt', mimeType: 'application/octet-stream', buffer: Buffer.from('just some text, not a zip archive') });
+    await page.waitForFunction(() => document.querySelector('#file')?.getAttribute('data-state') === 'error');
+    const err = page.locator('#messages li.error').last();
+    expect(await err.getAttribute('data-kind')).toBe('not-a-checkpoint');
+    expect(await err.textContent()).toMatch(/notes\.ckpt is not a checkpoint/);
+    await shot('03-not-a-checkpoint');
+
+    // Upload the OpenRetina fixture checkpoint.
+    await page.evaluate(() => document.querySelector('#file')?.setAttribute('data-state', 'idle'));
+    await page.setInputFiles('#file', fixtureCkpt);
+    await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#file')?.getAttribute('data-state') ?? ''), undefined, { timeout: 60_000 });
+    expect(await page.locator('#file').getAttribute('data-state')).toBe('loaded');
+    expect(await page.locator('#model-name').textContent()).toBe('model.ckpt');
+    expect(await page.locator('#model-name').getAttribute('data-source')).toBe('openretina-ckpt');
+    expect(Number(await responses.getAttribute('data-points'))).toBeGreaterThan(0);
+    await shot('04-uploaded-ckpt');
+
+    expect(consoleErrors).toEqual([]);
+  }, 180_000);
+});

@@ -1,0 +1,44 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+
+const require = createRequire(import.meta.url);
+const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+
+/**
+ * Serves (dev) and copies (build) the TF.js wasm binaries to `wasm/` next to index.html, where the page's
+ * `setWasmPaths('wasm/')` (relative to the page) finds them.
+ */
+function tfjsWasm(): Plugin {
+  return {
+    name: 'openretina-tfjs-wasm',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = req.url?.split('?')[0]?.split('/').pop();
+        if (name && req.url?.includes('/wasm/') && wasmFiles.includes(name)) {
+          res.setHeader('Content-Type', 'application/wasm');
+          res.end(readFileSync(join(wasmDir, name)));
+          return;
+        }
+        next();
+      });
+    },
+    generateBundle() {
+      for (const f of wasmFiles) this.emitFile({ type: 'asset', fileName: `wasm/${f}`, source: readFileSync(join(wasmDir, f)) });
+    },
+  };
+}
+
+export default defineConfig({
+  // Relative asset paths: the built site works from any folder of any static server.
+  base: './',
+  plugins: [tfjsWasm()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 4000,
+  },
+});
