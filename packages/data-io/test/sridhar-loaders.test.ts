@@ -11,6 +11,7 @@ import {
   computeDataInfo,
   filterSridharTrials,
   loadSridhar2025,
+  loadSridhar2025Responses,
   locationFromSta,
   parseNpy,
   parseNpz,
@@ -20,6 +21,7 @@ import {
 } from '../src/node.js';
 import { FIXTURES } from './helpers.js';
 import { type TestServer, startServer } from './server.js';
+import { writePickle } from './sridhar-pickle-writer.js';
 
 await tf.setBackend('cpu');
 const FX = `${FIXTURES}sridhar_2025_loader/`;
@@ -311,6 +313,38 @@ describe('sridhar_2025 natural movie (OpenRetina frame_movie_loader parity)', ()
     await expect(loadSridhar2025(dir, { ...options, numOfFrames: [2], numOfLayers: 2 })).rejects.toThrow(/one kernel size per layer/);
     await expect(loadSridhar2025(dir, { ...options, getLocations: true, excludedCells: { '01': [], '02': [] } })).rejects.toThrow(/No STA for cell 2 of retina 01/);
     expect(() => new ChunkedSampler(3, 0)).toThrow(/chunkSize/);
+  });
+});
+
+describe('sridhar_2025 responses from pickles written here', () => {
+  it('retina 01 without the stimulus seed keeps its first 10 test repeats; placeholders get the right lengths', async () => {
+    const base = join(tmp, 'pk');
+    mkdirSync(join(base, 'responses'), { recursive: true });
+    const arr = (shape: number[], off: number) => ({ data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => off + k), shape });
+    for (const r of ['01', '02']) {
+      const obj = new Map<string | number, Parameters<typeof writePickle>[0]>([
+        ['train_responses', arr([3, 4, 5], 0)],
+        ['test_responses', arr([3, 2, 12], 1000)],
+        ['seeds', [2022, 2023]],
+        ['trial_separation', new Map([[2022, [0, 1, 2]], [2023, [3, 4]]])],
+      ]);
+      writeFileSync(join(base, 'responses', `${r}.pkl`), writePickle(obj));
+    }
+    const files = { '01': 'responses/01.pkl', '02': 'responses/02.pkl' };
+    const r = await loadSridhar2025Responses(base, { files, excludedCells: { '01': [1] } });
+    expect(r['01']!.testByTrial!.test!.shape).toEqual([10, 2, 2]);
+    expect(r['02']!.testByTrial!.test!.shape).toEqual([12, 2, 3]);
+    // test (N=3, T=2, repeats=12) value 1000 + (n·2 + t)·12 + q; cell 1 excluded → cells 0 and 2
+    expect(r['01']!.test.test!.data[1]).toBeCloseTo(1000 + 4 * 12 + 4.5, 4);
+    expect(r['02']!.test.test!.data[0]).toBeCloseTo(1000 + 5.5, 4);
+    expect(r['01']!.train.shape).toEqual([20, 2]);
+    const withSeed = await loadSridhar2025Responses(base, { files, stimulusSeed: 2023 });
+    expect(withSeed['01']!.train.shape).toEqual([8, 3]);
+    expect(withSeed['01']!.testByTrial!.test!.shape).toEqual([2, 2, 3]);
+    const movies = await buildSridharMoviesFromResponses(base, files, { stimulusSeed: 2023, height: 3, width: 2 });
+    expect(movies['01']!.train.shape).toEqual([8, 3, 2, 1]);
+    expect(movies['02']!.test.test!.shape).toEqual([2, 3, 2, 1]);
+    expect(movies['01']!.stimId).toBe('sridhar_2025_01');
   });
 });
 
