@@ -59,6 +59,25 @@ function serve(root: string): Promise<{ server: Server; url: string }> {
   }));
 }
 
+/** Headless Chromium; playwright-core gives every launch a fresh temporary profile (its own --user-data-dir). */
+function launch(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...extraArgs,
+    ],
+  });
+}
+
 describe.skipIf(skip)('demo site in headless Chromium', () => {
   let server: Server;
   let url: string;
@@ -77,21 +96,7 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     if (!haveChromium) throw new Error(`CI is set but ${CHROMIUM} is missing: install it with apt-get install -y chromium (see .ci/run).`);
     mkdirSync(outDir, { recursive: true });
     ({ server, url } = await serve(distDir));
-    // playwright-core gives every launch a fresh temporary profile (its own --user-data-dir).
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launch();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
@@ -186,4 +191,20 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
 
     expect(consoleErrors).toEqual([]);
   }, 180_000);
+
+  it('falls back to wasm in a browser without WebGL and says so', async () => {
+    const noGl = await launch(['--disable-webgl', '--disable-3d-apis']);
+    try {
+      const p = await noGl.newPage({ viewport: { width: 1280, height: 900 } });
+      await p.goto(url);
+      await p.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 90_000 });
+      expect(await p.evaluate(() => document.body.dataset.ready)).toBe('true');
+      expect(await p.locator('#backend-status').getAttribute('data-display')).toBe('wasm');
+      expect(await p.locator('#messages li.note').allTextContents()).toContain('This browser has no WebGL: predictions run on wasm instead (slower, same results).');
+      expect(Number(await p.locator('#responses').getAttribute('data-points'))).toBeGreaterThan(0);
+      await p.screenshot({ path: join(outDir, '05-no-webgl.png'), fullPage: true });
+    } finally {
+      await noGl.close();
+    }
+  }, 120_000);
 });
