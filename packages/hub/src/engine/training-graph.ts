@@ -158,23 +158,24 @@ function temporalPlacement(p: EngineConvPlan, transposed: boolean): Float32Array
 }
 
 interface LayerForward {
-  h: string; // input [B, I, P, T]
+  h3: string; // input [I, P, B·T]
   K: string; // [I, O·Q, P]
   Mt: string; // [I, O, T, T']
-  s5: string; // [B, I, O, Q, T]
-  conv: string; // [B, O, Q, T']
+  s4: string; // [I, O, Q·B, T]
   xhat?: string;
   rstd?: string;
-  z: string; // pre-ELU
+  z: string; // pre-ELU [O, Q·B, T']
   a: string; // post-ELU
 }
 
 /**
- * Builds the ONNX graph of a model for one session and stimulus length. Tensors inside run in the layout
- * `[B, C, H·W, T]` (time last), so every convolution is a batched MatMul: the spatial depthwise conv is a product
- * with a `[O·Q, P]` matrix per input channel, the temporal depthwise conv a product with a banded `[T, T']`
- * (Toeplitz) matrix per channel pair, both built in the graph from the PyTorch-layout weights `wt [O, I, L]` and
- * `ws [O, I, kh, kw]` through constant placement tensors; the backward is written out by hand with the same ops.
+ * Builds the ONNX graph of a model for one session and stimulus length. Activations inside run in the layout
+ * `[C, H·W, B, T]` (channels first, time last), so every convolution is a large batched GEMM: the spatial depthwise
+ * conv is a product with a `[O·Q, P]` matrix per input channel (rows: output channel × output position; columns:
+ * input positions; padding folded in), the temporal depthwise conv a product of the `[Q·B, T]` slab of each channel
+ * pair with a banded `[T, T']` (Toeplitz) matrix. Both matrices are built in the graph from the PyTorch-layout
+ * weights `wt [O, I, L]` and `ws [O, I, kh, kw]` through constant placement tensors; the backward is written out by
+ * hand with the same ops (no reductions over the batch: it is inside the GEMMs' contractions).
  *
  * Graph inputs: `x [B, T, H, W, C]` (channels-last), per layer `wt`, `ws` and (train) `gamma`, `beta`, `bias` or
  * (eval) folded `scale`, `shift`; the readout's effective weight `rw [c·Q, N]` (mask · features · scale, row
@@ -188,9 +189,10 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
   const { C, H, W, T, N, c } = plan;
   const train = kind === 'train';
   g.input(n.x, ['batch', T, H, W, C]);
-  // [B, T, H, W, C] → [B, C, P, T]
-  let h = g.transpose(g.reshape(n.x, [0, T, H * W, C]), [0, 3, 2, 1]);
+  // [B, T, H, W, C] → [C, P, B, T] → [C, P, B·T]
+  let h3 = g.reshape(g.transpose(g.reshape(n.x, [-1, T, H * W, C]), [3, 2, 0, 1]), [C, H * W, -1]);
   const fw: LayerForward[] = [];
+  let act = '';
   plan.layers.forEach((p, l) => {
     const { I, O } = p;
     const P = p.hIn * p.wIn;
@@ -205,72 +207,72 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
     const K = g.reshape(g.matmul(wsIO, E), [I, O * Q, P]);
     const wtIO = g.reshape(g.transpose(n.wt(l), [1, 0, 2]), [I * O, p.L]);
     const Mt = g.reshape(g.matmul(wtIO, D), [I, O, p.tIn, p.tOut]);
-    const s = g.matmul(K, h); // [B, I, O·Q, T]
-    const s5 = g.reshape(s, [0, I, O, Q, p.tIn]);
-    const st = g.matmul(s5, Mt); // [B, I, O, Q, T']
-    const conv = I === 1 ? g.reshape(st, [0, O, Q, p.tOut]) : g.reduceSum(st, [1], 0);
+    const s4 = g.reshape(g.matmul(K, h3), [I, O, -1, p.tIn]); // [I, O, Q·B, T]
+    const st = g.matmul(s4, Mt); // [I, O, Q·B, T']
+    const conv = I === 1 ? g.reshape(st, [O, -1, p.tOut]) : g.reduceSum(st, [0], 0); // [O, Q·B, T']
     let z: string;
     let xhat: string | undefined;
     let rstd: string | undefined;
     if (train) {
       for (const name of [n.gamma(l), n.beta(l), n.bias(l)]) g.input(name, [O]);
-      const mean = g.reduceMean(conv, [0, 2, 3]);
+      const mean = g.reduceMean(conv, [1, 2]);
       const xc = g.sub(conv, mean);
-      const variance = g.reduceMean(g.mul(xc, xc), [0, 2, 3]);
+      const variance = g.reduceMean(g.mul(xc, xc), [1, 2]);
       rstd = g.op('Reciprocal', [g.op('Sqrt', [g.add(variance, g.scalar(p.eps))])]);
       xhat = g.mul(xc, rstd);
-      const gamma = g.reshape(n.gamma(l), [1, O, 1, 1]);
-      const shift = g.reshape(g.add(n.beta(l), g.reshape(n.bias(l), [O])), [1, O, 1, 1]);
-      z = g.add(g.mul(xhat, gamma), shift);
+      const shift = g.reshape(g.add(n.beta(l), n.bias(l)), [O, 1, 1]);
+      z = g.add(g.mul(xhat, g.reshape(n.gamma(l), [O, 1, 1])), shift);
       g.output(n.batchMean(l), g.reshape(mean, [O]), [O]);
       g.output(n.batchVar(l), g.reshape(variance, [O]), [O]);
     } else {
       g.input(n.scale(l), [O]);
       g.input(n.shift(l), [O]);
-      z = g.add(g.mul(conv, g.reshape(n.scale(l), [1, O, 1, 1])), g.reshape(n.shift(l), [1, O, 1, 1]));
+      z = g.add(g.mul(conv, g.reshape(n.scale(l), [O, 1, 1])), g.reshape(n.shift(l), [O, 1, 1]));
     }
     const a = g.op('Elu', [z], { alpha: 1 });
-    fw.push({ h, K, Mt, s5, conv, z, a, ...(xhat ? { xhat } : {}), ...(rstd ? { rstd } : {}) });
-    h = a;
+    fw.push({ h3, K, Mt, s4, z, a, ...(xhat ? { xhat } : {}), ...(rstd ? { rstd } : {}) });
+    act = a;
+    h3 = g.reshape(a, [O, Q, -1]); // [C, P, B·T] for the next layer
   });
   const last = plan.layers[plan.layers.length - 1]!;
   const Q = last.hOut * last.wOut;
   const T2 = last.tOut;
-  const feat = plan.cut > 0 ? g.slice(h, [plan.cut], [T2], [3]) : h; // [B, c, Q, T_out]
-  const feat3 = g.reshape(feat, [0, c * Q, plan.tOut]);
+  const tOut = plan.tOut;
+  const feat = plan.cut > 0 ? g.slice(act, [plan.cut], [T2], [2]) : act; // [c, Q·B, T_out]
+  const feat2 = g.reshape(feat, [c * Q, -1]); // [c·Q, B·T_out]
   g.input(n.readoutWeight, [c * Q, N]);
   g.input(n.readoutBias, [N]);
-  const pre = g.add(g.matmul(g.transpose(feat3, [0, 2, 1]), n.readoutWeight), n.readoutBias); // [B, T_out, N]
+  const pre = g.add(g.matmul(g.transpose(n.readoutWeight, [1, 0]), feat2), g.reshape(n.readoutBias, [N, 1])); // [N, B·T_out]
   const out =
     plan.nonlinearity === 'softplus' ? g.op('Softplus', [pre]) : plan.nonlinearity === 'exp' ? g.op('Exp', [pre]) : g.op('Identity', [pre]);
+  const toBTN = (v: string) => g.transpose(g.reshape(v, [N, -1, tOut]), [1, 2, 0]);
+  const fromBTN = (v: string) => g.reshape(g.transpose(v, [2, 0, 1]), [N, -1]);
   if (kind === 'forward') {
-    g.output(n.output, out, ['batch', plan.tOut, N]);
+    g.output(n.output, toBTN(out), ['batch', tOut, N]);
     return g.encode('openretina_forward');
   }
   let dout: string;
   if (train) {
     g.input(n.targets, ['batch', 'frames', N]);
-    const shape = g.op('Shape', [n.targets]);
-    const tTarget = g.op('Gather', [shape, g.ints([1])], { axis: 0 });
-    const start = g.sub(tTarget, g.ints([plan.tOut]));
-    const y = g.op('Slice', [n.targets, start, tTarget, g.ints([1])]);
+    const tTarget = g.op('Gather', [g.op('Shape', [n.targets]), g.ints([1])], { axis: 0 });
+    const y = fromBTN(g.op('Slice', [n.targets, g.sub(tTarget, g.ints([tOut])), tTarget, g.ints([1])]));
     const outEps = g.add(out, g.scalar(1e-16));
-    g.output(n.loss, g.reduceSum(g.sub(out, g.mul(y, g.op('Log', [outEps]))), [0, 1, 2], 0), []);
+    g.output(n.loss, g.reduceSum(g.sub(out, g.mul(y, g.op('Log', [outEps]))), [0, 1], 0), []);
     dout = g.sub(g.scalar(1), g.div(y, outEps));
   } else {
-    g.input(n.cotangent, ['batch', plan.tOut, N]);
-    g.output(n.output, out, ['batch', plan.tOut, N]);
-    dout = n.cotangent;
+    g.input(n.cotangent, ['batch', tOut, N]);
+    g.output(n.output, toBTN(out), ['batch', tOut, N]);
+    dout = fromBTN(n.cotangent);
   }
   const dpre =
-    plan.nonlinearity === 'softplus' ? g.mul(dout, g.op('Sigmoid', [pre])) : plan.nonlinearity === 'exp' ? g.mul(dout, out) : dout;
+    plan.nonlinearity === 'softplus' ? g.mul(dout, g.op('Sigmoid', [pre])) : plan.nonlinearity === 'exp' ? g.mul(dout, out) : dout; // [N, B·T_out]
   if (train) {
-    g.output(n.grad(n.readoutBias), g.reduceSum(dpre, [0, 1], 0), [N]);
-    g.output(n.grad(n.readoutWeight), g.reduceSum(g.matmul(feat3, dpre), [0], 0), [c * Q, N]);
+    g.output(n.grad(n.readoutBias), g.reduceSum(dpre, [1], 0), [N]);
+    g.output(n.grad(n.readoutWeight), g.matmul(feat2, g.transpose(dpre, [1, 0])), [c * Q, N]);
   }
-  // d feat [B, c, Q, T_out], zero for the cut frames
-  let da = g.reshape(g.transpose(g.matmul(dpre, g.transpose(n.readoutWeight, [1, 0])), [0, 2, 1]), [0, c, Q, plan.tOut]);
-  if (plan.cut > 0) da = g.op('Pad', [da, g.ints([0, 0, 0, plan.cut, 0, 0, 0, 0])]);
+  // d feat [c, Q·B, T_out], zero for the cut frames
+  let da = g.reshape(g.matmul(n.readoutWeight, dpre), [c, -1, tOut]);
+  if (plan.cut > 0) da = g.op('Pad', [da, g.ints([0, 0, plan.cut, 0, 0, 0])]);
   for (let l = plan.layers.length - 1; l >= 0; l--) {
     const p = plan.layers[l]!;
     const f = fw[l]!;
@@ -282,43 +284,40 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
     const dz = g.op('Where', [g.op('Greater', [f.z, g.scalar(0)]), da, g.mul(da, g.add(f.a, g.scalar(1)))]);
     let dconv: string;
     if (train) {
-      const M = p.tOut * Q2 * 1; // per sample; times batch below
-      const dbias = g.reduceSum(dz, [0, 2, 3], 0); // [O]
-      const dgamma = g.reduceSum(g.mul(dz, f.xhat!), [0, 2, 3], 0);
-      g.output(n.grad(n.bias(l)), dbias, [O]);
-      g.output(n.grad(n.beta(l)), dbias, [O]);
-      g.output(n.grad(n.gamma(l)), dgamma, [O]);
+      const dbias = g.reduceSum(dz, [1, 2], 1); // [O, 1, 1]
+      const dgamma = g.reduceSum(g.mul(dz, f.xhat!), [1, 2], 1);
+      g.output(n.grad(n.bias(l)), g.reshape(dbias, [O]), [O]);
+      g.output(n.grad(n.beta(l)), g.reshape(dbias, [O]), [O]);
+      g.output(n.grad(n.gamma(l)), g.reshape(dgamma, [O]), [O]);
       // d conv = γ·rstd·(dz − mean(dz) − x̂·mean(dz·x̂)), means over batch and positions
-      const count = g.op('Cast', [g.op('Mul', [g.op('Gather', [g.op('Shape', [dz]), g.ints([0])], { axis: 0 }), g.ints([M])])], { to: 1 });
-      const meanDz = g.div(g.reshape(dbias, [1, O, 1, 1]), count);
-      const meanDzX = g.div(g.reshape(dgamma, [1, O, 1, 1]), count);
-      const k = g.mul(g.reshape(n.gamma(l), [1, O, 1, 1]), f.rstd!);
-      dconv = g.mul(k, g.sub(g.sub(dz, meanDz), g.mul(f.xhat!, meanDzX)));
+      const count = g.div(g.op('Cast', [g.op('Size', [dz])], { to: 1 }), g.scalar(O));
+      const k = g.mul(g.reshape(n.gamma(l), [O, 1, 1]), f.rstd!);
+      dconv = g.mul(k, g.sub(g.sub(dz, g.div(dbias, count)), g.mul(f.xhat!, g.div(dgamma, count))));
     } else {
-      dconv = g.mul(dz, g.reshape(n.scale(l), [1, O, 1, 1]));
+      dconv = g.mul(dz, g.reshape(n.scale(l), [O, 1, 1]));
     }
-    // temporal: st = s5 @ Mt;  ds5 = dconv @ Mtᵀ (broadcast over I), dMtᵀ = Σ_b dconvᵀ @ s5
-    const dc5 = g.reshape(dconv, [0, 1, O, Q2, p.tOut]);
-    const ds5 = g.matmul(dc5, g.transpose(f.Mt, [0, 1, 3, 2])); // [B, I, O, Q, T]
-    const ds = g.reshape(ds5, [0, I, O * Q2, p.tIn]);
+    // temporal: st = s4 @ Mt;  ds4 = dconv @ Mtᵀ (broadcast over I), dMtᵀ = dconvᵀ @ s4
+    const dc4 = g.reshape(dconv, [1, O, -1, p.tOut]);
+    const ds4 = g.matmul(dc4, g.transpose(f.Mt, [0, 1, 3, 2])); // [I, O, Q·B, T]
+    const ds3 = g.reshape(ds4, [I, O * Q2, -1]); // [I, O·Q, B·T]
     if (train) {
-      const dMtT = g.reduceSum(g.matmul(g.transpose(dc5, [0, 1, 2, 4, 3]), f.s5), [0], 0); // [I, O, T', T]
+      const dMtT = g.matmul(g.transpose(dc4, [0, 1, 3, 2]), f.s4); // [I, O, T', T]
       const DT = g.floats('place_tT', temporalPlacement(p, true), [p.L, p.tOut * p.tIn]);
       const dwtIO = g.matmul(g.reshape(dMtT, [I * O, p.tOut * p.tIn]), g.transpose(DT, [1, 0])); // [I·O, L]
       g.output(n.grad(n.wt(l)), g.transpose(g.reshape(dwtIO, [I, O, p.L]), [1, 0, 2]), [O, I, p.L]);
-      // spatial: s = K @ h; dK = Σ_b ds @ hᵀ
-      const dK = g.reduceSum(g.matmul(ds, g.transpose(f.h, [0, 1, 3, 2])), [0], 0); // [I, O·Q, P]
+      // spatial: s = K @ h; dK = ds @ hᵀ
+      const dK = g.matmul(ds3, g.transpose(f.h3, [0, 2, 1])); // [I, O·Q, P]
       const ET = g.floats('place_sT', transposePlacement(spatialPlacement(p), kk, Q2 * P), [Q2 * P, kk]);
       const dwsIO = g.matmul(g.reshape(dK, [I * O, Q2 * P]), ET); // [I·O, kk]
       g.output(n.grad(n.ws(l)), g.transpose(g.reshape(dwsIO, [I, O, p.kh, p.kw]), [1, 0, 2, 3]), [O, I, p.kh, p.kw]);
     }
     if (l > 0 || !train) {
-      da = g.matmul(g.transpose(f.K, [0, 2, 1]), ds); // [B, I, P, T]
+      da = g.reshape(g.matmul(g.transpose(f.K, [0, 2, 1]), ds3), [I, -1, p.tIn]); // [I, P·B, T]
     }
   }
   if (!train) {
-    // [B, C, P, T] → [B, T, H, W, C]
-    g.output(n.inputGrad, g.reshape(g.transpose(da, [0, 3, 2, 1]), [0, T, H, W, C]), ['batch', T, H, W, C]);
+    // [C, P·B, T] → [C, P, B, T] → [B, T, P, C] → [B, T, H, W, C]
+    g.output(n.inputGrad, g.reshape(g.transpose(g.reshape(da, [C, H * W, -1, T]), [2, 3, 1, 0]), [-1, T, H, W, C]), ['batch', T, H, W, C]);
     return g.encode('openretina_vjp');
   }
   return g.encode('openretina_train');

@@ -1,0 +1,167 @@
+// One benchmark figure per process (so peak RSS is per figure): `node bench/figures.mjs <figure> <out.json>`.
+import { writeFileSync } from 'node:fs';
+import { FRAMES, NEURONS, SESSION, buildModel, loadPackages, peakRssMb, randomData, time } from './lib.mjs';
+
+const [figure, outPath] = process.argv.slice(2);
+const { tf, backend, models, hub, trainer, insilico } = await loadPackages();
+await backend.initBackend('wasm');
+const model = buildModel(models);
+const ort = await hub.loadOnnxRuntimeNode();
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+
+function batch(B, seed = 1) {
+  const x = tf.tensor5d(randomData(B * FRAMES * 18 * 16 * 2, seed), [B, FRAMES, 18, 16, 2]);
+  const y = tf.tensor3d(randomData(B * FRAMES * NEURONS, seed + 1, 'poisson'), [B, FRAMES, NEURONS]);
+  return { x, y };
+}
+
+/** forward, Poisson + regularizers, backward (engine), clip at norm 1, AdamW — OpenRetina's training step. */
+function trainStep(engine, optimizer) {
+  return async (x, y) => {
+    const step = await engine.lossAndGrads(x, y, SESSION);
+    const clipped = trainer.clipGradNorm(step.grads, 1.0);
+    optimizer.step(clipped.grads);
+    tf.dispose([...clipped.grads.values(), ...step.grads.values()]);
+    return step.total;
+  };
+}
+
+/**
+ * One MEI iteration as OpenRetina's optimize_stimulus: IncreaseObjective(neuron 0, SliceMeanReducer(10, 10)),
+ * RangeRegularizationLoss, SGD lr 100, ChangeNormJointlyClipRangeSeparately(norm 30). The objective is linear in the
+ * responses, so its gradient is the engine's input VJP with a constant cotangent.
+ */
+function meiIteration(engine, stimulus) {
+  const tOut = FRAMES - model.framesCut;
+  const cot = new Float32Array(tOut * NEURONS);
+  for (let t = 10; t < 20; t++) cot[t * NEURONS + 0] = 1 / 10;
+  const cotangent = tf.tensor3d(cot, [1, tOut, NEURONS]);
+  const minMax = insilico.HOEFLING_MIN_MAX;
+  const reg = new insilico.RangeRegularizationLoss({ minMax, maxNorm: insilico.HOEFLING_STIMULUS_RANGE.norm, factor: 0.1 });
+  const post = new insilico.ChangeNormJointlyClipRangeSeparately({ minMax, norm: insilico.HOEFLING_STIMULUS_RANGE.norm });
+  const lr = 100;
+  return async () => {
+    const { output, grad } = await engine.inputGradient(stimulus, SESSION, cotangent);
+    tf.tidy(() => {
+      const regGrad = tf.grad((s) => reg.forward(s))(stimulus);
+      const total = tf.sub(regGrad, grad); // loss = −objective + reg
+      stimulus.assign(post.process(tf.sub(stimulus, tf.mul(total, lr))));
+    });
+    tf.dispose([output, grad]);
+  };
+}
+
+const result = { figure };
+const engineName = process.env.BENCH_ENGINE ?? 'auto';
+const engine = hub.createEngine(model, engineName, ort, { threads: 2 });
+result.engine = engine.name;
+
+if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
+  model.eval();
+  const { x } = batch(32);
+  const e = figure === 'inference_b32_tfjs' ? new hub.TfjsEngine(model) : new hub.OnnxEngine(model, { ort, threads: 2 });
+  result.engine = e.name;
+  Object.assign(result, await time(async () => (await e.predict(x, SESSION)).dispose(), { runs: RUNS }));
+} else if (figure === 'inference_b32_exported_onnx') {
+  model.eval();
+  const { x } = batch(32);
+  result.engine = 'onnx (exportOnnx + OnnxResponseModel)';
+  for (const convForm of ['depthwise', 'composed']) {
+    const m = await hub.loadOnnxModel(hub.exportOnnx(model, { session: SESSION, convForm }), { sessionOptions: { intraOpNumThreads: 2, interOpNumThreads: 1 } });
+    const r = await time(async () => (await m.predict(x)).dispose(), { runs: RUNS });
+    result[convForm] = r;
+    m.dispose();
+  }
+  const best = result.depthwise.median_ms <= result.composed.median_ms ? 'depthwise' : 'composed';
+  Object.assign(result, result[best], { convForm: best });
+} else if (figure.startsWith('train_step_b')) {
+  const [B, which] = figure.slice('train_step_b'.length).split('_');
+  const e = which === 'tfjs' ? new hub.TfjsEngine(model) : engine;
+  result.engine = e.name;
+  model.train();
+  const optimizer = new trainer.AdamW(model.trainableParameters(), { lr: 0.01, weightDecay: 0.01 });
+  const { x, y } = batch(Number(B));
+  const step = trainStep(e, optimizer);
+  const runs = which === 'tfjs' ? 3 : RUNS;
+  Object.assign(result, await time(() => step(x, y), { runs, warmup: which === 'tfjs' ? 1 : 2 }));
+  // Phases: engine (forward + loss + backward + chain rule to the parameters) vs clip + AdamW.
+  const t0 = performance.now();
+  const s = await e.lossAndGrads(x, y, SESSION);
+  const t1 = performance.now();
+  const clipped = trainer.clipGradNorm(s.grads, 1.0);
+  optimizer.step(clipped.grads);
+  await tf.sum(model.trainableParameters().values().next().value).data();
+  const t2 = performance.now();
+  tf.dispose([...clipped.grads.values(), ...s.grads.values()]);
+  result.phases_ms = { loss_and_grads: t1 - t0, clip_adamw: t2 - t1 };
+} else if (figure === 'mei_iteration' || figure === 'mei_iteration_tfjs') {
+  model.eval();
+  const e = figure === 'mei_iteration_tfjs' ? new hub.TfjsEngine(model) : engine;
+  result.engine = e.name;
+  const stimulus = tf.variable(tf.tensor5d(randomData(FRAMES * 18 * 16 * 2, 5), [1, FRAMES, 18, 16, 2]));
+  Object.assign(result, await time(meiIteration(e, stimulus), { runs: 3 * RUNS, warmup: 3 }));
+} else if (figure === 'profile_train_step_onnx') {
+  // Per-op profile of the ONNX training graph (onnxruntime's own profiler), batch 32.
+  const { buildEngineGraph, enginePlan } = hub;
+  const bytes = buildEngineGraph(enginePlan(model, SESSION, FRAMES), 'train');
+  const { mkdtempSync, readFileSync, readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'ortprof-'));
+  const sess = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: join(dir, 'train') });
+  const feeds = {};
+  for (const name of sess.inputNames) feeds[name] = null;
+  // Weights from the engine's own feeds: run one engine step with a wrapped session to capture them.
+  const e = new hub.OnnxEngine(model, { ort: { Tensor: ort.Tensor, InferenceSession: { create: async () => ({ inputNames: sess.inputNames, outputNames: sess.outputNames, run: async (f) => { Object.assign(feeds, f); return sess.run(f); } }) } }, threads: 2 });
+  model.train();
+  const { x, y } = batch(32);
+  for (let i = 0; i < 6; i++) {
+    const s = await e.lossAndGrads(x, y, SESSION);
+    tf.dispose([...s.grads.values()]);
+  }
+  await sess.endProfiling?.();
+  const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+  const events = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const byOp = new Map();
+  const runs = events.filter((ev) => ev.cat === 'Session' && ev.name === 'model_run').map((ev) => ev.dur / 1000);
+  for (const ev of events) {
+    if (ev.cat !== 'Node' || !ev.name.endsWith('_kernel_time')) continue;
+    const op = ev.args?.op_name ?? '?';
+    const node = ev.name.replace(/_kernel_time$/, '');
+    const key = `${op}`;
+    const cur = byOp.get(key) ?? { op, ms: 0, count: 0, nodes: new Map() };
+    cur.ms += ev.dur / 1000;
+    cur.count += 1;
+    cur.nodes.set(node, (cur.nodes.get(node) ?? 0) + ev.dur / 1000);
+    byOp.set(key, cur);
+  }
+  const nRuns = runs.length || 1;
+  result.model_run_ms = runs;
+  result.by_op = [...byOp.values()]
+    .map((v) => ({ op: v.op, ms_per_step: v.ms / nRuns, nodes: v.nodes.size, top_nodes: [...v.nodes].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, ms]) => [k, ms / nRuns]) }))
+    .sort((a, b) => b.ms_per_step - a.ms_per_step);
+} else if (figure === 'profile_train_step_tfjs') {
+  model.train();
+  const { x, y } = batch(32);
+  const e = new hub.TfjsEngine(model);
+  (await e.lossAndGrads(x, y, SESSION)).grads.forEach((g) => g.dispose());
+  const info = await tf.profile(async () => {
+    const s = await e.lossAndGrads(x, y, SESSION);
+    s.grads.forEach((g) => g.dispose());
+  });
+  const byKernel = new Map();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const cur = byKernel.get(k.name) ?? { kernel: k.name, ms: 0, count: 0 };
+    cur.ms += ms;
+    cur.count += 1;
+    byKernel.set(k.name, cur);
+  }
+  result.by_kernel = [...byKernel.values()].sort((a, b) => b.ms - a.ms);
+} else {
+  throw new Error(`unknown figure ${figure}`);
+}
+result.peak_rss_mb = peakRssMb();
+writeFileSync(outPath, JSON.stringify(result, null, 1));
+engine.dispose();
+process.exit(0);

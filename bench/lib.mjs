@@ -1,0 +1,82 @@
+// Shared pieces of `pnpm bench`: the model under test and timing helpers. Packages are imported from their built
+// dist/ (run `pnpm build` first).
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (pkg, entry = 'index.js') => join(ROOT, 'packages', pkg, 'dist', entry);
+
+export async function loadPackages() {
+  const [backend, models, hub, trainer, insilico] = await Promise.all([
+    import(dist('backend')),
+    import(dist('models')),
+    import(dist('hub', 'node.js')),
+    import(dist('trainer')),
+    import(dist('insilico')),
+  ]);
+  const tf = await import(join(ROOT, 'packages', 'models', 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.node.js')).then((m) => m.default ?? m);
+  return { tf, backend, models, hub, trainer, insilico };
+}
+
+export const SESSION = 'session_1';
+export const NEURONS = 35;
+export const FRAMES = 50;
+
+/** hoefling_2024 low-res core-readout (2→16→16, kt [21, 11], ks [11, 5], Gaussian mask readout), one session of 35 neurons. */
+export function buildModel(models) {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'openretina-1.1.1', 'manifest.json'), 'utf8'));
+  const cfg = structuredClone(manifest.config.model_cfg_resolved);
+  cfg.n_neurons_dict = { [SESSION]: NEURONS };
+  cfg.in_shape = [2, FRAMES, 18, 16];
+  delete cfg.readout.in_shape;
+  return models.buildCoreReadout(cfg);
+}
+
+/** Median ms of `runs` timed calls after `warmup` untimed ones. */
+export async function time(fn, { runs = 7, warmup = 2 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ts = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  const mid = ts.length >> 1;
+  return { median_ms: ts.length % 2 ? ts[mid] : (ts[mid - 1] + ts[mid]) / 2, min_ms: ts[0], max_ms: ts[ts.length - 1], runs };
+}
+
+export function peakRssMb() {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Deterministic pseudo-random data (no tfjs RNG, so both engines see the same numbers). */
+export function randomData(n, seed, kind = 'normal') {
+  let s = seed >>> 0 || 1;
+  const u = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 0.5) / 4294967296;
+  };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (kind === 'poisson') {
+      // Poisson(0.8) by inversion
+      let k = 0;
+      let p = Math.exp(-0.8);
+      let c = p;
+      const v = u();
+      while (v > c && k < 20) {
+        k++;
+        p *= 0.8 / k;
+        c += p;
+      }
+      out[i] = k;
+    } else out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  }
+  return out;
+}

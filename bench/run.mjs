@@ -1,0 +1,172 @@
+// `pnpm bench`: the performance figures of issue 8 on the default engine, beside OpenRetina (PyTorch) run in the
+// same session when Debian's torch is importable (else the recorded anchor). Writes bench/results.json and
+// bench/RESULTS.md. Needs built packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_SKIP_TORCH=1,
+// OPENRETINA_SRC (OpenRetina source tree for the PyTorch side; extracted from the local mirror when unset).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './lib.mjs';
+
+const tmp = mkdtempSync(join(tmpdir(), 'orbench-'));
+const ANCHOR_REF = join(ROOT, '..', 'shared', 'reference', 'pytorch-anchor');
+// Recorded anchor (../shared/reference/anchor-timings.md, 2 threads, mean of the two runs).
+const RECORDED = { inference_b32: 40.7, train_step_b32: 98.6, train_step_b128: 375.8, mei_iteration: 13.6 };
+
+function log(s) {
+  process.stderr.write(`${s}\n`);
+}
+
+function torchSide() {
+  if (process.env.BENCH_SKIP_TORCH) return { source: 'recorded', reason: 'BENCH_SKIP_TORCH set' };
+  const py = '/usr/bin/python3';
+  const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { source: 'recorded', reason: 'Debian torch is not importable (apt-get install python3-torch)' };
+  let src = process.env.OPENRETINA_SRC;
+  const mirror = '/work/.mirror/open-retina+open-retina/repo';
+  if (!src && existsSync(mirror)) {
+    src = join(tmp, 'openretina-src');
+    mkdirSync(src);
+    execFileSync('bash', ['-c', `git -C ${mirror} archive HEAD | tar -x -C ${src}`]);
+  }
+  if (!src || !existsSync(join(ANCHOR_REF, 'bench_torch.py'))) return { source: 'recorded', reason: 'no OpenRetina source or anchor harness' };
+  const out = join(tmp, 'torch.json');
+  log('PyTorch (OpenRetina) side …');
+  const r = spawnSync(py, [join(ANCHOR_REF, 'bench_torch.py'), '--threads', '2', '--runs', process.env.BENCH_RUNS ?? '7', '--warmup', '2', '--json', out], {
+    env: { ...process.env, OPENRETINA_SRC: src },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0 || !existsSync(out)) return { source: 'recorded', reason: `bench_torch.py failed: ${(r.stderr ?? '').slice(-400)}` };
+  const t = JSON.parse(readFileSync(out, 'utf8')).timings;
+  return {
+    source: 'same session',
+    torch: JSON.parse(readFileSync(out, 'utf8')).env?.torch,
+    inference_b32: t.a_inference_b32_t50?.median_ms,
+    train_step_b32: t.b_train_step_b32_t50?.median_ms,
+    train_step_b128: t.b_train_step_b128_t50?.median_ms,
+    mei_iteration: t.c3_mei_optimize_stimulus_1_iteration_t50?.median_ms,
+    foreign_cpu_cores_used: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.foreign_cpu_cores_used])),
+  };
+}
+
+function figure(name, env = {}) {
+  const out = join(tmp, `${name}.json`);
+  log(`${name} …`);
+  const load = loadavg()[0];
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'figures.mjs'), name, out], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0 || !existsSync(out)) return { figure: name, error: `exit ${r.status}` };
+  return { ...JSON.parse(readFileSync(out, 'utf8')), loadavg_before: load };
+}
+
+const torch = torchSide();
+const anchor = (k) => (torch.source === 'same session' && typeof torch[k] === 'number' ? torch[k] : RECORDED[k]);
+const names = [
+  'inference_b32_tfjs',
+  'inference_b32_onnx',
+  'inference_b32_exported_onnx',
+  'train_step_b32',
+  'train_step_b128',
+  'mei_iteration',
+  'train_step_b32_tfjs',
+  'mei_iteration_tfjs',
+  'profile_train_step_onnx',
+  'profile_train_step_tfjs',
+];
+const f = Object.fromEntries(names.map((n) => [n, figure(n)]));
+const med = (n) => (typeof f[n]?.median_ms === 'number' ? Math.round(f[n].median_ms * 10) / 10 : null);
+const rss = (n) => (typeof f[n]?.peak_rss_mb === 'number' ? Math.round(f[n].peak_rss_mb) : null);
+
+const results = {
+  engine: f.train_step_b32?.engine ?? 'unknown',
+  median_ms: {
+    inference_b32_tfjs: med('inference_b32_tfjs'),
+    inference_b32_onnx: med('inference_b32_onnx'),
+    train_step_b32: med('train_step_b32'),
+    train_step_b128: med('train_step_b128'),
+    mei_iteration: med('mei_iteration'),
+    epoch_bundled: null,
+  },
+  peak_rss_mb: {
+    inference_b32_tfjs: rss('inference_b32_tfjs'),
+    inference_b32_onnx: rss('inference_b32_onnx'),
+    train_step_b32: rss('train_step_b32'),
+    train_step_b128: rss('train_step_b128'),
+    mei_iteration: rss('mei_iteration'),
+    epoch_bundled: null,
+  },
+  extra_median_ms: {
+    inference_b32_exported_onnx: med('inference_b32_exported_onnx'),
+    train_step_b32_tfjs: med('train_step_b32_tfjs'),
+    mei_iteration_tfjs: med('mei_iteration_tfjs'),
+  },
+  openretina_ms: {
+    source: torch.source,
+    ...(torch.reason ? { reason: torch.reason } : {}),
+    inference_b32: anchor('inference_b32'),
+    train_step_b32: anchor('train_step_b32'),
+    train_step_b128: anchor('train_step_b128'),
+    mei_iteration: anchor('mei_iteration'),
+    ...(torch.foreign_cpu_cores_used ? { foreign_cpu_cores_used: torch.foreign_cpu_cores_used } : {}),
+  },
+  ratio_to_openretina: {},
+  pending: { epoch_bundled: 'the bundled dataset and the trainer CLI have not landed; see RESULTS.md for the per-step projection' },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg_at_end: loadavg() },
+  date: new Date().toISOString(),
+};
+const ratio = (ours, theirs) => (ours && theirs ? Math.round((ours / theirs) * 100) / 100 : null);
+results.ratio_to_openretina = {
+  inference_b32_tfjs: ratio(results.median_ms.inference_b32_tfjs, results.openretina_ms.inference_b32),
+  inference_b32_onnx: ratio(results.median_ms.inference_b32_onnx, results.openretina_ms.inference_b32),
+  inference_b32_exported_onnx: ratio(results.extra_median_ms.inference_b32_exported_onnx, results.openretina_ms.inference_b32),
+  train_step_b32: ratio(results.median_ms.train_step_b32, results.openretina_ms.train_step_b32),
+  train_step_b128: ratio(results.median_ms.train_step_b128, results.openretina_ms.train_step_b128),
+  mei_iteration: ratio(results.median_ms.mei_iteration, results.openretina_ms.mei_iteration),
+  train_step_b32_tfjs: ratio(results.extra_median_ms.train_step_b32_tfjs, results.openretina_ms.train_step_b32),
+  mei_iteration_tfjs: ratio(results.extra_median_ms.mei_iteration_tfjs, results.openretina_ms.mei_iteration),
+};
+writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+writeFileSync(join(ROOT, 'bench', 'raw-figures.json'), `${JSON.stringify({ torch, figures: f }, null, 1)}\n`);
+
+const row = (label, ours, theirs, r, mem) => `| ${label} | ${ours ?? '—'} | ${theirs ?? '—'} | ${r ?? '—'} | ${mem ?? '—'} |`;
+const prof = f.profile_train_step_onnx?.by_op ?? [];
+const profT = f.profile_train_step_tfjs?.by_kernel ?? [];
+const md = `# Benchmarks (generated by \`pnpm bench\`)
+
+Generated ${results.date} on ${results.machine.cpus}× ${results.machine.model}, Node ${results.machine.node}; load average at the end
+${results.machine.loadavg_at_end.map((x) => x.toFixed(1)).join(' / ')}. Model: hoefling low-res core-readout (2→16→16, kt [21, 11], ks [11, 5],
+Gaussian-mask readout, one session of 35 neurons), input 50 frames of 18×16×2. Default engine: **${results.engine}**
+(onnxruntime-node, intra-op threads 2). OpenRetina: ${torch.source === 'same session' ? `PyTorch ${torch.torch ?? ''} run in this session (2 threads)` : `recorded anchor (${torch.reason})`}.
+Medians of ${process.env.BENCH_RUNS ?? 7} runs after warm-up (TF.js training: 3 runs); peak RSS of the process that ran the figure.
+
+| figure | ours, median ms | OpenRetina ms | ratio (ours ÷ OpenRetina) | peak RSS MB |
+| --- | --- | --- | --- | --- |
+${row('(a) inference 32×50, TF.js wasm', results.median_ms.inference_b32_tfjs, results.openretina_ms.inference_b32, results.ratio_to_openretina.inference_b32_tfjs, results.peak_rss_mb.inference_b32_tfjs)}
+${row('(a) inference 32×50, ONNX engine graph', results.median_ms.inference_b32_onnx, results.openretina_ms.inference_b32, results.ratio_to_openretina.inference_b32_onnx, results.peak_rss_mb.inference_b32_onnx)}
+${row(`(e) inference 32×50, exported ONNX model (${f.inference_b32_exported_onnx?.convForm ?? '?'} convs)`, results.extra_median_ms.inference_b32_exported_onnx, results.openretina_ms.inference_b32, results.ratio_to_openretina.inference_b32_exported_onnx, rss('inference_b32_exported_onnx'))}
+${row('(b) training step, batch 32 (ONNX)', results.median_ms.train_step_b32, results.openretina_ms.train_step_b32, results.ratio_to_openretina.train_step_b32, results.peak_rss_mb.train_step_b32)}
+${row('(b) training step, batch 128 (ONNX)', results.median_ms.train_step_b128, results.openretina_ms.train_step_b128, results.ratio_to_openretina.train_step_b128, results.peak_rss_mb.train_step_b128)}
+${row('(b) training step, batch 32 (TF.js wasm)', results.extra_median_ms.train_step_b32_tfjs, results.openretina_ms.train_step_b32, results.ratio_to_openretina.train_step_b32_tfjs, rss('train_step_b32_tfjs'))}
+${row('(c) MEI iteration (ONNX)', results.median_ms.mei_iteration, results.openretina_ms.mei_iteration, results.ratio_to_openretina.mei_iteration, results.peak_rss_mb.mei_iteration)}
+${row('(c) MEI iteration (TF.js wasm)', results.extra_median_ms.mei_iteration_tfjs, results.openretina_ms.mei_iteration, results.ratio_to_openretina.mei_iteration_tfjs, rss('mei_iteration_tfjs'))}
+| (d) one epoch, bundled dataset | pending | — | — | — |
+
+Training-step phases (ONNX, batch 32, one run): ${JSON.stringify(f.train_step_b32?.phases_ms ?? {})}; batch 128: ${JSON.stringify(f.train_step_b128?.phases_ms ?? {})}.
+
+## Where the time goes: ONNX training step, batch 32 (onnxruntime profiler, ms per step, averaged over ${f.profile_train_step_onnx?.model_run_ms?.length ?? 0} runs incl. first)
+
+model_run per step: ${(f.profile_train_step_onnx?.model_run_ms ?? []).map((x) => x.toFixed(0)).join(', ')} ms
+
+| op | ms / step | nodes | heaviest nodes (ms) |
+| --- | --- | --- | --- |
+${prof.slice(0, 12).map((o) => `| ${o.op} | ${o.ms_per_step.toFixed(1)} | ${o.nodes} | ${o.top_nodes.map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join('; ')} |`).join('\n')}
+
+## Where the time goes: TF.js wasm training step, batch 32 (tf.profile, kernel ms)
+
+| kernel | ms | calls |
+| --- | --- | --- |
+${profT.slice(0, 15).map((k) => `| ${k.kernel} | ${k.ms.toFixed(1)} | ${k.count} |`).join('\n')}
+`;
+const analysis = join(ROOT, 'bench', 'ANALYSIS.md');
+writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), existsSync(analysis) ? `${md}\n${readFileSync(analysis, 'utf8')}` : md);
+log(JSON.stringify(results, null, 1));
