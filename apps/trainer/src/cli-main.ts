@@ -1,14 +1,17 @@
 import { isOpenRetinaError } from '@openretina/contracts';
 import { ExitCode, consoleIO, type CliIO, type Command } from './commands.js';
+import { createDataCommand } from './create-data-command.js';
 import { demoCommand } from './demo-command.js';
 import { downloadCommand } from './download-command.js';
+import { evalCommand } from './eval-command.js';
 import { exportCommand } from './export-command.js';
 import { meiCommand } from './mei-command.js';
 import { predictCommand } from './predict-command.js';
+import { trainCommand } from './train-command.js';
 import { visualizeCommand } from './visualize-command.js';
 
 /** Every subcommand of `openretina`. */
-export const commands: Command[] = [demoCommand, predictCommand, exportCommand, downloadCommand, meiCommand, visualizeCommand];
+export const commands: Command[] = [trainCommand, evalCommand, createDataCommand, demoCommand, predictCommand, exportCommand, downloadCommand, meiCommand, visualizeCommand];
 
 function help(io: CliIO): void {
   io.out('openretina <command> [options]\n\nCommands:');

@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { initBackend } from '@openretina/backend';
+import { ConfigError } from '@openretina/contracts';
+import { loadCoreReadout } from '@openretina/hub/node';
+import { writeFileAtomic, writeJsonReport } from '@openretina/trainer/node';
+import { ExitCode, type CliIO, type Command } from './commands.js';
+import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
+import { checkSessionsMatch, experimentDataInfo, loadExperimentConfig, loadExperimentData, makeDataloaders, resolveDataDir } from './experiment.js';
+import { parseConfigArgs } from './train-command.js';
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'Evaluate a trained model on the test splits of an experiment (per-neuron CSV, JSON, summary)',
+  usage:
+    'openretina eval --checkpoint C --config FILE|PRESET [key=value ...] --output DIR [--var-ratio-cutoff 0.15] [--backend auto|wasm|cpu]\n' +
+    '  C: an @openretina checkpoint folder, an OpenRetina .ckpt or a published model name; the data come from the\n' +
+    '  config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv, evaluation_<split>.json,\n' +
+    '  summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}).',
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values, overrides } = parseConfigArgs(argv, { checkpoint: { type: 'string' }, output: { type: 'string' }, 'var-ratio-cutoff': { type: 'string' } });
+    if (!values.checkpoint || !values.config || !values.output) {
+      io.err(`--checkpoint, --config and --output are required.\nUsage: ${evalCommand.usage}`);
+      return ExitCode.usage;
+    }
+    const cutoff = values['var-ratio-cutoff'] === undefined ? 0.15 : Number(values['var-ratio-cutoff']);
+    if (!Number.isFinite(cutoff)) throw new ConfigError(`--var-ratio-cutoff must be a number, got "${values['var-ratio-cutoff']}".`);
+    const out = resolve(values.output);
+    const { cfg } = loadExperimentConfig(values.config, [...overrides, ...(overrides.some((o) => o.startsWith('paths.output_dir=')) ? [] : [`paths.output_dir=${out}`])]);
+    const backend = await initBackend((values.backend ?? 'auto') as 'auto');
+    io.out(`backend: ${backend.name} (${backend.reason})`);
+    const data = await loadExperimentData(cfg);
+    experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
+    const model = await loadCoreReadout(values.checkpoint);
+    try {
+      checkSessionsMatch(model, Object.keys(data.responses), values.checkpoint);
+      const { channels, height, width } = model.stimulus;
+      const first = Object.values(data.movies)[0]!.train.shape;
+      if (channels !== first[3] || height !== first[1] || width !== first[2]) {
+        throw new ConfigError(`The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(cfg.paths.data_dir)} has [${first[3]}, ${first[1]}, ${first[2]}].`);
+      }
+      const loaders = makeDataloaders(cfg, data);
+      const evaluations = evaluateTestSplits(model, loaders, data, { varRatioCutoff: cutoff, modelPath: values.checkpoint, expName: cfg.exp_name });
+      mkdirSync(out, { recursive: true });
+      writeEvaluationFiles(out, evaluations);
+      const summary = formatSummaries(evaluations);
+      writeFileAtomic(join(out, 'summary.txt'), `${summary}\n`);
+      writeJsonReport(join(out, 'metrics.json'), { test: testSection(evaluations), checkpoint: values.checkpoint, config: values.config, overrides, var_ratio_cutoff: cutoff });
+      io.out(summary);
+      for (const e of evaluations) io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
+      io.out(`wrote ${out} (metrics.json, summary.txt, per_neuron_*.csv, evaluation_*.json)`);
+    } finally {
+      model.dispose();
+    }
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,99 @@
+// Test evaluation of a model on every test split of an experiment (used by `train` after fitting and by `eval`).
+import { join } from 'node:path';
+import type { DataloaderDict } from '@openretina/data-io';
+import type { CoreReadout } from '@openretina/models';
+import { evaluateModel, formatEvaluationReport, type EvaluationSummary, type NeuronResult, type SessionSplitData } from '@openretina/trainer';
+import { writeCsvReport, writeJsonReport } from '@openretina/trainer/node';
+import type { ExperimentData } from './experiment.js';
+
+/** One split's evaluation. */
+export interface SplitEvaluation {
+  split: string;
+  rows: NeuronResult[];
+  summary: EvaluationSummary;
+  /**
+   * OpenRetina's test metric and friends: `correlation` = mean over all neurons of the per-neuron correlation over
+   * the aligned frames of the whole test movie against the trial-averaged response.
+   */
+  metrics: Record<string, number>;
+  perSession: Record<string, { correlation: number; n_neurons: number }>;
+}
+
+const mean = (xs: number[]): number => {
+  const f = xs.filter((x) => Number.isFinite(x));
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
+};
+
+/** Evaluates the model on each test split (every session of the split), as `openretina eval` per split. */
+export function evaluateTestSplits(
+  model: CoreReadout,
+  loaders: DataloaderDict,
+  data: ExperimentData,
+  options: { varRatioCutoff?: number; modelPath?: string; expName?: string; splits?: readonly string[] } = {},
+): SplitEvaluation[] {
+  const out: SplitEvaluation[] = [];
+  for (const split of options.splits ?? data.testNames) {
+    const fold = loaders[split];
+    if (!fold) continue;
+    const sessions: Record<string, SessionSplitData> = {};
+    for (const session of Object.keys(fold).sort()) {
+      const r = data.responses[session]!;
+      const avg = r.test[split]!;
+      const byTrial = r.testByTrial?.[split];
+      sessions[session] = {
+        batches: fold[session]!,
+        averageResponses: { data: avg.data, shape: [...avg.shape] },
+        responsesByTrial: byTrial ? { data: byTrial.data, shape: [...byTrial.shape] } : undefined,
+        sessionKwargs: r.sessionKwargs,
+      };
+    }
+    const { rows, summary } = evaluateModel(model, sessions, {
+      dataSplit: split,
+      ...(options.varRatioCutoff === undefined ? {} : { varRatioCutoff: options.varRatioCutoff }),
+      ...(options.modelPath === undefined ? {} : { modelPath: options.modelPath }),
+      ...(options.expName === undefined ? {} : { expName: options.expName }),
+    });
+    const perSession: SplitEvaluation['perSession'] = {};
+    for (const s of Object.keys(sessions)) {
+      const rs = rows.filter((r) => r.session === s);
+      perSession[s] = { correlation: mean(rs.map((r) => r.corr_to_average)), n_neurons: rs.length };
+    }
+    const metrics: Record<string, number> = {
+      correlation: mean(rows.map((r) => r.corr_to_average)),
+      correlation_mean_of_sessions: mean(Object.values(perSession).map((p) => p.correlation)),
+      poisson_loss: mean(rows.map((r) => r.poisson_loss_to_average)),
+      mse: mean(rows.map((r) => r.mse_to_average)),
+      feve: mean(rows.map((r) => r.feve)),
+      jackknife_oracle: mean(rows.map((r) => r.jackknife)),
+      n_neurons: rows.length,
+      temporal_lag: summary.temporal_lag,
+      corr_to_avg_mean_var_ratio_filtered: summary.corr_to_avg_mean,
+      n_neurons_var_ratio_filtered: summary.n_neurons_filtered,
+    };
+    out.push({ split, rows, summary, metrics, perSession });
+  }
+  return out;
+}
+
+/** `metrics.json`'s `test` section. */
+export function testSection(evaluations: readonly SplitEvaluation[]): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(evaluations.map((e) => [e.split, { ...e.metrics, per_session: e.perSession }]));
+}
+
+/** Writes per split `per_neuron_<split>.csv`, `evaluation_<split>.json` and `summary_<split>.txt` into `dir`. */
+export function writeEvaluationFiles(dir: string, evaluations: readonly SplitEvaluation[]): string[] {
+  const written: string[] = [];
+  for (const e of evaluations) {
+    const csv = join(dir, `per_neuron_${e.split}.csv`);
+    writeCsvReport(csv, e.rows);
+    const json = join(dir, `evaluation_${e.split}.json`);
+    writeJsonReport(json, { summary: e.summary, metrics: e.metrics, per_session: e.perSession });
+    written.push(csv, json);
+  }
+  return written;
+}
+
+/** The printed summary of every split (OpenRetina's eval report layout). */
+export function formatSummaries(evaluations: readonly SplitEvaluation[]): string {
+  return evaluations.map((e) => formatEvaluationReport(e.summary)).join('\n');
+}

@@ -1,0 +1,154 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticData } from '@openretina/data-io';
+import { writeHdf5Dataset } from '@openretina/data-io/node';
+import { commands, runCli, type CliIO } from '../src/index.js';
+
+function capture(): CliIO & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
+}
+
+const root = mkdtempSync(join(tmpdir(), 'openretina-train-cli-'));
+const data = join(root, 'my_lab');
+const otherSessions = join(root, 'other_lab');
+
+/** A tiny generic-HDF5 dataset, 2 channels 18×16, with a stimulus named test_movie (as in the issue's one-liner). */
+async function writeTinyDataset(dir: string, sessionPrefix: string): Promise<void> {
+  const synthetic = generateSyntheticData({ numColors: 2, numStimuli: 2, numSessions: 2, clipLength: 4, height: 18, width: 16, seed: 3 });
+  const rename = (name: string) => (name === 'random_noise_1' ? 'test_movie' : name);
+  const stimuli = Object.fromEntries(Object.entries(synthetic.stimuli).map(([k, v]) => [rename(k), v]));
+  const sessions = Object.fromEntries(
+    Object.entries(synthetic.sessions).map(([s, v], i) => [
+      `${sessionPrefix}_${i + 1}`,
+      { responses: Object.fromEntries(Object.entries(v.responses).map(([k, r]) => [rename(k), r])), sessionInfo: v.sessionInfo },
+    ]),
+  );
+  await writeHdf5Dataset(dir, { stimuli, sessions, extension: '.h5' });
+}
+
+// The issue's one-liner, with a small model and a short run (2 epochs of 2 batches).
+const oneLiner = [
+  `paths.data_dir=${data}`,
+  'data_io.test_names=[test_movie]',
+  'data_io.color_channels=2',
+  'data_io.video_height=18',
+  'data_io.video_width=16',
+  'model.hidden_channels=[4,4]',
+  'model.core.temporal_kernel_sizes=[5,3]',
+  'model.core.spatial_kernel_sizes=[5,3]',
+  'model.in_shape=[2,30,18,16]',
+  'dataloader.batch_size=4',
+  'dataloader.clip_length=30',
+  'dataloader.train_chunk_size=20',
+  'dataloader.num_val_clips=2',
+  'trainer.max_epochs=2',
+  '++trainer.limit_train_batches=2',
+];
+
+beforeAll(async () => {
+  await writeTinyDataset(data, 'session');
+  await writeTinyDataset(otherSessions, 'retina');
+});
+
+describe('openretina train / eval / create-data', () => {
+  const run = join(root, 'run');
+
+  it('trains with the hdf5 one-liner and writes config, checkpoints, CSV log, metrics.json and report.html', async () => {
+    const io = capture();
+    const code = await runCli(['train', '--config', 'hdf5', ...oneLiner, `paths.output_dir=${run}`, '--backend', 'cpu', '--progress', 'none'], io);
+    expect(code, io.errors.join('\n')).toBe(0);
+    for (const f of ['config.yaml', 'metrics.csv', 'metrics.json', 'report.html', 'per_neuron_test_movie.csv', 'evaluation_test_movie.json']) {
+      expect(existsSync(join(run, f)), f).toBe(true);
+    }
+    for (const c of ['best', 'last', 'final']) expect(existsSync(join(run, 'checkpoints', c, 'model.safetensors')), c).toBe(true);
+    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { test: Record<string, { correlation: number; n_neurons: number }>; epochs_run: number };
+    expect(metrics.epochs_run).toBe(2);
+    expect(Number.isFinite(metrics.test.test_movie!.correlation)).toBe(true);
+    expect(metrics.test.test_movie!.n_neurons).toBeGreaterThan(0);
+    const csv = readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[0]).toContain('val_evaluation_loss');
+    const html = readFileSync(join(run, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|src="http/);
+    expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(5);
+    expect(readFileSync(join(run, 'config.yaml'), 'utf8')).toContain('output_dir: ' + run);
+  }, 120_000);
+
+  it('evaluates the trained checkpoint (CSV, JSON, summary with the 0.15 cutoff)', async () => {
+    const out = join(root, 'eval');
+    const io = capture();
+    const code = await runCli(['eval', '--checkpoint', join(run, 'checkpoints', 'final'), '--config', 'hdf5', ...oneLiner, '--output', out, '--backend', 'cpu'], io);
+    expect(code, io.errors.join('\n')).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { test: Record<string, { correlation: number }> };
+    const trained = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { test: Record<string, { correlation: number }> };
+    expect(metrics.test.test_movie!.correlation).toBeCloseTo(trained.test.test_movie!.correlation, 5);
+    expect(readFileSync(join(out, 'summary.txt'), 'utf8')).toContain('Variance ratio cutoff: 0.15');
+    expect(readFileSync(join(out, 'per_neuron_test_movie.csv'), 'utf8').split('\n')[0]).toContain('corr_to_average');
+  }, 60_000);
+
+  it('a dataset whose sessions are not the model\'s: a clear error, exit 1', async () => {
+    const io = capture();
+    const overrides = oneLiner.map((o) => (o.startsWith('paths.data_dir=') ? `paths.data_dir=${otherSessions}` : o));
+    const code = await runCli(['eval', '--checkpoint', join(run, 'checkpoints', 'final'), '--config', 'hdf5', ...overrides, '--output', join(root, 'e2'), '--backend', 'cpu'], io);
+    expect(code).toBe(1);
+    expect(io.errors[0]).toMatch(/retina_1, retina_2.*not sessions of the model.*session_1, session_2/);
+  }, 60_000);
+
+  it('fine-tunes the readout of new sessions on a loaded model (paths.load_model_path, only_train_readout)', async () => {
+    const io = capture();
+    const overrides = oneLiner.map((o) => (o.startsWith('paths.data_dir=') ? `paths.data_dir=${otherSessions}` : o));
+    const out = join(root, 'finetune');
+    const code = await runCli(
+      ['train', '--config', 'hdf5', ...overrides, 'trainer.max_epochs=1', `paths.load_model_path=${join(run, 'checkpoints', 'final')}`, 'only_train_readout=true', `paths.output_dir=${out}`, '--backend', 'cpu', '--progress', 'none'],
+      io,
+    );
+    expect(code, io.errors.join('\n')).toBe(0);
+    expect(io.lines.join('\n')).toContain('added session(s) retina_1, retina_2');
+    const card = JSON.parse(readFileSync(join(out, 'checkpoints', 'final', 'model.json'), 'utf8')) as { architecture: { n_neurons_dict: Record<string, number> } };
+    expect(Object.keys(card.architecture.n_neurons_dict).sort()).toEqual(['retina_1', 'retina_2', 'session_1', 'session_2']);
+  }, 60_000);
+
+  it('bad config keys and values, missing files: clear errors, exit code 1', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--config', 'hdf5', 'model.no_such_key=3'], /model\.no_such_key/],
+      [['train', '--config', 'hdf5', 'trainer.max_epochs=-1'], /trainer\.max_epochs/],
+      [['train', '--config', 'hdf5', '+trainer.frobnicate=1'], /unknown key.*frobnicate/],
+      [['train', '--config', join(root, 'missing.yaml')], /No config .*missing\.yaml/],
+      [['train', '--config', 'hdf5', `paths.data_dir=${join(root, 'nowhere')}`, '--backend', 'cpu'], /nowhere is not a directory/],
+      [['eval', '--checkpoint', join(root, 'nope'), '--config', 'hdf5', ...oneLiner, '--output', join(root, 'e3'), '--backend', 'cpu'], /nope/],
+    ];
+    for (const [argv, message] of cases) {
+      const io = capture();
+      expect(await runCli(argv, io), argv.join(' ')).toBe(1);
+      expect(io.errors.join('\n'), argv.join(' ')).toMatch(message);
+    }
+    const usage = capture();
+    expect(await runCli(['train'], usage)).toBe(2);
+    expect(usage.errors[0]).toContain('--config is required');
+    expect(await runCli(['train', '--config', 'hdf5', 'not-an-override'], capture())).toBe(1);
+  }, 60_000);
+
+  it('create-data writes OpenRetina\'s synthetic dataset', async () => {
+    const dir = join(root, 'created');
+    const io = capture();
+    expect(await runCli(['create-data', dir, '--num-colors', '2', '--num-stimuli', '2', '--num-sessions', '1', '--clip-length', '2', '--seed', '1'], io), io.errors.join('\n')).toBe(0);
+    expect(existsSync(join(dir, 'stimuli', 'random_noise_1.npy'))).toBe(true);
+    expect(existsSync(join(dir, 'session_0.hdf5'))).toBe(true);
+    expect(await runCli(['create-data'], capture())).toBe(2);
+    expect(await runCli(['create-data', dir, '--clip-length', '0'], capture())).toBe(2);
+  });
+
+  it('--help works for every command', async () => {
+    for (const c of commands) {
+      const io = capture();
+      expect(await runCli([c.name, '--help'], io), c.name).toBe(0);
+      expect(io.lines.join('\n'), c.name).toContain(`openretina ${c.name}`);
+    }
+    expect(commands.map((c) => c.name)).toEqual(expect.arrayContaining(['train', 'eval', 'create-data', 'predict', 'export', 'download', 'mei', 'visualize']));
+  });
+});
