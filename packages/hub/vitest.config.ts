@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared';
 
-export default packageProject('hub');
+export default packageProject('hub', { backendSetup: true });

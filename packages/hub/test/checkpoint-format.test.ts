@@ -13,7 +13,7 @@ describe('our checkpoint format (model.safetensors + model.json)', () => {
   let model: CoreReadout;
   const dir = mkdtempSync(join(tmpdir(), 'hub-ckpt-'));
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
     model = coreReadoutFromCheckpointBytes(new Uint8Array(readFileSync(join(OPENRETINA_FIXTURES, 'model.ckpt'))));
   });
   afterAll(() => {

@@ -36,7 +36,7 @@ function expectFixtureOutputs(model: CoreReadout): void {
 
 describe('OpenRetina checkpoint reader', () => {
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
   });
 
   for (const file of ['model.ckpt', 'model_plain.ckpt']) {

@@ -28,8 +28,16 @@ async function compareStep(model: CoreReadout, x: tf.Tensor5D, y: tf.Tensor3D, s
   expect(Math.abs(got.coreRegularizer - ref.coreRegularizer)).toBeLessThanOrEqual(TOL * Math.abs(ref.coreRegularizer));
   expect(Math.abs(got.readoutRegularizer - ref.readoutRegularizer)).toBeLessThanOrEqual(TOL * Math.abs(ref.readoutRegularizer));
   expect([...got.grads.keys()].sort()).toEqual([...ref.grads.keys()].sort());
+  // Gradients that nearly cancel (a bias followed by another BatchNorm) are measured against a floor of 1 % of the
+  // largest gradient of the model, so float32 summation order (which differs per engine and backend) cannot decide.
+  let globalMax = 0;
+  for (const g of ref.grads.values()) for (const v of g.dataSync()) globalMax = Math.max(globalMax, Math.abs(v));
   for (const [name, g] of ref.grads) {
-    expect(relativeError(got.grads.get(name)!.dataSync(), g.dataSync()), name).toBeLessThan(TOL);
+    const want = g.dataSync();
+    const have = got.grads.get(name)!.dataSync();
+    const scale = Math.max(...Array.from(want, Math.abs), 0.01 * globalMax);
+    const diff = Math.max(...Array.from(have, (v, i) => Math.abs(v - want[i]!)));
+    expect(diff / scale, name).toBeLessThan(TOL);
   }
   const afterOnnx = snapshot(model);
   for (const [k, v] of afterRef) if (k.includes('running_')) expect(relativeError(afterOnnx.get(k)!, v), k).toBeLessThan(TOL);
@@ -42,7 +50,7 @@ async function compareStep(model: CoreReadout, x: tf.Tensor5D, y: tf.Tensor3D, s
 describe('ONNX engine (forward + backward graphs) against the TF.js reference', () => {
   let ort: OrtLike;
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
     ort = await loadOnnxRuntimeNode();
   });
 

@@ -12,7 +12,7 @@ const TOL = 1e-5;
 describe('ONNX export and onnxruntime-node inference', () => {
   let model: CoreReadout;
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
     model = coreReadoutFromCheckpointBytes(new Uint8Array(readFileSync(join(OPENRETINA_FIXTURES, 'model.ckpt'))));
   });
   afterAll(() => model.dispose());

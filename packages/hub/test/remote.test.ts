@@ -75,7 +75,7 @@ describe('published models: registry, HF cache lookup, download through the data
   let server: Server;
   let endpoint: string;
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
     server = await startServer(state);
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
