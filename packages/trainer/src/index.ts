@@ -47,3 +47,4 @@ export { trainingDataFromLoaders } from './data.js';
 export type { LoadersByFold, TrainingDataOptions } from './data.js';
 export { collectPredictions, evaluateModel, testMetrics } from './evaluate-model.js';
 export type { CollectedPredictions, SessionSplitData } from './evaluate-model.js';
+export type { TrainEngine, TrainEngineStep } from './train.js';

@@ -111,6 +111,34 @@ export interface TrainOptions {
   progressStream?: { write(s: string): unknown; isTTY?: boolean };
   /** Resume from a state saved by a previous run (context.state()). */
   resume?: TrainingState;
+  /**
+   * The compute engine for the training steps' loss and gradients, e.g. `createEngine(model, 'auto', ort)` from
+   * '@openretina/hub/node' (ONNX Runtime). Default: none, the TF.js reference path (`tf.variableGrads` on the model's
+   * forward). With an engine the next batch is taken from the data before each step is awaited. Validation stays on
+   * TF.js.
+   */
+  engine?: TrainEngine;
+}
+
+/** One step's loss parts (plain numbers) and the gradient of `total` for each parameter name; the loop disposes the gradients. */
+export interface TrainEngineStep {
+  total: number;
+  poisson: number;
+  coreRegularizer: number;
+  readoutRegularizer: number;
+  /** Keyed by parameter name, as the `params` map passed in (`model.trainableParameters()` names). */
+  grads: Map<string, tf.Tensor>;
+}
+
+/**
+ * What {@link train} needs from a compute engine (structurally `LossAndGradsEngine` of '@openretina/hub'): for one
+ * batch, the loss of `CoreReadout.loss` (Poisson sum + core and readout regularizers) and its gradients for `params`,
+ * with the BatchNorm running statistics updated as a TF.js training forward does. Clipping and the optimizer step stay
+ * with the loop.
+ */
+export interface TrainEngine {
+  readonly name?: string;
+  lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params: ReadonlyMap<string, tf.Variable>): Promise<TrainEngineStep>;
 }
 
 /** What {@link train} returns. */
@@ -242,6 +270,7 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
   const scheduled =
     options.scheduler === null ? null : typeof options.scheduler === 'function' ? options.scheduler(optimizer, totalSteps) : (options.scheduler ?? defaultScheduler(optimizer));
   const earlyStopping = options.earlyStopping ?? null;
+  const engine = options.engine ?? null;
 
   let epoch = 0;
   let globalStep = 0;
@@ -300,45 +329,77 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
       const acc: Accumulator = { sums: {}, weight: 0 };
       let batchIndex = 0;
       progress.epochStart(epoch, maxEpochs, data.stepsPerEpoch);
-      for (const batch of data.train(epoch)) {
-        let lossValue: number;
-        try {
-          const vars = stepParameters(model, batch.session);
-          let kept: tf.Scalar[] = [];
-          const { value, grads } = tf.variableGrads(() => {
-            const parts = model.loss(batch.inputs, batch.targets, batch.session);
-            kept = [tf.keep(parts.poisson), tf.keep(parts.coreRegularizer), tf.keep(parts.readoutRegularizer)];
-            return parts.total;
-          }, [...vars.values()]);
-          const named = new Map<string, tf.Tensor>();
-          for (const [varName, g] of Object.entries(grads)) named.set(byVarName.get(varName)!, g);
-          if (clip !== null) {
-            const clipped = clipGradNorm(named, clip);
-            optimizer.step(clipped.grads);
-            tf.dispose([...clipped.grads.values()]);
-          } else {
-            optimizer.step(named);
+      const iterator = data.train(epoch)[Symbol.iterator]();
+      let next = iterator.next();
+      try {
+        while (!next.done) {
+          const batch = next.value;
+          let lossValue: number;
+          try {
+            const vars = stepParameters(model, batch.session);
+            let named: Map<string, tf.Tensor>;
+            let values: { total: number; poisson: number; core: number; readout: number };
+            if (engine) {
+              const pending = engine.lossAndGrads(batch.inputs, batch.targets, batch.session, vars);
+              // Prefetch: the next batch is prepared before this step is awaited.
+              try {
+                next = iterator.next();
+              } catch (e) {
+                await pending.then((r) => tf.dispose([...r.grads.values()]), () => undefined);
+                throw e;
+              }
+              const r = await pending;
+              named = r.grads;
+              values = { total: r.total, poisson: r.poisson, core: r.coreRegularizer, readout: r.readoutRegularizer };
+            } else {
+              let kept: tf.Scalar[] = [];
+              const { value, grads } = tf.variableGrads(() => {
+                const parts = model.loss(batch.inputs, batch.targets, batch.session);
+                kept = [tf.keep(parts.poisson), tf.keep(parts.coreRegularizer), tf.keep(parts.readoutRegularizer)];
+                return parts.total;
+              }, [...vars.values()]);
+              named = new Map<string, tf.Tensor>();
+              for (const [varName, g] of Object.entries(grads)) named.set(byVarName.get(varName)!, g);
+              const parts = tf.stack([value, ...kept]);
+              const [total, poisson, core, readout] = parts.dataSync();
+              tf.dispose([parts, value, ...kept]);
+              values = { total: total!, poisson: poisson!, core: core!, readout: readout! };
+            }
+            try {
+              if (clip !== null) {
+                const clipped = clipGradNorm(named, clip);
+                optimizer.step(clipped.grads);
+                tf.dispose([...clipped.grads.values()]);
+              } else {
+                optimizer.step(named);
+              }
+            } finally {
+              tf.dispose([...named.values()]);
+            }
+            lossValue = values.total;
+            accumulate(
+              acc,
+              { train_total_loss: values.total, train_loss: values.poisson, regularization_loss_core: values.core, regularization_loss_readout: values.readout },
+              batch.inputs.shape[0],
+            );
+          } finally {
+            tf.dispose([batch.inputs, batch.targets]);
           }
-          tf.dispose(Object.values(grads));
-          const parts = tf.stack([value, ...kept]);
-          const [total, poisson, core, readout] = parts.dataSync();
-          tf.dispose([parts, value, ...kept]);
-          lossValue = total!;
-          accumulate(
-            acc,
-            { train_total_loss: total!, train_loss: poisson!, regularization_loss_core: core!, regularization_loss_readout: readout! },
-            batch.inputs.shape[0],
-          );
-        } finally {
-          tf.dispose([batch.inputs, batch.targets]);
+          globalStep++;
+          if (scheduled?.interval === 'step' && scheduled.scheduler instanceof LRScheduler && globalStep % scheduled.frequency === 0) {
+            scheduled.scheduler.step();
+          }
+          progress.batch(batchIndex, lossValue);
+          for (const cb of callbacks) await cb.onBatchEnd?.(context(), { session: batch.session, loss: lossValue, batch: batchIndex });
+          batchIndex++;
+          if (!engine) next = iterator.next();
         }
-        globalStep++;
-        if (scheduled?.interval === 'step' && scheduled.scheduler instanceof LRScheduler && globalStep % scheduled.frequency === 0) {
-          scheduled.scheduler.step();
+      } finally {
+        // A batch taken but not trained on (an error, or a prefetched batch) is freed; the iterator is closed as for…of does.
+        if (!next.done) {
+          tf.dispose([next.value.inputs, next.value.targets]);
+          iterator.return?.();
         }
-        progress.batch(batchIndex, lossValue);
-        for (const cb of callbacks) await cb.onBatchEnd?.(context(), { session: batch.session, loss: lossValue, batch: batchIndex });
-        batchIndex++;
       }
       if (acc.weight === 0) throw new ConfigError(`Training epoch ${epoch} produced no batches.`);
 

@@ -1,0 +1,165 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SessionBatch } from '@openretina/contracts';
+import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+import { OnnxEngine, TfjsEngine, createEngine, loadOnnxRuntimeNode, type OrtLike } from '@openretina/hub/node';
+import { relativeError } from '../../../test-utils/fixtures.js';
+import { train, type TrainEngine, type TrainOptions, type TrainingData } from '../src/index.js';
+
+// The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
+
+const SESSIONS: Record<string, number> = { s1: 3, s2: 2 };
+const T = 12;
+const H = 6;
+const W = 5;
+
+function tinyModel(): CoreReadout {
+  return buildCoreReadout(
+    {
+      in_shape: [2, T, H, W],
+      n_neurons_dict: SESSIONS,
+      hidden_channels: [3],
+      core: {
+        temporal_kernel_sizes: [5],
+        spatial_kernel_sizes: [3],
+        gamma_input: 0.1,
+        gamma_hidden: 0,
+        gamma_in_sparse: 0.05,
+        gamma_temporal: 1,
+        input_padding: 0,
+        hidden_padding: 0,
+        cut_first_n_frames: 0,
+      },
+      readout: { scale: true, bias: true, gaussian_mean_scale: 6, gaussian_var_scale: 4, positive: true, mask_l1_reg: 0.01, feature_weights_l1_reg: 0.01, readout_reg_avg: false },
+      learning_rate: 0.01,
+    },
+    { seed: 3 },
+  );
+}
+
+function batch(session: string, seed: number): SessionBatch {
+  const n = SESSIONS[session]!;
+  const inputs = tf.randomNormal([2, T, H, W, 2], 0, 1, 'float32', seed) as tf.Tensor5D;
+  const targets = tf.randomUniform([2, T - 4, n], 0, 2, 'float32', seed + 1) as tf.Tensor3D;
+  return { session, inputs, targets };
+}
+
+/** Four training batches over both sessions; `log` records when each batch is taken. */
+function makeData(log?: string[]): TrainingData {
+  return {
+    stepsPerEpoch: 4,
+    *train(epoch: number) {
+      const order = ['s1', 's2', 's2', 's1'];
+      for (let i = 0; i < order.length; i++) {
+        log?.push(`pull ${i}`);
+        yield batch(order[i]!, 1 + 100 * epoch + 10 * i);
+      }
+    },
+    *validation() {
+      for (const s of Object.keys(SESSIONS)) yield batch(s, 9000 + s.charCodeAt(1));
+    },
+  };
+}
+
+const base: TrainOptions = { progress: 'none', scheduler: null, restoreBest: false, gradientClipVal: 1 };
+
+function weights(m: CoreReadout): Map<string, Float32Array> {
+  return new Map([...m.stateDict()].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>, Number)]));
+}
+
+async function run(engine: ((m: CoreReadout) => TrainEngine) | undefined, epochs: number, extra: TrainOptions = {}) {
+  const model = tinyModel();
+  const result = await train(model, makeData(), { ...base, maxEpochs: epochs, ...extra, ...(engine ? { engine: engine(model) } : {}) });
+  const w = weights(model);
+  model.dispose();
+  return { w, history: result.history };
+}
+
+describe('train() with a compute engine', () => {
+  let ort: OrtLike;
+  beforeAll(async () => {
+    ort = await loadOnnxRuntimeNode();
+  });
+
+  it('the ONNX Runtime engine gives the TF.js path parameters (incl. BatchNorm stats) and losses within 1e-5', async () => {
+    const probe = tinyModel();
+    expect(OnnxEngine.supports(probe)).toEqual({ ok: true });
+    probe.dispose();
+    const ref = await run(undefined, 2);
+    const engines: OnnxEngine[] = [];
+    const got = await run((m) => {
+      const e = createEngine(m, 'onnx', ort, { threads: 2 }) as OnnxEngine;
+      engines.push(e);
+      return e;
+    }, 2);
+    engines.forEach((e) => e.dispose());
+    expect([...got.w.keys()]).toEqual([...ref.w.keys()]);
+    let worst = 0;
+    for (const [k, v] of ref.w) {
+      if (k.endsWith('num_batches_tracked')) expect(Array.from(got.w.get(k)!), k).toEqual(Array.from(v));
+      else {
+        const err = relativeError(got.w.get(k)!, v);
+        worst = Math.max(worst, err);
+        expect(err, k).toBeLessThan(1e-5);
+      }
+    }
+    console.log('ONNX vs TF.js training: largest parameter relative error', worst);
+    for (let e = 0; e < ref.history.length; e++) {
+      for (const key of ['train_total_loss', 'train_loss', 'regularization_loss_core', 'regularization_loss_readout', 'val_total_loss']) {
+        const a = got.history[e]!.metrics[key]!;
+        const b = ref.history[e]!.metrics[key]!;
+        expect(Math.abs(a - b), `${key} epoch ${e}`).toBeLessThanOrEqual(1e-5 * Math.abs(b));
+      }
+      // a mean correlation (|·| ≤ 1, with cancellation): absolute tolerance
+      const corr = got.history[e]!.metrics.val_evaluation_loss! - ref.history[e]!.metrics.val_evaluation_loss!;
+      expect(Math.abs(corr)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('hub’s TfjsEngine through the engine option gives exactly the default path', async () => {
+    const ref = await run(undefined, 1);
+    const got = await run((m) => new TfjsEngine(m), 1);
+    for (const [k, v] of ref.w) expect(Array.from(got.w.get(k)!), k).toEqual(Array.from(v));
+  });
+
+  it('prefetches the next batch before awaiting a step, and keeps memory flat', async () => {
+    const model = tinyModel();
+    const log: string[] = [];
+    const onnx = new OnnxEngine(model, { ort });
+    let step = 0;
+    const engine: TrainEngine = {
+      async lossAndGrads(inputs, targets, session, params) {
+        const i = step++;
+        log.push(`start ${i}`);
+        const r = await onnx.lossAndGrads(inputs, targets, session, params);
+        log.push(`end ${i}`);
+        return r;
+      },
+    };
+    const counts: number[] = [];
+    const start = tf.memory().numTensors;
+    await train(model, makeData(log), { ...base, maxEpochs: 3, engine, callbacks: { onEpochEnd: () => void counts.push(tf.memory().numTensors) } });
+    expect(counts.every((c) => c === counts[0])).toBe(true);
+    expect(tf.memory().numTensors).toBe(start);
+    // epoch 0: batch i+1 is taken while step i runs
+    expect(log.slice(0, 9)).toEqual(['pull 0', 'start 0', 'pull 1', 'end 0', 'start 1', 'pull 2', 'end 1', 'start 2', 'pull 3']);
+    onnx.dispose();
+    model.dispose();
+  });
+
+  it('an engine error frees the current and the prefetched batch', async () => {
+    const model = tinyModel();
+    const inner = new TfjsEngine(model);
+    let calls = 0;
+    const engine: TrainEngine = {
+      async lossAndGrads(inputs, targets, session, params) {
+        if (++calls === 2) throw new Error('engine failed');
+        return inner.lossAndGrads(inputs, targets, session, params);
+      },
+    };
+    const start = tf.memory().numTensors;
+    await expect(train(model, makeData(), { ...base, maxEpochs: 1, engine })).rejects.toThrow('engine failed');
+    expect(tf.memory().numTensors).toBe(start);
+    model.dispose();
+  });
+});
