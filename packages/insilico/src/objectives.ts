@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, formatShape, type DifferentiableResponseModel } from '@openretina/contracts';
-import type { ResponseReducer } from './reducers.js';
+import { MeanReducer, SliceMeanReducer, type ResponseReducer } from './reducers.js';
 
 /** A scalar to maximise, as a differentiable function of the stimulus `[1, T, H, W, C]`. */
 export interface StimulusObjective {
@@ -66,12 +66,24 @@ export class IncreaseObjective extends AbstractObjective {
   }
 
   forward(stimulus: tf.Tensor5D): tf.Scalar {
+    return tf.tidy(() => this.fromResponses(this.modelForward(stimulus)));
+  }
+
+  /** The objective of the model's responses `[T_out, N]` (what {@link forward} computes after the model). */
+  fromResponses(responses: tf.Tensor2D): tf.Scalar {
     return tf.tidy(() => {
-      const responses = this.modelForward(stimulus);
       checkIndices(this.neuronIndices, responses.shape[1], 'IncreaseObjective');
       const selected = tf.gather(responses, tf.tensor1d(this.neuronIndices as number[], 'int32'), 1);
       return this.reducer.forward(tf.mean(selected, -1)) as tf.Scalar;
     });
+  }
+
+  /**
+   * Whether the objective is linear in the responses (a mean or slice-mean reducer): then its gradient with respect
+   * to the responses is a constant, and a compute engine's vector-Jacobian product gives the stimulus gradient.
+   */
+  get linearInResponses(): boolean {
+    return this.reducer instanceof MeanReducer || this.reducer instanceof SliceMeanReducer;
   }
 }
 

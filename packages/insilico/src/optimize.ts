@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeError, formatShape } from '@openretina/contracts';
-import type { StimulusObjective } from './objectives.js';
+import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
+import { IncreaseObjective, type StimulusObjective } from './objectives.js';
 import type { StimulusOptimizer } from './optimizers.js';
 import type { StimulusPostprocessor, StimulusRegularizationLoss } from './regularizers.js';
 import type { OptimizationStopper } from './stoppers.js';
@@ -20,6 +20,26 @@ export interface OptimizeStimulusOptions {
   postprocessors?: OneOrMany<StimulusPostprocessor>;
   /** Called after each iteration with its index, the loss before the step and the objective. */
   onIteration?: (info: { iteration: number; loss: number; objective: number }) => void;
+  /**
+   * A compute engine for the model's part of the gradient, e.g. `createEngine(model, 'auto', ort)` from
+   * '@openretina/hub/node' (ONNX Runtime). Used for objectives linear in the responses (an {@link IncreaseObjective}
+   * of one session with a mean or slice-mean reducer): the objective's constant gradient over the responses is the
+   * engine's cotangent, the regularisers' gradient is computed in TF.js. Other objectives (contrastive, inner
+   * neurons, all sessions) run on TF.js as without an engine. The engine computes eval-mode responses: the model
+   * must be in eval mode.
+   */
+  engine?: StimulusGradientEngine;
+}
+
+/**
+ * What {@link optimizeStimulus} needs from a compute engine (structurally `InputGradientEngine` of
+ * '@openretina/hub'): the eval-mode responses `[B, T_out, N]` to `x` for one session and `∂⟨responses, cotangent⟩/∂x`.
+ */
+export interface StimulusGradientEngine {
+  readonly name?: string;
+  /** The model the engine runs (checked against the objective's model when present). */
+  readonly model?: unknown;
+  inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }>;
 }
 
 export interface OptimizeStimulusResult {
@@ -29,6 +49,8 @@ export interface OptimizeStimulusResult {
   objectives: number[];
   iterations: number;
   stoppedEarly: boolean;
+  /** The engine that computed the model's gradient (`options.engine.name`, or 'engine'), or 'tfjs'. */
+  engine: string;
 }
 
 /**
@@ -45,34 +67,118 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
   const losses: number[] = [];
   const objectives: number[] = [];
   let stoppedEarly = false;
-  for (let i = 0; i < options.stopper.maxIterations; i++) {
-    let objectiveValue: tf.Scalar | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const objective = options.objective.forward(x as unknown as tf.Tensor5D);
-      objectiveValue = tf.keep(tf.clone(objective));
-      let loss = tf.neg(objective) as tf.Scalar;
-      for (const reg of regularizers) loss = tf.add(loss, reg.forward(x as unknown as tf.Tensor5D));
-      return loss;
-    }, [x]);
-    const grad = grads[x.name]!;
-    options.optimizer.step(x, grad);
-    for (const p of postprocessors) {
-      const y = p.process(x as unknown as tf.Tensor5D);
-      x.assign(y);
-      y.dispose();
+  const linear = engineObjective(options.objective, options.engine);
+  const cotangent = linear ? objectiveCotangent(linear, x.shape) : null;
+  try {
+    for (let i = 0; i < options.stopper.maxIterations; i++) {
+      const { value, grad, objectiveValue } = linear
+        ? await engineStep(x, linear, options.engine!, cotangent!, regularizers)
+        : tfjsStep(x, options.objective, regularizers);
+      options.optimizer.step(x, grad);
+      for (const p of postprocessors) {
+        const y = p.process(x as unknown as tf.Tensor5D);
+        x.assign(y);
+        y.dispose();
+      }
+      const [lossValue] = await value.data();
+      const [objValue] = objectiveValue ? await objectiveValue.data() : [Number.NaN];
+      tf.dispose([value, grad, ...(objectiveValue ? [objectiveValue] : [])]);
+      losses.push(lossValue!);
+      objectives.push(objValue!);
+      options.onIteration?.({ iteration: i, loss: lossValue!, objective: objValue! });
+      if (options.stopper.earlyStop(lossValue!)) {
+        stoppedEarly = true;
+        break;
+      }
     }
-    const [lossValue] = await value.data();
-    const [objValue] = objectiveValue ? await objectiveValue.data() : [Number.NaN];
-    tf.dispose([value, grad, ...(objectiveValue ? [objectiveValue] : [])]);
-    losses.push(lossValue!);
-    objectives.push(objValue!);
-    options.onIteration?.({ iteration: i, loss: lossValue!, objective: objValue! });
-    if (options.stopper.earlyStop(lossValue!)) {
-      stoppedEarly = true;
-      break;
-    }
+  } finally {
+    cotangent?.dispose();
   }
-  return { losses, objectives, iterations: losses.length, stoppedEarly };
+  return { losses, objectives, iterations: losses.length, stoppedEarly, engine: linear ? (options.engine!.name ?? 'engine') : 'tfjs' };
+}
+
+interface StepValues {
+  value: tf.Scalar;
+  grad: tf.Tensor5D;
+  objectiveValue: tf.Scalar | undefined;
+}
+
+/** The TF.js reference: `loss = −objective(x) + Σ reg(x)` and `∂loss/∂x` through the whole model. */
+function tfjsStep(x: tf.Variable<tf.Rank.R5>, objective: StimulusObjective, regularizers: readonly StimulusRegularizationLoss[]): StepValues {
+  let objectiveValue: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const obj = objective.forward(x as unknown as tf.Tensor5D);
+    objectiveValue = tf.keep(tf.clone(obj));
+    let loss = tf.neg(obj) as tf.Scalar;
+    for (const reg of regularizers) loss = tf.add(loss, reg.forward(x as unknown as tf.Tensor5D));
+    return loss;
+  }, [x]);
+  return { value, grad: grads[x.name] as tf.Tensor5D, objectiveValue };
+}
+
+/** The objective the engine can serve (linear in one session's responses), or null for the TF.js path. */
+function engineObjective(objective: StimulusObjective, engine: StimulusGradientEngine | undefined): (IncreaseObjective & { session: string }) | null {
+  if (!engine || !(objective instanceof IncreaseObjective) || !objective.linearInResponses || objective.session === undefined) return null;
+  if (engine.model !== undefined && engine.model !== objective.model) {
+    throw new ConfigError('optimizeStimulus: the engine was created for another model than the objective’s.');
+  }
+  if ((objective.model as { training?: unknown }).training === true) {
+    throw new ConfigError('optimizeStimulus: the engine computes eval-mode responses, but the model is in training mode (call model.eval()).');
+  }
+  return objective as IncreaseObjective & { session: string };
+}
+
+/** `∂objective/∂responses` as a `[1, T_out, N]` cotangent: a constant, as the objective is linear in the responses. */
+function objectiveCotangent(objective: IncreaseObjective & { session: string }, stimulusShape: readonly number[]): tf.Tensor3D {
+  const model = objective.model;
+  const n = model.neuronsPerSession[objective.session];
+  if (n === undefined) throw new ConfigError(`Unknown session "${objective.session}"; the model has ${model.sessions.join(', ')}.`);
+  const tOut = stimulusShape[1]! - model.framesCut;
+  if (stimulusShape[0] !== 1 || tOut <= 0) {
+    throw new ShapeError(`optimizeStimulus with an engine needs one stimulus of more than ${model.framesCut} frames, got ${formatShape(stimulusShape)}.`);
+  }
+  return tf.tidy(() => {
+    const g = tf.grad((r: tf.Tensor) => objective.fromResponses(r as tf.Tensor2D))(tf.zeros([tOut, n]));
+    return tf.expandDims(g, 0) as tf.Tensor3D;
+  });
+}
+
+/** The engine's vector-Jacobian product for the model part, the regularisers' gradient in TF.js. */
+async function engineStep(
+  x: tf.Variable<tf.Rank.R5>,
+  objective: IncreaseObjective,
+  engine: StimulusGradientEngine,
+  cotangent: tf.Tensor3D,
+  regularizers: readonly StimulusRegularizationLoss[],
+): Promise<StepValues> {
+  const { output, grad: modelGrad } = await engine.inputGradient(x as unknown as tf.Tensor5D, objective.session!, cotangent);
+  try {
+    if (output.shape.join() !== cotangent.shape.join()) {
+      throw new ShapeError(`The engine's responses have shape ${formatShape(output.shape)}, expected ${formatShape(cotangent.shape)} (stimulus ${formatShape(x.shape)}, ${objective.model.framesCut} frames cut).`);
+    }
+    const objectiveValue = tf.tidy(() => objective.fromResponses(tf.squeeze(output, [0]) as tf.Tensor2D));
+    if (regularizers.length === 0) {
+      return { value: tf.neg(objectiveValue), grad: tf.neg(modelGrad), objectiveValue };
+    }
+    let regs: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      regs = tf.variableGrads(() => {
+        let loss = tf.neg(objectiveValue) as tf.Scalar;
+        for (const reg of regularizers) loss = tf.add(loss, reg.forward(x as unknown as tf.Tensor5D));
+        return loss;
+      }, [x]);
+    } catch (e) {
+      objectiveValue.dispose();
+      throw e;
+    }
+    const { value, grads } = regs;
+    const regGrad = grads[x.name]!;
+    const grad = tf.sub(regGrad, modelGrad) as tf.Tensor5D;
+    regGrad.dispose();
+    return { value, grad, objectiveValue };
+  } finally {
+    tf.dispose([output, modelGrad]);
+  }
 }
 
 /** `loss = −objective + Σ reg` and its gradient with respect to the stimulus, without a step (for tests and tools). */
