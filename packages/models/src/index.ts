@@ -18,3 +18,20 @@ export { SparsityMSELoss, Autoencoder, AutoencoderWithModel } from './sparse-aut
 export type { AutoencoderOptions, AutoencoderStepParts } from './sparse-autoencoder.js';
 export { EnsembleModel } from './ensemble.js';
 export type { EnsembleMember } from './ensemble.js';
+export {
+  ParametricFactorizedBatchConv3dCore,
+  LegacyCoreLayer,
+  LegacyScale2d,
+  SpatialXFeature3d,
+  SpatialXFeature3dReadout,
+  LegacyEncoder,
+  buildLegacyHoeflingModel,
+} from './legacy-hoefling.js';
+export type {
+  ParametricFactorizedBatchConv3dCoreOptions,
+  SpatialXFeature3dOptions,
+  SpatialXFeature3dReadoutOptions,
+  LegacySessionInfo,
+  LegacyDataInfo,
+  LegacyModelConfig,
+} from './legacy-hoefling.js';
