@@ -59,3 +59,29 @@ export type {
   ModelEngine,
   OnnxEngineOptions,
 } from './engine/engine.js';
+export {
+  LEGACY_HOEFLING_ENSEMBLE_NAME,
+  LEGACY_ENSEMBLE_REMOTE_URL,
+  LEGACY_ENSEMBLE_MODEL_PATH,
+  LEGACY_ENSEMBLE_SEEDS,
+  legacyMemberFileNames,
+  formatSeed,
+  seedOfConfigFile,
+  parseLegacyConfig,
+  readLegacyDataInfo,
+  readLegacyStateDict,
+  findPrefix,
+  loadStateDictFlexible,
+  centerReadouts,
+  legacyMemberFromFiles,
+  legacyEnsembleFromFiles,
+} from './legacy-ensemble.js';
+export type {
+  LegacyConfig,
+  FlexibleLoadOptions,
+  FlexibleLoadResult,
+  CenterOptions,
+  LegacyMemberFiles,
+  LegacyEnsembleOptions,
+  LegacyEnsemble,
+} from './legacy-ensemble.js';

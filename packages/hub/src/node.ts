@@ -14,3 +14,13 @@ export {
   getCacheDirectory,
 } from './node/remote.js';
 export type { RemoteOptions, LoadOptions } from './node/remote.js';
+export type { LegacySourceOptions } from './node/remote.js';
+export {
+  loadLegacyHoeflingEnsemble,
+  loadLegacyHoeflingMember,
+  resolveLegacyEnsemble,
+  isLegacyEnsembleSource,
+  isLegacyEnsembleDirectory,
+  legacySeedsInDirectory,
+} from './node/legacy-ensemble-fs.js';
+export type { LoadLegacyEnsembleOptions } from './node/legacy-ensemble-fs.js';

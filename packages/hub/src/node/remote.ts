@@ -1,15 +1,17 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DataError, DownloadError, isOpenRetinaError } from '@openretina/contracts';
+import { DataError, DownloadError, isOpenRetinaError, type ResponseModel } from '@openretina/contracts';
 import { getCacheDirectory, resolveDataPath, type ResolveOptions } from '@openretina/data-io/node';
-import type { CoreReadout } from '@openretina/models';
+import type { CoreReadout, EnsembleModel as ModuleEnsemble, LegacyEncoder } from '@openretina/models';
 import { EnsembleModel } from '../ensemble.js';
+import type { CenterOptions } from '../legacy-ensemble.js';
 import { coreReadoutFromCheckpointBytes, type ModelFromCheckpointOptions } from '../openretina-checkpoint.js';
 import { HF_REPO, isPublishedModel, publishedModelRepoPath, publishedModelUrl, type PublishedModelName } from '../registry.js';
 import type { OnnxResponseModel, OnnxModelOptions } from '../onnx-model.js';
 import type { ReadPickleOptions } from '../torch-archive.js';
 import { isCheckpoint, loadCheckpoint } from './checkpoint-fs.js';
+import { isLegacyEnsembleSource, loadLegacyHoeflingEnsemble, loadLegacyHoeflingMember } from './legacy-ensemble-fs.js';
 import { loadOnnxModel } from './onnx-node.js';
 
 /** Options for finding and downloading models (data-io's cache rules: `$OPENRETINA_CACHE_DIRECTORY`, `~/openretina_cache`). */
@@ -92,7 +94,17 @@ export async function resolveModelPath(nameOrPathOrUrl: string, options: RemoteO
   return resolveDataPath(nameOrPathOrUrl, options);
 }
 
-export type LoadOptions = RemoteOptions & ModelFromCheckpointOptions & ReadPickleOptions;
+/** Options for the legacy Höfling 2024 ensemble (`hoefling_2024_ensemble`, its GIN URL or a folder in its nnfabrik layout). */
+export interface LegacySourceOptions {
+  /** {@link loadCoreReadout} returns this member (index into the sorted seeds, negative from the end; default 0). */
+  member?: number;
+  /** Centre the readout masks (OpenRetina's `Center`, `true` = target (0, 0)). */
+  center?: boolean | CenterOptions;
+  /** Seeds to load (default: all). */
+  seeds?: readonly (number | string)[];
+}
+
+export type LoadOptions = RemoteOptions & ModelFromCheckpointOptions & ReadPickleOptions & LegacySourceOptions;
 
 /**
  * OpenRetina's `load_core_readout_from_remote` / `load_core_readout_model`: a published name, a URL or a local path
@@ -100,6 +112,8 @@ export type LoadOptions = RemoteOptions & ModelFromCheckpointOptions & ReadPickl
  * `CoreReadout` in eval mode with its data info.
  */
 export async function loadCoreReadout(nameOrPathOrUrl: string, options: LoadOptions = {}): Promise<CoreReadout> {
+  // The legacy nnfabrik ensemble: one member (a core-readout), as OpenRetina's visualize CLI does.
+  if (await isLegacyEnsembleSource(nameOrPathOrUrl)) return loadLegacyHoeflingMember(nameOrPathOrUrl, legacyOptions(options));
   const path = await resolveModelPath(nameOrPathOrUrl, options);
   if (await isCheckpoint(path)) return (await loadCheckpoint(path)).model;
   if (!(await isFile(path))) throw new DataError(`${path} is neither a checkpoint file nor a checkpoint folder.`);
@@ -107,15 +121,28 @@ export async function loadCoreReadout(nameOrPathOrUrl: string, options: LoadOpti
   return coreReadoutFromCheckpointBytes(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), { ...options, source: path });
 }
 
-/** Any model source as a response model: `.onnx` files through onnxruntime-node, everything else as {@link loadCoreReadout}. */
-export async function loadResponseModel(nameOrPathOrUrl: string, options: LoadOptions & OnnxModelOptions = {}): Promise<CoreReadout | OnnxResponseModel> {
+function legacyOptions(options: LoadOptions): Parameters<typeof loadLegacyHoeflingMember>[1] {
+  const { huggingFaceCache: _h, hfEndpoint: _e, hfRepo: _r, revision: _v, ...rest } = options as LoadOptions & Record<string, unknown>;
+  return rest as Parameters<typeof loadLegacyHoeflingMember>[1];
+}
+
+/**
+ * Any model source as a response model: `.onnx` files through onnxruntime-node, the legacy Höfling 2024 ensemble
+ * (`hoefling_2024_ensemble`, its GIN folder URL or a folder in its nnfabrik layout) as the whole ensemble (mean of
+ * its members), everything else as {@link loadCoreReadout}.
+ */
+export async function loadResponseModel(
+  nameOrPathOrUrl: string,
+  options: LoadOptions & OnnxModelOptions = {},
+): Promise<CoreReadout | OnnxResponseModel | ModuleEnsemble<LegacyEncoder>> {
+  if (await isLegacyEnsembleSource(nameOrPathOrUrl)) return (await loadLegacyHoeflingEnsemble(nameOrPathOrUrl, legacyOptions(options))).ensemble;
   if (/\.onnx$/i.test(nameOrPathOrUrl)) return loadOnnxModel(await resolveModelPath(nameOrPathOrUrl, options), options);
   return loadCoreReadout(nameOrPathOrUrl, options);
 }
 
 /** Several checkpoints as one model whose prediction is the mean of the members' (OpenRetina's EnsembleModel). */
 export async function loadEnsemble(sources: readonly string[], options: LoadOptions & OnnxModelOptions = {}): Promise<EnsembleModel> {
-  const members: (CoreReadout | OnnxResponseModel)[] = [];
+  const members: ResponseModel[] = [];
   try {
     for (const s of sources) members.push(await loadResponseModel(s, options));
     return new EnsembleModel(members);
