@@ -102,6 +102,12 @@ export async function runTraining(config: string, overrides: readonly string[], 
   const { tree, cfg, outputDir } = loadExperimentConfig(config, overrides);
   const progress = options.progress ?? 'auto';
   if (!['auto', 'bar', 'lines', 'none'].includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
+  if ((cfg.trainer.accumulate_grad_batches ?? 1) > 1) {
+    io.err(`warning: trainer.accumulate_grad_batches=${cfg.trainer.accumulate_grad_batches} is not supported; every batch is one optimizer step.`);
+  }
+  if (cfg.trainer.precision !== undefined && !String(cfg.trainer.precision).startsWith('32')) {
+    io.err(`warning: trainer.precision=${cfg.trainer.precision} is ignored; training runs in float32.`);
+  }
   const backend = await initBackend((options.backend ?? 'auto') as 'auto');
   io.out(`backend: ${backend.name} (${backend.reason})`);
   const out = resolve(outputDir);
