@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { StateDict } from '@openretina/contracts';
 import { Rng, type Module } from '@openretina/layers';
-import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, type RawTensor } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, type RawTensor } from './fixtures.js';
 
 let cache: Map<string, RawTensor> | undefined;
 /** The PyTorch reference data of fixtures/models/make_p3_fixtures.py. */

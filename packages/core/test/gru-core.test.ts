@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, StateDictError, UnknownSessionError } from '@openretina/contracts';
 import { REPO_ROOT } from '../../../test-utils/fixtures.js';
 import { ConditionedGRUCore, ConvGRUCore, type ConditionedGRUCoreOptions, type ConvGRUCoreOptions } from '../src/index.js';
-import { expectNoLeak, gradCheck, keysAndShapes, p3, p3Entries, p3StateDict, p3Tensor, p3Video, relErr } from './helpers.js';
+import { expectNoLeak, gradCheck, keysAndShapes, p3, p3Entries, p3StateDict, p3Tensor, p3Video, relErr } from '../../../test-utils/p3-reference.js';
 
 const KEYS = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'models', 'p3_state_dict_keys.json'), 'utf8')) as Record<
   string,

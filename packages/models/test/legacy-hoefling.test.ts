@@ -14,7 +14,7 @@ import {
   buildLegacyHoeflingModel,
   type LegacyDataInfo,
 } from '../src/index.js';
-import { expectNoLeak, gradCheck, keysAndShapes, relErr } from './p3-helpers.js';
+import { expectNoLeak, gradCheck, keysAndShapes, relErr } from '../../../test-utils/p3-reference.js';
 
 const DIR = join(REPO_ROOT, 'fixtures', 'hub', 'legacy');
 interface Meta {

@@ -15,7 +15,7 @@ import {
   SpatialContrastCoreReadout,
   cropBounds,
 } from '../src/index.js';
-import { expectNoLeak, gradCheck, keysAndShapes, p3, p3StateDict, p3Tensor, p3Video, relErr } from './p3-helpers.js';
+import { expectNoLeak, gradCheck, keysAndShapes, p3, p3StateDict, p3Tensor, p3Video, relErr } from '../../../test-utils/p3-reference.js';
 
 const KEYS = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'models', 'p3_state_dict_keys.json'), 'utf8')) as Record<
   string,
