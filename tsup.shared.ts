@@ -10,6 +10,11 @@ export function packageConfig(entry: Record<string, string> = { index: 'src/inde
     clean: true,
     target: 'node20',
     treeshake: true,
+    // Keep `import()` native in the CJS build too (Node supports it), so ESM-only optional dependencies
+    // (and ones with top-level await) load lazily from either build.
+    esbuildOptions(options) {
+      options.supported = { ...options.supported, 'dynamic-import': true };
+    },
     ...extra,
   });
 }

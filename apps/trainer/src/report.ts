@@ -1,7 +1,6 @@
 // The per-run report.html: loss / correlation curves and the per-neuron test-correlation histogram as vega-lite
 // specs rendered to inline SVG (self-contained: no scripts, no external files).
-import { View, parse } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { EpochRecord } from '@openretina/trainer';
 
 /** What the report shows. */
@@ -18,6 +17,8 @@ export interface ReportInput {
 
 /** Renders a vega-lite spec to an SVG string (no DOM, no canvas). */
 export async function renderVegaLite(spec: TopLevelSpec): Promise<string> {
+  // Loaded on first use: vega's node build awaits at top level, which `require()` of our CJS build cannot load.
+  const [{ View, parse }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
