@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  ConfigError,
   SPECIFICATION_VERSION,
   ShapeError,
   formatShape,
@@ -9,12 +10,116 @@ import {
   type MultiReadout,
   type StimulusSpec,
 } from '@openretina/contracts';
-import { Module, clipCorrelations, poissonLoss } from '@openretina/layers';
+import { Module, celltypePoissonLoss, correlationLoss, l1PoissonLoss, mseLoss, poissonLoss } from '@openretina/layers';
+
+/**
+ * A loss of a core-readout model (OpenRetina's `model.loss` / `model.evaluation_loss` modules), as a plain,
+ * serialisable description. Every loss reduces to a scalar (OpenRetina's `per_neuron=True` gives a vector, which
+ * neither backpropagates nor logs there, so it is not offered).
+ * - `poisson`: `PoissonLoss3d(bias, avg)`: `Σ o − y·log(o + bias)` (mean with `avg`); the default training loss.
+ * - `l1Poisson`: `L1PoissonLoss3d(bias, avg, gamma_l1)`: Poisson + `gammaL1·Σ|o|` (both means with `avg`).
+ * - `celltypePoisson`: `CelltypePoissonLoss3d(bias, avg)`: each neuron's Poisson terms weighted by
+ *   `(Σcounts / len(counts)) / counts[group − 1]`, with the session's `groupAssignment` (1-based cell types per neuron)
+ *   and `groupCounts` (neurons per cell type).
+ * - `mse`: `MSE3d`: `Σ (o − y)²`.
+ * - `correlation`: `CorrelationLoss3d(bias, avg, negate)`: per-clip, per-neuron correlations, negated with `negate`
+ *   (default true), summed (mean with `avg`); the default evaluation loss is `{ type: 'correlation', avg: true, negate: false }`.
+ */
+export type ModelLoss =
+  | { type: 'poisson'; avg?: boolean; bias?: number }
+  | { type: 'l1Poisson'; avg?: boolean; bias?: number; gammaL1?: number }
+  | {
+      type: 'celltypePoisson';
+      avg?: boolean;
+      bias?: number;
+      /** Per session: the 1-based cell type of each neuron. */
+      groupAssignment: Readonly<Record<string, ArrayLike<number>>>;
+      /** Neurons per cell type (entry g − 1 for type g). */
+      groupCounts: ArrayLike<number>;
+    }
+  | { type: 'mse' }
+  | { type: 'correlation'; avg?: boolean; bias?: number; negate?: boolean };
+
+/** OpenRetina's class name of a loss (its logging name in `test_step`). */
+export function lossClassName(loss: ModelLoss): string {
+  switch (loss.type) {
+    case 'poisson':
+      return 'PoissonLoss3d';
+    case 'l1Poisson':
+      return 'L1PoissonLoss3d';
+    case 'celltypePoisson':
+      return 'CelltypePoissonLoss3d';
+    case 'mse':
+      return 'MSE3d';
+    case 'correlation':
+      return 'CorrelationLoss3d';
+  }
+}
+
+/** The default training loss: `PoissonLoss3d()` (sum, bias 1e-16). */
+export const DEFAULT_LOSS: ModelLoss = Object.freeze({ type: 'poisson' }) as ModelLoss;
+/** The default evaluation loss: `CorrelationLoss3d(avg=True, negate=False)` (mean per-clip correlation). */
+export const DEFAULT_EVALUATION_LOSS: ModelLoss = Object.freeze({ type: 'correlation', avg: true, negate: false }) as ModelLoss;
+
+/** Whether `loss` is the default `PoissonLoss3d()` (Poisson sum, bias 1e-16), the one ONNX engine graphs compute. */
+export function isDefaultPoissonLoss(loss: ModelLoss): boolean {
+  return loss.type === 'poisson' && !loss.avg && (loss.bias === undefined || loss.bias === 1e-16);
+}
+
+function checkLoss(loss: ModelLoss, what: string): ModelLoss {
+  const known = ['poisson', 'l1Poisson', 'celltypePoisson', 'mse', 'correlation'];
+  if (!loss || typeof loss !== 'object' || !known.includes((loss as { type?: string }).type ?? '')) {
+    throw new ConfigError(`${what} must be one of the losses ${known.join(', ')}, got ${JSON.stringify(loss)}.`);
+  }
+  if ('perNeuron' in loss && (loss as { perNeuron?: unknown }).perNeuron) {
+    throw new ConfigError(`${what}: per-neuron losses are vectors; a training or evaluation loss must be a scalar.`);
+  }
+  if (loss.type === 'celltypePoisson') {
+    const counts = Array.from(loss.groupCounts);
+    if (counts.length === 0 || counts.some((c) => !(c > 0))) {
+      throw new ConfigError(`${what}: groupCounts must be positive neuron counts per cell type, got [${counts.join(', ')}].`);
+    }
+    for (const [s, g] of Object.entries(loss.groupAssignment)) {
+      for (const x of Array.from(g)) {
+        if (!Number.isInteger(x) || x < 1 || x > counts.length) {
+          throw new ConfigError(`${what}: session ${s} has the cell type ${x}; expected 1-based types in 1..${counts.length}.`);
+        }
+      }
+    }
+  }
+  return loss;
+}
+
+/** `loss(output, target)` for one session's batch: a scalar. */
+export function applyModelLoss(loss: ModelLoss, output: tf.Tensor, target: tf.Tensor, session: string): tf.Scalar {
+  return tf.tidy(() => {
+    switch (loss.type) {
+      case 'poisson':
+        return poissonLoss(output, target, { avg: loss.avg ?? false, bias: loss.bias ?? 1e-16 }) as tf.Scalar;
+      case 'l1Poisson': {
+        // L1PoissonLoss3d: Poisson (sum or mean) + gamma·(Σ|o| or mean|o|), the same reduction as one elementwise sum
+        return l1PoissonLoss(output, target, { avg: loss.avg ?? false, bias: loss.bias ?? 1e-16, gammaL1: loss.gammaL1 ?? 0.001 }) as tf.Scalar;
+      }
+      case 'celltypePoisson': {
+        const groups = loss.groupAssignment[session];
+        if (groups === undefined) throw new ConfigError(`CelltypePoissonLoss3d has no cell types for session ${session} (sessions: ${Object.keys(loss.groupAssignment).join(', ')}).`);
+        const n = output.shape[output.rank - 1];
+        if (groups.length !== n) throw new ShapeError(`CelltypePoissonLoss3d: session ${session} has ${groups.length} cell types for ${n} neurons.`);
+        return celltypePoissonLoss(output, target, groups, loss.groupCounts, { avg: loss.avg ?? false, bias: loss.bias ?? 1e-16 }) as tf.Scalar;
+      }
+      case 'mse':
+        return mseLoss(output, target);
+      case 'correlation':
+        return correlationLoss(output, target, { avg: loss.avg ?? false, bias: loss.bias ?? 1e-16, negate: loss.negate ?? true }) as tf.Scalar;
+    }
+  });
+}
 
 /** What `CoreReadout.loss` reports: the training objective and its parts. */
 export interface LossParts {
-  /** Poisson loss (sum) + core regularizer + readout regularizer: what the training step minimises. */
+  /** Training loss + core regularizer + readout regularizer: what the training step minimises. */
   total: tf.Scalar;
+  /** The training loss term (named for the default, the Poisson sum; the configured `loss` otherwise). */
   poisson: tf.Scalar;
   coreRegularizer: tf.Scalar;
   readoutRegularizer: tf.Scalar;
@@ -27,6 +132,10 @@ export interface CoreReadoutOptions {
   inputShape: readonly [number, number, number];
   dataInfo?: DataInfo | undefined;
   learningRate?: number;
+  /** The training loss (OpenRetina's `loss`); default `PoissonLoss3d()`, the Poisson sum. */
+  loss?: ModelLoss;
+  /** The evaluation loss (OpenRetina's `evaluation_loss`); default `CorrelationLoss3d(avg=True, negate=False)`. */
+  evaluationLoss?: ModelLoss;
 }
 
 /**
@@ -40,6 +149,8 @@ export class CoreReadout extends Module implements DifferentiableResponseModel {
   readonly stimulus: StimulusSpec;
   dataInfo: DataInfo | undefined;
   readonly learningRate: number;
+  private trainingLoss: ModelLoss = DEFAULT_LOSS;
+  private evalLoss: ModelLoss = DEFAULT_EVALUATION_LOSS;
 
   constructor(options: CoreReadoutOptions) {
     super();
@@ -49,6 +160,38 @@ export class CoreReadout extends Module implements DifferentiableResponseModel {
     this.stimulus = { channels: c, height: h, width: w };
     this.dataInfo = options.dataInfo;
     this.learningRate = options.learningRate ?? 0.001;
+    this.setLosses({ ...(options.loss ? { loss: options.loss } : {}), ...(options.evaluationLoss ? { evaluationLoss: options.evaluationLoss } : {}) });
+  }
+
+  /** The training loss (`loss` of {@link CoreReadoutOptions}). */
+  get lossFunction(): ModelLoss {
+    return this.trainingLoss;
+  }
+
+  /** The evaluation loss (`evaluationLoss` of {@link CoreReadoutOptions}). */
+  get evaluationLossFunction(): ModelLoss {
+    return this.evalLoss;
+  }
+
+  /** Whether the training loss is the default Poisson sum (what ONNX engine graphs compute). */
+  get usesDefaultLoss(): boolean {
+    return isDefaultPoissonLoss(this.trainingLoss);
+  }
+
+  /** Replaces the training and/or evaluation loss (e.g. for a model loaded from a checkpoint); omitted ones stay. */
+  setLosses(losses: { loss?: ModelLoss; evaluationLoss?: ModelLoss }): void {
+    if (losses.loss !== undefined) this.trainingLoss = checkLoss(losses.loss, 'loss');
+    if (losses.evaluationLoss !== undefined) this.evalLoss = checkLoss(losses.evaluationLoss, 'evaluationLoss');
+  }
+
+  /** The training loss of an output `[B, T_out, N]` against targets `[B, T, N]` of one session (no regularizers). */
+  dataLoss(output: tf.Tensor3D, targets: tf.Tensor3D, session: string): tf.Scalar {
+    return applyModelLoss(this.trainingLoss, output, targets, session);
+  }
+
+  /** The evaluation loss of an output against targets of one session (the mean per-clip correlation by default). */
+  evaluationLoss(output: tf.Tensor3D, targets: tf.Tensor3D, session: string): tf.Scalar {
+    return applyModelLoss(this.evalLoss, output, targets, session);
   }
 
   get sessions(): readonly string[] {
@@ -92,11 +235,14 @@ export class CoreReadout extends Module implements DifferentiableResponseModel {
     return this.forward(x, options);
   }
 
-  /** The training objective on one batch: Poisson (sum) + core regularizer + the session's readout regularizer. */
+  /**
+   * The training objective on one batch: the training loss (Poisson sum by default) + core regularizer + the session's
+   * readout regularizer.
+   */
   loss(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string): LossParts {
     const parts = tf.tidy(() => {
       const out = this.forward(inputs, { session });
-      const poisson = poissonLoss(out, targets) as tf.Scalar;
+      const poisson = this.dataLoss(out, targets, session);
       const coreRegularizer = this.core.regularizer();
       const readoutRegularizer = this.readout.regularizer(session);
       const total = tf.addN([poisson, coreRegularizer, readoutRegularizer]) as tf.Scalar;
@@ -105,9 +251,9 @@ export class CoreReadout extends Module implements DifferentiableResponseModel {
     return parts;
   }
 
-  /** Mean per-clip correlation (OpenRetina's evaluation metric) of a batch. */
+  /** The evaluation loss of a batch (by default the mean per-clip correlation, OpenRetina's evaluation metric). */
   evaluationMetric(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string): tf.Scalar {
-    return tf.tidy(() => tf.mean(clipCorrelations(this.forward(inputs, { session }), targets)) as tf.Scalar);
+    return tf.tidy(() => this.evaluationLoss(this.forward(inputs, { session }), targets, session));
   }
 
   /** Adds readouts for new sessions (fine-tuning on new recordings) and records them in the data info. */

@@ -35,3 +35,5 @@ export type {
   LegacyDataInfo,
   LegacyModelConfig,
 } from './legacy-hoefling.js';
+export { DEFAULT_LOSS, DEFAULT_EVALUATION_LOSS, applyModelLoss, isDefaultPoissonLoss, lossClassName } from './core-readout.js';
+export type { ModelLoss } from './core-readout.js';

@@ -35,6 +35,43 @@ export function collectPredictions(model: CoreReadout, batches: Iterable<Session
     model.train(wasTraining);
   }
   if (n < 0) throw new ShapeError('collectPredictions: no batches.');
+  return concatenated(preds, targs, n);
+}
+
+/**
+ * {@link collectPredictions} with the eval-mode forward computed by `predict` (e.g. a compute engine's
+ * `PredictionEngine.predict`, ONNX Runtime). Disposes the batches.
+ */
+export async function collectPredictionsWith(
+  model: CoreReadout,
+  batches: Iterable<SessionBatch>,
+  predict: (x: tf.Tensor5D, session: string) => Promise<tf.Tensor3D>,
+): Promise<CollectedPredictions> {
+  const wasTraining = model.training;
+  model.eval();
+  const preds: Float32Array[] = [];
+  const targs: Float32Array[] = [];
+  let n = -1;
+  try {
+    for (const b of batches) {
+      try {
+        const out = await predict(b.inputs, b.session);
+        preds.push((await out.data()) as Float32Array);
+        n = out.shape[2];
+        out.dispose();
+        targs.push((await b.targets.data()) as Float32Array);
+      } finally {
+        tf.dispose([b.inputs, b.targets]);
+      }
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  if (n < 0) throw new ShapeError('collectPredictions: no batches.');
+  return concatenated(preds, targs, n);
+}
+
+function concatenated(preds: Float32Array[], targs: Float32Array[], n: number): CollectedPredictions {
   const cat = (parts: Float32Array[]): Float32Array => {
     const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
     let o = 0;
@@ -65,12 +102,37 @@ export function evaluateModel(
   sessions: Readonly<Record<string, SessionSplitData>>,
   options: SummaryOptions = {},
 ): { rows: NeuronResult[]; summary: EvaluationSummary; kept: NeuronResult[] } {
+  const collected: Record<string, CollectedPredictions> = {};
+  for (const session of Object.keys(sessions).sort()) collected[session] = collectPredictions(model, sessions[session]!.batches);
+  return evaluateCollected(sessions, collected, options);
+}
+
+/**
+ * {@link evaluateModel} with the eval-mode forward computed by `predict` (e.g. `createEngine(model, 'auto', ort)`'s
+ * `predict` from '@openretina/hub/node'); the metrics are the same functions of the predictions.
+ */
+export async function evaluateModelWith(
+  model: CoreReadout,
+  sessions: Readonly<Record<string, SessionSplitData>>,
+  predict: (x: tf.Tensor5D, session: string) => Promise<tf.Tensor3D>,
+  options: SummaryOptions = {},
+): Promise<{ rows: NeuronResult[]; summary: EvaluationSummary; kept: NeuronResult[] }> {
+  const collected: Record<string, CollectedPredictions> = {};
+  for (const session of Object.keys(sessions).sort()) collected[session] = await collectPredictionsWith(model, sessions[session]!.batches, predict);
+  return evaluateCollected(sessions, collected, options);
+}
+
+function evaluateCollected(
+  sessions: Readonly<Record<string, SessionSplitData>>,
+  collected: Readonly<Record<string, CollectedPredictions>>,
+  options: SummaryOptions,
+): { rows: NeuronResult[]; summary: EvaluationSummary; kept: NeuronResult[] } {
   const rows: NeuronResult[] = [];
   const trials: number[] = [];
   let lag = -1;
   for (const session of Object.keys(sessions).sort()) {
     const s = sessions[session]!;
-    const { predictions, targets } = collectPredictions(model, s.batches);
+    const { predictions, targets } = collected[session]!;
     const ev = evaluateSession({
       session,
       predictions,

@@ -48,3 +48,5 @@ export type { LoadersByFold, TrainingDataOptions } from './data.js';
 export { collectPredictions, evaluateModel, testMetrics } from './evaluate-model.js';
 export type { CollectedPredictions, SessionSplitData } from './evaluate-model.js';
 export type { TrainEngine, TrainEngineStep } from './train.js';
+export { validateWith } from './train.js';
+export { collectPredictionsWith, evaluateModelWith } from './evaluate-model.js';

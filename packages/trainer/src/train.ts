@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, StateDictError, type SessionBatch, type StateDict } from '@openretina/contracts';
-import { clipCorrelations, poissonLoss } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
 import { EarlyStopping } from './early-stopping.js';
 import { AdamW, Optimizer, clipGradNorm, type OptimizerStateDict } from './optimizers.js';
@@ -114,10 +113,19 @@ export interface TrainOptions {
   /**
    * The compute engine for the training steps' loss and gradients, e.g. `createEngine(model, 'auto', ort)` from
    * '@openretina/hub/node' (ONNX Runtime). Default: none, the TF.js reference path (`tf.variableGrads` on the model's
-   * forward). With an engine the next batch is taken from the data before each step is awaited. Validation stays on
-   * TF.js.
+   * forward). With an engine the next batch is taken from the data before each step is awaited. When the engine has
+   * `predict`, validation runs the model's eval-mode forward through it (the losses and metrics of its output are
+   * computed in TF.js); otherwise validation runs on TF.js. An engine named 'onnx' is refused for a model whose
+   * training loss is not the default Poisson sum (its graphs compute only that loss).
    */
   engine?: TrainEngine;
+  /**
+   * Lightning's `accumulate_grad_batches` (default 1): the loss of each batch is divided by k, the gradients of k
+   * consecutive batches are summed, then one clip + optimizer step (+ a step of an interval-'step' scheduler). The
+   * groups start at each epoch's first batch; a last, incomplete group of an epoch still steps (still divided by k,
+   * as Lightning). `step` in the records and `globalStep` count optimizer steps; the logged losses are unscaled.
+   */
+  accumulateGradBatches?: number;
 }
 
 /** One step's loss parts (plain numbers) and the gradient of `total` for each parameter name; the loop disposes the gradients. */
@@ -139,6 +147,8 @@ export interface TrainEngineStep {
 export interface TrainEngine {
   readonly name?: string;
   lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params: ReadonlyMap<string, tf.Variable>): Promise<TrainEngineStep>;
+  /** Eval-mode responses `[B, T_out, N]` (structurally hub's `PredictionEngine`); used for validation when present. */
+  predict?(x: tf.Tensor5D, session: string): Promise<tf.Tensor3D>;
 }
 
 /** What {@link train} returns. */
@@ -202,11 +212,32 @@ function means(acc: Accumulator): Record<string, number> {
   return Object.fromEntries(Object.entries(acc.sums).map(([k, v]) => [k, v / acc.weight]));
 }
 
+/** `[val_loss, core, readout, total, evaluation]` of one validation batch from the model's output. */
+function validationValues(model: CoreReadout, out: tf.Tensor3D, batch: SessionBatch): tf.Tensor1D {
+  return tf.tidy(() => {
+    const loss = tf.div(model.dataLoss(out, batch.targets, batch.session), out.shape.reduce((a, b) => a + b, 0));
+    const core = model.core.regularizer();
+    const readout = model.readout.regularizer(batch.session);
+    const total = tf.addN([loss, core, readout]);
+    const evalLoss = model.evaluationLoss(out, batch.targets, batch.session);
+    return tf.stack([loss, core, readout, total, evalLoss]) as tf.Tensor1D;
+  });
+}
+
+function accumulateValidation(acc: Accumulator, values: ArrayLike<number>, batchSize: number): void {
+  const [l, c, r, t, e] = Array.from(values);
+  accumulate(
+    acc,
+    { val_loss: l!, val_regularization_loss_core: c!, val_regularization_loss_readout: r!, val_total_loss: t!, val_evaluation_loss: e! },
+    batchSize,
+  );
+}
+
 /**
  * Validation metrics over all batches (model in eval mode), averaged with batch-size weights as Lightning does:
- * `val_loss` = Poisson sum / (B + T_out + N) (OpenRetina's quirk), `val_regularization_loss_core`,
- * `val_regularization_loss_readout`, `val_total_loss`, `val_evaluation_loss` (mean per-clip correlation).
- * Disposes the batches.
+ * `val_loss` = training loss / (B + T_out + N) (OpenRetina's quirk; the Poisson sum by default),
+ * `val_regularization_loss_core`, `val_regularization_loss_readout`, `val_total_loss`, `val_evaluation_loss` (the
+ * model's evaluation loss: the mean per-clip correlation by default). Disposes the batches.
  */
 export function validate(model: CoreReadout, batches: Iterable<SessionBatch>): Record<string, number> {
   const wasTraining = model.training;
@@ -215,22 +246,40 @@ export function validate(model: CoreReadout, batches: Iterable<SessionBatch>): R
   try {
     for (const batch of batches) {
       try {
-        const values = tf.tidy(() => {
-          const out = model.forward(batch.inputs, { session: batch.session });
-          const loss = tf.div(poissonLoss(out, batch.targets), out.shape.reduce((a, b) => a + b, 0));
-          const core = model.core.regularizer();
-          const readout = model.readout.regularizer(batch.session);
-          const total = tf.addN([loss, core, readout]);
-          const evalLoss = tf.mean(clipCorrelations(out, batch.targets));
-          return tf.stack([loss, core, readout, total, evalLoss]);
-        });
-        const [l, c, r, t, e] = values.dataSync();
+        const values = tf.tidy(() => validationValues(model, model.forward(batch.inputs, { session: batch.session }), batch));
+        accumulateValidation(acc, values.dataSync(), batch.inputs.shape[0]);
         values.dispose();
-        accumulate(
-          acc,
-          { val_loss: l!, val_regularization_loss_core: c!, val_regularization_loss_readout: r!, val_total_loss: t!, val_evaluation_loss: e! },
-          batch.inputs.shape[0],
-        );
+      } finally {
+        tf.dispose([batch.inputs, batch.targets]);
+      }
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  if (acc.weight === 0) throw new ConfigError('Validation produced no batches.');
+  return means(acc);
+}
+
+/**
+ * {@link validate} with the model's eval-mode forward computed by `predict` (e.g. a compute engine's); the losses
+ * and metrics of its output are computed in TF.js as in {@link validate}. Disposes the batches.
+ */
+export async function validateWith(
+  model: CoreReadout,
+  batches: Iterable<SessionBatch>,
+  predict: (x: tf.Tensor5D, session: string) => Promise<tf.Tensor3D>,
+): Promise<Record<string, number>> {
+  const wasTraining = model.training;
+  model.eval();
+  const acc: Accumulator = { sums: {}, weight: 0 };
+  try {
+    for (const batch of batches) {
+      try {
+        const out = await predict(batch.inputs, batch.session);
+        const values = validationValues(model, out, batch);
+        out.dispose();
+        accumulateValidation(acc, await values.data(), batch.inputs.shape[0]);
+        values.dispose();
       } finally {
         tf.dispose([batch.inputs, batch.targets]);
       }
@@ -253,6 +302,13 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
   if (!Number.isInteger(maxEpochs) || maxEpochs < 0) throw new ConfigError(`maxEpochs must be a non-negative integer, got ${maxEpochs}.`);
   const clip = options.gradientClipVal ?? null;
   if (clip !== null && !(clip > 0)) throw new ConfigError(`gradientClipVal must be positive, got ${clip}.`);
+  const accumulateK = options.accumulateGradBatches ?? 1;
+  if (!Number.isInteger(accumulateK) || accumulateK < 1) throw new ConfigError(`accumulateGradBatches must be a positive integer, got ${accumulateK}.`);
+  if (options.engine?.name === 'onnx' && !model.usesDefaultLoss) {
+    throw new ConfigError(
+      `The ONNX engine computes only the default Poisson loss (sum), but the model's training loss is ${JSON.stringify(model.lossFunction)}; use the TF.js engine.`,
+    );
+  }
   const checkpoint = options.checkpoint ?? { monitor: 'val_evaluation_loss', mode: 'max' as const };
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? [...options.callbacks] : [options.callbacks as TrainCallbacks];
   const loggers = options.logger === undefined ? [] : Array.isArray(options.logger) ? [...options.logger] : [options.logger as TrainLogger];
@@ -266,7 +322,8 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
       : typeof options.optimizer === 'function'
         ? options.optimizer(params)
         : new AdamW(params, { lr: model.learningRate });
-  const totalSteps = data.stepsPerEpoch === undefined ? undefined : data.stepsPerEpoch * maxEpochs;
+  // Lightning's estimated_stepping_batches: optimizer steps = ⌈batches / k⌉ per epoch.
+  const totalSteps = data.stepsPerEpoch === undefined ? undefined : Math.ceil(data.stepsPerEpoch / accumulateK) * maxEpochs;
   const scheduled =
     options.scheduler === null ? null : typeof options.scheduler === 'function' ? options.scheduler(optimizer, totalSteps) : (options.scheduler ?? defaultScheduler(optimizer));
   const earlyStopping = options.earlyStopping ?? null;
@@ -331,6 +388,9 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
       progress.epochStart(epoch, maxEpochs, data.stepsPerEpoch);
       const iterator = data.train(epoch)[Symbol.iterator]();
       let next = iterator.next();
+      // Gradients summed over the current accumulation group (Lightning's accumulate_grad_batches).
+      let summed: Map<string, tf.Tensor> | null = null;
+      let inGroup = 0;
       try {
         while (!next.done) {
           const batch = next.value;
@@ -350,32 +410,44 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
               }
               const r = await pending;
               named = r.grads;
+              if (accumulateK > 1) {
+                const scaled = new Map([...named].map(([k, g]) => [k, tf.div(g, accumulateK)]));
+                tf.dispose([...named.values()]);
+                named = scaled;
+              }
               values = { total: r.total, poisson: r.poisson, core: r.coreRegularizer, readout: r.readoutRegularizer };
             } else {
               let kept: tf.Scalar[] = [];
               const { value, grads } = tf.variableGrads(() => {
                 const parts = model.loss(batch.inputs, batch.targets, batch.session);
-                kept = [tf.keep(parts.poisson), tf.keep(parts.coreRegularizer), tf.keep(parts.readoutRegularizer)];
-                return parts.total;
+                kept = [tf.keep(parts.total), tf.keep(parts.poisson), tf.keep(parts.coreRegularizer), tf.keep(parts.readoutRegularizer)];
+                // Lightning divides the loss by accumulate_grad_batches before the backward pass.
+                return accumulateK > 1 ? tf.div(parts.total, accumulateK) : parts.total;
               }, [...vars.values()]);
               named = new Map<string, tf.Tensor>();
               for (const [varName, g] of Object.entries(grads)) named.set(byVarName.get(varName)!, g);
-              const parts = tf.stack([value, ...kept]);
+              const parts = tf.stack(kept);
               const [total, poisson, core, readout] = parts.dataSync();
               tf.dispose([parts, value, ...kept]);
               values = { total: total!, poisson: poisson!, core: core!, readout: readout! };
-            }
-            try {
-              if (clip !== null) {
-                const clipped = clipGradNorm(named, clip);
-                optimizer.step(clipped.grads);
-                tf.dispose([...clipped.grads.values()]);
-              } else {
-                optimizer.step(named);
+              try {
+                next = iterator.next();
+              } catch (e) {
+                tf.dispose([...named.values()]);
+                throw e;
               }
-            } finally {
-              tf.dispose([...named.values()]);
             }
+            if (summed === null) summed = named;
+            else {
+              for (const [k, g] of named) {
+                const prev = summed.get(k);
+                if (prev) {
+                  summed.set(k, tf.add(prev, g));
+                  tf.dispose([prev, g]);
+                } else summed.set(k, g);
+              }
+            }
+            inGroup++;
             lossValue = values.total;
             accumulate(
               acc,
@@ -385,14 +457,30 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
           } finally {
             tf.dispose([batch.inputs, batch.targets]);
           }
-          globalStep++;
-          if (scheduled?.interval === 'step' && scheduled.scheduler instanceof LRScheduler && globalStep % scheduled.frequency === 0) {
-            scheduled.scheduler.step();
+          // One optimizer step per k batches, and at the end of the epoch for a last, incomplete group.
+          if (inGroup === accumulateK || next.done) {
+            const grads = summed!;
+            summed = null;
+            inGroup = 0;
+            try {
+              if (clip !== null) {
+                const clipped = clipGradNorm(grads, clip);
+                optimizer.step(clipped.grads);
+                tf.dispose([...clipped.grads.values()]);
+              } else {
+                optimizer.step(grads);
+              }
+            } finally {
+              tf.dispose([...grads.values()]);
+            }
+            globalStep++;
+            if (scheduled?.interval === 'step' && scheduled.scheduler instanceof LRScheduler && globalStep % scheduled.frequency === 0) {
+              scheduled.scheduler.step();
+            }
           }
           progress.batch(batchIndex, lossValue);
           for (const cb of callbacks) await cb.onBatchEnd?.(context(), { session: batch.session, loss: lossValue, batch: batchIndex });
           batchIndex++;
-          if (!engine) next = iterator.next();
         }
       } finally {
         // A batch taken but not trained on (an error, or a prefetched batch) is freed; the iterator is closed as for…of does.
@@ -400,10 +488,11 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
           tf.dispose([next.value.inputs, next.value.targets]);
           iterator.return?.();
         }
+        if (summed) tf.dispose([...(summed as Map<string, tf.Tensor>).values()]);
       }
       if (acc.weight === 0) throw new ConfigError(`Training epoch ${epoch} produced no batches.`);
 
-      const valMetrics = validate(model, data.validation());
+      const valMetrics = engine?.predict ? await validateWith(model, data.validation(), (x, session) => engine.predict!(x, session)) : validate(model, data.validation());
       const metrics: Record<string, number> = { ...means(acc), ...valMetrics };
       for (const cb of callbacks) await cb.onValidationEnd?.(context(), metrics);
 
