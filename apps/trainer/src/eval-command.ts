@@ -5,7 +5,8 @@ import { ConfigError } from '@openretina/contracts';
 import { loadCoreReadout } from '@openretina/hub/node';
 import { writeFileAtomic, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
-import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
+import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
+import { evaluateTestSplitsWith, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import { checkSessionsMatch, experimentDataInfo, loadExperimentConfig, loadExperimentData, makeDataloaders, resolveDataDir } from './experiment.js';
 import { parseConfigArgs } from './train-command.js';
 
@@ -13,7 +14,8 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a trained model on the test splits of an experiment (per-neuron CSV, JSON, summary)',
   usage:
-    'openretina eval --checkpoint C --config FILE|PRESET [key=value ...] --output DIR [--var-ratio-cutoff 0.15] [--backend auto|wasm|cpu]\n' +
+    'openretina eval --checkpoint C --config FILE|PRESET [key=value ...] --output DIR [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime for the predictions when it covers the model, else TF.js\n' +
     '  C: an @openretina checkpoint folder, an OpenRetina .ckpt or a published model name; the data come from the\n' +
     '  config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv, evaluation_<split>.json,\n' +
     '  summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}).',
@@ -31,7 +33,9 @@ export const evalCommand: Command = {
     io.out(`backend: ${backend.name} (${backend.reason})`);
     const data = await loadExperimentData(cfg);
     experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
+    const engineChoice = parseEngineChoice(values.engine ?? cfg.trainer.engine ?? 'auto', values.engine === undefined ? 'trainer.engine' : '--engine');
     const model = await loadCoreReadout(values.checkpoint);
+    let chosen: ChosenEngine | undefined;
     try {
       checkSessionsMatch(model, Object.keys(data.responses), values.checkpoint);
       const { channels, height, width } = model.stimulus;
@@ -40,16 +44,24 @@ export const evalCommand: Command = {
         throw new ConfigError(`The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(cfg.paths.data_dir)} has [${first[3]}, ${first[1]}, ${first[2]}].`);
       }
       const loaders = makeDataloaders(cfg, data);
-      const evaluations = evaluateTestSplits(model, loaders, data, { varRatioCutoff: cutoff, modelPath: values.checkpoint, expName: cfg.exp_name });
+      chosen = await chooseEngine(model, engineChoice);
+      io.out(describeEngine(chosen));
+      const onnx = chosen.name === 'onnx' ? chosen.engine : undefined;
+      const evaluations = await evaluateTestSplitsWith(model, loaders, data, onnx ? (x, s) => onnx.predict(x, s) : null, {
+        varRatioCutoff: cutoff,
+        modelPath: values.checkpoint,
+        expName: cfg.exp_name,
+      });
       mkdirSync(out, { recursive: true });
       writeEvaluationFiles(out, evaluations);
       const summary = formatSummaries(evaluations);
       writeFileAtomic(join(out, 'summary.txt'), `${summary}\n`);
-      writeJsonReport(join(out, 'metrics.json'), { test: testSection(evaluations), checkpoint: values.checkpoint, config: values.config, overrides, var_ratio_cutoff: cutoff });
+      writeJsonReport(join(out, 'metrics.json'), { test: testSection(evaluations), checkpoint: values.checkpoint, config: values.config, overrides, var_ratio_cutoff: cutoff, engine: chosen.name });
       io.out(summary);
       for (const e of evaluations) io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
       io.out(`wrote ${out} (metrics.json, summary.txt, per_neuron_*.csv, evaluation_*.json)`);
     } finally {
+      chosen?.engine.dispose();
       model.dispose();
     }
     return ExitCode.ok;

@@ -2,7 +2,16 @@
 import { join } from 'node:path';
 import type { DataloaderDict } from '@openretina/data-io';
 import type { CoreReadout } from '@openretina/models';
-import { evaluateModel, formatEvaluationReport, type EvaluationSummary, type NeuronResult, type SessionSplitData } from '@openretina/trainer';
+import type * as tf from '@tensorflow/tfjs';
+import {
+  evaluateModel,
+  evaluateModelWith,
+  formatEvaluationReport,
+  type EvaluationSummary,
+  type NeuronResult,
+  type SessionSplitData,
+  type SummaryOptions,
+} from '@openretina/trainer';
 import { writeCsvReport, writeJsonReport } from '@openretina/trainer/node';
 import type { ExperimentData } from './experiment.js';
 
@@ -24,14 +33,49 @@ const mean = (xs: number[]): number => {
   return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
 };
 
+type SplitOptions = { varRatioCutoff?: number; modelPath?: string; expName?: string; splits?: readonly string[] };
+type Evaluated = { rows: NeuronResult[]; summary: EvaluationSummary };
+type Evaluator = (sessions: Record<string, SessionSplitData>, options: SummaryOptions) => Evaluated | Promise<Evaluated>;
+
 /** Evaluates the model on each test split (every session of the split), as `openretina eval` per split. */
-export function evaluateTestSplits(
+export function evaluateTestSplits(model: CoreReadout, loaders: DataloaderDict, data: ExperimentData, options: SplitOptions = {}): SplitEvaluation[] {
+  const out: SplitEvaluation[] = [];
+  for (const [split, sessions] of splitSessions(loaders, data, options)) {
+    out.push(splitEvaluation(split, sessions, evaluateModel(model, sessions, summaryOptions(split, options))));
+  }
+  return out;
+}
+
+/**
+ * {@link evaluateTestSplits} with the model's eval-mode forward computed by `predict` (a compute engine's, e.g. ONNX
+ * Runtime); the metrics are the same functions of the predictions.
+ */
+export async function evaluateTestSplitsWith(
   model: CoreReadout,
   loaders: DataloaderDict,
   data: ExperimentData,
-  options: { varRatioCutoff?: number; modelPath?: string; expName?: string; splits?: readonly string[] } = {},
-): SplitEvaluation[] {
+  predict: ((x: tf.Tensor5D, session: string) => Promise<tf.Tensor3D>) | null,
+  options: SplitOptions = {},
+): Promise<SplitEvaluation[]> {
+  if (!predict) return evaluateTestSplits(model, loaders, data, options);
+  const evaluate: Evaluator = (sessions, o) => evaluateModelWith(model, sessions, predict, o);
   const out: SplitEvaluation[] = [];
+  for (const [split, sessions] of splitSessions(loaders, data, options)) {
+    out.push(splitEvaluation(split, sessions, await evaluate(sessions, summaryOptions(split, options))));
+  }
+  return out;
+}
+
+function summaryOptions(split: string, options: SplitOptions): SummaryOptions {
+  return {
+    dataSplit: split,
+    ...(options.varRatioCutoff === undefined ? {} : { varRatioCutoff: options.varRatioCutoff }),
+    ...(options.modelPath === undefined ? {} : { modelPath: options.modelPath }),
+    ...(options.expName === undefined ? {} : { expName: options.expName }),
+  };
+}
+
+function* splitSessions(loaders: DataloaderDict, data: ExperimentData, options: SplitOptions): Generator<[string, Record<string, SessionSplitData>]> {
   for (const split of options.splits ?? data.testNames) {
     const fold = loaders[split];
     if (!fold) continue;
@@ -47,32 +91,29 @@ export function evaluateTestSplits(
         sessionKwargs: r.sessionKwargs,
       };
     }
-    const { rows, summary } = evaluateModel(model, sessions, {
-      dataSplit: split,
-      ...(options.varRatioCutoff === undefined ? {} : { varRatioCutoff: options.varRatioCutoff }),
-      ...(options.modelPath === undefined ? {} : { modelPath: options.modelPath }),
-      ...(options.expName === undefined ? {} : { expName: options.expName }),
-    });
-    const perSession: SplitEvaluation['perSession'] = {};
-    for (const s of Object.keys(sessions)) {
-      const rs = rows.filter((r) => r.session === s);
-      perSession[s] = { correlation: mean(rs.map((r) => r.corr_to_average)), n_neurons: rs.length };
-    }
-    const metrics: Record<string, number> = {
-      correlation: mean(rows.map((r) => r.corr_to_average)),
-      correlation_mean_of_sessions: mean(Object.values(perSession).map((p) => p.correlation)),
-      poisson_loss: mean(rows.map((r) => r.poisson_loss_to_average)),
-      mse: mean(rows.map((r) => r.mse_to_average)),
-      feve: mean(rows.map((r) => r.feve)),
-      jackknife_oracle: mean(rows.map((r) => r.jackknife)),
-      n_neurons: rows.length,
-      temporal_lag: summary.temporal_lag,
-      corr_to_avg_mean_var_ratio_filtered: summary.corr_to_avg_mean,
-      n_neurons_var_ratio_filtered: summary.n_neurons_filtered,
-    };
-    out.push({ split, rows, summary, metrics, perSession });
+    yield [split, sessions];
   }
-  return out;
+}
+
+function splitEvaluation(split: string, sessions: Record<string, SessionSplitData>, { rows, summary }: Evaluated): SplitEvaluation {
+  const perSession: SplitEvaluation['perSession'] = {};
+  for (const s of Object.keys(sessions)) {
+    const rs = rows.filter((r) => r.session === s);
+    perSession[s] = { correlation: mean(rs.map((r) => r.corr_to_average)), n_neurons: rs.length };
+  }
+  const metrics: Record<string, number> = {
+    correlation: mean(rows.map((r) => r.corr_to_average)),
+    correlation_mean_of_sessions: mean(Object.values(perSession).map((p) => p.correlation)),
+    poisson_loss: mean(rows.map((r) => r.poisson_loss_to_average)),
+    mse: mean(rows.map((r) => r.mse_to_average)),
+    feve: mean(rows.map((r) => r.feve)),
+    jackknife_oracle: mean(rows.map((r) => r.jackknife)),
+    n_neurons: rows.length,
+    temporal_lag: summary.temporal_lag,
+    corr_to_avg_mean_var_ratio_filtered: summary.corr_to_avg_mean,
+    n_neurons_var_ratio_filtered: summary.n_neurons_filtered,
+  };
+  return { split, rows, summary, metrics, perSession };
 }
 
 /** `metrics.json`'s `test` section. */

@@ -12,7 +12,7 @@ import {
 import { loadGoldin2022, loadHoefling2024, loadKaramanlis2024, loadMaheswaranathan2023, readHdf5Dataset } from '@openretina/data-io/node';
 import { architectureOf, rememberArchitecture } from '@openretina/hub';
 import { loadCoreReadout } from '@openretina/hub/node';
-import { buildCoreReadout, type CoreReadout, type CoreReadoutConfig } from '@openretina/models';
+import { buildCoreReadout, type CoreReadout, type CoreReadoutConfig, type ModelLoss } from '@openretina/models';
 import { composeConfig, presetsDirectory, resolveInterpolations, validateExperiment, type ConfigTree, type ExperimentConfig } from './config/index.js';
 
 /** A composed, resolved and validated experiment. */
@@ -213,9 +213,94 @@ export function architectureFromConfig(cfg: ExperimentConfig, dataInfo: DataInfo
   };
 }
 
-function lossName(v: unknown): string | undefined {
-  if (v && typeof v === 'object' && typeof (v as Record<string, unknown>)._target_ === 'string') return ((v as Record<string, unknown>)._target_ as string).split('.').pop();
-  return undefined;
+const LOSS_CLASSES: Record<string, { type: ModelLoss['type']; keys: readonly string[] }> = {
+  PoissonLoss3d: { type: 'poisson', keys: ['bias', 'per_neuron', 'avg'] },
+  L1PoissonLoss3d: { type: 'l1Poisson', keys: ['bias', 'per_neuron', 'avg', 'gamma_l1'] },
+  CelltypePoissonLoss3d: { type: 'celltypePoisson', keys: ['bias', 'per_neuron', 'avg'] },
+  MSE3d: { type: 'mse', keys: [] },
+  CorrelationLoss3d: { type: 'correlation', keys: ['bias', 'per_neuron', 'avg', 'negate'] },
+};
+
+const LOSS_MODULES = ['openretina.modules.losses', 'openretina.modules.losses.poisson', 'openretina.modules.losses.mse', 'openretina.modules.losses.correlation', 'openretina.modules.measures'];
+
+/**
+ * A `model.loss` / `model.evaluation_loss` section (`_target_` + OpenRetina's arguments) as the model's loss.
+ * Cell-type losses take the 1-based cell type of each neuron from the session kwarg `group_assignment` (as the
+ * Höfling data carry it), and the neurons per type counted over all sessions.
+ */
+export function lossFromConfig(section: unknown, key: string, dataInfo: DataInfo): ModelLoss {
+  if (!section || typeof section !== 'object' || Array.isArray(section)) throw new ConfigError(`model.${key} must be a mapping with a _target_, got ${JSON.stringify(section)}.`);
+  const { _target_: target, ...args } = section as Record<string, unknown>;
+  if (typeof target !== 'string') throw new ConfigError(`model.${key}._target_ must name a loss class, e.g. openretina.modules.losses.poisson.PoissonLoss3d.`);
+  const dot = target.lastIndexOf('.');
+  const cls = target.slice(dot + 1);
+  const spec = LOSS_CLASSES[cls];
+  if (!spec || (dot >= 0 && !LOSS_MODULES.includes(target.slice(0, dot)))) {
+    throw new ConfigError(
+      `model.${key}._target_ "${target}" is not a supported loss (supported: ${Object.keys(LOSS_CLASSES).map((c) => `openretina.modules.losses.${c === 'MSE3d' ? 'mse' : c === 'CorrelationLoss3d' ? 'correlation' : 'poisson'}.${c}`).join(', ')}).`,
+    );
+  }
+  const unknown = Object.keys(args).filter((k) => !spec.keys.includes(k));
+  if (unknown.length) throw new ConfigError(`model.${key}: ${cls} has no argument(s) ${unknown.join(', ')} (arguments: ${spec.keys.join(', ') || 'none'}).`);
+  const bool = (k: string): boolean | undefined => {
+    const v = args[k];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'boolean') throw new ConfigError(`model.${key}.${k} must be true or false, got ${JSON.stringify(v)}.`);
+    return v;
+  };
+  const number = (k: string): number | undefined => {
+    const v = args[k];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`model.${key}.${k} must be a number, got ${JSON.stringify(v)}.`);
+    return v;
+  };
+  if (bool('per_neuron')) {
+    throw new ConfigError(`model.${key}.per_neuron=true gives one value per neuron, which can be neither minimised nor logged as a scalar (in OpenRetina neither); use avg.`);
+  }
+  const avg = bool('avg');
+  const bias = number('bias');
+  const common = { ...(avg === undefined ? {} : { avg }), ...(bias === undefined ? {} : { bias }) };
+  switch (spec.type) {
+    case 'poisson':
+      return { type: 'poisson', ...common };
+    case 'l1Poisson': {
+      const gammaL1 = number('gamma_l1');
+      return { type: 'l1Poisson', ...common, ...(gammaL1 === undefined ? {} : { gammaL1 }) };
+    }
+    case 'mse':
+      return { type: 'mse' };
+    case 'correlation': {
+      const negate = bool('negate');
+      return { type: 'correlation', ...common, ...(negate === undefined ? {} : { negate }) };
+    }
+    case 'celltypePoisson': {
+      const groupAssignment: Record<string, number[]> = {};
+      const missing: string[] = [];
+      for (const s of Object.keys(dataInfo.nNeuronsDict).sort()) {
+        const g = dataInfo.sessionsKwargs?.[s]?.group_assignment;
+        if (!Array.isArray(g) && !ArrayBuffer.isView(g)) missing.push(s);
+        else groupAssignment[s] = Array.from(g as ArrayLike<unknown>, Number);
+      }
+      if (missing.length) {
+        throw new ConfigError(
+          `model.${key} CelltypePoissonLoss3d needs the cell type of each neuron (session kwarg group_assignment, 1-based) for every session; missing for ${missing.join(', ')}.`,
+        );
+      }
+      const all = Object.values(groupAssignment).flat();
+      const counts = new Array<number>(Math.max(0, ...all)).fill(0);
+      for (const g of all) if (Number.isInteger(g) && g >= 1) counts[g - 1]! += 1;
+      return { type: 'celltypePoisson', ...common, groupAssignment, groupCounts: counts };
+    }
+  }
+}
+
+/** The model's training and evaluation losses from `model.loss` / `model.evaluation_loss` (defaults when absent). */
+export function experimentLosses(cfg: ExperimentConfig, dataInfo: DataInfo): { loss?: ModelLoss; evaluationLoss?: ModelLoss } {
+  const m = cfg.model as Record<string, unknown>;
+  return {
+    ...(m.loss == null ? {} : { loss: lossFromConfig(m.loss, 'loss', dataInfo) }),
+    ...(m.evaluation_loss == null ? {} : { evaluationLoss: lossFromConfig(m.evaluation_loss, 'evaluation_loss', dataInfo) }),
+  };
 }
 
 /**
@@ -223,12 +308,7 @@ function lossName(v: unknown): string | undefined {
  * name; sessions of the data that the model lacks are added to its readout), else built from the model section.
  */
 export async function buildExperimentModel(cfg: ExperimentConfig, dataInfo: DataInfo, log: (m: string) => void): Promise<CoreReadout> {
-  for (const [key, expected] of [['loss', 'PoissonLoss3d'], ['evaluation_loss', 'CorrelationLoss3d']] as const) {
-    const name = lossName(cfg.model[key]);
-    if (name !== undefined && name !== expected) {
-      log(`warning: model.${key} ${name} is not supported by this trainer; ${expected} is used.`);
-    }
-  }
+  const losses = experimentLosses(cfg, dataInfo);
   const loadPath = cfg.paths.load_model_path;
   if (loadPath) {
     const model = await loadCoreReadout(resolveDataDir(loadPath));
@@ -255,11 +335,14 @@ export async function buildExperimentModel(cfg: ExperimentConfig, dataInfo: Data
       if (arch) rememberArchitecture(model, { ...arch, n_neurons_dict: { ...arch.n_neurons_dict, ...added } });
     }
     model.dataInfo = mergeDataInfo(model.dataInfo, dataInfo);
+    model.setLosses(losses);
     log(`loaded model from ${loadPath} (sessions: ${model.sessions.join(', ')})`);
     return model;
   }
   const architecture = architectureFromConfig(cfg, dataInfo);
-  return rememberArchitecture(buildCoreReadout(architecture, { dataInfo, seed: cfg.seed }), architecture);
+  const model = rememberArchitecture(buildCoreReadout(architecture, { dataInfo, seed: cfg.seed }), architecture);
+  model.setLosses(losses);
+  return model;
 }
 
 function mergeDataInfo(old: DataInfo | undefined, next: DataInfo): DataInfo {

@@ -6,6 +6,7 @@ import { ConfigError } from '@openretina/contracts';
 import { IncreaseObjective, OptimizationStopper, SliceMeanReducer, optimizeStimulus, videoFromTensor } from '@openretina/insilico';
 import { saveStimulusVisualizations, writeFileAtomic } from '@openretina/insilico/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { intOption, loadMeiModel, meiConstraints, npyInit, numberOption, randomInit, sgd, stimulusNpy } from './mei-shared.js';
 
 export const meiCommand: Command = {
@@ -13,7 +14,9 @@ export const meiCommand: Command = {
   summary: 'Most exciting input of one model neuron (OpenRetina visualize settings), saved as .npy, SVG/PNG and GIF',
   usage:
     'openretina mei --checkpoint C --session S --neuron N [--frames 50] [--steps 10] [--lr 100] [--seed 0 | --init init.npy] ' +
-    '--output mei.npy [--no-visuals] [--backend auto|wasm|cpu]\n' +
+    '--output mei.npy [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  --engine: auto (default) = ONNX Runtime for the model\'s input gradient when it covers the model, else TF.js;\n' +
+    '  --backend: the TF.js backend (default auto: tfjs-node when installed, else wasm with corrected kernels).\n' +
     '  C: an OpenRetina .ckpt, a checkpoint folder, a published model name, or a Höfling low-res state_dict .safetensors.\n' +
     '  init.npy / mei.npy use OpenRetina\'s (1, C, T, H, W) layout; an --init stimulus is used as given, a --seed one is\n' +
     '  post-processed (norm 30, channel ranges) first. Next to mei.npy: mei.svg, mei.png (composition) and mei.gif.',
@@ -31,7 +34,8 @@ export const meiCommand: Command = {
         init: { type: 'string' },
         output: { type: 'string' },
         'no-visuals': { type: 'boolean', default: false },
-        backend: { type: 'string', default: 'cpu' },
+        backend: { type: 'string', default: 'auto' },
+        engine: { type: 'string', default: 'auto' },
       },
       strict: true,
     });
@@ -43,10 +47,14 @@ export const meiCommand: Command = {
     const neuron = intOption(values.neuron, 'neuron', 0);
     const steps = intOption(values.steps, 'steps', 0);
     const lr = numberOption(values.lr, 'lr');
+    const engineChoice = parseEngineChoice(values.engine);
     const backend = await initBackend(values.backend as 'auto');
     io.out(`backend: ${backend.name}`);
     const model = await loadMeiModel(values.checkpoint);
+    let chosen: ChosenEngine | undefined;
     try {
+      chosen = await chooseEngine(model, engineChoice);
+      io.out(describeEngine(chosen));
       const session = values.session ?? model.sessions[0]!;
       const nNeurons = model.neuronsPerSession[session];
       if (nNeurons === undefined) throw new ConfigError(`Unknown session "${session}". Sessions: ${model.sessions.join(', ')}.`);
@@ -69,6 +77,7 @@ export const meiCommand: Command = {
         stopper: new OptimizationStopper(steps),
         regularizers: regularizer,
         postprocessors: postprocessor,
+        engine: chosen.engine,
         onIteration: ({ iteration, loss, objective: o }) => io.out(`step ${iteration + 1}/${steps}: loss ${loss.toFixed(5)} objective ${o.toFixed(5)}`),
       });
       optimizer.dispose();
@@ -78,7 +87,7 @@ export const meiCommand: Command = {
       const video = videoFromTensor(x);
       x.dispose();
       writeFileAtomic(values.output, stimulusNpy(video));
-      io.out(`objective ${result.objectives[0]?.toFixed(5) ?? 'n/a'} → ${finalObjective.toFixed(5)} after ${result.iterations} steps`);
+      io.out(`objective ${result.objectives[0]?.toFixed(5) ?? 'n/a'} → ${finalObjective.toFixed(5)} after ${result.iterations} steps (model gradient: ${result.engine})`);
       io.out(`wrote ${values.output}`);
       if (!values['no-visuals']) {
         const base = join(dirname(values.output), basename(values.output, extname(values.output)));
@@ -89,6 +98,7 @@ export const meiCommand: Command = {
       }
       return ExitCode.ok;
     } finally {
+      chosen?.engine.dispose();
       model.dispose();
     }
   },

@@ -1,16 +1,20 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@openretina/backend';
-import { ShapeError, formatShape } from '@openretina/contracts';
+import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
+import { CoreReadout } from '@openretina/models';
 import { readNpyFile, toFloat32, writeNpyFile } from '@openretina/data-io/node';
 import { loadResponseModel } from '@openretina/hub/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict responses of a model (.ckpt/.pt, checkpoint folder, .onnx or a published name) to a stimulus .npy',
   usage:
-    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--backend auto|wasm|cpu]\n' +
+    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  --engine: auto (default) = ONNX Runtime when it covers a core-readout model, else TF.js (ensembles and .onnx\n' +
+    '  files run as loaded);\n' +
     '  x.npy: float (B, C, T, H, W) as OpenRetina (or (C, T, H, W)); y.npy: float32 (B, T_out, N);\n' +
     '  without --session all sessions are concatenated in sorted order.',
   async run(argv: string[], io: CliIO): Promise<number> {
@@ -22,6 +26,7 @@ export const predictCommand: Command = {
         output: { type: 'string' },
         session: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
+        engine: { type: 'string', default: 'auto' },
       },
       strict: true,
     });
@@ -29,16 +34,40 @@ export const predictCommand: Command = {
       io.err(`--checkpoint, --input and --output are required.\nUsage: ${predictCommand.usage}`);
       return ExitCode.usage;
     }
+    const engineChoice = parseEngineChoice(values.engine);
     await initBackend(values.backend as 'auto');
     const array = await readNpyFile(values.input);
     const shape = array.shape.length === 4 ? [1, ...array.shape] : array.shape;
     if (shape.length !== 5) throw new ShapeError(`${values.input}: expected a (B, C, T, H, W) stimulus, got ${formatShape(array.shape)}.`);
     const model = await loadResponseModel(values.checkpoint, values.session === undefined ? {} : { sessionName: values.session });
+    let chosen: ChosenEngine | undefined;
     try {
+      let predict = (x: tf.Tensor5D): Promise<tf.Tensor3D> => model.predict(x, values.session === undefined ? {} : { session: values.session });
+      if (model instanceof CoreReadout) {
+        model.eval();
+        chosen = await chooseEngine(model, engineChoice);
+        io.out(describeEngine(chosen));
+        const engine = chosen.engine;
+        const sessions = values.session === undefined ? [...model.sessions] : [values.session];
+        for (const s of sessions) model.readout.numNeurons(s); // an unknown session: a clear error first
+        predict = async (x) => {
+          if (sessions.length === 1) return engine.predict(x, sessions[0]!);
+          // all sessions concatenated along the neurons in sorted order, as the model's own forward
+          const parts: tf.Tensor3D[] = [];
+          for (const s of sessions) parts.push(await engine.predict(x, s));
+          const y = tf.concat(parts, -1) as tf.Tensor3D;
+          tf.dispose(parts);
+          return y;
+        };
+      } else if (engineChoice === 'onnx' && !/\.onnx$/i.test(values.checkpoint)) {
+        throw new ConfigError(`--engine onnx needs a core-readout model; ${values.checkpoint} loads as another kind of model (e.g. an ensemble). Use --engine auto or tfjs.`);
+      } else {
+        io.out(`engine: the loaded model's own (${/\.onnx$/i.test(values.checkpoint) ? 'ONNX Runtime' : 'TF.js'})`);
+      }
       const [b, c, t, h, w] = shape as [number, number, number, number, number];
       const x = tf.tidy(() => tf.transpose(tf.tensor5d(toFloat32(array.data), [b, c, t, h, w]), [0, 2, 3, 4, 1]) as tf.Tensor5D);
       const started = performance.now();
-      const y = await model.predict(x, values.session === undefined ? {} : { session: values.session });
+      const y = await predict(x);
       const ms = performance.now() - started;
       const data = (await y.data()) as Float32Array;
       const outShape = [...y.shape];
@@ -46,6 +75,7 @@ export const predictCommand: Command = {
       await writeNpyFile(values.output, data, outShape);
       io.out(`predicted ${formatShape(outShape)} (batch, frames, neurons) in ${ms.toFixed(0)} ms → ${values.output}`);
     } finally {
+      chosen?.engine.dispose();
       model.dispose();
     }
     return ExitCode.ok;

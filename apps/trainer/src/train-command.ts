@@ -5,6 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
 import { saveCheckpoint } from '@openretina/hub/node';
+import { lossClassName } from '@openretina/models';
 import {
   createEarlyStopping,
   createOptimizer,
@@ -17,7 +18,8 @@ import {
 } from '@openretina/trainer';
 import { CsvLogger, writeFileAtomic, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
-import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
+import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
+import { evaluateTestSplitsWith, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import { buildExperimentModel, experimentDataInfo, loadExperimentConfig, loadExperimentData, makeDataloaders, resolveDataDir } from './experiment.js';
 import { renderReport } from './report.js';
 
@@ -31,6 +33,8 @@ export interface TrainingRun {
 /** Options of {@link runTraining} beyond the config. */
 export interface RunTrainingOptions {
   backend?: string;
+  /** `auto` | `onnx` | `tfjs`; default the config's `trainer.engine`, else `auto`. */
+  engine?: string;
   progress?: ProgressMode;
   io: CliIO;
 }
@@ -53,7 +57,7 @@ export function parseConfigArgs(argv: string[], extra: Record<string, { type: 's
   const { flags, overrides } = splitArgs(argv);
   const { values } = parseArgs({
     args: flags,
-    options: { config: { type: 'string' }, backend: { type: 'string', default: 'auto' }, progress: { type: 'string', default: 'auto' }, ...extra },
+    options: { config: { type: 'string' }, backend: { type: 'string', default: 'auto' }, progress: { type: 'string', default: 'auto' }, engine: { type: 'string' }, ...extra },
     strict: true,
   });
   for (const o of overrides) {
@@ -102,9 +106,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
   const { tree, cfg, outputDir } = loadExperimentConfig(config, overrides);
   const progress = options.progress ?? 'auto';
   if (!['auto', 'bar', 'lines', 'none'].includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
-  if ((cfg.trainer.accumulate_grad_batches ?? 1) > 1) {
-    io.err(`warning: trainer.accumulate_grad_batches=${cfg.trainer.accumulate_grad_batches} is not supported; every batch is one optimizer step.`);
-  }
+  const engineChoice = parseEngineChoice(options.engine ?? cfg.trainer.engine ?? 'auto', options.engine === undefined ? 'trainer.engine' : '--engine');
   if (cfg.trainer.precision !== undefined && !String(cfg.trainer.precision).startsWith('32')) {
     io.err(`warning: trainer.precision=${cfg.trainer.precision} is ignored; training runs in float32.`);
   }
@@ -120,7 +122,13 @@ export async function runTraining(config: string, overrides: readonly string[], 
   );
   const loaders = makeDataloaders(cfg, data);
   const model = await buildExperimentModel(cfg, dataInfo, (m) => io.out(m));
+  let chosen: ChosenEngine | undefined;
   try {
+    io.out(`loss: ${lossClassName(model.lossFunction)}, evaluation loss: ${lossClassName(model.evaluationLossFunction)}`);
+    chosen = await chooseEngine(model, engineChoice, { training: true });
+    io.out(describeEngine(chosen));
+    // The TF.js reference path is the loop's own (no engine object); ONNX Runtime steps, validates and tests.
+    const onnx = chosen.name === 'onnx' ? chosen.engine : undefined;
     mkdirSync(out, { recursive: true });
     writeFileAtomic(join(out, 'config.yaml'), toYaml(tree));
 
@@ -132,14 +140,17 @@ export async function runTraining(config: string, overrides: readonly string[], 
     const trainingData = limitBatches(trainingDataFromLoaders(loaders, { seed: cfg.seed }), cfg.trainer.limit_train_batches, cfg.trainer.limit_val_batches);
     const bestDir = join(out, 'checkpoints', 'best');
     const meta = { name: cfg.exp_name, description: `Trained by openretina train (${config})` };
+    const accumulate = cfg.trainer.accumulate_grad_batches ?? 1;
     io.out(
-      `training ${cfg.exp_name}: ${cfg.trainer.max_epochs} epochs max, ${trainingData.stepsPerEpoch} steps per epoch, batch ${cfg.dataloader.batch_size}${cfg.only_train_readout ? ', readout only' : ''} → ${out}`,
+      `training ${cfg.exp_name}: ${cfg.trainer.max_epochs} epochs max, ${trainingData.stepsPerEpoch} batches per epoch, batch ${cfg.dataloader.batch_size}${accumulate > 1 ? `, gradients accumulated over ${accumulate} batches` : ''}${cfg.only_train_readout ? ', readout only' : ''} → ${out}`,
     );
     const result = await train(model, trainingData, {
       maxEpochs: cfg.trainer.max_epochs,
       optimizer: (params) => createOptimizer(optimizerConfig, params, learningRate),
       scheduler: schedulerConfig === null ? null : (opt, totalSteps) => createScheduler(schedulerConfig, opt, learningRate, totalSteps),
       gradientClipVal: cfg.trainer.gradient_clip_val ?? null,
+      accumulateGradBatches: accumulate,
+      ...(onnx ? { engine: onnx } : {}),
       earlyStopping: es ? createEarlyStopping(es) : null,
       checkpoint: { monitor: ckpt?.monitor ?? 'val_evaluation_loss', mode: ckpt?.mode ?? 'max' },
       onlyTrainReadout: cfg.only_train_readout ?? false,
@@ -161,7 +172,10 @@ export async function runTraining(config: string, overrides: readonly string[], 
       `trained ${result.epochsRun} epochs in ${trainSeconds.toFixed(1)} s${result.stopReason ? ` (${result.stopReason})` : ''}; best epoch ${result.best ? result.best.epoch + 1 : '-'} (${ckpt?.monitor ?? 'val_evaluation_loss'} ${result.best?.score.toFixed(4) ?? '-'})`,
     );
 
-    const evaluations = evaluateTestSplits(model, loaders, data, { modelPath: join(out, 'checkpoints', 'final'), expName: cfg.exp_name });
+    const evaluations = await evaluateTestSplitsWith(model, loaders, data, onnx ? (x, s) => onnx.predict(x, s) : null, {
+      modelPath: join(out, 'checkpoints', 'final'),
+      expName: cfg.exp_name,
+    });
     const test = testSection(evaluations);
     // OpenRetina's _final checkpoint: the best weights with the test performance in the data info.
     model.dataInfo = {
@@ -187,6 +201,9 @@ export async function runTraining(config: string, overrides: readonly string[], 
       seconds_per_epoch_median: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : null,
       seconds_total: (Date.now() - started) / 1000,
       backend: backend.name,
+      engine: chosen.name,
+      loss: lossClassName(model.lossFunction),
+      evaluation_loss: lossClassName(model.evaluationLossFunction),
       exp_name: cfg.exp_name,
       config: config,
       overrides: [...overrides],
@@ -203,7 +220,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
       notes: [
         `config: ${config} ${overrides.join(' ')}`,
         `data: ${resolveDataDir(cfg.paths.data_dir)} — ${sessions.map((s) => `${s}: ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}`,
-        `${result.epochsRun} epochs, best epoch ${result.best ? result.best.epoch + 1 : '-'}, ${trainSeconds.toFixed(1)} s on ${backend.name}`,
+        `${result.epochsRun} epochs, best epoch ${result.best ? result.best.epoch + 1 : '-'}, ${trainSeconds.toFixed(1)} s on ${backend.name} (engine ${chosen.name})`,
       ],
     });
     writeFileSync(join(out, 'report.html'), html);
@@ -212,6 +229,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
     io.out(`run written to ${out} (config.yaml, metrics.json, metrics.csv, per_neuron_*.csv, report.html, checkpoints/{best,last,final})`);
     return { outputDir: out, metrics, result };
   } finally {
+    chosen?.engine.dispose();
     model.dispose();
   }
 }
@@ -220,7 +238,8 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model from an experiment config (preset or YAML) with OpenRetina-style key=value overrides',
   usage:
-    'openretina train --config FILE|PRESET [key=value ...] [--backend auto|wasm|cpu] [--progress auto|bar|lines|none]\n' +
+    'openretina train --config FILE|PRESET [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu] [--progress auto|bar|lines|none]\n' +
+    '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime when it covers the model and loss, else TF.js\n' +
     '  presets: hdf5_core_readout, hoefling_2024_core_readout_low_res, bundled_core_readout, ... (configs/ of the CLI)\n' +
     '  overrides use OpenRetina\'s Hydra keys, e.g. paths.data_dir=/data/my_lab data_io.test_names=[test_movie]\n' +
     '  data_io.color_channels=2 model.hidden_channels=[16,16] trainer.max_epochs=20 paths.output_dir=DIR\n' +
@@ -232,7 +251,12 @@ export const trainCommand: Command = {
       io.err(`--config is required.\nUsage: ${trainCommand.usage}`);
       return ExitCode.usage;
     }
-    await runTraining(values.config, overrides, { backend: values.backend ?? 'auto', progress: (values.progress ?? 'auto') as ProgressMode, io });
+    await runTraining(values.config, overrides, {
+      backend: values.backend ?? 'auto',
+      progress: (values.progress ?? 'auto') as ProgressMode,
+      ...(values.engine === undefined ? {} : { engine: values.engine }),
+      io,
+    });
     return ExitCode.ok;
   },
 };

@@ -14,6 +14,7 @@ import {
 import { saveStimulusVisualizations, writeFileAtomic } from '@openretina/insilico/node';
 import type { CoreReadout } from '@openretina/models';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { intOption, loadMeiModel, meiConstraints, randomInit, sgd, stimulusNpy } from './mei-shared.js';
 
 export const visualizeCommand: Command = {
@@ -21,7 +22,9 @@ export const visualizeCommand: Command = {
   summary: 'MEIs of every inner channel and every model neuron: images (SVG/PNG), GIFs and .npy stimuli in a folder',
   usage:
     'openretina visualize --checkpoint C --save-folder DIR [--frames 50] [--steps 10] [--seed 0] [--session S] ' +
-    '[--max-channels N] [--max-neurons N] [--backend auto|wasm|cpu]\n' +
+    '[--max-channels N] [--max-neurons N] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  --engine: auto (default) = ONNX Runtime for the model\'s input gradient when it covers the model, else TF.js;\n' +
+    '  --backend: the TF.js backend (default auto: tfjs-node when installed, else wasm with corrected kernels).\n' +
     '  Writes DIR/<layer>/<channel>.{npy,svg,png,gif} for layer0, layer1, … and DIR/output_neurons/<session>/<neuron>.*',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
@@ -37,7 +40,8 @@ export const visualizeCommand: Command = {
         session: { type: 'string' },
         'max-channels': { type: 'string' },
         'max-neurons': { type: 'string' },
-        backend: { type: 'string', default: 'cpu' },
+        backend: { type: 'string', default: 'auto' },
+        engine: { type: 'string', default: 'auto' },
       },
       strict: true,
     });
@@ -51,10 +55,15 @@ export const visualizeCommand: Command = {
     let seed = intOption(values.seed, 'seed', 0);
     const maxChannels = values['max-channels'] === undefined ? Infinity : intOption(values['max-channels'], 'max-channels', 0);
     const maxNeurons = values['max-neurons'] === undefined ? Infinity : intOption(values['max-neurons'], 'max-neurons', 0);
+    const engineChoice = parseEngineChoice(values.engine);
     const backend = await initBackend(values.backend as 'auto');
     io.out(`backend: ${backend.name}`);
     const model: CoreReadout = await loadMeiModel(checkpoint);
+    let chosen: ChosenEngine | undefined;
     try {
+      chosen = await chooseEngine(model, engineChoice);
+      io.out(`${describeEngine(chosen)}; inner-channel objectives run on TF.js`);
+      const engine = chosen.engine;
       const frames = intOption(values['time-steps-stimulus'] ?? values.frames, 'frames', model.framesCut + 1);
       const shape = model.stimulusShape(frames);
       const { postprocessor, regularizer } = meiConstraints(model.stimulus.channels);
@@ -63,7 +72,7 @@ export const visualizeCommand: Command = {
       const run = async (objective: StimulusObjective, base: string, highlight: [number, number]) => {
         const x = randomInit(shape, seed++, postprocessor);
         const optimizer = sgd(100);
-        const r = await optimizeStimulus(x, { optimizer, objective, stopper: new OptimizationStopper(steps), regularizers: regularizer, postprocessors: postprocessor });
+        const r = await optimizeStimulus(x, { optimizer, objective, stopper: new OptimizationStopper(steps), regularizers: regularizer, postprocessors: postprocessor, engine });
         optimizer.dispose();
         const video = videoFromTensor(x);
         x.dispose();
@@ -102,6 +111,7 @@ export const visualizeCommand: Command = {
       io.out(`wrote MEIs to ${folder}`);
       return ExitCode.ok;
     } finally {
+      chosen?.engine.dispose();
       model.dispose();
     }
   },

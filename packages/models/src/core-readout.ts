@@ -76,14 +76,15 @@ function checkLoss(loss: ModelLoss, what: string): ModelLoss {
   }
   if (loss.type === 'celltypePoisson') {
     const counts = Array.from(loss.groupCounts);
-    if (counts.length === 0 || counts.some((c) => !(c > 0))) {
-      throw new ConfigError(`${what}: groupCounts must be positive neuron counts per cell type, got [${counts.join(', ')}].`);
+    if (counts.length === 0 || counts.some((c) => !(c >= 0))) {
+      throw new ConfigError(`${what}: groupCounts must be neuron counts per cell type, got [${counts.join(', ')}].`);
     }
     for (const [s, g] of Object.entries(loss.groupAssignment)) {
       for (const x of Array.from(g)) {
         if (!Number.isInteger(x) || x < 1 || x > counts.length) {
           throw new ConfigError(`${what}: session ${s} has the cell type ${x}; expected 1-based types in 1..${counts.length}.`);
         }
+        if (!(counts[x - 1]! > 0)) throw new ConfigError(`${what}: session ${s} has the cell type ${x}, whose count is ${counts[x - 1]}.`);
       }
     }
   }

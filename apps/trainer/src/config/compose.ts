@@ -59,6 +59,9 @@ export interface ComposeOptions {
   presetsDir?: string;
 }
 
+/** Keys of this port (not in OpenRetina's configs) that `key=value` may set without `+`: the compute engine. */
+const IMPLICIT_KEYS = new Set(['trainer.engine']);
+
 /**
  * Composes an experiment config the way Hydra does for OpenRetina's config tree: the experiment's `defaults`
  * list pulls group files (`model/base_core_readout.yaml` → key `model`), `_self_` places the experiment's own
@@ -113,7 +116,7 @@ export function composeConfig(experiment: string, options: ComposeOptions = {}):
 
   for (const o of remaining) {
     if (o.kind === 'delete') deletePath(config, o.key);
-    else setPath(config, o.key, clone(o.value), o.kind === 'set');
+    else setPath(config, o.key, clone(o.value), o.kind === 'set' && !IMPLICIT_KEYS.has(o.key));
   }
   return config;
 }

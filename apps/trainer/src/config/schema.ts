@@ -16,6 +16,8 @@ const trainerSchema = z
     limit_train_batches: z.number().positive().optional(),
     limit_val_batches: z.number().positive().optional(),
     log_every_n_steps: positiveInt.optional(),
+    /** This port's compute engine (not an OpenRetina key): auto (default), onnx or tfjs. */
+    engine: z.enum(['auto', 'onnx', 'tfjs']).optional(),
   })
   .strict();
 

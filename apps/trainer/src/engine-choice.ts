@@ -1,0 +1,63 @@
+// The compute engine of a command (`--engine auto|onnx|tfjs`, config key trainer.engine): ONNX Runtime where its
+// graphs cover the model (the faster engine on CPU, see bench/RESULTS.md), else TF.js; printed with the reason.
+import { ConfigError } from '@openretina/contracts';
+import { OnnxEngine, TfjsEngine, createEngine, loadOnnxRuntimeNode, type EngineChoice, type ModelEngine, type OrtLike } from '@openretina/hub/node';
+import { lossClassName, type CoreReadout } from '@openretina/models';
+
+export type { EngineChoice };
+
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'onnx', 'tfjs'];
+
+/** Validates an engine name (from `--engine` or `trainer.engine`). */
+export function parseEngineChoice(value: string | undefined, what = '--engine'): EngineChoice {
+  const v = value ?? 'auto';
+  if (!(ENGINE_CHOICES as readonly string[]).includes(v)) throw new ConfigError(`${what} must be auto, onnx or tfjs, got "${v}".`);
+  return v as EngineChoice;
+}
+
+/** The chosen engine, its name and why it was chosen. */
+export interface ChosenEngine {
+  engine: ModelEngine;
+  name: 'onnx' | 'tfjs';
+  reason: string;
+}
+
+let ortPromise: Promise<OrtLike> | undefined;
+
+/** onnxruntime-node, loaded once per process. */
+function onnxRuntime(): Promise<OrtLike> {
+  ortPromise ??= loadOnnxRuntimeNode();
+  ortPromise.catch(() => (ortPromise = undefined));
+  return ortPromise;
+}
+
+/**
+ * Resolves `choice` for `model`: `tfjs` as asked; `onnx` needs onnxruntime-node and a model the ONNX graphs cover
+ * (and, when `training`, the default Poisson-sum loss: the graphs compute only that loss), else a ConfigError; `auto`
+ * takes ONNX Runtime when all of that holds, else TF.js, saying why.
+ */
+export async function chooseEngine(model: CoreReadout, choice: EngineChoice, options: { training?: boolean; threads?: number } = {}): Promise<ChosenEngine> {
+  if (choice === 'tfjs') return { engine: new TfjsEngine(model), name: 'tfjs', reason: 'requested' };
+  const refuse = (why: string): ChosenEngine => {
+    if (choice === 'onnx') throw new ConfigError(`engine "onnx": ${why}. Use --engine tfjs (or auto).`);
+    return { engine: new TfjsEngine(model), name: 'tfjs', reason: `auto: ${why}` };
+  };
+  if (options.training && !model.usesDefaultLoss) {
+    return refuse(`the ONNX graphs compute only the default loss PoissonLoss3d (sum), the model trains with ${lossClassName(model.lossFunction)} ${JSON.stringify(model.lossFunction)}`);
+  }
+  const support = OnnxEngine.supports(model);
+  if (!support.ok) return refuse(`the ONNX graphs do not cover this model (${support.reason})`);
+  let ort: OrtLike;
+  try {
+    ort = await onnxRuntime();
+  } catch (e) {
+    return refuse(`onnxruntime-node is not available (${(e as Error).message})`);
+  }
+  const engine = createEngine(model, 'onnx', ort, options.threads === undefined ? {} : { threads: options.threads });
+  return { engine, name: 'onnx', reason: choice === 'auto' ? 'auto: ONNX Runtime covers this model, the faster engine on CPU' : 'requested' };
+}
+
+/** `engine: onnx (reason)`, the line the commands print. */
+export function describeEngine(chosen: ChosenEngine): string {
+  return `engine: ${chosen.name} (${chosen.reason})`;
+}
