@@ -8,7 +8,7 @@ import { computeMei } from './mei.js';
 import { DemoLoadError, loadBundled, loadFromFiles, type LoadedModel } from './model-loader.js';
 import { PALETTE, drawFrame, heatmap, linePlot, maxAbs, polarPlot, setCursor } from './plots.js';
 import { compareModelGradientWithCpu, runGradientChecks, type GradientCheck } from './selftest.js';
-import { FRAME_RATE, STIMULUS_LABELS, checkNaturalMovie, makeStimulus, type DemoStimulus, type StimulusKind } from './stimuli.js';
+import { FRAME_RATE, STIMULUS_LABELS, makeStimulus, naturalMovieFor, type DemoStimulus, type StimulusKind } from './stimuli.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -119,14 +119,8 @@ async function stimulusChanged(): Promise<void> {
   const kind = currentKind();
   $('grating-dir-label').style.display = kind === 'grating' ? '' : 'none';
   const m = model().model;
-  state.stimulus = makeStimulus(
-    {
-      kind,
-      direction: Number($<HTMLSelectElement>('grating-dir').value),
-      ...(state.naturalMovie && kind === 'natural' ? { naturalMovie: checkNaturalMovie(state.naturalMovie, m.stimulus) } : {}),
-    },
-    m.stimulus,
-  );
+  const naturalMovie = kind === 'natural' ? naturalMovieFor(state.naturalMovie, m.stimulus) : undefined;
+  state.stimulus = makeStimulus({ kind, direction: Number($<HTMLSelectElement>('grating-dir').value), ...(naturalMovie ? { naturalMovie } : {}) }, m.stimulus);
   const frames = state.stimulus.movie.shape[0];
   $<HTMLInputElement>('frame-slider').max = String(frames - 1);
   state.frame = 0;
@@ -152,7 +146,7 @@ function showFrame(f: number): void {
   const stim = state.stimulus;
   if (!stim) return;
   state.frame = f;
-  drawFrame($<HTMLCanvasElement>('movie-canvas'), stim.movie, f);
+  drawFrame($<HTMLCanvasElement>('movie-canvas'), stim.movie, f, stim.displayScale ?? 1);
   $<HTMLInputElement>('frame-slider').value = String(f);
   const t = stim.movie.shape[0];
   let label = `frame ${f + 1}/${t} · ${(f / FRAME_RATE).toFixed(2)} s`;

@@ -49,6 +49,26 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Throws a {@link DemoLoadError} of kind 'input-shape' when frames of this size are beyond {@link DEMO_LIMITS}. */
+function checkInputSize(channels: number, height: number, width: number, name: string): void {
+  if (channels < 1 || channels > DEMO_LIMITS.maxChannels || height > DEMO_LIMITS.maxSide || width > DEMO_LIMITS.maxSide) {
+    throw new DemoLoadError(
+      'input-shape',
+      `${name}: the model's input shape [channels ${channels}, height ${height}, width ${width}] does not fit this demo (it shows 1–${DEMO_LIMITS.maxChannels} channels and frames up to ${DEMO_LIMITS.maxSide}×${DEMO_LIMITS.maxSide} px).`,
+    );
+  }
+}
+
+/** The card's declared `architecture.in_shape` `[C, T, H, W]`, if it has one (checked before any weights are built). */
+function declaredInShape(cardJson: string): number[] | undefined {
+  try {
+    const inShape = (JSON.parse(cardJson) as { architecture?: { in_shape?: unknown } }).architecture?.in_shape;
+    return Array.isArray(inShape) && inShape.length === 4 && inShape.every((v) => Number.isInteger(v)) ? (inShape as number[]) : undefined;
+  } catch {
+    return undefined; // the checkpoint reader reports a bad card
+  }
+}
+
 /**
  * Checks that the demo can drive the model: the input shape is within {@link DEMO_LIMITS} and a forward pass on the
  * smallest valid stimulus gives one frame per neuron. Throws a {@link DemoLoadError} of kind 'input-shape' otherwise.
@@ -56,12 +76,7 @@ function messageOf(e: unknown): string {
 export function checkModelFits(model: CoreReadout, name: string): void {
   const { channels, height, width } = model.stimulus;
   const shape = `[channels ${channels}, height ${height}, width ${width}]`;
-  if (channels < 1 || channels > DEMO_LIMITS.maxChannels || height > DEMO_LIMITS.maxSide || width > DEMO_LIMITS.maxSide) {
-    throw new DemoLoadError(
-      'input-shape',
-      `${name}: the model's input shape ${shape} does not fit this demo (it shows 1–${DEMO_LIMITS.maxChannels} channels and frames up to ${DEMO_LIMITS.maxSide}×${DEMO_LIMITS.maxSide} px).`,
-    );
-  }
+  checkInputSize(channels, height, width, name);
   if (model.framesCut > DEMO_LIMITS.maxFramesCut) {
     throw new DemoLoadError('input-shape', `${name}: the model needs ${model.framesCut + 1} frames of history per output frame; this demo supports up to ${DEMO_LIMITS.maxFramesCut + 1}.`);
   }
@@ -114,6 +129,8 @@ export async function loadFromFiles(files: readonly NamedBytes[]): Promise<Loade
 
 /** Loads a checkpoint in our format from its two files' contents. */
 export async function loadOurs(weights: Uint8Array, cardJson: string, name: string, source: 'bundled' | 'ours'): Promise<LoadedModel> {
+  const declared = declaredInShape(cardJson);
+  if (declared) checkInputSize(declared[0]!, declared[2]!, declared[3]!, name);
   let loaded: { model: CoreReadout; card: ModelCard };
   try {
     loaded = await checkpointFromBytes(weights, cardJson, name);

@@ -34,6 +34,8 @@ export interface DemoStimulus {
   label: string;
   /** For the moving bar: frames per sweep and the directions in order. */
   sweep?: { frames: number; directions: readonly number[] };
+  /** Display gain: the frame shown maps values in [−1/scale, 1/scale] to the colour range (default 1). */
+  displayScale?: number;
 }
 
 /** Builds a stimulus at the model's frame size and channel count, 30 Hz. */
@@ -61,7 +63,9 @@ export function makeStimulus(choice: StimulusChoice, spec: StimulusSpec): DemoSt
     case 'white-noise':
       return { movie: whiteNoise({ ...geometry, frames: 6 * FRAME_RATE, holdFrames: 2, checkSize: 2, seed: 1 }), label: STIMULUS_LABELS['white-noise'] };
     case 'natural':
-      if (choice.naturalMovie) return { movie: choice.naturalMovie, label: 'Natural movie (bundled dataset)' };
+      if (choice.naturalMovie) {
+        return { movie: choice.naturalMovie, label: `${STIMULUS_LABELS.natural} (bundled dataset's test movie)`, displayScale: displayScaleOf(choice.naturalMovie) };
+      }
       return { movie: naturalLikeMovie(spec), label: `${STIMULUS_LABELS.natural} (synthetic 1/f scene)` };
   }
 }
@@ -121,11 +125,23 @@ export function naturalLikeMovie(spec: StimulusSpec, seconds = 8, seed = 3): Mov
   return { data, shape: [frames, h, w, c] };
 }
 
-/** Reads a float32 `.npy` movie `[T, H, W, C]` and checks it against the model's input. */
-export function checkNaturalMovie(movie: Movie, spec: StimulusSpec): Movie {
+/** The bundled natural movie if its frames `[H, W, C]` fit the model's input, else undefined (use the synthetic one). */
+export function naturalMovieFor(movie: Movie | undefined, spec: StimulusSpec): Movie | undefined {
+  if (!movie) return undefined;
   const [, h, w, c] = movie.shape;
-  if (h !== spec.height || w !== spec.width || c !== spec.channels) {
-    throw new Error(`The bundled natural movie has frames [${h}, ${w}, ${c}], the model wants [${spec.height}, ${spec.width}, ${spec.channels}].`);
+  return h === spec.height && w === spec.width && c === spec.channels ? movie : undefined;
+}
+
+/** Display gain for a movie whose values exceed ±1: ±2.5 standard deviations fill the colour range. */
+export function displayScaleOf(movie: Movie): number {
+  let s = 0;
+  let s2 = 0;
+  const n = movie.data.length;
+  for (let i = 0; i < n; i++) {
+    const v = movie.data[i]!;
+    s += v;
+    s2 += v * v;
   }
-  return movie;
+  const sd = Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
+  return 1 / Math.max(1, 2.5 * sd);
 }

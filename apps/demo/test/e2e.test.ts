@@ -112,7 +112,7 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   });
 
-  it('loads the bundled model, plays a stimulus, runs the gradient self-test and a 10-step MEI, loads the fixture .ckpt', async () => {
+  it('loads the bundled model, plays the natural movie and a moving bar, runs the gradient self-test and a 10-step MEI, loads the fixture .ckpt', async () => {
     await page.goto(url);
     await page.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 90_000 });
     expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
@@ -124,7 +124,7 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
       // Without WebGL the page says so.
       await expect.poll(() => page.locator('#messages li.note').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/WebGL/)]));
     }
-    expect(await page.locator('#model-name').textContent()).toMatch(/fixture/i);
+    expect(await page.locator('#model-name').textContent()).toMatch(/trained on the bundled dataset/);
 
     // Chirp responses are plotted: three neurons, every output frame.
     const responses = page.locator('#responses');
@@ -133,6 +133,16 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     expect(chirpPoints).toBe(3 * (990 - 30)); // 33 s at 30 Hz, minus the 30 frames the model cuts
     const d = await page.locator('#responses path[data-points]').first().getAttribute('d');
     expect(d!.length).toBeGreaterThan(1000);
+
+    // The natural-like movie is the bundled dataset's test movie (10 s): plotted for every output frame, and played.
+    await page.selectOption('#stimulus', 'natural');
+    await page.waitForFunction(() => document.querySelector('#responses')?.getAttribute('data-stimulus') === 'natural');
+    expect(Number(await responses.getAttribute('data-points'))).toBe(3 * (300 - 30));
+    expect(await responses.textContent()).toMatch(/bundled dataset's test movie/);
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#movie-canvas')?.getAttribute('data-frame')) >= 20, undefined, { timeout: 20_000 });
+    await page.click('#play'); // pause
+    await shot('01-natural-movie');
 
     // Play the moving bar for a moment.
     await page.selectOption('#stimulus', 'moving-bar');
@@ -143,9 +153,9 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await page.click('#play'); // pause
     // The direction-tuning plot has 8 directions per selected neuron; readout masks and filters are drawn.
     expect(await page.locator('#tuning').getAttribute('data-points')).toBe('24');
-    expect(await page.locator('#readout-canvas').getAttribute('data-neurons')).toBe('35');
+    expect(await page.locator('#readout-canvas').getAttribute('data-neurons')).toBe('32');
     expect(await page.locator('#filters').getAttribute('data-channels')).toBe('16');
-    await shot('01-moving-bar');
+    await shot('02-moving-bar');
 
     // Gradient self-test on the MEI backend: finite differences of conv input gradients, model gradient vs cpu.
     await page.waitForFunction(() => document.body.dataset.selftest === 'done', undefined, { timeout: 60_000 });
@@ -169,7 +179,7 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     expect(objectives.at(-1)!).toBeGreaterThan(objectives[0]!);
     expect(await page.locator('#mei-spatial canvas').count()).toBe(2);
     expect(Number(await page.locator('#mei-temporal').getAttribute('data-points'))).toBeGreaterThan(0);
-    await shot('02-mei');
+    await shot('03-mei');
 
     // A file that is not a checkpoint gives a clear message and keeps the model.
     await page.setInputFiles('#file', { name: 'notes.ckpt', mimeType: 'application/octet-stream', buffer: Buffer.from('just some text, not a zip archive') });
@@ -177,7 +187,7 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     const err = page.locator('#messages li.error').last();
     expect(await err.getAttribute('data-kind')).toBe('not-a-checkpoint');
     expect(await err.textContent()).toMatch(/notes\.ckpt is not a checkpoint/);
-    await shot('03-not-a-checkpoint');
+    await shot('04-not-a-checkpoint');
 
     // Upload the OpenRetina fixture checkpoint.
     await page.evaluate(() => document.querySelector('#file')?.setAttribute('data-state', 'idle'));
@@ -187,7 +197,7 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     expect(await page.locator('#model-name').textContent()).toBe('model.ckpt');
     expect(await page.locator('#model-name').getAttribute('data-source')).toBe('openretina-ckpt');
     expect(Number(await responses.getAttribute('data-points'))).toBeGreaterThan(0);
-    await shot('04-uploaded-ckpt');
+    await shot('05-uploaded-ckpt');
 
     expect(consoleErrors).toEqual([]);
   }, 180_000);
@@ -202,7 +212,7 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
       expect(await p.locator('#backend-status').getAttribute('data-display')).toBe('wasm');
       expect(await p.locator('#messages li.note').allTextContents()).toContain('This browser has no WebGL: predictions run on wasm instead (slower, same results).');
       expect(Number(await p.locator('#responses').getAttribute('data-points'))).toBeGreaterThan(0);
-      await p.screenshot({ path: join(outDir, '05-no-webgl.png'), fullPage: true });
+      await p.screenshot({ path: join(outDir, '06-no-webgl.png'), fullPage: true });
     } finally {
       await noGl.close();
     }

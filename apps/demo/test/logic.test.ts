@@ -1,5 +1,6 @@
-// Node tests of the demo's model-side logic (the browser is covered by e2e.test.ts): the bundled checkpoint is the
-// OpenRetina fixture model, uploads are recognised or refused with clear messages, tuning and stimuli are right.
+// Node tests of the demo's model-side logic (the browser is covered by e2e.test.ts): the bundled checkpoint (our
+// trainer's model on the bundled dataset) loads and reproduces what our CLI's `predict` gives for it, uploads are
+// recognised or refused with clear messages, tuning and stimuli are right.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -8,9 +9,11 @@ import { ncdhwToNdhwc, OPENRETINA_FIXTURES, ref, relativeError } from '../../../
 import { directionTuning } from '../src/analysis.js';
 import { BUNDLED_MODEL } from '../src/bundled-model.js';
 import { DemoLoadError, loadFromFiles, loadOurs, type LoadedModel } from '../src/model-loader.js';
-import { makeStimulus, naturalLikeMovie } from '../src/stimuli.js';
+import { parseNpy, toFloat32 } from '@openretina/data-io';
+import { makeStimulus, naturalLikeMovie, naturalMovieFor } from '../src/stimuli.js';
 
-const folder = join(__dirname, '..', 'public', BUNDLED_MODEL.folder);
+const publicDir = join(__dirname, '..', 'public');
+const folder = join(publicDir, BUNDLED_MODEL.folder);
 const weights = () => new Uint8Array(readFileSync(join(folder, 'model.safetensors')));
 const card = () => readFileSync(join(folder, 'model.json'), 'utf8');
 
@@ -37,12 +40,39 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/** The bundled natural movie `[T, H, W, C]` as float32. */
+function naturalMovie(): { data: Float32Array; shape: [number, number, number, number] } {
+  const npy = parseNpy(new Uint8Array(readFileSync(join(publicDir, BUNDLED_MODEL.naturalMovie!))));
+  return { data: toFloat32(npy.data), shape: npy.shape as [number, number, number, number] };
+}
+
 describe('bundled model', () => {
-  it('is the OpenRetina fixture model in our checkpoint format (same outputs as PyTorch)', async () => {
+  it('is our trainer\'s model on the bundled dataset (our checkpoint format)', async () => {
+    const c = JSON.parse(card()) as { format: string; architecture: { in_shape: number[] }; metadata: { stimulusClass: string } };
+    expect(c.format).toBe('openretina-ts/model-card');
+    expect(c.architecture.in_shape).toEqual([2, 150, 18, 16]);
+    expect(c.metadata.stimulusClass).toBe('natural_like_movie');
+    const before = tf.memory().numTensors;
     const loaded = await loadOurs(weights(), card(), 'bundled', 'bundled');
-    expect(loaded.model.neuronsPerSession).toEqual({ session_1: 20, session_2: 35, session_3: 50 });
+    expect(loaded.model.neuronsPerSession).toEqual({ session_1: 24, session_2: 32 });
     expect(loaded.model.framesCut).toBe(30);
-    expect(outputMatchesFixture(loaded)).toBeLessThan(1e-4);
+    expect(loaded.model.stimulus).toEqual(expect.objectContaining({ channels: 2, height: 18, width: 16 }));
+    loaded.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('reproduces `openretina predict` on the bundled natural movie (session_2)', async () => {
+    // test/fixtures/natural-movie-predict-session_2.npy: written by scripts/make-bundled-model.mjs with our CLI
+    // (openretina predict --checkpoint public/models/natural-core-readout --session session_2 --backend cpu).
+    const movie = naturalMovie();
+    expect(movie.shape).toEqual([300, 18, 16, 2]);
+    const expected = parseNpy(new Uint8Array(readFileSync(join(__dirname, 'fixtures', 'natural-movie-predict-session_2.npy'))));
+    expect(expected.shape).toEqual([1, 300 - 30, 32]);
+    const loaded = await loadOurs(weights(), card(), 'bundled', 'bundled');
+    const y = tf.tidy(() => loaded.model.forward(tf.tensor5d(movie.data, [1, ...movie.shape]), { session: 'session_2' }));
+    expect(y.shape).toEqual([1, 270, 32]);
+    expect(relativeError(y.dataSync(), toFloat32(expected.data))).toBeLessThan(1e-5);
+    y.dispose();
     loaded.model.dispose();
   });
 });
@@ -116,5 +146,19 @@ describe('analysis and stimuli', () => {
     }
     const nat = naturalLikeMovie({ channels: 1, height: 9, width: 7 }, 1);
     expect(nat.shape).toEqual([30, 9, 7, 1]);
+  });
+
+  it('plays the bundled natural movie for models of its frame size, the synthetic one otherwise', () => {
+    const movie = naturalMovie();
+    const spec = { channels: 2, height: 18, width: 16 };
+    const fits = naturalMovieFor(movie, spec);
+    expect(fits).toBe(movie);
+    const stim = makeStimulus({ kind: 'natural', naturalMovie: fits! }, spec);
+    expect(stim.movie).toBe(movie);
+    expect(stim.label).toMatch(/bundled dataset/);
+    expect(stim.displayScale!).toBeGreaterThan(0);
+    expect(stim.displayScale!).toBeLessThan(1); // the dataset's contrast exceeds ±1
+    expect(naturalMovieFor(movie, { channels: 2, height: 36, width: 32 })).toBeUndefined();
+    expect(makeStimulus({ kind: 'natural' }, { channels: 2, height: 36, width: 32 }).label).toMatch(/synthetic/);
   });
 });
