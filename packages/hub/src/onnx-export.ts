@@ -3,8 +3,22 @@ import { UnsupportedError } from '@openretina/contracts';
 import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
 import onnxProto from 'onnx-proto';
+import { EngineGraph } from './engine/graph-builder.js';
+import {
+  convertLayout,
+  defaultLayerOrder,
+  gemmFeaturesReadout,
+  gemmLayer,
+  layoutOf,
+  temporalBlockSize,
+  type GemmForwardLayer,
+  type LayerOrder,
+} from './engine/forward-graph.js';
 
 const { onnx } = onnxProto;
+
+/** The stimulus length the `gemm` form's temporal blocks are sized for (OpenRetina's training chunk). */
+export const GEMM_REFERENCE_FRAMES = 50;
 
 /** Opset of the exported graphs. */
 export const ONNX_OPSET = 17;
@@ -23,11 +37,23 @@ export interface ExportOnnxOptions {
   /** Export one session's readout; without it, every session, concatenated in sorted order (as `forward`). */
   session?: string;
   /**
-   * How the space-time separable convolutions are written: `depthwise` (default; a grouped spatial conv, a grouped
-   * temporal conv and a sum over input channels — exact, fewer multiply-adds) or `composed` (one dense Conv with the
-   * composed `[O, I, L, kh, kw]` kernel, as OpenRetina's forward).
+   * How the space-time separable convolutions are written:
+   * - `gemm` (default when the core has no colour squashing, input down-sampling or pooling): each layer as two
+   *   batched MatMuls over time blocks (block Toeplitz × spatial placement matrices, see
+   *   `engine/forward-graph.ts`), BatchNorm folded; cost linear in the stimulus length; the fastest form on
+   *   onnxruntime's CPU provider (bench/RESULTS.md);
+   * - `depthwise` (the default otherwise): a grouped spatial Conv, a grouped temporal Conv and a sum over input
+   *   channels — exact, few multiply-adds;
+   * - `composed`: one dense Conv with the composed `[O, I, L, kh, kw]` kernel, as OpenRetina's forward.
    */
-  convForm?: 'depthwise' | 'composed';
+  convForm?: 'gemm' | 'depthwise' | 'composed';
+  /**
+   * `gemm` form: output frames per temporal block of each layer, as a function of the temporal kernel size and of
+   * the layer's output length for a {@link GEMM_REFERENCE_FRAMES}-frame stimulus (default: one block at that length).
+   */
+  blockFrames?: (kernelSize: number, referenceFrames: number) => number;
+  /** `gemm` form: the order of the two stages per layer (default: spatial first for < 8 input channels). */
+  layerOrders?: readonly LayerOrder[];
   /** Graph name (default `openretina`). */
   name?: string;
 }
@@ -163,6 +189,145 @@ function readoutWeights(readout: AnyModule, c: number, h: number, w: number): { 
   return { weights, bias: Float32Array.from(dataOf(bias)), n, nonlinearity: nl };
 }
 
+/** The readouts of `sessions`, concatenated: weight `[c·h·w, N]` (row `(ch·h + y)·w + x`), bias `[N]`. */
+function sessionReadouts(model: CoreReadout, sessions: readonly string[], c: number, hw: readonly [number, number]): { weights: Float32Array; bias: Float32Array; N: number; nl: string } {
+  const perSession = (model.readout as unknown as { readout?: (s: string) => unknown }).readout;
+  if (typeof perSession !== 'function') throw new UnsupportedError('ONNX export needs a multi-session readout with per-session readouts.');
+  const parts = sessions.map((s) => readoutWeights(perSession.call(model.readout, s) as AnyModule, c, hw[0], hw[1]));
+  const nl = parts[0]!.nonlinearity;
+  if (parts.some((p) => p.nonlinearity !== nl)) throw new UnsupportedError('ONNX export of sessions with different readout nonlinearities is not supported.');
+  const N = parts.reduce((a, p) => a + p.n, 0);
+  const weights = new Float32Array(c * hw[0] * hw[1] * N);
+  const bias = new Float32Array(N);
+  let offset = 0;
+  for (const p of parts) {
+    for (let r = 0; r < c * hw[0] * hw[1]; r++) weights.set(p.weights.subarray(r * p.n, (r + 1) * p.n), r * N + offset);
+    bias.set(p.bias, offset);
+    offset += p.n;
+  }
+  return { weights, bias, N, nl };
+}
+
+function sessionMetadata(model: CoreReadout, sessions: readonly string[], C: number, H: number, W: number): Record<string, unknown> {
+  return {
+    [ONNX_META.sessions]: sessions,
+    [ONNX_META.neuronsPerSession]: Object.fromEntries(sessions.map((s) => [s, model.readout.numNeurons(s)])),
+    [ONNX_META.framesCut]: model.framesCut,
+    [ONNX_META.inputShape]: [C, H, W],
+  };
+}
+
+/** The `gemm` form (see {@link ExportOnnxOptions.convForm}): weights folded into block Toeplitz and placement constants. */
+function exportGemm(model: CoreReadout, layers: AnyModule[], coreOptions: Record<string, unknown>, sessions: readonly string[], options: ExportOnnxOptions): Uint8Array {
+  const { channels: C, height: H, width: W } = model.stimulus;
+  const g = new EngineGraph();
+  g.input(ONNX_INPUT, ['batch', C, 'time', H, W]);
+  const B = g.op('Shape', [ONNX_INPUT], { start: 0, end: 1 });
+  const x4 = g.reshape(ONNX_INPUT, [0, C, 0, H * W]); // [B, C, T, P]
+  let [h, w] = [H, W];
+  let tRef = GEMM_REFERENCE_FRAMES;
+  let layout: 'time-last' | 'positions-last' | undefined;
+  let act = '';
+  layers.forEach((layer, l) => {
+    const conv = layer.conv;
+    if (!(conv instanceof SpaceTimeSeparableConv3d)) {
+      throw new UnsupportedError(`ONNX export supports the custom_separable convolution only (got ${(conv as object).constructor.name}).`);
+    }
+    const { inChannels: I, outChannels: O, temporalKernelSize: L } = conv;
+    const [kh, kw] = conv.spatialKernel;
+    const [pt, ph, pw] = resolvePadding3d(conv.padding, [L, kh, kw]);
+    const order = options.layerOrders?.[l] ?? defaultLayerOrder(I);
+    const P = h * w;
+    const hOut = h + ph[0] + ph[1] - kh + 1;
+    const wOut = w + pw[0] + pw[1] - kw + 1;
+    const Q = hOut * wOut;
+    tRef = Math.max(tRef + pt[0] + pt[1] - L + 1, 1);
+    const Tb = Math.max(L - 1, 1, (options.blockFrames ?? temporalBlockSize)(L, tRef));
+    const Wn = Tb + L - 1;
+    const wt = tf.tidy(() => dataOf(conv.temporalKernel(options.session))); // [O, I, L]
+    const ws = dataOf(conv.weightSpatial); // [O, I, 1, kh, kw]
+    const tf1 = order === 'temporal-first';
+    // block Toeplitz: temporal-first [O, I, Wn, Tb] (row r, col c); spatial-first [O, Tb, I, Wn]
+    const Mt = new Float32Array(O * I * Wn * Tb);
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < I; i++)
+        for (let ll = 0; ll < L; ll++)
+          for (let cc = 0; cc < Tb; cc++) {
+            const r = cc + ll;
+            Mt[tf1 ? ((o * I + i) * Wn + r) * Tb + cc : ((o * Tb + cc) * I + i) * Wn + r] = wt[(o * I + i) * L + ll]!;
+          }
+    // spatial placement: temporal-first [O, Q, I, P]; spatial-first [O, I, P, Q]
+    const K = new Float32Array(O * I * P * Q);
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < I; i++)
+        for (let a = 0; a < kh; a++)
+          for (let b = 0; b < kw; b++) {
+            const v = ws[((o * I + i) * kh + a) * kw + b]!;
+            for (let y = 0; y < hOut; y++)
+              for (let xx = 0; xx < wOut; xx++) {
+                const yi = y + a - ph[0];
+                const xi = xx + b - pw[0];
+                if (yi < 0 || yi >= h || xi < 0 || xi >= w) continue;
+                const q = y * wOut + xx;
+                const p = yi * w + xi;
+                const at = tf1 ? ((o * Q + q) * I + i) * P + p : ((o * I + i) * P + p) * Q + q;
+                K[at] = K[at]! + v;
+              }
+          }
+    // eval BatchNorm (+ conv bias before it, + the bias after it) folded into scale and shift
+    const norm = layer.norm as AnyModule;
+    const mean = norm.runningMean as tf.Variable | undefined;
+    const variance = norm.runningVar as tf.Variable | undefined;
+    if (!mean || !variance) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
+    const gamma = norm.weight ? dataOf(norm.weight as tf.Variable) : new Float32Array(O).fill(1);
+    const beta = norm.bias ? dataOf(norm.bias as tf.Variable) : new Float32Array(O);
+    const rm = dataOf(mean);
+    const rv = dataOf(variance);
+    const convBias = conv.bias ? dataOf(conv.bias) : new Float32Array(O);
+    const after = dataOf((layer.bias as AnyModule).bias as tf.Variable);
+    const scale = new Float32Array(O);
+    const shift = new Float32Array(O);
+    for (let o = 0; o < O; o++) {
+      scale[o] = gamma[o]! / Math.sqrt(rv[o]! + (norm.eps as number));
+      shift[o] = beta[o]! + (convBias[o]! - rm[o]!) * scale[o]! + after[o]!;
+    }
+    const spec: GemmForwardLayer = {
+      order,
+      I,
+      O,
+      L,
+      pt: [pt[0], pt[1]],
+      P,
+      Q,
+      Tb,
+      Mt: g.floats('toeplitz', Mt, tf1 ? [O, I, Wn, Tb] : [O, 1, Tb, I * Wn]),
+      K: g.floats('placement', K, tf1 ? [O, Q, I * P] : [O, 1, I, P, Q]),
+      scale: g.floats('bn_scale', scale, [O, 1]),
+      shift: g.floats('bn_shift', shift, [O, 1]),
+    };
+    const want = layoutOf(order);
+    if (layout === undefined) {
+      act = want === 'time-last' ? g.reshape(g.transpose(x4, [1, 3, 0, 2]), [1, C, -1, 0]) : g.reshape(g.transpose(x4, [1, 2, 0, 3]), [C, 0, -1]);
+    } else act = convertLayout(g, act, layout, want, I, P);
+    layout = want;
+    const cut = (coreOptions.cutFirstNFrames as number | undefined) ?? 30;
+    act = gemmLayer(g, act, spec, B, l === layers.length - 1 ? { cut } : undefined);
+    [h, w] = [hOut, wOut];
+  });
+  const c = model.core.outChannels;
+  const Q = h * w;
+  const { weights, bias, N, nl } = sessionReadouts(model, sessions, c, [h, w]);
+  if (nl !== 'identity' && !['softplus', 'exp', 'relu', 'elu'].includes(nl)) throw new UnsupportedError(`ONNX export: readout nonlinearity "${nl}" is not supported.`);
+  const out = gemmFeaturesReadout(g, act, layout!, c, Q, N, g.floats('readout_w', weights, [c * Q, N]), g.floats('readout_b', bias, [N]), nl);
+  const shape = (parts: (number[] | string)[]) => g.op('Concat', parts.map((p) => (typeof p === 'string' ? p : g.ints(p))), { axis: 0 });
+  const responses =
+    layout === 'time-last'
+      ? g.op('Reshape', [out, shape([B, [-1, N]])])
+      : g.transpose(g.op('Reshape', [out, shape([[-1], B, [N]])]), [1, 0, 2]);
+  g.output(ONNX_OUTPUT, responses, ['batch', 'time_out', N]);
+  return g.encode(options.name ?? 'openretina', sessionMetadata(model, sessions, C, H, W), '@openretina/hub');
+}
+
 /**
  * Writes the eval-mode forward of a `CoreReadout` (SimpleCoreWrapper with space-time separable convolutions +
  * Gaussian-mask readouts) as an ONNX graph (opset 17): input `stimulus` `(batch, C, time, H, W)` float32 — the
@@ -171,14 +336,23 @@ function readoutWeights(readout: AnyModule, c: number, h: number, w: number): { 
  * masks, the positive clamp and scale of the readout features) are folded into constants.
  */
 export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}): Uint8Array {
-  const form = options.convForm ?? 'depthwise';
   const core = model.core as unknown as AnyModule;
   const layers = (core.features as { layers?: AnyModule[] } | undefined)?.layers;
   const coreOptions = core.options as Record<string, unknown> | undefined;
   if (!layers || !coreOptions) throw new UnsupportedError(`ONNX export supports SimpleCoreWrapper cores only (got ${model.core.constructor.name}).`);
+  const gemmBlocker = core.colorSquashing
+    ? 'colour squashing'
+    : coreOptions.downsampleInputKernelSize
+      ? 'input down-sampling'
+      : layers.some((l) => l.pool)
+        ? 'pooling'
+        : undefined;
+  if (options.convForm === 'gemm' && gemmBlocker) throw new UnsupportedError(`The gemm ONNX form does not cover ${gemmBlocker}; use convForm 'depthwise'.`);
+  const form = options.convForm ?? (gemmBlocker ? 'depthwise' : 'gemm');
   const sessions = options.session === undefined ? [...model.sessions] : [options.session];
   for (const s of sessions) model.readout.numNeurons(s); // unknown session → UnknownSessionError
   const { channels: C, height: H, width: W } = model.stimulus;
+  if (form === 'gemm') return exportGemm(model, layers, coreOptions, sessions, options);
   const g = new GraphBuilder();
   let x = ONNX_INPUT;
   let hw: [number, number] = [H, W];
@@ -222,20 +396,7 @@ export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}):
   if (cut > 0) x = g.node('Slice', [x, g.intConst('starts', [cut]), g.intConst('ends', [2 ** 53 - 1]), g.intConst('axes', [2])]);
   // readout: (B, c, T, h, w) → (B, T, c·h·w) @ W + b → nonlinearity
   const c = model.core.outChannels;
-  const perSession = (model.readout as unknown as { readout?: (s: string) => unknown }).readout;
-  if (typeof perSession !== 'function') throw new UnsupportedError('ONNX export needs a multi-session readout with per-session readouts.');
-  const parts = sessions.map((s) => readoutWeights(perSession.call(model.readout, s) as AnyModule, c, hw[0], hw[1]));
-  const nl = parts[0]!.nonlinearity;
-  if (parts.some((p) => p.nonlinearity !== nl)) throw new UnsupportedError('ONNX export of sessions with different readout nonlinearities is not supported.');
-  const N = parts.reduce((a, p) => a + p.n, 0);
-  const weights = new Float32Array(c * hw[0] * hw[1] * N);
-  const bias = new Float32Array(N);
-  let offset = 0;
-  for (const p of parts) {
-    for (let r = 0; r < c * hw[0] * hw[1]; r++) weights.set(p.weights.subarray(r * p.n, (r + 1) * p.n), r * N + offset);
-    bias.set(p.bias, offset);
-    offset += p.n;
-  }
+  const { weights, bias, N, nl } = sessionReadouts(model, sessions, c, hw);
   x = g.node('Transpose', [x], { perm: [0, 2, 1, 3, 4] });
   x = g.node('Reshape', [x, g.intConst('shape', [0, 0, c * hw[0] * hw[1]])]);
   x = g.node('MatMul', [x, g.floatConst('readout_w', weights, [c * hw[0] * hw[1], N])]);

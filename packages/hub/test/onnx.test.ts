@@ -17,7 +17,7 @@ describe('ONNX export and onnxruntime-node inference', () => {
   });
   afterAll(() => model.dispose());
 
-  for (const convForm of ['depthwise', 'composed'] as const) {
+  for (const convForm of ['gemm', 'depthwise', 'composed'] as const) {
     it(`exported graph (${convForm} convs) matches TF.js within 1e-5 for one session, all sessions and another length`, async () => {
       const bytes = exportOnnx(model, { session: 'session_2', convForm });
       const info = readOnnxInfo(bytes);

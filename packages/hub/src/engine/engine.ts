@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../onnx-model.js';
+import { buildEngineForwardGraph } from './forward-graph.js';
 import { buildEngineGraph, engineNames as n, enginePlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 
 /** Which compute engine runs the heavy paths: `auto` picks the fastest available one for the model. */
@@ -150,7 +151,7 @@ export class OnnxEngine implements ModelEngine {
     let s = this.sessions.get(key);
     if (!s) {
       const plan: EnginePlan = enginePlan(this.model, session, T);
-      const bytes = buildEngineGraph(plan, kind);
+      const bytes = kind === 'forward' ? buildEngineForwardGraph(plan) : buildEngineGraph(plan, kind);
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
         interOpNumThreads: 1,

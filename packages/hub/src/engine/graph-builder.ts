@@ -104,11 +104,11 @@ export class EngineGraph {
     return this.op('Slice', [a, this.ints(starts), this.ints(ends), this.ints(axes)]);
   }
 
-  encode(name: string, metadata: Record<string, unknown> = {}): Uint8Array {
+  encode(name: string, metadata: Record<string, unknown> = {}, producerName = '@openretina/hub engine'): Uint8Array {
     const graph = onnx.GraphProto.create({ name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs });
     const proto = onnx.ModelProto.create({
       irVersion: 8,
-      producerName: '@openretina/hub engine',
+      producerName,
       producerVersion: '0.0.0',
       opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })],
       graph,

@@ -1,0 +1,284 @@
+import { EngineGraph } from './graph-builder.js';
+import { engineNames as n, type EnginePlan } from './training-graph.js';
+
+/**
+ * The eval-mode forward of a space-time separable core + linear readout as GEMMs, shared by the engine's predict
+ * graph (fixed stimulus length, weights as graph inputs) and the exporter's `gemm` form (dynamic batch and length,
+ * weights as constants).
+ *
+ * Each (out, in) kernel of a layer is rank 1 (temporal × spatial), so a layer is two stages: a batched MatMul over
+ * the channel pairs, then a MatMul per output channel that contracts input channels together with the second
+ * stage's taps (no ReduceSum). Time is cut into blocks of `Tb` output frames, each read from a window of
+ * `Tb + L − 1` input frames (two reshaped slices of the padded input, concatenated), so the cost stays linear in
+ * the stimulus length; one block (`Tb ≥ T'`) is the plain `[T, T']` Toeplitz product. Two orders, per layer:
+ * - `temporal-first` on the layout `[1, C, H·W·B, T]` (time last): the window `[.., Tb + L − 1]` times the banded
+ *   Toeplitz `Mt [O, I, Tb + L − 1, Tb]`, then `K [O, Q, I·P]` (the spatial kernels placed into `[Q, P]` matrices,
+ *   padding folded in) times `[O, I·P, B·T']`. Output `[O, Q·B, T']`, time last again.
+ * - `spatial-first` on the layout `[C, T, B·H·W]` (positions last): the windowed input `[nb, I, (Tb + L − 1)·B, P]`
+ *   times `K [O, 1, I, P, Q]` (a GEMM with a long M = frames × batch and a short N = Q, which MLAS runs near
+ *   peak), then `Mt [O, 1, Tb, I·(Tb + L − 1)]` times `[O, nb, I·(Tb + L − 1), B·Q]`. Output `[O, T', B·Q]`.
+ *   Cheaper when the layer has few input channels (the stimulus layer).
+ * BatchNorm is folded into a per-channel scale and shift (eval), then ELU. The readout is one Gemm (or a batched
+ * MatMul over channels) with its effective weight `[c·Q, N]` and bias.
+ */
+export type LayerOrder = 'temporal-first' | 'spatial-first';
+
+export interface GemmForwardLayer {
+  order: LayerOrder;
+  I: number;
+  O: number;
+  L: number;
+  /** Temporal padding (front, back). */
+  pt: readonly [number, number];
+  /** Input / output positions (H·W). */
+  P: number;
+  Q: number;
+  /** Output frames per temporal block. */
+  Tb: number;
+  /** temporal-first: `[O, I, Tb + L − 1, Tb]`; spatial-first: `[O, 1, Tb, I·(Tb + L − 1)]`. */
+  Mt: string;
+  /** temporal-first: `[O, Q, I·P]`; spatial-first: `[O, 1, I, P, Q]`. */
+  K: string;
+  /** Folded BatchNorm (+ bias): `[O, 1]` each. */
+  scale: string;
+  shift: string;
+}
+
+/** 1-D int64 tensor of the dims `[start, end)` of `x`'s shape. */
+function shapeOf(g: EngineGraph, x: string, start: number, end?: number): string {
+  return g.op('Shape', [x], end === undefined ? { start } : { start, end });
+}
+
+function reshapeTo(g: EngineGraph, x: string, parts: (number[] | string)[]): string {
+  return g.op('Reshape', [x, g.op('Concat', parts.map((p) => (typeof p === 'string' ? p : g.ints(p))), { axis: 0 })]);
+}
+
+/**
+ * Temporal windows of `h` along `axis` (length T, maybe dynamic): pads to `(nb + 1)·Tb` frames and returns the
+ * block starts `head` (frames `[0, nb·Tb)`) and the frames after each block (`[Tb, (nb + 1)·Tb)`), plus `T'` and
+ * `nb·Tb` as 1-D int64 tensors.
+ */
+function timeWindows(g: EngineGraph, h: string, rank: number, axis: number, p: GemmForwardLayer): { head: string; next: string | undefined; tOut: string; span: string } {
+  const { L, Tb } = p;
+  const T = shapeOf(g, h, axis, axis + 1);
+  const tOut = g.sub(g.add(T, g.ints([p.pt[0] + p.pt[1]])), g.ints([L - 1])); // T' = T + pads − L + 1
+  const nb = g.op('Div', [g.add(tOut, g.ints([Tb - 1])), g.ints([Tb])]);
+  const span = g.mul(nb, g.ints([Tb])); // nb·Tb
+  // pt[0] zeros in front, the rest at the end (≥ pt[1]; the extra zeros feed only frames ≥ T', dropped later)
+  const padEnd = g.sub(g.sub(g.add(span, g.ints([Tb])), T), g.ints([p.pt[0]]));
+  const zeros = (k: number) => Array.from({ length: k }, () => 0);
+  const begins = [...zeros(axis), p.pt[0], ...zeros(rank - axis - 1)];
+  const after = zeros(rank - axis - 1);
+  const pads = g.op('Concat', [g.ints([...begins, ...zeros(axis)]), padEnd, ...(after.length ? [g.ints(after)] : [])], { axis: 0 });
+  const hp = g.op('Pad', [h, pads]);
+  const ax = g.ints([axis]);
+  const head = g.op('Slice', [hp, g.ints([0]), span, ax]);
+  const next = L > 1 ? g.op('Slice', [hp, g.ints([Tb]), g.add(span, g.ints([Tb])), ax]) : undefined;
+  return { head, next, tOut, span };
+}
+
+/** temporal-first: `h [1, I, P·B, T]` → `[O, Q, B, nb·Tb]` as `[O·Q, B, nb·Tb]`. */
+function temporalFirst(g: EngineGraph, h: string, p: GemmForwardLayer): { s: string; tOut: string } {
+  const { I, O, L, Tb, Q } = p;
+  const { head, next, tOut, span } = timeWindows(g, h, 4, 3, p);
+  let window = g.reshape(head, [1, I, -1, Tb]); // [1, I, X·nb, Tb]
+  if (next) {
+    const n1 = g.reshape(next, [1, I, -1, Tb]);
+    window = g.op('Concat', [window, L - 1 === Tb ? n1 : g.slice(n1, [0], [L - 1], [3])], { axis: 3 }); // [1, I, X·nb, Tb + L − 1]
+  }
+  const u = g.reshape(g.matmul(window, p.Mt), [O, I * p.P, -1]); // [O, I, P·B·nb·Tb] = [O, I·P, B·nb·Tb]
+  const s = reshapeTo(g, g.matmul(p.K, u), [[O * Q, -1], span]); // [O·Q, B, nb·Tb]
+  return { s, tOut };
+}
+
+/** spatial-first: `h [I, T, B·P]` → `[O, nb·Tb, B·Q]`. */
+function spatialFirst(g: EngineGraph, h: string, p: GemmForwardLayer, B: string): { s: string; tOut: string } {
+  const { I, O, L, Tb, P, Q } = p;
+  const Wn = Tb + L - 1;
+  const { head, next, tOut } = timeWindows(g, h, 3, 1, p);
+  const BP = shapeOf(g, h, 2, 3);
+  let window = reshapeTo(g, head, [[I, -1, Tb], BP]); // [I, nb, Tb, B·P]
+  if (next) {
+    const n1 = reshapeTo(g, next, [[I, -1, Tb], BP]);
+    window = g.op('Concat', [window, L - 1 === Tb ? n1 : g.slice(n1, [0], [L - 1], [2])], { axis: 2 }); // [I, nb, Wn, B·P]
+  }
+  const wins = reshapeTo(g, g.transpose(window, [1, 0, 2, 3]), [[1, -1, I], g.mul(B, g.ints([Wn])), [P]]); // [1, nb, I, Wn·B, P]
+  const y = reshapeTo(g, g.matmul(wins, p.K), [[O, -1, I * Wn], g.mul(B, g.ints([Q]))]); // [O, nb, I·Wn, B·Q]
+  const s = reshapeTo(g, g.matmul(p.Mt, y), [[O, -1], g.mul(B, g.ints([Q]))]); // [O, nb·Tb, B·Q]
+  return { s, tOut };
+}
+
+export type ForwardLayout = 'time-last' | 'positions-last';
+
+/** The layout a layer of this order reads and writes. */
+export function layoutOf(order: LayerOrder): ForwardLayout {
+  return order === 'temporal-first' ? 'time-last' : 'positions-last';
+}
+
+/**
+ * Converts between the layouts: time-last `[1, C, P·B, T]` ↔ positions-last `[C, T, B·P]` (`P` positions per
+ * frame).
+ */
+export function convertLayout(g: EngineGraph, h: string, from: ForwardLayout, to: ForwardLayout, C: number, P: number): string {
+  if (from === to) return h;
+  if (from === 'positions-last') return g.reshape(g.transpose(g.reshape(h, [C, 0, -1, P]), [0, 3, 2, 1]), [1, C, -1, 0]);
+  return g.reshape(g.transpose(g.reshape(h, [C, P, -1, 0]), [0, 3, 2, 1]), [C, 0, -1]);
+}
+
+/**
+ * One layer in its order's layout. Returns the post-ELU activation in the same layout, or, for the last layer,
+ * `{ features }` without the first `cut` frames: time-last `[c·Q, B·T_out]`, positions-last `[c, T_out, B·Q]`.
+ */
+export function gemmLayer(g: EngineGraph, h: string, p: GemmForwardLayer, B: string, last: { cut: number } | undefined): string {
+  const { O, Q } = p;
+  const start = last?.cut ?? 0;
+  if (p.order === 'temporal-first') {
+    const { s, tOut } = temporalFirst(g, h, p);
+    const frames = g.op('Slice', [s, g.ints([start]), tOut, g.ints([2])]); // [O·Q, B, T' − start]
+    const z = g.op('Elu', [g.add(g.mul(g.reshape(frames, [O, -1]), p.scale), p.shift)], { alpha: 1 });
+    if (last) return g.reshape(z, [O * Q, -1]);
+    return reshapeTo(g, z, [[1, O, -1], start === 0 ? tOut : g.sub(tOut, g.ints([start]))]);
+  }
+  const { s, tOut } = spatialFirst(g, h, p, B);
+  const frames = g.op('Slice', [s, g.ints([start]), tOut, g.ints([1])]); // [O, T' − start, B·Q]
+  const o3 = [O, 1, 1];
+  return g.op('Elu', [g.add(g.mul(frames, g.reshape(p.scale, o3)), g.reshape(p.shift, o3))], { alpha: 1 });
+}
+
+/** Readout of the last layer's features (see {@link gemmLayer}) → `[B·T_out, N]` (time-last) or `[T_out·B, N]` (positions-last). */
+export function gemmFeaturesReadout(g: EngineGraph, feat: string, layout: ForwardLayout, c: number, Q: number, N: number, rw: string, rb: string, nonlinearity: string): string {
+  if (layout === 'time-last') return gemmReadout(g, feat, rw, rb, nonlinearity);
+  const per = g.matmul(g.reshape(feat, [c, -1, Q]), g.reshape(rw, [c, Q, N])); // [c, T_out·B, N]
+  return applyNonlinearity(g, g.add(g.reduceSum(per, [0]), rb), nonlinearity);
+}
+
+function applyNonlinearity(g: EngineGraph, pre: string, nonlinearity: string): string {
+  switch (nonlinearity) {
+    case 'softplus':
+      return g.op('Softplus', [pre]);
+    case 'exp':
+      return g.op('Exp', [pre]);
+    case 'relu':
+      return g.op('Relu', [pre]);
+    case 'elu':
+      return g.op('Elu', [pre], { alpha: 1 });
+    default:
+      return pre;
+  }
+}
+
+/** Readout: features `[c·Q, B·T_out]` → `[B·T_out, N]` with nonlinearity. */
+export function gemmReadout(g: EngineGraph, feat: string, rw: string, rb: string, nonlinearity: string): string {
+  return applyNonlinearity(g, g.op('Gemm', [feat, rw, rb], { transA: 1 }), nonlinearity);
+}
+
+/** `Tb` for a layer: a single block when the output is short, else blocks near `2·(L − 1)` frames (at least 8). */
+export function temporalBlockSize(L: number, tOut: number | undefined): number {
+  const blocked = Math.max(8, 2 * (L - 1));
+  return Math.max(L - 1, 1, tOut !== undefined && tOut <= 2 * blocked ? tOut : blocked);
+}
+
+/**
+ * Block Toeplitz placement `[L, Tb·(Tb + L − 1)]`: output frame c of a block reads window row `r = c + l` through
+ * tap l; temporal-first orders each tap's matrix `(r, c)`, spatial-first `(c, r)`.
+ */
+export function blockToeplitzPlacement(L: number, Tb: number, order: LayerOrder = 'temporal-first'): Float32Array {
+  const Wn = Tb + L - 1;
+  const d = new Float32Array(L * Wn * Tb);
+  for (let l = 0; l < L; l++) for (let c = 0; c < Tb; c++) d[l * Wn * Tb + (order === 'temporal-first' ? (c + l) * Tb + c : c * Wn + c + l)] = 1;
+  return d;
+}
+
+/**
+ * Spatial placement `[kh·kw, Q·P]`: 1 where output position q reads input position p through tap (a, b) (padding
+ * folded in); temporal-first orders each tap's matrix `(q, p)`, spatial-first `(p, q)`.
+ */
+export function spatialPlacementMatrix(
+  hIn: number,
+  wIn: number,
+  kh: number,
+  kw: number,
+  ph: readonly [number, number],
+  pw: readonly [number, number],
+  order: LayerOrder = 'temporal-first',
+): { E: Float32Array; hOut: number; wOut: number } {
+  const hOut = hIn + ph[0] + ph[1] - kh + 1;
+  const wOut = wIn + pw[0] + pw[1] - kw + 1;
+  const P = hIn * wIn;
+  const Q = hOut * wOut;
+  const E = new Float32Array(kh * kw * Q * P);
+  for (let a = 0; a < kh; a++)
+    for (let b = 0; b < kw; b++)
+      for (let y = 0; y < hOut; y++)
+        for (let x = 0; x < wOut; x++) {
+          const yi = y + a - ph[0];
+          const xi = x + b - pw[0];
+          if (yi < 0 || yi >= hIn || xi < 0 || xi >= wIn) continue;
+          const q = y * wOut + x;
+          const pi = yi * wIn + xi;
+          E[(a * kw + b) * Q * P + (order === 'temporal-first' ? q * P + pi : pi * Q + q)] = 1;
+        }
+  return { E, hOut, wOut };
+}
+
+/** Default order: spatial-first for layers with few input channels (the stimulus layer), else temporal-first. */
+export function defaultLayerOrder(I: number): LayerOrder {
+  return I < 8 ? 'spatial-first' : 'temporal-first';
+}
+
+/**
+ * The engine's eval forward graph for one stimulus length: inputs `x [B, T, H, W, C]`, per layer `wt [O, I, L]`,
+ * `ws [O, I, kh, kw]`, folded BatchNorm `scale`, `shift` `[O]`, readout `rw [c·Q, N]`, `rb [N]`; output
+ * `responses [B, T_out, N]`. The Toeplitz and spatial matrices are built in the graph from the weights.
+ */
+export function buildEngineForwardGraph(
+  plan: EnginePlan,
+  options: { blockSize?: (L: number, tOut: number) => number; orders?: readonly LayerOrder[] } = {},
+): Uint8Array {
+  const g = new EngineGraph();
+  const { C, H, W, T, N, c } = plan;
+  const P0 = H * W;
+  g.input(n.x, ['batch', T, H, W, C]);
+  const B = shapeOf(g, n.x, 0, 1);
+  const orders = plan.layers.map((p, l) => options.orders?.[l] ?? defaultLayerOrder(p.I));
+  // [B, T, H, W, C] → [C, B·T·P] (2-D transpose) → [C, B, T, P]
+  const cFirst = g.reshape(g.transpose(g.reshape(n.x, [-1, C]), [1, 0]), [C, -1, T, P0]);
+  let layout = layoutOf(orders[0]!);
+  let h =
+    layout === 'time-last'
+      ? g.reshape(g.transpose(g.reshape(cFirst, [C, -1, P0]), [0, 2, 1]), [1, C, -1, T]) // [1, C, P·B, T]
+      : g.reshape(g.transpose(cFirst, [0, 2, 1, 3]), [C, T, -1]); // [C, T, B·P]
+  let Q = P0;
+  plan.layers.forEach((p, l) => {
+    const { I, O, L } = p;
+    const order = orders[l]!;
+    h = convertLayout(g, h, layout, layoutOf(order), I, p.hIn * p.wIn);
+    layout = layoutOf(order);
+    const kk = p.kh * p.kw;
+    const Tb = (options.blockSize ?? temporalBlockSize)(L, p.tOut);
+    const Wn = Tb + L - 1;
+    for (const [name, dims] of [
+      [n.wt(l), [O, I, L]],
+      [n.ws(l), [O, I, p.kh, p.kw]],
+      [n.scale(l), [O]],
+      [n.shift(l), [O]],
+    ] as const)
+      g.input(name, [...dims]);
+    const D = g.floats('place_t', blockToeplitzPlacement(L, Tb, order), [L, Wn * Tb]);
+    const mt = g.reshape(g.matmul(g.reshape(n.wt(l), [O * I, L]), D), order === 'temporal-first' ? [O, I, Wn, Tb] : [O, I, Tb, Wn]);
+    const Mt = order === 'temporal-first' ? mt : g.reshape(g.transpose(mt, [0, 2, 1, 3]), [O, 1, Tb, I * Wn]);
+    const { E, hOut, wOut } = spatialPlacementMatrix(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw, order);
+    const P = p.hIn * p.wIn;
+    Q = hOut * wOut;
+    const k = g.matmul(g.reshape(n.ws(l), [O * I, kk]), g.floats('place_s', E, [kk, Q * P]));
+    const K = order === 'temporal-first' ? g.reshape(g.transpose(g.reshape(k, [O, I, Q, P]), [0, 2, 1, 3]), [O, Q, I * P]) : g.reshape(k, [O, 1, I, P, Q]);
+    const layer: GemmForwardLayer = { order, I, O, L, pt: p.pt, P, Q, Tb, Mt, K, scale: g.reshape(n.scale(l), [O, 1]), shift: g.reshape(n.shift(l), [O, 1]) };
+    h = gemmLayer(g, h, layer, B, l === plan.layers.length - 1 ? { cut: plan.cut } : undefined);
+  });
+  g.input(n.readoutWeight, [c * Q, N]);
+  g.input(n.readoutBias, [N]);
+  const out = gemmFeaturesReadout(g, h, layout, c, Q, N, n.readoutWeight, n.readoutBias, plan.nonlinearity);
+  const btn = layout === 'time-last' ? g.reshape(out, [-1, plan.tOut, N]) : g.transpose(g.reshape(out, [plan.tOut, -1, N]), [1, 0, 2]);
+  g.output(n.output, btn, ['batch', plan.tOut, N]);
+  return g.encode('openretina_forward');
+}

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+import { relativeError } from '../../../test-utils/fixtures.js';
+import { OnnxEngine, buildEngineForwardGraph, enginePlan, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode, type LayerOrder } from '../src/node.js';
+
+const TOL = 1e-5;
+const ORDERS: LayerOrder[][] = [
+  ['spatial-first', 'temporal-first'],
+  ['temporal-first', 'spatial-first'],
+  ['spatial-first', 'spatial-first'],
+  ['temporal-first', 'temporal-first'],
+];
+
+/** Small core with temporal and spatial padding, cut frames and an exp readout (2 sessions). */
+function smallModel(): CoreReadout {
+  const model = buildCoreReadout({
+    in_shape: [2, 16, 9, 8],
+    n_neurons_dict: { a: 3, b: 4 },
+    hidden_channels: [3, 4],
+    core: {
+      temporal_kernel_sizes: [5, 3],
+      spatial_kernel_sizes: [3, 3],
+      gamma_input: 0.3,
+      gamma_hidden: 0.2,
+      gamma_in_sparse: 0.1,
+      gamma_temporal: 1,
+      cut_first_n_frames: 2,
+      input_padding: [1, 1, 0],
+      hidden_padding: true,
+    },
+    readout: { _target_: 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout', scale: true, bias: true, positive: false, gaussian_mean_scale: 2, gaussian_var_scale: 1, mask_l1_reg: 0.5, feature_weights_l1_reg: 0.5, readout_reg_avg: false },
+  });
+  // non-trivial running statistics, so the folded BatchNorm is exercised
+  model.train();
+  tf.tidy(() => model.forward(tf.randomNormal([3, 16, 9, 8, 2], 0.3, 1.2, 'float32', 3) as tf.Tensor5D, { session: 'b' }));
+  model.eval();
+  return model;
+}
+
+describe('GEMM forward graphs (engine predict and the exported gemm form) against TF.js', () => {
+  it('engine forward: both stage orders per layer, one and several temporal blocks, two stimulus lengths', async () => {
+    const ort = await loadOnnxRuntimeNode();
+    const model = smallModel();
+    for (const T of [16, 23]) {
+      const x = tf.randomNormal([2, T, 9, 8, 2], 0, 1, 'float32', T) as tf.Tensor5D;
+      const expected = model.forward(x, { session: 'b' });
+      // feeds from the engine itself (weights as it computes them)
+      let feeds: Record<string, unknown> = {};
+      const capture = new OnnxEngine(model, {
+        ort: {
+          Tensor: ort.Tensor,
+          InferenceSession: {
+            create: async (bytes, options) => {
+              const s = await ort.InferenceSession.create(bytes, options);
+              return { inputNames: s.inputNames, outputNames: s.outputNames, run: async (f: Record<string, unknown>) => ((feeds = f), s.run(f)) };
+            },
+          },
+        },
+      });
+      const viaEngine = await capture.predict(x, 'b');
+      expect(relativeError(viaEngine.dataSync(), expected.dataSync()), `engine T=${T}`).toBeLessThan(TOL);
+      const plan = enginePlan(model, 'b', T);
+      for (const orders of ORDERS)
+        for (const blockSize of [undefined, (L: number) => Math.max(L - 1, 2)]) {
+          const bytes = buildEngineForwardGraph(plan, { orders, ...(blockSize ? { blockSize } : {}) });
+          const session = await ort.InferenceSession.create(bytes);
+          const out = (await session.run(feeds)).responses!;
+          expect(out.dims).toEqual(expected.shape);
+          expect(relativeError(out.data as Float32Array, expected.dataSync()), `T=${T} ${orders.join('/')} blocks ${blockSize ? 'small' : 'default'}`).toBeLessThan(TOL);
+        }
+      capture.dispose();
+      tf.dispose([x, expected, viaEngine]);
+    }
+    model.dispose();
+  });
+
+  it('exported gemm form: dynamic batch and length, every stage order, several blocks, all sessions', async () => {
+    const model = smallModel();
+    for (const orders of ORDERS)
+      for (const blockFrames of [undefined, () => 2]) {
+        const onnxModel = await loadOnnxModel(exportOnnx(model, { convForm: 'gemm', layerOrders: orders, ...(blockFrames ? { blockFrames } : {}) }));
+        for (const [B, T] of [
+          [1, 12],
+          [3, 25],
+        ] as const) {
+          const x = tf.randomNormal([B, T, 9, 8, 2], 0, 1, 'float32', B * T) as tf.Tensor5D;
+          const expected = model.forward(x);
+          const got = await onnxModel.predict(x);
+          expect(got.shape).toEqual(expected.shape);
+          expect(relativeError(got.dataSync(), expected.dataSync()), `${orders.join('/')} B=${B} T=${T} blocks ${blockFrames ? 2 : 'default'}`).toBeLessThan(TOL);
+          tf.dispose([x, expected, got]);
+        }
+        onnxModel.dispose();
+      }
+    model.dispose();
+  });
+
+  it('exportOnnx defaults to the gemm form', () => {
+    const model = smallModel();
+    const bytes = exportOnnx(model);
+    expect(new TextDecoder().decode(bytes)).toContain('toeplitz');
+    model.dispose();
+  });
+});
