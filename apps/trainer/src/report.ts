@@ -13,6 +13,8 @@ export interface ReportInput {
   metrics: Readonly<Record<string, unknown>>;
   /** Free-form lines shown under the title (config, data, timing). */
   notes?: readonly string[];
+  /** Class name of the evaluation loss behind `val_evaluation_loss` (default: OpenRetina's CorrelationLoss3d). */
+  evaluationLoss?: string;
 }
 
 /** Renders a vega-lite spec to an SVG string (no DOM, no canvas). */
@@ -55,7 +57,9 @@ export function reportSpecs(input: ReportInput): { title: string; spec: TopLevel
   const specs = [
     line('Training loss (Poisson sum + regularizers, per batch)', ['train_total_loss', 'train_loss'], 'loss'),
     line('Validation loss (Poisson / (B+T+N), as OpenRetina logs it)', ['val_loss'], 'loss'),
-    line('Validation correlation (mean per-clip correlation)', ['val_evaluation_loss'], 'correlation'),
+    (input.evaluationLoss ?? 'CorrelationLoss3d') === 'CorrelationLoss3d'
+      ? line('Validation correlation (mean per-clip correlation)', ['val_evaluation_loss'], 'correlation')
+      : line(`Validation evaluation loss (${input.evaluationLoss})`, ['val_evaluation_loss'], 'loss'),
     {
       title: 'Learning rate',
       spec: {

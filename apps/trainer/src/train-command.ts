@@ -214,6 +214,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
     writeJsonReport(join(out, 'metrics.json'), metrics);
     const html = await renderReport({
       title: `openretina train: ${cfg.exp_name}`,
+      evaluationLoss: lossClassName(model.evaluationLossFunction),
       history: result.history,
       perNeuron: Object.fromEntries(evaluations.map((e) => [e.split, e.rows.map((r) => ({ session: r.session, correlation: r.corr_to_average }))])),
       metrics: { test, best: metrics.best, epochs_run: result.epochsRun, seconds_per_epoch_median: metrics.seconds_per_epoch_median, backend: backend.name },
