@@ -31,7 +31,11 @@ function smallModel(): CoreReadout {
     },
     readout: { _target_: 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout', scale: true, bias: true, positive: false, gaussian_mean_scale: 2, gaussian_var_scale: 1, mask_l1_reg: 0.5, feature_weights_l1_reg: 0.5, readout_reg_avg: false },
   });
-  // non-trivial running statistics, so the folded BatchNorm is exercised
+  // weights large enough that the output depends on every layer (the initial conv weights are ~0.01), and
+  // non-trivial running statistics
+  let seed = 11;
+  for (const [name, v] of model.namedParameters())
+    if (/(sin_weights|cos_weights|weight_spatial|features|mask_mean|bias)$/.test(name)) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed++)));
   model.train();
   tf.tidy(() => model.forward(tf.randomNormal([3, 16, 9, 8, 2], 0.3, 1.2, 'float32', 3) as tf.Tensor5D, { session: 'b' }));
   model.eval();
@@ -93,6 +97,43 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
         }
         onnxModel.dispose();
       }
+    model.dispose();
+  });
+
+  it('engine predict reuses its eval weights only while parameters and buffers are unchanged', async () => {
+    const ort = await loadOnnxRuntimeNode();
+    const model = smallModel();
+    const engine = new OnnxEngine(model, { ort });
+    const x = tf.randomNormal([2, 16, 9, 8, 2], 0, 1, 'float32', 9) as tf.Tensor5D;
+    let previous: Float32Array | undefined;
+    const check = async (label: string) => {
+      const expected = model.forward(x, { session: 'a' });
+      const got = await engine.predict(x, 'a');
+      expect(relativeError(got.dataSync(), expected.dataSync()), label).toBeLessThan(TOL);
+      // the change matters (so a stale cache could not pass)
+      if (previous && label !== 'cached') expect(relativeError(expected.dataSync() as Float32Array, previous), label).toBeGreaterThan(1e-3);
+      previous = Float32Array.from(expected.dataSync());
+      tf.dispose([expected, got]);
+    };
+    await check('first');
+    await check('cached');
+    const params = model.namedParameters();
+    const buffers = model.namedBuffers();
+    const names = [...params.keys()].filter((k) => k.includes('weight_spatial') || k.includes('cos_weights') || k.startsWith('readout.a.'));
+    expect(names.length).toBeGreaterThanOrEqual(4);
+    for (const name of names) {
+      const v = params.get(name)!;
+      tf.tidy(() => v.assign(tf.add(v, 0.3)));
+      await check(`after changing ${name}`);
+    }
+    const rm = [...buffers.entries()].find(([k]) => k.includes('running_mean'))!;
+    tf.tidy(() => rm[1].assign(tf.add(rm[1], 0.5)));
+    await check(`after changing ${rm[0]}`);
+    const before = tf.memory().numTensors;
+    (await engine.predict(x, 'a')).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    engine.dispose();
+    x.dispose();
     model.dispose();
   });
 

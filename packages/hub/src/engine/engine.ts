@@ -126,6 +126,8 @@ export class OnnxEngine implements ModelEngine {
   readonly name = 'onnx' as const;
   private readonly sessions = new Map<string, Promise<OrtSessionLike>>();
   private readonly layers: LayerRefs[];
+  /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
+  private readonly evalCache = new Map<string, { state: Float32Array[]; feeds: Record<string, unknown> }>();
 
   constructor(
     readonly model: CoreReadout,
@@ -230,11 +232,43 @@ export class OnnxEngine implements ModelEngine {
   }
 
   private async feeds(x: tf.Tensor5D, weights: Map<string, tf.Tensor>): Promise<Record<string, unknown>> {
-    const feeds: Record<string, unknown> = { [n.x]: this.tensor((await x.data()) as Float32Array, x.shape) };
+    return { [n.x]: this.tensor((await x.data()) as Float32Array, x.shape), ...(await this.weightFeeds(weights, false)) };
+  }
+
+  /** ORT tensors of the graph weights; `copy`: the arrays outlive the tensors (a variable's data may be a live view). */
+  private async weightFeeds(weights: Map<string, tf.Tensor>, copy: boolean): Promise<Record<string, unknown>> {
+    const feeds: Record<string, unknown> = {};
     const names = [...weights.keys()];
     const datas = await Promise.all(names.map((k) => weights.get(k)!.data()));
-    names.forEach((k, i) => (feeds[k] = this.tensor(datas[i] as Float32Array, weights.get(k)!.shape)));
+    names.forEach((k, i) => (feeds[k] = this.tensor(copy ? Float32Array.from(datas[i] as Float32Array) : (datas[i] as Float32Array), weights.get(k)!.shape)));
     return feeds;
+  }
+
+  /** The current values of every parameter and buffer (the eval weights derive from them). */
+  private async stateValues(): Promise<Float32Array[]> {
+    const vars = [...this.model.namedParameters().values(), ...this.model.namedBuffers().values()].filter((v) => v.dtype === 'float32');
+    return (await Promise.all(vars.map((v) => v.data()))) as Float32Array[];
+  }
+
+  /**
+   * Feeds of an eval graph: the stimulus and the eval weights of `session`. The weights (temporal kernels from
+   * their basis, Gaussian masks, folded BatchNorm) are recomputed only when a parameter or buffer changed since the
+   * last call, so repeated predictions and MEI iterations skip that TF.js work.
+   */
+  private async evalFeeds(x: tf.Tensor5D, session: string): Promise<Record<string, unknown>> {
+    this.clampPositive(session);
+    const state = await this.stateValues();
+    const cached = this.evalCache.get(session);
+    const same = cached && cached.state.length === state.length && cached.state.every((a, i) => sameValues(a, state[i]!));
+    let weightFeeds: Record<string, unknown>;
+    if (cached && same) weightFeeds = cached.feeds;
+    else {
+      const weights = this.detachedWeights(session, false);
+      weightFeeds = await this.weightFeeds(weights, true);
+      tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+      this.evalCache.set(session, { state: state.map((a) => a.slice()), feeds: weightFeeds });
+    }
+    return { ...weightFeeds, [n.x]: this.tensor((await x.data()) as Float32Array, x.shape) };
   }
 
   async lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params?: ReadonlyMap<string, tf.Variable>): Promise<EngineStep> {
@@ -293,10 +327,7 @@ export class OnnxEngine implements ModelEngine {
     this.checkInput(x);
     this.model.readout.numNeurons(session);
     const ortSession = await this.session('vjp', session, x.shape[1]);
-    this.clampPositive(session);
-    const weights = this.detachedWeights(session, false);
-    const feeds = await this.feeds(x, weights);
-    tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+    const feeds = await this.evalFeeds(x, session);
     feeds[n.cotangent] = this.tensor((await cotangent.data()) as Float32Array, cotangent.shape);
     const res = await ortSession.run(feeds);
     const out = res[n.output]!;
@@ -311,18 +342,22 @@ export class OnnxEngine implements ModelEngine {
     this.checkInput(x);
     this.model.readout.numNeurons(session);
     const ortSession = await this.session('forward', session, x.shape[1]);
-    this.clampPositive(session);
-    const weights = this.detachedWeights(session, false);
-    const feeds = await this.feeds(x, weights);
-    tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+    const feeds = await this.evalFeeds(x, session);
     const out = (await ortSession.run(feeds))[n.output]!;
     return tf.tensor3d(out.data as Float32Array, out.dims as [number, number, number]);
   }
 
   dispose(): void {
+    this.evalCache.clear();
     for (const s of this.sessions.values()) void s.then((x) => x.release?.()).catch(() => undefined);
     this.sessions.clear();
   }
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
 }
 
 /**
