@@ -42,6 +42,13 @@ export interface GemmForwardLayer {
   /** Folded BatchNorm (+ bias): `[O, 1]` each. */
   scale: string;
   shift: string;
+  /** The input length when it is fixed (engine graphs): a single unpadded block then needs no windowing. */
+  staticFrames?: number;
+}
+
+/** Whether the layer's input is exactly one window (fixed length, one block, no temporal padding). */
+function singleWindow(p: GemmForwardLayer): boolean {
+  return p.staticFrames === p.Tb + p.L - 1 && p.pt[0] === 0 && p.pt[1] === 0;
 }
 
 /** 1-D int64 tensor of the dims `[start, end)` of `x`'s shape. */
@@ -78,8 +85,12 @@ function timeWindows(g: EngineGraph, h: string, rank: number, axis: number, p: G
 }
 
 /** temporal-first: `h [1, I, P·B, T]` → `[O, Q, B, nb·Tb]` as `[O·Q, B, nb·Tb]`. */
-function temporalFirst(g: EngineGraph, h: string, p: GemmForwardLayer): { s: string; tOut: string } {
+function temporalFirst(g: EngineGraph, h: string, p: GemmForwardLayer): { s: string; tOut: () => string } {
   const { I, O, L, Tb, Q } = p;
+  if (singleWindow(p)) {
+    const u = g.reshape(g.matmul(h, p.Mt), [O, I * p.P, -1]);
+    return { s: g.reshape(g.matmul(p.K, u), [O * Q, -1, Tb]), tOut: () => g.ints([Tb]) };
+  }
   const { head, next, tOut, span } = timeWindows(g, h, 4, 3, p);
   let window = g.reshape(head, [1, I, -1, Tb]); // [1, I, X·nb, Tb]
   if (next) {
@@ -88,13 +99,18 @@ function temporalFirst(g: EngineGraph, h: string, p: GemmForwardLayer): { s: str
   }
   const u = g.reshape(g.matmul(window, p.Mt), [O, I * p.P, -1]); // [O, I, P·B·nb·Tb] = [O, I·P, B·nb·Tb]
   const s = reshapeTo(g, g.matmul(p.K, u), [[O * Q, -1], span]); // [O·Q, B, nb·Tb]
-  return { s, tOut };
+  return { s, tOut: () => tOut };
 }
 
 /** spatial-first: `h [I, T, B·P]` → `[O, nb·Tb, B·Q]`. */
-function spatialFirst(g: EngineGraph, h: string, p: GemmForwardLayer, B: string): { s: string; tOut: string } {
+function spatialFirst(g: EngineGraph, h: string, p: GemmForwardLayer, B: string): { s: string; tOut: () => string } {
   const { I, O, L, Tb, P, Q } = p;
   const Wn = Tb + L - 1;
+  if (singleWindow(p)) {
+    const wins = reshapeTo(g, h, [[1, 1, I], g.mul(B, g.ints([Wn])), [P]]); // [1, 1, I, Wn·B, P]
+    const y = reshapeTo(g, g.matmul(wins, p.K), [[O, 1, I * Wn], g.mul(B, g.ints([Q]))]);
+    return { s: reshapeTo(g, g.matmul(p.Mt, y), [[O, -1], g.mul(B, g.ints([Q]))]), tOut: () => g.ints([Tb]) };
+  }
   const { head, next, tOut } = timeWindows(g, h, 3, 1, p);
   const BP = shapeOf(g, h, 2, 3);
   let window = reshapeTo(g, head, [[I, -1, Tb], BP]); // [I, nb, Tb, B·P]
@@ -105,7 +121,7 @@ function spatialFirst(g: EngineGraph, h: string, p: GemmForwardLayer, B: string)
   const wins = reshapeTo(g, g.transpose(window, [1, 0, 2, 3]), [[1, -1, I], g.mul(B, g.ints([Wn])), [P]]); // [1, nb, I, Wn·B, P]
   const y = reshapeTo(g, g.matmul(wins, p.K), [[O, -1, I * Wn], g.mul(B, g.ints([Q]))]); // [O, nb, I·Wn, B·Q]
   const s = reshapeTo(g, g.matmul(p.Mt, y), [[O, -1], g.mul(B, g.ints([Q]))]); // [O, nb·Tb, B·Q]
-  return { s, tOut };
+  return { s, tOut: () => tOut };
 }
 
 export type ForwardLayout = 'time-last' | 'positions-last';
@@ -121,8 +137,15 @@ export function layoutOf(order: LayerOrder): ForwardLayout {
  */
 export function convertLayout(g: EngineGraph, h: string, from: ForwardLayout, to: ForwardLayout, C: number, P: number): string {
   if (from === to) return h;
-  if (from === 'positions-last') return g.reshape(g.transpose(g.reshape(h, [C, 0, -1, P]), [0, 3, 2, 1]), [1, C, -1, 0]);
-  return g.reshape(g.transpose(g.reshape(h, [C, P, -1, 0]), [0, 3, 2, 1]), [C, 0, -1]);
+  // two cheap transposes (a batched 2-D one, then a swap of outer dims with contiguous rows) instead of one 4-D
+  // permutation, which onnxruntime runs element by element
+  if (from === 'positions-last') {
+    const T = shapeOf(g, h, 1, 2);
+    const tLast = reshapeTo(g, g.transpose(h, [0, 2, 1]), [[C, -1, P], T]); // [C, B·P, T] → [C, B, P, T]
+    return g.reshape(g.transpose(tLast, [0, 2, 1, 3]), [1, C, -1, 0]); // [C, P, B, T] → [1, C, P·B, T]
+  }
+  const tFirst = g.reshape(g.transpose(g.op('Squeeze', [h, g.ints([0])]), [0, 2, 1]), [C, 0, P, -1]); // [C, T, P·B] → [C, T, P, B]
+  return g.reshape(g.transpose(tFirst, [0, 1, 3, 2]), [C, 0, -1]); // [C, T, B, P] → [C, T, B·P]
 }
 
 /**
@@ -134,13 +157,13 @@ export function gemmLayer(g: EngineGraph, h: string, p: GemmForwardLayer, B: str
   const start = last?.cut ?? 0;
   if (p.order === 'temporal-first') {
     const { s, tOut } = temporalFirst(g, h, p);
-    const frames = g.op('Slice', [s, g.ints([start]), tOut, g.ints([2])]); // [O·Q, B, T' − start]
+    const frames = start === 0 && singleWindow(p) ? s : g.op('Slice', [s, g.ints([start]), tOut(), g.ints([2])]); // [O·Q, B, T' − start]
     const z = g.op('Elu', [g.add(g.mul(g.reshape(frames, [O, -1]), p.scale), p.shift)], { alpha: 1 });
     if (last) return g.reshape(z, [O * Q, -1]);
-    return reshapeTo(g, z, [[1, O, -1], start === 0 ? tOut : g.sub(tOut, g.ints([start]))]);
+    return reshapeTo(g, z, [[1, O, -1], start === 0 ? tOut() : g.sub(tOut(), g.ints([start]))]);
   }
   const { s, tOut } = spatialFirst(g, h, p, B);
-  const frames = g.op('Slice', [s, g.ints([start]), tOut, g.ints([1])]); // [O, T' − start, B·Q]
+  const frames = start === 0 && singleWindow(p) ? s : g.op('Slice', [s, g.ints([start]), tOut(), g.ints([1])]); // [O, T' − start, B·Q]
   const o3 = [O, 1, 1];
   return g.op('Elu', [g.add(g.mul(frames, g.reshape(p.scale, o3)), g.reshape(p.shift, o3))], { alpha: 1 });
 }
@@ -272,7 +295,7 @@ export function buildEngineForwardGraph(
     Q = hOut * wOut;
     const k = g.matmul(g.reshape(n.ws(l), [O * I, kk]), g.floats('place_s', E, [kk, Q * P]));
     const K = order === 'temporal-first' ? g.reshape(g.transpose(g.reshape(k, [O, I, Q, P]), [0, 2, 1, 3]), [O, Q, I * P]) : g.reshape(k, [O, 1, I, P, Q]);
-    const layer: GemmForwardLayer = { order, I, O, L, pt: p.pt, P, Q, Tb, Mt, K, scale: g.reshape(n.scale(l), [O, 1]), shift: g.reshape(n.shift(l), [O, 1]) };
+    const layer: GemmForwardLayer = { order, I, O, L, pt: p.pt, P, Q, Tb, Mt, K, scale: g.reshape(n.scale(l), [O, 1]), shift: g.reshape(n.shift(l), [O, 1]), staticFrames: p.tIn };
     h = gemmLayer(g, h, layer, B, l === plan.layers.length - 1 ? { cut: plan.cut } : undefined);
   });
   g.input(n.readoutWeight, [c * Q, N]);
