@@ -291,6 +291,10 @@ function exportGemm(model: CoreReadout, layers: AnyModule[], coreOptions: Record
       scale[o] = gamma[o]! / Math.sqrt(rv[o]! + (norm.eps as number));
       shift[o] = beta[o]! + (convBias[o]! - rm[o]!) * scale[o]! + after[o]!;
     }
+    // the scale goes into the second stage's matrix (its rows belong to one output channel each)
+    const second = tf1 ? K : Mt;
+    const per = second.length / O;
+    for (let i = 0; i < second.length; i++) second[i] = second[i]! * scale[Math.floor(i / per)]!;
     const spec: GemmForwardLayer = {
       order,
       I,
@@ -302,7 +306,6 @@ function exportGemm(model: CoreReadout, layers: AnyModule[], coreOptions: Record
       Tb,
       Mt: g.floats('toeplitz', Mt, tf1 ? [O, I, Wn, Tb] : [O, 1, Tb, I * Wn]),
       K: g.floats('placement', K, tf1 ? [O, Q, I * P] : [O, 1, I, P, Q]),
-      scale: g.floats('bn_scale', scale, [O, 1]),
       shift: g.floats('bn_shift', shift, [O, 1]),
     };
     const want = layoutOf(order);

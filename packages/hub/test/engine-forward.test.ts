@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { buildCoreReadout, type CoreReadout } from '@openretina/models';
 import { relativeError } from '../../../test-utils/fixtures.js';
-import { OnnxEngine, buildEngineForwardGraph, enginePlan, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode, type LayerOrder } from '../src/node.js';
+import { OnnxEngine, buildEngineForwardGraph, buildEngineForwardWeightsGraph, enginePlan, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode, type LayerOrder } from '../src/node.js';
 
 const TOL = 1e-5;
 const ORDERS: LayerOrder[][] = [
@@ -49,7 +49,7 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
     for (const T of [16, 23]) {
       const x = tf.randomNormal([2, T, 9, 8, 2], 0, 1, 'float32', T) as tf.Tensor5D;
       const expected = model.forward(x, { session: 'b' });
-      // feeds from the engine itself (weights as it computes them)
+      // the eval weights as the engine computes them (the weights graph's feeds) and the readout
       let feeds: Record<string, unknown> = {};
       const capture = new OnnxEngine(model, {
         ort: {
@@ -57,7 +57,7 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
           InferenceSession: {
             create: async (bytes, options) => {
               const s = await ort.InferenceSession.create(bytes, options);
-              return { inputNames: s.inputNames, outputNames: s.outputNames, run: async (f: Record<string, unknown>) => ((feeds = f), s.run(f)) };
+              return { inputNames: s.inputNames, outputNames: s.outputNames, run: async (f: Record<string, unknown>) => ((feeds = { ...feeds, ...f }), s.run(f)) };
             },
           },
         },
@@ -67,9 +67,11 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
       const plan = enginePlan(model, 'b', T);
       for (const orders of ORDERS)
         for (const blockSize of [undefined, (L: number) => Math.max(L - 1, 2)]) {
-          const bytes = buildEngineForwardGraph(plan, { orders, ...(blockSize ? { blockSize } : {}) });
-          const session = await ort.InferenceSession.create(bytes);
-          const out = (await session.run(feeds)).responses!;
+          const options = { orders, ...(blockSize ? { blockSize } : {}) };
+          const weightsGraph = await ort.InferenceSession.create(buildEngineForwardWeightsGraph(plan, options));
+          const matrices = await weightsGraph.run(Object.fromEntries(weightsGraph.inputNames.map((k) => [k, feeds[k]])));
+          const session = await ort.InferenceSession.create(buildEngineForwardGraph(plan, options));
+          const out = (await session.run(Object.fromEntries(session.inputNames.map((k) => [k, matrices[k] ?? feeds[k]])))).responses!;
           expect(out.dims).toEqual(expected.shape);
           expect(relativeError(out.data as Float32Array, expected.dataSync()), `T=${T} ${orders.join('/')} blocks ${blockSize ? 'small' : 'default'}`).toBeLessThan(TOL);
         }

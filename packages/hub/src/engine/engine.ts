@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../onnx-model.js';
-import { buildEngineForwardGraph } from './forward-graph.js';
+import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
 import { buildEngineGraph, engineNames as n, enginePlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 
 /** Which compute engine runs the heavy paths: `auto` picks the fastest available one for the model. */
@@ -127,7 +127,7 @@ export class OnnxEngine implements ModelEngine {
   private readonly sessions = new Map<string, Promise<OrtSessionLike>>();
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
-  private readonly evalCache = new Map<string, { state: Float32Array[]; feeds: Record<string, unknown> }>();
+  private readonly evalCache = new Map<string, { state: Float32Array[]; feeds: Record<string, unknown>; forward: Map<number, Record<string, unknown>> }>();
 
   constructor(
     readonly model: CoreReadout,
@@ -148,12 +148,13 @@ export class OnnxEngine implements ModelEngine {
     }
   }
 
-  private session(kind: EngineGraphKind, session: string, T: number): Promise<OrtSessionLike> {
+  private session(kind: EngineGraphKind | 'forward-weights', session: string, T: number): Promise<OrtSessionLike> {
     const key = `${kind}|${session}|${T}`;
     let s = this.sessions.get(key);
     if (!s) {
       const plan: EnginePlan = enginePlan(this.model, session, T);
-      const bytes = kind === 'forward' ? buildEngineForwardGraph(plan) : buildEngineGraph(plan, kind);
+      const bytes =
+        kind === 'forward' ? buildEngineForwardGraph(plan) : kind === 'forward-weights' ? buildEngineForwardWeightsGraph(plan) : buildEngineGraph(plan, kind);
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
         interOpNumThreads: 1,
@@ -256,19 +257,35 @@ export class OnnxEngine implements ModelEngine {
    * last call, so repeated predictions and MEI iterations skip that TF.js work.
    */
   private async evalFeeds(x: tf.Tensor5D, session: string): Promise<Record<string, unknown>> {
+    const entry = await this.evalWeights(session);
+    return { ...entry.feeds, [n.x]: this.tensor((await x.data()) as Float32Array, x.shape) };
+  }
+
+  private async evalWeights(session: string): Promise<{ feeds: Record<string, unknown>; forward: Map<number, Record<string, unknown>> }> {
     this.clampPositive(session);
     const state = await this.stateValues();
     const cached = this.evalCache.get(session);
-    const same = cached && cached.state.length === state.length && cached.state.every((a, i) => sameValues(a, state[i]!));
-    let weightFeeds: Record<string, unknown>;
-    if (cached && same) weightFeeds = cached.feeds;
-    else {
-      const weights = this.detachedWeights(session, false);
-      weightFeeds = await this.weightFeeds(weights, true);
-      tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
-      this.evalCache.set(session, { state: state.map((a) => a.slice()), feeds: weightFeeds });
+    if (cached && cached.state.length === state.length && cached.state.every((a, i) => sameValues(a, state[i]!))) return cached;
+    const weights = this.detachedWeights(session, false);
+    const feeds = await this.weightFeeds(weights, true);
+    tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+    const entry = { state: state.map((a) => a.slice()), feeds, forward: new Map<number, Record<string, unknown>>() };
+    this.evalCache.set(session, entry);
+    return entry;
+  }
+
+  /** Feeds of the forward graph: the stimulus, the readout and the layers' matrices (from the weights graph, cached). */
+  private async forwardFeeds(x: tf.Tensor5D, session: string): Promise<Record<string, unknown>> {
+    const entry = await this.evalWeights(session);
+    const T = x.shape[1];
+    let weights = entry.forward.get(T);
+    if (!weights) {
+      const ws = await this.session('forward-weights', session, T);
+      const out = await ws.run(Object.fromEntries(ws.inputNames.map((k) => [k, entry.feeds[k]])));
+      weights = { ...out, [n.readoutWeight]: entry.feeds[n.readoutWeight], [n.readoutBias]: entry.feeds[n.readoutBias] };
+      entry.forward.set(T, weights);
     }
-    return { ...weightFeeds, [n.x]: this.tensor((await x.data()) as Float32Array, x.shape) };
+    return { ...weights, [n.x]: this.tensor((await x.data()) as Float32Array, x.shape) };
   }
 
   async lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params?: ReadonlyMap<string, tf.Variable>): Promise<EngineStep> {
@@ -342,7 +359,7 @@ export class OnnxEngine implements ModelEngine {
     this.checkInput(x);
     this.model.readout.numNeurons(session);
     const ortSession = await this.session('forward', session, x.shape[1]);
-    const feeds = await this.evalFeeds(x, session);
+    const feeds = await this.forwardFeeds(x, session);
     const out = (await ortSession.run(feeds))[n.output]!;
     return tf.tensor3d(out.data as Float32Array, out.dims as [number, number, number]);
   }

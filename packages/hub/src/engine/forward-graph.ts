@@ -39,8 +39,8 @@ export interface GemmForwardLayer {
   Mt: string;
   /** temporal-first: `[O, Q, I·P]`; spatial-first: `[O, 1, I, P, Q]`. */
   K: string;
-  /** Folded BatchNorm (+ bias): `[O, 1]` each. */
-  scale: string;
+  /** Folded BatchNorm (+ bias): `[O, 1]` each; without `scale`, it is already in the second stage's matrix. */
+  scale?: string;
   shift: string;
   /** The input length when it is fixed (engine graphs): a single unpadded block then needs no windowing. */
   staticFrames?: number;
@@ -158,14 +158,15 @@ export function gemmLayer(g: EngineGraph, h: string, p: GemmForwardLayer, B: str
   if (p.order === 'temporal-first') {
     const { s, tOut } = temporalFirst(g, h, p);
     const frames = start === 0 && singleWindow(p) ? s : g.op('Slice', [s, g.ints([start]), tOut(), g.ints([2])]); // [O·Q, B, T' − start]
-    const z = g.op('Elu', [g.add(g.mul(g.reshape(frames, [O, -1]), p.scale), p.shift)], { alpha: 1 });
+    const flat = g.reshape(frames, [O, -1]);
+    const z = g.op('Elu', [g.add(p.scale ? g.mul(flat, p.scale) : flat, p.shift)], { alpha: 1 });
     if (last) return g.reshape(z, [O * Q, -1]);
     return reshapeTo(g, z, [[1, O, -1], start === 0 ? tOut() : g.sub(tOut(), g.ints([start]))]);
   }
   const { s, tOut } = spatialFirst(g, h, p, B);
   const frames = start === 0 && singleWindow(p) ? s : g.op('Slice', [s, g.ints([start]), tOut(), g.ints([1])]); // [O, T' − start, B·Q]
   const o3 = [O, 1, 1];
-  return g.op('Elu', [g.add(g.mul(frames, g.reshape(p.scale, o3)), g.reshape(p.shift, o3))], { alpha: 1 });
+  return g.op('Elu', [g.add(p.scale ? g.mul(frames, g.reshape(p.scale, o3)) : frames, g.reshape(p.shift, o3))], { alpha: 1 });
 }
 
 /** Readout of the last layer's features (see {@link gemmLayer}) → `[B·T_out, N]` (time-last) or `[T_out·B, N]` (positions-last). */
@@ -249,37 +250,49 @@ export function defaultLayerOrder(I: number): LayerOrder {
   return I < 8 ? 'spatial-first' : 'temporal-first';
 }
 
+export interface EngineForwardOptions {
+  /** Output frames per temporal block, from the kernel size and the layer's output length (default {@link temporalBlockSize}). */
+  blockSize?: (L: number, tOut: number) => number;
+  /** Stage order per layer (default {@link defaultLayerOrder}). */
+  orders?: readonly LayerOrder[];
+}
+
+interface ForwardLayerShape {
+  order: LayerOrder;
+  Tb: number;
+  Wn: number;
+  P: number;
+  Q: number;
+}
+
+function forwardShapes(plan: EnginePlan, options: EngineForwardOptions): ForwardLayerShape[] {
+  return plan.layers.map((p, l) => {
+    const Tb = (options.blockSize ?? temporalBlockSize)(p.L, p.tOut);
+    return { order: options.orders?.[l] ?? defaultLayerOrder(p.I), Tb, Wn: Tb + p.L - 1, P: p.hIn * p.wIn, Q: p.hOut * p.wOut };
+  });
+}
+
+/** Input names of the engine's forward graph for layer l: block Toeplitz, spatial placement (BatchNorm scale folded in), shift. */
+export const forwardWeightNames = {
+  toeplitz: (l: number) => `Mt${l}`,
+  placement: (l: number) => `K${l}`,
+  shift: (l: number) => `bn_shift${l}`,
+} as const;
+
 /**
- * The engine's eval forward graph for one stimulus length: inputs `x [B, T, H, W, C]`, per layer `wt [O, I, L]`,
- * `ws [O, I, kh, kw]`, folded BatchNorm `scale`, `shift` `[O]`, readout `rw [c·Q, N]`, `rb [N]`; output
- * `responses [B, T_out, N]`. The Toeplitz and spatial matrices are built in the graph from the weights.
+ * The graph that turns the engine's eval weights (inputs `wt [O, I, L]`, `ws [O, I, kh, kw]`, folded BatchNorm
+ * `scale`, `shift` `[O]` per layer) into the forward graph's matrices (outputs `Mt<l>`, `K<l>`, `shift<l>`): the
+ * block Toeplitz and the spatial placement of each layer, the BatchNorm scale multiplied into the second stage's
+ * matrix. Run once per change of the weights; the forward graph then only touches activations.
  */
-export function buildEngineForwardGraph(
-  plan: EnginePlan,
-  options: { blockSize?: (L: number, tOut: number) => number; orders?: readonly LayerOrder[] } = {},
-): Uint8Array {
+export function buildEngineForwardWeightsGraph(plan: EnginePlan, options: EngineForwardOptions = {}): Uint8Array {
   const g = new EngineGraph();
-  const { C, H, W, T, N, c } = plan;
-  const P0 = H * W;
-  g.input(n.x, ['batch', T, H, W, C]);
-  const B = shapeOf(g, n.x, 0, 1);
-  const orders = plan.layers.map((p, l) => options.orders?.[l] ?? defaultLayerOrder(p.I));
-  // [B, T, H, W, C] → [C, B·T·P] (2-D transpose) → [C, B, T, P]
-  const cFirst = g.reshape(g.transpose(g.reshape(n.x, [-1, C]), [1, 0]), [C, -1, T, P0]);
-  let layout = layoutOf(orders[0]!);
-  let h =
-    layout === 'time-last'
-      ? g.reshape(g.transpose(g.reshape(cFirst, [C, -1, P0]), [0, 2, 1]), [1, C, -1, T]) // [1, C, P·B, T]
-      : g.reshape(g.transpose(cFirst, [0, 2, 1, 3]), [C, T, -1]); // [C, T, B·P]
-  let Q = P0;
+  const shapes = forwardShapes(plan, options);
+  const w = forwardWeightNames;
   plan.layers.forEach((p, l) => {
     const { I, O, L } = p;
-    const order = orders[l]!;
-    h = convertLayout(g, h, layout, layoutOf(order), I, p.hIn * p.wIn);
-    layout = layoutOf(order);
+    const { order, Tb, Wn, P, Q } = shapes[l]!;
     const kk = p.kh * p.kw;
-    const Tb = (options.blockSize ?? temporalBlockSize)(L, p.tOut);
-    const Wn = Tb + L - 1;
     for (const [name, dims] of [
       [n.wt(l), [O, I, L]],
       [n.ws(l), [O, I, p.kh, p.kw]],
@@ -288,16 +301,66 @@ export function buildEngineForwardGraph(
     ] as const)
       g.input(name, [...dims]);
     const D = g.floats('place_t', blockToeplitzPlacement(L, Tb, order), [L, Wn * Tb]);
-    const mt = g.reshape(g.matmul(g.reshape(n.wt(l), [O * I, L]), D), order === 'temporal-first' ? [O, I, Wn, Tb] : [O, I, Tb, Wn]);
-    const Mt = order === 'temporal-first' ? mt : g.reshape(g.transpose(mt, [0, 2, 1, 3]), [O, 1, Tb, I * Wn]);
-    const { E, hOut, wOut } = spatialPlacementMatrix(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw, order);
-    const P = p.hIn * p.wIn;
-    Q = hOut * wOut;
+    const mt = g.matmul(g.reshape(n.wt(l), [O * I, L]), D);
+    const { E } = spatialPlacementMatrix(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw, order);
     const k = g.matmul(g.reshape(n.ws(l), [O * I, kk]), g.floats('place_s', E, [kk, Q * P]));
-    const K = order === 'temporal-first' ? g.reshape(g.transpose(g.reshape(k, [O, I, Q, P]), [0, 2, 1, 3]), [O, Q, I * P]) : g.reshape(k, [O, 1, I, P, Q]);
-    const layer: GemmForwardLayer = { order, I, O, L, pt: p.pt, P, Q, Tb, Mt, K, scale: g.reshape(n.scale(l), [O, 1]), shift: g.reshape(n.shift(l), [O, 1]), staticFrames: p.tIn };
+    if (order === 'temporal-first') {
+      g.output(w.toeplitz(l), g.reshape(mt, [O, I, Wn, Tb]), [O, I, Wn, Tb]);
+      const K = g.mul(g.reshape(g.transpose(g.reshape(k, [O, I, Q, P]), [0, 2, 1, 3]), [O, Q, I * P]), g.reshape(n.scale(l), [O, 1, 1]));
+      g.output(w.placement(l), K, [O, Q, I * P]);
+    } else {
+      const Mt = g.mul(g.reshape(g.transpose(g.reshape(mt, [O, I, Tb, Wn]), [0, 2, 1, 3]), [O, 1, Tb, I * Wn]), g.reshape(n.scale(l), [O, 1, 1, 1]));
+      g.output(w.toeplitz(l), Mt, [O, 1, Tb, I * Wn]);
+      g.output(w.placement(l), g.reshape(k, [O, 1, I, P, Q]), [O, 1, I, P, Q]);
+    }
+    g.output(w.shift(l), g.reshape(n.shift(l), [O, 1]), [O, 1]);
+  });
+  return g.encode('openretina_forward_weights');
+}
+
+/**
+ * The engine's eval forward graph for one stimulus length: inputs `x [B, T, H, W, C]`, per layer the outputs of
+ * {@link buildEngineForwardWeightsGraph} (same options), readout `rw [c·Q, N]`, `rb [N]`; output
+ * `responses [B, T_out, N]`.
+ */
+export function buildEngineForwardGraph(plan: EnginePlan, options: EngineForwardOptions = {}): Uint8Array {
+  const g = new EngineGraph();
+  const { C, H, W, T, N, c } = plan;
+  const P0 = H * W;
+  const shapes = forwardShapes(plan, options);
+  const w = forwardWeightNames;
+  g.input(n.x, ['batch', T, H, W, C]);
+  const B = shapeOf(g, n.x, 0, 1);
+  // [B, T, H, W, C] → [C, B·T·P] (2-D transpose) → [C, B, T, P]
+  const cFirst = g.reshape(g.transpose(g.reshape(n.x, [-1, C]), [1, 0]), [C, -1, T, P0]);
+  let layout = layoutOf(shapes[0]!.order);
+  let h =
+    layout === 'time-last'
+      ? g.reshape(g.transpose(g.reshape(cFirst, [C, -1, P0]), [0, 2, 1]), [1, C, -1, T]) // [1, C, P·B, T]
+      : g.reshape(g.transpose(cFirst, [0, 2, 1, 3]), [C, T, -1]); // [C, T, B·P]
+  plan.layers.forEach((p, l) => {
+    const { I, O, L } = p;
+    const { order, Tb, Wn, P, Q } = shapes[l]!;
+    h = convertLayout(g, h, layout, layoutOf(order), I, P);
+    layout = layoutOf(order);
+    const tf1 = order === 'temporal-first';
+    const layer: GemmForwardLayer = {
+      order,
+      I,
+      O,
+      L,
+      pt: p.pt,
+      P,
+      Q,
+      Tb,
+      Mt: g.input(w.toeplitz(l), tf1 ? [O, I, Wn, Tb] : [O, 1, Tb, I * Wn]),
+      K: g.input(w.placement(l), tf1 ? [O, Q, I * P] : [O, 1, I, P, Q]),
+      shift: g.input(w.shift(l), [O, 1]),
+      staticFrames: p.tIn,
+    };
     h = gemmLayer(g, h, layer, B, l === plan.layers.length - 1 ? { cut: plan.cut } : undefined);
   });
+  const Q = shapes[shapes.length - 1]!.Q;
   g.input(n.readoutWeight, [c * Q, N]);
   g.input(n.readoutBias, [N]);
   const out = gemmFeaturesReadout(g, h, layout, c, Q, N, n.readoutWeight, n.readoutBias, plan.nonlinearity);
