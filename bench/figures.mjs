@@ -1,6 +1,6 @@
 // One benchmark figure per process (so peak RSS is per figure): `node bench/figures.mjs <figure> <out.json>`.
 import { writeFileSync } from 'node:fs';
-import { FRAMES, NEURONS, SESSION, buildModel, loadPackages, peakRssMb, randomData, time } from './lib.mjs';
+import { FRAMES, NEURONS, ROOT, SESSION, buildModel, loadPackages, peakRssMb, randomData, time } from './lib.mjs';
 
 const [figure, outPath] = process.argv.slice(2);
 const { tf, backend, models, hub, trainer, insilico } = await loadPackages();
@@ -63,17 +63,29 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   result.engine = e.name;
   Object.assign(result, await time(async () => (await e.predict(x, SESSION)).dispose(), { runs: RUNS }));
 } else if (figure === 'inference_b32_exported_onnx') {
+  // (e) the exported model (exportOnnx, default form) as a user runs it: raw `session.run` on a (B, C, T, H, W)
+  // stimulus, 2 intra-op threads; every form for comparison, and the default through OnnxResponseModel.predict
+  // (TF.js channels-last tensors in and out).
   model.eval();
   const { x } = batch(32);
-  result.engine = 'onnx (exportOnnx + OnnxResponseModel)';
-  for (const convForm of ['depthwise', 'composed']) {
-    const m = await hub.loadOnnxModel(hub.exportOnnx(model, { session: SESSION, convForm }), { sessionOptions: { intraOpNumThreads: 2, interOpNumThreads: 1 } });
-    const r = await time(async () => (await m.predict(x)).dispose(), { runs: RUNS });
-    result[convForm] = r;
-    m.dispose();
+  result.engine = 'onnx (exportOnnx, raw session.run)';
+  const xn = tf.transpose(x, [0, 4, 1, 2, 3]);
+  const feeds = { stimulus: new ort.Tensor('float32', xn.dataSync(), xn.shape) };
+  const sessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1 };
+  result.forms = {};
+  for (const convForm of [undefined, 'depthwise', 'composed']) {
+    const bytes = hub.exportOnnx(model, { session: SESSION, ...(convForm ? { convForm } : {}) });
+    const sess = await ort.InferenceSession.create(bytes, sessionOptions);
+    const r = await time(() => sess.run(feeds), { runs: RUNS });
+    result.forms[convForm ?? 'default (gemm)'] = r;
+    if (!convForm) {
+      Object.assign(result, r, { convForm: 'gemm (default)' });
+      const m = await hub.loadOnnxModel(bytes, { sessionOptions });
+      result.predict_e2e = await time(async () => (await m.predict(x)).dispose(), { runs: RUNS });
+      m.dispose();
+    }
+    await sess.release?.();
   }
-  const best = result.depthwise.median_ms <= result.composed.median_ms ? 'depthwise' : 'composed';
-  Object.assign(result, result[best], { convForm: best });
 } else if (figure.startsWith('train_step_b')) {
   const [B, which] = figure.slice('train_step_b'.length).split('_');
   const e = which === 'tfjs' ? new hub.TfjsEngine(model) : engine;
@@ -100,6 +112,41 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   result.engine = e.name;
   const stimulus = tf.variable(tf.tensor5d(randomData(FRAMES * 18 * 16 * 2, 5), [1, FRAMES, 18, 16, 2]));
   Object.assign(result, await time(meiIteration(e, stimulus), { runs: 3 * RUNS, warmup: 3 }));
+} else if (figure === 'epoch_bundled') {
+  // (d) one epoch on the bundled dataset with the default engine: the CLI's own training (`openretina train --config
+  // bundled_core_readout`, trainer.max_epochs = EPOCHS), each epoch = training steps + validation; the first epoch also
+  // builds the ONNX Runtime sessions, so the figure is the median of the later ones.
+  const { mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const app = await import(join(ROOT, 'apps', 'trainer', 'dist', 'index.js'));
+  const epochs = Number(process.env.BENCH_EPOCHS ?? 4);
+  const out = mkdtempSync(join(tmpdir(), 'orbench-epoch-'));
+  const lines = [];
+  const io = { out: (l) => lines.push(l), err: (l) => lines.push(l) };
+  const run = await app.runTraining('bundled_core_readout', [`trainer.max_epochs=${epochs}`, `paths.output_dir=${out}`], { engine: engineName, progress: 'none', io });
+  const secs = run.result.history.map((h) => h.metrics.epoch_seconds);
+  const later = secs.slice(1).sort((a, b) => a - b);
+  result.engine = lines.find((l) => l.startsWith('engine'))?.replace(/^engine:\s*/, '') ?? engineName;
+  result.epoch_seconds = secs;
+  result.median_ms = (later.length ? later[(later.length - 1) >> 1] : secs[0]) * 1000;
+  result.log = lines.filter((l) => /^(backend|data|engine)/.test(l));
+  // Batch preparation vs a training step: the same loaders, iterated alone (no training), per batch.
+  const { cfg } = app.loadExperimentConfig('bundled_core_readout', [`paths.output_dir=${out}`]);
+  const data = await app.loadExperimentData(cfg);
+  const loaders = app.makeDataloaders(cfg, data);
+  const td = trainer.trainingDataFromLoaders(loaders, { seed: cfg.seed });
+  const prep = [];
+  let t0 = performance.now();
+  for (const b of td.train(0)) {
+    prep.push(performance.now() - t0);
+    tf.dispose([b.inputs, b.targets]);
+    t0 = performance.now();
+  }
+  prep.sort((a, b) => a - b);
+  result.steps_per_epoch = td.stepsPerEpoch;
+  result.batch_prep_ms = { median: prep[prep.length >> 1], max: prep[prep.length - 1], total: prep.reduce((a, b) => a + b, 0), batches: prep.length };
+  result.batch_size = cfg.dataloader.batch_size;
 } else if (figure === 'profile_train_step_onnx') {
   // Per-op profile of the ONNX training graph (onnxruntime's own profiler), batch 32.
   const { buildEngineGraph, enginePlan } = hub;

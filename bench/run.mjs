@@ -1,7 +1,10 @@
 // `pnpm bench`: the performance figures of issue 8 on the default engine, beside OpenRetina (PyTorch) run in the
 // same session when Debian's torch is importable (else the recorded anchor). Writes bench/results.json and
-// bench/RESULTS.md. Needs built packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_SKIP_TORCH=1,
-// OPENRETINA_SRC (OpenRetina source tree for the PyTorch side; extracted from the local mirror when unset).
+// bench/RESULTS.md = the generated part + bench/ANALYSIS.md + bench/TRAINING.md (both hand-written, kept as they
+// are). Needs built packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_EPOCHS (default 4),
+// BENCH_SKIP_TORCH=1, OPENRETINA_SRC (the OpenRetina source tree for the PyTorch side; when unset, extracted from
+// the local mirror /work/.mirror/open-retina+open-retina/repo, which only this machine has — fine, the bench is not
+// part of CI).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, loadavg } from 'node:os';
@@ -11,7 +14,9 @@ import { ROOT } from './lib.mjs';
 const tmp = mkdtempSync(join(tmpdir(), 'orbench-'));
 const ANCHOR_REF = join(ROOT, '..', 'shared', 'reference', 'pytorch-anchor');
 // Recorded anchor (../shared/reference/anchor-timings.md, 2 threads, mean of the two runs).
-const RECORDED = { inference_b32: 40.7, train_step_b32: 98.6, train_step_b128: 375.8, mei_iteration: 13.6 };
+const RECORDED = { inference_b32: 40.7, train_step_b32: 98.6, train_step_b128: 375.8, mei_iteration: 13.6, epoch_bundled: 610 };
+// The bundled dataset (apps/trainer/configs/bundled_core_readout.yaml → paths.data_dir, relative to apps/trainer).
+const BUNDLED_DATA = join(ROOT, 'apps', 'trainer', 'data', 'natural_2x18x16');
 
 function log(s) {
   process.stderr.write(`${s}\n`);
@@ -39,7 +44,24 @@ function torchSide() {
   });
   if (r.status !== 0 || !existsSync(out)) return { source: 'recorded', reason: `bench_torch.py failed: ${(r.stderr ?? '').slice(-400)}` };
   const t = JSON.parse(readFileSync(out, 'utf8')).timings;
+  // (d): OpenRetina's own training loop on the bundled dataset (train_reference.py, same settings as the preset)
+  let epochMs;
+  const epochJson = join(tmp, 'torch-epoch.json');
+  if (existsSync(BUNDLED_DATA) && existsSync(join(ANCHOR_REF, 'train_reference.py'))) {
+    log('PyTorch (OpenRetina) epochs on the bundled dataset …');
+    const e = spawnSync(
+      py,
+      [join(ANCHOR_REF, 'train_reference.py'), BUNDLED_DATA, '--batch-size', '16', '--max-epochs', process.env.BENCH_EPOCHS ?? '4', '--patience', '5', '--threads', '2', '--json', epochJson],
+      { env: { ...process.env, OPENRETINA_SRC: src }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    if (e.status === 0 && existsSync(epochJson)) {
+      const h = JSON.parse(readFileSync(epochJson, 'utf8')).history ?? [];
+      const later = h.slice(1).map((r) => (r.seconds_train + r.seconds_val) * 1000).sort((a, b) => a - b);
+      if (later.length) epochMs = later[(later.length - 1) >> 1];
+    } else log(`train_reference.py failed: ${(e.stderr ?? '').slice(-400)}`);
+  }
   return {
+    epoch_bundled: epochMs,
     source: 'same session',
     torch: JSON.parse(readFileSync(out, 'utf8')).env?.torch,
     inference_b32: t.a_inference_b32_t50?.median_ms,
@@ -68,6 +90,7 @@ const names = [
   'train_step_b32',
   'train_step_b128',
   'mei_iteration',
+  'epoch_bundled',
   'train_step_b32_tfjs',
   'mei_iteration_tfjs',
   'profile_train_step_onnx',
@@ -85,7 +108,7 @@ const results = {
     train_step_b32: med('train_step_b32'),
     train_step_b128: med('train_step_b128'),
     mei_iteration: med('mei_iteration'),
-    epoch_bundled: null,
+    epoch_bundled: med('epoch_bundled'),
   },
   peak_rss_mb: {
     inference_b32_tfjs: rss('inference_b32_tfjs'),
@@ -93,7 +116,7 @@ const results = {
     train_step_b32: rss('train_step_b32'),
     train_step_b128: rss('train_step_b128'),
     mei_iteration: rss('mei_iteration'),
-    epoch_bundled: null,
+    epoch_bundled: rss('epoch_bundled'),
   },
   extra_median_ms: {
     inference_b32_exported_onnx: med('inference_b32_exported_onnx'),
@@ -107,10 +130,17 @@ const results = {
     train_step_b32: anchor('train_step_b32'),
     train_step_b128: anchor('train_step_b128'),
     mei_iteration: anchor('mei_iteration'),
+    epoch_bundled: anchor('epoch_bundled'),
     ...(torch.foreign_cpu_cores_used ? { foreign_cpu_cores_used: torch.foreign_cpu_cores_used } : {}),
   },
   ratio_to_openretina: {},
-  pending: { epoch_bundled: 'the bundled dataset and the trainer CLI have not landed; see RESULTS.md for the per-step projection' },
+  epoch_bundled: {
+    epoch_seconds: f.epoch_bundled?.epoch_seconds ?? null,
+    steps_per_epoch: f.epoch_bundled?.steps_per_epoch ?? null,
+    batch_size: f.epoch_bundled?.batch_size ?? null,
+    batch_prep_ms: f.epoch_bundled?.batch_prep_ms ?? null,
+    data: BUNDLED_DATA.slice(ROOT.length + 1),
+  },
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg_at_end: loadavg() },
   date: new Date().toISOString(),
 };
@@ -122,6 +152,7 @@ results.ratio_to_openretina = {
   train_step_b32: ratio(results.median_ms.train_step_b32, results.openretina_ms.train_step_b32),
   train_step_b128: ratio(results.median_ms.train_step_b128, results.openretina_ms.train_step_b128),
   mei_iteration: ratio(results.median_ms.mei_iteration, results.openretina_ms.mei_iteration),
+  epoch_bundled: ratio(results.median_ms.epoch_bundled, results.openretina_ms.epoch_bundled),
   train_step_b32_tfjs: ratio(results.extra_median_ms.train_step_b32_tfjs, results.openretina_ms.train_step_b32),
   mei_iteration_tfjs: ratio(results.extra_median_ms.mei_iteration_tfjs, results.openretina_ms.mei_iteration),
 };
@@ -149,7 +180,14 @@ ${row('(b) training step, batch 128 (ONNX)', results.median_ms.train_step_b128, 
 ${row('(b) training step, batch 32 (TF.js wasm)', results.extra_median_ms.train_step_b32_tfjs, results.openretina_ms.train_step_b32, results.ratio_to_openretina.train_step_b32_tfjs, rss('train_step_b32_tfjs'))}
 ${row('(c) MEI iteration (ONNX)', results.median_ms.mei_iteration, results.openretina_ms.mei_iteration, results.ratio_to_openretina.mei_iteration, results.peak_rss_mb.mei_iteration)}
 ${row('(c) MEI iteration (TF.js wasm)', results.extra_median_ms.mei_iteration_tfjs, results.openretina_ms.mei_iteration, results.ratio_to_openretina.mei_iteration_tfjs, rss('mei_iteration_tfjs'))}
-| (d) one epoch, bundled dataset | pending | — | — | — |
+${row(`(d) one epoch, bundled dataset (${results.epoch_bundled.steps_per_epoch ?? '?'} steps of batch ${results.epoch_bundled.batch_size ?? '?'} + validation)`, results.median_ms.epoch_bundled, results.openretina_ms.epoch_bundled, results.ratio_to_openretina.epoch_bundled, results.peak_rss_mb.epoch_bundled)}
+
+(d): the CLI's training (\`openretina train --config bundled_core_readout trainer.max_epochs=${process.env.BENCH_EPOCHS ?? 4}\`, data
+\`${results.epoch_bundled.data}\`), median of the epochs after the first (which also builds the ONNX Runtime sessions);
+epoch seconds ${JSON.stringify(results.epoch_bundled.epoch_seconds)}. OpenRetina: \`train_reference.py --batch-size 16\` on the same data, same
+rule${torch.source === 'same session' && torch.epoch_bundled ? '' : ' (recorded 0.61 s/epoch from bench/TRAINING.md: the run could not be repeated here)'}.
+Batch preparation (the same loaders iterated alone): median ${results.epoch_bundled.batch_prep_ms?.median?.toFixed(2) ?? '?'} ms per batch,
+${results.epoch_bundled.batch_prep_ms?.total?.toFixed(1) ?? '?'} ms per epoch.
 
 Training-step phases (ONNX, batch 32, one run): ${JSON.stringify(f.train_step_b32?.phases_ms ?? {})}; batch 128: ${JSON.stringify(f.train_step_b128?.phases_ms ?? {})}.
 
@@ -167,6 +205,7 @@ ${prof.slice(0, 12).map((o) => `| ${o.op} | ${o.ms_per_step.toFixed(1)} | ${o.no
 | --- | --- | --- |
 ${profT.slice(0, 15).map((k) => `| ${k.kernel} | ${k.ms.toFixed(1)} | ${k.count} |`).join('\n')}
 `;
-const analysis = join(ROOT, 'bench', 'ANALYSIS.md');
-writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), existsSync(analysis) ? `${md}\n${readFileSync(analysis, 'utf8')}` : md);
+// Hand-written sections, appended as they are: ANALYSIS.md (reading the numbers), TRAINING.md (side-by-side training).
+const handWritten = ['ANALYSIS.md', 'TRAINING.md'].map((name) => join(ROOT, 'bench', name)).filter((p) => existsSync(p));
+writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), [md, ...handWritten.map((p) => readFileSync(p, 'utf8'))].join('\n'));
 log(JSON.stringify(results, null, 1));

@@ -134,9 +134,8 @@ export class OnnxResponseModel implements ResponseModel {
     }
     if (options.session !== undefined && !(options.session in this.offsets)) throw new UnknownSessionError(options.session, this.sessions);
     const [b, t] = x.shape;
-    const ncthw = tf.tidy(() => tf.transpose(x, [0, 4, 1, 2, 3]));
-    const data = (await ncthw.data()) as Float32Array;
-    ncthw.dispose();
+    // channels-last → (B, C, T, H, W) on the host copy (a 5-D transpose is slow on TF.js's wasm backend)
+    const data = channelsFirst((await x.data()) as Float32Array, b, t * height * width, channels);
     const result = await this.session.run({ [this.inputName]: new this.ort.Tensor('float32', data, [b, channels, t, height, width]) });
     const out = result[this.outputName];
     if (!out) throw new FileFormatError(`The ONNX model returned no "${this.outputName}".`);
@@ -153,6 +152,20 @@ export class OnnxResponseModel implements ResponseModel {
     this.disposed = true;
     void this.session.release?.();
   }
+}
+
+/** `[B, S, C]` → `[B, C, S]`. */
+function channelsFirst(src: Float32Array, B: number, S: number, C: number): Float32Array {
+  if (C === 1) return src;
+  const out = new Float32Array(src.length);
+  for (let b = 0; b < B; b++) {
+    const base = b * S * C;
+    for (let c = 0; c < C; c++) {
+      const o = base + c * S;
+      for (let s = 0, i = base + c; s < S; s++, i += C) out[o + s] = src[i]!;
+    }
+  }
+  return out;
 }
 
 /** Frames cut and neurons of a graph without metadata: run zeros of growing length until the graph accepts them. */
