@@ -112,6 +112,19 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   result.engine = e.name;
   const stimulus = tf.variable(tf.tensor5d(randomData(FRAMES * 18 * 16 * 2, 5), [1, FRAMES, 18, 16, 2]));
   Object.assign(result, await time(meiIteration(e, stimulus), { runs: 3 * RUNS, warmup: 3 }));
+  // Phases (medians over separate runs): the engine's input gradient, the range regulariser's gradient in TF.js
+  // (@openretina/insilico's RangeRegularizationLoss), the step + ChangeNormJointlyClipRangeSeparately.
+  const tOut = FRAMES - model.framesCut;
+  const cot = new Float32Array(tOut * NEURONS);
+  for (let t = 10; t < 20; t++) cot[t * NEURONS] = 1 / 10;
+  const cotangent = tf.tensor3d(cot, [1, tOut, NEURONS]);
+  const reg = new insilico.RangeRegularizationLoss({ minMax: insilico.HOEFLING_MIN_MAX, maxNorm: insilico.HOEFLING_STIMULUS_RANGE.norm, factor: 0.1 });
+  const post = new insilico.ChangeNormJointlyClipRangeSeparately({ minMax: insilico.HOEFLING_MIN_MAX, norm: insilico.HOEFLING_STIMULUS_RANGE.norm });
+  result.phases_ms = {
+    input_gradient: (await time(async () => { const r = await e.inputGradient(stimulus, SESSION, cotangent); await r.grad.data(); tf.dispose([r.output, r.grad]); }, { runs: 2 * RUNS })).median_ms,
+    range_regularizer_grad_tfjs: (await time(async () => { const g = tf.grad((s) => reg.forward(s))(stimulus); await g.data(); g.dispose(); }, { runs: 2 * RUNS })).median_ms,
+    sgd_and_postprocess_tfjs: (await time(async () => { const r = tf.tidy(() => post.process(tf.sub(stimulus, 0.01))); await r.data(); r.dispose(); }, { runs: 2 * RUNS })).median_ms,
+  };
 } else if (figure === 'epoch_bundled') {
   // (d) one epoch on the bundled dataset with the default engine: the CLI's own training (`openretina train --config
   // bundled_core_readout`, trainer.max_epochs = EPOCHS), each epoch = training steps + validation; the first epoch also
