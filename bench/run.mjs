@@ -164,7 +164,8 @@ const loadOf = { '(a) inference 32×50, TF.js wasm': 'inference_b32_tfjs', '(a) 
 const row = (label, ours, theirs, r, mem) => {
   const key = loadOf[label] ?? (label.startsWith('(e)') ? 'inference_b32_exported_onnx' : label.startsWith('(d)') ? 'epoch_bundled' : undefined);
   const load = key ? f[key]?.loadavg_before : undefined;
-  return `| ${label} | ${ours ?? '—'} | ${theirs ?? '—'} | ${r ?? '—'} | ${mem ?? '—'} | ${typeof load === 'number' ? load.toFixed(2) : '—'} |`;
+  const t = typeof theirs === 'number' ? Math.round(theirs * 10) / 10 : '—';
+  return `| ${label} | ${ours ?? '—'} | ${t} | ${r ?? '—'} | ${mem ?? '—'} | ${typeof load === 'number' ? load.toFixed(2) : '—'} |`;
 };
 const prof = f.profile_train_step_onnx?.by_op ?? [];
 const profT = f.profile_train_step_tfjs?.by_kernel ?? [];
@@ -175,6 +176,7 @@ at the start ${results.machine.loadavg_at_start.map((x) => x.toFixed(1)).join(' 
 Gaussian-mask readout, one session of 35 neurons), input 50 frames of 18×16×2. Default engine: **${results.engine}**
 (onnxruntime-node, intra-op threads 2). OpenRetina: ${torch.source === 'same session' ? `PyTorch ${torch.torch ?? ''} run in this session (2 threads)` : `recorded anchor (${torch.reason})`}.
 Medians of ${process.env.BENCH_RUNS ?? 7} runs after warm-up (TF.js training: 3 runs); peak RSS of the process that ran the figure.
+Other processes' CPU use during the PyTorch timings (cores, measured by the harness): ${torch.foreign_cpu_cores_used ? JSON.stringify(torch.foreign_cpu_cores_used) : '—'}.
 
 | figure | ours, median ms | OpenRetina ms | ratio (ours ÷ OpenRetina) | peak RSS MB | load (1 min) before |
 | --- | --- | --- | --- | --- | --- |
