@@ -3,8 +3,8 @@ import { engineNames as n, type EnginePlan } from './training-graph.js';
 
 /**
  * The eval-mode forward of a space-time separable core + linear readout as GEMMs, shared by the engine's predict
- * graph (fixed stimulus length, weights as graph inputs) and the exporter's `gemm` form (dynamic batch and length,
- * weights as constants).
+ * graph (fixed stimulus length; its matrices are inputs, computed from the weights by a small separate graph) and the
+ * exporter's `gemm` form (dynamic batch and length, matrices as constants).
  *
  * Each (out, in) kernel of a layer is rank 1 (temporal × spatial), so a layer is two stages: a batched MatMul over
  * the channel pairs, then a MatMul per output channel that contracts input channels together with the second
@@ -18,8 +18,8 @@ import { engineNames as n, type EnginePlan } from './training-graph.js';
  *   times `K [O, 1, I, P, Q]` (a GEMM with a long M = frames × batch and a short N = Q, which MLAS runs near
  *   peak), then `Mt [O, 1, Tb, I·(Tb + L − 1)]` times `[O, nb, I·(Tb + L − 1), B·Q]`. Output `[O, T', B·Q]`.
  *   Cheaper when the layer has few input channels (the stimulus layer).
- * BatchNorm is folded into a per-channel scale and shift (eval), then ELU. The readout is one Gemm (or a batched
- * MatMul over channels) with its effective weight `[c·Q, N]` and bias.
+ * Eval BatchNorm becomes a per-channel scale (multiplied into the second stage's matrix) and shift, then ELU. The
+ * readout is one Gemm (or a batched MatMul over channels) with its effective weight `[c·Q, N]` and bias.
  */
 export type LayerOrder = 'temporal-first' | 'spatial-first';
 
