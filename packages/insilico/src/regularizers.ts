@@ -80,12 +80,14 @@ export class RangeRegularizationLoss implements StimulusRegularizationLoss {
     }
     return tf.tidy(() => {
       const terms: tf.Scalar[] = [];
-      this.minMax.forEach(([lo, hi], c) => {
-        if (lo === null && hi === null) return;
-        const xc = tf.slice(stimulus, [0, 0, 0, 0, c], [-1, -1, -1, -1, 1]);
-        if (lo !== null) terms.push(tf.sum(tf.relu(tf.sub(lo, xc))));
-        if (hi !== null) terms.push(tf.sum(tf.relu(tf.sub(xc, hi))));
-      });
+      // All channels at once on a [-1, C] view, with ±∞ bounds for unconstrained channels: slicing one channel of a
+      // 5-D tensor (and its gradient) is very slow on wasm.
+      const channels = stimulus.shape[4];
+      const lows = Float32Array.from({ length: channels }, (_, c) => this.minMax[c]?.[0] ?? -Infinity);
+      const highs = Float32Array.from({ length: channels }, (_, c) => this.minMax[c]?.[1] ?? Infinity);
+      const flat = tf.reshape(stimulus, [-1, channels]);
+      if (lows.some((v) => v !== -Infinity)) terms.push(tf.sum(tf.relu(tf.sub(tf.tensor1d(lows), flat))));
+      if (highs.some((v) => v !== Infinity)) terms.push(tf.sum(tf.relu(tf.sub(flat, tf.tensor1d(highs)))));
       if (this.maxNorm !== null) terms.push(tf.relu(tf.sub(tf.norm(stimulus), this.maxNorm)) as tf.Scalar);
       const total = terms.length === 0 ? tf.scalar(0) : terms.reduce((a, b) => tf.add(a, b));
       return tf.mul(total, this.factor) as tf.Scalar;
