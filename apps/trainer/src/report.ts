@@ -101,7 +101,7 @@ function metricsTable(metrics: Readonly<Record<string, unknown>>): string {
   const body = Object.entries(test)
     .map(([split, v]) => `<tr><td>${escapeHtml(split)}</td>${keys.map((k) => `<td>${fmt(v[k])}</td>`).join('')}</tr>`)
     .join('');
-  return `<table>${head}${body}</table>`;
+  return `<div class="table-wrap"><table>${head}${body}</table></div>`;
 }
 
 /** The whole report as one self-contained HTML page. */
@@ -118,7 +118,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 figure{display:inline-block;margin:1em;vertical-align:top}
 figcaption{font-weight:600;margin-bottom:.3em}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+table{border-collapse:collapse;margin:1em 0}.table-wrap{overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 pre{background:#f6f6f6;padding:1em;overflow:auto;max-height:30em}
 </style></head><body>
 <h1>${escapeHtml(input.title)}</h1>
