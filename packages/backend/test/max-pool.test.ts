@@ -70,7 +70,7 @@ describe('MaxPoolGrad on wasm', () => {
 
   it('leaves the tensor count unchanged', async () => {
     await tf.setBackend('wasm');
-    const x = tf.randomNormal([2, 6, 6, 3]) as tf.Tensor4D;
+    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid')))(x);
     g.dispose();

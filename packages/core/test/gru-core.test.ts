@@ -182,7 +182,7 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
     expect(core.outChannels).toBe(3);
     expect(core.outchannelsQuirk).toBe(5 * 3);
     expect(core.blocks.map((b) => b.name)).toEqual(['layer0', 'projection', 'layer1', 'layer2', 'gru']);
-    const x = tf.randomNormal([1, 10, 8, 7, 2]) as tf.Tensor5D;
+    const x = tf.randomNormal([1, 10, 8, 7, 2], 0, 1, 'float32', 7) as tf.Tensor5D;
     const y = core.forward(x, { session: 's2' });
     expect(y.shape).toEqual([1, 2, 6, 5, 3]);
     tf.dispose([x, y]);
@@ -259,8 +259,8 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
     b.loadStateDict(a.stateDict());
     a.eval();
     b.eval();
-    const x = tf.randomNormal([1, 6, 7, 7, 2]) as tf.Tensor5D;
-    const cond = tf.randomNormal([1, 3]) as tf.Tensor2D;
+    const x = tf.randomNormal([1, 6, 7, 7, 2], 0, 1, 'float32', 7) as tf.Tensor5D;
+    const cond = tf.randomNormal([1, 3], 0, 1, 'float32', 7) as tf.Tensor2D;
     const ya = a.forward(x, { session: 'a', conditioning: cond });
     const yb = b.forward(x, { session: 'a', conditioning: cond });
     expect(Array.from(yb.dataSync())).toEqual(Array.from(ya.dataSync()));
@@ -271,7 +271,7 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
 
   it('leaves no tensors behind after a forward, a gradient and a regularizer (train and eval)', () => {
     const core = new ConvGRUCore({ ...CONFIG_A, seed: 1 });
-    const x = tf.randomNormal([1, 10, 8, 7, 2]) as tf.Tensor5D;
+    const x = tf.randomNormal([1, 10, 8, 7, 2], 0, 1, 'float32', 7) as tf.Tensor5D;
     const vars = [...core.trainableParameters().values()];
     for (const mode of ['train', 'eval'] as const) {
       core[mode]();
@@ -305,7 +305,7 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
   it('without batch adaptation a session is ignored; other conv types have a zero regularizer', () => {
     const core = new ConvGRUCore({ channels: [1, 2], temporalKernelSizes: 3, spatialKernelSizes: 3, seed: 1 });
     core.eval();
-    const x = tf.randomNormal([1, 5, 5, 5, 1]) as tf.Tensor5D;
+    const x = tf.randomNormal([1, 5, 5, 5, 1], 0, 1, 'float32', 7) as tf.Tensor5D;
     const a = core.forward(x);
     const b = core.forward(x, { session: 'anything' });
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));

@@ -219,7 +219,7 @@ for (const backend of backends) {
     it('leaks no tensors in forward and gradient', () => {
       const m = tiny();
       m.eval();
-      const x = tf.randomNormal([1, 12, 7, 6, 2]) as tf.Tensor5D;
+      const x = tf.randomNormal([1, 12, 7, 6, 2], 0, 1, 'float32', 7) as tf.Tensor5D;
       expectNoLeak(() => m.forward(x), [...m.trainableParameters().values()]);
       const r = m.core.regularizer();
       r.dispose();

@@ -111,7 +111,7 @@ for (const backend of backends) {
         expect(relErr(c.dataSync(), ref.dataSync())).toBe(0);
         expect(() => m.forward(x)).toThrow(ShapeError); // 4×4 after clipping: not the 5×5 kernel (PyTorch fails too)
         const centred = new SingleCellSeparatedLNP({ inShape: [1, 4, 9, 9], spatKernelSize: [5, 5], nonlinearity: 'softplus', seed: 3 });
-        const xf = tf.randomNormal([2, 6, 9, 9, 1]) as tf.Tensor5D;
+        const xf = tf.randomNormal([2, 6, 9, 9, 1], 0, 1, 'float32', 7) as tf.Tensor5D;
         const a = centred.forward(xf);
         const b = centred.forward(centred.cropInput(xf));
         expect(a.shape).toEqual([2, 3, 1]);
@@ -315,7 +315,7 @@ for (const backend of backends) {
         expect(keysAndShapes(e)).toEqual(KEYS.ensemble_lnp);
         expect(e.sessions).toEqual(['default']);
         expect(e.framesCut).toBe(3);
-        const x = tf.randomNormal([2, 6, 5, 5, 1]) as tf.Tensor5D;
+        const x = tf.randomNormal([2, 6, 5, 5, 1], 0, 1, 'float32', 7) as tf.Tensor5D;
         const [ya, yb, ye] = [a.forward(x), b.forward(x), e.forward(x)];
         const mean = tf.div(tf.add(ya, yb), 2);
         expect(relErr(ye.dataSync(), mean.dataSync())).toBeLessThan(1e-6);
