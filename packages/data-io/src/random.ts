@@ -65,19 +65,7 @@ export class MT19937 {
 
   /** A uniform integer in [0, max] by masked rejection (numpy's bounded draws; max < 2^32). */
   interval(max: number): number {
-    if (max === 0) return 0;
-    let mask = max;
-    mask |= mask >>> 1;
-    mask |= mask >>> 2;
-    mask |= mask >>> 4;
-    mask |= mask >>> 8;
-    mask |= mask >>> 16;
-    mask >>>= 0;
-    let value: number;
-    do {
-      value = (this.nextUint32() & mask) >>> 0;
-    } while (value > max);
-    return value;
+    return maskedInterval(max, () => this.nextUint32());
   }
 
   /** A uniform integer in [low, high) (numpy `randint(low, high)`). */
@@ -144,4 +132,24 @@ export function deriveSeed(seed: number, key: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/**
+ * numpy's bounded integer draw in `[0, max]` (`random_interval`): 32-bit words from `next`, masked to the
+ * smallest all-ones mask ≥ max, rejected while above max. Shared by every numpy-compatible generator here.
+ */
+export function maskedInterval(max: number, next: () => number): number {
+  if (max === 0) return 0;
+  let mask = max;
+  mask |= mask >>> 1;
+  mask |= mask >>> 2;
+  mask |= mask >>> 4;
+  mask |= mask >>> 8;
+  mask |= mask >>> 16;
+  mask >>>= 0;
+  let value: number;
+  do {
+    value = (next() & mask) >>> 0;
+  } while (value > max);
+  return value;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Movie, Responses, SessionBatch, TrialResponses } from '@openretina/contracts';
 import { ConfigError, DataError } from '@openretina/contracts';
-import { MT19937 } from '../random.js';
+import { MT19937, maskedInterval } from '../random.js';
 
 // ---------------------------------------------------------------- numpy's default_rng (SeedSequence + PCG64)
 
@@ -109,19 +109,8 @@ export class Pcg64 {
 
   /** A uniform integer in `[0, max]` (numpy's `random_interval`, `max < 2^32`). */
   interval(max: number): number {
-    if (max === 0) return 0;
     if (max > 0xffffffff) throw new RangeError(`Pcg64.interval supports max < 2^32, got ${max}.`);
-    let mask = max;
-    mask |= mask >>> 1;
-    mask |= mask >>> 2;
-    mask |= mask >>> 4;
-    mask |= mask >>> 8;
-    mask |= mask >>> 16;
-    mask >>>= 0;
-    let v: number;
-    do v = (this.nextUint32() & mask) >>> 0;
-    while (v > max);
-    return v;
+    return maskedInterval(max, () => this.nextUint32());
   }
 
   /** Shuffles in place like `Generator.shuffle` (Fisher–Yates from the last element). */
