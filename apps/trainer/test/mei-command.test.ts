@@ -7,6 +7,7 @@ import type { CliIO } from '../src/commands.js';
 import { meiCommand } from '../src/mei-command.js';
 import { visualizeCommand } from '../src/visualize-command.js';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
+import { readGifInfo } from '../../../test-utils/gif.js';
 
 function capture(): CliIO & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -21,31 +22,10 @@ function pngSize(bytes: Uint8Array): [number, number] {
   return [dv.getUint32(16), dv.getUint32(20)];
 }
 
-/** GIF logical screen size and number of image frames. */
+/** GIF logical screen size and number of image frames (a GIF89a file, as our encoder writes). */
 function gifInfo(bytes: Uint8Array): { width: number; height: number; frames: number } {
   expect(String.fromCharCode(...bytes.subarray(0, 6))).toBe('GIF89a');
-  const width = bytes[6]! | (bytes[7]! << 8);
-  const height = bytes[8]! | (bytes[9]! << 8);
-  let p = 13 + (bytes[10]! & 0x80 ? 3 * (1 << ((bytes[10]! & 7) + 1)) : 0);
-  const skip = () => {
-    while (bytes[p]! !== 0) p += bytes[p]! + 1;
-    p += 1;
-  };
-  let frames = 0;
-  for (;;) {
-    const b = bytes[p++];
-    if (b === 0x3b) break;
-    if (b === 0x21) {
-      p += 1;
-      skip();
-    } else if (b === 0x2c) {
-      frames++;
-      const lp = bytes[p + 8]!;
-      p += 9 + (lp & 0x80 ? 3 * (1 << ((lp & 7) + 1)) : 0) + 1;
-      skip();
-    } else throw new Error(`bad GIF block at ${p - 1}`);
-  }
-  return { width, height, frames };
+  return readGifInfo(bytes);
 }
 
 const stateDict = join(OPENRETINA_FIXTURES, 'state_dict.safetensors');

@@ -32,7 +32,7 @@ import {
 } from '../src/index.js';
 import { REPO_ROOT } from '../../../test-utils/fixtures.js';
 import { IdentityModel } from './fake-model.js';
-import { readGifInfo } from './gif-reader.js';
+import { readGifInfo } from '../../../test-utils/gif.js';
 
 beforeAll(async () => {
   // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).

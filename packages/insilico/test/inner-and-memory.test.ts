@@ -16,13 +16,13 @@ import {
   resolveLayerName,
 } from '../src/index.js';
 import type { CoreReadout } from '@openretina/models';
-import { buildFixtureModel } from './fixture-model.js';
+import { buildFixtureModel } from '../../../test-utils/fixture-model.js';
 
 describe('inner-neuron objective and memory on the fixture model', () => {
   let model: CoreReadout;
   beforeAll(async () => {
     // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-    model = buildFixtureModel();
+    model = buildFixtureModel().eval();
   });
   afterAll(() => model.dispose());
 

@@ -18,7 +18,7 @@ import {
   type StimulusObjective,
 } from '../src/index.js';
 import { ndhwcToNcdhw, ref, relativeError } from '../../../test-utils/fixtures.js';
-import { buildFixtureModel, refVideo } from './fixture-model.js';
+import { buildFixtureModel, refVideo } from '../../../test-utils/fixture-model.js';
 
 // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 
@@ -38,7 +38,7 @@ describe('optimizeStimulus with a compute engine (ONNX Runtime) against the TF.j
   let model: CoreReadout;
   let engine: OnnxEngine;
   beforeAll(async () => {
-    model = buildFixtureModel();
+    model = buildFixtureModel().eval();
     engine = new OnnxEngine(model, { ort: await loadOnnxRuntimeNode(), threads: 2 });
   });
   afterAll(() => {
@@ -149,7 +149,7 @@ describe('optimizeStimulus with a compute engine (ONNX Runtime) against the TF.j
     } finally {
       model.eval();
     }
-    const other = buildFixtureModel();
+    const other = buildFixtureModel().eval();
     await expect(optimizeStimulus(x, { ...opts, objective: new IncreaseObjective(other, 0, 'session_2', reducer) })).rejects.toThrow(/another model/);
     other.dispose();
     opts.optimizer.dispose();

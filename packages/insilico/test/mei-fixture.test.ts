@@ -13,7 +13,7 @@ import {
   stimulusLossAndGrad,
 } from '../src/index.js';
 import { ndhwcToNcdhw, ref, refScalar, relativeError } from '../../../test-utils/fixtures.js';
-import { buildFixtureModel, refVideo } from './fixture-model.js';
+import { buildFixtureModel, refVideo } from '../../../test-utils/fixture-model.js';
 import type { CoreReadout } from '@openretina/models';
 
 function ncdhw(t: tf.Tensor): Float32Array {
@@ -24,7 +24,7 @@ describe('MEI with OpenRetina visualize settings reproduces the fixture run', ()
   let model: CoreReadout;
   beforeAll(async () => {
     // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-    model = buildFixtureModel();
+    model = buildFixtureModel().eval();
   });
   afterAll(() => model.dispose());
 

@@ -2,15 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@openretina/backend';
 import { ref, refScalar, relativeError, ndhwcToNcdhw } from '../../../test-utils/fixtures.js';
-import { buildFixtureModel, refVideo } from './build-fixture-model.js';
-import type { CoreReadout } from '../src/index.js';
+import { buildFixtureModel, refVideo } from '../../../test-utils/fixture-model.js';
 
 const TOL = 1e-5;
 const backends = (process.env.OPENRETINA_TEST_BACKENDS ?? 'cpu,wasm').split(',');
 
 for (const backend of backends) {
   describe(`OpenRetina fixture parity on ${backend}`, () => {
-    let model: CoreReadout;
+    let model: ReturnType<typeof buildFixtureModel>;
     beforeAll(async () => {
       await initBackend(backend as 'cpu' | 'wasm');
       model = buildFixtureModel();

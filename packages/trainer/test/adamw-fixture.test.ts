@@ -1,22 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors } from '@openretina/layers';
-import { buildCoreReadout, type CoreReadout, type CoreReadoutConfig } from '@openretina/models';
 import { AdamW, clipGradNorm, stepParameters } from '../src/index.js';
-import { OPENRETINA_FIXTURES, ncdhwToNdhwc, ref, refScalar, relativeError } from '../../../test-utils/fixtures.js';
-
-/** The fixture model (hoefling low-res, 3 sessions) built from the manifest's resolved config, fixture weights loaded. */
-function buildFixtureModel(): CoreReadout {
-  const manifest = JSON.parse(readFileSync(join(OPENRETINA_FIXTURES, 'manifest.json'), 'utf8')) as {
-    config: { model_cfg_resolved: Record<string, unknown> };
-  };
-  const { optimizer: _o, lr_scheduler: _s, ...cfg } = manifest.config.model_cfg_resolved;
-  const model = buildCoreReadout(cfg as unknown as CoreReadoutConfig);
-  model.loadStateDict(readSafetensors(readFileSync(join(OPENRETINA_FIXTURES, 'state_dict.safetensors'))).tensors);
-  return model;
-}
+import { ncdhwToNdhwc, ref, refScalar, relativeError } from '../../../test-utils/fixtures.js';
+import { buildFixtureModel } from '../../../test-utils/fixture-model.js';
 
 describe('one OpenRetina training step (clip at norm 1 + AdamW lr 0.01, wd 0.01) on the fixture model', () => {
   beforeAll(async () => {
