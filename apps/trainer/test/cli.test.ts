@@ -2,13 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIO } from '../src/index.js';
-
-function capture(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
-}
+import { runCli } from '../src/index.js';
+import { capture } from './helpers.js';
 
 describe('openretina CLI', () => {
   it('lists its commands and rejects unknown ones with exit code 2', async () => {

@@ -4,51 +4,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSyntheticData, parseNpy, serializeNpy, toFloat32 } from '@openretina/data-io';
-import { writeHdf5Dataset } from '@openretina/data-io/node';
+import { parseNpy, serializeNpy, toFloat32 } from '@openretina/data-io';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
-import { runCli, type CliIO } from '../src/index.js';
-
-function capture(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
-}
+import { runCli } from '../src/index.js';
+import { capture, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'openretina-engine-cli-'));
 const data = join(root, 'lab');
 
-const overrides = [
-  `paths.data_dir=${data}`,
-  'data_io.test_names=[test_movie]',
-  'data_io.color_channels=2',
-  'data_io.video_height=18',
-  'data_io.video_width=16',
-  'model.hidden_channels=[4,4]',
-  'model.core.temporal_kernel_sizes=[5,3]',
-  'model.core.spatial_kernel_sizes=[5,3]',
-  'model.in_shape=[2,30,18,16]',
-  'dataloader.batch_size=4',
-  'dataloader.clip_length=30',
-  'dataloader.train_chunk_size=20',
-  'dataloader.num_val_clips=2',
-  'trainer.max_epochs=2',
-  '++trainer.limit_train_batches=3',
-];
+const overrides = tinyHdf5Overrides(data, 3);
 
 beforeAll(async () => {
-  const synthetic = generateSyntheticData({ numColors: 2, numStimuli: 2, numSessions: 2, clipLength: 4, height: 18, width: 16, seed: 3 });
-  const rename = (name: string) => (name === 'random_noise_1' ? 'test_movie' : name);
-  await writeHdf5Dataset(data, {
-    stimuli: Object.fromEntries(Object.entries(synthetic.stimuli).map(([k, v]) => [rename(k), v])),
-    sessions: Object.fromEntries(
-      Object.entries(synthetic.sessions).map(([s, v], i) => [
-        `session_${i + 1}`,
-        { responses: Object.fromEntries(Object.entries(v.responses).map(([k, r]) => [rename(k), r])), sessionInfo: v.sessionInfo },
-      ]),
-    ),
-    extension: '.h5',
-  });
+  await writeTinyDataset(data);
 });
 
 type Metrics = {

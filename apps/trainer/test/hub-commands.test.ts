@@ -4,13 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNpy, serializeNpy } from '@openretina/data-io';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
-import { runCli, type CliIO } from '../src/index.js';
-
-function capture(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
-}
+import { runCli } from '../src/index.js';
+import { capture } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'openretina-hub-cli-'));
 const input = join(dir, 'x.npy');

@@ -8,12 +8,7 @@ import { meiCommand } from '../src/mei-command.js';
 import { visualizeCommand } from '../src/visualize-command.js';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
 import { readGifInfo } from '../../../test-utils/gif.js';
-
-function capture(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
-}
+import { capture } from './helpers.js';
 
 /** PNG width and height from the IHDR chunk. */
 function pngSize(bytes: Uint8Array): [number, number] {

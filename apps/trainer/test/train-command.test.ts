@@ -2,52 +2,15 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSyntheticData } from '@openretina/data-io';
-import { writeHdf5Dataset } from '@openretina/data-io/node';
-import { commands, runCli, type CliIO } from '../src/index.js';
-
-function capture(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
-}
+import { commands, runCli } from '../src/index.js';
+import { capture, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'openretina-train-cli-'));
 const data = join(root, 'my_lab');
 const otherSessions = join(root, 'other_lab');
 
-/** A tiny generic-HDF5 dataset, 2 channels 18×16, with a stimulus named test_movie (as in the issue's one-liner). */
-async function writeTinyDataset(dir: string, sessionPrefix: string): Promise<void> {
-  const synthetic = generateSyntheticData({ numColors: 2, numStimuli: 2, numSessions: 2, clipLength: 4, height: 18, width: 16, seed: 3 });
-  const rename = (name: string) => (name === 'random_noise_1' ? 'test_movie' : name);
-  const stimuli = Object.fromEntries(Object.entries(synthetic.stimuli).map(([k, v]) => [rename(k), v]));
-  const sessions = Object.fromEntries(
-    Object.entries(synthetic.sessions).map(([s, v], i) => [
-      `${sessionPrefix}_${i + 1}`,
-      { responses: Object.fromEntries(Object.entries(v.responses).map(([k, r]) => [rename(k), r])), sessionInfo: v.sessionInfo },
-    ]),
-  );
-  await writeHdf5Dataset(dir, { stimuli, sessions, extension: '.h5' });
-}
-
 // The issue's one-liner, with a small model and a short run (2 epochs of 2 batches).
-const oneLiner = [
-  `paths.data_dir=${data}`,
-  'data_io.test_names=[test_movie]',
-  'data_io.color_channels=2',
-  'data_io.video_height=18',
-  'data_io.video_width=16',
-  'model.hidden_channels=[4,4]',
-  'model.core.temporal_kernel_sizes=[5,3]',
-  'model.core.spatial_kernel_sizes=[5,3]',
-  'model.in_shape=[2,30,18,16]',
-  'dataloader.batch_size=4',
-  'dataloader.clip_length=30',
-  'dataloader.train_chunk_size=20',
-  'dataloader.num_val_clips=2',
-  'trainer.max_epochs=2',
-  '++trainer.limit_train_batches=2',
-];
+const oneLiner = tinyHdf5Overrides(data, 2);
 
 beforeAll(async () => {
   await writeTinyDataset(data, 'session');
