@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+import type { CoreReadout } from '@openretina/models';
+import { buildSmallModel } from './small-model.js';
 import { relativeError } from '../../../test-utils/fixtures.js';
 import { OnnxEngine, buildEngineForwardGraph, buildEngineForwardWeightsGraph, enginePlan, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode, type LayerOrder } from '../src/node.js';
 
@@ -14,23 +15,7 @@ const ORDERS: LayerOrder[][] = [
 
 /** Small core with temporal and spatial padding, cut frames and an exp readout (2 sessions). */
 function smallModel(): CoreReadout {
-  const model = buildCoreReadout({
-    in_shape: [2, 16, 9, 8],
-    n_neurons_dict: { a: 3, b: 4 },
-    hidden_channels: [3, 4],
-    core: {
-      temporal_kernel_sizes: [5, 3],
-      spatial_kernel_sizes: [3, 3],
-      gamma_input: 0.3,
-      gamma_hidden: 0.2,
-      gamma_in_sparse: 0.1,
-      gamma_temporal: 1,
-      cut_first_n_frames: 2,
-      input_padding: [1, 1, 0],
-      hidden_padding: true,
-    },
-    readout: { _target_: 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout', scale: true, bias: true, positive: false, gaussian_mean_scale: 2, gaussian_var_scale: 1, mask_l1_reg: 0.5, feature_weights_l1_reg: 0.5, readout_reg_avg: false },
-  });
+  const model = buildSmallModel();
   // weights large enough that the output depends on every layer (the initial conv weights are ~0.01), and
   // non-trivial running statistics
   let seed = 11;

@@ -6,6 +6,7 @@ import { buildCoreReadout, type CoreReadout } from '@openretina/models';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
 import { OnnxEngine, TfjsEngine, coreReadoutFromCheckpointBytes, createEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
 import { refVideo } from './helpers.js';
+import { buildSmallModel } from './small-model.js';
 
 const TOL = 1e-5;
 
@@ -89,23 +90,7 @@ describe('ONNX engine (forward + backward graphs) against the TF.js reference', 
   });
 
   it('small random model with padding in time and space, cut frames, exp readout, log-speeds per session', async () => {
-    const model = buildCoreReadout({
-      in_shape: [2, 16, 9, 8],
-      n_neurons_dict: { a: 3, b: 4 },
-      hidden_channels: [3, 4],
-      core: {
-        temporal_kernel_sizes: [5, 3],
-        spatial_kernel_sizes: [3, 3],
-        gamma_input: 0.3,
-        gamma_hidden: 0.2,
-        gamma_in_sparse: 0.1,
-        gamma_temporal: 1,
-        cut_first_n_frames: 2,
-        input_padding: [1, 1, 0],
-        hidden_padding: true,
-      },
-      readout: { _target_: 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout', scale: true, bias: true, positive: false, gaussian_mean_scale: 2, gaussian_var_scale: 1, mask_l1_reg: 0.5, feature_weights_l1_reg: 0.5, readout_reg_avg: false },
-    });
+    const model = buildSmallModel();
     const x = tf.randomNormal([3, 16, 9, 8, 2], 0, 1, 'float32', 1) as tf.Tensor5D;
     const y = tf.randomUniform([3, 16, 4], 0, 2, 'float32', 2) as tf.Tensor3D;
     await compareStep(model, x, y, 'b', ort);

@@ -1,0 +1,35 @@
+import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+
+/**
+ * A small two-session core-readout for engine tests: temporal and spatial padding, cut frames and every core
+ * regularizer term, so the ONNX graphs are exercised beyond the fixture architecture.
+ */
+export function buildSmallModel(): CoreReadout {
+  return buildCoreReadout({
+    in_shape: [2, 16, 9, 8],
+    n_neurons_dict: { a: 3, b: 4 },
+    hidden_channels: [3, 4],
+    core: {
+      temporal_kernel_sizes: [5, 3],
+      spatial_kernel_sizes: [3, 3],
+      gamma_input: 0.3,
+      gamma_hidden: 0.2,
+      gamma_in_sparse: 0.1,
+      gamma_temporal: 1,
+      cut_first_n_frames: 2,
+      input_padding: [1, 1, 0],
+      hidden_padding: true,
+    },
+    readout: {
+      _target_: 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout',
+      scale: true,
+      bias: true,
+      positive: false,
+      gaussian_mean_scale: 2,
+      gaussian_var_scale: 1,
+      mask_l1_reg: 0.5,
+      feature_weights_l1_reg: 0.5,
+      readout_reg_avg: false,
+    },
+  });
+}
