@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+import type { CoreReadout } from '@openretina/models';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
 import { OnnxEngine, TfjsEngine, coreReadoutFromCheckpointBytes, createEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
 import { refVideo } from './helpers.js';
