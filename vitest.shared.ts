@@ -8,7 +8,7 @@ export function packageProject(name: string, extra: { typecheck?: boolean; backe
       include: ['test/**/*.test.ts'],
       testTimeout: 300_000,
       hookTimeout: 300_000,
-      ...(extra.backendSetup ? { setupFiles: ['../../test-utils/backend-setup.ts'] } : {}),
+      ...(extra.backendSetup ? { setupFiles: ['@openretina/test-utils/backend-setup'] } : {}),
       ...(extra.typecheck
         ? { typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' } }
         : {}),

@@ -4,7 +4,7 @@
 //   pnpm run main                                         # trains runs/main (repository root)
 //   node apps/demo/scripts/make-bundled-model.mjs [RUN_DIR] [DATA_DIR]
 //
-// Defaults: RUN_DIR = runs/main, DATA_DIR = apps/trainer/data/natural_2x18x16 (both from the repository root).
+// Defaults: RUN_DIR = runs/main, DATA_DIR = apps/cli/data/natural_2x18x16 (both from the repository root).
 // Writes
 //   apps/demo/public/models/natural-core-readout/model.json, model.safetensors   RUN_DIR/checkpoints/final, as is
 //   apps/demo/public/models/natural-core-readout/natural-movie.npy               the first MOVIE_FRAMES frames of the
@@ -22,7 +22,7 @@ import { parseNpy } from '@openretina/data-io';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const runDir = resolve(root, process.argv[2] ?? 'runs/main');
-const dataDir = resolve(root, process.argv[3] ?? 'apps/trainer/data/natural_2x18x16');
+const dataDir = resolve(root, process.argv[3] ?? 'apps/cli/data/natural_2x18x16');
 const out = join(here, '..', 'public', 'models', 'natural-core-readout');
 const fixtures = join(here, '..', 'test', 'fixtures');
 const MOVIE_FRAMES = 300; // 10 s at 30 Hz

@@ -1,7 +1,7 @@
 /**
  * The model the demo loads at start-up: a checkpoint folder in our format (model.json + model.safetensors) under
  * public/models/, fetched relative to the page. It is the Höfling 2024 low-res core-readout trained by our trainer on
- * the bundled dataset (`pnpm run main`, apps/trainer/data/natural_2x18x16), copied here with the first 10 s of that
+ * the bundled dataset (`pnpm run main`, apps/cli/data/natural_2x18x16), copied here with the first 10 s of that
  * dataset's test movie by `node scripts/make-bundled-model.mjs`. To ship another model, put its folder under
  * public/models/ and change `folder` (and `label`, `naturalMovie`) here: nothing else refers to the bundled model.
  */

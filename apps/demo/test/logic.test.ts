@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ncdhwToNdhwc, OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures';
+import { ncdhwToNdhwc, OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { directionTuning } from '../src/analysis.js';
 import { BUNDLED_MODEL } from '../src/bundled-model.js';
 import { DemoLoadError, loadFromFiles, loadOurs, type LoadedModel } from '../src/model-loader.js';

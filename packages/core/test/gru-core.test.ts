@@ -3,17 +3,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, StateDictError, UnknownSessionError } from '@openretina/contracts';
-import { REPO_ROOT } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import { ConditionedGRUCore, ConvGRUCore, type ConditionedGRUCoreOptions, type ConvGRUCoreOptions } from '../src/index.js';
-import { expectNoLeak, gradCheck, keysAndShapes, p3, p3Entries, p3StateDict, p3Tensor, p3Video, relErr } from '../../../test-utils/p3-reference.js';
+import { expectNoLeak, gradCheck, keysAndShapes, familyRef, familyEntries, familyStateDict, familyTensor, familyVideo, relErr } from '@openretina/test-utils/model-families-reference';
 
-const KEYS = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'models', 'p3_state_dict_keys.json'), 'utf8')) as Record<
+const KEYS = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'models', 'model_families_state_dict_keys.json'), 'utf8')) as Record<
   string,
   [string, number[]][]
 >;
 const TOL = 1e-5;
 
-/** The configurations of make_p3_fixtures.py. */
+/** The configurations of make_model_family_fixtures.py. */
 const CONFIG_A: ConvGRUCoreOptions = {
   channels: [2, 3, 4, 3],
   nNeuronsDict: { s2: 4, s1: 3 },
@@ -88,19 +88,19 @@ describe('ConvGRUCore / ConditionedGRUCore: PyTorch parity', () => {
 
     it(`${c.name}: eval and train outputs, regularizer, gradients and BatchNorm stats match PyTorch`, () => {
       const core = c.build();
-      core.loadStateDict(p3StateDict(c.name));
-      const x = p3Video(`${c.name}/input`);
-      const cond = c.cond ? (p3Tensor(`${c.name}/cond`) as tf.Tensor2D) : undefined;
+      core.loadStateDict(familyStateDict(c.name));
+      const x = familyVideo(`${c.name}/input`);
+      const cond = c.cond ? (familyTensor(`${c.name}/cond`) as tf.Tensor2D) : undefined;
       const before = tf.memory().numTensors;
       core.eval();
       const yEval = run(core, x, c.session, cond);
-      expect(relErr(toNcdhw(yEval), p3(`${c.name}/eval_out`).data as Float32Array)).toBeLessThan(TOL);
+      expect(relErr(toNcdhw(yEval), familyRef(`${c.name}/eval_out`).data as Float32Array)).toBeLessThan(TOL);
       const yNoKey = run(core, x, undefined, cond);
-      expect(relErr(toNcdhw(yNoKey), p3(`${c.name}/eval_out_nokey`).data as Float32Array)).toBeLessThan(TOL);
+      expect(relErr(toNcdhw(yNoKey), familyRef(`${c.name}/eval_out_nokey`).data as Float32Array)).toBeLessThan(TOL);
       tf.dispose([yEval, yNoKey]);
 
       core.train();
-      const r = tf.tidy(() => tf.transpose(p3Tensor(`${c.name}/r`), [0, 2, 3, 4, 1]));
+      const r = tf.tidy(() => tf.transpose(familyTensor(`${c.name}/r`), [0, 2, 3, 4, 1]));
       const params = core.trainableParameters();
       let trainOut: Float32Array | undefined;
       let reg = NaN;
@@ -111,19 +111,19 @@ describe('ConvGRUCore / ConditionedGRUCore: PyTorch parity', () => {
         reg = regT.dataSync()[0]!;
         return tf.add(tf.sum(tf.mul(y, r)), regT) as tf.Scalar;
       }, [...params.values()]);
-      expect(relErr(trainOut!, p3(`${c.name}/train_out`).data as Float32Array)).toBeLessThan(TOL);
-      const refReg = (p3(`${c.name}/regularizer`).data as Float32Array)[0]!;
+      expect(relErr(trainOut!, familyRef(`${c.name}/train_out`).data as Float32Array)).toBeLessThan(TOL);
+      const refReg = (familyRef(`${c.name}/regularizer`).data as Float32Array)[0]!;
       expect(Math.abs(reg - refReg) / Math.max(Math.abs(refReg), 1e-12)).toBeLessThan(TOL);
       let compared = 0;
       // Errors relative to the tensor's max |value|, floored at 1e-2 of the largest reference gradient (some
       // gradients are exactly 0 in exact arithmetic, e.g. a FiLM shift followed by a training-mode BatchNorm).
       let globalMax = 0;
-      for (const [k, t] of p3Entries(`${c.name}/grad/`)) if (k) for (const a of t) globalMax = Math.max(globalMax, Math.abs(a));
+      for (const [k, t] of familyEntries(`${c.name}/grad/`)) if (k) for (const a of t) globalMax = Math.max(globalMax, Math.abs(a));
       for (const [name, v] of params) {
         const g = grads[v.name];
         let ref: Float32Array | undefined;
         try {
-          ref = p3(`${c.name}/grad/${name}`).data as Float32Array;
+          ref = familyRef(`${c.name}/grad/${name}`).data as Float32Array;
         } catch {
           ref = undefined;
         }
@@ -141,7 +141,7 @@ describe('ConvGRUCore / ConditionedGRUCore: PyTorch parity', () => {
       expect(compared).toBeGreaterThan(10);
       for (const [k, v] of core.stateDict()) {
         if (!k.includes('running')) continue;
-        expect(relErr(v.data as Float32Array, p3(`${c.name}/after_train/${k}`).data as Float32Array), k).toBeLessThan(TOL);
+        expect(relErr(v.data as Float32Array, familyRef(`${c.name}/after_train/${k}`).data as Float32Array), k).toBeLessThan(TOL);
       }
       value.dispose();
       tf.dispose(Object.values(grads));
@@ -154,7 +154,7 @@ describe('ConvGRUCore / ConditionedGRUCore: PyTorch parity', () => {
 
   it('gru_a: the individual regularizer terms match', () => {
     const core = new ConvGRUCore({ ...CONFIG_A, seed: 1 });
-    core.loadStateDict(p3StateDict('gru_a'));
+    core.loadStateDict(familyStateDict('gru_a'));
     const terms: [string, () => tf.Scalar][] = [
       ['group_sparsity', () => core.groupSparsity()],
       ['group_sparsity0', () => core.groupSparsity0()],
@@ -163,7 +163,7 @@ describe('ConvGRUCore / ConditionedGRUCore: PyTorch parity', () => {
     ];
     for (const [name, fn] of terms) {
       const v = fn();
-      const ref = (p3(`gru_a/terms/${name}`).data as Float32Array)[0]!;
+      const ref = (familyRef(`gru_a/terms/${name}`).data as Float32Array)[0]!;
       expect(Math.abs(v.dataSync()[0]! - ref) / Math.abs(ref), name).toBeLessThan(TOL);
       v.dispose();
     }
@@ -254,7 +254,7 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
 
   it('state-dict round trip into a fresh core gives identical outputs', () => {
     const a = new ConditionedGRUCore({ ...CONFIG_C, seed: 3 });
-    a.loadStateDict(p3StateDict('gru_c'));
+    a.loadStateDict(familyStateDict('gru_c'));
     const b = new ConditionedGRUCore({ ...CONFIG_C, seed: 99 });
     b.loadStateDict(a.stateDict());
     a.eval();
@@ -291,10 +291,10 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
     expect(() => new ConvGRUCore({ channels: [1, 2], batchAdaptation: true })).toThrow(ConfigError);
     expect(() => new ConvGRUCore({ channels: [1, 2], nonlinearity: 'Swish' })).toThrow(ConfigError);
     expect(() => new ConvGRUCore({ channels: [1, 2, 3], temporalKernelSizes: [5], spatialKernelSizes: 3 })).toThrow(ConfigError);
-    const bad = p3StateDict('gru_a');
+    const bad = familyStateDict('gru_a');
     bad.delete('log_speed_s1');
     expect(() => core.loadStateDict(bad)).toThrow(StateDictError);
-    expect(() => core.loadStateDict(p3StateDict('gru_c'))).toThrow(/missing keys|unexpected keys|shape/);
+    expect(() => core.loadStateDict(familyStateDict('gru_c'))).toThrow(/missing keys|unexpected keys|shape/);
     const cc = new ConditionedGRUCore({ ...CONFIG_B, seed: 2 });
     expect(() => cc.forward(tf.zeros([2, 7, 6, 6, 1]) as tf.Tensor5D, { conditioning: tf.zeros([2, 3]) as tf.Tensor2D })).toThrow(ShapeError);
     tf.dispose(x);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isOpenRetinaError, type StateDict } from '@openretina/contracts';
 import { SimpleCoreWrapper, type SimpleCoreOptions } from '../src/index.js';
-import { REPO_ROOT, ndhwcToNcdhw, ncdhwToNdhwc, readRawSafetensors, relativeError, type RawTensor } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT, ndhwcToNcdhw, ncdhwToNdhwc, readRawSafetensors, relativeError, type RawTensor } from '@openretina/test-utils/fixtures';
 
 const dir = join(REPO_ROOT, 'fixtures', 'core');
 const cases = JSON.parse(readFileSync(join(dir, 'simple_core_cases.json'), 'utf8')) as Record<

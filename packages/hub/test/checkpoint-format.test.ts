@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOpenRetinaError } from '@openretina/contracts';
-import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
+import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { coreReadoutFromCheckpointBytes, loadCheckpoint, saveCheckpoint } from '../src/node.js';
 import type { CoreReadout } from '@openretina/models';
 import { refVideo } from './helpers.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
 import { buildSmallModel } from './small-model.js';
-import { relativeError } from '../../../test-utils/fixtures.js';
+import { relativeError } from '@openretina/test-utils/fixtures';
 import { OnnxEngine, buildEngineForwardGraph, buildEngineForwardWeightsGraph, enginePlan, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode, type LayerOrder } from '../src/node.js';
 
 const TOL = 1e-5;

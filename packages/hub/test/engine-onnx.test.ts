@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
-import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
+import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { OnnxEngine, TfjsEngine, coreReadoutFromCheckpointBytes, createEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
 import { refVideo } from './helpers.js';
 import { buildSmallModel } from './small-model.js';

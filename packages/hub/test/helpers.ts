@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ncdhwToNdhwc, ref } from '../../../test-utils/fixtures.js';
+import { ncdhwToNdhwc, ref } from '@openretina/test-utils/fixtures';
 
 /** A reference video tensor converted to channels-last. */
 export function refVideo(name: string): tf.Tensor5D {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOpenRetinaError, type StateDict } from '@openretina/contracts';
 import { CoreReadout, LegacyEncoder } from '@openretina/models';
-import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, relativeError, type RawTensor } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, relativeError, type RawTensor } from '@openretina/test-utils/fixtures';
 import {
   LEGACY_ENSEMBLE_MODEL_PATH,
   centerReadouts,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
+import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import type { CoreReadout } from '@openretina/models';
 import { coreReadoutFromCheckpointBytes, exportOnnx, loadOnnxModel, readOnnxInfo, ONNX_OPSET } from '../src/node.js';
 import { refVideo } from './helpers.js';

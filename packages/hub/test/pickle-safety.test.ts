@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { isOpenRetinaError } from '@openretina/contracts';
-import { REPO_ROOT } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import { ArrayValue, PyObject, readOpenRetinaCheckpoint, readPickle, readTorchArchive, toPlain, unpickle, PyDict } from '../src/index.js';
 
 const HUB_FIXTURES = join(REPO_ROOT, 'fixtures', 'hub');

@@ -30,9 +30,9 @@ import {
   videoToChannelsFirst,
   type Video,
 } from '../src/index.js';
-import { REPO_ROOT } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import { IdentityModel } from './fake-model.js';
-import { readGifInfo } from '../../../test-utils/gif.js';
+import { readGifInfo } from '@openretina/test-utils/gif';
 
 beforeAll(async () => {
   // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).

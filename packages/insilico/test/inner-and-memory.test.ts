@@ -16,7 +16,7 @@ import {
   resolveLayerName,
 } from '../src/index.js';
 import type { CoreReadout } from '@openretina/models';
-import { buildFixtureModel } from '../../../test-utils/fixture-model.js';
+import { buildFixtureModel } from '@openretina/test-utils/fixture-model';
 
 describe('inner-neuron objective and memory on the fixture model', () => {
   let model: CoreReadout;

@@ -17,8 +17,8 @@ import {
   type OptimizeStimulusOptions,
   type StimulusObjective,
 } from '../src/index.js';
-import { ndhwcToNcdhw, ref, relativeError } from '../../../test-utils/fixtures.js';
-import { buildFixtureModel, refVideo } from '../../../test-utils/fixture-model.js';
+import { ndhwcToNcdhw, ref, relativeError } from '@openretina/test-utils/fixtures';
+import { buildFixtureModel, refVideo } from '@openretina/test-utils/fixture-model';
 
 // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 

@@ -12,8 +12,8 @@ import {
   optimizeStimulus,
   stimulusLossAndGrad,
 } from '../src/index.js';
-import { ndhwcToNcdhw, ref, refScalar, relativeError } from '../../../test-utils/fixtures.js';
-import { buildFixtureModel, refVideo } from '../../../test-utils/fixture-model.js';
+import { ndhwcToNcdhw, ref, refScalar, relativeError } from '@openretina/test-utils/fixtures';
+import { buildFixtureModel, refVideo } from '@openretina/test-utils/fixture-model';
 import type { CoreReadout } from '@openretina/models';
 
 function ncdhw(t: tf.Tensor): Float32Array {

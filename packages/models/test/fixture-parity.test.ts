@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@openretina/backend';
-import { ref, refScalar, relativeError, ndhwcToNcdhw } from '../../../test-utils/fixtures.js';
-import { buildFixtureModel, refVideo } from '../../../test-utils/fixture-model.js';
+import { ref, refScalar, relativeError, ndhwcToNcdhw } from '@openretina/test-utils/fixtures';
+import { buildFixtureModel, refVideo } from '@openretina/test-utils/fixture-model';
 
 const TOL = 1e-5;
 const backends = (process.env.OPENRETINA_TEST_BACKENDS ?? 'cpu,wasm').split(',');

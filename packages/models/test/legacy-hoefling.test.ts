@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, ShapeError, StateDictError, UnknownSessionError, UnsupportedError, type StateDict } from '@openretina/contracts';
-import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, type RawTensor } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, type RawTensor } from '@openretina/test-utils/fixtures';
 import {
   EnsembleModel,
   LegacyEncoder,
@@ -14,7 +14,7 @@ import {
   buildLegacyHoeflingModel,
   type LegacyDataInfo,
 } from '../src/index.js';
-import { expectNoLeak, gradCheck, keysAndShapes, relErr } from '../../../test-utils/p3-reference.js';
+import { expectNoLeak, gradCheck, keysAndShapes, relErr } from '@openretina/test-utils/model-families-reference';
 
 const DIR = join(REPO_ROOT, 'fixtures', 'hub', 'legacy');
 interface Meta {

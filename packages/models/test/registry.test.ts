@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isOpenRetinaError } from '@openretina/contracts';
 import { buildCoreReadout, type CoreReadoutConfig } from '../src/index.js';
-import { OPENRETINA_FIXTURES } from '../../../test-utils/fixtures.js';
+import { OPENRETINA_FIXTURES } from '@openretina/test-utils/fixtures';
 
 const manifest = JSON.parse(readFileSync(join(OPENRETINA_FIXTURES, 'manifest.json'), 'utf8')) as {
   config: { model_cfg_resolved: CoreReadoutConfig };

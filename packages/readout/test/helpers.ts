@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { StateDict } from '@openretina/contracts';
 import type { Module } from '@openretina/layers';
-import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, relativeError, type RawTensor } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, relativeError, type RawTensor } from '@openretina/test-utils/fixtures';
 
 export { relativeError };
 

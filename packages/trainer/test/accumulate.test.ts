@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { SessionBatch } from '@openretina/contracts';
 import { buildCoreReadout, type CoreReadout, type ModelLoss } from '@openretina/models';
 import { OnnxEngine, TfjsEngine, loadOnnxRuntimeNode, type OrtLike } from '@openretina/hub/node';
-import { relativeError } from '../../../test-utils/fixtures.js';
+import { relativeError } from '@openretina/test-utils/fixtures';
 import { SGD, StepLR, stepParameters, train, type TrainOptions, type TrainingData } from '../src/index.js';
 
 // Lightning's accumulate_grad_batches = k: each batch's loss is divided by k, the gradients of k batches summed, then

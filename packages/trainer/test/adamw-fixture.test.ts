@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW, clipGradNorm, stepParameters } from '../src/index.js';
-import { ncdhwToNdhwc, ref, refScalar, relativeError } from '../../../test-utils/fixtures.js';
-import { buildFixtureModel } from '../../../test-utils/fixture-model.js';
+import { ncdhwToNdhwc, ref, refScalar, relativeError } from '@openretina/test-utils/fixtures';
+import { buildFixtureModel } from '@openretina/test-utils/fixture-model';
 
 describe('one OpenRetina training step (clip at norm 1 + AdamW lr 0.01, wd 0.01) on the fixture model', () => {
   beforeAll(async () => {

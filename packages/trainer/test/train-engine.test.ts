@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { SessionBatch } from '@openretina/contracts';
 import { buildCoreReadout, type CoreReadout } from '@openretina/models';
 import { OnnxEngine, TfjsEngine, createEngine, loadOnnxRuntimeNode, type OrtLike } from '@openretina/hub/node';
-import { relativeError } from '../../../test-utils/fixtures.js';
+import { relativeError } from '@openretina/test-utils/fixtures';
 import { train, type TrainEngine, type TrainOptions, type TrainingData } from '../src/index.js';
 
 // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Writes the bundled training dataset (apps/trainer/data/natural_2x18x16) in OpenRetina's generic HDF5 format.
+// Writes the bundled training dataset (apps/cli/data/natural_2x18x16) in OpenRetina's generic HDF5 format.
 // Deterministic: the same files on every machine for the same seed (own PRNG and FFT, no Math.random). Run after
 // `pnpm build`:
-//   node apps/trainer/scripts/make-bundled-dataset.mjs [OUT_DIR] [--seed N]      (default seed 2024)
+//   node apps/cli/scripts/make-bundled-dataset.mjs [OUT_DIR] [--seed N]      (default seed 2024)
 //
 // Stimulus: natural-like movies, 2 colour channels (green, UV) at 18×16 pixels, 30 Hz. A few (SCENES) large scenes
 // with a 1/f² power spectrum (random-phase Gaussian fields), each with a horizon: the UV channel is correlated with

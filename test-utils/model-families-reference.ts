@@ -6,36 +6,36 @@ import { Rng, type Module } from '@openretina/layers';
 import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, type RawTensor } from './fixtures.js';
 
 let cache: Map<string, RawTensor> | undefined;
-/** The PyTorch reference data of fixtures/models/make_p3_fixtures.py. */
-export function p3(name: string): RawTensor {
-  cache ??= readRawSafetensors(join(REPO_ROOT, 'fixtures', 'models', 'p3_reference.safetensors'));
+/** The PyTorch reference data of fixtures/models/make_model_family_fixtures.py. */
+export function familyRef(name: string): RawTensor {
+  cache ??= readRawSafetensors(join(REPO_ROOT, 'fixtures', 'models', 'model_families.safetensors'));
   const t = cache.get(name);
   if (!t) throw new Error(`no reference tensor "${name}"`);
   return t;
 }
 
 /** Every reference tensor whose name starts with `prefix` (name without the prefix → float data). */
-export function p3Entries(prefix: string): Map<string, Float32Array> {
-  cache ??= readRawSafetensors(join(REPO_ROOT, 'fixtures', 'models', 'p3_reference.safetensors'));
+export function familyEntries(prefix: string): Map<string, Float32Array> {
+  cache ??= readRawSafetensors(join(REPO_ROOT, 'fixtures', 'models', 'model_families.safetensors'));
   const out = new Map<string, Float32Array>();
   for (const [k, t] of cache) if (k.startsWith(prefix) && t.data instanceof Float32Array) out.set(k.slice(prefix.length), t.data);
   return out;
 }
 
 /** A `(B, C, T, H, W)` reference video as a channels-last tensor. */
-export function p3Video(name: string): tf.Tensor5D {
-  const { data, shape } = ncdhwToNdhwc(p3(name));
+export function familyVideo(name: string): tf.Tensor5D {
+  const { data, shape } = ncdhwToNdhwc(familyRef(name));
   return tf.tensor5d(data, shape);
 }
 
-export function p3Tensor(name: string): tf.Tensor {
-  const t = p3(name);
+export function familyTensor(name: string): tf.Tensor {
+  const t = familyRef(name);
   return tf.tensor(t.data as Float32Array, t.shape);
 }
 
 /** The reference state dict stored under `<prefix>/state/`. */
-export function p3StateDict(prefix: string): StateDict {
-  cache ??= readRawSafetensors(join(REPO_ROOT, 'fixtures', 'models', 'p3_reference.safetensors'));
+export function familyStateDict(prefix: string): StateDict {
+  cache ??= readRawSafetensors(join(REPO_ROOT, 'fixtures', 'models', 'model_families.safetensors'));
   const out: StateDict = new Map();
   const head = `${prefix}/state/`;
   for (const [k, t] of cache) {

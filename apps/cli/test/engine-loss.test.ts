@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy, serializeNpy, toFloat32 } from '@openretina/data-io';
-import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
+import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { runCli } from '../src/index.js';
 import { capture, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';
 

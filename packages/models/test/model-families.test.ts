@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, ShapeError, StateDictError, UnknownSessionError } from '@openretina/contracts';
-import { REPO_ROOT } from '../../../test-utils/fixtures.js';
+import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import {
   Autoencoder,
   AutoencoderWithModel,
@@ -15,16 +15,16 @@ import {
   SpatialContrastCoreReadout,
   cropBounds,
 } from '../src/index.js';
-import { expectNoLeak, gradCheck, keysAndShapes, p3, p3StateDict, p3Tensor, p3Video, relErr } from '../../../test-utils/p3-reference.js';
+import { expectNoLeak, gradCheck, keysAndShapes, familyRef, familyStateDict, familyTensor, familyVideo, relErr } from '@openretina/test-utils/model-families-reference';
 
-const KEYS = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'models', 'p3_state_dict_keys.json'), 'utf8')) as Record<
+const KEYS = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'models', 'model_families_state_dict_keys.json'), 'utf8')) as Record<
   string,
   [string, number[]][]
 >;
 const TOL = 1e-5;
 const backends = (process.env.OPENRETINA_TEST_BACKENDS ?? 'cpu,wasm').split(',');
 
-const data = (name: string): Float32Array => p3(name).data as Float32Array;
+const data = (name: string): Float32Array => familyRef(name).data as Float32Array;
 const scalar = (name: string): number => data(name)[0]!;
 
 function lnpModel(): SingleCellSeparatedLNP {
@@ -44,7 +44,7 @@ const lnpCrop = (seed = 2, normalizeWeights = true): SingleCellSeparatedLNP =>
   new SingleCellSeparatedLNP({ inShape: [1, 4, 6, 7], rfLocation: [4, 5], spatKernelSize: [5, 5], nonlinearity: 'softplus', normalizeWeights, seed });
 
 function scSingle(crop: boolean): SingleCellSpatialContrast {
-  const sd = p3StateDict('sc_single');
+  const sd = familyStateDict('sc_single');
   return new SingleCellSpatialContrast({
     inShape: [1, 9, 5, 6],
     spatialFilter: sd.get('spatial_filter')!.data as Float32Array,
@@ -56,7 +56,7 @@ function scSingle(crop: boolean): SingleCellSpatialContrast {
 }
 
 function scCoreReadout(): SpatialContrastCoreReadout {
-  const sd = p3StateDict('sc_core_readout');
+  const sd = familyStateDict('sc_core_readout');
   const f = (k: string): Float32Array => sd.get(k)!.data as Float32Array;
   return new SpatialContrastCoreReadout({
     inShape: [1, 8, 5, 6],
@@ -72,7 +72,7 @@ function scCoreReadout(): SpatialContrastCoreReadout {
 }
 
 for (const backend of backends) {
-  describe(`P3 models on ${backend}`, () => {
+  describe(`Model families on ${backend}`, () => {
     beforeAll(async () => {
       await initBackend(backend as 'cpu' | 'wasm');
     });
@@ -82,15 +82,15 @@ for (const backend of backends) {
         const m = lnpModel();
         expect(keysAndShapes(m)).toEqual(KEYS.lnp);
         expect(keysAndShapes(lnpCrop())).toEqual(KEYS.lnp_crop);
-        m.loadStateDict(p3StateDict('lnp'));
-        const x = p3Video('lnp/input');
+        m.loadStateDict(familyStateDict('lnp'));
+        const x = familyVideo('lnp/input');
         const y = m.forward(x);
         expect(y.shape).toEqual([2, 5, 1]);
         expect(relErr(y.dataSync(), data('lnp/out'))).toBeLessThan(TOL);
         const reg = m.regularizer();
         expect(Math.abs(reg.dataSync()[0]! / scalar('lnp/regularizer') - 1)).toBeLessThan(TOL);
         const n = new SingleCellSeparatedLNP({ ...lnpOptions(), normalizeWeights: true });
-        n.loadStateDict(p3StateDict('lnp'));
+        n.loadStateDict(familyStateDict('lnp'));
         const yn = n.forward(x);
         expect(relErr(yn.dataSync(), data('lnp/out_normalized'))).toBeLessThan(TOL);
         expect(relErr(n.spaceWeight.dataSync(), data('lnp/space_weight_normalized'))).toBeLessThan(TOL);
@@ -103,10 +103,10 @@ for (const backend of backends) {
 
       it('crops boundary-safely around the RF like crop_input, also inside forward', () => {
         const m = lnpCrop();
-        const x = p3Video('lnp_crop/input');
+        const x = familyVideo('lnp_crop/input');
         const c = m.cropInput(x);
         expect(c.shape).toEqual([1, 6, 4, 4, 1]); // rows 2..6, cols 3..7 clipped at the border
-        const ref = p3Video('lnp_crop/cropped');
+        const ref = familyVideo('lnp_crop/cropped');
         expect(c.shape).toEqual(ref.shape);
         expect(relErr(c.dataSync(), ref.dataSync())).toBe(0);
         expect(() => m.forward(x)).toThrow(ShapeError); // 4×4 after clipping: not the 5×5 kernel (PyTorch fails too)
@@ -123,8 +123,8 @@ for (const backend of backends) {
 
       it('finite-difference gradients, state-dict round trip, memory, errors', () => {
         const m = lnpModel();
-        m.loadStateDict(p3StateDict('lnp'));
-        const x = p3Video('lnp/input');
+        m.loadStateDict(familyStateDict('lnp'));
+        const x = familyVideo('lnp/input');
         const f = (): tf.Tensor => tf.tidy(() => tf.concat([tf.reshape(m.forward(x), [-1]), tf.reshape(m.regularizer(), [1])]));
         gradCheck(f, Object.fromEntries(m.trainableParameters()));
         const xv = tf.variable(x);
@@ -155,7 +155,7 @@ for (const backend of backends) {
       it('reproduces OpenRetina (with and without the RF crop)', () => {
         const m = scSingle(false);
         expect(keysAndShapes(m)).toEqual(KEYS.sc_single);
-        const x = p3Video('sc_single/input');
+        const x = familyVideo('sc_single/input');
         const y = m.forward(x);
         expect(y.shape).toEqual([2, 6, 1]);
         expect(relErr(y.dataSync(), data('sc_single/out'))).toBeLessThan(TOL);
@@ -175,7 +175,7 @@ for (const backend of backends) {
       it('gradients, round trip, clamping, loss, memory and errors', () => {
         const m = scSingle(true);
         tf.tidy(() => m.w.assign(tf.scalar(0.7)));
-        const x = p3Video('sc_single/input');
+        const x = familyVideo('sc_single/input');
         gradCheck(() => m.forward(x), Object.fromEntries(m.trainableParameters()));
         const xv = tf.variable(x);
         gradCheck(() => m.forward(xv as unknown as tf.Tensor5D), { input: xv }, { h: 3e-2 });
@@ -206,8 +206,8 @@ for (const backend of backends) {
       it('has OpenRetina keys and reproduces every session', () => {
         const m = scCoreReadout();
         expect(keysAndShapes(m)).toEqual(KEYS.sc_core_readout);
-        m.loadStateDict(p3StateDict('sc_core_readout'));
-        const x = p3Video('sc_core_readout/input');
+        m.loadStateDict(familyStateDict('sc_core_readout'));
+        const x = familyVideo('sc_core_readout/input');
         for (const s of ['r1', 'r2']) {
           const y = m.forward(x, { session: s });
           expect(relErr(y.dataSync(), data(`sc_core_readout/out_${s}`)), s).toBeLessThan(TOL);
@@ -223,8 +223,8 @@ for (const backend of backends) {
 
       it('mean Poisson loss, nl_a clamping, gradients and memory', () => {
         const m = scCoreReadout();
-        m.loadStateDict(p3StateDict('sc_core_readout'));
-        const x = p3Video('sc_core_readout/input');
+        m.loadStateDict(familyStateDict('sc_core_readout'));
+        const x = familyVideo('sc_core_readout/input');
         const y = tf.ones([2, 8, 3]) as tf.Tensor3D;
         const parts = m.loss(x, y, 'r1');
         const out = m.forward(x, { session: 'r1' });
@@ -245,8 +245,8 @@ for (const backend of backends) {
       it('reproduces encode, decode, the losses and the projected decoder gradient', () => {
         const ae = new Autoencoder({ inputDim: 5, hiddenDim: 7, loss: new SparsityMSELoss(0.3), seed: 1 });
         expect(keysAndShapes(ae)).toEqual(KEYS.autoencoder);
-        ae.loadStateDict(p3StateDict('autoencoder'));
-        const x = p3Tensor('autoencoder/input');
+        ae.loadStateDict(familyStateDict('autoencoder'));
+        const x = familyTensor('autoencoder/input');
         const z = ae.encode(x);
         const xh = ae.decode(z);
         expect(relErr(z.dataSync(), data('autoencoder/z'))).toBeLessThan(TOL);
@@ -271,8 +271,8 @@ for (const backend of backends) {
 
       it('gradients, round trip, memory; AutoencoderWithModel encodes all sessions', () => {
         const ae = new Autoencoder({ inputDim: 5, hiddenDim: 7, loss: new SparsityMSELoss(0.3), seed: 1 });
-        ae.loadStateDict(p3StateDict('autoencoder'));
-        const x = p3Tensor('autoencoder/input');
+        ae.loadStateDict(familyStateDict('autoencoder'));
+        const x = familyTensor('autoencoder/input');
         // Examples whose encoder pre-activations stay clear of the ReLU kink under the finite-difference steps.
         const xs = tf.tidy(() => {
           const cand = tf.randomNormal([40, 5], 0, 1, 'float32', 17);
@@ -292,9 +292,9 @@ for (const backend of backends) {
         expect(() => ae.encode(tf.zeros([2, 4]))).toThrow(ShapeError);
 
         const model = scCoreReadout();
-        model.loadStateDict(p3StateDict('sc_core_readout'));
+        model.loadStateDict(familyStateDict('sc_core_readout'));
         const both = new AutoencoderWithModel(model, b);
-        const v = p3Video('sc_core_readout/input');
+        const v = familyVideo('sc_core_readout/input');
         const h = both.forward(v);
         expect(h.shape).toEqual([2, 6, 7]);
         const all = model.forward(v); // sorted sessions r1, r2 concatenated
@@ -337,7 +337,7 @@ for (const backend of backends) {
         const [a, b] = [scCoreReadout(), scCoreReadout()];
         const e = new EnsembleModel([a, b]);
         expect(e.neuronsPerSession).toEqual({ r2: 2, r1: 3 });
-        const x = p3Video('sc_core_readout/input');
+        const x = familyVideo('sc_core_readout/input');
         const y = await e.predict(x, { session: 'r1' });
         const ya = a.forward(x, { session: 'r1' });
         expect(relErr(y.dataSync(), ya.dataSync())).toBeLessThan(1e-6);

@@ -6,8 +6,8 @@ import { parseNpy, serializeNpy, toFloat32 } from '@openretina/data-io';
 import type { CliIO } from '../src/commands.js';
 import { meiCommand } from '../src/mei-command.js';
 import { visualizeCommand } from '../src/visualize-command.js';
-import { OPENRETINA_FIXTURES, ref, relativeError } from '../../../test-utils/fixtures.js';
-import { readGifInfo } from '../../../test-utils/gif.js';
+import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
+import { readGifInfo } from '@openretina/test-utils/gif';
 import { capture } from './helpers.js';
 
 /** PNG width and height from the IHDR chunk. */
