@@ -2,7 +2,12 @@ import { defineConfig, type Options } from 'tsup';
 
 /** Build settings every package shares: ESM + CJS + .d.ts from the given entry points. */
 export function packageConfig(entry: Record<string, string> = { index: 'src/index.ts' }, extra: Options = {}) {
-  return defineConfig({
+  return defineConfig(packageOptions(entry, extra));
+}
+
+/** {@link packageConfig}'s options, for packages that build several configurations (an array of them). */
+export function packageOptions(entry: Record<string, string> = { index: 'src/index.ts' }, extra: Options = {}): Options {
+  return {
     entry,
     format: ['esm', 'cjs'],
     dts: true,
@@ -16,5 +21,5 @@ export function packageConfig(entry: Record<string, string> = { index: 'src/inde
       options.supported = { ...options.supported, 'dynamic-import': true };
     },
     ...extra,
-  });
+  };
 }

@@ -132,7 +132,7 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const { mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const app = await import(join(ROOT, 'apps', 'trainer', 'dist', 'index.js'));
+  const app = await import(join(ROOT, 'apps', 'cli', 'dist', 'index.js'));
   const epochs = Number(process.env.BENCH_EPOCHS ?? 4);
   const out = mkdtempSync(join(tmpdir(), 'orbench-epoch-'));
   const lines = [];

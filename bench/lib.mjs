@@ -15,7 +15,7 @@ export async function loadPackages() {
     import(dist('trainer')),
     import(dist('insilico')),
   ]);
-  const tf = await import(join(ROOT, 'packages', 'models', 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.node.js')).then((m) => m.default ?? m);
+  const tf = await import(join(ROOT, 'packages', 'models', 'node_modules', '@tensorflow', 'tfjs-core', 'dist', 'tf-core.node.js')).then((m) => m.default ?? m);
   return { tf, backend, models, hub, trainer, insilico };
 }
 

@@ -17,7 +17,7 @@ const ANCHOR_REF = join(ROOT, '..', 'shared', 'reference', 'pytorch-anchor');
 // Recorded anchor (../shared/reference/anchor-timings.md, 2 threads, mean of the two runs).
 const RECORDED = { inference_b32: 40.7, train_step_b32: 98.6, train_step_b128: 375.8, mei_iteration: 13.6, epoch_bundled: 610 };
 // The bundled dataset (apps/cli/configs/bundled_core_readout.yaml → paths.data_dir, relative to apps/cli).
-const BUNDLED_DATA = join(ROOT, 'apps', 'trainer', 'data', 'natural_2x18x16');
+const BUNDLED_DATA = join(ROOT, 'apps', 'cli', 'data', 'natural_2x18x16');
 
 function log(s) {
   process.stderr.write(`${s}\n`);

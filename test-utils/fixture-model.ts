@@ -1,6 +1,6 @@
 // The OpenRetina fixture model (hoefling low-res core-readout, 3 sessions) for any package's tests: built from the
 // manifest's resolved OpenRetina config through the model registry, with the fixture weights loaded.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '@openretina/layers';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { StateDict } from '@openretina/contracts';

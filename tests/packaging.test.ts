@@ -9,12 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const packageDirs = [
   ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d)),
-  join(root, 'apps', 'trainer'),
+  join(root, 'apps', 'cli'),
 ].filter((d) => existsSync(join(d, 'package.json')));
 
 interface Manifest {
   name: string;
   dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   private?: boolean;
 }
 
@@ -45,7 +47,9 @@ beforeAll(() => {
     mkdirSync(dest, { recursive: true });
     execFileSync('tar', ['-xzf', join(tarballs, tarball), '-C', dest, '--strip-components=1']);
     names.push(manifest.name);
-    for (const dep of Object.keys(manifest.dependencies ?? {})) if (!dep.startsWith('@openretina/')) linkDependency(dep, dir);
+    const optional = new Set(Object.keys(manifest.peerDependenciesMeta ?? {}));
+    const thirdParty = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}).filter((d) => !optional.has(d))];
+    for (const dep of thirdParty) if (!dep.startsWith('@openretina/')) linkDependency(dep, dir);
   }
 }, 300_000);
 

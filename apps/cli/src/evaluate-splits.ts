@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { DataloaderDict } from '@openretina/data-io';
 import type { CoreReadout } from '@openretina/models';
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import {
   evaluateModel,
   evaluateModelWith,

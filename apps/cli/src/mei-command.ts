@@ -1,6 +1,6 @@
 import { join, dirname, basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
 import { IncreaseObjective, OptimizationStopper, SliceMeanReducer, optimizeStimulus, videoFromTensor } from '@openretina/insilico';

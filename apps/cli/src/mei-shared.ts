@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FileFormatError, ShapeError, formatShape } from '@openretina/contracts';
 import { parseNpy, serializeNpy, toFloat32 } from '@openretina/data-io';
 import { loadCoreReadout } from '@openretina/hub/node';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import { CoreReadout } from '@openretina/models';

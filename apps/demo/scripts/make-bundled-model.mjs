@@ -70,9 +70,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'demo-bundled-'));
 try {
   writeNpy(join(tmp, 'x.npy'), cthw, [C, frames, H, W], '<f4');
   const cliArgs = ['predict', '--checkpoint', out, '--input', join(tmp, 'x.npy'), '--session', SESSION, '--output', join(fixtures, `natural-movie-predict-${SESSION}.npy`), '--backend', 'cpu'];
-  const help = execFileSync(process.execPath, [join(root, 'apps', 'trainer', 'dist', 'cli.js'), 'predict', '--help'], { encoding: 'utf8' });
+  const help = execFileSync(process.execPath, [join(root, 'apps', 'cli', 'dist', 'cli.js'), 'predict', '--help'], { encoding: 'utf8' });
   if (help.includes('--engine')) cliArgs.push('--engine', 'tfjs');
-  execFileSync(process.execPath, [join(root, 'apps', 'trainer', 'dist', 'cli.js'), ...cliArgs], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'apps', 'cli', 'dist', 'cli.js'), ...cliArgs], { stdio: 'inherit' });
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

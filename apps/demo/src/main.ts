@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Movie } from '@openretina/contracts';
 import { parseNpy, toFloat32 } from '@openretina/data-io';
 import { coreFilters, centreOfMass, directionTuning, predictResponses, readoutMasks, spatioTemporal, trace, type LayerFilters } from './analysis.js';

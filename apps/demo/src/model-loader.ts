@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { OpenRetinaError, type ModelCard } from '@openretina/contracts';
 import { CARD_FILE, WEIGHTS_FILE, checkpointFromBytes, coreReadoutFromCheckpointBytes } from '@openretina/hub';
 import type { CoreReadout } from '@openretina/models';

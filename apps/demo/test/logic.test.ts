@@ -3,7 +3,8 @@
 // recognised or refused with clear messages, tuning and stimuli are right.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ncdhwToNdhwc, OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { directionTuning } from '../src/analysis.js';

@@ -9,8 +9,8 @@
  * to the next fast count (and extend the input padding on that side by the same amount, so the output
  * is unchanged), and split filters longer than 25 taps into chunks of 25 whose outputs are summed.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Tensor4D } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor4D } from '@tensorflow/tfjs-core';
 import { BackendError } from '@openretina/contracts';
 import { cropNegative4D, explicitPadding, type ExplicitPadding, type Pads2D } from './kernels/common.js';
 

@@ -7,7 +7,11 @@
  * regular dependency but is also imported lazily: importing it registers wasm as the highest-priority
  * backend, which would make the first tensor op start an uninitialised wasm backend.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// Registers the 'cpu' backend (the last resort of 'auto'); tfjs-core alone has no backend.
+import '@tensorflow/tfjs-backend-cpu';
+// TF.js gradients (tfjs-core registers none by itself); training needs them on every backend.
+import '@openretina/layers/register-gradients';
 import { BackendError } from '@openretina/contracts';
 import { registerWasmKernels } from './wasm-kernels.js';
 
@@ -88,8 +92,8 @@ async function tryTensorflow(kind: 'tensorflow-gpu' | 'tensorflow'): Promise<Att
   }
   if (tf.findBackendFactory('tensorflow') == null) {
     const err = new Error(
-      `${pkg} loaded, but its 'tensorflow' backend is not registered with this copy of @tensorflow/tfjs ` +
-        `(the versions must match: @tensorflow/tfjs ${tf.version_core})`,
+      `${pkg} loaded, but its 'tensorflow' backend is not registered with this copy of @tensorflow/tfjs-core ` +
+        `(the versions must match: @tensorflow/tfjs-core ${tf.version_core})`,
     );
     return { ok: false, note: `${short} unusable (${err.message})`, cause: err };
   }

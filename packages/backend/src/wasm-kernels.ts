@@ -6,8 +6,8 @@
  * so intermediates are released and only the result tensor survives. Ops called inside a kernel are
  * not recorded on the gradient tape (TF.js stops recording while a kernel runs).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { BackendError } from '@openretina/contracts';
 import type { KernelArgs } from './kernels/common.js';
 import { conv2DBackpropFilter, conv2DBackpropInput, useConv2DBackpropInputRewrite } from './kernels/conv2d.js';

@@ -6,8 +6,8 @@
  * test-output/gradient-table.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
-import type { Tensor } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastDepthwiseConv2d, initBackend } from '../src/index.js';
 import {

@@ -1,5 +1,5 @@
 /** initBackend / currentBackend: selection, reasons, errors and the OPENRETINA_BACKEND override. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, isOpenRetinaError } from '@openretina/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKEND_ENV_VAR, currentBackend, initBackend } from '../src/index.js';

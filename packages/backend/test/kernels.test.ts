@@ -3,8 +3,8 @@
  * UnsortedSegmentSum (gather's gradient), unsupported attributes, idempotent registration and
  * fastDepthwiseConv2d.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, Tensor } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, Tensor } from '@tensorflow/tfjs-core';
 import { isOpenRetinaError } from '@openretina/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastDepthwiseConv2d, fastTapCount, initBackend, registerWasmKernels, stockWasmKernel, WASM_KERNELS } from '../src/index.js';

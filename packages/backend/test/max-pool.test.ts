@@ -2,8 +2,8 @@
  * MaxPoolGrad: the stock wasm kernel of TF.js 4.22.0 is wrong for some shapes; ours matches the cpu backend and
  * finite differences.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, stockWasmKernel } from '../src/index.js';
 

@@ -2,7 +2,7 @@
  * Float64 reference implementations for the gradient tests: a naive NDHWC correlation (dense or
  * depthwise), central finite differences of `loss = Σ y·r`, and small numeric helpers.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 export type Shape5 = [number, number, number, number, number];
 

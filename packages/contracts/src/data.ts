@@ -1,4 +1,4 @@
-import type { Tensor3D, Tensor5D } from '@tensorflow/tfjs';
+import type { Tensor3D, Tensor5D } from '@tensorflow/tfjs-core';
 
 /**
  * A movie, channels-last and time-major: `shape = [T, H, W, C]`, row-major `data`.

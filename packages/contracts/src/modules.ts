@@ -1,4 +1,4 @@
-import type { Scalar, Tensor3D, Tensor5D, Variable } from '@tensorflow/tfjs';
+import type { Scalar, Tensor3D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import type { LoadStateDictOptions, LoadStateDictResult, StateDict } from './state-dict.js';
 
 /** Version of these contracts. Implementations declare which one they follow. */

@@ -1,6 +1,6 @@
 // A core written by a third party against @openretina/contracts only: it must type-check as a `Core`
 // and be accepted wherever the contracts ask for one.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { expectTypeOf, test } from 'vitest';
 import {
   SPECIFICATION_VERSION,

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm3d, Bias3d, Module, type Rng, type SpaceTimeConv } from '@openretina/layers';
 
 /**

@@ -1,6 +1,6 @@
 // SimpleCoreWrapper against the real OpenRetina (fixtures/core/make_core_fixtures.py): every convolution type,
 // padding forms, max-pooling, input down-sampling, colour squashing, dropout (eval), cut frames, regularizers.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';

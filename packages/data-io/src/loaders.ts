@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Movie, MovieSplit, ResponseSplit, Responses, SessionBatch, TrialResponses } from '@openretina/contracts';
 import { ConfigError, DataError, formatShape } from '@openretina/contracts';
 import { FrameSequence } from './frames.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { UnsupportedError } from '@openretina/contracts';
 import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';

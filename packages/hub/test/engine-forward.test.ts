@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
 import { buildSmallModel } from './small-model.js';

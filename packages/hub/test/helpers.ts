@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ncdhwToNdhwc, ref } from '@openretina/test-utils/fixtures';
 
 /** A reference video tensor converted to channels-last. */

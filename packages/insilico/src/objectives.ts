@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, formatShape, type DifferentiableResponseModel } from '@openretina/contracts';
 import { MeanReducer, SliceMeanReducer, type ResponseReducer } from './reducers.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import { IncreaseObjective, type StimulusObjective } from './objectives.js';
 import type { StimulusOptimizer } from './optimizers.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@openretina/contracts';
 
 /** Updates a stimulus variable in place from its gradient (PyTorch's optimiser step semantics). */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@openretina/contracts';
 
 /** Reduces a response tensor along one axis (usually time) to fewer dimensions. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * `|x|` whose gradient is `sign(x)` with `sign(0) = 0`, as PyTorch's. TF.js's own `abs` gradient is −1 at 0,

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@openretina/contracts';
 import type { Module } from './module.js';
 import { SpaceTimeSeparableConv3d, type SpaceTimeConvOptions } from './separable-conv.js';

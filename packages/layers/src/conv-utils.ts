@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@openretina/contracts';
 
 /** `[before, after]` zero padding of one axis. */

@@ -1,3 +1,6 @@
+// TF.js gradients (tfjs-core registers none by itself): resolved per runtime through package.json's `imports`.
+import '#register-gradients';
+
 export { Module, fromStateTensor, toStateEntry } from './module.js';
 export { Rng, toRng, xavierNormal } from './random.js';
 export { assertShape, prod } from './shapes.js';

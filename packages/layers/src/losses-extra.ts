@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import { torchAbs } from './abs.js';
 import { alignTarget, celltypeWeights, clipCorrelations } from './losses.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * A small seeded PRNG (mulberry32) with normal sampling (Box–Muller). Every random initialisation in

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, formatShape } from '@openretina/contracts';
 import { Module } from './module.js';
 

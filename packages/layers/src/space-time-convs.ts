@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, formatShape } from '@openretina/contracts';
 import { Module } from './module.js';
 import { padVideo, resolvePadding3d, type PadPair, type Padding3d } from './conv-utils.js';

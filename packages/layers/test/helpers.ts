@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import type { Module } from '../src/index.js';
 import { Rng } from '../src/index.js';

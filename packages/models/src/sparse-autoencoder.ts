@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, formatShape, type DifferentiableResponseModel } from '@openretina/contracts';
 import { Linear, Module, toRng, torchAbs, type Rng } from '@openretina/layers';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { UnsupportedError } from '@openretina/contracts';
 import { torchAbs } from '@openretina/layers';
 import { ReadoutBase } from './readout-base.js';

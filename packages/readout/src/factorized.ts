@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import { FlatLaplaceL23dnorm, torchAbs, toRng, type Rng } from '@openretina/layers';
 import { ReadoutBase, type ReadoutInShape } from './readout-base.js';
@@ -167,7 +167,7 @@ export class FactorizedReadout extends ReadoutBase {
 export class KlindtReadoutWrapper3D extends FactorizedReadout {}
 
 export function toTensor(init: TensorInit): tf.Tensor {
-  if (init instanceof tf.Tensor) return tf.clone(init).toFloat();
+  if (init instanceof tf.Tensor) return tf.cast(init, 'float32');
   const size = init.shape.reduce((a, b) => a * b, 1);
   if (init.data.length !== size) {
     throw new ShapeError(`Tensor data has ${init.data.length} values, shape ${formatShape(init.shape)} needs ${size}.`);

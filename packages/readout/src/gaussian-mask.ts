@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@openretina/contracts';
 import { torchAbs, toRng, type Rng } from '@openretina/layers';
 import { ReadoutBase, reduceBy, type ReadoutInShape } from './readout-base.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@openretina/contracts';
 import { GaussianLaplaceL2, LaplaceL2norm, Module, torchAbs, toRng, xavierNormal, type Rng } from '@openretina/layers';
 import { ReadoutBase, type ReadoutInShape } from './readout-base.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@openretina/layers';
 import { ClonedReadout } from './cloned.js';
 import {

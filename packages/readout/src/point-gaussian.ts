@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, UnsupportedError, formatShape } from '@openretina/contracts';
 import { torchAbs, toRng, type Rng } from '@openretina/layers';
 import { bilinearSamplingMatrix } from './grid-sample.js';

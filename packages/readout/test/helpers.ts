@@ -1,7 +1,7 @@
 // Shared helpers of the readout tests: the PyTorch reference fixtures, gradients, finite differences.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { StateDict } from '@openretina/contracts';
 import type { Module } from '@openretina/layers';
 import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, relativeError, type RawTensor } from '@openretina/test-utils/fixtures';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '@openretina/contracts';
 import { LNPReadout, MultipleLNPReadout } from '../src/index.js';

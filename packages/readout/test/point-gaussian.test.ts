@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, UnsupportedError } from '@openretina/contracts';
 import { MultiSampledGaussianReadout, PointGaussianReadout, FullGaussian2d, bilinearSamplingMatrix, type GaussType } from '../src/index.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type SessionBatch } from '@openretina/contracts';
 import { LongCycler, type SizedIterable } from '@openretina/data-io';
 import type { TrainingData } from './train.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, type SessionBatch } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import { evaluateSession, summarizeEvaluation, type EvaluationSummary, type NeuronResult, type SummaryOptions } from './evaluation.js';

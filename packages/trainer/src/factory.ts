@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@openretina/contracts';
 import { EarlyStopping } from './early-stopping.js';
 import { AdamW, SGD, type Optimizer } from './optimizers.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, StateDictError, formatShape, type StateTensor } from '@openretina/contracts';
 
 /** Gradients by parameter name (the names of `model.trainableParameters()`). */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, StateDictError, type SessionBatch, type StateDict } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import { EarlyStopping } from './early-stopping.js';

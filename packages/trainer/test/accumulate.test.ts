@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SessionBatch } from '@openretina/contracts';
 import { buildCoreReadout, type CoreReadout, type ModelLoss } from '@openretina/models';

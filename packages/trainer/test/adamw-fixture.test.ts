@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW, clipGradNorm, stepParameters } from '../src/index.js';
 import { ncdhwToNdhwc, ref, refScalar, relativeError } from '@openretina/test-utils/fixtures';

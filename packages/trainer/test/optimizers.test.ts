@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW, SGD, clipGradNorm, createOptimizer, type Optimizer } from '../src/index.js';
 import { maxRelErr, trainerFixture } from './helpers.js';

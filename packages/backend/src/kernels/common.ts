@@ -2,8 +2,8 @@
  * Small helpers shared by the replacement kernels: reading kernel inputs/attrs, and turning
  * (possibly negative) explicit padding into "crop, then pad inside the conv".
  */
-import * as tf from '@tensorflow/tfjs';
-import type { KernelFunc, NamedAttrMap, NamedTensorInfoMap, Rank, Tensor, Tensor4D, Tensor5D } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedAttrMap, NamedTensorInfoMap, Rank, Tensor, Tensor4D, Tensor5D } from '@tensorflow/tfjs-core';
 import { BackendError } from '@openretina/contracts';
 
 /** Padding of the two spatial axes of an NHWC tensor, in elements. May be negative (= crop). */

@@ -10,8 +10,8 @@
  *
  * All transposes are done on 3-D reshapes (5-D/4-D transposes are slow on wasm).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, Tensor, Tensor4D } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { kernelPolicy } from './policy.js';
 import { cropNegative4D, explicitPadding, kernelAttrs, kernelInput, transposedPads, unsupported, type KernelArgs } from './common.js';
 

@@ -6,8 +6,8 @@
  * Conv3DBackpropFilterV2 of wasm are correct, so the input gradient is rebuilt from the forward op:
  * `dx = conv3d(pad(dy, k-1-p), flip(w) with in/out channels swapped)`.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Conv3DBackpropInputV2Attrs, Tensor, Tensor5D } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv3DBackpropInputV2Attrs, Tensor, Tensor5D } from '@tensorflow/tfjs-core';
 import { kernelAttrs, kernelInput, padOrCrop5D, transposedPads, unsupported, type KernelArgs } from './common.js';
 
 export function conv3DBackpropInputV2(args: KernelArgs): Tensor {

@@ -16,14 +16,14 @@
  * 2-D filters with M > 1 the input gradient goes through a block-diagonal dense Conv2DBackpropInput
  * instead, when a cost model says that is cheaper (see `denseBeatsDepthwise`).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type {
   DepthwiseConv2dNativeBackpropFilterAttrs,
   DepthwiseConv2dNativeBackpropInputAttrs,
   NamedAttrMap,
   Tensor,
   Tensor4D,
-} from '@tensorflow/tfjs';
+} from '@tensorflow/tfjs-core';
 import { depthwiseConvExplicit, fastTapCount, isFastTapCount } from '../depthwise.js';
 import { rewriteCost, stockCost } from './conv2d.js';
 import { kernelPolicy } from './policy.js';

@@ -5,8 +5,8 @@
  * as the cpu backend and PyTorch do. It runs in JavaScript on the host copies of x and dy: pooling inputs
  * in these models are small and the loop is O(output × window).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { MaxPoolGradAttrs, Tensor } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { MaxPoolGradAttrs, Tensor } from '@tensorflow/tfjs-core';
 import { kernelAttrs, kernelInput, unsupported, type KernelArgs } from './common.js';
 
 export function maxPoolGrad(args: KernelArgs): Tensor {

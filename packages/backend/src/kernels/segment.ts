@@ -4,8 +4,8 @@
  * be trained on wasm. Implemented as `oneHot(ids)^T · x`: one matMul, exact for float32 sums, with
  * out-of-range ids (negative or ≥ numSegments) dropped, like TensorFlow.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Tensor, UnsortedSegmentSumAttrs } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, UnsortedSegmentSumAttrs } from '@tensorflow/tfjs-core';
 import { kernelAttrs, kernelInput, type KernelArgs } from './common.js';
 
 export function unsortedSegmentSum(args: KernelArgs): Tensor {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Movie, Responses, SessionBatch, TrialResponses } from '@openretina/contracts';
 import { ConfigError, DataError } from '@openretina/contracts';
 import { MT19937, maskedInterval } from '../random.js';

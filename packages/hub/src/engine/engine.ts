@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../onnx-model.js';
