@@ -9,9 +9,7 @@ export function packageProject(name: string, extra: { typecheck?: boolean; backe
       testTimeout: 300_000,
       hookTimeout: 300_000,
       ...(extra.backendSetup ? { setupFiles: ['@openretina/test-utils/backend-setup'] } : {}),
-      ...(extra.typecheck
-        ? { typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' } }
-        : {}),
+      ...(extra.typecheck ? { typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' } } : {}),
     },
   });
 }

@@ -118,12 +118,46 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const cot = new Float32Array(tOut * NEURONS);
   for (let t = 10; t < 20; t++) cot[t * NEURONS] = 1 / 10;
   const cotangent = tf.tensor3d(cot, [1, tOut, NEURONS]);
-  const reg = new insilico.RangeRegularizationLoss({ minMax: insilico.HOEFLING_MIN_MAX, maxNorm: insilico.HOEFLING_STIMULUS_RANGE.norm, factor: 0.1 });
-  const post = new insilico.ChangeNormJointlyClipRangeSeparately({ minMax: insilico.HOEFLING_MIN_MAX, norm: insilico.HOEFLING_STIMULUS_RANGE.norm });
+  const reg = new insilico.RangeRegularizationLoss({
+    minMax: insilico.HOEFLING_MIN_MAX,
+    maxNorm: insilico.HOEFLING_STIMULUS_RANGE.norm,
+    factor: 0.1,
+  });
+  const post = new insilico.ChangeNormJointlyClipRangeSeparately({
+    minMax: insilico.HOEFLING_MIN_MAX,
+    norm: insilico.HOEFLING_STIMULUS_RANGE.norm,
+  });
   result.phases_ms = {
-    input_gradient: (await time(async () => { const r = await e.inputGradient(stimulus, SESSION, cotangent); await r.grad.data(); tf.dispose([r.output, r.grad]); }, { runs: 2 * RUNS })).median_ms,
-    range_regularizer_grad_tfjs: (await time(async () => { const g = tf.grad((s) => reg.forward(s))(stimulus); await g.data(); g.dispose(); }, { runs: 2 * RUNS })).median_ms,
-    sgd_and_postprocess_tfjs: (await time(async () => { const r = tf.tidy(() => post.process(tf.sub(stimulus, 0.01))); await r.data(); r.dispose(); }, { runs: 2 * RUNS })).median_ms,
+    input_gradient: (
+      await time(
+        async () => {
+          const r = await e.inputGradient(stimulus, SESSION, cotangent);
+          await r.grad.data();
+          tf.dispose([r.output, r.grad]);
+        },
+        { runs: 2 * RUNS },
+      )
+    ).median_ms,
+    range_regularizer_grad_tfjs: (
+      await time(
+        async () => {
+          const g = tf.grad((s) => reg.forward(s))(stimulus);
+          await g.data();
+          g.dispose();
+        },
+        { runs: 2 * RUNS },
+      )
+    ).median_ms,
+    sgd_and_postprocess_tfjs: (
+      await time(
+        async () => {
+          const r = tf.tidy(() => post.process(tf.sub(stimulus, 0.01)));
+          await r.data();
+          r.dispose();
+        },
+        { runs: 2 * RUNS },
+      )
+    ).median_ms,
   };
 } else if (figure === 'epoch_bundled') {
   // (d) one epoch on the bundled dataset with the default engine: the CLI's own training (`openretina train --config
@@ -137,7 +171,11 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const out = mkdtempSync(join(tmpdir(), 'orbench-epoch-'));
   const lines = [];
   const io = { out: (l) => lines.push(l), err: (l) => lines.push(l) };
-  const run = await app.runTraining('bundled_core_readout', [`trainer.max_epochs=${epochs}`, `paths.output_dir=${out}`], { engine: engineName, progress: 'none', io });
+  const run = await app.runTraining('bundled_core_readout', [`trainer.max_epochs=${epochs}`, `paths.output_dir=${out}`], {
+    engine: engineName,
+    progress: 'none',
+    io,
+  });
   const secs = run.result.history.map((h) => h.metrics.epoch_seconds);
   const later = secs.slice(1).sort((a, b) => a - b);
   result.engine = lines.find((l) => l.startsWith('engine'))?.replace(/^engine:\s*/, '') ?? engineName;
@@ -158,7 +196,12 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   }
   prep.sort((a, b) => a - b);
   result.steps_per_epoch = td.stepsPerEpoch;
-  result.batch_prep_ms = { median: prep[prep.length >> 1], max: prep[prep.length - 1], total: prep.reduce((a, b) => a + b, 0), batches: prep.length };
+  result.batch_prep_ms = {
+    median: prep[prep.length >> 1],
+    max: prep[prep.length - 1],
+    total: prep.reduce((a, b) => a + b, 0),
+    batches: prep.length,
+  };
   result.batch_size = cfg.dataloader.batch_size;
 } else if (figure === 'profile_train_step_onnx') {
   // Per-op profile of the ONNX training graph (onnxruntime's own profiler), batch 32.
@@ -168,11 +211,32 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'ortprof-'));
-  const sess = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: join(dir, 'train') });
+  const sess = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: 2,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    enableProfiling: true,
+    profileFilePrefix: join(dir, 'train'),
+  });
   const feeds = {};
   for (const name of sess.inputNames) feeds[name] = null;
   // Weights from the engine's own feeds: run one engine step with a wrapped session to capture them.
-  const e = new hub.OnnxEngine(model, { ort: { Tensor: ort.Tensor, InferenceSession: { create: async () => ({ inputNames: sess.inputNames, outputNames: sess.outputNames, run: async (f) => { Object.assign(feeds, f); return sess.run(f); } }) } }, threads: 2 });
+  const e = new hub.OnnxEngine(model, {
+    ort: {
+      Tensor: ort.Tensor,
+      InferenceSession: {
+        create: async () => ({
+          inputNames: sess.inputNames,
+          outputNames: sess.outputNames,
+          run: async (f) => {
+            Object.assign(feeds, f);
+            return sess.run(f);
+          },
+        }),
+      },
+    },
+    threads: 2,
+  });
   model.train();
   const { x, y } = batch(32);
   for (let i = 0; i < 6; i++) {
@@ -198,7 +262,15 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const nRuns = runs.length || 1;
   result.model_run_ms = runs;
   result.by_op = [...byOp.values()]
-    .map((v) => ({ op: v.op, ms_per_step: v.ms / nRuns, nodes: v.nodes.size, top_nodes: [...v.nodes].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, ms]) => [k, ms / nRuns]) }))
+    .map((v) => ({
+      op: v.op,
+      ms_per_step: v.ms / nRuns,
+      nodes: v.nodes.size,
+      top_nodes: [...v.nodes]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([k, ms]) => [k, ms / nRuns]),
+    }))
     .sort((a, b) => b.ms_per_step - a.ms_per_step);
 } else if (figure === 'profile_train_step_tfjs') {
   model.train();

@@ -15,7 +15,9 @@ export async function loadPackages() {
     import(dist('trainer')),
     import(dist('insilico')),
   ]);
-  const tf = await import(join(ROOT, 'packages', 'models', 'node_modules', '@tensorflow', 'tfjs-core', 'dist', 'tf-core.node.js')).then((m) => m.default ?? m);
+  const tf = await import(join(ROOT, 'packages', 'models', 'node_modules', '@tensorflow', 'tfjs-core', 'dist', 'tf-core.node.js')).then(
+    (m) => m.default ?? m,
+  );
   return { tf, backend, models, hub, trainer, insilico };
 }
 

@@ -35,14 +35,19 @@ function torchSide() {
     mkdirSync(src);
     execFileSync('bash', ['-c', `git -C ${mirror} archive HEAD | tar -x -C ${src}`]);
   }
-  if (!src || !existsSync(join(ANCHOR_REF, 'bench_torch.py'))) return { source: 'recorded', reason: 'no OpenRetina source or anchor harness' };
+  if (!src || !existsSync(join(ANCHOR_REF, 'bench_torch.py')))
+    return { source: 'recorded', reason: 'no OpenRetina source or anchor harness' };
   const out = join(tmp, 'torch.json');
   log('PyTorch (OpenRetina) side …');
-  const r = spawnSync(py, [join(ANCHOR_REF, 'bench_torch.py'), '--threads', '2', '--runs', process.env.BENCH_RUNS ?? '7', '--warmup', '2', '--json', out], {
-    env: { ...process.env, OPENRETINA_SRC: src },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const r = spawnSync(
+    py,
+    [join(ANCHOR_REF, 'bench_torch.py'), '--threads', '2', '--runs', process.env.BENCH_RUNS ?? '7', '--warmup', '2', '--json', out],
+    {
+      env: { ...process.env, OPENRETINA_SRC: src },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   if (r.status !== 0 || !existsSync(out)) return { source: 'recorded', reason: `bench_torch.py failed: ${(r.stderr ?? '').slice(-400)}` };
   const t = JSON.parse(readFileSync(out, 'utf8')).timings;
   // (d): OpenRetina's own training loop on the bundled dataset (train_reference.py, same settings as the preset)
@@ -52,12 +57,28 @@ function torchSide() {
     log('PyTorch (OpenRetina) epochs on the bundled dataset …');
     const e = spawnSync(
       py,
-      [join(ANCHOR_REF, 'train_reference.py'), BUNDLED_DATA, '--batch-size', '16', '--max-epochs', process.env.BENCH_EPOCHS ?? '4', '--patience', '5', '--threads', '2', '--json', epochJson],
+      [
+        join(ANCHOR_REF, 'train_reference.py'),
+        BUNDLED_DATA,
+        '--batch-size',
+        '16',
+        '--max-epochs',
+        process.env.BENCH_EPOCHS ?? '4',
+        '--patience',
+        '5',
+        '--threads',
+        '2',
+        '--json',
+        epochJson,
+      ],
       { env: { ...process.env, OPENRETINA_SRC: src }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     if (e.status === 0 && existsSync(epochJson)) {
       const h = JSON.parse(readFileSync(epochJson, 'utf8')).history ?? [];
-      const later = h.slice(1).map((r) => (r.seconds_train + r.seconds_val) * 1000).sort((a, b) => a - b);
+      const later = h
+        .slice(1)
+        .map((r) => (r.seconds_train + r.seconds_val) * 1000)
+        .sort((a, b) => a - b);
       if (later.length) epochMs = later[(later.length - 1) >> 1];
     } else log(`train_reference.py failed: ${(e.stderr ?? '').slice(-400)}`);
   }
@@ -77,7 +98,11 @@ function figure(name, env = {}) {
   const out = join(tmp, `${name}.json`);
   log(`${name} …`);
   const load = loadavg()[0];
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'figures.mjs'), name, out], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'figures.mjs'), name, out], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (r.status !== 0 || !existsSync(out)) return { figure: name, error: `exit ${r.status}` };
   return { ...JSON.parse(readFileSync(out, 'utf8')), loadavg_before: load };
 }
@@ -142,7 +167,13 @@ const results = {
     batch_prep_ms: f.epoch_bundled?.batch_prep_ms ?? null,
     data: BUNDLED_DATA.slice(ROOT.length + 1),
   },
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg_at_start: LOAD_AT_START, loadavg_at_end: loadavg() },
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    node: process.version,
+    loadavg_at_start: LOAD_AT_START,
+    loadavg_at_end: loadavg(),
+  },
   date: new Date().toISOString(),
 };
 const ratio = (ours, theirs) => (ours && theirs ? Math.round((ours / theirs) * 100) / 100 : null);
@@ -160,9 +191,18 @@ results.ratio_to_openretina = {
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
 writeFileSync(join(ROOT, 'bench', 'raw-figures.json'), `${JSON.stringify({ torch, figures: f }, null, 1)}\n`);
 
-const loadOf = { '(a) inference 32×50, TF.js wasm': 'inference_b32_tfjs', '(a) inference 32×50, ONNX engine graph': 'inference_b32_onnx', '(b) training step, batch 32 (ONNX)': 'train_step_b32', '(b) training step, batch 128 (ONNX)': 'train_step_b128', '(b) training step, batch 32 (TF.js wasm)': 'train_step_b32_tfjs', '(c) MEI iteration (ONNX)': 'mei_iteration', '(c) MEI iteration (TF.js wasm)': 'mei_iteration_tfjs' };
+const loadOf = {
+  '(a) inference 32×50, TF.js wasm': 'inference_b32_tfjs',
+  '(a) inference 32×50, ONNX engine graph': 'inference_b32_onnx',
+  '(b) training step, batch 32 (ONNX)': 'train_step_b32',
+  '(b) training step, batch 128 (ONNX)': 'train_step_b128',
+  '(b) training step, batch 32 (TF.js wasm)': 'train_step_b32_tfjs',
+  '(c) MEI iteration (ONNX)': 'mei_iteration',
+  '(c) MEI iteration (TF.js wasm)': 'mei_iteration_tfjs',
+};
 const row = (label, ours, theirs, r, mem) => {
-  const key = loadOf[label] ?? (label.startsWith('(e)') ? 'inference_b32_exported_onnx' : label.startsWith('(d)') ? 'epoch_bundled' : undefined);
+  const key =
+    loadOf[label] ?? (label.startsWith('(e)') ? 'inference_b32_exported_onnx' : label.startsWith('(d)') ? 'epoch_bundled' : undefined);
   const load = key ? f[key]?.loadavg_before : undefined;
   const t = typeof theirs === 'number' ? Math.round(theirs * 10) / 10 : '—';
   return `| ${label} | ${ours ?? '—'} | ${t} | ${r ?? '—'} | ${mem ?? '—'} | ${typeof load === 'number' ? load.toFixed(2) : '—'} |`;
@@ -208,13 +248,21 @@ model_run per step: ${(f.profile_train_step_onnx?.model_run_ms ?? []).map((x) =>
 
 | op | ms / step | nodes | heaviest nodes (ms) |
 | --- | --- | --- | --- |
-${prof.slice(0, 12).map((o) => `| ${o.op} | ${o.ms_per_step.toFixed(1)} | ${o.nodes} | ${o.top_nodes.map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join('; ')} |`).join('\n')}
+${prof
+  .slice(0, 12)
+  .map(
+    (o) => `| ${o.op} | ${o.ms_per_step.toFixed(1)} | ${o.nodes} | ${o.top_nodes.map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join('; ')} |`,
+  )
+  .join('\n')}
 
 ## Where the time goes: TF.js wasm training step, batch 32 (tf.profile, kernel ms)
 
 | kernel | ms | calls |
 | --- | --- | --- |
-${profT.slice(0, 15).map((k) => `| ${k.kernel} | ${k.ms.toFixed(1)} | ${k.count} |`).join('\n')}
+${profT
+  .slice(0, 15)
+  .map((k) => `| ${k.kernel} | ${k.ms.toFixed(1)} | ${k.count} |`)
+  .join('\n')}
 `;
 // Hand-written sections, appended as they are: ANALYSIS.md (reading the numbers), TRAINING.md (side-by-side training).
 const handWritten = ['ANALYSIS.md', 'TRAINING.md'].map((name) => join(ROOT, 'bench', name)).filter((p) => existsSync(p));

@@ -69,8 +69,7 @@ export function ncdhwToNdhwc(t: RawTensor): { data: Float32Array; shape: [number
   const out = new Float32Array(src.length);
   const plane = tt * h * w;
   for (let bi = 0; bi < b; bi++)
-    for (let ci = 0; ci < c; ci++)
-      for (let p = 0; p < plane; p++) out[bi * c * plane + p * c + ci] = src[bi * c * plane + ci * plane + p]!;
+    for (let ci = 0; ci < c; ci++) for (let p = 0; p < plane; p++) out[bi * c * plane + p * c + ci] = src[bi * c * plane + ci * plane + p]!;
   return { data: out, shape: [b, tt, h, w, c] };
 }
 

@@ -7,10 +7,9 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
-const packageDirs = [
-  ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d)),
-  join(root, 'apps', 'cli'),
-].filter((d) => existsSync(join(d, 'package.json')));
+const packageDirs = [...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d)), join(root, 'apps', 'cli')].filter((d) =>
+  existsSync(join(d, 'package.json')),
+);
 
 interface Manifest {
   name: string;
@@ -48,7 +47,10 @@ beforeAll(() => {
     execFileSync('tar', ['-xzf', join(tarballs, tarball), '-C', dest, '--strip-components=1']);
     names.push(manifest.name);
     const optional = new Set(Object.keys(manifest.peerDependenciesMeta ?? {}));
-    const thirdParty = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}).filter((d) => !optional.has(d))];
+    const thirdParty = [
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}).filter((d) => !optional.has(d)),
+    ];
     for (const dep of thirdParty) if (!dep.startsWith('@openretina/')) linkDependency(dep, dir);
   }
 }, 300_000);
@@ -82,10 +84,14 @@ describe('packed tarballs', () => {
 
   it('load with import (ESM) from a scratch project', () => {
     for (const name of names) {
-      const out = execFileSync('node', ['--input-type=module', '-e', `const m = await import('${name}'); console.log(Object.keys(m).length)`], {
-        cwd: scratch,
-        encoding: 'utf8',
-      });
+      const out = execFileSync(
+        'node',
+        ['--input-type=module', '-e', `const m = await import('${name}'); console.log(Object.keys(m).length)`],
+        {
+          cwd: scratch,
+          encoding: 'utf8',
+        },
+      );
       expect(Number(out.trim().split('\n').pop()), name).toBeGreaterThan(0);
     }
   });

@@ -173,7 +173,10 @@ function makeScenes(r) {
   for (let c = 0; c < C; c++) {
     let m = 0;
     let n = 0;
-    for (const sc of scenes) for (const v of sc[c]) (m += v), n++;
+    for (const sc of scenes) {
+      for (const v of sc[c]) m += v;
+      n += sc[c].length;
+    }
     m /= n;
     let v2 = 0;
     for (const sc of scenes) for (const v of sc[c]) v2 += (v - m) ** 2;
@@ -242,7 +245,7 @@ function viewMovie(scenes, frames, seed) {
 function writeByteNpy(path, data, shape, descr = '|i1') {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
   const bytes = new Uint8Array(10 + header.length + data.length);
   bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
   new DataView(bytes.buffer).setUint16(8, header.length, true);
@@ -333,7 +336,8 @@ function rateOf(nr, z) {
 const master = rng(SEED);
 const scenes = makeScenes(rng(master.int(2 ** 31)));
 const stimuli = {};
-for (let i = 0; i < TRAIN_MOVIES; i++) stimuli[`train_natural_${i}`] = { data: viewMovie(scenes, TRAIN_FRAMES, master.int(2 ** 31)), frames: TRAIN_FRAMES };
+for (let i = 0; i < TRAIN_MOVIES; i++)
+  stimuli[`train_natural_${i}`] = { data: viewMovie(scenes, TRAIN_FRAMES, master.int(2 ** 31)), frames: TRAIN_FRAMES };
 stimuli.test_movie = { data: viewMovie(scenes, TEST_FRAMES, master.int(2 ** 31)), frames: TEST_FRAMES };
 for (const [name, s] of Object.entries(stimuli)) writeByteNpy(join(OUT, 'stimuli', `${name}.npy`), s.data, [C, s.frames, H, W]);
 const trainNames = Object.keys(stimuli).filter((n) => n !== 'test_movie');
@@ -347,7 +351,10 @@ for (const [session, n] of Object.entries(SESSIONS)) {
   for (const d of drives) {
     let m = 0;
     let cnt = 0;
-    for (const name of trainNames) for (const v of d[name]) (m += v), cnt++;
+    for (const name of trainNames) {
+      for (const v of d[name]) m += v;
+      cnt += d[name].length;
+    }
     m /= cnt;
     let v2 = 0;
     for (const name of trainNames) for (const v of d[name]) v2 += (v - m) ** 2;
@@ -377,7 +384,8 @@ for (const [session, n] of Object.entries(SESSIONS)) {
       await writeNpyFile(join(OUT, 'truth', 'rates_test_movie', `${session}.npy`), nt, [n, s.frames]);
       writeByteNpy(join(OUT, 'truth', 'trials_test_movie', `${session}.npy`), trials, [TEST_TRIALS, s.frames, n], '|u1');
     } else {
-      for (const v of rate) (trainRate += v), trainCount++;
+      for (const v of rate) trainRate += v;
+      trainCount += rate.length;
       responses[name] = { data: Float32Array.from(rate, (v) => r.poisson(v)), shape: [s.frames, n] };
     }
   }

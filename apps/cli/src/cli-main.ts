@@ -11,7 +11,17 @@ import { trainCommand } from './train-command.js';
 import { visualizeCommand } from './visualize-command.js';
 
 /** Every subcommand of `openretina`. */
-export const commands: Command[] = [trainCommand, evalCommand, createDataCommand, demoCommand, predictCommand, exportCommand, downloadCommand, meiCommand, visualizeCommand];
+export const commands: Command[] = [
+  trainCommand,
+  evalCommand,
+  createDataCommand,
+  demoCommand,
+  predictCommand,
+  exportCommand,
+  downloadCommand,
+  meiCommand,
+  visualizeCommand,
+];
 
 function help(io: CliIO): void {
   io.out('openretina <command> [options]\n\nCommands:');

@@ -103,7 +103,9 @@ export const demoCommand: Command = {
     tf.dispose([x, y]);
     model.dispose();
     const means = Array.from({ length: n }, (_, j) => values2d.reduce((a, row) => a + row[j]!, 0) / tOut);
-    io.out(`predicted ${n} neurons × ${tOut} frames in ${ms.toFixed(0)} ms; mean response ${(means.reduce((a, b) => a + b, 0) / n).toFixed(4)}`);
+    io.out(
+      `predicted ${n} neurons × ${tOut} frames in ${ms.toFixed(0)} ms; mean response ${(means.reduce((a, b) => a + b, 0) / n).toFixed(4)}`,
+    );
     mkdirSync(values.output, { recursive: true });
     const file = join(values.output, 'responses.json');
     const tmp = `${file}.tmp-${process.pid}`;

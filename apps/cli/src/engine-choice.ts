@@ -1,7 +1,15 @@
 // The compute engine of a command (`--engine auto|onnx|tfjs`, config key trainer.engine): ONNX Runtime where its
 // graphs cover the model (the faster engine on CPU, see bench/RESULTS.md), else TF.js; printed with the reason.
 import { ConfigError } from '@openretina/contracts';
-import { OnnxEngine, TfjsEngine, createEngine, loadOnnxRuntimeNode, type EngineChoice, type ModelEngine, type OrtLike } from '@openretina/hub/node';
+import {
+  OnnxEngine,
+  TfjsEngine,
+  createEngine,
+  loadOnnxRuntimeNode,
+  type EngineChoice,
+  type ModelEngine,
+  type OrtLike,
+} from '@openretina/hub/node';
 import { lossClassName, type CoreReadout } from '@openretina/models';
 
 export type { EngineChoice };
@@ -36,14 +44,20 @@ function onnxRuntime(): Promise<OrtLike> {
  * (and, when `training`, the default Poisson-sum loss: the graphs compute only that loss), else a ConfigError; `auto`
  * takes ONNX Runtime when all of that holds, else TF.js, saying why.
  */
-export async function chooseEngine(model: CoreReadout, choice: EngineChoice, options: { training?: boolean; threads?: number } = {}): Promise<ChosenEngine> {
+export async function chooseEngine(
+  model: CoreReadout,
+  choice: EngineChoice,
+  options: { training?: boolean; threads?: number } = {},
+): Promise<ChosenEngine> {
   if (choice === 'tfjs') return { engine: new TfjsEngine(model), name: 'tfjs', reason: 'requested' };
   const refuse = (why: string): ChosenEngine => {
     if (choice === 'onnx') throw new ConfigError(`engine "onnx": ${why}. Use --engine tfjs (or auto).`);
     return { engine: new TfjsEngine(model), name: 'tfjs', reason: `auto: ${why}` };
   };
   if (options.training && !model.usesDefaultLoss) {
-    return refuse(`the ONNX graphs compute only the default loss PoissonLoss3d (sum), the model trains with ${lossClassName(model.lossFunction)} ${JSON.stringify(model.lossFunction)}`);
+    return refuse(
+      `the ONNX graphs compute only the default loss PoissonLoss3d (sum), the model trains with ${lossClassName(model.lossFunction)} ${JSON.stringify(model.lossFunction)}`,
+    );
   }
   const support = OnnxEngine.supports(model);
   if (!support.ok) return refuse(`the ONNX graphs do not cover this model (${support.reason})`);
@@ -54,7 +68,11 @@ export async function chooseEngine(model: CoreReadout, choice: EngineChoice, opt
     return refuse(`onnxruntime-node is not available (${(e as Error).message})`);
   }
   const engine = createEngine(model, 'onnx', ort, options.threads === undefined ? {} : { threads: options.threads });
-  return { engine, name: 'onnx', reason: choice === 'auto' ? 'auto: ONNX Runtime covers this model, the faster engine on CPU' : 'requested' };
+  return {
+    engine,
+    name: 'onnx',
+    reason: choice === 'auto' ? 'auto: ONNX Runtime covers this model, the faster engine on CPU' : 'requested',
+  };
 }
 
 /** `engine: onnx (reason)`, the line the commands print. */

@@ -7,7 +7,14 @@ import { writeFileAtomic, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplitsWith, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
-import { checkSessionsMatch, experimentDataInfo, loadExperimentConfig, loadExperimentData, makeDataloaders, resolveDataDir } from './experiment.js';
+import {
+  checkSessionsMatch,
+  experimentDataInfo,
+  loadExperimentConfig,
+  loadExperimentData,
+  makeDataloaders,
+  resolveDataDir,
+} from './experiment.js';
 import { parseConfigArgs } from './train-command.js';
 
 export const evalCommand: Command = {
@@ -20,7 +27,11 @@ export const evalCommand: Command = {
     '  config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv, evaluation_<split>.json,\n' +
     '  summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}).',
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, overrides } = parseConfigArgs(argv, { checkpoint: { type: 'string' }, output: { type: 'string' }, 'var-ratio-cutoff': { type: 'string' } });
+    const { values, overrides } = parseConfigArgs(argv, {
+      checkpoint: { type: 'string' },
+      output: { type: 'string' },
+      'var-ratio-cutoff': { type: 'string' },
+    });
     if (!values.checkpoint || !values.config || !values.output) {
       io.err(`--checkpoint, --config and --output are required.\nUsage: ${evalCommand.usage}`);
       return ExitCode.usage;
@@ -28,12 +39,18 @@ export const evalCommand: Command = {
     const cutoff = values['var-ratio-cutoff'] === undefined ? 0.15 : Number(values['var-ratio-cutoff']);
     if (!Number.isFinite(cutoff)) throw new ConfigError(`--var-ratio-cutoff must be a number, got "${values['var-ratio-cutoff']}".`);
     const out = resolve(values.output);
-    const { cfg } = loadExperimentConfig(values.config, [...overrides, ...(overrides.some((o) => o.startsWith('paths.output_dir=')) ? [] : [`paths.output_dir=${out}`])]);
+    const { cfg } = loadExperimentConfig(values.config, [
+      ...overrides,
+      ...(overrides.some((o) => o.startsWith('paths.output_dir=')) ? [] : [`paths.output_dir=${out}`]),
+    ]);
     const backend = await initBackend((values.backend ?? 'auto') as 'auto');
     io.out(`backend: ${backend.name} (${backend.reason})`);
     const data = await loadExperimentData(cfg);
     experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
-    const engineChoice = parseEngineChoice(values.engine ?? cfg.trainer.engine ?? 'auto', values.engine === undefined ? 'trainer.engine' : '--engine');
+    const engineChoice = parseEngineChoice(
+      values.engine ?? cfg.trainer.engine ?? 'auto',
+      values.engine === undefined ? 'trainer.engine' : '--engine',
+    );
     const model = await loadCoreReadout(values.checkpoint);
     let chosen: ChosenEngine | undefined;
     try {
@@ -41,7 +58,9 @@ export const evalCommand: Command = {
       const { channels, height, width } = model.stimulus;
       const first = Object.values(data.movies)[0]!.train.shape;
       if (channels !== first[3] || height !== first[1] || width !== first[2]) {
-        throw new ConfigError(`The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(cfg.paths.data_dir)} has [${first[3]}, ${first[1]}, ${first[2]}].`);
+        throw new ConfigError(
+          `The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(cfg.paths.data_dir)} has [${first[3]}, ${first[1]}, ${first[2]}].`,
+        );
       }
       const loaders = makeDataloaders(cfg, data);
       chosen = await chooseEngine(model, engineChoice);
@@ -56,9 +75,17 @@ export const evalCommand: Command = {
       writeEvaluationFiles(out, evaluations);
       const summary = formatSummaries(evaluations);
       writeFileAtomic(join(out, 'summary.txt'), `${summary}\n`);
-      writeJsonReport(join(out, 'metrics.json'), { test: testSection(evaluations), checkpoint: values.checkpoint, config: values.config, overrides, var_ratio_cutoff: cutoff, engine: chosen.name });
+      writeJsonReport(join(out, 'metrics.json'), {
+        test: testSection(evaluations),
+        checkpoint: values.checkpoint,
+        config: values.config,
+        overrides,
+        var_ratio_cutoff: cutoff,
+        engine: chosen.name,
+      });
       io.out(summary);
-      for (const e of evaluations) io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
+      for (const e of evaluations)
+        io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
       io.out(`wrote ${out} (metrics.json, summary.txt, per_neuron_*.csv, evaluation_*.json)`);
     } finally {
       chosen?.engine.dispose();

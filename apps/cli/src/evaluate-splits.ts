@@ -38,7 +38,12 @@ type Evaluated = { rows: NeuronResult[]; summary: EvaluationSummary };
 type Evaluator = (sessions: Record<string, SessionSplitData>, options: SummaryOptions) => Evaluated | Promise<Evaluated>;
 
 /** Evaluates the model on each test split (every session of the split), as `openretina eval` per split. */
-export function evaluateTestSplits(model: CoreReadout, loaders: DataloaderDict, data: ExperimentData, options: SplitOptions = {}): SplitEvaluation[] {
+export function evaluateTestSplits(
+  model: CoreReadout,
+  loaders: DataloaderDict,
+  data: ExperimentData,
+  options: SplitOptions = {},
+): SplitEvaluation[] {
   const out: SplitEvaluation[] = [];
   for (const [split, sessions] of splitSessions(loaders, data, options)) {
     out.push(splitEvaluation(split, sessions, evaluateModel(model, sessions, summaryOptions(split, options))));
@@ -75,7 +80,11 @@ function summaryOptions(split: string, options: SplitOptions): SummaryOptions {
   };
 }
 
-function* splitSessions(loaders: DataloaderDict, data: ExperimentData, options: SplitOptions): Generator<[string, Record<string, SessionSplitData>]> {
+function* splitSessions(
+  loaders: DataloaderDict,
+  data: ExperimentData,
+  options: SplitOptions,
+): Generator<[string, Record<string, SessionSplitData>]> {
   for (const split of options.splits ?? data.testNames) {
     const fold = loaders[split];
     if (!fold) continue;

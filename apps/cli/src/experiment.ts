@@ -3,17 +3,19 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, DataError, type DataInfo, type MovieSplit, type ResponseSplit } from '@openretina/contracts';
-import {
-  computeDataInfo,
-  hoefling2024Dataloaders,
-  multipleMoviesDataloaders,
-  type DataloaderDict,
-} from '@openretina/data-io';
+import { computeDataInfo, hoefling2024Dataloaders, multipleMoviesDataloaders, type DataloaderDict } from '@openretina/data-io';
 import { loadGoldin2022, loadHoefling2024, loadKaramanlis2024, loadMaheswaranathan2023, readHdf5Dataset } from '@openretina/data-io/node';
 import { architectureOf, rememberArchitecture } from '@openretina/hub';
 import { loadCoreReadout } from '@openretina/hub/node';
 import { buildCoreReadout, type CoreReadout, type CoreReadoutConfig, type ModelLoss } from '@openretina/models';
-import { composeConfig, presetsDirectory, resolveInterpolations, validateExperiment, type ConfigTree, type ExperimentConfig } from './config/index.js';
+import {
+  composeConfig,
+  presetsDirectory,
+  resolveInterpolations,
+  validateExperiment,
+  type ConfigTree,
+  type ExperimentConfig,
+} from './config/index.js';
 
 /** A composed, resolved and validated experiment. */
 export interface LoadedConfig {
@@ -33,7 +35,11 @@ function timestamp(now = new Date()): string {
  * Composes `config` (a preset name or a YAML file) with the overrides, resolves `${...}` (Hydra's
  * `runtime.output_dir` = `runs/<exp_name>/<timestamp>` unless `paths.output_dir=DIR` is given) and validates it.
  */
-export function loadExperimentConfig(config: string, overrides: readonly string[], options: { runsDir?: string; now?: Date } = {}): LoadedConfig {
+export function loadExperimentConfig(
+  config: string,
+  overrides: readonly string[],
+  options: { runsDir?: string; now?: Date } = {},
+): LoadedConfig {
   const composed = composeConfig(presetAlias(config), { overrides });
   const expName = typeof composed.exp_name === 'string' && !composed.exp_name.includes('${') ? composed.exp_name : 'experiment';
   const runDir = join(options.runsDir ?? 'runs', expName, timestamp(options.now));
@@ -85,7 +91,9 @@ export async function loadExperimentData(cfg: ExperimentConfig): Promise<Experim
   switch (reader) {
     case 'hdf5': {
       if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
-        throw new DataError(`paths.data_dir: ${dataDir} is not a directory (expected a dataset in the generic HDF5 format: stimuli/<name>.npy and <session>.h5 files).`);
+        throw new DataError(
+          `paths.data_dir: ${dataDir} is not a directory (expected a dataset in the generic HDF5 format: stimuli/<name>.npy and <session>.h5 files).`,
+        );
       }
       const testNames = io.test_names;
       if (!Array.isArray(testNames) || !testNames.every((x) => typeof x === 'string')) {
@@ -93,7 +101,11 @@ export async function loadExperimentData(cfg: ExperimentConfig): Promise<Experim
       }
       const data = await readHdf5Dataset(dataDir, {
         testNames,
-        stimulusSize: [num(io.color_channels, 'data_io.color_channels'), num(io.video_height, 'data_io.video_height'), num(io.video_width, 'data_io.video_width')],
+        stimulusSize: [
+          num(io.color_channels, 'data_io.color_channels'),
+          num(io.video_height, 'data_io.video_height'),
+          num(io.video_width, 'data_io.video_width'),
+        ],
         normMean: io.norm_mean == null ? 0 : num(io.norm_mean, 'data_io.norm_mean'),
         normStd: io.norm_std == null ? 1 : num(io.norm_std, 'data_io.norm_std'),
       });
@@ -117,7 +129,9 @@ export async function loadExperimentData(cfg: ExperimentConfig): Promise<Experim
         ...(str(io.specie) ? { specie: str(io.specie) as 'mouse' } : {}),
         ...(io.fr_normalization == null ? {} : { frNormalization: num(io.fr_normalization, 'data_io.fr_normalization') }),
         ...(io.normalize_stimuli == null ? {} : { normalizeStimuli: Boolean(io.normalize_stimuli) }),
-        ...(io.video_height == null ? {} : { downsampledSize: [num(io.video_height, 'data_io.video_height'), num(io.video_width, 'data_io.video_width')] as const }),
+        ...(io.video_height == null
+          ? {}
+          : { downsampledSize: [num(io.video_height, 'data_io.video_height'), num(io.video_width, 'data_io.video_width')] as const }),
       });
       ({ movies, responses } = data);
       break;
@@ -142,7 +156,9 @@ export async function loadExperimentData(cfg: ExperimentConfig): Promise<Experim
       break;
     }
     default:
-      throw new ConfigError(`Unsupported data_io.reader "${reader}" (supported: hdf5, hoefling_2024, karamanlis_2024, maheswaranathan_2023, goldin_2022).`);
+      throw new ConfigError(
+        `Unsupported data_io.reader "${reader}" (supported: hdf5, hoefling_2024, karamanlis_2024, maheswaranathan_2023, goldin_2022).`,
+      );
   }
   const sessions = Object.keys(responses);
   if (sessions.length === 0) throw new DataError(`No sessions found in ${dataDir} (reader ${reader}).`);
@@ -221,7 +237,13 @@ const LOSS_CLASSES: Record<string, { type: ModelLoss['type']; keys: readonly str
   CorrelationLoss3d: { type: 'correlation', keys: ['bias', 'per_neuron', 'avg', 'negate'] },
 };
 
-const LOSS_MODULES = ['openretina.modules.losses', 'openretina.modules.losses.poisson', 'openretina.modules.losses.mse', 'openretina.modules.losses.correlation', 'openretina.modules.measures'];
+const LOSS_MODULES = [
+  'openretina.modules.losses',
+  'openretina.modules.losses.poisson',
+  'openretina.modules.losses.mse',
+  'openretina.modules.losses.correlation',
+  'openretina.modules.measures',
+];
 
 /**
  * A `model.loss` / `model.evaluation_loss` section (`_target_` + OpenRetina's arguments) as the model's loss.
@@ -229,19 +251,24 @@ const LOSS_MODULES = ['openretina.modules.losses', 'openretina.modules.losses.po
  * Höfling data carry it), and the neurons per type counted over all sessions.
  */
 export function lossFromConfig(section: unknown, key: string, dataInfo: DataInfo): ModelLoss {
-  if (!section || typeof section !== 'object' || Array.isArray(section)) throw new ConfigError(`model.${key} must be a mapping with a _target_, got ${JSON.stringify(section)}.`);
+  if (!section || typeof section !== 'object' || Array.isArray(section))
+    throw new ConfigError(`model.${key} must be a mapping with a _target_, got ${JSON.stringify(section)}.`);
   const { _target_: target, ...args } = section as Record<string, unknown>;
-  if (typeof target !== 'string') throw new ConfigError(`model.${key}._target_ must name a loss class, e.g. openretina.modules.losses.poisson.PoissonLoss3d.`);
+  if (typeof target !== 'string')
+    throw new ConfigError(`model.${key}._target_ must name a loss class, e.g. openretina.modules.losses.poisson.PoissonLoss3d.`);
   const dot = target.lastIndexOf('.');
   const cls = target.slice(dot + 1);
   const spec = LOSS_CLASSES[cls];
   if (!spec || (dot >= 0 && !LOSS_MODULES.includes(target.slice(0, dot)))) {
     throw new ConfigError(
-      `model.${key}._target_ "${target}" is not a supported loss (supported: ${Object.keys(LOSS_CLASSES).map((c) => `openretina.modules.losses.${c === 'MSE3d' ? 'mse' : c === 'CorrelationLoss3d' ? 'correlation' : 'poisson'}.${c}`).join(', ')}).`,
+      `model.${key}._target_ "${target}" is not a supported loss (supported: ${Object.keys(LOSS_CLASSES)
+        .map((c) => `openretina.modules.losses.${c === 'MSE3d' ? 'mse' : c === 'CorrelationLoss3d' ? 'correlation' : 'poisson'}.${c}`)
+        .join(', ')}).`,
     );
   }
   const unknown = Object.keys(args).filter((k) => !spec.keys.includes(k));
-  if (unknown.length) throw new ConfigError(`model.${key}: ${cls} has no argument(s) ${unknown.join(', ')} (arguments: ${spec.keys.join(', ') || 'none'}).`);
+  if (unknown.length)
+    throw new ConfigError(`model.${key}: ${cls} has no argument(s) ${unknown.join(', ')} (arguments: ${spec.keys.join(', ') || 'none'}).`);
   const bool = (k: string): boolean | undefined => {
     const v = args[k];
     if (v === undefined || v === null) return undefined;
@@ -251,11 +278,14 @@ export function lossFromConfig(section: unknown, key: string, dataInfo: DataInfo
   const number = (k: string): number | undefined => {
     const v = args[k];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`model.${key}.${k} must be a number, got ${JSON.stringify(v)}.`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ConfigError(`model.${key}.${k} must be a number, got ${JSON.stringify(v)}.`);
     return v;
   };
   if (bool('per_neuron')) {
-    throw new ConfigError(`model.${key}.per_neuron=true gives one value per neuron, which can be neither minimised nor logged as a scalar (in OpenRetina neither); use avg.`);
+    throw new ConfigError(
+      `model.${key}.per_neuron=true gives one value per neuron, which can be neither minimised nor logged as a scalar (in OpenRetina neither); use avg.`,
+    );
   }
   const avg = bool('avg');
   const bias = number('bias');

@@ -1,6 +1,6 @@
 import { join, dirname, basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
 import { IncreaseObjective, OptimizationStopper, SliceMeanReducer, optimizeStimulus, videoFromTensor } from '@openretina/insilico';
@@ -15,10 +15,10 @@ export const meiCommand: Command = {
   usage:
     'openretina mei --checkpoint C --session S --neuron N [--frames 50] [--steps 10] [--lr 100] [--seed 0 | --init init.npy] ' +
     '--output mei.npy [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
-    '  --engine: auto (default) = ONNX Runtime for the model\'s input gradient when it covers the model, else TF.js;\n' +
+    "  --engine: auto (default) = ONNX Runtime for the model's input gradient when it covers the model, else TF.js;\n" +
     '  --backend: the TF.js backend (default auto: tfjs-node when installed, else wasm with corrected kernels).\n' +
     '  C: an OpenRetina .ckpt, a checkpoint folder, a published model name, or a Höfling low-res state_dict .safetensors.\n' +
-    '  init.npy / mei.npy use OpenRetina\'s (1, C, T, H, W) layout; an --init stimulus is used as given, a --seed one is\n' +
+    "  init.npy / mei.npy use OpenRetina's (1, C, T, H, W) layout; an --init stimulus is used as given, a --seed one is\n" +
     '  post-processed (norm 30, channel ranges) first. Next to mei.npy: mei.svg, mei.png (composition) and mei.gif.',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
@@ -78,7 +78,8 @@ export const meiCommand: Command = {
         regularizers: regularizer,
         postprocessors: postprocessor,
         engine: chosen.engine,
-        onIteration: ({ iteration, loss, objective: o }) => io.out(`step ${iteration + 1}/${steps}: loss ${loss.toFixed(5)} objective ${o.toFixed(5)}`),
+        onIteration: ({ iteration, loss, objective: o }) =>
+          io.out(`step ${iteration + 1}/${steps}: loss ${loss.toFixed(5)} objective ${o.toFixed(5)}`),
       });
       optimizer.dispose();
       const final = objective.forward(x as unknown as tf.Tensor5D);
@@ -87,13 +88,18 @@ export const meiCommand: Command = {
       const video = videoFromTensor(x);
       x.dispose();
       writeFileAtomic(values.output, stimulusNpy(video));
-      io.out(`objective ${result.objectives[0]?.toFixed(5) ?? 'n/a'} → ${finalObjective.toFixed(5)} after ${result.iterations} steps (model gradient: ${result.engine})`);
+      io.out(
+        `objective ${result.objectives[0]?.toFixed(5) ?? 'n/a'} → ${finalObjective.toFixed(5)} after ${result.iterations} steps (model gradient: ${result.engine})`,
+      );
       io.out(`wrote ${values.output}`);
       if (!values['no-visuals']) {
         const base = join(dirname(values.output), basename(values.output, extname(values.output)));
         const w = reducer.window(frames - model.framesCut);
         const first = model.framesCut + w.start;
-        const files = saveStimulusVisualizations(base, video, { highlight: [[first, first + w.length - 1]], title: `${session} neuron ${neuron}` });
+        const files = saveStimulusVisualizations(base, video, {
+          highlight: [[first, first + w.length - 1]],
+          title: `${session} neuron ${neuron}`,
+        });
         io.out(`wrote ${files.svg}, ${files.png}, ${files.gif}`);
       }
       return ExitCode.ok;

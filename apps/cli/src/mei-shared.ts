@@ -45,7 +45,10 @@ export async function loadMeiModel(checkpoint: string): Promise<CoreReadout> {
 }
 
 /** OpenRetina `visualize` constraints: the Höfling ranges and norm 30 for 2-channel models, none otherwise. */
-export function meiConstraints(channels: number): { postprocessor: ChangeNormJointlyClipRangeSeparately; regularizer: RangeRegularizationLoss } {
+export function meiConstraints(channels: number): {
+  postprocessor: ChangeNormJointlyClipRangeSeparately;
+  regularizer: RangeRegularizationLoss;
+} {
   const twoChannel = channels === 2;
   const minMax: MinMax[] = twoChannel ? [...HOEFLING_MIN_MAX] : Array.from({ length: channels }, () => [null, null] as const);
   const norm = twoChannel ? HOEFLING_STIMULUS_RANGE.norm : null;
@@ -56,7 +59,11 @@ export function meiConstraints(channels: number): { postprocessor: ChangeNormJoi
 }
 
 /** `randn(shape) · 0.1` (seeded, TF.js's generator: not PyTorch's numbers), then the post-processor, as OpenRetina. */
-export function randomInit(shape: [number, number, number, number, number], seed: number, postprocessor: ChangeNormJointlyClipRangeSeparately): tf.Variable {
+export function randomInit(
+  shape: [number, number, number, number, number],
+  seed: number,
+  postprocessor: ChangeNormJointlyClipRangeSeparately,
+): tf.Variable {
   return tf.tidy(() => {
     const x = tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed), 0.1) as tf.Tensor5D;
     return tf.variable(postprocessor.process(x));

@@ -42,7 +42,8 @@ export const predictCommand: Command = {
     const model = await loadResponseModel(values.checkpoint, values.session === undefined ? {} : { sessionName: values.session });
     let chosen: ChosenEngine | undefined;
     try {
-      let predict = (x: tf.Tensor5D): Promise<tf.Tensor3D> => model.predict(x, values.session === undefined ? {} : { session: values.session });
+      let predict = (x: tf.Tensor5D): Promise<tf.Tensor3D> =>
+        model.predict(x, values.session === undefined ? {} : { session: values.session });
       if (model instanceof CoreReadout) {
         model.eval();
         chosen = await chooseEngine(model, engineChoice);
@@ -60,7 +61,9 @@ export const predictCommand: Command = {
           return y;
         };
       } else if (engineChoice === 'onnx' && !/\.onnx$/i.test(values.checkpoint)) {
-        throw new ConfigError(`--engine onnx needs a core-readout model; ${values.checkpoint} loads as another kind of model (e.g. an ensemble). Use --engine auto or tfjs.`);
+        throw new ConfigError(
+          `--engine onnx needs a core-readout model; ${values.checkpoint} loads as another kind of model (e.g. an ensemble). Use --engine auto or tfjs.`,
+        );
       } else {
         io.out(`engine: the loaded model's own (${/\.onnx$/i.test(values.checkpoint) ? 'ONNX Runtime' : 'TF.js'})`);
       }

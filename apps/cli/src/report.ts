@@ -29,7 +29,8 @@ export async function renderVegaLite(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The vega-lite specs of a report: train/validation loss, validation correlation, learning rate, histograms. */
 export function reportSpecs(input: ReportInput): { title: string; spec: TopLevelSpec }[] {

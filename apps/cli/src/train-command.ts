@@ -20,7 +20,14 @@ import { CsvLogger, writeFileAtomic, writeJsonReport } from '@openretina/trainer
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplitsWith, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
-import { buildExperimentModel, experimentDataInfo, loadExperimentConfig, loadExperimentData, makeDataloaders, resolveDataDir } from './experiment.js';
+import {
+  buildExperimentModel,
+  experimentDataInfo,
+  loadExperimentConfig,
+  loadExperimentData,
+  makeDataloaders,
+  resolveDataDir,
+} from './experiment.js';
 import { renderReport } from './report.js';
 
 /** What {@link runTraining} returns (also for programmatic use and tests). */
@@ -53,11 +60,20 @@ function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
 }
 
 /** Parses `--config C [--backend B] [--progress P] key=value ...` (options and overrides in any order). */
-export function parseConfigArgs(argv: string[], extra: Record<string, { type: 'string' }> = {}): { values: Record<string, string | undefined>; overrides: string[] } {
+export function parseConfigArgs(
+  argv: string[],
+  extra: Record<string, { type: 'string' }> = {},
+): { values: Record<string, string | undefined>; overrides: string[] } {
   const { flags, overrides } = splitArgs(argv);
   const { values } = parseArgs({
     args: flags,
-    options: { config: { type: 'string' }, backend: { type: 'string', default: 'auto' }, progress: { type: 'string', default: 'auto' }, engine: { type: 'string' }, ...extra },
+    options: {
+      config: { type: 'string' },
+      backend: { type: 'string', default: 'auto' },
+      progress: { type: 'string', default: 'auto' },
+      engine: { type: 'string' },
+      ...extra,
+    },
     strict: true,
   });
   for (const o of overrides) {
@@ -73,7 +89,10 @@ function limitCount(limit: number | undefined, total: number | undefined): numbe
   throw new ConfigError(`trainer.limit_*_batches must be a count ≥ 1 or a fraction in (0, 1], got ${limit}.`);
 }
 
-function* head<T extends { inputs: { dispose(): void }; targets: { dispose(): void } }>(it: Iterable<T>, n: number | undefined): Generator<T> {
+function* head<T extends { inputs: { dispose(): void }; targets: { dispose(): void } }>(
+  it: Iterable<T>,
+  n: number | undefined,
+): Generator<T> {
   let i = 0;
   for (const b of it) {
     if (n !== undefined && i >= n) {
@@ -105,8 +124,12 @@ export async function runTraining(config: string, overrides: readonly string[], 
   const started = Date.now();
   const { tree, cfg, outputDir } = loadExperimentConfig(config, overrides);
   const progress = options.progress ?? 'auto';
-  if (!['auto', 'bar', 'lines', 'none'].includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
-  const engineChoice = parseEngineChoice(options.engine ?? cfg.trainer.engine ?? 'auto', options.engine === undefined ? 'trainer.engine' : '--engine');
+  if (!['auto', 'bar', 'lines', 'none'].includes(progress))
+    throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
+  const engineChoice = parseEngineChoice(
+    options.engine ?? cfg.trainer.engine ?? 'auto',
+    options.engine === undefined ? 'trainer.engine' : '--engine',
+  );
   if (cfg.trainer.precision !== undefined && !String(cfg.trainer.precision).startsWith('32')) {
     io.err(`warning: trainer.precision=${cfg.trainer.precision} is ignored; training runs in float32.`);
   }
@@ -137,7 +160,11 @@ export async function runTraining(config: string, overrides: readonly string[], 
     const schedulerConfig = (cfg.lr_scheduler ?? null) as Record<string, unknown> | null;
     const es = cfg.training_callbacks?.early_stopping;
     const ckpt = cfg.training_callbacks?.model_checkpoint as { monitor?: string; mode?: 'min' | 'max' } | undefined;
-    const trainingData = limitBatches(trainingDataFromLoaders(loaders, { seed: cfg.seed }), cfg.trainer.limit_train_batches, cfg.trainer.limit_val_batches);
+    const trainingData = limitBatches(
+      trainingDataFromLoaders(loaders, { seed: cfg.seed }),
+      cfg.trainer.limit_train_batches,
+      cfg.trainer.limit_val_batches,
+    );
     const bestDir = join(out, 'checkpoints', 'best');
     const meta = { name: cfg.exp_name, description: `Trained by openretina train (${config})` };
     const accumulate = cfg.trainer.accumulate_grad_batches ?? 1;
@@ -216,8 +243,16 @@ export async function runTraining(config: string, overrides: readonly string[], 
       title: `openretina train: ${cfg.exp_name}`,
       evaluationLoss: lossClassName(model.evaluationLossFunction),
       history: result.history,
-      perNeuron: Object.fromEntries(evaluations.map((e) => [e.split, e.rows.map((r) => ({ session: r.session, correlation: r.corr_to_average }))])),
-      metrics: { test, best: metrics.best, epochs_run: result.epochsRun, seconds_per_epoch_median: metrics.seconds_per_epoch_median, backend: backend.name },
+      perNeuron: Object.fromEntries(
+        evaluations.map((e) => [e.split, e.rows.map((r) => ({ session: r.session, correlation: r.corr_to_average }))]),
+      ),
+      metrics: {
+        test,
+        best: metrics.best,
+        epochs_run: result.epochsRun,
+        seconds_per_epoch_median: metrics.seconds_per_epoch_median,
+        backend: backend.name,
+      },
       notes: [
         `config: ${config} ${overrides.join(' ')}`,
         `data: ${resolveDataDir(cfg.paths.data_dir)} — ${sessions.map((s) => `${s}: ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}`,
@@ -226,7 +261,8 @@ export async function runTraining(config: string, overrides: readonly string[], 
     });
     writeFileSync(join(out, 'report.html'), html);
     io.out(formatSummaries(evaluations));
-    for (const e of evaluations) io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
+    for (const e of evaluations)
+      io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
     io.out(`run written to ${out} (config.yaml, metrics.json, metrics.csv, per_neuron_*.csv, report.html, checkpoints/{best,last,final})`);
     return { outputDir: out, metrics, result };
   } finally {
@@ -242,7 +278,7 @@ export const trainCommand: Command = {
     'openretina train --config FILE|PRESET [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu] [--progress auto|bar|lines|none]\n' +
     '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime when it covers the model and loss, else TF.js\n' +
     '  presets: hdf5_core_readout, hoefling_2024_core_readout_low_res, bundled_core_readout, ... (configs/ of the CLI)\n' +
-    '  overrides use OpenRetina\'s Hydra keys, e.g. paths.data_dir=/data/my_lab data_io.test_names=[test_movie]\n' +
+    "  overrides use OpenRetina's Hydra keys, e.g. paths.data_dir=/data/my_lab data_io.test_names=[test_movie]\n" +
     '  data_io.color_channels=2 model.hidden_channels=[16,16] trainer.max_epochs=20 paths.output_dir=DIR\n' +
     '  the run goes to runs/<exp_name>/<timestamp>/ (or paths.output_dir): config.yaml, metrics.csv, metrics.json,\n' +
     '  per_neuron_<split>.csv, evaluation_<split>.json, report.html, checkpoints/{best,last,final}',

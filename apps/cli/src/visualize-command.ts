@@ -23,7 +23,7 @@ export const visualizeCommand: Command = {
   usage:
     'openretina visualize --checkpoint C --save-folder DIR [--frames 50] [--steps 10] [--seed 0] [--session S] ' +
     '[--max-channels N] [--max-neurons N] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
-    '  --engine: auto (default) = ONNX Runtime for the model\'s input gradient when it covers the model, else TF.js;\n' +
+    "  --engine: auto (default) = ONNX Runtime for the model's input gradient when it covers the model, else TF.js;\n" +
     '  --backend: the TF.js backend (default auto: tfjs-node when installed, else wasm with corrected kernels).\n' +
     '  Writes DIR/<layer>/<channel>.{npy,svg,png,gif} for layer0, layer1, … and DIR/output_neurons/<session>/<neuron>.*',
   async run(argv: string[], io: CliIO): Promise<number> {
@@ -68,17 +68,27 @@ export const visualizeCommand: Command = {
       const shape = model.stimulusShape(frames);
       const { postprocessor, regularizer } = meiConstraints(model.stimulus.channels);
       const sessions = values.session ? [values.session] : [...model.sessions];
-      for (const s of sessions) if (!model.sessions.includes(s)) throw new ConfigError(`Unknown session "${s}". Sessions: ${model.sessions.join(', ')}.`);
+      for (const s of sessions)
+        if (!model.sessions.includes(s)) throw new ConfigError(`Unknown session "${s}". Sessions: ${model.sessions.join(', ')}.`);
       const run = async (objective: StimulusObjective, base: string, highlight: [number, number]) => {
         const x = randomInit(shape, seed++, postprocessor);
         const optimizer = sgd(100);
-        const r = await optimizeStimulus(x, { optimizer, objective, stopper: new OptimizationStopper(steps), regularizers: regularizer, postprocessors: postprocessor, engine });
+        const r = await optimizeStimulus(x, {
+          optimizer,
+          objective,
+          stopper: new OptimizationStopper(steps),
+          regularizers: regularizer,
+          postprocessors: postprocessor,
+          engine,
+        });
         optimizer.dispose();
         const video = videoFromTensor(x);
         x.dispose();
         writeFileAtomic(`${base}.npy`, stimulusNpy(video));
         saveStimulusVisualizations(base, video, { highlight: [highlight] });
-        io.out(`${base}: objective ${r.objectives[0]?.toFixed(4) ?? 'n/a'} → last step ${r.objectives[r.objectives.length - 1]?.toFixed(4) ?? 'n/a'}`);
+        io.out(
+          `${base}: objective ${r.objectives[0]?.toFixed(4) ?? 'n/a'} → last step ${r.objectives[r.objectives.length - 1]?.toFixed(4) ?? 'n/a'}`,
+        );
       };
       // inner channels: the centre unit of each block output, the last 10 output frames of that layer
       const reducer = new SliceMeanReducer({ axis: 0, start: 10, length: 10, warn: (m) => io.err(m) });

@@ -16,7 +16,20 @@ describe('main job regression floor (bundled dataset, hoefling low-res architect
     const out = mkdtempSync(join(tmpdir(), 'openretina-floor-'));
     const lines: string[] = [];
     const io: CliIO = { out: (l) => lines.push(l), err: (l) => lines.push(l) };
-    const code = await runCli(['train', '--config', 'bundled_core_readout', `trainer.max_epochs=${EPOCHS}`, `paths.output_dir=${out}`, '--backend', 'wasm', '--progress', 'none'], io);
+    const code = await runCli(
+      [
+        'train',
+        '--config',
+        'bundled_core_readout',
+        `trainer.max_epochs=${EPOCHS}`,
+        `paths.output_dir=${out}`,
+        '--backend',
+        'wasm',
+        '--progress',
+        'none',
+      ],
+      io,
+    );
     expect(code, lines.join('\n')).toBe(0);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as {
       engine?: string;
@@ -25,7 +38,9 @@ describe('main job regression floor (bundled dataset, hoefling low-res architect
     };
     expect(metrics.test.test_movie.n_neurons).toBe(56);
     expect(metrics.epochs_run).toBe(EPOCHS);
-    console.log(`bundled dataset, ${EPOCHS} epochs (engine ${metrics.engine ?? '?'}): test correlation ${metrics.test.test_movie.correlation.toFixed(4)}`);
+    console.log(
+      `bundled dataset, ${EPOCHS} epochs (engine ${metrics.engine ?? '?'}): test correlation ${metrics.test.test_movie.correlation.toFixed(4)}`,
+    );
     expect(metrics.test.test_movie.correlation).toBeGreaterThanOrEqual(FLOOR);
   }, 240_000);
 });

@@ -5,7 +5,7 @@ import { composeConfig, listPresets, resolveInterpolations, validateExperiment }
 const ctx = { hydra: { 'runtime.output_dir': '/tmp/run' }, env: {} };
 
 describe('experiment configs', () => {
-  it('ships the presets of OpenRetina\'s experiments', () => {
+  it("ships the presets of OpenRetina's experiments", () => {
     expect(listPresets()).toEqual(
       expect.arrayContaining([
         'hdf5_core_readout',
@@ -21,7 +21,7 @@ describe('experiment configs', () => {
     );
   });
 
-  it('composes the low-res Höfling experiment with OpenRetina\'s values', () => {
+  it("composes the low-res Höfling experiment with OpenRetina's values", () => {
     const cfg = resolveInterpolations(composeConfig('hoefling_2024_core_readout_low_res'), ctx);
     const v = validateExperiment(cfg);
     expect(v.model.in_shape).toEqual([2, 150, 18, 16]);
@@ -75,11 +75,17 @@ describe('experiment configs', () => {
         expect((e as Error).message).toContain(text);
       }
     };
-    expectConfigError(() => composeConfig('hdf5_core_readout', { overrides: ['trainer.max_epoch=3'] }), 'Unknown config key "trainer.max_epoch"');
+    expectConfigError(
+      () => composeConfig('hdf5_core_readout', { overrides: ['trainer.max_epoch=3'] }),
+      'Unknown config key "trainer.max_epoch"',
+    );
     expectConfigError(() => composeConfig('no_such_experiment'), 'not one of the presets');
     expectConfigError(() => composeConfig('hdf5_core_readout', { overrides: ['model=nope'] }), 'has no option "nope"');
     expectConfigError(() => composeConfig('hdf5_core_readout', { overrides: ['seed'] }), 'not of the form key=value');
-    const bad = resolveInterpolations(composeConfig('hdf5_core_readout', { overrides: ['dataloader.batch_size=-1', '+trainer.foo=1'] }), ctx);
+    const bad = resolveInterpolations(
+      composeConfig('hdf5_core_readout', { overrides: ['dataloader.batch_size=-1', '+trainer.foo=1'] }),
+      ctx,
+    );
     expectConfigError(() => validateExperiment(bad), 'dataloader.batch_size');
     expectConfigError(() => validateExperiment(bad), 'unknown key(s) "foo"');
     expectConfigError(() => resolveInterpolations({ a: '${b}' }, ctx), 'missing key');

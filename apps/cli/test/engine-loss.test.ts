@@ -30,7 +30,10 @@ const readMetrics = (dir: string): Metrics => JSON.parse(readFileSync(join(dir, 
 async function train(name: string, extra: string[], expectCode = 0): Promise<{ io: ReturnType<typeof capture>; dir: string }> {
   const io = capture();
   const dir = join(root, name);
-  const code = await runCli(['train', '--config', 'hdf5', ...overrides, ...extra, `paths.output_dir=${dir}`, '--backend', 'cpu', '--progress', 'none'], io);
+  const code = await runCli(
+    ['train', '--config', 'hdf5', ...overrides, ...extra, `paths.output_dir=${dir}`, '--backend', 'cpu', '--progress', 'none'],
+    io,
+  );
   expect(code, io.errors.join('\n')).toBe(expectCode);
   return { io, dir };
 }
@@ -52,7 +55,15 @@ describe('openretina train: --engine auto|onnx|tfjs', () => {
     expect(a.history).toHaveLength(3);
     let worst = 0;
     for (let e = 0; e < 3; e++) {
-      for (const k of ['train_total_loss', 'train_loss', 'regularization_loss_core', 'regularization_loss_readout', 'val_loss', 'val_total_loss', 'val_evaluation_loss']) {
+      for (const k of [
+        'train_total_loss',
+        'train_loss',
+        'regularization_loss_core',
+        'regularization_loss_readout',
+        'val_loss',
+        'val_total_loss',
+        'val_evaluation_loss',
+      ]) {
         const x = a.history[e]![k]!;
         const y = b.history[e]![k]!;
         const err = Math.abs(x - y) / Math.max(1, Math.abs(y));
@@ -68,7 +79,11 @@ describe('openretina train: --engine auto|onnx|tfjs', () => {
     console.log('train --engine onnx vs tfjs: largest difference', worst);
 
     const auto = await train('auto', ['trainer.engine=tfjs', '--engine', 'auto', 'trainer.max_epochs=1']);
-    expect(auto.io.lines.some((l) => /^engine: (onnx \(auto: ONNX Runtime covers this model|tfjs \(auto: onnxruntime-node is not available)/.test(l))).toBe(true);
+    expect(
+      auto.io.lines.some((l) =>
+        /^engine: (onnx \(auto: ONNX Runtime covers this model|tfjs \(auto: onnxruntime-node is not available)/.test(l),
+      ),
+    ).toBe(true);
     const bad = await train('bad', ['trainer.engine=fast'], 1);
     expect(bad.io.errors.join('\n')).toMatch(/trainer\.engine/);
   }, 180_000);
@@ -79,7 +94,13 @@ describe('openretina train: --engine auto|onnx|tfjs', () => {
     for (const engine of ['onnx', 'tfjs']) {
       const io = capture();
       const out = join(root, `eval-${engine}`);
-      expect(await runCli(['eval', '--checkpoint', ckpt, '--config', 'hdf5', ...overrides, '--output', out, '--backend', 'cpu', '--engine', engine], io), io.errors.join('\n')).toBe(0);
+      expect(
+        await runCli(
+          ['eval', '--checkpoint', ckpt, '--config', 'hdf5', ...overrides, '--output', out, '--backend', 'cpu', '--engine', engine],
+          io,
+        ),
+        io.errors.join('\n'),
+      ).toBe(0);
       expect(io.lines).toContain(`engine: ${engine} (requested)`);
       results.push(readMetrics(out));
     }
@@ -105,7 +126,9 @@ describe('openretina train: model.loss and model.evaluation_loss', () => {
     const l1 = '++model.loss={_target_: openretina.modules.losses.poisson.L1PoissonLoss3d, gamma_l1: 0.001}';
     const { io, dir } = await train('l1', [l1, 'trainer.max_epochs=1']);
     expect(io.lines).toContain('loss: L1PoissonLoss3d, evaluation loss: CorrelationLoss3d');
-    expect(io.lines.find((l) => l.startsWith('engine:'))).toMatch(/^engine: tfjs \(auto: the ONNX graphs compute only the default loss PoissonLoss3d/);
+    expect(io.lines.find((l) => l.startsWith('engine:'))).toMatch(
+      /^engine: tfjs \(auto: the ONNX graphs compute only the default loss PoissonLoss3d/,
+    );
     expect(io.errors.filter((e) => /loss/.test(e))).toEqual([]);
     const m = readMetrics(dir);
     expect(m.loss).toBe('L1PoissonLoss3d');
@@ -134,7 +157,10 @@ describe('openretina train: model.loss and model.evaluation_loss', () => {
       ['++model.loss={_target_: torch.nn.HuberLoss}', /not a supported loss/],
       ['++model.loss={_target_: openretina.modules.losses.poisson.PoissonLoss3d, per_neuron: true}', /per_neuron=true/],
       ['++model.loss={_target_: openretina.modules.losses.poisson.PoissonLoss3d, gamma: 1}', /no argument\(s\) gamma/],
-      ['++model.loss={_target_: openretina.modules.losses.poisson.CelltypePoissonLoss3d}', /group_assignment.*missing for session_1, session_2/],
+      [
+        '++model.loss={_target_: openretina.modules.losses.poisson.CelltypePoissonLoss3d}',
+        /group_assignment.*missing for session_1, session_2/,
+      ],
     ];
     for (const [o, message] of cases) {
       const { io } = await train('bad-loss', [o], 1);
@@ -144,14 +170,23 @@ describe('openretina train: model.loss and model.evaluation_loss', () => {
 });
 
 describe('openretina mei / predict --engine', () => {
-  it('mei --engine onnx and --engine tfjs reproduce OpenRetina\'s MEI within 1e-4', async () => {
+  it("mei --engine onnx and --engine tfjs reproduce OpenRetina's MEI within 1e-4", async () => {
     const init = ref('mei/stimulus_init');
     writeFileSync(join(root, 'init.npy'), serializeNpy(init.data as Float32Array, init.shape));
     const expected = ref('mei/stimulus_final').data as Float32Array;
     for (const engine of ['onnx', 'tfjs']) {
       const io = capture();
       const out = join(root, `mei-${engine}.npy`);
-      const args = ['--checkpoint', join(OPENRETINA_FIXTURES, 'state_dict.safetensors'), '--session', 'session_2', '--neuron', '7', '--init', join(root, 'init.npy')];
+      const args = [
+        '--checkpoint',
+        join(OPENRETINA_FIXTURES, 'state_dict.safetensors'),
+        '--session',
+        'session_2',
+        '--neuron',
+        '7',
+        '--init',
+        join(root, 'init.npy'),
+      ];
       expect(await runCli(['mei', ...args, '--output', out, '--no-visuals', '--engine', engine], io), io.errors.join('\n')).toBe(0);
       expect(io.lines).toContain(`engine: ${engine} (requested)`);
       expect(io.lines.some((l) => l.endsWith(`(model gradient: ${engine})`))).toBe(true);
@@ -169,15 +204,30 @@ describe('openretina mei / predict --engine', () => {
     for (const engine of ['onnx', 'tfjs']) {
       const io = capture();
       const one = join(root, `y2-${engine}.npy`);
-      expect(await runCli(['predict', '--checkpoint', ckpt, '--input', input, '--session', 'session_2', '--output', one, '--engine', engine], io), io.errors.join('\n')).toBe(0);
+      expect(
+        await runCli(
+          ['predict', '--checkpoint', ckpt, '--input', input, '--session', 'session_2', '--output', one, '--engine', engine],
+          io,
+        ),
+        io.errors.join('\n'),
+      ).toBe(0);
       expect(io.lines).toContain(`engine: ${engine} (requested)`);
-      expect(relativeError(toFloat32(parseNpy(new Uint8Array(readFileSync(one))).data), ref('eval/out/session_2').data as Float32Array)).toBeLessThan(1e-5);
+      expect(
+        relativeError(toFloat32(parseNpy(new Uint8Array(readFileSync(one))).data), ref('eval/out/session_2').data as Float32Array),
+      ).toBeLessThan(1e-5);
       const all = join(root, `yall-${engine}.npy`);
       expect(await runCli(['predict', '--checkpoint', ckpt, '--input', input, '--output', all, '--engine', engine], capture())).toBe(0);
-      expect(relativeError(toFloat32(parseNpy(new Uint8Array(readFileSync(all))).data), ref('eval/out/all_sessions_concat').data as Float32Array)).toBeLessThan(1e-5);
+      expect(
+        relativeError(
+          toFloat32(parseNpy(new Uint8Array(readFileSync(all))).data),
+          ref('eval/out/all_sessions_concat').data as Float32Array,
+        ),
+      ).toBeLessThan(1e-5);
     }
     const io = capture();
-    expect(await runCli(['predict', '--checkpoint', ckpt, '--input', input, '--output', join(root, 'z.npy'), '--engine', 'gpu'], io)).toBe(1);
+    expect(await runCli(['predict', '--checkpoint', ckpt, '--input', input, '--output', join(root, 'z.npy'), '--engine', 'gpu'], io)).toBe(
+      1,
+    );
     expect(io.errors.join('\n')).toMatch(/--engine must be auto, onnx or tfjs/);
   }, 60_000);
 });

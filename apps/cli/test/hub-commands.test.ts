@@ -18,7 +18,10 @@ describe('openretina predict / export / download', () => {
     const io = capture();
     const out = join(dir, 'y2.npy');
     const ckpt = join(OPENRETINA_FIXTURES, 'model.ckpt');
-    expect(await runCli(['predict', '--checkpoint', ckpt, '--input', input, '--session', 'session_2', '--output', out, '--backend', 'cpu'], io), io.errors.join('\n')).toBe(0);
+    expect(
+      await runCli(['predict', '--checkpoint', ckpt, '--input', input, '--session', 'session_2', '--output', out, '--backend', 'cpu'], io),
+      io.errors.join('\n'),
+    ).toBe(0);
     const y = readOut(out);
     expect(y.shape).toEqual([2, 20, 35]);
     expect(relativeError(y.data as Float32Array, ref('eval/out/session_2').data as Float32Array)).toBeLessThan(1e-5);
@@ -30,12 +33,24 @@ describe('openretina predict / export / download', () => {
   it('export to ONNX, then predict with the .onnx; the PyTorch-exported .onnx works too', async () => {
     const onnx = join(dir, 'model.onnx');
     const io = capture();
-    expect(await runCli(['export', '--checkpoint', join(OPENRETINA_FIXTURES, 'model_plain.ckpt'), '--session', 'session_2', '--output', onnx], io), io.errors.join('\n')).toBe(0);
+    expect(
+      await runCli(
+        ['export', '--checkpoint', join(OPENRETINA_FIXTURES, 'model_plain.ckpt'), '--session', 'session_2', '--output', onnx],
+        io,
+      ),
+      io.errors.join('\n'),
+    ).toBe(0);
     expect(io.lines[0]).toContain('frames cut: 30');
     for (const model of [onnx, join(OPENRETINA_FIXTURES, 'model_session_2.onnx')]) {
       const out = join(dir, 'y-onnx.npy');
       const io2 = capture();
-      expect(await runCli(['predict', '--checkpoint', model, '--input', input, '--session', 'session_2', '--output', out, '--backend', 'cpu'], io2), io2.errors.join('\n')).toBe(0);
+      expect(
+        await runCli(
+          ['predict', '--checkpoint', model, '--input', input, '--session', 'session_2', '--output', out, '--backend', 'cpu'],
+          io2,
+        ),
+        io2.errors.join('\n'),
+      ).toBe(0);
       expect(relativeError(readOut(out).data as Float32Array, ref('eval/out/session_2').data as Float32Array), model).toBeLessThan(1e-5);
     }
   });
@@ -67,7 +82,9 @@ describe('openretina predict / export / download', () => {
     const bad = join(dir, 'bad.ckpt');
     writeFileSync(bad, readFileSync(join(OPENRETINA_FIXTURES, 'model.ckpt')).subarray(0, 5000));
     const io = capture();
-    expect(await runCli(['predict', '--checkpoint', bad, '--input', input, '--output', join(dir, 'z.npy'), '--backend', 'cpu'], io)).toBe(1);
+    expect(await runCli(['predict', '--checkpoint', bad, '--input', input, '--output', join(dir, 'z.npy'), '--backend', 'cpu'], io)).toBe(
+      1,
+    );
     expect(io.errors[0]).toMatch(/OPENRETINA_FILE_FORMAT.*corrupt or truncated/);
   });
 });

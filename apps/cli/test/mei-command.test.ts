@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNpy, serializeNpy, toFloat32 } from '@openretina/data-io';
-import type { CliIO } from '../src/commands.js';
 import { meiCommand } from '../src/mei-command.js';
 import { visualizeCommand } from '../src/visualize-command.js';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
@@ -26,13 +25,24 @@ function gifInfo(bytes: Uint8Array): { width: number; height: number; frames: nu
 const stateDict = join(OPENRETINA_FIXTURES, 'state_dict.safetensors');
 
 describe('openretina mei', () => {
-  it('reproduces OpenRetina\'s MEI from --init with the visualize settings, and writes npy, SVG, PNG and GIF', async () => {
+  it("reproduces OpenRetina's MEI from --init with the visualize settings, and writes npy, SVG, PNG and GIF", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mei-'));
     const init = ref('mei/stimulus_init');
     writeFileSync(join(dir, 'init.npy'), serializeNpy(init.data as Float32Array, init.shape));
     const io = capture();
     const code = await meiCommand.run(
-      ['--checkpoint', stateDict, '--session', 'session_2', '--neuron', '7', '--init', join(dir, 'init.npy'), '--output', join(dir, 'mei.npy')],
+      [
+        '--checkpoint',
+        stateDict,
+        '--session',
+        'session_2',
+        '--neuron',
+        '7',
+        '--init',
+        join(dir, 'init.npy'),
+        '--output',
+        join(dir, 'mei.npy'),
+      ],
       io,
     );
     expect(io.errors).toEqual([]);
@@ -48,7 +58,20 @@ describe('openretina mei', () => {
   it('loads an OpenRetina .ckpt through @openretina/hub and starts from a seeded, post-processed random stimulus', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mei-'));
     const io = capture();
-    const args = ['--checkpoint', join(OPENRETINA_FIXTURES, 'model.ckpt'), '--session', 'session_1', '--neuron', '3', '--frames', '40', '--steps', '2', '--seed', '5'];
+    const args = [
+      '--checkpoint',
+      join(OPENRETINA_FIXTURES, 'model.ckpt'),
+      '--session',
+      'session_1',
+      '--neuron',
+      '3',
+      '--frames',
+      '40',
+      '--steps',
+      '2',
+      '--seed',
+      '5',
+    ];
     expect(await meiCommand.run([...args, '--output', join(dir, 'a.npy')], io)).toBe(0);
     expect(await meiCommand.run([...args, '--output', join(dir, 'b.npy'), '--steps', '0', '--no-visuals'], capture())).toBe(0);
     const a = parseNpy(new Uint8Array(readFileSync(join(dir, 'a.npy'))));
@@ -67,7 +90,12 @@ describe('openretina mei', () => {
   it('rejects bad arguments with clear errors', async () => {
     const io = capture();
     expect(await meiCommand.run(['--neuron', '1'], io)).toBe(2);
-    await expect(meiCommand.run(['--checkpoint', stateDict, '--session', 'session_1', '--neuron', '99', '--steps', '0', '--output', join(tmpdir(), 'x.npy')], capture())).rejects.toThrow(/out of range/);
+    await expect(
+      meiCommand.run(
+        ['--checkpoint', stateDict, '--session', 'session_1', '--neuron', '99', '--steps', '0', '--output', join(tmpdir(), 'x.npy')],
+        capture(),
+      ),
+    ).rejects.toThrow(/out of range/);
   });
 });
 
@@ -76,13 +104,32 @@ describe('openretina visualize', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vis-'));
     const io = capture();
     const code = await visualizeCommand.run(
-      ['--checkpoint', stateDict, '--save-folder', dir, '--frames', '40', '--steps', '1', '--session', 'session_1', '--max-channels', '1', '--max-neurons', '2'],
+      [
+        '--checkpoint',
+        stateDict,
+        '--save-folder',
+        dir,
+        '--frames',
+        '40',
+        '--steps',
+        '1',
+        '--session',
+        'session_1',
+        '--max-channels',
+        '1',
+        '--max-neurons',
+        '2',
+      ],
       io,
     );
     expect(code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['layer0', 'layer1', 'output_neurons']);
     expect(readdirSync(join(dir, 'layer1')).sort()).toEqual(['0.gif', '0.npy', '0.png', '0.svg']);
-    expect(readdirSync(join(dir, 'output_neurons', 'session_1')).filter((f) => f.endsWith('.gif')).sort()).toEqual(['0.gif', '1.gif']);
+    expect(
+      readdirSync(join(dir, 'output_neurons', 'session_1'))
+        .filter((f) => f.endsWith('.gif'))
+        .sort(),
+    ).toEqual(['0.gif', '1.gif']);
     expect(gifInfo(new Uint8Array(readFileSync(join(dir, 'layer0', '0.gif')))).frames).toBe(40);
   });
 });

@@ -22,13 +22,26 @@ describe('openretina train / eval / create-data', () => {
 
   it('trains with the hdf5 one-liner and writes config, checkpoints, CSV log, metrics.json and report.html', async () => {
     const io = capture();
-    const code = await runCli(['train', '--config', 'hdf5', ...oneLiner, `paths.output_dir=${run}`, '--backend', 'cpu', '--progress', 'none'], io);
+    const code = await runCli(
+      ['train', '--config', 'hdf5', ...oneLiner, `paths.output_dir=${run}`, '--backend', 'cpu', '--progress', 'none'],
+      io,
+    );
     expect(code, io.errors.join('\n')).toBe(0);
-    for (const f of ['config.yaml', 'metrics.csv', 'metrics.json', 'report.html', 'per_neuron_test_movie.csv', 'evaluation_test_movie.json']) {
+    for (const f of [
+      'config.yaml',
+      'metrics.csv',
+      'metrics.json',
+      'report.html',
+      'per_neuron_test_movie.csv',
+      'evaluation_test_movie.json',
+    ]) {
       expect(existsSync(join(run, f)), f).toBe(true);
     }
     for (const c of ['best', 'last', 'final']) expect(existsSync(join(run, 'checkpoints', c, 'model.safetensors')), c).toBe(true);
-    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { test: Record<string, { correlation: number; n_neurons: number }>; epochs_run: number };
+    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as {
+      test: Record<string, { correlation: number; n_neurons: number }>;
+      epochs_run: number;
+    };
     expect(metrics.epochs_run).toBe(2);
     expect(Number.isFinite(metrics.test.test_movie!.correlation)).toBe(true);
     expect(metrics.test.test_movie!.n_neurons).toBeGreaterThan(0);
@@ -39,13 +52,16 @@ describe('openretina train / eval / create-data', () => {
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script|src="http/);
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(5);
-    expect(readFileSync(join(run, 'config.yaml'), 'utf8')).toContain('output_dir: ' + run);
+    expect(readFileSync(join(run, 'config.yaml'), 'utf8')).toContain(`output_dir: ${run}`);
   }, 120_000);
 
   it('evaluates the trained checkpoint (CSV, JSON, summary with the 0.15 cutoff)', async () => {
     const out = join(root, 'eval');
     const io = capture();
-    const code = await runCli(['eval', '--checkpoint', join(run, 'checkpoints', 'final'), '--config', 'hdf5', ...oneLiner, '--output', out, '--backend', 'cpu'], io);
+    const code = await runCli(
+      ['eval', '--checkpoint', join(run, 'checkpoints', 'final'), '--config', 'hdf5', ...oneLiner, '--output', out, '--backend', 'cpu'],
+      io,
+    );
     expect(code, io.errors.join('\n')).toBe(0);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { test: Record<string, { correlation: number }> };
     const trained = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { test: Record<string, { correlation: number }> };
@@ -54,10 +70,24 @@ describe('openretina train / eval / create-data', () => {
     expect(readFileSync(join(out, 'per_neuron_test_movie.csv'), 'utf8').split('\n')[0]).toContain('corr_to_average');
   }, 60_000);
 
-  it('a dataset whose sessions are not the model\'s: a clear error, exit 1', async () => {
+  it("a dataset whose sessions are not the model's: a clear error, exit 1", async () => {
     const io = capture();
     const overrides = oneLiner.map((o) => (o.startsWith('paths.data_dir=') ? `paths.data_dir=${otherSessions}` : o));
-    const code = await runCli(['eval', '--checkpoint', join(run, 'checkpoints', 'final'), '--config', 'hdf5', ...overrides, '--output', join(root, 'e2'), '--backend', 'cpu'], io);
+    const code = await runCli(
+      [
+        'eval',
+        '--checkpoint',
+        join(run, 'checkpoints', 'final'),
+        '--config',
+        'hdf5',
+        ...overrides,
+        '--output',
+        join(root, 'e2'),
+        '--backend',
+        'cpu',
+      ],
+      io,
+    );
     expect(code).toBe(1);
     expect(io.errors[0]).toMatch(/retina_1, retina_2.*not sessions of the model.*session_1, session_2/);
   }, 60_000);
@@ -67,12 +97,27 @@ describe('openretina train / eval / create-data', () => {
     const overrides = oneLiner.map((o) => (o.startsWith('paths.data_dir=') ? `paths.data_dir=${otherSessions}` : o));
     const out = join(root, 'finetune');
     const code = await runCli(
-      ['train', '--config', 'hdf5', ...overrides, 'trainer.max_epochs=1', `paths.load_model_path=${join(run, 'checkpoints', 'final')}`, 'only_train_readout=true', `paths.output_dir=${out}`, '--backend', 'cpu', '--progress', 'none'],
+      [
+        'train',
+        '--config',
+        'hdf5',
+        ...overrides,
+        'trainer.max_epochs=1',
+        `paths.load_model_path=${join(run, 'checkpoints', 'final')}`,
+        'only_train_readout=true',
+        `paths.output_dir=${out}`,
+        '--backend',
+        'cpu',
+        '--progress',
+        'none',
+      ],
       io,
     );
     expect(code, io.errors.join('\n')).toBe(0);
     expect(io.lines.join('\n')).toContain('added session(s) retina_1, retina_2');
-    const card = JSON.parse(readFileSync(join(out, 'checkpoints', 'final', 'model.json'), 'utf8')) as { architecture: { n_neurons_dict: Record<string, number> } };
+    const card = JSON.parse(readFileSync(join(out, 'checkpoints', 'final', 'model.json'), 'utf8')) as {
+      architecture: { n_neurons_dict: Record<string, number> };
+    };
     expect(Object.keys(card.architecture.n_neurons_dict).sort()).toEqual(['retina_1', 'retina_2', 'session_1', 'session_2']);
   }, 60_000);
 
@@ -83,7 +128,10 @@ describe('openretina train / eval / create-data', () => {
       [['train', '--config', 'hdf5', '+trainer.frobnicate=1'], /unknown key.*frobnicate/],
       [['train', '--config', join(root, 'missing.yaml')], /No config .*missing\.yaml/],
       [['train', '--config', 'hdf5', `paths.data_dir=${join(root, 'nowhere')}`, '--backend', 'cpu'], /nowhere is not a directory/],
-      [['eval', '--checkpoint', join(root, 'nope'), '--config', 'hdf5', ...oneLiner, '--output', join(root, 'e3'), '--backend', 'cpu'], /nope/],
+      [
+        ['eval', '--checkpoint', join(root, 'nope'), '--config', 'hdf5', ...oneLiner, '--output', join(root, 'e3'), '--backend', 'cpu'],
+        /nope/,
+      ],
     ];
     for (const [argv, message] of cases) {
       const io = capture();
@@ -96,10 +144,16 @@ describe('openretina train / eval / create-data', () => {
     expect(await runCli(['train', '--config', 'hdf5', 'not-an-override'], capture())).toBe(1);
   }, 60_000);
 
-  it('create-data writes OpenRetina\'s synthetic dataset', async () => {
+  it("create-data writes OpenRetina's synthetic dataset", async () => {
     const dir = join(root, 'created');
     const io = capture();
-    expect(await runCli(['create-data', dir, '--num-colors', '2', '--num-stimuli', '2', '--num-sessions', '1', '--clip-length', '2', '--seed', '1'], io), io.errors.join('\n')).toBe(0);
+    expect(
+      await runCli(
+        ['create-data', dir, '--num-colors', '2', '--num-stimuli', '2', '--num-sessions', '1', '--clip-length', '2', '--seed', '1'],
+        io,
+      ),
+      io.errors.join('\n'),
+    ).toBe(0);
     expect(existsSync(join(dir, 'stimuli', 'random_noise_1.npy'))).toBe(true);
     expect(existsSync(join(dir, 'session_0.hdf5'))).toBe(true);
     expect(await runCli(['create-data'], capture())).toBe(2);
@@ -112,6 +166,8 @@ describe('openretina train / eval / create-data', () => {
       expect(await runCli([c.name, '--help'], io), c.name).toBe(0);
       expect(io.lines.join('\n'), c.name).toContain(`openretina ${c.name}`);
     }
-    expect(commands.map((c) => c.name)).toEqual(expect.arrayContaining(['train', 'eval', 'create-data', 'predict', 'export', 'download', 'mei', 'visualize']));
+    expect(commands.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['train', 'eval', 'create-data', 'predict', 'export', 'download', 'mei', 'visualize']),
+    );
   });
 });

@@ -38,7 +38,7 @@ for (const f of ['model.json', 'model.safetensors']) copyFileSync(join(ckpt, f),
 
 function writeNpy(path, data, shape, descr) {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64)}\n`;
   const bytes = new Uint8Array(10 + header.length + data.byteLength);
   bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
   new DataView(bytes.buffer).setUint16(8, header.length, true);
@@ -69,7 +69,19 @@ writeNpy(join(out, 'natural-movie.npy'), thwc, [frames, H, W, C], '|i1');
 const tmp = mkdtempSync(join(tmpdir(), 'demo-bundled-'));
 try {
   writeNpy(join(tmp, 'x.npy'), cthw, [C, frames, H, W], '<f4');
-  const cliArgs = ['predict', '--checkpoint', out, '--input', join(tmp, 'x.npy'), '--session', SESSION, '--output', join(fixtures, `natural-movie-predict-${SESSION}.npy`), '--backend', 'cpu'];
+  const cliArgs = [
+    'predict',
+    '--checkpoint',
+    out,
+    '--input',
+    join(tmp, 'x.npy'),
+    '--session',
+    SESSION,
+    '--output',
+    join(fixtures, `natural-movie-predict-${SESSION}.npy`),
+    '--backend',
+    'cpu',
+  ];
   const help = execFileSync(process.execPath, [join(root, 'apps', 'cli', 'dist', 'cli.js'), 'predict', '--help'], { encoding: 'utf8' });
   if (help.includes('--engine')) cliArgs.push('--engine', 'tfjs');
   execFileSync(process.execPath, [join(root, 'apps', 'cli', 'dist', 'cli.js'), ...cliArgs], { stdio: 'inherit' });

@@ -3,7 +3,11 @@ import type { Movie } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 
 /** Predicted responses `[T_out, N]` of one session for a whole movie (output frame i ↔ input frame i + framesCut). */
-export async function predictResponses(model: CoreReadout, movie: Movie, session: string): Promise<{ data: Float32Array; frames: number; neurons: number }> {
+export async function predictResponses(
+  model: CoreReadout,
+  movie: Movie,
+  session: string,
+): Promise<{ data: Float32Array; frames: number; neurons: number }> {
   const [t, h, w, c] = movie.shape;
   if (t <= model.framesCut) throw new Error(`The stimulus has ${t} frames; the model needs more than ${model.framesCut}.`);
   const out = tf.tidy(() => model.forward(tf.tensor5d(movie.data, [1, t, h, w, c]), { session }));
@@ -45,7 +49,9 @@ export function directionTuning(
   const dsi = new Float32Array(r.neurons);
   const preferred = new Float32Array(r.neurons);
   for (let n = 0; n < r.neurons; n++) {
-    let x = 0, y = 0, s = 0;
+    let x = 0,
+      y = 0,
+      s = 0;
     directions.forEach((d, k) => {
       const v = Math.max(0, means[k]![n]!);
       x += v * Math.cos((d * Math.PI) / 180);
@@ -91,7 +97,8 @@ export async function coreFilters(model: CoreReadout): Promise<LayerFilters[]> {
       const tData = (await temporal.data()) as Float32Array;
       const sData = (await ws.data()) as Float32Array;
       temporal.dispose();
-      const sp: Float32Array[][] = [], te: Float32Array[][] = [];
+      const sp: Float32Array[][] = [],
+        te: Float32Array[][] = [];
       for (let o = 0; o < O; o++) {
         sp.push([]);
         te.push([]);
@@ -109,17 +116,21 @@ export async function coreFilters(model: CoreReadout): Promise<LayerFilters[]> {
     if (!key.startsWith('core.') || !key.endsWith('weight') || entry.shape.length !== 5) continue;
     const [O, I, L, kh, kw] = entry.shape as [number, number, number, number, number];
     const data = Float32Array.from(entry.data as ArrayLike<number>);
-    const sp: Float32Array[][] = [], te: Float32Array[][] = [];
+    const sp: Float32Array[][] = [],
+      te: Float32Array[][] = [];
     for (let o = 0; o < O; o++) {
       sp.push([]);
       te.push([]);
       for (let i = 0; i < I; i++) {
         const base = (o * I + i) * L * kh * kw;
-        let best = 0, bt = 0, bp = 0;
-        for (let t = 0; t < L; t++) for (let p = 0; p < kh * kw; p++) {
-          const v = Math.abs(data[base + t * kh * kw + p]!);
-          if (v > best) [best, bt, bp] = [v, t, p];
-        }
+        let best = 0,
+          bt = 0,
+          bp = 0;
+        for (let t = 0; t < L; t++)
+          for (let p = 0; p < kh * kw; p++) {
+            const v = Math.abs(data[base + t * kh * kw + p]!);
+            if (v > best) [best, bt, bp] = [v, t, p];
+          }
         sp[o]!.push(data.slice(base + bt * kh * kw, base + (bt + 1) * kh * kw));
         const tr = new Float32Array(L);
         for (let t = 0; t < L; t++) tr[t] = data[base + t * kh * kw + bp]!;
@@ -132,7 +143,10 @@ export async function coreFilters(model: CoreReadout): Promise<LayerFilters[]> {
 }
 
 /** Readout masks `[N][h·w]` of one session (Gaussian-mask readouts), or undefined for readouts without a mask. */
-export async function readoutMasks(model: CoreReadout, session: string): Promise<{ masks: Float32Array[]; h: number; w: number } | undefined> {
+export async function readoutMasks(
+  model: CoreReadout,
+  session: string,
+): Promise<{ masks: Float32Array[]; h: number; w: number } | undefined> {
   const readout = (model.readout as unknown as { namedChildren(): Map<string, unknown> }).namedChildren().get(session) as
     | { mask?: () => tf.Tensor3D }
     | undefined;
@@ -146,13 +160,16 @@ export async function readoutMasks(model: CoreReadout, session: string): Promise
 
 /** Centre of mass of a non-negative map (x, y in pixels of that map). */
 export function centreOfMass(map: Float32Array, h: number, w: number): { x: number; y: number } {
-  let s = 0, sx = 0, sy = 0;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const v = Math.max(0, map[y * w + x]!);
-    s += v;
-    sx += v * (x + 0.5);
-    sy += v * (y + 0.5);
-  }
+  let s = 0,
+    sx = 0,
+    sy = 0;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const v = Math.max(0, map[y * w + x]!);
+      s += v;
+      sx += v * (x + 0.5);
+      sy += v * (y + 0.5);
+    }
   return s > 0 ? { x: sx / s, y: sy / s } : { x: w / 2, y: h / 2 };
 }
 
@@ -160,7 +177,8 @@ export function centreOfMass(map: Float32Array, h: number, w: number): { x: numb
 export function spatioTemporal(movie: Movie): { spatial: Float32Array[]; temporal: Float32Array[]; peakFrame: number } {
   const [t, h, w, c] = movie.shape;
   const fs = h * w * c;
-  let peak = 0, best = -1;
+  let peak = 0,
+    best = -1;
   for (let f = 0; f < t; f++) {
     let s = 0;
     for (let i = 0; i < fs; i++) s += movie.data[f * fs + i]! ** 2;

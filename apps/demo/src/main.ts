@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Movie } from '@openretina/contracts';
 import { parseNpy, toFloat32 } from '@openretina/data-io';
-import { coreFilters, centreOfMass, directionTuning, predictResponses, readoutMasks, spatioTemporal, trace, type LayerFilters } from './analysis.js';
+import {
+  coreFilters,
+  centreOfMass,
+  directionTuning,
+  predictResponses,
+  readoutMasks,
+  spatioTemporal,
+  trace,
+  type LayerFilters,
+} from './analysis.js';
 import { onBackend, setUpBackends, type Backends } from './backend.js';
 import { BUNDLED_MODEL } from './bundled-model.js';
 import { computeMei } from './mei.js';
@@ -120,7 +129,10 @@ async function stimulusChanged(): Promise<void> {
   $('grating-dir-label').style.display = kind === 'grating' ? '' : 'none';
   const m = model().model;
   const naturalMovie = kind === 'natural' ? naturalMovieFor(state.naturalMovie, m.stimulus) : undefined;
-  state.stimulus = makeStimulus({ kind, direction: Number($<HTMLSelectElement>('grating-dir').value), ...(naturalMovie ? { naturalMovie } : {}) }, m.stimulus);
+  state.stimulus = makeStimulus(
+    { kind, direction: Number($<HTMLSelectElement>('grating-dir').value), ...(naturalMovie ? { naturalMovie } : {}) },
+    m.stimulus,
+  );
   const frames = state.stimulus.movie.shape[0];
   $<HTMLInputElement>('frame-slider').max = String(frames - 1);
   state.frame = 0;
@@ -135,9 +147,19 @@ function renderResponses(): void {
   const stim = state.stimulus;
   if (!r || !stim) return;
   const cut = model().model.framesCut;
-  const series = selectedNeurons().map((n, k) => ({ y: trace(r, n), x0: cut / FRAME_RATE, dx: 1 / FRAME_RATE, color: PALETTE[k]!, label: `neuron ${n}` }));
+  const series = selectedNeurons().map((n, k) => ({
+    y: trace(r, n),
+    x0: cut / FRAME_RATE,
+    dx: 1 / FRAME_RATE,
+    color: PALETTE[k]!,
+    label: `neuron ${n}`,
+  }));
   const svg = svg$('responses');
-  linePlot(svg, series, { xLabel: `time (s) — ${stim.label}; the first ${cut} frames fill the model's temporal filters`, yLabel: 'predicted rate', xMax: stim.movie.shape[0] / FRAME_RATE });
+  linePlot(svg, series, {
+    xLabel: `time (s) — ${stim.label}; the first ${cut} frames fill the model's temporal filters`,
+    yLabel: 'predicted rate',
+    xMax: stim.movie.shape[0] / FRAME_RATE,
+  });
   svg.dataset.stimulus = currentKind();
   setCursor(svg, state.frame / FRAME_RATE);
 }
@@ -150,7 +172,8 @@ function showFrame(f: number): void {
   $<HTMLInputElement>('frame-slider').value = String(f);
   const t = stim.movie.shape[0];
   let label = `frame ${f + 1}/${t} · ${(f / FRAME_RATE).toFixed(2)} s`;
-  if (stim.sweep) label += ` · bar moving ${stim.sweep.directions[Math.min(stim.sweep.directions.length - 1, Math.floor(f / stim.sweep.frames))]}°`;
+  if (stim.sweep)
+    label += ` · bar moving ${stim.sweep.directions[Math.min(stim.sweep.directions.length - 1, Math.floor(f / stim.sweep.frames))]}°`;
   $('frame-label').textContent = label;
   $('movie-canvas').dataset.frame = String(f);
   setCursor(svg$('responses'), f / FRAME_RATE);
@@ -164,7 +187,10 @@ function stopPlayback(): void {
 }
 
 function togglePlayback(): void {
-  if (state.timer !== undefined) return stopPlayback();
+  if (state.timer !== undefined) {
+    stopPlayback();
+    return;
+  }
   const stim = state.stimulus;
   if (!stim) return;
   $('play').textContent = '❚❚ Pause';
@@ -197,11 +223,12 @@ function renderReadout(): void {
   const sum = new Float32Array(h * w);
   for (const m of masks) for (let i = 0; i < h * w; i++) sum[i]! += m[i]!;
   const smax = maxAbs(sum) || 1;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const g = Math.round(255 - 120 * (sum[y * w + x]! / smax));
-    ctx.fillStyle = `rgb(${g},${g},${g})`;
-    ctx.fillRect(x * cell, y * cell, cell, cell);
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const g = Math.round(255 - 120 * (sum[y * w + x]! / smax));
+      ctx.fillStyle = `rgb(${g},${g},${g})`;
+      ctx.fillRect(x * cell, y * cell, cell, cell);
+    }
   const selected = selectedNeurons();
   masks.forEach((m, n) => {
     const c = centreOfMass(m, h, w);
@@ -241,7 +268,9 @@ function renderTuning(): void {
     dirs,
     sel.map((n, k) => ({ values: t.means.map((m) => m[n]!), color: PALETTE[k]!, label: `neuron ${n}` })),
   );
-  $('tuning-info').textContent = sel.map((n) => `neuron ${n}: DSI ${t.dsi[n]!.toFixed(2)}, preferred ${t.preferred[n]!.toFixed(0)}°`).join(' · ');
+  $('tuning-info').textContent = sel
+    .map((n) => `neuron ${n}: DSI ${t.dsi[n]!.toFixed(2)}, preferred ${t.preferred[n]!.toFixed(0)}°`)
+    .join(' · ');
 }
 
 // ---------------------------------------------------------------- filters
@@ -277,9 +306,13 @@ function renderFilters(): void {
     s.setAttribute('width', '140');
     s.setAttribute('height', '60');
     fig.appendChild(s);
-    linePlot(s, shown.map((i, k) => ({ y: layer.temporal[o]![i]!, color: names ? (i === 0 ? '#2ca02c' : '#7b3fe4') : PALETTE[k]!, label: '' })), { compact: true });
+    linePlot(
+      s,
+      shown.map((i, k) => ({ y: layer.temporal[o]![i]!, color: names ? (i === 0 ? '#2ca02c' : '#7b3fe4') : PALETTE[k]!, label: '' })),
+      { compact: true },
+    );
     const cap = document.createElement('figcaption');
-    cap.textContent = `channel ${o}` + (names ? ` (${shown.map((i) => names[i]).join(', ')})` : inputs > 3 ? ` (strongest input ${shown[0]})` : '');
+    cap.textContent = `channel ${o}${names ? ` (${shown.map((i) => names[i]).join(', ')})` : inputs > 3 ? ` (strongest input ${shown[0]})` : ''}`;
     fig.appendChild(cap);
     box.appendChild(fig);
   });
@@ -386,7 +419,13 @@ async function runSelfTest(): Promise<void> {
       if (state.backends.mei !== 'cpu') results.push(await compareModelGradientWithCpu(model().model, state.session));
     });
   } catch (e) {
-    results.push({ op: `self-test crashed: ${describeError(e).text}`, backend: state.backends.mei, relError: Number.NaN, pass: false, ms: 0 });
+    results.push({
+      op: `self-test crashed: ${describeError(e).text}`,
+      backend: state.backends.mei,
+      relError: Number.NaN,
+      pass: false,
+      ms: 0,
+    });
   }
   for (const r of results) {
     const tr = document.createElement('tr');
@@ -479,11 +518,13 @@ async function main(): Promise<void> {
   $('mei-run').addEventListener('click', () => void runMei());
   $('mei-cancel').addEventListener('click', () => state.meiAbort?.abort());
   $('file').addEventListener('change', () => void onFiles($<HTMLInputElement>('file')));
-  $('reset-model').addEventListener('click', () =>
-    void busy('Loading the bundled model', async () => {
-      clearErrors();
-      await useModel(await loadBundled(new URL(BUNDLED_MODEL.folder, document.baseURI).href, BUNDLED_MODEL.label));
-    }),
+  $('reset-model').addEventListener(
+    'click',
+    () =>
+      void busy('Loading the bundled model', async () => {
+        clearErrors();
+        await useModel(await loadBundled(new URL(BUNDLED_MODEL.folder, document.baseURI).href, BUNDLED_MODEL.label));
+      }),
   );
 
   await loadNaturalMovie();

@@ -68,13 +68,24 @@ export async function computeMei(model: CoreReadout, options: MeiOptions): Promi
         cancelled = true;
         break;
       }
-      const r = await optimizeStimulus(stimulus, { optimizer, objective, stopper: new OptimizationStopper(1), regularizers, postprocessors: post });
+      const r = await optimizeStimulus(stimulus, {
+        optimizer,
+        objective,
+        stopper: new OptimizationStopper(1),
+        regularizers,
+        postprocessors: post,
+      });
       objectives.push(r.objectives[0]!);
       options.onStep?.(step + 1, r.objectives[0]!);
       await yieldToPage();
     }
     const data = (await stimulus.data()) as Float32Array;
-    return { movie: { data: data.slice(), shape: [shape[1], shape[2], shape[3], shape[4]] }, objectives, cancelled, iterations: objectives.length };
+    return {
+      movie: { data: data.slice(), shape: [shape[1], shape[2], shape[3], shape[4]] },
+      objectives,
+      cancelled,
+      iterations: objectives.length,
+    };
   } finally {
     optimizer.dispose();
     stimulus.dispose();

@@ -78,17 +78,25 @@ export function checkModelFits(model: CoreReadout, name: string): void {
   const shape = `[channels ${channels}, height ${height}, width ${width}]`;
   checkInputSize(channels, height, width, name);
   if (model.framesCut > DEMO_LIMITS.maxFramesCut) {
-    throw new DemoLoadError('input-shape', `${name}: the model needs ${model.framesCut + 1} frames of history per output frame; this demo supports up to ${DEMO_LIMITS.maxFramesCut + 1}.`);
+    throw new DemoLoadError(
+      'input-shape',
+      `${name}: the model needs ${model.framesCut + 1} frames of history per output frame; this demo supports up to ${DEMO_LIMITS.maxFramesCut + 1}.`,
+    );
   }
   const total = Object.values(model.neuronsPerSession).reduce((a, b) => a + b, 0);
   let outShape: number[];
   try {
     outShape = tf.tidy(() => model.forward(tf.zeros(model.stimulusShape(model.framesCut + 1)) as tf.Tensor5D).shape);
   } catch (e) {
-    throw new DemoLoadError('input-shape', `${name}: the model does not run on its declared input shape ${shape}: ${messageOf(e)}`, { cause: e });
+    throw new DemoLoadError('input-shape', `${name}: the model does not run on its declared input shape ${shape}: ${messageOf(e)}`, {
+      cause: e,
+    });
   }
   if (outShape.length !== 3 || outShape[1] !== 1 || outShape[2] !== total) {
-    throw new DemoLoadError('input-shape', `${name}: expected responses [1, 1, ${total}] for a stimulus of ${model.framesCut + 1} frames of ${shape}, got [${outShape.join(', ')}].`);
+    throw new DemoLoadError(
+      'input-shape',
+      `${name}: expected responses [1, 1, ${total}] for a stimulus of ${model.framesCut + 1} frames of ${shape}, got [${outShape.join(', ')}].`,
+    );
   }
 }
 
@@ -109,7 +117,11 @@ export async function loadFromFiles(files: readonly NamedBytes[]): Promise<Loade
     }
     return loadOurs(weights.bytes, new TextDecoder().decode(card.bytes), `${card.name} + ${weights.name}`, 'ours');
   }
-  if (files.length > 1) throw new DemoLoadError('incomplete', `Choose one OpenRetina checkpoint, or model.json + model.safetensors; got ${files.length} files.`);
+  if (files.length > 1)
+    throw new DemoLoadError(
+      'incomplete',
+      `Choose one OpenRetina checkpoint, or model.json + model.safetensors; got ${files.length} files.`,
+    );
   const file = files[0]!;
   if (!isZip(file.bytes)) {
     throw new DemoLoadError(
@@ -121,7 +133,12 @@ export async function loadFromFiles(files: readonly NamedBytes[]): Promise<Loade
   try {
     model = coreReadoutFromCheckpointBytes(file.bytes, { source: file.name });
   } catch (e) {
-    const kind = e instanceof OpenRetinaError && e.code === 'OPENRETINA_SHAPE' ? 'input-shape' : e instanceof OpenRetinaError && e.code === 'OPENRETINA_FILE_FORMAT' ? 'not-a-checkpoint' : 'invalid';
+    const kind =
+      e instanceof OpenRetinaError && e.code === 'OPENRETINA_SHAPE'
+        ? 'input-shape'
+        : e instanceof OpenRetinaError && e.code === 'OPENRETINA_FILE_FORMAT'
+          ? 'not-a-checkpoint'
+          : 'invalid';
     throw new DemoLoadError(kind, `${file.name} could not be loaded as an OpenRetina checkpoint: ${messageOf(e)}`, { cause: e });
   }
   return finish({ model, name: file.name, source: 'openretina-ckpt' });
@@ -135,14 +152,22 @@ export async function loadOurs(weights: Uint8Array, cardJson: string, name: stri
   try {
     loaded = await checkpointFromBytes(weights, cardJson, name);
   } catch (e) {
-    const kind = e instanceof OpenRetinaError && (e.code === 'OPENRETINA_SHAPE' || e.code === 'OPENRETINA_STATE_DICT') ? 'input-shape' : e instanceof OpenRetinaError && e.code === 'OPENRETINA_FILE_FORMAT' ? 'not-a-checkpoint' : 'invalid';
+    const kind =
+      e instanceof OpenRetinaError && (e.code === 'OPENRETINA_SHAPE' || e.code === 'OPENRETINA_STATE_DICT')
+        ? 'input-shape'
+        : e instanceof OpenRetinaError && e.code === 'OPENRETINA_FILE_FORMAT'
+          ? 'not-a-checkpoint'
+          : 'invalid';
     throw new DemoLoadError(kind, `${name} could not be loaded: ${messageOf(e)}`, { cause: e });
   }
   const inputShape = (loaded.card.metadata as unknown as Record<string, unknown>).inputShape;
   const s = loaded.model.stimulus;
   if (Array.isArray(inputShape) && inputShape.join() !== [s.channels, s.height, s.width].join()) {
     loaded.model.dispose();
-    throw new DemoLoadError('input-shape', `${name}: the model card declares input shape [${inputShape.join(', ')}], the weights give [${s.channels}, ${s.height}, ${s.width}].`);
+    throw new DemoLoadError(
+      'input-shape',
+      `${name}: the model card declares input shape [${inputShape.join(', ')}], the weights give [${s.channels}, ${s.height}, ${s.width}].`,
+    );
   }
   return finish({ model: loaded.model, name: loaded.card.name ?? name, source, card: loaded.card }, name);
 }

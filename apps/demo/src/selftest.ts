@@ -22,9 +22,11 @@ function randoms(n: number, seed: number): Float32Array {
   let s = seed >>> 0 || 1;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = (s / 4294967296) * 2 - 1;
   }
   return out;
@@ -32,41 +34,69 @@ function randoms(n: number, seed: number): Float32Array {
 
 interface Conv2dCase {
   kind: 'conv2d' | 'depthwise';
-  h: number; w: number; ci: number; kh: number; kw: number; co: number; same: boolean;
+  h: number;
+  w: number;
+  ci: number;
+  kh: number;
+  kw: number;
+  co: number;
+  same: boolean;
 }
 
 /** Float64 reference of conv2d / depthwise conv2d (NHWC, batch 1, stride 1, 'valid' or odd-kernel 'same'). */
 function conv2dRef(c: Conv2dCase, x: Float64Array, w: Float32Array): { y: Float64Array; oh: number; ow: number; oc: number } {
-  const ph = c.same ? (c.kh - 1) / 2 : 0, pw = c.same ? (c.kw - 1) / 2 : 0;
-  const oh = c.h + 2 * ph - c.kh + 1, ow = c.w + 2 * pw - c.kw + 1;
+  const ph = c.same ? (c.kh - 1) / 2 : 0,
+    pw = c.same ? (c.kw - 1) / 2 : 0;
+  const oh = c.h + 2 * ph - c.kh + 1,
+    ow = c.w + 2 * pw - c.kw + 1;
   const oc = c.kind === 'conv2d' ? c.co : c.ci * c.co;
   const y = new Float64Array(oh * ow * oc);
-  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) for (let a = 0; a < c.kh; a++) for (let b = 0; b < c.kw; b++) {
-    const yi = i + a - ph, xj = j + b - pw;
-    if (yi < 0 || yi >= c.h || xj < 0 || xj >= c.w) continue;
-    for (let ci = 0; ci < c.ci; ci++) {
-      const xv = x[(yi * c.w + xj) * c.ci + ci]!;
-      for (let o = 0; o < c.co; o++) {
-        const wv = w[((a * c.kw + b) * c.ci + ci) * c.co + o]!;
-        const out = c.kind === 'conv2d' ? o : ci * c.co + o;
-        y[(i * ow + j) * oc + out]! += xv * wv;
-      }
-    }
-  }
+  for (let i = 0; i < oh; i++)
+    for (let j = 0; j < ow; j++)
+      for (let a = 0; a < c.kh; a++)
+        for (let b = 0; b < c.kw; b++) {
+          const yi = i + a - ph,
+            xj = j + b - pw;
+          if (yi < 0 || yi >= c.h || xj < 0 || xj >= c.w) continue;
+          for (let ci = 0; ci < c.ci; ci++) {
+            const xv = x[(yi * c.w + xj) * c.ci + ci]!;
+            for (let o = 0; o < c.co; o++) {
+              const wv = w[((a * c.kw + b) * c.ci + ci) * c.co + o]!;
+              const out = c.kind === 'conv2d' ? o : ci * c.co + o;
+              y[(i * ow + j) * oc + out]! += xv * wv;
+            }
+          }
+        }
   return { y, oh, ow, oc };
 }
 
-interface Conv3dCase { d: number; h: number; w: number; ci: number; kd: number; kh: number; kw: number; co: number }
+interface Conv3dCase {
+  d: number;
+  h: number;
+  w: number;
+  ci: number;
+  kd: number;
+  kh: number;
+  kw: number;
+  co: number;
+}
 
 function conv3dRef(c: Conv3dCase, x: Float64Array, w: Float32Array): Float64Array {
-  const od = c.d - c.kd + 1, oh = c.h - c.kh + 1, ow = c.w - c.kw + 1;
+  const od = c.d - c.kd + 1,
+    oh = c.h - c.kh + 1,
+    ow = c.w - c.kw + 1;
   const y = new Float64Array(od * oh * ow * c.co);
-  for (let t = 0; t < od; t++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++)
-    for (let a = 0; a < c.kd; a++) for (let b = 0; b < c.kh; b++) for (let e = 0; e < c.kw; e++)
-      for (let ci = 0; ci < c.ci; ci++) {
-        const xv = x[(((t + a) * c.h + i + b) * c.w + j + e) * c.ci + ci]!;
-        for (let o = 0; o < c.co; o++) y[((t * oh + i) * ow + j) * c.co + o]! += xv * w[((((a * c.kh + b) * c.kw + e) * c.ci + ci) * c.co) + o]!;
-      }
+  for (let t = 0; t < od; t++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++)
+        for (let a = 0; a < c.kd; a++)
+          for (let b = 0; b < c.kh; b++)
+            for (let e = 0; e < c.kw; e++)
+              for (let ci = 0; ci < c.ci; ci++) {
+                const xv = x[(((t + a) * c.h + i + b) * c.w + j + e) * c.ci + ci]!;
+                for (let o = 0; o < c.co; o++)
+                  y[((t * oh + i) * ow + j) * c.co + o]! += xv * w[(((a * c.kh + b) * c.kw + e) * c.ci + ci) * c.co + o]!;
+              }
   return y;
 }
 
@@ -81,7 +111,8 @@ function compare(grad: Float32Array, n: number, loss: (x: Float64Array) => numbe
   const idx = randoms(samples, seed).map((v) => Math.floor(((v + 1) / 2) * n));
   const eps = 1e-3;
   const xx = Float64Array.from(x);
-  let maxDiff = 0, maxRef = 0;
+  let maxDiff = 0,
+    maxRef = 0;
   for (const i of idx) {
     const k = Math.min(n - 1, i);
     const orig = xx[k]!;
@@ -108,7 +139,8 @@ async function check2d(c: Conv2dCase, seed: number): Promise<GradientCheck> {
     const w = tf.tensor4d(wData, [c.kh, c.kw, c.ci, c.co]);
     const r = tf.tensor4d(rData, [1, ref0.oh, ref0.ow, ref0.oc]);
     const pad = c.same ? 'same' : 'valid';
-    const f = (xx: tf.Tensor) => tf.sum(tf.mul(c.kind === 'conv2d' ? tf.conv2d(xx as tf.Tensor4D, w, 1, pad) : tf.depthwiseConv2d(xx as tf.Tensor4D, w, 1, pad), r));
+    const f = (xx: tf.Tensor) =>
+      tf.sum(tf.mul(c.kind === 'conv2d' ? tf.conv2d(xx as tf.Tensor4D, w, 1, pad) : tf.depthwiseConv2d(xx as tf.Tensor4D, w, 1, pad), r));
     return tf.grad(f)(x);
   });
   const grad = (await g.data()) as Float32Array;
@@ -133,7 +165,13 @@ async function check3d(c: Conv3dCase, seed: number): Promise<GradientCheck> {
   const grad = (await g.data()) as Float32Array;
   g.dispose();
   const relError = compare(grad, xData.length, (xx) => dot(conv3dRef(c, xx, wData), rData), xData, seed + 3);
-  return { op: `conv3d ${c.kd}×${c.kh}×${c.kw} valid on [1,${c.d},${c.h},${c.w},${c.ci}]`, backend: tf.getBackend(), relError, pass: relError < GRADIENT_TOLERANCE, ms: performance.now() - t0 };
+  return {
+    op: `conv3d ${c.kd}×${c.kh}×${c.kw} valid on [1,${c.d},${c.h},${c.w},${c.ci}]`,
+    backend: tf.getBackend(),
+    relError,
+    pass: relError < GRADIENT_TOLERANCE,
+    ms: performance.now() - t0,
+  };
 }
 
 /** The conv input-gradient checks, on the current backend. */
@@ -174,11 +212,18 @@ export async function compareModelGradientWithCpu(model: CoreReadout, session: s
   } finally {
     await tf.setBackend(backend);
   }
-  let maxDiff = 0, maxRef = 0;
+  let maxDiff = 0,
+    maxRef = 0;
   for (let i = 0; i < n; i++) {
     maxDiff = Math.max(maxDiff, Math.abs(here[i]! - ref[i]!));
     maxRef = Math.max(maxRef, Math.abs(ref[i]!));
   }
   const relError = maxRef === 0 ? maxDiff : maxDiff / maxRef;
-  return { op: `model input gradient (${session}, neuron 0) vs cpu`, backend, relError, pass: relError < GRADIENT_TOLERANCE, ms: performance.now() - t0 };
+  return {
+    op: `model input gradient (${session}, neuron 0) vs cpu`,
+    backend,
+    relError,
+    pass: relError < GRADIENT_TOLERANCE,
+    ms: performance.now() - t0,
+  };
 }

@@ -56,15 +56,28 @@ export function makeStimulus(choice: StimulusChoice, spec: StimulusSpec): DemoSt
     case 'grating': {
       const direction = choice.direction ?? 0;
       return {
-        movie: driftingGrating({ ...geometry, duration: 4, direction, spatialPeriod: Math.max(4, Math.round(spec.width / 2)), temporalFrequency: 2 }),
+        movie: driftingGrating({
+          ...geometry,
+          duration: 4,
+          direction,
+          spatialPeriod: Math.max(4, Math.round(spec.width / 2)),
+          temporalFrequency: 2,
+        }),
         label: `${STIMULUS_LABELS.grating} (${direction}°)`,
       };
     }
     case 'white-noise':
-      return { movie: whiteNoise({ ...geometry, frames: 6 * FRAME_RATE, holdFrames: 2, checkSize: 2, seed: 1 }), label: STIMULUS_LABELS['white-noise'] };
+      return {
+        movie: whiteNoise({ ...geometry, frames: 6 * FRAME_RATE, holdFrames: 2, checkSize: 2, seed: 1 }),
+        label: STIMULUS_LABELS['white-noise'],
+      };
     case 'natural':
       if (choice.naturalMovie) {
-        return { movie: choice.naturalMovie, label: `${STIMULUS_LABELS.natural} (bundled dataset's test movie)`, displayScale: displayScaleOf(choice.naturalMovie) };
+        return {
+          movie: choice.naturalMovie,
+          label: `${STIMULUS_LABELS.natural} (bundled dataset's test movie)`,
+          displayScale: displayScaleOf(choice.naturalMovie),
+        };
       }
       return { movie: naturalLikeMovie(spec), label: `${STIMULUS_LABELS.natural} (synthetic 1/f scene)` };
   }
@@ -86,7 +99,8 @@ export function naturalLikeMovie(spec: StimulusSpec, seconds = 8, seed = 3): Mov
     const a = 1 / f;
     const fx = (f * Math.cos(th)) / size;
     const fy = (f * Math.sin(th)) / size;
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) scene[y * size + x]! += a * Math.cos(2 * Math.PI * (fx * x + fy * y) + ph);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) scene[y * size + x]! += a * Math.cos(2 * Math.PI * (fx * x + fy * y) + ph);
   }
   let max = 0;
   for (const v of scene) max = Math.max(max, Math.abs(v));
@@ -94,15 +108,18 @@ export function naturalLikeMovie(spec: StimulusSpec, seconds = 8, seed = 3): Mov
   const sample = (y: number, x: number): number => {
     const yy = Math.min(size - 1.001, Math.max(0, y));
     const xx = Math.min(size - 1.001, Math.max(0, x));
-    const y0 = Math.floor(yy), x0 = Math.floor(xx);
-    const dy = yy - y0, dx = xx - x0;
+    const y0 = Math.floor(yy),
+      x0 = Math.floor(xx);
+    const dy = yy - y0,
+      dx = xx - x0;
     const at = (a: number, b: number) => scene[a * size + b]!;
     return (1 - dy) * ((1 - dx) * at(y0, x0) + dx * at(y0, x0 + 1)) + dy * ((1 - dx) * at(y0 + 1, x0) + dx * at(y0 + 1, x0 + 1));
   };
   const { channels: c, height: h, width: w } = spec;
   const frames = Math.round(seconds * FRAME_RATE);
   const data = new Float32Array(frames * h * w * c);
-  let cy = size / 2 - h / 2, cx = size / 2 - w / 2;
+  let cy = size / 2 - h / 2,
+    cx = size / 2 - w / 2;
   let nextSaccade = 0;
   for (let f = 0; f < frames; f++) {
     if (f >= nextSaccade) {

@@ -52,11 +52,13 @@ function serve(root: string): Promise<{ server: Server; url: string }> {
     res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : 0;
-    resolve({ server, url: `http://127.0.0.1:${port}/demo/` });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      resolve({ server, url: `http://127.0.0.1:${port}/demo/` });
+    }),
+  );
 }
 
 /** Headless Chromium; playwright-core gives every launch a fresh temporary profile (its own --user-data-dir). */
@@ -116,13 +118,17 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await page.goto(url);
     await page.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 90_000 });
     expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
-    const backend = await page.locator('#backend-status').evaluate((e) => ({ ...(e as HTMLElement).dataset, text: e.textContent }) as Record<string, string | undefined>);
+    const backend = await page
+      .locator('#backend-status')
+      .evaluate((e) => ({ ...(e as HTMLElement).dataset, text: e.textContent }) as Record<string, string | undefined>);
     console.log(`[demo e2e] ${backend.text}`);
     // The MEI backend is one whose gradients @openretina/backend checks: wasm with our kernels (cpu as last resort).
     expect(['wasm', 'cpu']).toContain(backend.mei);
     if (backend.webgl !== 'true') {
       // Without WebGL the page says so.
-      await expect.poll(() => page.locator('#messages li.note').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/WebGL/)]));
+      await expect
+        .poll(() => page.locator('#messages li.note').allTextContents())
+        .toEqual(expect.arrayContaining([expect.stringMatching(/WebGL/)]));
     }
     expect(await page.locator('#model-name').textContent()).toMatch(/trained on the bundled dataset/);
 
@@ -140,7 +146,9 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     expect(Number(await responses.getAttribute('data-points'))).toBe(3 * (300 - 30));
     expect(await responses.textContent()).toMatch(/bundled dataset's test movie/);
     await page.click('#play');
-    await page.waitForFunction(() => Number(document.querySelector('#movie-canvas')?.getAttribute('data-frame')) >= 20, undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => Number(document.querySelector('#movie-canvas')?.getAttribute('data-frame')) >= 20, undefined, {
+      timeout: 20_000,
+    });
     await page.click('#play'); // pause
     await shot('01-natural-movie');
 
@@ -149,7 +157,9 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await page.waitForFunction(() => document.querySelector('#responses')?.getAttribute('data-stimulus') === 'moving-bar');
     expect(Number(await responses.getAttribute('data-points'))).toBeGreaterThan(0);
     await page.click('#play');
-    await page.waitForFunction(() => Number(document.querySelector('#movie-canvas')?.getAttribute('data-frame')) >= 20, undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => Number(document.querySelector('#movie-canvas')?.getAttribute('data-frame')) >= 20, undefined, {
+      timeout: 20_000,
+    });
     await page.click('#play'); // pause
     // The direction-tuning plot has 8 directions per selected neuron; readout masks and filters are drawn.
     expect(await page.locator('#tuning').getAttribute('data-points')).toBe('24');
@@ -159,8 +169,14 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
 
     // Gradient self-test on the MEI backend: finite differences of conv input gradients, model gradient vs cpu.
     await page.waitForFunction(() => document.body.dataset.selftest === 'done', undefined, { timeout: 60_000 });
-    const selftest = JSON.parse((await page.locator('#selftest').getAttribute('data-result'))!) as { op: string; backend: string; relError: number; pass: boolean }[];
-    for (const r of selftest) console.log(`[demo e2e] self-test ${r.op} on ${r.backend}: rel. error ${r.relError.toExponential(2)} ${r.pass ? 'pass' : 'FAIL'}`);
+    const selftest = JSON.parse((await page.locator('#selftest').getAttribute('data-result'))!) as {
+      op: string;
+      backend: string;
+      relError: number;
+      pass: boolean;
+    }[];
+    for (const r of selftest)
+      console.log(`[demo e2e] self-test ${r.op} on ${r.backend}: rel. error ${r.relError.toExponential(2)} ${r.pass ? 'pass' : 'FAIL'}`);
     expect(selftest.length).toBeGreaterThanOrEqual(4);
     expect(selftest.every((r) => r.pass && r.backend === backend.mei)).toBe(true);
     expect(await page.locator('#selftest').getAttribute('data-status')).toBe('pass');
@@ -169,7 +185,11 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await page.fill('#mei-neuron', '7');
     await page.fill('#mei-steps', '10');
     await page.click('#mei-run');
-    await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.querySelector('#mei-panel')?.getAttribute('data-state') ?? ''), undefined, { timeout: 90_000 });
+    await page.waitForFunction(
+      () => ['done', 'error', 'cancelled'].includes(document.querySelector('#mei-panel')?.getAttribute('data-state') ?? ''),
+      undefined,
+      { timeout: 90_000 },
+    );
     const mei = await page.locator('#mei-panel').evaluate((e) => ({ ...(e as HTMLElement).dataset }));
     console.log(`[demo e2e] MEI: ${await page.locator('#mei-status').textContent()}`);
     expect(mei.state).toBe('done');
@@ -182,7 +202,11 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await shot('03-mei');
 
     // A file that is not a checkpoint gives a clear message and keeps the model.
-    await page.setInputFiles('#file', { name: 'notes.ckpt', mimeType: 'application/octet-stream', buffer: Buffer.from('just some text, not a zip archive') });
+    await page.setInputFiles('#file', {
+      name: 'notes.ckpt',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('just some text, not a zip archive'),
+    });
     await page.waitForFunction(() => document.querySelector('#file')?.getAttribute('data-state') === 'error');
     const err = page.locator('#messages li.error').last();
     expect(await err.getAttribute('data-kind')).toBe('not-a-checkpoint');
@@ -192,7 +216,11 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     // Upload the OpenRetina fixture checkpoint.
     await page.evaluate(() => document.querySelector('#file')?.setAttribute('data-state', 'idle'));
     await page.setInputFiles('#file', fixtureCkpt);
-    await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#file')?.getAttribute('data-state') ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => ['loaded', 'error'].includes(document.querySelector('#file')?.getAttribute('data-state') ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
     expect(await page.locator('#file').getAttribute('data-state')).toBe('loaded');
     expect(await page.locator('#model-name').textContent()).toBe('model.ckpt');
     expect(await page.locator('#model-name').getAttribute('data-source')).toBe('openretina-ckpt');
@@ -210,7 +238,9 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
       await p.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 90_000 });
       expect(await p.evaluate(() => document.body.dataset.ready)).toBe('true');
       expect(await p.locator('#backend-status').getAttribute('data-display')).toBe('wasm');
-      expect(await p.locator('#messages li.note').allTextContents()).toContain('This browser has no WebGL: predictions run on wasm instead (slower, same results).');
+      expect(await p.locator('#messages li.note').allTextContents()).toContain(
+        'This browser has no WebGL: predictions run on wasm instead (slower, same results).',
+      );
       expect(Number(await p.locator('#responses').getAttribute('data-points'))).toBeGreaterThan(0);
       await p.screenshot({ path: join(outDir, '06-no-webgl.png'), fullPage: true });
     } finally {

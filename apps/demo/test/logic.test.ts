@@ -48,7 +48,7 @@ function naturalMovie(): { data: Float32Array; shape: [number, number, number, n
 }
 
 describe('bundled model', () => {
-  it('is our trainer\'s model on the bundled dataset (our checkpoint format)', async () => {
+  it("is our trainer's model on the bundled dataset (our checkpoint format)", async () => {
     const c = JSON.parse(card()) as { format: string; architecture: { in_shape: number[] }; metadata: { stimulusClass: string } };
     expect(c.format).toBe('openretina-ts/model-card');
     expect(c.architecture.in_shape).toEqual([2, 150, 18, 16]);
@@ -81,7 +81,9 @@ describe('bundled model', () => {
 describe('uploads', () => {
   it('loads the OpenRetina fixture .ckpt', async () => {
     const before = tf.memory().numTensors;
-    const loaded = await loadFromFiles([{ name: 'model.ckpt', bytes: new Uint8Array(readFileSync(join(OPENRETINA_FIXTURES, 'model.ckpt'))) }]);
+    const loaded = await loadFromFiles([
+      { name: 'model.ckpt', bytes: new Uint8Array(readFileSync(join(OPENRETINA_FIXTURES, 'model.ckpt'))) },
+    ]);
     expect(loaded.source).toBe('openretina-ckpt');
     expect(outputMatchesFixture(loaded)).toBeLessThan(1e-4);
     loaded.model.dispose();
@@ -98,11 +100,19 @@ describe('uploads', () => {
   });
 
   it('refuses a file that is not a checkpoint', async () => {
-    await expectLoadError(loadFromFiles([{ name: 'photo.ckpt', bytes: new TextEncoder().encode('hello') }]), 'not-a-checkpoint', /photo\.ckpt is not a checkpoint/);
+    await expectLoadError(
+      loadFromFiles([{ name: 'photo.ckpt', bytes: new TextEncoder().encode('hello') }]),
+      'not-a-checkpoint',
+      /photo\.ckpt is not a checkpoint/,
+    );
   });
 
   it('asks for both files of our format', async () => {
-    await expectLoadError(loadFromFiles([{ name: 'model.json', bytes: new TextEncoder().encode(card()) }]), 'incomplete', /model\.safetensors/);
+    await expectLoadError(
+      loadFromFiles([{ name: 'model.json', bytes: new TextEncoder().encode(card()) }]),
+      'incomplete',
+      /model\.safetensors/,
+    );
   });
 
   it('refuses a checkpoint whose input shape does not fit its weights', async () => {
@@ -117,14 +127,21 @@ describe('uploads', () => {
     const c = JSON.parse(card()) as { architecture: { in_shape: number[] }; metadata: Record<string, unknown> };
     c.architecture.in_shape = [2, 150, 180, 160];
     delete c.metadata.inputShape;
-    await expectLoadError(loadOurs(weights(), JSON.stringify(c), 'huge.json', 'ours'), 'input-shape', /huge\.json: the model's input shape \[channels 2, height 180, width 160\] does not fit this demo/);
+    await expectLoadError(
+      loadOurs(weights(), JSON.stringify(c), 'huge.json', 'ours'),
+      'input-shape',
+      /huge\.json: the model's input shape \[channels 2, height 180, width 160\] does not fit this demo/,
+    );
   });
 });
 
 describe('analysis and stimuli', () => {
   it('direction tuning finds the preferred direction of a neuron that fires in one sweep', () => {
     const dirs = [0, 180, 45, 225, 90, 270, 135, 315];
-    const sweep = 10, cut = 4, frames = dirs.length * sweep - cut, neurons = 2;
+    const sweep = 10,
+      cut = 4,
+      frames = dirs.length * sweep - cut,
+      neurons = 2;
     const data = new Float32Array(frames * neurons);
     for (let i = 0; i < frames; i++) {
       const k = Math.floor((i + cut) / sweep);

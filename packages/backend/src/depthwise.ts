@@ -56,13 +56,27 @@ export function depthwiseConvExplicit(x: Tensor4D, filter: Tensor4D, pads: Pads2
   const k = axis === 0 ? kh : kw;
   const before = axis === 0 ? pads.top : pads.left;
   const after = axis === 0 ? pads.bottom : pads.right;
-  const withTapPads = (b: number, a: number): Pads2D =>
-    axis === 0 ? { ...pads, top: b, bottom: a } : { ...pads, left: b, right: a };
+  const withTapPads = (b: number, a: number): Pads2D => (axis === 0 ? { ...pads, top: b, bottom: a } : { ...pads, left: b, right: a });
 
   if (k <= MAX_FAST_TAPS) {
     // Zero taps appended at the end read `extra` more input rows: pad those rows at the far side.
     const extra = fastTapCount(k) - k;
-    const f = tf.pad(filter, axis === 0 ? [[0, extra], [0, 0], [0, 0], [0, 0]] : [[0, 0], [0, extra], [0, 0], [0, 0]]);
+    const f = tf.pad(
+      filter,
+      axis === 0
+        ? [
+            [0, extra],
+            [0, 0],
+            [0, 0],
+            [0, 0],
+          ]
+        : [
+            [0, 0],
+            [0, extra],
+            [0, 0],
+            [0, 0],
+          ],
+    );
     const c = cropNegative4D(x, withTapPads(before, after + extra));
     return tf.depthwiseConv2d(c.x, f, 1, explicitPadding(c.pads));
   }
@@ -77,8 +91,7 @@ export function depthwiseConvExplicit(x: Tensor4D, filter: Tensor4D, pads: Pads2
     const a = after - (k - e);
     // A chunk whose window lies entirely in the zero padding contributes nothing (and cannot be cropped).
     if (inLength + Math.min(0, b) + Math.min(0, a) <= 0) continue;
-    const chunk =
-      axis === 0 ? tf.slice(filter, [s, 0, 0, 0], [e - s, -1, -1, -1]) : tf.slice(filter, [0, s, 0, 0], [-1, e - s, -1, -1]);
+    const chunk = axis === 0 ? tf.slice(filter, [s, 0, 0, 0], [e - s, -1, -1, -1]) : tf.slice(filter, [0, s, 0, 0], [-1, e - s, -1, -1]);
     parts.push(depthwiseConvExplicit(x, chunk, withTapPads(b, a), true));
   }
   if (parts.length === 0) {

@@ -65,7 +65,9 @@ function isNotInstalled(err: unknown, pkg: string): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   const msg = messageOf(err);
   const notFound =
-    code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Could not resolve|Failed to (load|resolve)/i.test(msg);
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'MODULE_NOT_FOUND' ||
+    /Cannot find (module|package)|Could not resolve|Failed to (load|resolve)/i.test(msg);
   return notFound && msg.includes(pkg);
 }
 
@@ -117,7 +119,7 @@ async function wasmDistDir(): Promise<string | undefined> {
   // In the CJS build tsup shims import.meta.url (tsup `shims: true`).
   const require = createRequire(import.meta.url);
   const pkgJson = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
-  return join(dirname(pkgJson), 'dist') + '/';
+  return `${join(dirname(pkgJson), 'dist')}/`;
 }
 
 async function tryWasm(): Promise<Attempt> {
@@ -125,7 +127,7 @@ async function tryWasm(): Promise<Attempt> {
     const mod = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmModule & { default?: WasmModule };
     const setWasmPaths = mod.setWasmPaths ?? mod.default?.setWasmPaths;
     // Paths must be set before the wasm backend initialises; afterwards they no longer matter.
-    if (tf.engine().registry['wasm'] == null && setWasmPaths !== undefined) {
+    if (tf.engine().registry.wasm == null && setWasmPaths !== undefined) {
       const dir = await wasmDistDir();
       if (dir !== undefined) setWasmPaths(dir);
     }

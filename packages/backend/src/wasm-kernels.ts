@@ -69,7 +69,10 @@ function callStock(kernelName: string, args: KernelArgs): TensorInfo | TensorInf
     throw new BackendError(`${kernelName}: no stock wasm kernel to fall back on for these attributes.`, { details: { kernelName } });
   }
   let done = stockSetupDone.get(stock);
-  if (done === undefined) stockSetupDone.set(stock, (done = new WeakSet()));
+  if (done === undefined) {
+    done = new WeakSet();
+    stockSetupDone.set(stock, done);
+  }
   if (!done.has(args.backend)) {
     stock.setupFunc?.(args.backend);
     done.add(args.backend);
@@ -80,7 +83,8 @@ function callStock(kernelName: string, args: KernelArgs): TensorInfo | TensorInf
 function kernelFuncs(): Record<string, KernelFunc> {
   return {
     Conv3DBackpropInputV2: conv3DBackpropInputV2,
-    Conv2DBackpropInput: (args) => (useConv2DBackpropInputRewrite(args) ? conv2DBackpropInput(args) : callStock('Conv2DBackpropInput', args)),
+    Conv2DBackpropInput: (args) =>
+      useConv2DBackpropInputRewrite(args) ? conv2DBackpropInput(args) : callStock('Conv2DBackpropInput', args),
     Conv2DBackpropFilter: conv2DBackpropFilter,
     DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
     DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,

@@ -50,29 +50,80 @@ const PADS_3D: Pad[] = ['valid', 'same', 1];
 
 const SHAPES: Record<Op, [number[], number[]][]> = {
   conv2d: [
-    [[2, 6, 7, 2], [3, 3, 2, 3]],
-    [[2, 14, 3, 2], [11, 1, 2, 2]],
-    [[2, 5, 6, 3], [2, 4, 3, 2]],
+    [
+      [2, 6, 7, 2],
+      [3, 3, 2, 3],
+    ],
+    [
+      [2, 14, 3, 2],
+      [11, 1, 2, 2],
+    ],
+    [
+      [2, 5, 6, 3],
+      [2, 4, 3, 2],
+    ],
   ],
   depthwise: [
-    [[2, 6, 7, 2], [3, 3, 2, 3]], // multiplier 3
-    [[2, 14, 3, 3], [11, 1, 3, 2]], // temporal, multiplier 2
-    [[2, 24, 3, 2], [21, 1, 2, 1]], // temporal, 21 taps (padded to 25 on wasm)
-    [[1, 9, 4, 2], [5, 1, 2, 1]], // 5 taps (padded to 9)
-    [[2, 3, 32, 2], [1, 30, 2, 1]], // 30 taps along the width (chunks of 25)
-    [[2, 5, 5, 2], [2, 2, 2, 2]], // even kernel: asymmetric 'same'
-    [[1, 9, 9, 2], [7, 7, 2, 3]], // 49 taps, multiplier 3: dense block-diagonal input gradient
-    [[1, 13, 12, 2], [11, 11, 2, 4]], // spatial 11×11, multiplier 4
+    [
+      [2, 6, 7, 2],
+      [3, 3, 2, 3],
+    ], // multiplier 3
+    [
+      [2, 14, 3, 3],
+      [11, 1, 3, 2],
+    ], // temporal, multiplier 2
+    [
+      [2, 24, 3, 2],
+      [21, 1, 2, 1],
+    ], // temporal, 21 taps (padded to 25 on wasm)
+    [
+      [1, 9, 4, 2],
+      [5, 1, 2, 1],
+    ], // 5 taps (padded to 9)
+    [
+      [2, 3, 32, 2],
+      [1, 30, 2, 1],
+    ], // 30 taps along the width (chunks of 25)
+    [
+      [2, 5, 5, 2],
+      [2, 2, 2, 2],
+    ], // even kernel: asymmetric 'same'
+    [
+      [1, 9, 9, 2],
+      [7, 7, 2, 3],
+    ], // 49 taps, multiplier 3: dense block-diagonal input gradient
+    [
+      [1, 13, 12, 2],
+      [11, 11, 2, 4],
+    ], // spatial 11×11, multiplier 4
   ],
   fastDepthwise: [
-    [[2, 30, 3, 2], [21, 1, 2, 1]],
-    [[1, 62, 2, 2], [60, 1, 2, 1]], // chunks 25 + 25 + 10 (→ 25)
-    [[2, 12, 2, 3], [11, 1, 3, 1]],
+    [
+      [2, 30, 3, 2],
+      [21, 1, 2, 1],
+    ],
+    [
+      [1, 62, 2, 2],
+      [60, 1, 2, 1],
+    ], // chunks 25 + 25 + 10 (→ 25)
+    [
+      [2, 12, 2, 3],
+      [11, 1, 3, 1],
+    ],
   ],
   conv3d: [
-    [[1, 2, 12, 12, 2], [1, 11, 11, 2, 3]],
-    [[1, 23, 2, 2, 2], [21, 1, 1, 2, 2]],
-    [[2, 4, 5, 4, 2], [3, 3, 3, 2, 3]],
+    [
+      [1, 2, 12, 12, 2],
+      [1, 11, 11, 2, 3],
+    ],
+    [
+      [1, 23, 2, 2, 2],
+      [21, 1, 1, 2, 2],
+    ],
+    [
+      [2, 4, 5, 4, 2],
+      [3, 3, 3, 2, 3],
+    ],
   ],
 };
 
@@ -165,39 +216,42 @@ afterAll(() => {
 
 describe.each((['conv2d', 'depthwise', 'fastDepthwise', 'conv3d'] as Op[]).map((op) => ({ op })))('$op gradients', ({ op }) => {
   const cases = CASES.map((c, seed) => ({ ...c, seed, label: `${shapeLabel(c.x)} * ${shapeLabel(c.w)} ${padLabel(c.pad)}` }));
-  it.each(cases.filter((c) => c.op === op))(
-    '$label: cpu and wasm match finite differences',
-    async (c) => {
-      const rand = rng(1000 + c.seed);
-      const x = randomData(size(c.x), rand);
-      const w = randomData(size(c.w), rand);
-      const depthwise = c.op === 'depthwise' || c.op === 'fastDepthwise';
-      const { xs, ws } = as5D(c);
-      const pads = resolvePads(c.op === 'conv3d' ? '3d' : '2d', xs, ws, c.pad, depthwise);
-      const ref = convRef(x, xs, w, ws, pads, depthwise);
-      const r = randomData(ref.y.length, rand);
-      const tfYShape = c.op === 'conv3d' ? ref.ys : [ref.ys[0], ref.ys[2], ref.ys[3], ref.ys[4]];
+  it.each(cases.filter((c) => c.op === op))('$label: cpu and wasm match finite differences', async (c) => {
+    const rand = rng(1000 + c.seed);
+    const x = randomData(size(c.x), rand);
+    const w = randomData(size(c.w), rand);
+    const depthwise = c.op === 'depthwise' || c.op === 'fastDepthwise';
+    const { xs, ws } = as5D(c);
+    const pads = resolvePads(c.op === 'conv3d' ? '3d' : '2d', xs, ws, c.pad, depthwise);
+    const ref = convRef(x, xs, w, ws, pads, depthwise);
+    const r = randomData(ref.y.length, rand);
+    const tfYShape = c.op === 'conv3d' ? ref.ys : [ref.ys[0], ref.ys[2], ref.ys[3], ref.ys[4]];
 
-      // Float64 finite differences of loss = Σ conv(x, w)·r on a random subset of x and of w.
-      const ix = sampleIndices(x.length, SAMPLES, rand);
-      const iw = sampleIndices(w.length, SAMPLES, rand);
-      const fdx = finiteDifferences(x, ix, (v) => dot(convRef(v, xs, w, ws, pads, depthwise).y, r));
-      const fdw = finiteDifferences(w, iw, (v) => dot(convRef(x, xs, v, ws, pads, depthwise).y, r));
+    // Float64 finite differences of loss = Σ conv(x, w)·r on a random subset of x and of w.
+    const ix = sampleIndices(x.length, SAMPLES, rand);
+    const iw = sampleIndices(w.length, SAMPLES, rand);
+    const fdx = finiteDifferences(x, ix, (v) => dot(convRef(v, xs, w, ws, pads, depthwise).y, r));
+    const fdw = finiteDifferences(w, iw, (v) => dot(convRef(x, xs, v, ws, pads, depthwise).y, r));
 
-      const err: Record<string, number> = {};
-      const results: Record<string, Grads> = {};
-      for (const backend of ['cpu', 'wasm']) {
-        const g = await tfGrads(backend, c, x, w, r, tfYShape);
-        results[backend] = g;
-        expect(maxRelError(g.y, ref.y), `${backend} forward`).toBeLessThan(1e-5);
-        err[`${backend} dx`] = maxRelError(ix.map((i) => g.dx[i] as number), fdx);
-        err[`${backend} dw`] = maxRelError(iw.map((i) => g.dw[i] as number), fdw);
-      }
-      err['cpu↔wasm dx'] = maxRelError(results['wasm']!.dx, results['cpu']!.dx);
-      err['cpu↔wasm dw'] = maxRelError(results['wasm']!.dw, results['cpu']!.dw);
-      rows.push({ op: c.op, x: shapeLabel(c.x), w: shapeLabel(c.w), pad: padLabel(c.pad), err });
+    const err: Record<string, number> = {};
+    const results: Record<string, Grads> = {};
+    for (const backend of ['cpu', 'wasm']) {
+      const g = await tfGrads(backend, c, x, w, r, tfYShape);
+      results[backend] = g;
+      expect(maxRelError(g.y, ref.y), `${backend} forward`).toBeLessThan(1e-5);
+      err[`${backend} dx`] = maxRelError(
+        ix.map((i) => g.dx[i] as number),
+        fdx,
+      );
+      err[`${backend} dw`] = maxRelError(
+        iw.map((i) => g.dw[i] as number),
+        fdw,
+      );
+    }
+    err['cpu↔wasm dx'] = maxRelError(results.wasm!.dx, results.cpu!.dx);
+    err['cpu↔wasm dw'] = maxRelError(results.wasm!.dw, results.cpu!.dw);
+    rows.push({ op: c.op, x: shapeLabel(c.x), w: shapeLabel(c.w), pad: padLabel(c.pad), err });
 
-      for (const [k, e] of Object.entries(err)) expect(e, k).toBeLessThan(TOLERANCE);
-    },
-  );
+    for (const [k, e] of Object.entries(err)) expect(e, k).toBeLessThan(TOLERANCE);
+  });
 });

@@ -43,7 +43,7 @@ describe('initBackend', () => {
     const message = (err as Error).message;
     expect(message).toContain(`'${kind}'`);
     expect(message).toMatch(/not installed/);
-    expect((err as BackendError).details['kind']).toBe(kind);
+    expect((err as BackendError).details.kind).toBe(kind);
     expect((err as Error).cause).toBeDefined();
   });
 

@@ -63,9 +63,11 @@ describe('stock wasm Conv3DBackpropInputV2 (TF.js 4.22.0)', () => {
     const minimal = await stockVsCpu([1, 4, 1, 1, 1], [2, 1, 1, 1, 1], [1, 10, 100], [2, 3]);
     expect(Array.from(minimal.cpu)).toEqual([2, 23, 230, 300]);
     expect(Array.from(minimal.ours)).toEqual([2, 23, 230, 300]);
-    const errors = [minimal, await stockVsCpu([1, 3, 13, 12, 2], [1, 11, 11, 2, 3]), await stockVsCpu([1, 24, 2, 2, 2], [21, 1, 1, 2, 2])].map(
-      (r) => ({ stock: maxRelError(r.stock, r.cpu), ours: maxRelError(r.ours, r.cpu) }),
-    );
+    const errors = [
+      minimal,
+      await stockVsCpu([1, 3, 13, 12, 2], [1, 11, 11, 2, 3]),
+      await stockVsCpu([1, 24, 2, 2, 2], [21, 1, 1, 2, 2]),
+    ].map((r) => ({ stock: maxRelError(r.stock, r.cpu), ours: maxRelError(r.ours, r.cpu) }));
     console.log('stock vs our wasm Conv3DBackpropInputV2, max relative error vs cpu:', errors);
     for (const e of errors) {
       expect(e.stock, 'if this fails, upstream fixed the kernel: drop our override').toBeGreaterThan(0.1);
@@ -171,7 +173,10 @@ describe('unsupported attributes', () => {
       expect(String((caught as Error).message)).toContain('stride 1');
     };
     const w = randn([3, 3, 2, 2]);
-    expectBackendError(() => tf.grad((f: Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same')))(w), 'Conv2DBackpropFilter');
+    expectBackendError(
+      () => tf.grad((f: Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same')))(w),
+      'Conv2DBackpropFilter',
+    );
     expectBackendError(
       () => tf.grad((a: Tensor) => tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')))(x),
       'DepthwiseConv2dNativeBackpropInput',
@@ -187,7 +192,15 @@ describe('registration', () => {
     registerWasmKernels();
     const after = WASM_KERNELS.map((k) => tf.getKernel(k.kernelName, 'wasm')?.kernelFunc);
     expect(after).toEqual(before);
-    expect(names).toEqual(expect.arrayContaining(['Conv3DBackpropInputV2', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Conv3DBackpropInputV2',
+        'Conv2DBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'UnsortedSegmentSum',
+      ]),
+    );
     // Replaced kernels keep their stock version; added ones had none.
     for (const k of WASM_KERNELS) expect(stockWasmKernel(k.kernelName) !== undefined, k.kernelName).toBe(k.action === 'replaced');
     // Our kernels are registered on wasm only: the cpu backend keeps its stock kernels.
@@ -216,7 +229,8 @@ describe('fastDepthwiseConv2d', () => {
       y.dispose();
       return out;
     };
-    const plain = (a: tf.Tensor4D, b: tf.Tensor4D, p: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding = 'valid') => tf.depthwiseConv2d(a, b, 1, p);
+    const plain = (a: tf.Tensor4D, b: tf.Tensor4D, p: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding = 'valid') =>
+      tf.depthwiseConv2d(a, b, 1, p);
     const cpu = await on('cpu', () => run(plain));
     const wasmFast = await on('wasm', () => run(fastDepthwiseConv2d));
     const wasmPlain = await on('wasm', () => run(plain));
@@ -235,7 +249,10 @@ describe('cost-model paths', () => {
       const x = tf.tensor4d(xd, xs as [number, number, number, number]);
       const w = tf.tensor4d(wd, ws as [number, number, number, number]);
       const f = (a: Tensor, b: Tensor) => {
-        const y = op === 'conv2d' ? tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad) : tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad);
+        const y =
+          op === 'conv2d'
+            ? tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad)
+            : tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad);
         return tf.sum(tf.mul(y, tf.sin(y)));
       };
       const g = tf.grads(f)([x, w]);

@@ -12,7 +12,7 @@ type Shape4 = [number, number, number, number];
 function data(shape: Shape4, seed: number): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   // Distinct values (no ties), deterministic.
-  return Float32Array.from({ length: n }, (_, i) => ((Math.sin(i * 0.37 + seed) * (i + 1)) % 7));
+  return Float32Array.from({ length: n }, (_, i) => (Math.sin(i * 0.37 + seed) * (i + 1)) % 7);
 }
 
 async function poolGrad(backend: string, shape: Shape4, size: number, stride: number, pad: 'valid' | 'same'): Promise<Float32Array> {

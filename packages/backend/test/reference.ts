@@ -103,7 +103,12 @@ export function sampleIndices(n: number, count: number, rand: () => number): num
 }
 
 /** Central finite differences of `loss(values)` at the given indices, perturbing a float64 copy. */
-export function finiteDifferences(values: ArrayLike<number>, indices: readonly number[], loss: (v: Float64Array) => number, eps = 1e-3): number[] {
+export function finiteDifferences(
+  values: ArrayLike<number>,
+  indices: readonly number[],
+  loss: (v: Float64Array) => number,
+  eps = 1e-3,
+): number[] {
   const v = Float64Array.from(values);
   return indices.map((i) => {
     const orig = v[i] as number;

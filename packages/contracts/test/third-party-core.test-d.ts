@@ -2,13 +2,7 @@
 // and be accepted wherever the contracts ask for one.
 import * as tf from '@tensorflow/tfjs-core';
 import { expectTypeOf, test } from 'vitest';
-import {
-  SPECIFICATION_VERSION,
-  StateDictError,
-  type Core,
-  type LoadStateDictResult,
-  type StateDict,
-} from '@openretina/contracts';
+import { SPECIFICATION_VERSION, StateDictError, type Core, type LoadStateDictResult, type StateDict } from '@openretina/contracts';
 
 class MeanPoolCore implements Core {
   readonly specificationVersion = SPECIFICATION_VERSION;

@@ -7,7 +7,10 @@ export class DummyCore extends Module implements Core {
   readonly specificationVersion = SPECIFICATION_VERSION;
   readonly cutFirstNFrames: number;
 
-  constructor(readonly inChannels: number, options: { cutFirstNFrames?: number | null } = {}) {
+  constructor(
+    readonly inChannels: number,
+    options: { cutFirstNFrames?: number | null } = {},
+  ) {
     super();
     this.cutFirstNFrames = options.cutFirstNFrames ?? 0;
   }
@@ -32,7 +35,13 @@ export class DummyCore extends Module implements Core {
     if (!cut) return tf.clone(x);
     return tf.tidy(() => {
       const [b, t, h, w, c] = x.shape;
-      return tf.reshape(tf.slice(tf.reshape(x, [b, t, h * w * c]), [0, cut, 0], [b, t - cut, h * w * c]), [b, t - cut, h, w, c]) as tf.Tensor5D;
+      return tf.reshape(tf.slice(tf.reshape(x, [b, t, h * w * c]), [0, cut, 0], [b, t - cut, h * w * c]), [
+        b,
+        t - cut,
+        h,
+        w,
+        c,
+      ]) as tf.Tensor5D;
     });
   }
 

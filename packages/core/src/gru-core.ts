@@ -1,12 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ConfigError,
-  SPECIFICATION_VERSION,
-  ShapeError,
-  UnknownSessionError,
-  formatShape,
-  type Core,
-} from '@openretina/contracts';
+import { ConfigError, SPECIFICATION_VERSION, ShapeError, UnknownSessionError, formatShape, type Core } from '@openretina/contracts';
 import {
   BatchNorm3d,
   Bias3d,
@@ -113,7 +106,10 @@ export class GRUCoreLayer extends Module {
     const c = conv.outChannels;
     this.conv = this.registerModule('conv', conv);
     if (options.batchNorm) {
-      this.norm = this.registerModule('norm', new BatchNorm3d(c, { momentum: options.momentum, affine: options.bias && options.batchNormScale }));
+      this.norm = this.registerModule(
+        'norm',
+        new BatchNorm3d(c, { momentum: options.momentum, affine: options.bias && options.batchNormScale }),
+      );
       if (options.bias && !options.batchNormScale) this.bias = this.registerModule('bias', new Bias3d(c));
       if (!options.bias && options.batchNormScale) this.scale = this.registerModule('scale', new Scale3d(c));
     }
@@ -235,7 +231,10 @@ export class ConvGRUCore extends Module implements Core {
     const rng = toRng(options.seed);
 
     const laplacePadding = options.laplacePadding === undefined ? 0 : options.laplacePadding;
-    this.spatialRegularizer = this.registerModule('_input_weights_regularizer_spatial', new FlatLaplaceL23dnorm({ padding: laplacePadding }));
+    this.spatialRegularizer = this.registerModule(
+      '_input_weights_regularizer_spatial',
+      new FlatLaplaceL23dnorm({ padding: laplacePadding }),
+    );
     this.registerModule('_input_weights_regularizer_temporal', new TimeLaplaceL23dnorm({ padding: laplacePadding }));
     this.features = this.registerModule('features', new GRUCoreFeatures());
     if (this.batchAdaptation) {
@@ -376,7 +375,8 @@ export class ConvGRUCore extends Module implements Core {
     const session = this.convSession(options.session);
     return tf.tidy(() => {
       let y = x;
-      for (const { module } of this.features.blocks) y = module instanceof GRUModule ? (module.forward(y) as tf.Tensor5D) : module.forward(y, session);
+      for (const { module } of this.features.blocks)
+        y = module instanceof GRUModule ? (module.forward(y) as tf.Tensor5D) : module.forward(y, session);
       return y;
     });
   }

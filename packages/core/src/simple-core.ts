@@ -1,11 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ConfigError,
-  SPECIFICATION_VERSION,
-  ShapeError,
-  formatShape,
-  type Core,
-} from '@openretina/contracts';
+import { ConfigError, SPECIFICATION_VERSION, ShapeError, formatShape, type Core } from '@openretina/contracts';
 import {
   FlatLaplaceL23dnorm,
   Module,
@@ -176,7 +170,9 @@ export class SimpleCoreWrapper extends Module implements Core {
 
   private spatialWeight(conv: SpaceTimeConv, what: string): tf.Tensor {
     if (!conv.weightSpatial) {
-      throw new ConfigError(`${what} needs a convolution with a spatial weight (custom_separable or time_independent), not "${this.convolutionType}".`);
+      throw new ConfigError(
+        `${what} needs a convolution with a spatial weight (custom_separable or time_independent), not "${this.convolutionType}".`,
+      );
     }
     return conv.weightSpatial;
   }

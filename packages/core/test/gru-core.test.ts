@@ -5,7 +5,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, StateDictError, UnknownSessionError } from '@openretina/contracts';
 import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import { ConditionedGRUCore, ConvGRUCore, type ConditionedGRUCoreOptions, type ConvGRUCoreOptions } from '../src/index.js';
-import { expectNoLeak, gradCheck, keysAndShapes, familyRef, familyEntries, familyStateDict, familyTensor, familyVideo, relErr } from '@openretina/test-utils/model-families-reference';
+import {
+  expectNoLeak,
+  gradCheck,
+  keysAndShapes,
+  familyRef,
+  familyEntries,
+  familyStateDict,
+  familyTensor,
+  familyVideo,
+  relErr,
+} from '@openretina/test-utils/model-families-reference';
 
 const KEYS = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'models', 'model_families_state_dict_keys.json'), 'utf8')) as Record<
   string,
@@ -232,22 +242,33 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
     });
     // Larger weights than the 0.01 init so the check is not dominated by rounding.
     for (const [k, v] of core.trainableParameters()) {
-      if (/sin_weights|cos_weights|weight_spatial/.test(k)) tf.tidy(() => v.assign(tf.mul(tf.randomNormal(v.shape, 0, 1, 'float32', 3), 0.5)));
+      if (/sin_weights|cos_weights|weight_spatial/.test(k))
+        tf.tidy(() => v.assign(tf.mul(tf.randomNormal(v.shape, 0, 1, 'float32', 3), 0.5)));
       if (/log_speed/.test(k)) tf.tidy(() => v.assign(tf.fill(v.shape, 0.2)));
     }
     core.eval();
     const x = tf.randomNormal([2, 7, 6, 6, 1], 0, 1, 'float32', 4) as tf.Tensor5D;
     const cond = tf.randomNormal([2, 2], 0, 1, 'float32', 5) as tf.Tensor2D;
     const f = (): tf.Tensor =>
-      tf.tidy(() => tf.concat([tf.reshape(core.forward(x, { session: 's', conditioning: cond }), [-1]), tf.reshape(core.regularizer(), [1])]));
+      tf.tidy(() =>
+        tf.concat([tf.reshape(core.forward(x, { session: 's', conditioning: cond }), [-1]), tf.reshape(core.regularizer(), [1])]),
+      );
     const params = Object.fromEntries(core.trainableParameters());
-    expect(params['log_speed_s']).toBeDefined();
+    expect(params.log_speed_s).toBeDefined();
     gradCheck(f, params, { samples: 2 });
     const xv = tf.variable(x);
-    gradCheck(() => tf.tidy(() => core.forward(xv as unknown as tf.Tensor5D, { session: 's', conditioning: cond })), { input: xv }, { h: 3e-2 });
+    gradCheck(
+      () => tf.tidy(() => core.forward(xv as unknown as tf.Tensor5D, { session: 's', conditioning: cond })),
+      { input: xv },
+      { h: 3e-2 },
+    );
     // Training mode (batch statistics).
     core.train();
-    gradCheck(f, { 'features.layer0.conv.weight_spatial': params['features.layer0.conv.weight_spatial']!, log_speed_s: params['log_speed_s']! }, { samples: 3 });
+    gradCheck(
+      f,
+      { 'features.layer0.conv.weight_spatial': params['features.layer0.conv.weight_spatial']!, log_speed_s: params.log_speed_s! },
+      { samples: 3 },
+    );
     tf.dispose([x, cond, xv]);
     core.dispose();
   });
@@ -296,7 +317,9 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
     expect(() => core.loadStateDict(bad)).toThrow(StateDictError);
     expect(() => core.loadStateDict(familyStateDict('gru_c'))).toThrow(/missing keys|unexpected keys|shape/);
     const cc = new ConditionedGRUCore({ ...CONFIG_B, seed: 2 });
-    expect(() => cc.forward(tf.zeros([2, 7, 6, 6, 1]) as tf.Tensor5D, { conditioning: tf.zeros([2, 3]) as tf.Tensor2D })).toThrow(ShapeError);
+    expect(() => cc.forward(tf.zeros([2, 7, 6, 6, 1]) as tf.Tensor5D, { conditioning: tf.zeros([2, 3]) as tf.Tensor2D })).toThrow(
+      ShapeError,
+    );
     tf.dispose(x);
     core.dispose();
     cc.dispose();
@@ -311,7 +334,14 @@ describe('ConvGRUCore: structure, shapes, gradients, memory, errors', () => {
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
     tf.dispose([a, b]);
     core.dispose();
-    const full = new ConvGRUCore({ channels: [1, 2], temporalKernelSizes: 3, spatialKernelSizes: 3, convolutionType: 'full', gammaInput: 1, seed: 1 });
+    const full = new ConvGRUCore({
+      channels: [1, 2],
+      temporalKernelSizes: 3,
+      spatialKernelSizes: 3,
+      convolutionType: 'full',
+      gammaInput: 1,
+      seed: 1,
+    });
     const reg = full.regularizer();
     expect(reg.dataSync()[0]).toBe(0);
     expect([...full.stateDict().keys()]).toContain('features.layer0.conv.conv.weight');

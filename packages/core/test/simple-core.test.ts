@@ -72,7 +72,13 @@ describe('SimpleCoreWrapper matches OpenRetina', () => {
       // The reference loss weights the NCDHW output with linspace(−1, 1, n).
       const weightsNcdhw = Float32Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
       const [b, c, t, h, w] = expectedOut.shape as number[];
-      const weights = tf.tensor5d(ncdhwToNdhwc({ shape: [b!, c!, t!, h!, w!], dtype: 'F32', data: weightsNcdhw }).data, [b!, t!, h!, w!, c!]);
+      const weights = tf.tensor5d(ncdhwToNdhwc({ shape: [b!, c!, t!, h!, w!], dtype: 'F32', data: weightsNcdhw }).data, [
+        b!,
+        t!,
+        h!,
+        w!,
+        c!,
+      ]);
       const params = core.trainableParameters();
       const names = new Map([...params].map(([k, v]) => [v.name, k]));
       tf.dispose(core.regularizer()); // lazily built caches (time_independent's detached weight view) exist from here on
@@ -91,7 +97,8 @@ describe('SimpleCoreWrapper matches OpenRetina', () => {
       // Gradients that nearly cancel (e.g. a bias followed by another BatchNorm) are compared against a floor of
       // 1 % of the largest gradient of the model, so float32 summation order does not decide the test.
       let globalMax = 0;
-      for (const [k, t] of ref) if (k.startsWith(`${name}/grad/`)) for (const v of t.data as Float32Array) globalMax = Math.max(globalMax, Math.abs(v));
+      for (const [k, t] of ref)
+        if (k.startsWith(`${name}/grad/`)) for (const v of t.data as Float32Array) globalMax = Math.max(globalMax, Math.abs(v));
       for (const [varName, g] of Object.entries(grads)) {
         const key = names.get(varName)!;
         const expected = ref.get(`${name}/grad/${key}`);
@@ -106,7 +113,9 @@ describe('SimpleCoreWrapper matches OpenRetina', () => {
         expect(diff / scale, key).toBeLessThan(1e-4);
       }
       const inputGrad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(core.forward(v as tf.Tensor5D), weights)))(x);
-      expect(relativeError(ndhwcToNcdhw(inputGrad.dataSync(), inputGrad.shape), ref.get(`${name}/input_grad`)!.data as Float32Array)).toBeLessThan(1e-5);
+      expect(
+        relativeError(ndhwcToNcdhw(inputGrad.dataSync(), inputGrad.shape), ref.get(`${name}/input_grad`)!.data as Float32Array),
+      ).toBeLessThan(1e-5);
       tf.dispose([value, inputGrad, ...Object.values(grads)]);
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([x, weights]);
@@ -125,7 +134,9 @@ describe('SimpleCoreWrapper matches OpenRetina', () => {
       const head = `${name}/bn_after/`;
       for (const [k, t] of ref) {
         if (!k.startsWith(head)) continue;
-        expect(relativeError(sd.get(k.slice(head.length))!.data as Float32Array, t.data as Float32Array), `${name} ${k}`).toBeLessThan(1e-5);
+        expect(relativeError(sd.get(k.slice(head.length))!.data as Float32Array, t.data as Float32Array), `${name} ${k}`).toBeLessThan(
+          1e-5,
+        );
       }
       x.dispose();
       core.dispose();
@@ -176,7 +187,11 @@ describe('SimpleCoreWrapper matches OpenRetina', () => {
     const base = optionsOf('custom_separable_pad_tuple');
     err(() => new SimpleCoreWrapper({ ...base, temporalKernelSizes: [5] }), 'OPENRETINA_CONFIG', 'temporal and spatial kernel sizes');
     err(() => new SimpleCoreWrapper({ ...base, convolutionType: 'fancy' }), 'OPENRETINA_CONFIG', 'Unknown convolution_type "fancy"');
-    err(() => new SimpleCoreWrapper({ ...base, colorSquashingWeights: [0.5, 0.5] }), 'OPENRETINA_CONFIG', 'colour squashing needs channels[0] = 1');
+    err(
+      () => new SimpleCoreWrapper({ ...base, colorSquashingWeights: [0.5, 0.5] }),
+      'OPENRETINA_CONFIG',
+      'colour squashing needs channels[0] = 1',
+    );
     const core = new SimpleCoreWrapper(base);
     const x = tf.zeros([1, 12, 10, 9, 3]) as tf.Tensor5D;
     err(() => core.forward(x), 'OPENRETINA_SHAPE', 'expects a stimulus [batch, time, height, width, 2]');

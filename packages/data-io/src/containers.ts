@@ -67,9 +67,7 @@ export function createMovieSplit(init: MovieSplitInit): MovieSplit {
     checkedTest[name] = m;
   }
   if (c > tT) {
-    console.warn(
-      `MovieSplit: the train movie has more channels (${c}) than frames (${tT}); check that it is [T, H, W, C].`,
-    );
+    console.warn(`MovieSplit: the train movie has more channels (${c}) than frames (${tT}); check that it is [T, H, W, C].`);
   }
   if (init.randomSequences !== undefined) {
     const [r, k] = init.randomSequences.shape;
@@ -220,10 +218,7 @@ export interface NormalizedMovies<TTest> {
  * float64. Accepts one test movie or a record of them.
  */
 export function normalizeTrainTestMovies(train: Movie, test: Movie): NormalizedMovies<Movie>;
-export function normalizeTrainTestMovies(
-  train: Movie,
-  test: Readonly<Record<string, Movie>>,
-): NormalizedMovies<Record<string, Movie>>;
+export function normalizeTrainTestMovies(train: Movie, test: Readonly<Record<string, Movie>>): NormalizedMovies<Record<string, Movie>>;
 export function normalizeTrainTestMovies(
   train: Movie,
   test: Movie | Readonly<Record<string, Movie>>,
@@ -247,8 +242,14 @@ export interface ComputeDataInfoOptions {
 }
 
 function isMovieSplit(x: unknown): x is MovieSplit {
-  return typeof x === 'object' && x !== null && 'train' in x && 'test' in x && typeof (x as MovieSplit).train?.shape === 'object' &&
-    (x as MovieSplit).train.data instanceof Float32Array;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    'train' in x &&
+    'test' in x &&
+    typeof (x as MovieSplit).train?.shape === 'object' &&
+    (x as MovieSplit).train.data instanceof Float32Array
+  );
 }
 
 /**
@@ -294,8 +295,14 @@ export function computeDataInfo(
       }
       return values[0];
     };
-    stimMean = agree('mean', splits.flatMap(([, m]) => (m.normMean === undefined ? [] : [m.normMean])));
-    stimStd = agree('std', splits.flatMap(([, m]) => (m.normStd === undefined ? [] : [m.normStd])));
+    stimMean = agree(
+      'mean',
+      splits.flatMap(([, m]) => (m.normMean === undefined ? [] : [m.normMean])),
+    );
+    stimStd = agree(
+      'std',
+      splits.flatMap(([, m]) => (m.normStd === undefined ? [] : [m.normStd])),
+    );
     if (stimMean === undefined) {
       stimMean = 0;
       warn('computeDataInfo: no stimulus mean set, using 0.');

@@ -84,10 +84,37 @@ export {
   hoefling2024Dataloaders,
 } from './datasets/hoefling.js';
 export type { HoeflingQualityChecks, UpsampleOptions, HoeflingResponseOptions, HoeflingDataloaderOptions } from './datasets/hoefling.js';
-export { SRIDHAR_2025, parseSridharFixations, roundToFloat16, renderSridharMovie, sridharFrameOverhead, SridharMovieDataset } from './datasets/sridhar.js';
-export type { SridharFixation, SridharFrames, SridharRenderOptions, FrameOverheadOptions, SridharMovieDatasetOptions } from './datasets/sridhar.js';
-export { seedSequenceState, Pcg64, ChunkedSampler, SRIDHAR_LINKED_TRIALS, sridharTrialSplit, filterSridharTrials, SridharDataLoader } from './datasets/sridhar-sampling.js';
-export type { SridharTrialSplitOptions, SridharSample, SridharSampleSource, SridharSampling, SridharDataLoaderOptions } from './datasets/sridhar-sampling.js';
+export {
+  SRIDHAR_2025,
+  parseSridharFixations,
+  roundToFloat16,
+  renderSridharMovie,
+  sridharFrameOverhead,
+  SridharMovieDataset,
+} from './datasets/sridhar.js';
+export type {
+  SridharFixation,
+  SridharFrames,
+  SridharRenderOptions,
+  FrameOverheadOptions,
+  SridharMovieDatasetOptions,
+} from './datasets/sridhar.js';
+export {
+  seedSequenceState,
+  Pcg64,
+  ChunkedSampler,
+  SRIDHAR_LINKED_TRIALS,
+  sridharTrialSplit,
+  filterSridharTrials,
+  SridharDataLoader,
+} from './datasets/sridhar-sampling.js';
+export type {
+  SridharTrialSplitOptions,
+  SridharSample,
+  SridharSampleSource,
+  SridharSampling,
+  SridharDataLoaderOptions,
+} from './datasets/sridhar-sampling.js';
 export {
   SRIDHAR_2025_EXCLUDED_CELLS,
   SRIDHAR_2025_WHITE_NOISE,
@@ -96,4 +123,10 @@ export {
   locationFromSta,
   sridharPlaceholderMovies,
 } from './datasets/sridhar-noise.js';
-export type { SridharCrop, NoiseFrames, NoiseTrialSource, SridharNoiseDatasetOptions, SridharPlaceholderOptions } from './datasets/sridhar-noise.js';
+export type {
+  SridharCrop,
+  NoiseFrames,
+  NoiseTrialSource,
+  SridharNoiseDatasetOptions,
+  SridharPlaceholderOptions,
+} from './datasets/sridhar-noise.js';

@@ -10,10 +10,9 @@ function product(shape: readonly number[]): number {
 
 function checkLength(what: string, data: NumericArray, shape: readonly number[]): void {
   if (data.length !== product(shape)) {
-    throw new ShapeError(
-      `${what}: expected ${product(shape)} values for shape ${formatShape(shape)}, got ${data.length}.`,
-      { details: { expected: shape, actualLength: data.length } },
-    );
+    throw new ShapeError(`${what}: expected ${product(shape)} values for shape ${formatShape(shape)}, got ${data.length}.`, {
+      details: { expected: shape, actualLength: data.length },
+    });
   }
 }
 
@@ -102,7 +101,9 @@ export function trialResponsesFromTrialsNT(data: NumericArray, shape: readonly n
   const out = new Float32Array(r * n * t);
   for (let k = 0; k < r; k++) {
     const block = transpose2d(
-      ArrayBuffer.isView(data) ? (data as unknown as Float32Array).subarray(k * n * t, (k + 1) * n * t) : Array.prototype.slice.call(data, k * n * t, (k + 1) * n * t),
+      ArrayBuffer.isView(data)
+        ? (data as unknown as Float32Array).subarray(k * n * t, (k + 1) * n * t)
+        : Array.prototype.slice.call(data, k * n * t, (k + 1) * n * t),
       n,
       t,
     );

@@ -154,12 +154,18 @@ export class MovieDataLoader implements Iterable<SessionBatch> {
     const { split, chunkSize, batchSize, sceneLength } = options;
     const allow = options.allowOverBoundaries ?? true;
     if (movie.frameSize !== frameShape[0] * frameShape[1] * frameShape[2]) {
-      throw new DataError(`Movie frames have ${movie.frameSize} values but the frame shape ${formatShape(frameShape)} needs ${frameShape[0] * frameShape[1] * frameShape[2]}.`);
+      throw new DataError(
+        `Movie frames have ${movie.frameSize} values but the frame shape ${formatShape(frameShape)} needs ${frameShape[0] * frameShape[1] * frameShape[2]}.`,
+      );
     }
     if (responses.frames < movie.frames) {
       throw new DataError(`The movie has ${movie.frames} frames but the responses only ${responses.frames}.`);
     }
-    for (const [k, v] of [['chunkSize', chunkSize], ['batchSize', batchSize], ['sceneLength', sceneLength]] as const) {
+    for (const [k, v] of [
+      ['chunkSize', chunkSize],
+      ['batchSize', batchSize],
+      ['sceneLength', sceneLength],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${k} must be a positive integer, got ${v}.`);
     }
     if (!allow && split === 'train' && chunkSize > sceneLength) {
@@ -417,7 +423,9 @@ export function multipleMoviesDataloaders(
     for (const [name, movie] of Object.entries(movies.test)) {
       const resp = responses.test[name];
       if (resp === undefined) {
-        throw new DataError(`${session}: test movie "${name}" has no responses (response test names: [${Object.keys(responses.test).join(', ')}]).`);
+        throw new DataError(
+          `${session}: test movie "${name}" has no responses (response test names: [${Object.keys(responses.test).join(', ')}]).`,
+        );
       }
       const tTest = movie.shape[0];
       if (resp.shape[0] < tTest) {
@@ -427,7 +435,8 @@ export function multipleMoviesDataloaders(
       const r = FrameSequence.of(resp.data, n).head(tTest);
       if (handleNaN(r, nanPolicy, `${session} (${name})`)) continue;
       const byTrial = responses.testByTrial?.[name];
-      (out[name] ??= {})[session] = new MovieDataLoader(FrameSequence.of(movie.data, fs), frameShape, r, {
+      out[name] ??= {};
+      out[name][session] = new MovieDataLoader(FrameSequence.of(movie.data, fs), frameShape, r, {
         ...base,
         split: 'test',
         chunkSize: testChunk,

@@ -2,7 +2,17 @@ import { FileFormatError, UnsupportedError, formatShape } from '@openretina/cont
 import { unzipSync } from 'fflate';
 
 /** Typed arrays an `.npy` file can be read into. */
-export type NpyData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+export type NpyData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /** A parsed `.npy` array: row-major data, its shape and its numpy dtype string (e.g. `'<f4'`). */
 export interface NpyArray {
@@ -113,7 +123,7 @@ export function serializeNpy(data: Float32Array, shape: readonly number[]): Uint
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // pad with spaces so that magic + version + length + header (ending in \n) is a multiple of 64
   const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set(MAGIC, 0);
   out[6] = 1;

@@ -42,7 +42,20 @@ class PickledDtype {
   get code(): string {
     const m = /^[<>|=]?([a-z])(\d+)$/i.exec(this.descr);
     if (m) return `${m[1]!.toLowerCase()}${m[2]}`;
-    const named: Record<string, string> = { float32: 'f4', float64: 'f8', float16: 'f2', int8: 'i1', uint8: 'u1', bool: 'b1', int16: 'i2', uint16: 'u2', int32: 'i4', uint32: 'u4', int64: 'i8', uint64: 'u8' };
+    const named: Record<string, string> = {
+      float32: 'f4',
+      float64: 'f8',
+      float16: 'f2',
+      int8: 'i1',
+      uint8: 'u1',
+      bool: 'b1',
+      int16: 'i2',
+      uint16: 'u2',
+      int32: 'i4',
+      uint32: 'u4',
+      int64: 'i8',
+      uint64: 'u8',
+    };
     return named[this.descr] ?? this.descr;
   }
 }
@@ -90,10 +103,12 @@ class PickledNdArray implements NdArray {
     } else {
       const make = NUMPY_CODES[dtype.code];
       if (!make) throw new UnsupportedError(`Unsupported numpy dtype "${dtype.descr}" in a pickle.`);
-      if (dtype.order === '>' && !['i1', 'u1', 'b1'].includes(dtype.code)) throw new UnsupportedError('Big-endian numpy arrays in pickles are not supported.');
+      if (dtype.order === '>' && !['i1', 'u1', 'b1'].includes(dtype.code))
+        throw new UnsupportedError('Big-endian numpy arrays in pickles are not supported.');
       const bytes = toBytes(raw);
       const size = Number(/\d+$/.exec(dtype.code)![0]);
-      if (bytes.length < count * size) throw new FileFormatError(`Pickled array of shape [${this.shape.join(', ')}] has ${bytes.length} bytes, needs ${count * size}.`);
+      if (bytes.length < count * size)
+        throw new FileFormatError(`Pickled array of shape [${this.shape.join(', ')}] has ${bytes.length} bytes, needs ${count * size}.`);
       const buf = new ArrayBuffer(count * size);
       new Uint8Array(buf).set(bytes.subarray(0, count * size));
       this.data = make(buf, count);
@@ -117,7 +132,9 @@ function makeRegistry(): NameRegistry {
   const reconstruct = () => new PickledNdArray();
   const dtype = function (this: unknown, descr: unknown) {
     return new PickledDtype(descr);
-  } as unknown as new (...args: unknown[]) => unknown;
+  } as unknown as new (
+    ...args: unknown[]
+  ) => unknown;
   for (const mod of ['numpy.core.multiarray', 'numpy._core.multiarray']) {
     reg.register(mod, '_reconstruct', reconstruct);
     reg.register(mod, 'scalar', (d: PickledDtype, raw: unknown) => numpyScalar(d, raw));

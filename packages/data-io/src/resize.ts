@@ -4,7 +4,7 @@
  */
 function weights(inSize: number, outSize: number): { start: number[]; w: Float64Array[] } {
   const scale = inSize / outSize;
-  const support = scale > 1 ? scale : 1;
+  const support = Math.max(scale, 1);
   const inv = scale > 1 ? 1 / scale : 1;
   const start: number[] = [];
   const w: Float64Array[] = [];

@@ -282,7 +282,8 @@ export function whiteNoise(options: WhiteNoiseOptions = {}): Movie {
       for (let x = 0; x < g.w; x++) {
         const cell = (Math.floor(y / check) * cw + Math.floor(x / check)) * nc;
         const base = f * fs + (y * g.w + x) * g.c;
-        for (let k = 0; k < g.c; k++) data[base + k] = mean + contrast * pattern[cell + (independent ? k : 0)]! * (independent ? 1 : g.gains[k]!);
+        for (let k = 0; k < g.c; k++)
+          data[base + k] = mean + contrast * pattern[cell + (independent ? k : 0)]! * (independent ? 1 : g.gains[k]!);
       }
     }
   }
@@ -304,7 +305,13 @@ export interface ColoredStimulusOptions {
  * 0 elsewhere and during the padding. OpenRetina returns `(1, C, T, size_x, size_y)`; this returns the `Movie`
  * `[T, sizeX, sizeY, C]` (height = sizeX, width = sizeY, as there).
  */
-export function coloredStimulus(channelIdx: number, stimulusLength: number, sizeX: number, sizeY: number, options: ColoredStimulusOptions = {}): Movie {
+export function coloredStimulus(
+  channelIdx: number,
+  stimulusLength: number,
+  sizeX: number,
+  sizeY: number,
+  options: ColoredStimulusOptions = {},
+): Movie {
   const c = options.numColorChannels ?? 2;
   const front = options.padFront ?? 0;
   const end = options.padEnd ?? 0;
@@ -323,7 +330,8 @@ export function concatMovies(movies: readonly Movie[]): Movie {
   if (movies.length === 0) throw new ConfigError('concatMovies needs at least one movie.');
   const [, h, w, c] = movies[0]!.shape;
   for (const m of movies) {
-    if (m.shape[1] !== h || m.shape[2] !== w || m.shape[3] !== c) throw new ConfigError(`Cannot concatenate movies of frame shapes [${h}, ${w}, ${c}] and [${m.shape.slice(1).join(', ')}].`);
+    if (m.shape[1] !== h || m.shape[2] !== w || m.shape[3] !== c)
+      throw new ConfigError(`Cannot concatenate movies of frame shapes [${h}, ${w}, ${c}] and [${m.shape.slice(1).join(', ')}].`);
   }
   const t = movies.reduce((a, m) => a + m.shape[0], 0);
   const data = new Float32Array(t * h * w * c);

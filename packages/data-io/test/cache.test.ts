@@ -42,7 +42,14 @@ describe('downloadToCache', () => {
     server.files.set('/f/a.bin', body);
     const cacheDir = freshCache();
     const seen: number[] = [];
-    const p = await downloadToCache(`${server.url}/f/a.bin`, { ...quiet, cacheDir, relativePath: 'lab/a.bin', sha256: sha256(body), expectedSize: 5000, onProgress: (x) => seen.push(x.received) });
+    const p = await downloadToCache(`${server.url}/f/a.bin`, {
+      ...quiet,
+      cacheDir,
+      relativePath: 'lab/a.bin',
+      sha256: sha256(body),
+      expectedSize: 5000,
+      onProgress: (x) => seen.push(x.received),
+    });
     expect(p).toBe(join(cacheDir, 'lab/a.bin'));
     expect(readFileSync(p).equals(Buffer.from(body))).toBe(true);
     expect(seen.at(-1)).toBe(5000);
@@ -60,7 +67,9 @@ describe('downloadToCache', () => {
     server.flaky.add('/f/big.bin');
     const cacheDir = freshCache();
     const url = `${server.url}/f/big.bin`;
-    await expect(downloadToCache(url, { ...quiet, cacheDir })).rejects.toThrow(/Cannot download .*big.bin to .*big.bin: .*partial file .*big.bin.part is kept/);
+    await expect(downloadToCache(url, { ...quiet, cacheDir })).rejects.toThrow(
+      /Cannot download .*big.bin to .*big.bin: .*partial file .*big.bin.part is kept/,
+    );
     const partSize = statSync(join(cacheDir, 'big.bin.part')).size;
     expect(partSize).toBeGreaterThan(0);
     expect(partSize).toBeLessThan(body.length);
@@ -104,8 +113,12 @@ describe('downloadToCache', () => {
   it('rejects a wrong size and a checksum mismatch and leaves nothing behind', async () => {
     server.files.set('/f/c.bin', payload(1000));
     const cacheDir = freshCache();
-    await expect(downloadToCache(`${server.url}/f/c.bin`, { ...quiet, cacheDir, expectedSize: 999 })).rejects.toThrow(/has the wrong size: expected 999 bytes, got 1000/);
-    await expect(downloadToCache(`${server.url}/f/c.bin`, { ...quiet, cacheDir, sha256: '00'.repeat(32) })).rejects.toThrow(/Checksum mismatch for .*c.bin \(cache path .*c.bin\): expected sha256 0000/);
+    await expect(downloadToCache(`${server.url}/f/c.bin`, { ...quiet, cacheDir, expectedSize: 999 })).rejects.toThrow(
+      /has the wrong size: expected 999 bytes, got 1000/,
+    );
+    await expect(downloadToCache(`${server.url}/f/c.bin`, { ...quiet, cacheDir, sha256: '00'.repeat(32) })).rejects.toThrow(
+      /Checksum mismatch for .*c.bin \(cache path .*c.bin\): expected sha256 0000/,
+    );
     expect(readdirSync(cacheDir)).toEqual([]);
     // a cached file of the wrong size is downloaded again
     writeFileSync(join(cacheDir, 'c.bin'), 'short');
@@ -115,13 +128,17 @@ describe('downloadToCache', () => {
 
   it('reports HTTP errors and offline (connection refused) with the URL and the cache path', async () => {
     const cacheDir = freshCache();
-    await expect(downloadToCache(`${server.url}/nope.bin`, { ...quiet, cacheDir })).rejects.toThrow(/Cannot download http:\/\/127.0.0.1:\d+\/nope.bin to .*nope.bin: HTTP 404/);
+    await expect(downloadToCache(`${server.url}/nope.bin`, { ...quiet, cacheDir })).rejects.toThrow(
+      /Cannot download http:\/\/127.0.0.1:\d+\/nope.bin to .*nope.bin: HTTP 404/,
+    );
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
     const dead = `http://127.0.0.1:${port}/x.bin`; // nothing listens there any more
-    await expect(downloadToCache(dead, { ...quiet, cacheDir })).rejects.toThrow(new RegExp(`Cannot download ${dead.replace(/\./g, '\\.')} to ${cacheDir}/x.bin: connection refused`));
+    await expect(downloadToCache(dead, { ...quiet, cacheDir })).rejects.toThrow(
+      new RegExp(`Cannot download ${dead.replace(/\./g, '\\.')} to ${cacheDir}/x.bin: connection refused`),
+    );
   });
 
   it('unzips after download (three layouts) and treats the extracted folder as a cache hit', async () => {

@@ -42,7 +42,9 @@ describe('containers', () => {
     expect(() => createMovieSplit({ train })).toThrow(/exactly one of "test" and "testDict"/);
     expect(() => createMovieSplit({ train, test: codedMovie(4, 3, 2, 2), testDict: { a: codedMovie(4, 3, 2, 2) } })).toThrow(/exactly one/);
     expect(() => createMovieSplit({ train, test: codedMovie(4, 3, 2, 1) })).toThrow(/has 1 channels but the train movie has 2/);
-    expect(() => createMovieSplit({ train, testDict: { b: codedMovie(4, 3, 3, 2) } })).toThrow(/"b" has frames of 3×3 but the train movie has 3×2/);
+    expect(() => createMovieSplit({ train, testDict: { b: codedMovie(4, 3, 3, 2) } })).toThrow(
+      /"b" has frames of 3×3 but the train movie has 3×2/,
+    );
     try {
       createMovieSplit({ train: { data: new Float32Array(5), shape: [1, 2, 3] as never }, test: train });
     } catch (e) {
@@ -62,12 +64,22 @@ describe('containers', () => {
       sessionKwargs: { celltypes: [1, 2, 3] },
     });
     expect(Object.keys(r.testByTrial!)).toEqual(['test']);
-    expect(() => createResponseSplit({ train: codedResponses(10, 3), test: codedResponses(4, 2) })).toThrow(/2 neurons but the train responses have 3/);
+    expect(() => createResponseSplit({ train: codedResponses(10, 3), test: codedResponses(4, 2) })).toThrow(
+      /2 neurons but the train responses have 3/,
+    );
     expect(() =>
-      createResponseSplit({ train: codedResponses(10, 3), test: codedResponses(4, 3), testByTrialDict: { other: { data: new Float32Array(12), shape: [1, 4, 3] } } }),
+      createResponseSplit({
+        train: codedResponses(10, 3),
+        test: codedResponses(4, 3),
+        testByTrialDict: { other: { data: new Float32Array(12), shape: [1, 4, 3] } },
+      }),
     ).toThrow(/"other" have no matching test responses/);
     expect(() =>
-      createResponseSplit({ train: codedResponses(10, 3), test: codedResponses(4, 3), testByTrial: { data: new Float32Array(15), shape: [1, 5, 3] } }),
+      createResponseSplit({
+        train: codedResponses(10, 3),
+        test: codedResponses(4, 3),
+        testByTrial: { data: new Float32Array(15), shape: [1, 5, 3] },
+      }),
     ).toThrow(/expected \[trials, 4, 3\]/);
     const m = createMovieSplit({ train: codedMovie(10, 2, 2, 1), test: codedMovie(4, 2, 2, 1) });
     expect(() => checkMatchingStimulus(r, m)).not.toThrow();
@@ -93,7 +105,11 @@ describe('containers', () => {
 
   it('computes data info', () => {
     const responses = {
-      s1: createResponseSplit({ train: { data: Float32Array.from([1, 10, 3, 20]), shape: [2, 2] }, test: codedResponses(2, 2), sessionKwargs: { celltypes: [4, 5] } }),
+      s1: createResponseSplit({
+        train: { data: Float32Array.from([1, 10, 3, 20]), shape: [2, 2] },
+        test: codedResponses(2, 2),
+        sessionKwargs: { celltypes: [4, 5] },
+      }),
       s2: createResponseSplit({ train: codedResponses(4, 3), test: codedResponses(2, 3) }),
     };
     const movies = {

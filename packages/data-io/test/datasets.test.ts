@@ -73,7 +73,10 @@ describe('hoefling_2024', () => {
       const bt = r.testByTrial!.test!;
       expect(bt.shape).toEqual([3, 15, n]);
       const exp = expected[`${f}_by_trial`]!.data as Float64Array; // (trials, N, T)
-      for (let k = 0; k < 3; k++) expect(maxDiff(toNT(bt.data.subarray(k * 15 * n, (k + 1) * 15 * n), 15, n), exp.subarray(k * n * 15, (k + 1) * n * 15))).toBeLessThan(1e-5);
+      for (let k = 0; k < 3; k++)
+        expect(
+          maxDiff(toNT(bt.data.subarray(k * 15 * n, (k + 1) * 15 * n), 15, n), exp.subarray(k * n * 15, (k + 1) * n * 15)),
+        ).toBeLessThan(1e-5);
       expect(r.sessionKwargs!.group_assignment).toEqual([1, 12]);
     }
     expect(responses.field_a!.sessionKwargs!.eye).toEqual(['left']);
@@ -88,7 +91,13 @@ describe('hoefling_2024', () => {
       clipLength: 3,
       triggerDuration: 2 / 30,
     });
-    const dl = hoefling2024Dataloaders(responses, movies, { validationClipIndices: [1], numClips: 4, clipLength: 3, trainChunkSize: 2, batchSize: 2 });
+    const dl = hoefling2024Dataloaders(responses, movies, {
+      validationClipIndices: [1],
+      numClips: 4,
+      clipLength: 3,
+      trainChunkSize: 2,
+      batchSize: 2,
+    });
     const rs = movies.randomSequences!;
     const [, h, w, c] = movies.train.shape;
     const fs = h * w * c;
@@ -129,7 +138,10 @@ describe('karamanlis_2024', () => {
     expect(m.train.shape).toEqual([6, 6, 8, 1]);
     expect(m.test.test!.shape).toEqual([2, 6, 8, 1]);
     expect(m.normStd).toBeGreaterThan(0);
-    expect(readdirSync(join(base, 'mouse_s1')).sort()).toEqual(['x_fixationmovie_data.mat', 'x_fixationmovie_data_extracted_stimuli_6_8.npz']);
+    expect(readdirSync(join(base, 'mouse_s1')).sort()).toEqual([
+      'x_fixationmovie_data.mat',
+      'x_fixationmovie_data_extracted_stimuli_6_8.npz',
+    ]);
     const again = await loadKaramanlis2024(base, { screenSize: [12, 16], downsampledSize: [6, 8] });
     expect(maxDiff(again.movies.mouse_s1!.train.data, m.train.data)).toBe(0);
     await expect(loadKaramanlis2024(base, { specie: 'marmoset' })).rejects.toThrow(/No session folders containing "marmoset"/);
@@ -145,7 +157,10 @@ describe('maheswaranathan_2023 and goldin_2022', () => {
     expect(r.testByTrial!.test!.shape).toEqual([2, 11, 3]);
     expect(ds.movies['15-10-07']!.train.shape).toEqual([40, 5, 5, 1]);
     expect(ds.movies['15-10-07']!.test.test!.shape).toEqual([10, 5, 5, 1]);
-    const per = await loadMaheswaranathan2023(`${D}maheswaranathan_2023/neural_code_data`, { responseType: 'firing_rate_20ms', frNormalization: 2 });
+    const per = await loadMaheswaranathan2023(`${D}maheswaranathan_2023/neural_code_data`, {
+      responseType: 'firing_rate_20ms',
+      frNormalization: 2,
+    });
     expect(per.responses['15-10-07']!.testByTrial!.test!.shape).toEqual([2, 11, 3]);
     // the test response is one bin longer than the test movie: the loaders use its first 10 frames
     const dl = multipleMoviesDataloaders(ds.responses, ds.movies, { clipLength: 10, numValClips: 1, trainChunkSize: 5, batchSize: 2 });
@@ -161,7 +176,13 @@ describe('maheswaranathan_2023 and goldin_2022', () => {
     expect(ds.movies.mouse_s1!.train.shape).toEqual([12, 6, 6, 1]);
     const ax = await loadGoldin2022(`${D}goldin_2022`, { specie: 'axolotl' });
     expect(ax.responses.axolotl_s2!.testByTrial).toBeUndefined();
-    const dl = multipleMoviesDataloaders(ds.responses, ds.movies, { clipLength: 1, trainChunkSize: 1, numValClips: 4, batchSize: 2, allowOverBoundaries: false });
+    const dl = multipleMoviesDataloaders(ds.responses, ds.movies, {
+      clipLength: 1,
+      trainChunkSize: 1,
+      numValClips: 4,
+      batchSize: 2,
+      allowOverBoundaries: false,
+    });
     expect(dl.train!.mouse_s1!.sampler.length).toBe(8);
     expect(dl.validation!.mouse_s1!.sampler.length).toBe(4);
   });
@@ -209,7 +230,14 @@ describe('sridhar_2025', () => {
 
 describe('sridhar_2025 time chunks', () => {
   it('computes the frame overhead and serves chunks with aligned targets', async () => {
-    const { loadSridhar2025Responses, loadSridharFrames, parseSridharFixations, renderSridharMovie, sridharFrameOverhead, SridharMovieDataset } = await import('../src/node.js');
+    const {
+      loadSridhar2025Responses,
+      loadSridharFrames,
+      parseSridharFixations,
+      renderSridharMovie,
+      sridharFrameOverhead,
+      SridharMovieDataset,
+    } = await import('../src/node.js');
     expect(sridharFrameOverhead({ numOfFrames: 21, hiddenFrames: [11, 11], hiddenTemporalDilation: 2 })).toBe(20 + 20 + 20);
     expect(sridharFrameOverhead({ numOfFrames: 5, temporalDilation: 2 })).toBe(8);
     const base = `${D}sridhar_2025/natural_movie`;
@@ -218,7 +246,14 @@ describe('sridhar_2025 time chunks', () => {
     const fix = parseSridharFixations(readFileSync(`${base}/fixations/fixations_tiny.txt`, 'utf8'));
     const render = { imgW: 8, imgH: 6, padding: 1, crop: [1, 1, 2, 2] as const };
     const resp = { train: r.train, test: r.test.test!, framesPerTrial: r.sessionKwargs!.frames_per_trial![0] as number };
-    const train = new SridharMovieDataset(frames, fix, resp, { ...render, split: 'train', trialIndices: [1], timeChunkSize: 2, frameOverhead: 1, testFrames: 2 });
+    const train = new SridharMovieDataset(frames, fix, resp, {
+      ...render,
+      split: 'train',
+      trialIndices: [1],
+      timeChunkSize: 2,
+      frameOverhead: 1,
+      testFrames: 2,
+    });
     expect(train.length).toBe(1);
     const s = train.get(0);
     expect(s.inputs.shape).toEqual([3, 4, 4, 1]);

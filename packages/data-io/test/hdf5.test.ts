@@ -39,7 +39,11 @@ describe('generic HDF5 format', () => {
       expectClose(m.test.random_noise_2!.data, ref.stimuli.random_noise_2!.data, 0);
       const n = ref.sessions[s]!.responses.random_noise_0!.shape[1];
       expect(r.train.shape).toEqual([141, n]);
-      expectClose(r.train.data, [...ref.sessions[s]!.responses.random_noise_0!.data, ...ref.sessions[s]!.responses.random_noise_1!.data], 1e-5);
+      expectClose(
+        r.train.data,
+        [...ref.sessions[s]!.responses.random_noise_0!.data, ...ref.sessions[s]!.responses.random_noise_1!.data],
+        1e-5,
+      );
       expectClose(r.test.random_noise_2!.data, ref.sessions[s]!.responses.random_noise_2!.data, 1e-5);
       expect(r.sessionKwargs!.celltypes).toEqual(ref.sessions[s]!.sessionInfo.celltypes);
     }
@@ -61,12 +65,16 @@ describe('generic HDF5 format', () => {
       expect(n).toBeGreaterThanOrEqual(10);
       expect(n).toBeLessThan(30);
       expect(ds.responses[s]!.train.shape).toEqual([284, n]);
-      expect(ds.responses[s]!.sessionKwargs!.celltypes!.every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 40)).toBe(true);
+      expect(ds.responses[s]!.sessionKwargs!.celltypes!.every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 40)).toBe(
+        true,
+      );
     }
     // deterministic by seed
     const dir2 = join(tmp, 'synthetic2');
     await createSyntheticDataset(dir2, { numColors: 3, numStimuli: 3, numSessions: 2, clipLength: 2, seed: 5 });
-    expect(readFileSync(join(dir2, 'stimuli', 'random_noise_0.npy')).equals(readFileSync(join(dir, 'stimuli', 'random_noise_0.npy')))).toBe(true);
+    expect(readFileSync(join(dir2, 'stimuli', 'random_noise_0.npy')).equals(readFileSync(join(dir, 'stimuli', 'random_noise_0.npy')))).toBe(
+      true,
+    );
     // the shared train movie is not duplicated between sessions with the same stimuli
     expect(ds.movies.session_0!.train.data).toBe(ds.movies.session_1!.train.data);
     // no temp files left behind
@@ -78,7 +86,10 @@ describe('generic HDF5 format', () => {
     await writeHdf5Dataset(dir, {
       stimuli: { a: codedMovie(6, 2, 3, 1), b: codedMovie(4, 2, 3, 1), t: codedMovie(3, 2, 3, 1) },
       sessions: {
-        s1: { responses: { a: codedResponses(6, 2), b: codedResponses(4, 2), t: codedResponses(3, 2) }, sessionInfo: { kind: ['on', 'off'], q: [0.5, 1.5] } },
+        s1: {
+          responses: { a: codedResponses(6, 2), b: codedResponses(4, 2), t: codedResponses(3, 2) },
+          sessionInfo: { kind: ['on', 'off'], q: [0.5, 1.5] },
+        },
         s2: {
           responses: { a: codedResponses(6, 2), t: codedResponses(3, 2) },
           stimuli: { a: { data: new Float32Array(6 * 6).fill(7), shape: [6, 2, 3, 1] } },
@@ -111,7 +122,9 @@ describe('generic HDF5 format', () => {
     let d = fresh('truncated');
     const bytes = readFileSync(join(d, 'session_0.hdf5'));
     writeFileSync(join(d, 'session_0.hdf5'), bytes.subarray(0, 2000));
-    await expect(readHdf5Dataset(d, { testNames: ['random_noise_2'] })).rejects.toThrow(/session_0.hdf5: truncated HDF5 file: the superblock says \d+ bytes, the file has 2000/);
+    await expect(readHdf5Dataset(d, { testNames: ['random_noise_2'] })).rejects.toThrow(
+      /session_0.hdf5: truncated HDF5 file: the superblock says \d+ bytes, the file has 2000/,
+    );
     // not HDF5
     d = fresh('garbage');
     writeFileSync(join(d, 'session_1.hdf5'), 'this is not hdf5 at all');
@@ -124,17 +137,26 @@ describe('generic HDF5 format', () => {
     // missing stimulus
     d = fresh('missing');
     rmSync(join(d, 'stimuli', 'random_noise_1.npy'));
-    await expect(readHdf5Dataset(d, { testNames: ['random_noise_2'] })).rejects.toThrow(/responses "responses_random_noise_1" have no stimulus: neither .*random_noise_1.npy nor a dataset "stimulus_random_noise_1"/);
+    await expect(readHdf5Dataset(d, { testNames: ['random_noise_2'] })).rejects.toThrow(
+      /responses "responses_random_noise_1" have no stimulus: neither .*random_noise_1.npy nor a dataset "stimulus_random_noise_1"/,
+    );
     // NaN and wrong lengths
     d = join(base, 'nan');
-    await writeHdf5Session(join(d, 's.h5'), { responses: { a: { data: Float32Array.from([1, 2, NaN, 4]), shape: [2, 2] }, t: codedResponses(2, 2) } });
+    await writeHdf5Session(join(d, 's.h5'), {
+      responses: { a: { data: Float32Array.from([1, 2, NaN, 4]), shape: [2, 2] }, t: codedResponses(2, 2) },
+    });
     await writeHdf5Dataset(d, { stimuli: { a: codedMovie(2, 1, 1, 1), t: codedMovie(2, 1, 1, 1) }, sessions: {} });
     await expect(readHdf5Dataset(d, { testNames: ['t'] })).rejects.toThrow(/s.h5\/responses_a: NaN in the responses \(neuron 0, frame 1\)/);
     const ok = await readHdf5Dataset(d, { testNames: ['t'], allowNaN: true });
     expect(Number.isNaN(ok.responses.s!.train.data[2])).toBe(true);
     d = join(base, 'len');
-    await writeHdf5Dataset(d, { stimuli: { a: codedMovie(3, 1, 1, 1), t: codedMovie(2, 1, 1, 1) }, sessions: { s: { responses: { a: codedResponses(2, 2), t: codedResponses(2, 2) } } } });
-    await expect(readHdf5Dataset(d, { testNames: ['t'] })).rejects.toThrow(/responses \(N, T\) \[2, 2\] have 2 frames but stimulus "a" has 3/);
+    await writeHdf5Dataset(d, {
+      stimuli: { a: codedMovie(3, 1, 1, 1), t: codedMovie(2, 1, 1, 1) },
+      sessions: { s: { responses: { a: codedResponses(2, 2), t: codedResponses(2, 2) } } },
+    });
+    await expect(readHdf5Dataset(d, { testNames: ['t'] })).rejects.toThrow(
+      /responses \(N, T\) \[2, 2\] have 2 frames but stimulus "a" has 3/,
+    );
     d = join(base, 'notest');
     await writeHdf5Dataset(d, { stimuli: { a: codedMovie(3, 1, 1, 1) }, sessions: { s: { responses: { a: codedResponses(3, 2) } } } });
     await expect(readHdf5Dataset(d, { testNames: ['t'] })).rejects.toThrow(/none of the test names \[t\] has responses/);

@@ -4,7 +4,8 @@ import type { Movie, Responses } from '@openretina/contracts';
 export function codedMovie(t: number, h: number, w: number, c: number): Movie {
   const data = new Float32Array(t * h * w * c);
   let i = 0;
-  for (let f = 0; f < t; f++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) data[i++] = f * 1000 + y * 100 + x * 10 + k;
+  for (let f = 0; f < t; f++)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) data[i++] = f * 1000 + y * 100 + x * 10 + k;
   return { data, shape: [t, h, w, c] };
 }
 

@@ -24,7 +24,14 @@ await tf.setBackend('cpu');
 describe('sampler semantics', () => {
   it('shifts train chunks in [0, chunk) and clips them (allowOverBoundaries), then shuffles', () => {
     const starts = Array.from({ length: 13 }, (_, i) => i * 10); // T = 130, chunk 10
-    const s = new MovieSampler(starts, { split: 'train', chunkSize: 10, movieLength: 130, sceneLength: 25, allowOverBoundaries: true, seed: 1 });
+    const s = new MovieSampler(starts, {
+      split: 'train',
+      chunkSize: 10,
+      movieLength: 130,
+      sceneLength: 25,
+      allowOverBoundaries: true,
+      seed: 1,
+    });
     const seen = new Set<number>();
     for (let e = 0; e < 50; e++) {
       const idx = s.epochIndices();
@@ -93,7 +100,11 @@ describe('movie data loaders', () => {
     }
     const noDrop = getMovieDataloader(movie, resp, { split: 'train', chunkSize: 10, batchSize: 4, sceneLength: 25, dropLast: false })!;
     expect(noDrop.length).toBe(4);
-    expect([...noDrop].map((b) => (tf.dispose([b.inputs, b.targets]), b.inputs.shape[0]))).toEqual([4, 4, 4, 1]);
+    const sizes = [...noDrop].map((b) => {
+      tf.dispose([b.inputs, b.targets]);
+      return b.inputs.shape[0];
+    });
+    expect(sizes).toEqual([4, 4, 4, 1]);
     const val = getMovieDataloader(movie, resp, { split: 'validation', chunkSize: 25, batchSize: 4, sceneLength: 25 })!;
     expect(val.sampler.indices).toEqual([0, 25, 50, 75, 100]);
     expect(val.length).toBe(2); // no drop_last outside train
@@ -113,10 +124,16 @@ describe('movie data loaders', () => {
     expect(getMovieDataloader(movie, resp, { split: 'train', chunkSize: 5, batchSize: 2, sceneLength: 10, session: 's9' })).toBeNull();
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('s9: NaNs in responses'));
     warn.mockRestore();
-    expect(() => getMovieDataloader(movie, resp, { split: 'train', chunkSize: 5, batchSize: 2, sceneLength: 10, nanPolicy: 'error' })).toThrow(/responses contain NaN/);
+    expect(() =>
+      getMovieDataloader(movie, resp, { split: 'train', chunkSize: 5, batchSize: 2, sceneLength: 10, nanPolicy: 'error' }),
+    ).toThrow(/responses contain NaN/);
     const ok = codedResponses(20, 2);
-    expect(() => getMovieDataloader(movie, ok, { split: 'train', chunkSize: 12, batchSize: 2, sceneLength: 10, allowOverBoundaries: false })).toThrow(/must not exceed the scene length/);
-    expect(() => getMovieDataloader(movie, codedResponses(19, 2), { split: 'train', chunkSize: 5, batchSize: 2, sceneLength: 10 })).toThrow(/20 frames but the responses have 19/);
+    expect(() =>
+      getMovieDataloader(movie, ok, { split: 'train', chunkSize: 12, batchSize: 2, sceneLength: 10, allowOverBoundaries: false }),
+    ).toThrow(/must not exceed the scene length/);
+    expect(() => getMovieDataloader(movie, codedResponses(19, 2), { split: 'train', chunkSize: 5, batchSize: 2, sceneLength: 10 })).toThrow(
+      /20 frames but the responses have 19/,
+    );
   });
 
   it('keeps tf memory flat over epochs', () => {
@@ -148,8 +165,14 @@ describe('movie data loaders', () => {
 describe('multipleMoviesDataloaders', () => {
   const clip = 10;
   const makeSession = (tTrain: number, n: number, tests: Record<string, number>) => ({
-    movies: createMovieSplit({ train: codedMovie(tTrain, 2, 2, 1), testDict: Object.fromEntries(Object.entries(tests).map(([k, t]) => [k, codedMovie(t, 2, 2, 1)])) }),
-    responses: createResponseSplit({ train: codedResponses(tTrain, n), testDict: Object.fromEntries(Object.entries(tests).map(([k, t]) => [k, codedResponses(t, n)])) }),
+    movies: createMovieSplit({
+      train: codedMovie(tTrain, 2, 2, 1),
+      testDict: Object.fromEntries(Object.entries(tests).map(([k, t]) => [k, codedMovie(t, 2, 2, 1)])),
+    }),
+    responses: createResponseSplit({
+      train: codedResponses(tTrain, n),
+      testDict: Object.fromEntries(Object.entries(tests).map(([k, t]) => [k, codedResponses(t, n)])),
+    }),
   });
 
   it('builds train/validation/test loaders with the spec formulas', () => {
@@ -198,7 +221,11 @@ describe('multipleMoviesDataloaders', () => {
 
   it('uses given validation clips, keeps clips with allowOverBoundaries false and checks the sessions', () => {
     const a = makeSession(100, 2, { test: 30 });
-    const dl = multipleMoviesDataloaders({ a: a.responses }, { a: a.movies }, { trainChunkSize: 4, batchSize: 2, clipLength: clip, valClipIndices: [9, 3], allowOverBoundaries: false });
+    const dl = multipleMoviesDataloaders(
+      { a: a.responses },
+      { a: a.movies },
+      { trainChunkSize: 4, batchSize: 2, clipLength: clip, valClipIndices: [9, 3], allowOverBoundaries: false },
+    );
     expect(dl.validation!.a!.sampler.indices).toEqual([0, 10]);
     expect(dl.train!.a!.movie.frames).toBe(80);
     expect(dl.test!.a!.chunkSize).toBe(clip);
@@ -211,12 +238,23 @@ describe('multipleMoviesDataloaders', () => {
 });
 
 describe('cyclers', () => {
-  const loader = (name: string, n: number) => ({ length: n, *[Symbol.iterator]() { for (let i = 0; i < n; i++) yield `${name}${i}`; } });
+  const loader = (name: string, n: number) => ({
+    length: n,
+    *[Symbol.iterator]() {
+      for (let i = 0; i < n; i++) yield `${name}${i}`;
+    },
+  });
 
   it('ShortCycler yields every batch exactly once in sorted session order', () => {
     const c = new ShortCycler({ b: loader('b', 2), a: loader('a', 3) });
     expect(c.length).toBe(5);
-    expect([...c]).toEqual([['a', 'a0'], ['a', 'a1'], ['a', 'a2'], ['b', 'b0'], ['b', 'b1']]);
+    expect([...c]).toEqual([
+      ['a', 'a0'],
+      ['a', 'a1'],
+      ['a', 'a2'],
+      ['b', 'b0'],
+      ['b', 'b1'],
+    ]);
   });
 
   it('LongCycler goes round-robin for n_sessions × max_batches steps, restarting short loaders', () => {
@@ -231,7 +269,13 @@ describe('cyclers', () => {
     expect(out.filter(([k]) => k === 'b').map(([, v]) => v)).toEqual(['b0', 'b0', 'b0']);
     expect(out.filter(([k]) => k === 'c').map(([, v]) => v)).toEqual(['c0', 'c1', 'c0']);
     const orders = new Set<string>();
-    for (let e = 0; e < 20; e++) orders.add([...c].slice(0, 3).map(([k]) => k).join(''));
+    for (let e = 0; e < 20; e++)
+      orders.add(
+        [...c]
+          .slice(0, 3)
+          .map(([k]) => k)
+          .join(''),
+      );
     expect(orders.size).toBeGreaterThan(1);
     const fixed = new LongCycler({ b: loader('b', 1), a: loader('a', 2) }, { shuffle: false });
     expect([...fixed].map(([k]) => k)).toEqual(['a', 'b', 'a', 'b']);
@@ -242,8 +286,20 @@ describe('cyclers', () => {
 
   it('cycles real loaders of several sessions', () => {
     const m = codedMovie(60, 1, 2, 1);
-    const l1 = getMovieDataloader(m, codedResponses(60, 2), { split: 'train', chunkSize: 10, batchSize: 2, sceneLength: 20, session: 's1' })!;
-    const l2 = getMovieDataloader(codedMovie(40, 1, 2, 1), codedResponses(40, 2), { split: 'train', chunkSize: 10, batchSize: 2, sceneLength: 20, session: 's2' })!;
+    const l1 = getMovieDataloader(m, codedResponses(60, 2), {
+      split: 'train',
+      chunkSize: 10,
+      batchSize: 2,
+      sceneLength: 20,
+      session: 's1',
+    })!;
+    const l2 = getMovieDataloader(codedMovie(40, 1, 2, 1), codedResponses(40, 2), {
+      split: 'train',
+      chunkSize: 10,
+      batchSize: 2,
+      sceneLength: 20,
+      session: 's2',
+    })!;
     const c = new LongCycler({ s1: l1, s2: l2 });
     let steps = 0;
     for (const [k, b] of c) {

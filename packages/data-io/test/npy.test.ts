@@ -21,20 +21,26 @@ describe('.npy', () => {
     expect(() => load('fortran.npy')).toThrow(/Fortran-ordered/);
     expect(() => parseNpy(new Uint8Array(20), 'x.npy')).toThrow(/x.npy: not an .npy file/);
     const bytes = new Uint8Array(readFileSync(`${FIXTURES}npy/f4.npy`));
-    expect(() => parseNpy(bytes.subarray(0, bytes.length - 3), 'cut.npy')).toThrow(/cut.npy: truncated .npy data: shape \[2, 3\] of "<f4" needs 24 bytes, found 21/);
+    expect(() => parseNpy(bytes.subarray(0, bytes.length - 3), 'cut.npy')).toThrow(
+      /cut.npy: truncated .npy data: shape \[2, 3\] of "<f4" needs 24 bytes, found 21/,
+    );
   });
   it('writes v1.0 <f4 files with 64-byte aligned headers that round-trip', () => {
     const data = Float32Array.from([1.5, -2, 3, 4, 5, 6]);
     const bytes = serializeNpy(data, [1, 2, 3]);
     const headerLen = bytes[8]! + bytes[9]! * 256;
     expect((10 + headerLen) % 64).toBe(0);
-    expect(new TextDecoder().decode(bytes.subarray(10, 10 + headerLen))).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(1, 2, 3\), \} *\n$/);
+    expect(new TextDecoder().decode(bytes.subarray(10, 10 + headerLen))).toMatch(
+      /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(1, 2, 3\), \} *\n$/,
+    );
     const back = parseNpy(bytes);
     expect(back.shape).toEqual([1, 2, 3]);
     expect(Array.from(back.data as Float32Array)).toEqual(Array.from(data));
     expect(parseNpy(serializeNpy(Float32Array.from([7]), [1])).shape).toEqual([1]);
     // byte-identical to numpy's own writer for the same array
-    expect(Buffer.from(serializeNpy(Float32Array.from([0, 0.25, 0.5, 0.75, 1, 1.25]), [2, 3]))).toEqual(readFileSync(`${FIXTURES}npy/f4.npy`));
+    expect(Buffer.from(serializeNpy(Float32Array.from([0, 0.25, 0.5, 0.75, 1, 1.25]), [2, 3]))).toEqual(
+      readFileSync(`${FIXTURES}npy/f4.npy`),
+    );
   });
   it('reads .npz archives', () => {
     const z = parseNpz(new Uint8Array(readFileSync(`${FIXTURES}npy/pair.npz`)));

@@ -53,7 +53,11 @@ export async function startServer(): Promise<TestServer> {
         res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
         return;
       }
-      res.writeHead(206, { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': String(body.length - start), 'accept-ranges': 'bytes' });
+      res.writeHead(206, {
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+        'content-length': String(body.length - start),
+        'accept-ranges': 'bytes',
+      });
     } else {
       res.writeHead(200, { 'content-length': String(body.length), 'accept-ranges': 'bytes' });
     }
@@ -73,9 +77,10 @@ export async function startServer(): Promise<TestServer> {
     files,
     flaky,
     requests,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -92,13 +92,19 @@ describe('sridhar_2025 sampling (numpy-exact)', () => {
       const s = sridharTrialSplit(c.n, { seed: c.seed, trainFrac: c.frac });
       expect(s).toEqual({ train: c.train, validation: c.validation });
       const tr = new Set(s.train);
-      for (const [a, b] of [[0, 9], [10, 19]]) if (a! < c.n && b! < c.n) expect(tr.has(a!)).toBe(tr.has(b!));
+      for (const [a, b] of [
+        [0, 9],
+        [10, 19],
+      ])
+        if (a! < c.n && b! < c.n) expect(tr.has(a!)).toBe(tr.has(b!));
     }
     const fin = sridharTrialSplit(10, { finalTraining: true });
     expect(fin.train).toEqual([2, 6, 5, 1, 4, 9, 0, 8, 7, 3]);
     expect(fin.validation).toEqual([7, 3]);
     expect(sridharTrialSplit(10, { hardCoded: [[1, 2], [3]] })).toEqual({ train: [1, 2], validation: [3] });
-    expect(filterSridharTrials(10, { train: [2, 6, 5, 1, 4, 9, 0, 8], validation: [7, 3] }, { numOfTrialsToUse: 5, startingTrial: 2 })).toEqual({
+    expect(
+      filterSridharTrials(10, { train: [2, 6, 5, 1, 4, 9, 0, 8], validation: [7, 3] }, { numOfTrialsToUse: 5, startingTrial: 2 }),
+    ).toEqual({
       train: [2, 6, 5, 4],
       validation: [3],
     });
@@ -174,7 +180,8 @@ describe('sridhar_2025 white noise (OpenRetina white_noise_loader parity)', () =
     const [reps, n, tt] = bt.shape as [number, number, number];
     expect(test.testResponsesByTrial!.shape).toEqual([reps, tt, n]);
     const ours = test.testResponsesByTrial!.data;
-    for (let r = 0; r < reps; r++) for (let i = 0; i < n; i++) for (let j = 0; j < tt; j++) expect(ours[(r * tt + j) * n + i]).toBe(bt.data[(r * n + i) * tt + j]);
+    for (let r = 0; r < reps; r++)
+      for (let i = 0; i < n; i++) for (let j = 0; j < tt; j++) expect(ours[(r * tt + j) * n + i]).toBe(bt.data[(r * n + i) * tt + j]);
     // placeholders feed computeDataInfo
     const info = computeDataInfo(d.responses, d.movies, { warn: () => {} });
     expect(info.inputShape).toEqual([1, 5, 6]);
@@ -187,9 +194,26 @@ describe('sridhar_2025 white noise (OpenRetina white_noise_loader parity)', () =
   it('noise dataset: cache drops the most recently inserted trial, clear errors', async () => {
     const frames = (i: number) => ({ data: Float32Array.from({ length: 2 * 2 * 6 }, (_, k) => i * 100 + k), shape: [2, 2, 6] });
     const reads: number[] = [];
-    const source = { trial: (i: number) => (reads.push(i), frames(i)), test: () => frames(99) };
-    const resp = { train: { data: new Float32Array(4 * 6 * 2), shape: [24, 2] as const }, test: { data: new Float32Array(12), shape: [6, 2] as const }, framesPerTrial: 6 };
-    const ds = new SridharNoiseDataset(source, resp, { split: 'train', trialIndices: [0, 1, 2, 3], timeChunkSize: 2, frameOverhead: 1, crop: 0, cacheMaxsize: 2 });
+    const source = {
+      trial: (i: number) => {
+        reads.push(i);
+        return frames(i);
+      },
+      test: () => frames(99),
+    };
+    const resp = {
+      train: { data: new Float32Array(4 * 6 * 2), shape: [24, 2] as const },
+      test: { data: new Float32Array(12), shape: [6, 2] as const },
+      framesPerTrial: 6,
+    };
+    const ds = new SridharNoiseDataset(source, resp, {
+      split: 'train',
+      trialIndices: [0, 1, 2, 3],
+      timeChunkSize: 2,
+      frameOverhead: 1,
+      crop: 0,
+      cacheMaxsize: 2,
+    });
     expect(ds.chunksPerTrial).toBe(2);
     for (const i of [0, 2, 4, 0, 6]) ds.get(i);
     // trials 0, 1 cached; trial 2 evicts 1 (the last inserted), trial 0 is a hit, trial 3 evicts 2
@@ -200,7 +224,9 @@ describe('sridhar_2025 white noise (OpenRetina white_noise_loader parity)', () =
     // (h, w, n) → time-major: frame t of pixel (y, x) is k = (y·2 + x)·6 + t
     expect(Array.from(s.inputs.data.subarray(0, 4))).toEqual([2, 8, 14, 20]);
     expect(() => ds.get(8)).toThrow(/outside \[0, 8\)/);
-    expect(() => new SridharNoiseDataset(source, resp, { split: 'train', trialIndices: [4], frameOverhead: 1, timeChunkSize: 2 })).toThrow(/Trial 4 is outside the 4 trials/);
+    expect(() => new SridharNoiseDataset(source, resp, { split: 'train', trialIndices: [4], frameOverhead: 1, timeChunkSize: 2 })).toThrow(
+      /Trial 4 is outside the 4 trials/,
+    );
     rmSync(join(dir, 'non_repeating_stimuli_1', 'trial_003'), { recursive: true, force: true });
     const d = await loadSridhar2025(dir, { ...options, getLocations: false });
     const loader = d.dataloaders.validation['01']!; // trials [7, 3]
@@ -312,7 +338,9 @@ describe('sridhar_2025 natural movie (OpenRetina frame_movie_loader parity)', ()
 
   it('errors name what is missing', async () => {
     await expect(loadSridhar2025(dir, { ...options, numOfFrames: [2], numOfLayers: 2 })).rejects.toThrow(/one kernel size per layer/);
-    await expect(loadSridhar2025(dir, { ...options, getLocations: true, excludedCells: { '01': [], '02': [] } })).rejects.toThrow(/No STA for cell 2 of retina 01/);
+    await expect(loadSridhar2025(dir, { ...options, getLocations: true, excludedCells: { '01': [], '02': [] } })).rejects.toThrow(
+      /No STA for cell 2 of retina 01/,
+    );
     expect(() => new ChunkedSampler(3, 0)).toThrow(/chunkSize/);
   });
 });
@@ -321,13 +349,22 @@ describe('sridhar_2025 responses from pickles written here', () => {
   it('retina 01 without the stimulus seed keeps its first 10 test repeats; placeholders get the right lengths', async () => {
     const base = join(tmp, 'pk');
     mkdirSync(join(base, 'responses'), { recursive: true });
-    const arr = (shape: number[], off: number) => ({ data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => off + k), shape });
+    const arr = (shape: number[], off: number) => ({
+      data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => off + k),
+      shape,
+    });
     for (const r of ['01', '02']) {
       const obj = new Map<string | number, Parameters<typeof writePickle>[0]>([
         ['train_responses', arr([3, 4, 5], 0)],
         ['test_responses', arr([3, 2, 12], 1000)],
         ['seeds', [2022, 2023]],
-        ['trial_separation', new Map([[2022, [0, 1, 2]], [2023, [3, 4]]])],
+        [
+          'trial_separation',
+          new Map([
+            [2022, [0, 1, 2]],
+            [2023, [3, 4]],
+          ]),
+        ],
       ]);
       writeFileSync(join(base, 'responses', `${r}.pkl`), writePickle(obj));
     }
@@ -358,9 +395,13 @@ describe('sridhar_2025 remote', () => {
 
   it('downloads the HuggingFace folder through the cache and loads it', async () => {
     const src = `${FX}wn`;
-    const walk = (d: string): string[] => readdirSync(d).flatMap((e) => (statSync(join(d, e)).isDirectory() ? walk(join(d, e)) : [join(d, e)]));
+    const walk = (d: string): string[] =>
+      readdirSync(d).flatMap((e) => (statSync(join(d, e)).isDirectory() ? walk(join(d, e)) : [join(d, e)]));
     for (const f of walk(src)) {
-      server.files.set(`/datasets/open-retina/open-retina/resolve/main/gollisch_lab/sridhar_2025/marmoset/whitenoise/${relative(src, f)}`, new Uint8Array(readFileSync(f)));
+      server.files.set(
+        `/datasets/open-retina/open-retina/resolve/main/gollisch_lab/sridhar_2025/marmoset/whitenoise/${relative(src, f)}`,
+        new Uint8Array(readFileSync(f)),
+      );
     }
     const cacheDir = join(tmp, 'cache');
     const url = `${server.url}/datasets/open-retina/open-retina/tree/main/gollisch_lab/sridhar_2025/marmoset/whitenoise`;

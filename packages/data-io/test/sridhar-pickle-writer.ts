@@ -5,7 +5,13 @@ export function writePickle(value: PickleValue): Uint8Array {
   const out: number[] = [0x80, 3];
   const bytes = (s: string) => out.push(...Array.from(s, (c) => c.charCodeAt(0)));
   const u32 = (n: number) => out.push(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255);
-  const int = (n: number) => (n >= 0 && n < 256 ? out.push(0x4b, n) : (out.push(0x4a), u32(n >>> 0)));
+  const int = (n: number) => {
+    if (n >= 0 && n < 256) out.push(0x4b, n);
+    else {
+      out.push(0x4a);
+      u32(n >>> 0);
+    }
+  };
   const str = (s: string) => {
     const b = new TextEncoder().encode(s);
     out.push(0x58);

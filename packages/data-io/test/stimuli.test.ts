@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { chirpStimulus, coloredStimulus, concatMovies, driftingGrating, MOVING_BAR_DIRECTIONS, movingBarStimulus, movingBarSweepFrames, whiteNoise } from '../src/index.js';
+import {
+  chirpStimulus,
+  coloredStimulus,
+  concatMovies,
+  driftingGrating,
+  MOVING_BAR_DIRECTIONS,
+  movingBarStimulus,
+  movingBarSweepFrames,
+  whiteNoise,
+} from '../src/index.js';
 
 const at = (m: { data: Float32Array; shape: readonly number[] }, t: number, y: number, x: number, c: number) =>
   m.data[((t * m.shape[1]! + y) * m.shape[2]! + x) * m.shape[3]! + c]!;

@@ -53,7 +53,8 @@ export class EnsembleModel implements DifferentiableResponseModel {
 
   forward(x: tf.Tensor5D, options: { session?: string } = {}): tf.Tensor3D {
     const forwards = this.members.map((m) => (m as Partial<DifferentiableResponseModel>).forward);
-    if (forwards.some((f) => typeof f !== 'function')) throw new UnsupportedError('forward() needs every ensemble member to be a TF.js model; use predict().');
+    if (forwards.some((f) => typeof f !== 'function'))
+      throw new UnsupportedError('forward() needs every ensemble member to be a TF.js model; use predict().');
     return tf.tidy(() => tf.div(tf.addN(this.members.map((m, i) => forwards[i]!.call(m, x, options))), this.members.length) as tf.Tensor3D);
   }
 

@@ -85,5 +85,11 @@ export type {
   LegacyEnsembleOptions,
   LegacyEnsemble,
 } from './legacy-ensemble.js';
-export { buildEngineForwardGraph, buildEngineForwardWeightsGraph, forwardWeightNames, temporalBlockSize, defaultLayerOrder } from './engine/forward-graph.js';
+export {
+  buildEngineForwardGraph,
+  buildEngineForwardWeightsGraph,
+  forwardWeightNames,
+  temporalBlockSize,
+  defaultLayerOrder,
+} from './engine/forward-graph.js';
 export type { LayerOrder, EngineForwardOptions } from './engine/forward-graph.js';

@@ -88,25 +88,37 @@ export function parseLegacyConfig(text: string, source = 'config'): LegacyConfig
   if (doc.errors.length) throw new FileFormatError(`${source}: invalid YAML: ${doc.errors[0]!.message}`);
   const unresolved = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (unresolved.length) {
-    throw new UnsupportedError(`${source}: unsupported YAML tag (only !!python/tuple is read; nothing is executed): ${unresolved[0]!.message.split('\n')[0]}`);
+    throw new UnsupportedError(
+      `${source}: unsupported YAML tag (only !!python/tuple is read; nothing is executed): ${unresolved[0]!.message.split('\n')[0]}`,
+    );
   }
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FileFormatError(`${source}: expected a YAML mapping at the top level.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new FileFormatError(`${source}: expected a YAML mapping at the top level.`);
   const cfg = raw as Record<string, unknown>;
   const modelFn = cfg.model_fn;
   if (typeof modelFn !== 'string') throw new FileFormatError(`${source}: no model_fn string.`);
   const parts = modelFn.split('.');
-  if (parts.length !== 4) throw new ConfigError(`${source}: model_fn "${modelFn}" must have four dotted parts (repo.package.module.function), as OpenRetina expects.`);
+  if (parts.length !== 4)
+    throw new ConfigError(
+      `${source}: model_fn "${modelFn}" must have four dotted parts (repo.package.module.function), as OpenRetina expects.`,
+    );
   const [repo, , , fn] = parts as [string, string, string, string];
   let openRetinaFn: string;
   if (repo === 'nnfabrik_euler') openRetinaFn = `openretina.legacy.models.${fn}`;
   else if (repo === 'openretina') openRetinaFn = modelFn.replace('hoefling_2024', 'legacy');
-  else throw new UnsupportedError(`${source}: unsupported repository "${repo}" in model_fn "${modelFn}" (nnfabrik_euler or openretina expected).`);
+  else
+    throw new UnsupportedError(
+      `${source}: unsupported repository "${repo}" in model_fn "${modelFn}" (nnfabrik_euler or openretina expected).`,
+    );
   if (!openRetinaFn.startsWith('openretina.legacy.models.') || !SUPPORTED_BUILDERS.has(fn)) {
-    throw new UnsupportedError(`${source}: model_fn "${modelFn}" (→ ${openRetinaFn}) is not supported; only ${[...SUPPORTED_BUILDERS].join(', ')} of openretina.legacy.models is.`);
+    throw new UnsupportedError(
+      `${source}: model_fn "${modelFn}" (→ ${openRetinaFn}) is not supported; only ${[...SUPPORTED_BUILDERS].join(', ')} of openretina.legacy.models is.`,
+    );
   }
   const modelConfig = cfg.model_config ?? {};
-  if (typeof modelConfig !== 'object' || modelConfig === null || Array.isArray(modelConfig)) throw new FileFormatError(`${source}: model_config is not a mapping.`);
+  if (typeof modelConfig !== 'object' || modelConfig === null || Array.isArray(modelConfig))
+    throw new FileFormatError(`${source}: model_config is not a mapping.`);
   return { modelFn, openRetinaFn, modelConfig: modelConfig as Record<string, unknown>, raw: cfg };
 }
 
@@ -132,7 +144,10 @@ function toFloats(v: unknown, what: string): Float32Array {
  * mean_response, roi_coords}}` with numpy values) with the safe pickle reader. Returns the typed info and the whole
  * content as plain data (numpy arrays as {@link ArrayValue}s).
  */
-export function readLegacyDataInfo(bytes: Uint8Array, options: ReadPickleOptions = {}): { dataInfo: LegacyDataInfo; raw: Record<string, unknown> } {
+export function readLegacyDataInfo(
+  bytes: Uint8Array,
+  options: ReadPickleOptions = {},
+): { dataInfo: LegacyDataInfo; raw: Record<string, unknown> } {
   const source = options.source ?? 'data_info';
   const raw = toPlain(readPickle(bytes, { ...options, source }));
   if (!isRecord(raw)) throw new FileFormatError(`${source}: expected a dict of sessions.`);
@@ -144,9 +159,9 @@ export function readLegacyDataInfo(bytes: Uint8Array, options: ReadPickleOptions
       return entry[k];
     };
     const dims = at('input_dimensions');
-    const inputDimensions = (Array.isArray(dims) ? dims : dims instanceof ArrayValue ? Array.from(dims.data as ArrayLike<number | bigint>) : []).map((d, i) =>
-      toNumber(d, `${source}: ${session}.input_dimensions[${i}]`),
-    );
+    const inputDimensions = (
+      Array.isArray(dims) ? dims : dims instanceof ArrayValue ? Array.from(dims.data as ArrayLike<number | bigint>) : []
+    ).map((d, i) => toNumber(d, `${source}: ${session}.input_dimensions[${i}]`));
     const info: LegacySessionInfo = {
       inputDimensions,
       inputChannels: toNumber(at('input_channels'), `${source}: ${session}.input_channels`),
@@ -247,7 +262,9 @@ export function loadStateDictFlexible(model: Module, stateDict: StateDict, optio
   const unusedKeys = [...sd.keys()].filter((k) => !modelDict.has(k));
   if (unusedKeys.length) {
     if (!options.ignoreUnused) {
-      throw new StateDictError(`Error in loading state_dict: unused keys (not in the model): ${unusedKeys.join(', ')}`, { details: { unusedKeys } });
+      throw new StateDictError(`Error in loading state_dict: unused keys (not in the model): ${unusedKeys.join(', ')}`, {
+        details: { unusedKeys },
+      });
     }
     options.log?.(`Ignored unnecessary keys in pretrained dict: ${unusedKeys.join(', ')}`);
   }
@@ -266,9 +283,12 @@ export function loadStateDictFlexible(model: Module, stateDict: StateDict, optio
     const same = v.shape.length === target.shape.length && v.shape.every((d, i) => d === target.shape[i]);
     if (!same) {
       if (!options.ignoreDimMismatch) {
-        throw new StateDictError(`Error in loading state_dict: shape mismatch for key ${k}: the model has ${formatShape(target.shape)}, the file ${formatShape(v.shape)}.`, {
-          details: { key: k, expected: [...target.shape], actual: [...v.shape] },
-        });
+        throw new StateDictError(
+          `Error in loading state_dict: shape mismatch for key ${k}: the model has ${formatShape(target.shape)}, the file ${formatShape(v.shape)}.`,
+          {
+            details: { key: k, expected: [...target.shape], actual: [...v.shape] },
+          },
+        );
       }
       mismatchedKeys.push(k);
       options.log?.(`Ignored shape-mismatched parameter: ${k}`);
@@ -296,7 +316,8 @@ export function centerReadouts(model: Module, options: CenterOptions = {}): stri
   const target = [...(options.targetMean ?? [0, 0])];
   const sd = model.stateDict();
   const keys = [...sd.keys()].filter((k) => k.includes(meanKey));
-  if (keys.length === 0) throw new ConfigError(`Center: the model has no state-dict entry containing "${meanKey}" (are its readouts Gaussian masks?).`);
+  if (keys.length === 0)
+    throw new ConfigError(`Center: the model has no state-dict entry containing "${meanKey}" (are its readouts Gaussian masks?).`);
   const updated: StateDict = new Map();
   for (const k of keys) {
     const e = sd.get(k)!;
@@ -327,7 +348,10 @@ export interface LegacyMemberFiles {
  * the legacy builder, loaded non-strictly (missing keys keep their initial values); with `transfer` in the config,
  * names are matched by prefix and unused or mismatched entries are ignored. Unused keys are an error otherwise.
  */
-export function legacyMemberFromFiles(files: LegacyMemberFiles, options: ReadPickleOptions & { log?: (m: string) => void } = {}): {
+export function legacyMemberFromFiles(
+  files: LegacyMemberFiles,
+  options: ReadPickleOptions & { log?: (m: string) => void } = {},
+): {
   model: LegacyEncoder;
   dataInfo: LegacyDataInfo;
   rawDataInfo: Record<string, unknown>;

@@ -1,11 +1,4 @@
-import {
-  FileFormatError,
-  ConfigError,
-  SPECIFICATION_VERSION,
-  type DataInfo,
-  type ModelCard,
-  type ModelMetadata,
-} from '@openretina/contracts';
+import { FileFormatError, ConfigError, SPECIFICATION_VERSION, type ModelCard, type ModelMetadata } from '@openretina/contracts';
 import { readSafetensors, writeSafetensors } from '@openretina/layers';
 import type { CoreReadout, CoreReadoutConfig } from '@openretina/models';
 import { architectureOf, buildRemembered } from './architecture.js';
@@ -38,7 +31,11 @@ export function canonicalJson(value: unknown): string {
     if (v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array) return Array.from(v);
     if (typeof v === 'bigint') return v.toString();
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, (v as Record<string, unknown>)[k]]),
+      );
     }
     return v;
   });
@@ -59,7 +56,9 @@ function num(v: unknown): number | undefined {
 export async function createModelCard(model: CoreReadout, meta: CheckpointMeta = {}, weights?: Uint8Array): Promise<ModelCard> {
   const architecture = meta.architecture ?? architectureOf(model);
   if (!architecture) {
-    throw new ConfigError('The model has no recorded architecture config: pass { architecture } (OpenRetina config keys, as for buildCoreReadout).');
+    throw new ConfigError(
+      'The model has no recorded architecture config: pass { architecture } (OpenRetina config keys, as for buildCoreReadout).',
+    );
   }
   const info = model.dataInfo;
   const extra = info?.extra ?? {};
@@ -98,7 +97,10 @@ export async function createModelCard(model: CoreReadout, meta: CheckpointMeta =
 }
 
 /** The two files of a checkpoint, in memory: `model.safetensors` (state dict, PyTorch keys) and `model.json`. */
-export async function checkpointToBytes(model: CoreReadout, meta: CheckpointMeta = {}): Promise<{ weights: Uint8Array; card: ModelCard; cardJson: string }> {
+export async function checkpointToBytes(
+  model: CoreReadout,
+  meta: CheckpointMeta = {},
+): Promise<{ weights: Uint8Array; card: ModelCard; cardJson: string }> {
   const weights = writeSafetensors(model.stateDict(), { format: 'pt' });
   const card = await createModelCard(model, meta, weights);
   return { weights, card, cardJson: `${JSON.stringify(card, null, 1)}\n` };
@@ -117,7 +119,9 @@ export function parseModelCard(json: string, source = CARD_FILE): ModelCard {
     throw new FileFormatError(`${source}: expected format "${MODEL_CARD_FORMAT}", got ${JSON.stringify(c?.format)}.`);
   }
   if (c.specificationVersion !== SPECIFICATION_VERSION) {
-    throw new FileFormatError(`${source}: specificationVersion ${JSON.stringify(c.specificationVersion)} is not supported (expected "${SPECIFICATION_VERSION}").`);
+    throw new FileFormatError(
+      `${source}: specificationVersion ${JSON.stringify(c.specificationVersion)} is not supported (expected "${SPECIFICATION_VERSION}").`,
+    );
   }
   if (typeof c.architecture !== 'object' || c.architecture === null || typeof c.metadata !== 'object' || c.metadata === null) {
     throw new FileFormatError(`${source}: the model card lacks "architecture" or "metadata".`);
@@ -126,20 +130,29 @@ export function parseModelCard(json: string, source = CARD_FILE): ModelCard {
 }
 
 /** Rebuilds a model from the bytes of a checkpoint (weights checked against the card's SHA-256 when it has one). */
-export async function checkpointFromBytes(weights: Uint8Array, cardJson: string, source = 'checkpoint'): Promise<{ model: CoreReadout; card: ModelCard }> {
+export async function checkpointFromBytes(
+  weights: Uint8Array,
+  cardJson: string,
+  source = 'checkpoint',
+): Promise<{ model: CoreReadout; card: ModelCard }> {
   const card = parseModelCard(cardJson, `${source}/${CARD_FILE}`);
   const meta = card.metadata as Record<string, unknown>;
   if (typeof meta.weightsBytes === 'number' && meta.weightsBytes !== weights.byteLength) {
-    throw new FileFormatError(`${source}/${WEIGHTS_FILE}: expected ${meta.weightsBytes} bytes (model card), got ${weights.byteLength} (truncated or replaced).`);
+    throw new FileFormatError(
+      `${source}/${WEIGHTS_FILE}: expected ${meta.weightsBytes} bytes (model card), got ${weights.byteLength} (truncated or replaced).`,
+    );
   }
   if (typeof meta.weightsSha256 === 'string') {
     const actual = await sha256Hex(weights);
     if (actual !== meta.weightsSha256) {
-      throw new FileFormatError(`${source}/${WEIGHTS_FILE}: SHA-256 ${actual} does not match the model card's ${meta.weightsSha256} (corrupt file).`);
+      throw new FileFormatError(
+        `${source}/${WEIGHTS_FILE}: SHA-256 ${actual} does not match the model card's ${meta.weightsSha256} (corrupt file).`,
+      );
     }
   }
   const { tensors } = readSafetensors(weights, `${source}/${WEIGHTS_FILE}`);
-  const dataInfo = meta.dataInfo && typeof meta.dataInfo === 'object' ? dataInfoFromOpenRetina(meta.dataInfo as Record<string, unknown>) : undefined;
+  const dataInfo =
+    meta.dataInfo && typeof meta.dataInfo === 'object' ? dataInfoFromOpenRetina(meta.dataInfo as Record<string, unknown>) : undefined;
   const architecture = card.architecture as unknown as CoreReadoutConfig;
   const model = buildRemembered(architecture, dataInfo);
   try {

@@ -73,7 +73,12 @@ class GraphBuilder {
     const name = this.name(prefix);
     const arr = data instanceof Float32Array ? data : Float32Array.from(data);
     this.initializers.push(
-      onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [...dims], rawData: new Uint8Array(arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength)) }),
+      onnx.TensorProto.create({
+        name,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        dims: [...dims],
+        rawData: new Uint8Array(arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength)),
+      }),
     );
     return name;
   }
@@ -81,14 +86,27 @@ class GraphBuilder {
   intConst(prefix: string, data: readonly number[]): string {
     const name = this.name(prefix);
     const arr = BigInt64Array.from(data.map((v) => BigInt(v)));
-    this.initializers.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [data.length], rawData: new Uint8Array(arr.buffer) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dataType: onnx.TensorProto.DataType.INT64,
+        dims: [data.length],
+        rawData: new Uint8Array(arr.buffer),
+      }),
+    );
     return name;
   }
 
-  node(opType: string, inputs: string[], attributes: Record<string, number | number[] | string> = {}, prefix = opType.toLowerCase()): string {
+  node(
+    opType: string,
+    inputs: string[],
+    attributes: Record<string, number | number[] | string> = {},
+    prefix = opType.toLowerCase(),
+  ): string {
     const output = this.name(prefix);
     const attribute = Object.entries(attributes).map(([name, v]) => {
-      if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
+      if (typeof v === 'string')
+        return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
       if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
       return Number.isInteger(v) && !['epsilon', 'alpha', 'beta'].includes(name)
         ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v })
@@ -168,7 +186,12 @@ function exportConv(
   return { y, hw };
 }
 
-function readoutWeights(readout: AnyModule, c: number, h: number, w: number): { weights: Float32Array; bias: Float32Array; n: number; nonlinearity: string } {
+function readoutWeights(
+  readout: AnyModule,
+  c: number,
+  h: number,
+  w: number,
+): { weights: Float32Array; bias: Float32Array; n: number; nonlinearity: string } {
   const mask = readout.mask as (() => tf.Tensor3D) | undefined;
   const features = readout.features as tf.Variable | undefined;
   const scale = readout.scaleParam as tf.Variable | undefined;
@@ -190,12 +213,18 @@ function readoutWeights(readout: AnyModule, c: number, h: number, w: number): { 
 }
 
 /** The readouts of `sessions`, concatenated: weight `[c·h·w, N]` (row `(ch·h + y)·w + x`), bias `[N]`. */
-function sessionReadouts(model: CoreReadout, sessions: readonly string[], c: number, hw: readonly [number, number]): { weights: Float32Array; bias: Float32Array; N: number; nl: string } {
+function sessionReadouts(
+  model: CoreReadout,
+  sessions: readonly string[],
+  c: number,
+  hw: readonly [number, number],
+): { weights: Float32Array; bias: Float32Array; N: number; nl: string } {
   const perSession = (model.readout as unknown as { readout?: (s: string) => unknown }).readout;
   if (typeof perSession !== 'function') throw new UnsupportedError('ONNX export needs a multi-session readout with per-session readouts.');
   const parts = sessions.map((s) => readoutWeights(perSession.call(model.readout, s) as AnyModule, c, hw[0], hw[1]));
   const nl = parts[0]!.nonlinearity;
-  if (parts.some((p) => p.nonlinearity !== nl)) throw new UnsupportedError('ONNX export of sessions with different readout nonlinearities is not supported.');
+  if (parts.some((p) => p.nonlinearity !== nl))
+    throw new UnsupportedError('ONNX export of sessions with different readout nonlinearities is not supported.');
   const N = parts.reduce((a, p) => a + p.n, 0);
   const weights = new Float32Array(c * hw[0] * hw[1] * N);
   const bias = new Float32Array(N);
@@ -218,7 +247,13 @@ function sessionMetadata(model: CoreReadout, sessions: readonly string[], C: num
 }
 
 /** The `gemm` form (see {@link ExportOnnxOptions.convForm}): weights folded into block Toeplitz and placement constants. */
-function exportGemm(model: CoreReadout, layers: AnyModule[], coreOptions: Record<string, unknown>, sessions: readonly string[], options: ExportOnnxOptions): Uint8Array {
+function exportGemm(
+  model: CoreReadout,
+  layers: AnyModule[],
+  coreOptions: Record<string, unknown>,
+  sessions: readonly string[],
+  options: ExportOnnxOptions,
+): Uint8Array {
   const { channels: C, height: H, width: W } = model.stimulus;
   const g = new EngineGraph();
   g.input(ONNX_INPUT, ['batch', C, 'time', H, W]);
@@ -310,7 +345,10 @@ function exportGemm(model: CoreReadout, layers: AnyModule[], coreOptions: Record
     };
     const want = layoutOf(order);
     if (layout === undefined) {
-      act = want === 'time-last' ? g.reshape(g.transpose(x4, [1, 3, 0, 2]), [1, C, -1, 0]) : g.reshape(g.transpose(x4, [1, 2, 0, 3]), [C, 0, -1]);
+      act =
+        want === 'time-last'
+          ? g.reshape(g.transpose(x4, [1, 3, 0, 2]), [1, C, -1, 0])
+          : g.reshape(g.transpose(x4, [1, 2, 0, 3]), [C, 0, -1]);
     } else act = convertLayout(g, act, layout, want, I, P);
     layout = want;
     const cut = (coreOptions.cutFirstNFrames as number | undefined) ?? 30;
@@ -320,9 +358,25 @@ function exportGemm(model: CoreReadout, layers: AnyModule[], coreOptions: Record
   const c = model.core.outChannels;
   const Q = h * w;
   const { weights, bias, N, nl } = sessionReadouts(model, sessions, c, [h, w]);
-  if (nl !== 'identity' && !['softplus', 'exp', 'relu', 'elu'].includes(nl)) throw new UnsupportedError(`ONNX export: readout nonlinearity "${nl}" is not supported.`);
-  const out = gemmFeaturesReadout(g, act, layout!, c, Q, N, g.floats('readout_w', weights, [c * Q, N]), g.floats('readout_b', bias, [N]), nl);
-  const shape = (parts: (number[] | string)[]) => g.op('Concat', parts.map((p) => (typeof p === 'string' ? p : g.ints(p))), { axis: 0 });
+  if (nl !== 'identity' && !['softplus', 'exp', 'relu', 'elu'].includes(nl))
+    throw new UnsupportedError(`ONNX export: readout nonlinearity "${nl}" is not supported.`);
+  const out = gemmFeaturesReadout(
+    g,
+    act,
+    layout!,
+    c,
+    Q,
+    N,
+    g.floats('readout_w', weights, [c * Q, N]),
+    g.floats('readout_b', bias, [N]),
+    nl,
+  );
+  const shape = (parts: (number[] | string)[]) =>
+    g.op(
+      'Concat',
+      parts.map((p) => (typeof p === 'string' ? p : g.ints(p))),
+      { axis: 0 },
+    );
   const responses =
     layout === 'time-last'
       ? g.op('Reshape', [out, shape([B, [-1, N]])])
@@ -342,7 +396,8 @@ export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}):
   const core = model.core as unknown as AnyModule;
   const layers = (core.features as { layers?: AnyModule[] } | undefined)?.layers;
   const coreOptions = core.options as Record<string, unknown> | undefined;
-  if (!layers || !coreOptions) throw new UnsupportedError(`ONNX export supports SimpleCoreWrapper cores only (got ${model.core.constructor.name}).`);
+  if (!layers || !coreOptions)
+    throw new UnsupportedError(`ONNX export supports SimpleCoreWrapper cores only (got ${model.core.constructor.name}).`);
   const gemmBlocker = core.colorSquashing
     ? 'colour squashing'
     : coreOptions.downsampleInputKernelSize
@@ -350,7 +405,8 @@ export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}):
       : layers.some((l) => l.pool)
         ? 'pooling'
         : undefined;
-  if (options.convForm === 'gemm' && gemmBlocker) throw new UnsupportedError(`The gemm ONNX form does not cover ${gemmBlocker}; use convForm 'depthwise'.`);
+  if (options.convForm === 'gemm' && gemmBlocker)
+    throw new UnsupportedError(`The gemm ONNX form does not cover ${gemmBlocker}; use convForm 'depthwise'.`);
   const form = options.convForm ?? (gemmBlocker ? 'depthwise' : 'gemm');
   const sessions = options.session === undefined ? [...model.sessions] : [options.session];
   for (const s of sessions) model.readout.numNeurons(s); // unknown session → UnknownSessionError
@@ -384,7 +440,13 @@ export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}):
     if (!mean || !variance) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
     x = g.node(
       'BatchNormalization',
-      [x, g.floatConst('bn_w', bnWeight, [O]), g.floatConst('bn_b', bnBias, [O]), g.floatConst('bn_mean', dataOf(mean), [O]), g.floatConst('bn_var', dataOf(variance), [O])],
+      [
+        x,
+        g.floatConst('bn_w', bnWeight, [O]),
+        g.floatConst('bn_b', bnBias, [O]),
+        g.floatConst('bn_mean', dataOf(mean), [O]),
+        g.floatConst('bn_var', dataOf(variance), [O]),
+      ],
       { epsilon: norm.eps as number },
     );
     const bias = (layer.bias as AnyModule).bias as tf.Variable;
@@ -413,11 +475,19 @@ export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}):
   }
   g.renameLast(ONNX_OUTPUT);
 
-  const dim = (v: number | string) => (typeof v === 'number' ? onnx.TensorShapeProto.Dimension.create({ dimValue: v }) : onnx.TensorShapeProto.Dimension.create({ dimParam: v }));
+  const dim = (v: number | string) =>
+    typeof v === 'number'
+      ? onnx.TensorShapeProto.Dimension.create({ dimValue: v })
+      : onnx.TensorShapeProto.Dimension.create({ dimParam: v });
   const valueInfo = (name: string, dims: (number | string)[]) =>
     onnx.ValueInfoProto.create({
       name,
-      type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim: dims.map(dim) }) }) }),
+      type: onnx.TypeProto.create({
+        tensorType: onnx.TypeProto.Tensor.create({
+          elemType: onnx.TensorProto.DataType.FLOAT,
+          shape: onnx.TensorShapeProto.create({ dim: dims.map(dim) }),
+        }),
+      }),
     });
   const neurons = Object.fromEntries(sessions.map((s) => [s, model.readout.numNeurons(s)]));
   const graph = onnx.GraphProto.create({
@@ -445,13 +515,20 @@ export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}):
 }
 
 /** Reads the `metadata_props` and input/output shapes of an ONNX model (ours or PyTorch's). */
-export function readOnnxInfo(bytes: Uint8Array): { metadata: Record<string, string>; inputs: { name: string; dims: (number | string)[] }[]; outputs: { name: string; dims: (number | string)[] }[]; opset: number | undefined } {
+export function readOnnxInfo(bytes: Uint8Array): {
+  metadata: Record<string, string>;
+  inputs: { name: string; dims: (number | string)[] }[];
+  outputs: { name: string; dims: (number | string)[] }[];
+  opset: number | undefined;
+} {
   const m = onnx.ModelProto.decode(bytes);
   const dims = (v: InstanceType<typeof onnx.ValueInfoProto>) =>
     (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0)));
   return {
     metadata: Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
-    inputs: (m.graph?.input ?? []).filter((i) => !(m.graph?.initializer ?? []).some((t) => t.name === i.name)).map((v) => ({ name: v.name ?? '', dims: dims(v as InstanceType<typeof onnx.ValueInfoProto>) })),
+    inputs: (m.graph?.input ?? [])
+      .filter((i) => !(m.graph?.initializer ?? []).some((t) => t.name === i.name))
+      .map((v) => ({ name: v.name ?? '', dims: dims(v as InstanceType<typeof onnx.ValueInfoProto>) })),
     outputs: (m.graph?.output ?? []).map((v) => ({ name: v.name ?? '', dims: dims(v as InstanceType<typeof onnx.ValueInfoProto>) })),
     opset: (() => {
       const v = (m.opsetImport ?? []).find((o) => !o.domain)?.version;

@@ -98,7 +98,10 @@ export class OnnxResponseModel implements ResponseModel {
     if (typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number') {
       throw new ShapeError(`The ONNX input needs fixed channel, height and width dims, got ${JSON.stringify(input.dims)}.`);
     }
-    const sessionOptions = { ...(options.sessionOptions ?? {}), ...(options.executionProviders ? { executionProviders: [...options.executionProviders] } : {}) };
+    const sessionOptions = {
+      ...(options.sessionOptions ?? {}),
+      ...(options.executionProviders ? { executionProviders: [...options.executionProviders] } : {}),
+    };
     const session = await ort.InferenceSession.create(bytes, sessionOptions);
     const metaSessions = parseMeta<string[]>(info.metadata, ONNX_META.sessions);
     const metaNeurons = parseMeta<Record<string, number>>(info.metadata, ONNX_META.neuronsPerSession);
@@ -119,7 +122,12 @@ export class OnnxResponseModel implements ResponseModel {
       sessions = [options.sessionName ?? 'default'];
       neurons = { [sessions[0]!]: n };
     }
-    return new OnnxResponseModel(session, ort, input.name, output.name, { stimulus: { channels: c, height: h, width: w }, sessions, neurons, framesCut });
+    return new OnnxResponseModel(session, ort, input.name, output.name, {
+      stimulus: { channels: c, height: h, width: w },
+      sessions,
+      neurons,
+      framesCut,
+    });
   }
 
   stimulusShape(frames: number, batch = 1): [number, number, number, number, number] {
@@ -130,7 +138,9 @@ export class OnnxResponseModel implements ResponseModel {
   async predict(x: tf.Tensor5D, options: { session?: string } = {}): Promise<tf.Tensor3D> {
     const { channels, height, width } = this.stimulus;
     if (x.rank !== 5 || x.shape[2] !== height || x.shape[3] !== width || x.shape[4] !== channels) {
-      throw new ShapeError(`The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`);
+      throw new ShapeError(
+        `The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`,
+      );
     }
     if (options.session !== undefined && !(options.session in this.offsets)) throw new UnknownSessionError(options.session, this.sessions);
     const [b, t] = x.shape;
@@ -169,7 +179,13 @@ function channelsFirst(src: Float32Array, B: number, S: number, C: number): Floa
 }
 
 /** Frames cut and neurons of a graph without metadata: run zeros of growing length until the graph accepts them. */
-async function probeOutput(ort: OrtLike, session: OrtSessionLike, input: string, output: string, [c, h, w]: number[]): Promise<{ framesCut: number; neurons: number }> {
+async function probeOutput(
+  ort: OrtLike,
+  session: OrtSessionLike,
+  input: string,
+  output: string,
+  [c, h, w]: number[],
+): Promise<{ framesCut: number; neurons: number }> {
   let lastError: unknown;
   for (const t of [64, 128, 256, 512, 1024]) {
     try {
@@ -180,5 +196,7 @@ async function probeOutput(ort: OrtLike, session: OrtSessionLike, input: string,
       lastError = error;
     }
   }
-  throw new FileFormatError(`Could not determine the frames the ONNX model cuts (a probe run failed: ${(lastError as Error | undefined)?.message ?? 'no output'}).`);
+  throw new FileFormatError(
+    `Could not determine the frames the ONNX model cuts (a probe run failed: ${(lastError as Error | undefined)?.message ?? 'no output'}).`,
+  );
 }

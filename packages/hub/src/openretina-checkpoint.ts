@@ -64,10 +64,12 @@ export function dataInfoFromOpenRetina(info: Record<string, unknown>): DataInfo 
   for (const [k, v] of Object.entries(nNeurons)) defineOwn(nNeuronsDict, k, Number(v));
   const meanActivityDict: Record<string, Float32Array> = {};
   if (isRecord(info.mean_activity_dict)) {
-    for (const [k, v] of Object.entries(info.mean_activity_dict)) defineOwn(meanActivityDict, k, toFloat32(v, `data_info.mean_activity_dict.${k}`));
+    for (const [k, v] of Object.entries(info.mean_activity_dict))
+      defineOwn(meanActivityDict, k, toFloat32(v, `data_info.mean_activity_dict.${k}`));
   }
   const shape = Array.isArray(info.input_shape) ? (info.input_shape as unknown[]).map(Number) : [];
-  if (shape.length !== 3 || shape.some((x) => !Number.isInteger(x))) throw new ConfigError(`data_info.input_shape must be [C, H, W], got ${JSON.stringify(info.input_shape)}.`);
+  if (shape.length !== 3 || shape.some((x) => !Number.isInteger(x)))
+    throw new ConfigError(`data_info.input_shape must be [C, H, W], got ${JSON.stringify(info.input_shape)}.`);
   const sessionsKwargs: Record<string, Record<string, readonly unknown[]>> = {};
   if (isRecord(info.sessions_kwargs)) {
     for (const [s, kw] of Object.entries(info.sessions_kwargs)) {
@@ -110,7 +112,10 @@ export function readOpenRetinaCheckpoint(bytes: Uint8Array, options: ReadPickleO
   const source = options.source ?? 'checkpoint';
   const raw = readTorchArchive(bytes, { ...options, source });
   const top = raw instanceof PyDict ? raw.map : raw instanceof PyObject ? raw.dictItems : undefined;
-  if (!top) throw new FileFormatError(`${source}: the archive does not hold a dictionary (got ${raw instanceof PyObject ? raw.className : typeof raw}).`);
+  if (!top)
+    throw new FileFormatError(
+      `${source}: the archive does not hold a dictionary (got ${raw instanceof PyObject ? raw.className : typeof raw}).`,
+    );
   if (top.has('state_dict')) {
     const stateDict = toStateDict(top.get('state_dict'), source);
     const hpRaw = top.get('hyper_parameters');
@@ -118,7 +123,11 @@ export function readOpenRetinaCheckpoint(bytes: Uint8Array, options: ReadPickleO
     if (!isRecord(hp)) throw new FileFormatError(`${source}: hyper_parameters is not a dictionary.`);
     const extra: Record<string, unknown> = {};
     for (const [k, v] of top) {
-      if (typeof k !== 'string' || ['state_dict', 'hyper_parameters', 'optimizer_states', 'lr_schedulers', 'callbacks', 'loops'].includes(k)) continue;
+      if (
+        typeof k !== 'string' ||
+        ['state_dict', 'hyper_parameters', 'optimizer_states', 'lr_schedulers', 'callbacks', 'loops'].includes(k)
+      )
+        continue;
       defineOwn(extra, k, toPlain(v));
     }
     const dataInfo = isRecord(hp.data_info) ? dataInfoFromOpenRetina(hp.data_info) : undefined;
@@ -179,6 +188,9 @@ export function modelFromCheckpoint(ckpt: OpenRetinaCheckpoint, options: ModelFr
 }
 
 /** Reads an OpenRetina checkpoint's bytes and rebuilds its model (see {@link modelFromCheckpoint}). */
-export function coreReadoutFromCheckpointBytes(bytes: Uint8Array, options: ModelFromCheckpointOptions & ReadPickleOptions = {}): CoreReadout {
+export function coreReadoutFromCheckpointBytes(
+  bytes: Uint8Array,
+  options: ModelFromCheckpointOptions & ReadPickleOptions = {},
+): CoreReadout {
   return modelFromCheckpoint(readOpenRetinaCheckpoint(bytes, options), options);
 }

@@ -123,7 +123,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
   };
   let pos = 0;
   const need = (n: number): number => {
-    if (!Number.isSafeInteger(n) || n < 0 || pos + n > data.length) fail(`truncated: needs ${n} more bytes, ${data.length - pos} left`, pos);
+    if (!Number.isSafeInteger(n) || n < 0 || pos + n > data.length)
+      fail(`truncated: needs ${n} more bytes, ${data.length - pos} left`, pos);
     const at = pos;
     pos += n;
     return at;
@@ -330,7 +331,11 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
         push(latin1(bytes(u8())));
         break;
       case 0x56: // UNICODE (raw-unicode-escape text)
-        push(line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a?: string, b?: string) => String.fromCodePoint(parseInt((a ?? b)!, 16))));
+        push(
+          line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a?: string, b?: string) =>
+            String.fromCodePoint(parseInt((a ?? b)!, 16)),
+          ),
+        );
         break;
       case 0x58: {
         // BINUNICODE

@@ -131,12 +131,17 @@ class Converter {
     if (!text.includes('${')) return text;
     const full = /^\$\{([^${}]*)\}$/.exec(text);
     if (full) return this.reference(full[1]!.trim(), node, depth, text);
-    if (text.replace(/\\\$\{[^{}]*\}/g, '').replace(/\$\{[^${}]*\}/g, '').includes('${')) {
+    if (
+      text
+        .replace(/\\\$\{[^{}]*\}/g, '')
+        .replace(/\$\{[^${}]*\}/g, '')
+        .includes('${')
+    ) {
       throw new UnsupportedError(`omegaconf: nested interpolation "${text}" is not supported.`);
     }
     let failure: Error | undefined;
-    const out = text.replace(/(\\?)\$\{([^{}]*)\}/g, (whole, escape: string, ref: string) => {
-      if (escape) return whole.slice(1);
+    const out = text.replace(/(\\?)\$\{([^{}]*)\}/g, (whole, escaped: string, ref: string) => {
+      if (escaped) return whole.slice(1);
       try {
         return String(this.reference(ref.trim(), node, depth, text));
       } catch (e) {
@@ -150,7 +155,9 @@ class Converter {
 
   private reference(ref: string, node: PyObject, depth: number, text: string): unknown {
     if (/^[A-Za-z_][\w.]*:/.test(ref)) {
-      throw new ConfigError(`omegaconf: the resolver interpolation "${text}" is refused (resolvers could read the environment or run code).`);
+      throw new ConfigError(
+        `omegaconf: the resolver interpolation "${text}" is refused (resolvers could read the environment or run code).`,
+      );
     }
     let base: PyObject | undefined;
     let path = ref.replace(/\[(\d+)\]/g, '.$1');
@@ -167,7 +174,8 @@ class Converter {
       target = isOmegaNode(target) ? this.child(target, key) : undefined;
       if (target === undefined) break;
     }
-    if (target === undefined || base === undefined) throw new ConfigError(`omegaconf: interpolation "${text}": key "${ref}" not found in the saved config.`);
+    if (target === undefined || base === undefined)
+      throw new ConfigError(`omegaconf: interpolation "${text}": key "${ref}" not found in the saved config.`);
     if (isOmegaNode(target)) {
       if (this.resolving.has(target)) throw new ConfigError(`omegaconf: interpolation "${text}" is cyclic.`);
       this.resolving.add(target);

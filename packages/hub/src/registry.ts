@@ -22,7 +22,7 @@ export type PublishedModelName = keyof typeof PUBLISHED_MODELS;
 
 /** True for one of the nine published model names. */
 export function isPublishedModel(name: string): name is PublishedModelName {
-  return Object.prototype.hasOwnProperty.call(PUBLISHED_MODELS, name);
+  return Object.hasOwn(PUBLISHED_MODELS, name);
 }
 
 /** Path of a published model inside the repository (`model_checkpoints/<date>/<file>.ckpt`). */

@@ -157,7 +157,7 @@ function decodeElements(bytes: Uint8Array, type: ElementType, count: number, lit
 
 function asIntList(v: unknown, what: string): number[] {
   const items = v instanceof PyTuple ? v.items : Array.isArray(v) ? v : undefined;
-  if (!items || !items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
+  if (!items?.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
     throw new FileFormatError(`${what} must be a tuple of non-negative integers.`);
   }
   return items as number[];
@@ -178,7 +178,8 @@ function materialise(
   what: string,
   littleEndian = true,
 ): { dtype: StateDtype; data: StateArray } {
-  if (shape.length !== strides.length) throw new FileFormatError(`${what}: size ${JSON.stringify(shape)} and stride ${JSON.stringify(strides)} differ in rank.`);
+  if (shape.length !== strides.length)
+    throw new FileFormatError(`${what}: size ${JSON.stringify(shape)} and stride ${JSON.stringify(strides)} differ in rank.`);
   const maxElements = limits.maxElements ?? 2 ** 31 - 1;
   let numel = 1;
   for (const s of shape) {
@@ -223,11 +224,22 @@ function materialise(
 
 function rebuildTensor(args: readonly unknown[], limits: ReadLimits): ArrayValue {
   const [storage, offset, size, stride] = args;
-  if (!(storage instanceof TorchStorage)) throw new FileFormatError('_rebuild_tensor_v2: the first argument is not a storage of this archive.');
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new FileFormatError(`tensor storage offset ${String(offset)} is invalid.`);
+  if (!(storage instanceof TorchStorage))
+    throw new FileFormatError('_rebuild_tensor_v2: the first argument is not a storage of this archive.');
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+    throw new FileFormatError(`tensor storage offset ${String(offset)} is invalid.`);
   const shape = asIntList(size, 'tensor size');
   const strides = asIntList(stride, 'tensor stride');
-  const { dtype, data } = materialise(storage.bytes, storage.type, storage.numel, offset, shape, strides, limits, `tensor in storage ${storage.key}`);
+  const { dtype, data } = materialise(
+    storage.bytes,
+    storage.type,
+    storage.numel,
+    offset,
+    shape,
+    strides,
+    limits,
+    `tensor in storage ${storage.key}`,
+  );
   return new ArrayValue('tensor', dtype, shape, data, storage.type.name);
 }
 
@@ -243,7 +255,20 @@ function latin1Bytes(s: string): Uint8Array {
 
 function numpyType(descr: unknown): ElementType {
   const code = typeof descr === 'string' ? descr.replace(/^[<>=|]/, '') : '';
-  const alias: Record<string, string> = { float32: 'f4', float64: 'f8', float16: 'f2', int8: 'i1', int16: 'i2', int32: 'i4', int64: 'i8', uint8: 'u1', uint16: 'u2', uint32: 'u4', bool: 'b1', '?': 'b1' };
+  const alias: Record<string, string> = {
+    float32: 'f4',
+    float64: 'f8',
+    float16: 'f2',
+    int8: 'i1',
+    int16: 'i2',
+    int32: 'i4',
+    int64: 'i8',
+    uint8: 'u1',
+    uint16: 'u2',
+    uint32: 'u4',
+    bool: 'b1',
+    '?': 'b1',
+  };
   const t = NUMPY_TYPES[alias[code] ?? code];
   if (!t) throw new UnsupportedError(`numpy dtype ${JSON.stringify(descr)} is not supported (numeric and bool dtypes only).`);
   return t;
@@ -293,7 +318,13 @@ export function dataRecognisers(limits: ReadLimits = {}): Map<string, Recogniser
       if (raw.bytes.byteLength < dt.type.bytes) throw new FileFormatError('numpy scalar: not enough bytes.');
       const { data } = decodeElements(raw.bytes, dt.type, 1, dt.byteorder !== '>');
       const v = data[0]!;
-      return typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v) : dt.type.name === 'bool' ? v !== 0 : v;
+      return typeof v === 'bigint'
+        ? v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(v)
+          : v
+        : dt.type.name === 'bool'
+          ? v !== 0
+          : v;
     });
   }
   r.set('numpy.dtype', (args) => new NumpyDtype(numpyType(args[0])));
@@ -370,7 +401,8 @@ export interface ReadPickleOptions extends ReadLimits {
   source?: string;
 }
 
-const INERT_OK = /^(omegaconf\.|typing\.|builtins\.(object|int|float|str|bool|long)$|__builtin__\.(object|int|float|str|bool|long)$|collections\.defaultdict$|pytorch_lightning\.utilities\.parsing\.AttributeDict$|lightning\.(pytorch\.)?utilities\.parsing\.AttributeDict$|lightning_fabric\.utilities\.data\.AttributeDict$|torch\.(float|double|half|bfloat16|int|long|short|int8|uint8|bool|float16|float32|float64|int16|int32|int64)$|enum\.|numpy\.ndarray$|numpy\.core\.multiarray\._reconstruct$)/;
+const INERT_OK =
+  /^(omegaconf\.|typing\.|builtins\.(object|int|float|str|bool|long)$|__builtin__\.(object|int|float|str|bool|long)$|collections\.defaultdict$|pytorch_lightning\.utilities\.parsing\.AttributeDict$|lightning\.(pytorch\.)?utilities\.parsing\.AttributeDict$|lightning_fabric\.utilities\.data\.AttributeDict$|torch\.(float|double|half|bfloat16|int|long|short|int8|uint8|bool|float16|float32|float64|int16|int32|int64)$|enum\.|numpy\.ndarray$|numpy\.core\.multiarray\._reconstruct$)/;
 
 /** Parses a plain pickle (e.g. numpy data, `data_info_*.pkl`) into inert values (see {@link unpickle}). */
 export function readPickle(bytes: Uint8Array, options: ReadPickleOptions = {}): unknown {
@@ -397,7 +429,9 @@ export function readTorchArchive(bytes: Uint8Array, options: ReadPickleOptions =
     );
   }
   if (!(bytes.byteLength >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b)) {
-    throw new FileFormatError(`${source}: not a zip archive (a torch .pt/.ckpt file starts with "PK"); the file may be truncated or of another format.`);
+    throw new FileFormatError(
+      `${source}: not a zip archive (a torch .pt/.ckpt file starts with "PK"); the file may be truncated or of another format.`,
+    );
   }
   let files: Record<string, Uint8Array>;
   try {
@@ -407,7 +441,9 @@ export function readTorchArchive(bytes: Uint8Array, options: ReadPickleOptions =
   }
   const pkls = Object.keys(files).filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkls.length !== 1) {
-    throw new FileFormatError(`${source}: expected exactly one <root>/data.pkl in the archive, found ${pkls.length} (${Object.keys(files).slice(0, 5).join(', ')}).`);
+    throw new FileFormatError(
+      `${source}: expected exactly one <root>/data.pkl in the archive, found ${pkls.length} (${Object.keys(files).slice(0, 5).join(', ')}).`,
+    );
   }
   const root = pkls[0]!.slice(0, -'/data.pkl'.length);
   const byteorder = files[`${root}/byteorder`];
@@ -420,7 +456,8 @@ export function readTorchArchive(bytes: Uint8Array, options: ReadPickleOptions =
     const [, cls, key] = items;
     const type = cls instanceof PyGlobal && cls.module.startsWith('torch') ? STORAGE_TYPES[cls.name] : undefined;
     if (!type) throw new UnsupportedError(`${source}: storage type ${cls instanceof PyGlobal ? cls.path : String(cls)} is not supported.`);
-    if (typeof key !== 'string' || !/^[\w.-]+$/.test(key)) throw new FileFormatError(`${source}: invalid storage key ${JSON.stringify(String(key))}.`);
+    if (typeof key !== 'string' || !/^[\w.-]+$/.test(key))
+      throw new FileFormatError(`${source}: invalid storage key ${JSON.stringify(String(key))}.`);
     const data = files[`${root}/data/${key}`];
     if (!data) throw new FileFormatError(`${source}: storage ${root}/data/${key} is missing from the archive (truncated?).`);
     return new TorchStorage(type, key, data);

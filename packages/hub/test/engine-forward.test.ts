@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
 import { buildSmallModel } from './small-model.js';
 import { relativeError } from '@openretina/test-utils/fixtures';
-import { OnnxEngine, buildEngineForwardGraph, buildEngineForwardWeightsGraph, enginePlan, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode, type LayerOrder } from '../src/node.js';
+import {
+  OnnxEngine,
+  buildEngineForwardGraph,
+  buildEngineForwardWeightsGraph,
+  enginePlan,
+  exportOnnx,
+  loadOnnxModel,
+  loadOnnxRuntimeNode,
+  type LayerOrder,
+} from '../src/node.js';
 
 const TOL = 1e-5;
 const ORDERS: LayerOrder[][] = [
@@ -20,7 +29,8 @@ function smallModel(): CoreReadout {
   // non-trivial running statistics
   let seed = 11;
   for (const [name, v] of model.namedParameters())
-    if (/(sin_weights|cos_weights|weight_spatial|features|mask_mean|bias)$/.test(name)) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed++)));
+    if (/(sin_weights|cos_weights|weight_spatial|features|mask_mean|bias)$/.test(name))
+      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed++)));
   model.train();
   tf.tidy(() => model.forward(tf.randomNormal([3, 16, 9, 8, 2], 0.3, 1.2, 'float32', 3) as tf.Tensor5D, { session: 'b' }));
   model.eval();
@@ -42,7 +52,14 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
           InferenceSession: {
             create: async (bytes, options) => {
               const s = await ort.InferenceSession.create(bytes, options);
-              return { inputNames: s.inputNames, outputNames: s.outputNames, run: async (f: Record<string, unknown>) => ((feeds = { ...feeds, ...f }), s.run(f)) };
+              return {
+                inputNames: s.inputNames,
+                outputNames: s.outputNames,
+                run: async (f: Record<string, unknown>) => {
+                  feeds = { ...feeds, ...f };
+                  return s.run(f);
+                },
+              };
             },
           },
         },
@@ -58,7 +75,10 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
           const session = await ort.InferenceSession.create(buildEngineForwardGraph(plan, options));
           const out = (await session.run(Object.fromEntries(session.inputNames.map((k) => [k, matrices[k] ?? feeds[k]])))).responses!;
           expect(out.dims).toEqual(expected.shape);
-          expect(relativeError(out.data as Float32Array, expected.dataSync()), `T=${T} ${orders.join('/')} blocks ${blockSize ? 'small' : 'default'}`).toBeLessThan(TOL);
+          expect(
+            relativeError(out.data as Float32Array, expected.dataSync()),
+            `T=${T} ${orders.join('/')} blocks ${blockSize ? 'small' : 'default'}`,
+          ).toBeLessThan(TOL);
         }
       capture.dispose();
       tf.dispose([x, expected, viaEngine]);
@@ -70,7 +90,9 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
     const model = smallModel();
     for (const orders of ORDERS)
       for (const blockFrames of [undefined, () => 2]) {
-        const onnxModel = await loadOnnxModel(exportOnnx(model, { convForm: 'gemm', layerOrders: orders, ...(blockFrames ? { blockFrames } : {}) }));
+        const onnxModel = await loadOnnxModel(
+          exportOnnx(model, { convForm: 'gemm', layerOrders: orders, ...(blockFrames ? { blockFrames } : {}) }),
+        );
         for (const [B, T] of [
           [1, 12],
           [3, 25],
@@ -79,7 +101,10 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
           const expected = model.forward(x);
           const got = await onnxModel.predict(x);
           expect(got.shape).toEqual(expected.shape);
-          expect(relativeError(got.dataSync(), expected.dataSync()), `${orders.join('/')} B=${B} T=${T} blocks ${blockFrames ? 2 : 'default'}`).toBeLessThan(TOL);
+          expect(
+            relativeError(got.dataSync(), expected.dataSync()),
+            `${orders.join('/')} B=${B} T=${T} blocks ${blockFrames ? 2 : 'default'}`,
+          ).toBeLessThan(TOL);
           tf.dispose([x, expected, got]);
         }
         onnxModel.dispose();

@@ -107,11 +107,16 @@ describe('legacy Höfling 2024 (nnfabrik) ensemble', () => {
   it('centres the readouts like Center(target_mean=(0, 0))', async () => {
     const { ensemble } = await loadLegacyHoeflingEnsemble(DIR, { center: true });
     expectOutputs(ensemble, 'centered');
-    for (const [k, v] of ensemble.stateDict()) if (k.endsWith('mask_mean')) expect(Math.max(...Array.from(v.data as Float32Array, Math.abs))).toBe(0);
+    for (const [k, v] of ensemble.stateDict())
+      if (k.endsWith('mask_mean')) expect(Math.max(...Array.from(v.data as Float32Array, Math.abs))).toBe(0);
     const changed = centerReadouts(ensemble, { targetMean: [0.1, -0.2] });
     expect(changed).toHaveLength(4);
     const mm = ensemble.stateDict().get(`members.1.readout.${META.sessions[0]}.mask_mean`)!;
-    expect(Array.from(mm.data as Float32Array).slice(0, 2).map((v) => +v.toFixed(5))).toEqual([0.1, -0.2]);
+    expect(
+      Array.from(mm.data as Float32Array)
+        .slice(0, 2)
+        .map((v) => +v.toFixed(5)),
+    ).toEqual([0.1, -0.2]);
     expect(() => centerReadouts(ensemble, { meanKey: 'nothing_like_this' })).toThrow(/nothing_like_this/);
     ensemble.dispose();
   });
@@ -155,14 +160,22 @@ describe('legacy Höfling 2024 (nnfabrik) ensemble', () => {
 
       const cfg = readFileSync(join(dir, 'config_00000.yaml'), 'utf8');
       // Wrong architecture: a shape mismatch is an error naming the key and both shapes.
-      writeFileSync(join(dir, 'config_00000.yaml'), cfg.replace(/hidden_channels: !!python\/tuple\n {2}- 4/, 'hidden_channels: !!python/tuple\n  - 5'));
+      writeFileSync(
+        join(dir, 'config_00000.yaml'),
+        cfg.replace(/hidden_channels: !!python\/tuple\n {2}- 4/, 'hidden_channels: !!python/tuple\n  - 5'),
+      );
       const mismatch = await loadLegacyHoeflingEnsemble(dir, { seeds: [0] }).catch((e: unknown) => e);
       expect(isOpenRetinaError(mismatch, 'OPENRETINA_STATE_DICT')).toBe(true);
-      expect(String((mismatch as Error).message)).toMatch(/state_dict_00000\.pth\.tar.*shape mismatch for key core\.features\.layer0\.conv\.sin_weights.*\[5, 2, 7\].*\[4, 2, 7\]/s);
+      expect(String((mismatch as Error).message)).toMatch(
+        /state_dict_00000\.pth\.tar.*shape mismatch for key core\.features\.layer0\.conv\.sin_weights.*\[5, 2, 7\].*\[4, 2, 7\]/s,
+      );
       // Entries the model does not have (no readout bias) are an error without `transfer`, ignored with it.
       writeFileSync(join(dir, 'config_00000.yaml'), cfg.replace('readout_bias: true', 'readout_bias: false'));
       await expect(loadLegacyHoeflingEnsemble(dir, { seeds: [0] })).rejects.toThrow(/unused keys.*readout\.2_ventral1_20201021\.bias/s);
-      writeFileSync(join(dir, 'config_00000.yaml'), cfg.replace('readout_bias: true', 'readout_bias: false').replace('model_config:', 'model_config:\n  transfer: true'));
+      writeFileSync(
+        join(dir, 'config_00000.yaml'),
+        cfg.replace('readout_bias: true', 'readout_bias: false').replace('model_config:', 'model_config:\n  transfer: true'),
+      );
       const logs: string[] = [];
       const ok = await loadLegacyHoeflingEnsemble(dir, { seeds: [0], log: (m) => logs.push(m) });
       expect(logs.join('\n')).toMatch(/Ignored unnecessary keys/);
@@ -178,9 +191,9 @@ describe('legacy Höfling 2024 (nnfabrik) ensemble', () => {
       expect(() => parseLegacyConfig('model_fn: some_repo.a.b.SFB3d_core_SxF3d_readout\n')).toThrow(/unsupported repository/);
       expect(() => parseLegacyConfig('model_fn: nnfabrik_euler.a.b.Other\n')).toThrow(/not supported/);
       expect(() => parseLegacyConfig('model_fn: nnfabrik_euler.models.SFB3d_core_SxF3d_readout\n')).toThrow(/four dotted parts/);
-      expect(parseLegacyConfig('model_fn: openretina.hoefling_2024.models.SFB3d_core_SxF3d_readout\nmodel_config:\n  layers: 2\n').openRetinaFn).toBe(
-        'openretina.legacy.models.SFB3d_core_SxF3d_readout',
-      );
+      expect(
+        parseLegacyConfig('model_fn: openretina.hoefling_2024.models.SFB3d_core_SxF3d_readout\nmodel_config:\n  layers: 2\n').openRetinaFn,
+      ).toBe('openretina.legacy.models.SFB3d_core_SxF3d_readout');
       // A truncated state dict is a clear file-format error.
       const sd = readFileSync(join(DIR, 'state_dict_00000.pth.tar'));
       writeFileSync(join(dir, 'config_00000.yaml'), cfg);
@@ -210,7 +223,12 @@ describe('legacy Höfling 2024 (nnfabrik) ensemble', () => {
     const original = readLegacyStateDict(new Uint8Array(readFileSync(join(DIR, 'state_dict_00000.pth.tar'))));
     const prefixed: StateDict = new Map([...original].map(([k, v]) => [`model.${k}`, v]));
     expect(() => loadStateDictFlexible(member, prefixed, { ignoreMissing: true })).toThrow(/unused keys/);
-    const r = loadStateDictFlexible(member, prefixed, { ignoreMissing: true, matchNames: true, ignoreUnused: true, ignoreDimMismatch: true });
+    const r = loadStateDictFlexible(member, prefixed, {
+      ignoreMissing: true,
+      matchNames: true,
+      ignoreUnused: true,
+      ignoreDimMismatch: true,
+    });
     expect(r.loadedKeys.length).toBe(original.size);
     expect(r.unusedKeys).toEqual([]);
     expectOutputs(member, 'member0');
@@ -262,7 +280,13 @@ describe('legacy ensemble from a remote (local HTTP server, data-io cache)', () 
   });
 
   it('fails with a download error naming the URL and the cache path for a missing member', async () => {
-    const error = await loadLegacyHoeflingEnsemble(undefined, { remoteUrl: base, seeds: [2000], cacheDir: cache, progress: 'none', retries: 0 }).catch((e: unknown) => e);
+    const error = await loadLegacyHoeflingEnsemble(undefined, {
+      remoteUrl: base,
+      seeds: [2000],
+      cacheDir: cache,
+      progress: 'none',
+      retries: 0,
+    }).catch((e: unknown) => e);
     expect(isOpenRetinaError(error, 'OPENRETINA_DOWNLOAD')).toBe(true);
     const message = String((error as Error).message);
     expect(message).toContain(`${base}${LEGACY_ENSEMBLE_MODEL_PATH}/config_02000.yaml`);

@@ -22,11 +22,20 @@ function omegaPickle(tree: Record<string, unknown>): Uint8Array {
       memo++;
       const content = Array.isArray(v)
         ? `](${v.map((x) => value(x, id)).join('')}e`
-        : `}(${Object.entries(v).map(([k, x]) => str(k) + value(x, id)).join('')}u`;
+        : `}(${Object.entries(v)
+            .map(([k, x]) => str(k) + value(x, id))
+            .join('')}u`;
       s += `}(${str('_metadata')}N${str('_parent')}${parentRef}${str('_content')}${content}ub`;
       return s;
     }
-    const leaf = typeof v === 'string' ? str(v) : typeof v === 'number' ? `G${Buffer.from(new Float64Array([v]).buffer).reverse().toString('latin1')}` : 'N';
+    const leaf =
+      typeof v === 'string'
+        ? str(v)
+        : typeof v === 'number'
+          ? `G${Buffer.from(new Float64Array([v]).buffer)
+              .reverse()
+              .toString('latin1')}`
+          : 'N';
     return `comegaconf.nodes\nAnyNode\n)\x81}(${str('_metadata')}N${str('_parent')}${parentRef}${str('_val')}${leaf}ub`;
   };
   return new Uint8Array(Buffer.from(`\x80\x02${value(tree, null)}.`, 'latin1'));
@@ -36,7 +45,12 @@ describe('omegaconf DictConfig/ListConfig conversion', () => {
   it('resolves absolute, relative, indexed and embedded interpolations', () => {
     const tree = {
       model: { learning_rate: 0.01, hidden: [16, 32], name: 'cnn', sub: { up: '${..name}' } },
-      optimizer: { lr: '${model.learning_rate}', sibling: '${.lr}', first: '${model.hidden[1]}', text: 'lr=${model.learning_rate}, \\${literal}' },
+      optimizer: {
+        lr: '${model.learning_rate}',
+        sibling: '${.lr}',
+        first: '${model.hidden[1]}',
+        text: 'lr=${model.learning_rate}, \\${literal}',
+      },
       chain: '${optimizer.lr}',
       whole: '${model.hidden}',
     };

@@ -33,7 +33,9 @@ describe('ONNX export and onnxruntime-node inference', () => {
         const got = await onnxModel.predict(x);
         expect(got.shape).toEqual(expected.shape);
         expect(relativeError(got.dataSync(), expected.dataSync()), name).toBeLessThan(TOL);
-        expect(relativeError(got.dataSync(), ref(name === 'input/x' ? 'eval/out/session_2' : 'eval/out_T40/session_2').data as Float32Array)).toBeLessThan(TOL);
+        expect(
+          relativeError(got.dataSync(), ref(name === 'input/x' ? 'eval/out/session_2' : 'eval/out_T40/session_2').data as Float32Array),
+        ).toBeLessThan(TOL);
         tf.dispose([x, expected, got]);
       }
       onnxModel.dispose();
@@ -64,7 +66,10 @@ describe('ONNX export and onnxruntime-node inference', () => {
     expect(torchModel.neuronsPerSession).toEqual({ session_2: 35 });
     expect(torchModel.framesCut).toBe(30); // probed: the PyTorch graph has no metadata
     expect(torchModel.stimulus).toEqual({ channels: 2, height: 18, width: 16 });
-    for (const [input, output] of [['input/x', 'eval/out/session_2'], ['input/x_T40', 'eval/out_T40/session_2']] as const) {
+    for (const [input, output] of [
+      ['input/x', 'eval/out/session_2'],
+      ['input/x_T40', 'eval/out_T40/session_2'],
+    ] as const) {
       const x = refVideo(input);
       const y = await torchModel.predict(x);
       expect(relativeError(y.dataSync(), ref(output).data as Float32Array), input).toBeLessThan(TOL);

@@ -35,14 +35,21 @@ function archive(pkl: string, n = 4): Uint8Array {
 }
 /** `_rebuild_tensor_v2(storage(0, n), offset, size, stride, False, OrderedDict())` */
 function tensorPickle(offset: number, size: number[], stride: number[], n = 4): string {
-  const storage = P.tuple(P.str('storage'), P.global('torch', 'FloatStorage'), P.str('0'), P.str('cpu'), P.int(n)) + 'Q';
+  const storage = `${P.tuple(P.str('storage'), P.global('torch', 'FloatStorage'), P.str('0'), P.str('cpu'), P.int(n))}Q`;
   return (
     P.proto +
     P.global('collections', 'OrderedDict') +
     ')R' + // empty OrderedDict
     P.str('w') +
     P.global('torch._utils', '_rebuild_tensor_v2') +
-    P.tuple(storage, P.int(offset), P.tuple(...size.map(P.int)), P.tuple(...stride.map(P.int)), '\x89', P.global('collections', 'OrderedDict') + ')R') +
+    P.tuple(
+      storage,
+      P.int(offset),
+      P.tuple(...size.map(P.int)),
+      P.tuple(...stride.map(P.int)),
+      '\x89',
+      `${P.global('collections', 'OrderedDict')})R`,
+    ) +
     'R' +
     's' + // SETITEM
     P.stop
@@ -62,7 +69,10 @@ function expectFileFormatError(fn: () => unknown, pattern: RegExp): void {
 
 describe('torch archive reader: dtypes, views, numpy', () => {
   it('reads every storage dtype and honours strides and offsets', () => {
-    const expected = JSON.parse(readFileSync(join(HUB_FIXTURES, 'dtypes.json'), 'utf8')) as Record<string, { shape: number[]; dtype: string; values: number[] }>;
+    const expected = JSON.parse(readFileSync(join(HUB_FIXTURES, 'dtypes.json'), 'utf8')) as Record<
+      string,
+      { shape: number[]; dtype: string; values: number[] }
+    >;
     const raw = readTorchArchive(new Uint8Array(readFileSync(join(HUB_FIXTURES, 'dtypes.pt'))));
     const map = (raw as PyDict).map;
     expect([...map.keys()]).toEqual(Object.keys(expected));
@@ -132,7 +142,7 @@ describe('hostile pickles are inert or a clear error', () => {
     expect([obj.className, obj.how]).toEqual(['subprocess.Popen', 'obj']);
     const newobj = unpickle(bytes(`${P.proto}${P.global('subprocess', 'Popen')}${P.tuple(P.str('ls'))}\x81.`)) as PyObject;
     expect([newobj.className, newobj.how]).toEqual(['subprocess.Popen', 'newobj']);
-    const ev = unpickle(bytes(`${P.proto}${P.global('builtins', 'eval')}${P.tuple(P.str("globalThis.pwned = 1"))}R.`));
+    const ev = unpickle(bytes(`${P.proto}${P.global('builtins', 'eval')}${P.tuple(P.str('globalThis.pwned = 1'))}R.`));
     expect((ev as PyObject).className).toBe('builtins.eval');
     expect(markerGlobal.pwned).toBeUndefined();
   });
@@ -145,7 +155,7 @@ describe('hostile pickles are inert or a clear error', () => {
     const plain = toPlain(v) as { state: Record<string, unknown> };
     expect(Object.getPrototypeOf(plain.state)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(plain.state, '__proto__')).toBe(true);
+    expect(Object.hasOwn(plain.state, '__proto__')).toBe(true);
     // a dict whose key is "__proto__" converted to plain data
     const d = toPlain(unpickle(bytes(`${P.proto}}${P.str('__proto__')}}${P.str('isAdmin')}\x88ss.`))) as Record<string, unknown>;
     expect((d as { isAdmin?: boolean }).isAdmin).toBeUndefined();

@@ -125,7 +125,13 @@ describe('published models: registry, HF cache lookup, download through the data
     const cacheDir = join(root, 'cache-interrupted');
     state.requests.length = 0;
     state.cutFirstResponseAt = 5000;
-    const path = await downloadPublishedModel(NAME, { cacheDir, hfEndpoint: endpoint, huggingFaceCache: false, progress: 'none', retryDelayMs: 10 });
+    const path = await downloadPublishedModel(NAME, {
+      cacheDir,
+      hfEndpoint: endpoint,
+      huggingFaceCache: false,
+      progress: 'none',
+      retryDelayMs: 10,
+    });
     expect(readFileSync(path).equals(CKPT)).toBe(true);
     expect(state.requests.filter((r) => r.includes('/resolve/main/')).length, state.requests.join('\n')).toBe(2);
   });
@@ -134,9 +140,9 @@ describe('published models: registry, HF cache lookup, download through the data
     const cacheDir = join(root, 'cache-wrong');
     state.reportedSize = CKPT.length + 1;
     try {
-      await expect(downloadPublishedModel(NAME, { cacheDir, hfEndpoint: endpoint, huggingFaceCache: false, progress: 'none', retries: 0 })).rejects.toThrow(
-        /wrong size|ended after/,
-      );
+      await expect(
+        downloadPublishedModel(NAME, { cacheDir, hfEndpoint: endpoint, huggingFaceCache: false, progress: 'none', retries: 0 }),
+      ).rejects.toThrow(/wrong size|ended after/);
       expect(existsSync(join(cacheDir, ...REPO_PATH.split('/')))).toBe(false);
     } finally {
       state.reportedSize = CKPT.length;
@@ -149,7 +155,13 @@ describe('published models: registry, HF cache lookup, download through the data
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
     try {
-      await downloadPublishedModel(NAME, { cacheDir, hfEndpoint: `http://127.0.0.1:${port}`, huggingFaceCache: false, progress: 'none', retries: 0 });
+      await downloadPublishedModel(NAME, {
+        cacheDir,
+        hfEndpoint: `http://127.0.0.1:${port}`,
+        huggingFaceCache: false,
+        progress: 'none',
+        retries: 0,
+      });
       throw new Error('expected an error');
     } catch (e) {
       expect(isOpenRetinaError(e, 'OPENRETINA_DOWNLOAD'), String(e)).toBe(true);
@@ -166,7 +178,10 @@ describe('ensembles', () => {
     expect(ens.sessions).toEqual(['session_1', 'session_2', 'session_3']);
     expectFixture(ens);
     // change one member: the ensemble output is the mean of both
-    const [a, b] = ens.members as unknown as [{ forward: (x: tf.Tensor5D, o: object) => tf.Tensor3D; readout: { readout: (s: string) => { bias: tf.Variable } } }, typeof ens.members[0]];
+    const [a, b] = ens.members as unknown as [
+      { forward: (x: tf.Tensor5D, o: object) => tf.Tensor3D; readout: { readout: (s: string) => { bias: tf.Variable } } },
+      (typeof ens.members)[0],
+    ];
     void b;
     const bias = a.readout.readout('session_2').bias;
     bias.assign(tf.add(bias, 1));

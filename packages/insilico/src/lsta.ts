@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError, formatShape, type DifferentiableResponseModel } from '@openretina/contracts';
+import { ConfigError, ShapeError, type DifferentiableResponseModel } from '@openretina/contracts';
 import { PCA } from 'ml-pca';
 
 /** Greyscale or colour images as plain arrays, `[H, W]` row-major with `channels` values per pixel. */
@@ -16,20 +16,27 @@ export interface RawImage {
  * channel repeated to `nChannels`. Returns `[n, targetH, targetW, nChannels]` channels-last.
  * (OpenRetina stacks the raw PNG arrays, so it needs greyscale images of one size; we take the first channel.)
  */
-export function preprocessImages(images: readonly RawImage[], targetH: number, targetW: number, nChannels: number): { data: Float32Array; shape: [number, number, number, number] } {
+export function preprocessImages(
+  images: readonly RawImage[],
+  targetH: number,
+  targetW: number,
+  nChannels: number,
+): { data: Float32Array; shape: [number, number, number, number] } {
   if (images.length === 0) throw new ConfigError('No images to preprocess.');
   const out = new Float32Array(images.length * targetH * targetW * nChannels);
   images.forEach((img, k) => {
     const factor = Math.max(1, Math.trunc(Math.min(img.height / targetH, img.width / targetW)));
     const dh = Math.ceil(img.height / factor);
     const dw = Math.ceil(img.width / factor);
-    if (dh < targetH || dw < targetW) throw new ShapeError(`Image ${k} (${img.height}×${img.width}) is smaller than ${targetH}×${targetW}.`);
+    if (dh < targetH || dw < targetW)
+      throw new ShapeError(`Image ${k} (${img.height}×${img.width}) is smaller than ${targetH}×${targetW}.`);
     const sh = Math.floor((dh - targetH) / 2);
     const sw = Math.floor((dw - targetW) / 2);
-    for (let i = 0; i < targetH; i++) for (let j = 0; j < targetW; j++) {
-      const v = img.data[(((sh + i) * factor) * img.width + (sw + j) * factor) * img.channels]!;
-      for (let c = 0; c < nChannels; c++) out[((k * targetH + i) * targetW + j) * nChannels + c] = v;
-    }
+    for (let i = 0; i < targetH; i++)
+      for (let j = 0; j < targetW; j++) {
+        const v = img.data[((sh + i) * factor * img.width + (sw + j) * factor) * img.channels]!;
+        for (let c = 0; c < nChannels; c++) out[((k * targetH + i) * targetW + j) * nChannels + c] = v;
+      }
   });
   return { data: out, shape: [images.length, targetH, targetW, nChannels] };
 }
@@ -160,7 +167,12 @@ export function getPcFromPca(lsta: Float32Array, shape: readonly [number, number
 }
 
 /** `get_images_coordinate`: each flattened image projected on PC1 and PC2 → `[n][2]`. */
-export function getImagesCoordinate(images: ArrayLike<number>, n: number, pc1: ArrayLike<number>, pc2: ArrayLike<number>): [number, number][] {
+export function getImagesCoordinate(
+  images: ArrayLike<number>,
+  n: number,
+  pc1: ArrayLike<number>,
+  pc2: ArrayLike<number>,
+): [number, number][] {
   const d = pc1.length;
   if (images.length !== n * d) throw new ShapeError(`${images.length} values are not ${n} images of ${d} pixels.`);
   return Array.from({ length: n }, (_, k) => {
@@ -224,7 +236,10 @@ export function binnedVectorField(
     if (xi < 0 || xi >= xBins || yi < 0 || yi >= yBins) continue;
     const key = xi * yBins + yi;
     let s = sums.get(key);
-    if (!s) sums.set(key, (s = { img: new Float64Array(d), lsta: new Float64Array(d), resp: 0, count: 0 }));
+    if (!s) {
+      s = { img: new Float64Array(d), lsta: new Float64Array(d), resp: 0, count: 0 };
+      sums.set(key, s);
+    }
     for (let p = 0; p < d; p++) {
       s.img[p]! += images[k * d + p]!;
       s.lsta[p]! += lsta[(k * d + p) * c + channel]!;

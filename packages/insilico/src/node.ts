@@ -22,7 +22,9 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string): void 
  * (OpenRetina's `load_and_preprocess_images` reads the same files).
  */
 export function loadPngImages(dir: string): RawImage[] {
-  const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.png')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith('.png'))
+    .sort();
   if (files.length === 0) throw new FileFormatError(`No PNG images found in ${dir}.`);
   return files.map((f) => {
     const png = decode(readFileSync(join(dir, f)));

@@ -91,10 +91,7 @@ export class IncreaseObjective extends AbstractObjective {
 export function contrastiveObjective(onScore: tf.Scalar, allScores: tf.Tensor1D, temperature: number): tf.Scalar {
   return tf.tidy(() => {
     const inv = 1 / temperature;
-    return tf.add(
-      tf.sub(tf.mul(inv, onScore), tf.logSumExp(tf.mul(inv, allScores), 0)),
-      Math.log(allScores.shape[0]),
-    ) as tf.Scalar;
+    return tf.add(tf.sub(tf.mul(inv, onScore), tf.logSumExp(tf.mul(inv, allScores), 0)), Math.log(allScores.shape[0])) as tf.Scalar;
   });
 }
 
@@ -227,10 +224,10 @@ export class InnerNeuronVisualizationObjective implements StimulusObjective {
       if (this.channelId >= c) {
         throw new ConfigError(`Layer "${target}" has ${c} channels; channel ${this.channelId} does not exist.`);
       }
-      const trace = tf.reshape(
-        tf.slice(t, [0, 0, Math.floor(h / 2), Math.floor(w / 2), this.channelId], [-1, -1, 1, 1, 1]),
-        [t.shape[0], t.shape[1]],
-      );
+      const trace = tf.reshape(tf.slice(t, [0, 0, Math.floor(h / 2), Math.floor(w / 2), this.channelId], [-1, -1, 1, 1, 1]), [
+        t.shape[0],
+        t.shape[1],
+      ]);
       return this.reducer.forward(tf.mean(trace, 0)) as tf.Scalar;
     };
     const out = this.model.forward(stimulus, {

@@ -104,7 +104,11 @@ interface StepValues {
 }
 
 /** The TF.js reference: `loss = −objective(x) + Σ reg(x)` and `∂loss/∂x` through the whole model. */
-function tfjsStep(x: tf.Variable<tf.Rank.R5>, objective: StimulusObjective, regularizers: readonly StimulusRegularizationLoss[]): StepValues {
+function tfjsStep(
+  x: tf.Variable<tf.Rank.R5>,
+  objective: StimulusObjective,
+  regularizers: readonly StimulusRegularizationLoss[],
+): StepValues {
   let objectiveValue: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const obj = objective.forward(x as unknown as tf.Tensor5D);
@@ -117,13 +121,18 @@ function tfjsStep(x: tf.Variable<tf.Rank.R5>, objective: StimulusObjective, regu
 }
 
 /** The objective the engine can serve (linear in one session's responses), or null for the TF.js path. */
-function engineObjective(objective: StimulusObjective, engine: StimulusGradientEngine | undefined): (IncreaseObjective & { session: string }) | null {
+function engineObjective(
+  objective: StimulusObjective,
+  engine: StimulusGradientEngine | undefined,
+): (IncreaseObjective & { session: string }) | null {
   if (!engine || !(objective instanceof IncreaseObjective) || !objective.linearInResponses || objective.session === undefined) return null;
   if (engine.model !== undefined && engine.model !== objective.model) {
     throw new ConfigError('optimizeStimulus: the engine was created for another model than the objective’s.');
   }
   if ((objective.model as { training?: unknown }).training === true) {
-    throw new ConfigError('optimizeStimulus: the engine computes eval-mode responses, but the model is in training mode (call model.eval()).');
+    throw new ConfigError(
+      'optimizeStimulus: the engine computes eval-mode responses, but the model is in training mode (call model.eval()).',
+    );
   }
   return objective as IncreaseObjective & { session: string };
 }
@@ -135,7 +144,9 @@ function objectiveCotangent(objective: IncreaseObjective & { session: string }, 
   if (n === undefined) throw new ConfigError(`Unknown session "${objective.session}"; the model has ${model.sessions.join(', ')}.`);
   const tOut = stimulusShape[1]! - model.framesCut;
   if (stimulusShape[0] !== 1 || tOut <= 0) {
-    throw new ShapeError(`optimizeStimulus with an engine needs one stimulus of more than ${model.framesCut} frames, got ${formatShape(stimulusShape)}.`);
+    throw new ShapeError(
+      `optimizeStimulus with an engine needs one stimulus of more than ${model.framesCut} frames, got ${formatShape(stimulusShape)}.`,
+    );
   }
   return tf.tidy(() => {
     const g = tf.grad((r: tf.Tensor) => objective.fromResponses(r as tf.Tensor2D))(tf.zeros([tOut, n]));
@@ -154,7 +165,9 @@ async function engineStep(
   const { output, grad: modelGrad } = await engine.inputGradient(x as unknown as tf.Tensor5D, objective.session!, cotangent);
   try {
     if (output.shape.join() !== cotangent.shape.join()) {
-      throw new ShapeError(`The engine's responses have shape ${formatShape(output.shape)}, expected ${formatShape(cotangent.shape)} (stimulus ${formatShape(x.shape)}, ${objective.model.framesCut} frames cut).`);
+      throw new ShapeError(
+        `The engine's responses have shape ${formatShape(output.shape)}, expected ${formatShape(cotangent.shape)} (stimulus ${formatShape(x.shape)}, ${objective.model.framesCut} frames cut).`,
+      );
     }
     const objectiveValue = tf.tidy(() => objective.fromResponses(tf.squeeze(output, [0]) as tf.Tensor2D));
     if (regularizers.length === 0) {

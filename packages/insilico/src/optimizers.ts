@@ -42,9 +42,7 @@ export class SGD implements StimulusOptimizer {
       let d: tf.Tensor = grad;
       if (this.weightDecay !== 0) d = tf.add(d, tf.mul(stimulus, this.weightDecay));
       if (this.momentum !== 0) {
-        const buf = this.buffer
-          ? tf.add(tf.mul(this.buffer, this.momentum), tf.mul(d, 1 - this.dampening))
-          : tf.clone(d);
+        const buf = this.buffer ? tf.add(tf.mul(this.buffer, this.momentum), tf.mul(d, 1 - this.dampening)) : tf.clone(d);
         this.buffer?.dispose();
         this.buffer = tf.keep(buf);
         d = this.nesterov ? tf.add(d, tf.mul(buf, this.momentum)) : buf;

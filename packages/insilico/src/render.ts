@@ -9,12 +9,31 @@ type RGB = [number, number, number];
 // matplotlib's RdBu (ColorBrewer, 11 steps), reversed: blue for negative, red for positive
 const RDBU_R: RGB[] = (
   [
-    [103, 0, 31], [178, 24, 43], [214, 96, 77], [244, 165, 130], [253, 219, 199], [247, 247, 247],
-    [209, 229, 240], [146, 197, 222], [67, 147, 195], [33, 102, 172], [5, 48, 97],
+    [103, 0, 31],
+    [178, 24, 43],
+    [214, 96, 77],
+    [244, 165, 130],
+    [253, 219, 199],
+    [247, 247, 247],
+    [209, 229, 240],
+    [146, 197, 222],
+    [67, 147, 195],
+    [33, 102, 172],
+    [5, 48, 97],
   ] as RGB[]
 ).reverse();
-const BWR: RGB[] = [[0, 0, 255], [255, 255, 255], [255, 0, 0]];
-const VIRIDIS: RGB[] = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+const BWR: RGB[] = [
+  [0, 0, 255],
+  [255, 255, 255],
+  [255, 0, 0],
+];
+const VIRIDIS: RGB[] = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
 
 function ramp(stops: readonly RGB[], u: number): RGB {
   const x = Math.min(1, Math.max(0, Number.isFinite(u) ? u : 0.5)) * (stops.length - 1);
@@ -40,8 +59,23 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Channel colours and names as in OpenRetina's `plot_stimulus_composition`. */
 export function channelStyle(channels: number): { colors: RGB[]; names: string[] } {
   if (channels === 1) return { colors: [[0, 0, 0]], names: ['Grey'] };
-  if (channels === 2) return { colors: [[0, 100, 0], [148, 0, 211]], names: ['Green', 'UV'] };
-  if (channels === 3) return { colors: [[255, 0, 0], [0, 128, 0], [0, 0, 255]], names: ['Red', 'Green', 'Blue'] };
+  if (channels === 2)
+    return {
+      colors: [
+        [0, 100, 0],
+        [148, 0, 211],
+      ],
+      names: ['Green', 'UV'],
+    };
+  if (channels === 3)
+    return {
+      colors: [
+        [255, 0, 0],
+        [0, 128, 0],
+        [0, 0, 255],
+      ],
+      names: ['Red', 'Green', 'Blue'],
+    };
   throw new ConfigError(`Stimulus plots support 1, 2 or 3 colour channels, got ${channels}.`);
 }
 
@@ -75,8 +109,16 @@ export function stimulusComposition(video: Video, options: CompositionOptions = 
   const [t, h, w, c] = video.shape;
   const { names } = channelStyle(c);
   const out: StimulusComposition = {
-    channels: c, frames: t, height: h, width: w, names,
-    temporal: [], spatial: [], frequencies: [], weights: [], mainFrequencies: [],
+    channels: c,
+    frames: t,
+    height: h,
+    width: w,
+    names,
+    temporal: [],
+    spatial: [],
+    frequencies: [],
+    weights: [],
+    mainFrequencies: [],
     time: Float64Array.from({ length: t }, (_, i) => (t === 1 ? 0 : (i * (t / frameRate)) / (t - 1))),
   };
   for (let ch = 0; ch < c; ch++) {
@@ -97,8 +139,19 @@ export interface CompositionPlotOptions extends CompositionOptions {
   title?: string;
 }
 
-interface Panel { x: number; y: number; w: number; h: number }
-const LAYOUT = { width: 960, height: 600, trace: { x: 70, y: 50, w: 380, h: 220 }, freq: { x: 540, y: 50, w: 380, h: 220 }, spatial: { x: 70, y: 340, w: 850, h: 220 } };
+interface Panel {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+const LAYOUT = {
+  width: 960,
+  height: 600,
+  trace: { x: 70, y: 50, w: 380, h: 220 },
+  freq: { x: 540, y: 50, w: 380, h: 220 },
+  spatial: { x: 70, y: 340, w: 850, h: 220 },
+};
 
 function axisMap(p: Panel, x0: number, x1: number, y0: number, y1: number) {
   return {
@@ -135,7 +188,9 @@ export function stimulusCompositionSvg(video: Video, options: CompositionPlotOpt
   const r = traceRanges(comp, cutoff);
   const parts: string[] = [];
   const { width, height, trace, freq, spatial } = LAYOUT;
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">`,
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   if (options.title) parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="16">${esc(options.title)}</text>`);
   const axes = (p: Panel, title: string, xlabel: string, x0: number, x1: number) => {
@@ -150,11 +205,15 @@ export function stimulusCompositionSvg(video: Video, options: CompositionPlotOpt
   for (const [a, b] of options.highlight ?? []) {
     const x0 = tm.x(comp.time[Math.max(0, Math.min(comp.frames - 1, a))]!);
     const x1 = tm.x(comp.time[Math.max(0, Math.min(comp.frames - 1, b))]!);
-    parts.push(`<rect x="${x0.toFixed(2)}" y="${trace.y}" width="${(x1 - x0).toFixed(2)}" height="${trace.h}" fill="black" fill-opacity="0.1"/>`);
+    parts.push(
+      `<rect x="${x0.toFixed(2)}" y="${trace.y}" width="${(x1 - x0).toFixed(2)}" height="${trace.h}" fill="black" fill-opacity="0.1"/>`,
+    );
   }
   comp.temporal.forEach((tr, ch) => {
     const pts = Array.from(tr, (v, i) => `${tm.x(comp.time[i]!).toFixed(2)},${tm.y(v).toFixed(2)}`).join(' ');
-    parts.push(`<polyline fill="none" stroke="${hex(colors[ch]!)}" stroke-width="1.5" points="${pts}"><title>${names[ch]}</title></polyline>`);
+    parts.push(
+      `<polyline fill="none" stroke="${hex(colors[ch]!)}" stroke-width="1.5" points="${pts}"><title>${names[ch]}</title></polyline>`,
+    );
   });
   axes(trace, 'Temporal Trace of the Stimulus', 'Time [s]', r.trace[0], r.trace[1]);
   // spectra
@@ -166,19 +225,32 @@ export function stimulusCompositionSvg(video: Video, options: CompositionPlotOpt
       .join(' ');
     parts.push(`<polyline fill="none" stroke="${hex(colors[ch]!)}" stroke-width="1.5" points="${pts}"/>`);
   });
-  axes(freq, `Weighted Frequency: ${comp.mainFrequencies.map((f) => f.toFixed(1)).join('/')} Hz (${names.join('/')})`, 'Frequency [Hz]', r.freq[0], r.freq[1]);
+  axes(
+    freq,
+    `Weighted Frequency: ${comp.mainFrequencies.map((f) => f.toFixed(1)).join('/')} Hz (${names.join('/')})`,
+    'Frequency [Hz]',
+    r.freq[0],
+    r.freq[1],
+  );
   // spatial maps
   const { px, absMax } = spatialGeometry(comp);
   parts.push(`<text x="${spatial.x}" y="${spatial.y - 10}">Spatial Component (${esc(names.join('/'))})</text>`);
   comp.spatial.forEach((s, ch) => {
     const ox = spatial.x + ch * comp.width * px;
-    for (let i = 0; i < comp.height; i++) for (let j = 0; j < comp.width; j++) {
-      parts.push(`<rect x="${ox + j * px}" y="${spatial.y + i * px}" width="${px}" height="${px}" fill="${hex(divergingColor(s[i * comp.width + j]!, absMax))}"/>`);
-    }
-    parts.push(`<rect x="${ox}" y="${spatial.y}" width="${comp.width * px}" height="${comp.height * px}" fill="none" stroke="black" stroke-width="2"/>`);
+    for (let i = 0; i < comp.height; i++)
+      for (let j = 0; j < comp.width; j++) {
+        parts.push(
+          `<rect x="${ox + j * px}" y="${spatial.y + i * px}" width="${px}" height="${px}" fill="${hex(divergingColor(s[i * comp.width + j]!, absMax))}"/>`,
+        );
+      }
+    parts.push(
+      `<rect x="${ox}" y="${spatial.y}" width="${comp.width * px}" height="${comp.height * px}" fill="none" stroke="black" stroke-width="2"/>`,
+    );
   });
   const bar = comp.width > 20 ? 4 : 1;
-  parts.push(`<rect x="${spatial.x + 6 * px}" y="${spatial.y + (comp.height + 1) * px}" width="${bar * px}" height="${Math.max(2, px / 2)}" fill="black"/>`);
+  parts.push(
+    `<rect x="${spatial.x + 6 * px}" y="${spatial.y + (comp.height + 1) * px}" width="${bar * px}" height="${Math.max(2, px / 2)}" fill="black"/>`,
+  );
   parts.push(`<text x="${spatial.x + 6 * px}" y="${spatial.y + (comp.height + 3) * px}">50 µm</text>`);
   parts.push('</svg>');
   return parts.join('\n');
@@ -187,7 +259,11 @@ export function stimulusCompositionSvg(video: Video, options: CompositionPlotOpt
 /** A small RGBA raster for PNG figures (no text). */
 export class Raster {
   readonly data: Uint8Array;
-  constructor(readonly width: number, readonly height: number, background: RGB = [255, 255, 255]) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: RGB = [255, 255, 255],
+  ) {
     this.data = new Uint8Array(width * height * 4);
     for (let i = 0; i < width * height; i++) this.data.set([...background, 255], i * 4);
   }
@@ -199,7 +275,8 @@ export class Raster {
     for (let k = 0; k < 3; k++) this.data[o + k] = Math.round(this.data[o + k]! * (1 - alpha) + c[k]! * alpha);
   }
   fillRect(x: number, y: number, w: number, h: number, c: RGB, alpha = 1): void {
-    for (let j = Math.round(y); j < Math.round(y + h); j++) for (let i = Math.round(x); i < Math.round(x + w); i++) this.set(i, j, c, alpha);
+    for (let j = Math.round(y); j < Math.round(y + h); j++)
+      for (let i = Math.round(x); i < Math.round(x + w); i++) this.set(i, j, c, alpha);
   }
   strokeRect(x: number, y: number, w: number, h: number, c: RGB, thickness = 1): void {
     this.fillRect(x, y, w, thickness, c);
@@ -241,13 +318,16 @@ export function stimulusCompositionPng(video: Video, options: CompositionPlotOpt
   const fm = axisMap(freq, ...r.freq);
   comp.weights.forEach((wts, ch) => {
     const f = comp.frequencies[ch]!;
-    for (let i = 1; i < wts.length; i++) if (f[i]! <= cutoff + 1) img.line(fm.x(f[i - 1]!), fm.y(wts[i - 1]!), fm.x(f[i]!), fm.y(wts[i]!), colors[ch]!);
+    for (let i = 1; i < wts.length; i++)
+      if (f[i]! <= cutoff + 1) img.line(fm.x(f[i - 1]!), fm.y(wts[i - 1]!), fm.x(f[i]!), fm.y(wts[i]!), colors[ch]!);
   });
   img.strokeRect(freq.x, freq.y, freq.w, freq.h, [0, 0, 0]);
   const { px, absMax } = spatialGeometry(comp);
   comp.spatial.forEach((s, ch) => {
     const ox = spatial.x + ch * comp.width * px;
-    for (let i = 0; i < comp.height; i++) for (let j = 0; j < comp.width; j++) img.fillRect(ox + j * px, spatial.y + i * px, px, px, divergingColor(s[i * comp.width + j]!, absMax));
+    for (let i = 0; i < comp.height; i++)
+      for (let j = 0; j < comp.width; j++)
+        img.fillRect(ox + j * px, spatial.y + i * px, px, px, divergingColor(s[i * comp.width + j]!, absMax));
     img.strokeRect(ox - 1, spatial.y - 1, comp.width * px + 2, comp.height * px + 2, [0, 0, 0], 2);
   });
   img.fillRect(spatial.x + 6 * px, spatial.y + (comp.height + 1) * px, (comp.width > 20 ? 4 : 1) * px, Math.max(2, px / 2), [0, 0, 0]);
@@ -266,7 +346,10 @@ export interface VideoFramesOptions {
  * scaled to 0…255 and truncated to integers; 1 channel → grey; 2 channels → green = channel 0, red = channel 1
  * (UV shown as red); 3 channels → blue = 0, green = 1, red = 2 (OpenCV's BGR order, as in the original).
  */
-export function stimulusFrames(video: Video, options: VideoFramesOptions = {}): { width: number; height: number; frames: Uint8ClampedArray[] } {
+export function stimulusFrames(
+  video: Video,
+  options: VideoFramesOptions = {},
+): { width: number; height: number; frames: Uint8ClampedArray[] } {
   const scale = options.scale ?? 8;
   const start = options.startAtFrame ?? 0;
   const [t, h, w, c] = video.shape;
@@ -284,18 +367,20 @@ export function stimulusFrames(video: Video, options: VideoFramesOptions = {}): 
   const frames: Uint8ClampedArray[] = [];
   for (let f = start; f < t; f++) {
     const rgba = new Uint8ClampedArray(W * H * 4);
-    for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
-      const base = ((f * h + i) * w + j) * c;
-      const v = [0, 1, 2].map((k) => (k < c ? u8(video.data[base + k]!) : 0));
-      const rgb: RGB = c === 1 ? [v[0]!, v[0]!, v[0]!] : c === 2 ? [v[1]!, v[0]!, 0] : [v[2]!, v[1]!, v[0]!];
-      for (let y = i * scale; y < (i + 1) * scale; y++) for (let x = j * scale; x < (j + 1) * scale; x++) {
-        const o = (y * W + x) * 4;
-        rgba[o] = rgb[0];
-        rgba[o + 1] = rgb[1];
-        rgba[o + 2] = rgb[2];
-        rgba[o + 3] = 255;
+    for (let i = 0; i < h; i++)
+      for (let j = 0; j < w; j++) {
+        const base = ((f * h + i) * w + j) * c;
+        const v = [0, 1, 2].map((k) => (k < c ? u8(video.data[base + k]!) : 0));
+        const rgb: RGB = c === 1 ? [v[0]!, v[0]!, v[0]!] : c === 2 ? [v[1]!, v[0]!, 0] : [v[2]!, v[1]!, v[0]!];
+        for (let y = i * scale; y < (i + 1) * scale; y++)
+          for (let x = j * scale; x < (j + 1) * scale; x++) {
+            const o = (y * W + x) * 4;
+            rgba[o] = rgb[0];
+            rgba[o + 1] = rgb[1];
+            rgba[o + 2] = rgb[2];
+            rgba[o + 3] = 255;
+          }
       }
-    }
     frames.push(rgba);
   }
   return { width: W, height: H, frames };

@@ -100,9 +100,19 @@ export function filtfilt(b: ArrayLike<number>, a: ArrayLike<number>, x: ArrayLik
   for (let i = 0; i < n; i++) ext[edge + i] = x[i]!;
   for (let i = 0; i < edge; i++) ext[edge + n + i] = 2 * x[n - 1]! - x[n - 2 - i]!;
   const zi = lfilterZi(b, a);
-  const forward = lfilter(b, a, ext, zi.map((v) => v * ext[0]!));
+  const forward = lfilter(
+    b,
+    a,
+    ext,
+    zi.map((v) => v * ext[0]!),
+  );
   forward.reverse();
-  const backward = lfilter(b, a, forward, zi.map((v) => v * forward[0]!));
+  const backward = lfilter(
+    b,
+    a,
+    forward,
+    zi.map((v) => v * forward[0]!),
+  );
   backward.reverse();
   return backward.slice(edge, edge + n);
 }
@@ -116,7 +126,11 @@ export function butterLowpassFilter(data: ArrayLike<number>, cutoff: number, fs:
 /**
  * `calculate_fft`: low-pass the trace, then `|FFT|` at the first `n // 2` (non-negative) frequencies of `fftfreq(n, 1/fs)`.
  */
-export function calculateFft(trace: ArrayLike<number>, samplingFrequency = 30, lowpassCutoff = 10): { frequencies: Float64Array; weights: Float64Array } {
+export function calculateFft(
+  trace: ArrayLike<number>,
+  samplingFrequency = 30,
+  lowpassCutoff = 10,
+): { frequencies: Float64Array; weights: Float64Array } {
   const y = butterLowpassFilter(trace, lowpassCutoff, samplingFrequency);
   const n = trace.length;
   const half = Math.floor(n / 2);
@@ -171,7 +185,8 @@ export interface DecomposedKernel {
  * of the spatial map is not negative.
  */
 export function decomposeKernel(kernel: ArrayLike<number>, t: number, h: number, w: number, scalingFactor = 1): DecomposedKernel {
-  if (kernel.length !== t * h * w) throw new ShapeError(`decomposeKernel: ${kernel.length} values do not make a [${t}, ${h}, ${w}] kernel.`);
+  if (kernel.length !== t * h * w)
+    throw new ShapeError(`decomposeKernel: ${kernel.length} values do not make a [${t}, ${h}, ${w}] kernel.`);
   const rows: number[][] = [];
   for (let i = 0; i < t; i++) rows.push(Array.from({ length: h * w }, (_, j) => kernel[i * h * w + j]!));
   const svd = new SVD(new Matrix(rows), { computeLeftSingularVectors: true, computeRightSingularVectors: true, autoTranspose: true });
@@ -190,10 +205,11 @@ export function decomposeKernel(kernel: ArrayLike<number>, t: number, h: number,
   const [c0, c1] = pySlice(cx - 3, cx + 2, w);
   let sum = 0;
   let count = 0;
-  for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) {
-    sum += spatial[r * w + c]!;
-    count++;
-  }
+  for (let r = r0; r < r1; r++)
+    for (let c = c0; c < c1; c++) {
+      sum += spatial[r * w + c]!;
+      count++;
+    }
   if (count > 0 && sum / count < 0) {
     spatial.forEach((v, i) => (spatial[i] = -v));
     temporal.forEach((v, i) => (temporal[i] = -v));

@@ -36,7 +36,10 @@ export class MeiAcrossContrasts {
  * `trainer_fn`: one backward pass of the objective through the contrast-scaled stimulus.
  * Returns `∂objective/∂contrasts` and the objective (no optimiser step).
  */
-export function contrastGradient(generator: MeiAcrossContrasts, objective: StimulusObjective): { gradient: Float32Array; response: number } {
+export function contrastGradient(
+  generator: MeiAcrossContrasts,
+  objective: StimulusObjective,
+): { gradient: Float32Array; response: number } {
   return tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => objective.forward(generator.forward()), [generator.contrasts]);
     return { gradient: Float32Array.from(grads[generator.contrasts.name]!.dataSync()), response: value.dataSync()[0]! };

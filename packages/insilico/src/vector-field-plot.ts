@@ -24,9 +24,12 @@ function heatmap(values: ArrayLike<number>, h: number, w: number, x: number, y: 
   for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]!));
   const px = size / Math.max(h, w);
   const cells: string[] = [`<text x="${x + (w * px) / 2}" y="${y - 6}" text-anchor="middle" font-size="14">${title}</text>`];
-  for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
-    cells.push(`<rect x="${(x + j * px).toFixed(2)}" y="${(y + i * px).toFixed(2)}" width="${px.toFixed(2)}" height="${px.toFixed(2)}" fill="${hex(divergingColor(values[i * w + j]!, m, 'bwr'))}"/>`);
-  }
+  for (let i = 0; i < h; i++)
+    for (let j = 0; j < w; j++) {
+      cells.push(
+        `<rect x="${(x + j * px).toFixed(2)}" y="${(y + i * px).toFixed(2)}" width="${px.toFixed(2)}" height="${px.toFixed(2)}" fill="${hex(divergingColor(values[i * w + j]!, m, 'bwr'))}"/>`,
+      );
+    }
   return cells.join('');
 }
 
@@ -52,13 +55,18 @@ export function vectorFieldSvg(field: BinnedVectorField, options: VectorFieldPlo
   lim = (lim || 1) * 1.1;
   const sx = (v: number) => ((v + lim) / (2 * lim)) * size;
   const sy = (v: number) => size - ((v + lim) / (2 * lim)) * size;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="sans-serif">`, `<rect width="${size}" height="${size}" fill="white"/>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="sans-serif">`,
+    `<rect width="${size}" height="${size}" fill="white"/>`,
+  ];
   if (field.responses && field.responses.length > 0) {
     const lo = Math.min(...field.responses);
     const hi = Math.max(...field.responses);
     const r = (size / 62) * 1.2;
     field.tails.forEach(([a, b], k) => {
-      parts.push(`<circle cx="${sx(a).toFixed(2)}" cy="${sy(b).toFixed(2)}" r="${r.toFixed(2)}" fill="${hex(viridis(hi > lo ? (field.responses![k]! - lo) / (hi - lo) : 0.5))}" fill-opacity="0.4"/>`);
+      parts.push(
+        `<circle cx="${sx(a).toFixed(2)}" cy="${sy(b).toFixed(2)}" r="${r.toFixed(2)}" fill="${hex(viridis(hi > lo ? (field.responses![k]! - lo) / (hi - lo) : 0.5))}" fill-opacity="0.4"/>`,
+      );
     });
   }
   parts.push(arrow(sx(-lim * 0.75), sy(0), sx(lim * 0.75), sy(0), 'black', size * 0.02));
@@ -96,22 +104,34 @@ export function gradientGridSvg(grid: GradientGrid, options: { size?: number; nL
   const sy = (v: number) => size - m - ((v - y0) / (y1 - y0 || 1)) * (size - 2 * m);
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
-  for (const row of grid.respGrid) for (const v of row) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="sans-serif" font-size="13">`, `<rect width="${size}" height="${size}" fill="white"/>`];
+  for (const row of grid.respGrid)
+    for (const v of row) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="sans-serif" font-size="13">`,
+    `<rect width="${size}" height="${size}" fill="white"/>`,
+  ];
   const cw = (size - 2 * m) / Math.max(1, xs.length - 1);
   const ch = (size - 2 * m) / Math.max(1, ys.length - 1);
-  xs.forEach((g, i) => ys.forEach((u, j) => {
-    const level = hi > lo ? Math.min(nLines - 1, Math.floor(((grid.respGrid[i]![j]! - lo) / (hi - lo)) * nLines)) : 0;
-    const grey = Math.round(245 - (level / Math.max(1, nLines - 1)) * 180);
-    parts.push(`<rect x="${(sx(g) - cw / 2).toFixed(2)}" y="${(sy(u) - ch / 2).toFixed(2)}" width="${cw.toFixed(2)}" height="${ch.toFixed(2)}" fill="rgb(${grey},${grey},${grey})"/>`);
-  }));
-  for (let i = 1; i < xs.length - 1; i++) for (let j = 1; j < ys.length - 1; j++) {
-    const gx = grid.grid[0][i]![j]!;
-    const gy = grid.grid[1][i]![j]!;
-    const n = Math.hypot(gx, gy);
-    if (!(n > 0)) continue;
-    parts.push(arrow(sx(xs[i]!), sy(ys[j]!), sx(xs[i]! + (gx / n) * 0.1), sy(ys[j]! + (gy / n) * 0.1), '#d00', 5));
-  }
+  xs.forEach((g, i) =>
+    ys.forEach((u, j) => {
+      const level = hi > lo ? Math.min(nLines - 1, Math.floor(((grid.respGrid[i]![j]! - lo) / (hi - lo)) * nLines)) : 0;
+      const grey = Math.round(245 - (level / Math.max(1, nLines - 1)) * 180);
+      parts.push(
+        `<rect x="${(sx(g) - cw / 2).toFixed(2)}" y="${(sy(u) - ch / 2).toFixed(2)}" width="${cw.toFixed(2)}" height="${ch.toFixed(2)}" fill="rgb(${grey},${grey},${grey})"/>`,
+      );
+    }),
+  );
+  for (let i = 1; i < xs.length - 1; i++)
+    for (let j = 1; j < ys.length - 1; j++) {
+      const gx = grid.grid[0][i]![j]!;
+      const gy = grid.grid[1][i]![j]!;
+      const n = Math.hypot(gx, gy);
+      if (!(n > 0)) continue;
+      parts.push(arrow(sx(xs[i]!), sy(ys[j]!), sx(xs[i]! + (gx / n) * 0.1), sy(ys[j]! + (gy / n) * 0.1), '#d00', 5));
+    }
   parts.push(`<text x="${size / 2}" y="${size - 15}" text-anchor="middle">Green contrast</text>`);
   parts.push(`<text x="18" y="${size / 2}" text-anchor="middle" transform="rotate(-90 18 ${size / 2})">UV contrast</text>`);
   parts.push('</svg>');

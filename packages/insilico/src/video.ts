@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, formatShape } from '@openretina/contracts';
 
 /** A stimulus as plain numbers, channels-last `[T, H, W, C]` (one batch element). */

@@ -39,16 +39,25 @@ beforeAll(async () => {
 });
 
 const pcaRef = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'insilico', 'pca.json'), 'utf8')) as {
-  shape: [number, number, number, number]; lsta: number[]; pc1: number[]; pc2: number[]; explained_variance_ratio: number[];
-  images: number[]; coords: number[][]; arange_lengths: Record<string, number>;
+  shape: [number, number, number, number];
+  lsta: number[];
+  pc1: number[];
+  pc2: number[];
+  explained_variance_ratio: number[];
+  images: number[];
+  coords: number[][];
+  arange_lengths: Record<string, number>;
 };
 
 function testVideo(t = 20, h = 6, w = 5, c = 2): Video {
   const data = new Float32Array(t * h * w * c);
-  for (let f = 0; f < t; f++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let k = 0; k < c; k++) {
-    const space = Math.exp(-((i - 3) ** 2 + (j - 2) ** 2) / 3) * (k === 0 ? 1 : -0.5);
-    data[((f * h + i) * w + j) * c + k] = space * Math.sin(f / 3 + k) + 0.01 * Math.cos(i * 7 + j * 3 + f);
-  }
+  for (let f = 0; f < t; f++)
+    for (let i = 0; i < h; i++)
+      for (let j = 0; j < w; j++)
+        for (let k = 0; k < c; k++) {
+          const space = Math.exp(-((i - 3) ** 2 + (j - 2) ** 2) / 3) * (k === 0 ? 1 : -0.5);
+          data[((f * h + i) * w + j) * c + k] = space * Math.sin(f / 3 + k) + 0.01 * Math.cos(i * 7 + j * 3 + f);
+        }
   return { data, shape: [t, h, w, c] };
 }
 
@@ -145,7 +154,7 @@ describe('LSTA vector-field analysis', () => {
     const { movies, shape, nEmptyFrames } = prepareMoviesDataset(model, images, { nImageFrames: 6, normalization: { mean: 1, std: 2 } });
     expect(nEmptyFrames).toBe(10);
     expect(shape).toEqual([2, 16, 1, 1, 2]);
-    const mean = (((1 - 1) / 2 + (2 - 1) / 2 + (3 - 1) / 2 + (4 - 1) / 2) / 4);
+    const mean = ((1 - 1) / 2 + (2 - 1) / 2 + (3 - 1) / 2 + (4 - 1) / 2) / 4;
     expect(movies[0]).toBeCloseTo(mean, 6);
     expect(movies[15 * 2]).toBeCloseTo(0, 6);
     const x = tf.tensor5d(movies, shape);
@@ -171,7 +180,15 @@ describe('LSTA vector-field analysis', () => {
       expect(b).toBeCloseTo(pcaRef.coords[k]![1]!, 5);
     });
     const responses = Array.from({ length: n }, (_, k) => k);
-    const field = binnedVectorField(Float32Array.from(pcaRef.lsta), pcaRef.shape, 0, pcaRef.images, coords, { pc1, pc2 }, { xBins: 3, yBins: 3, responses });
+    const field = binnedVectorField(
+      Float32Array.from(pcaRef.lsta),
+      pcaRef.shape,
+      0,
+      pcaRef.images,
+      coords,
+      { pc1, pc2 },
+      { xBins: 3, yBins: 3, responses },
+    );
     // numpy.digitize drops points on the max edge: every image but the extreme ones lands in a bin
     const placed = field.tails.length;
     expect(placed).toBeGreaterThan(0);
@@ -184,7 +201,11 @@ describe('LSTA vector-field analysis', () => {
   it('binning on a hand-made case', () => {
     const lsta = Float32Array.from([1, 0, 3, 0, 5, 0]); // 3 LSTAs of 1 pixel, 2 channels
     const images = [10, 20, 30];
-    const coords: [number, number][] = [[0, 0], [0.2, 0], [1, 1]];
+    const coords: [number, number][] = [
+      [0, 0],
+      [0.2, 0],
+      [1, 1],
+    ];
     const f = binnedVectorField(lsta, [3, 1, 1, 2], 0, images, coords, { pc1: [1], pc2: [2] }, { xBins: 2, yBins: 2 });
     // [1,1] is on the max edge → dropped; the other two share bin (0, 0)
     expect(f.tails).toEqual([[15, 30]]);

@@ -29,7 +29,8 @@ describe('inner-neuron objective and memory on the fixture model', () => {
   it('lists layers and resolves OpenRetina hook names', () => {
     const obj = new InnerNeuronVisualizationObjective(model, 'session_1', new SliceMeanReducer({ axis: 0, start: 0, length: 2 }));
     const names = obj.layerNames();
-    for (const n of ['layer0.conv', 'layer0.norm', 'layer0.nonlin', 'layer0', 'layer1.nonlin', 'layer1', 'core']) expect(names).toContain(n);
+    for (const n of ['layer0.conv', 'layer0.norm', 'layer0.nonlin', 'layer0', 'layer1.nonlin', 'layer1', 'core'])
+      expect(names).toContain(n);
     expect(obj.blockNames()).toEqual(['layer0', 'layer1']);
     expect(resolveLayerName('core_features_layer1')).toBe('layer1');
     expect(resolveLayerName('core_features_layer0_conv')).toBe('layer0.conv');
@@ -42,15 +43,26 @@ describe('inner-neuron objective and memory on the fixture model', () => {
     const reducer = new SliceMeanReducer({ axis: 0, start: 5, length: 4 });
     const obj = new InnerNeuronVisualizationObjective(model, 'session_1', reducer);
     const x = tf.randomNormal([1, 40, 18, 16, 2], 0, 0.5, 'float32', 3) as tf.Tensor5D;
-    for (const [layer, ch] of [['layer1', 3], ['layer0.conv', 5], ['core', 0]] as const) {
+    for (const [layer, ch] of [
+      ['layer1', 3],
+      ['layer0.conv', 5],
+      ['core', 0],
+    ] as const) {
       obj.setLayerChannel(layer, ch);
       let tapped: tf.Tensor5D | undefined;
       const tapName = layer === 'layer1' ? 'layer1.nonlin' : layer;
-      tf.dispose(model.forward(x, { session: 'session_1', tap: (n, t) => { if (n === tapName) tapped = tf.keep(tf.clone(t)); } }));
+      tf.dispose(
+        model.forward(x, {
+          session: 'session_1',
+          tap: (n, t) => {
+            if (n === tapName) tapped = tf.keep(tf.clone(t));
+          },
+        }),
+      );
       const [, T, H, W] = tapped!.shape;
       const trace = tapped!.dataSync();
       let want = 0;
-      for (let t = 5; t < 9; t++) want += trace[(((t * H + Math.floor(H / 2)) * W + Math.floor(W / 2)) * tapped!.shape[4]) + ch]! / 4;
+      for (let t = 5; t < 9; t++) want += trace[((t * H + Math.floor(H / 2)) * W + Math.floor(W / 2)) * tapped!.shape[4] + ch]! / 4;
       expect(T).toBeGreaterThan(8);
       const got = obj.forward(x);
       expect(got.dataSync()[0]!).toBeCloseTo(want, 5);
@@ -62,7 +74,10 @@ describe('inner-neuron objective and memory on the fixture model', () => {
     expect(tf.tidy(() => tf.max(tf.abs(gradX)).dataSync()[0]!)).toBeGreaterThan(0);
     tf.dispose([gradX]);
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => { obj.setLayerChannel('layer0', 99); obj.forward(x); }).toThrow(/channels/);
+    expect(() => {
+      obj.setLayerChannel('layer0', 99);
+      obj.forward(x);
+    }).toThrow(/channels/);
     x.dispose();
   });
 
@@ -75,7 +90,11 @@ describe('inner-neuron objective and memory on the fixture model', () => {
     inner.layerNames();
     const runs = [
       { objective: new IncreaseObjective(model, [1, 4], 'session_2', reducer), optimizer: new SGD({ lr: 100, momentum: 0.5 }), iters: 100 },
-      { objective: new ContrastiveNeuronObjective(model, [0, 1], [[2, 3], [4]], 'session_2', reducer), optimizer: new Adam({ lr: 0.05 }), iters: 20 },
+      {
+        objective: new ContrastiveNeuronObjective(model, [0, 1], [[2, 3], [4]], 'session_2', reducer),
+        optimizer: new Adam({ lr: 0.05 }),
+        iters: 20,
+      },
       { objective: inner, optimizer: new SGD({ lr: 10 }), iters: 20 },
     ];
     for (const { objective, optimizer, iters } of runs) {

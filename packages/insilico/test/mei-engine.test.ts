@@ -51,7 +51,12 @@ describe('optimizeStimulus with a compute engine (ONNX Runtime) against the TF.j
     postprocessors: new ChangeNormJointlyClipRangeSeparately({ minMax: HOEFLING_MIN_MAX, norm: HOEFLING_STIMULUS_RANGE.norm }),
   });
 
-  async function mei(init: tf.Tensor5D, objective: StimulusObjective, iterations: number, extra: Partial<OptimizeStimulusOptions>): Promise<MeiRun> {
+  async function mei(
+    init: tf.Tensor5D,
+    objective: StimulusObjective,
+    iterations: number,
+    extra: Partial<OptimizeStimulusOptions>,
+  ): Promise<MeiRun> {
     const x = tf.variable(init);
     const steps: Float32Array[] = [];
     const optimizer = new SGD({ lr: 100 });
@@ -150,7 +155,9 @@ describe('optimizeStimulus with a compute engine (ONNX Runtime) against the TF.j
       model.eval();
     }
     const other = buildFixtureModel().eval();
-    await expect(optimizeStimulus(x, { ...opts, objective: new IncreaseObjective(other, 0, 'session_2', reducer) })).rejects.toThrow(/another model/);
+    await expect(optimizeStimulus(x, { ...opts, objective: new IncreaseObjective(other, 0, 'session_2', reducer) })).rejects.toThrow(
+      /another model/,
+    );
     other.dispose();
     opts.optimizer.dispose();
     x.dispose();

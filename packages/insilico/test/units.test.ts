@@ -138,10 +138,7 @@ describe('regularizers and post-processors', () => {
   const data = randArray(48, 11, 4);
   const ch = (i: number) => i % 2;
   it('RangeRegularizationLoss formula', () => {
-    const minMax = [
-      [-0.5, 1] as const,
-      [null, 0.3] as const,
-    ];
+    const minMax = [[-0.5, 1] as const, [null, 0.3] as const];
     const x = tf.tensor5d(data, shape);
     let want = 0;
     let sq = 0;
@@ -160,10 +157,7 @@ describe('regularizers and post-processors', () => {
     x.dispose();
   });
   it('ChangeNormJointlyClipRangeSeparately: norm per batch element, then clamp per channel', () => {
-    const minMax = [
-      [-0.6, 6.2] as const,
-      [-0.3, null] as const,
-    ];
+    const minMax = [[-0.6, 6.2] as const, [-0.3, null] as const];
     const x = tf.tensor5d(data, shape);
     const y = new ChangeNormJointlyClipRangeSeparately({ minMax, norm: 3 }).process(x).dataSync();
     for (let b = 0; b < 2; b++) {
@@ -178,7 +172,13 @@ describe('regularizers and post-processors', () => {
         expect(y[i]!).toBeCloseTo(v, 5);
       }
     }
-    const unclipped = new ChangeNormJointlyClipRangeSeparately({ minMax: [[null, null], [null, null]], norm: 5 }).process(x);
+    const unclipped = new ChangeNormJointlyClipRangeSeparately({
+      minMax: [
+        [null, null],
+        [null, null],
+      ],
+      norm: 5,
+    }).process(x);
     expect(tf.norm(tf.slice(unclipped, [0], [1])).dataSync()[0]!).toBeCloseTo(5, 4);
     expect(() => new ChangeNormJointlyClipRangeSeparately({ minMax: [[0, 1]], norm: null }).process(x)).toThrow(/channels/);
     tf.dispose([x, unclipped]);

@@ -17,7 +17,9 @@ export class WeightedChannelSum extends Module {
     const c = x.shape[x.rank - 1];
     if (c === 1) return tf.clone(x);
     if (c !== this.channelWeights.size) {
-      throw new ShapeError(`WeightedChannelSum has ${this.channelWeights.size} weights, the input has ${c} channels (${formatShape(x.shape)}).`);
+      throw new ShapeError(
+        `WeightedChannelSum has ${this.channelWeights.size} weights, the input has ${c} channels (${formatShape(x.shape)}).`,
+      );
     }
     return tf.tidy(() => tf.sum(tf.mul(x, this.channelWeights), -1, true) as T);
   }

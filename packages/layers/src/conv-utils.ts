@@ -35,12 +35,21 @@ export function padVideo(x: tf.Tensor5D, t: PadPair, h: PadPair, w: PadPair): tf
   const [b, tt, hh, ww, c] = x.shape;
   let y: tf.Tensor = x;
   if (h[0] || h[1] || w[0] || w[1]) {
-    y = tf.pad(tf.reshape(y, [b * tt, hh, ww, c]), [[0, 0], [h[0], h[1]], [w[0], w[1]], [0, 0]]);
+    y = tf.pad(tf.reshape(y, [b * tt, hh, ww, c]), [
+      [0, 0],
+      [h[0], h[1]],
+      [w[0], w[1]],
+      [0, 0],
+    ]);
   }
   const h2 = hh + h[0] + h[1];
   const w2 = ww + w[0] + w[1];
   if (t[0] || t[1]) {
-    y = tf.pad(tf.reshape(y, [b, tt, h2 * w2 * c]), [[0, 0], [t[0], t[1]], [0, 0]]);
+    y = tf.pad(tf.reshape(y, [b, tt, h2 * w2 * c]), [
+      [0, 0],
+      [t[0], t[1]],
+      [0, 0],
+    ]);
   }
   return tf.reshape(y, [b, tt + t[0] + t[1], h2, w2, c]);
 }
@@ -73,6 +82,16 @@ export function temporalDepthwise(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tenso
   }
   const target = FAST_TAPS.find((n) => n >= k)!;
   const extra = target - k;
-  const f = tf.pad(filter, [[0, extra], [0, 0], [0, 0], [0, 0]]);
-  return tf.depthwiseConv2d(x, f, 1, [[0, 0], [0, extra], [0, 0], [0, 0]]);
+  const f = tf.pad(filter, [
+    [0, extra],
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ]);
+  return tf.depthwiseConv2d(x, f, 1, [
+    [0, 0],
+    [0, extra],
+    [0, 0],
+    [0, 0],
+  ]);
 }

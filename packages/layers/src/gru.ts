@@ -21,7 +21,14 @@ export interface ConvGRUOptions {
   seed?: number | Rng;
 }
 
-const GATES = ['reset_gate_input', 'reset_gate_hidden', 'update_gate_input', 'update_gate_hidden', 'out_gate_input', 'out_gate_hidden'] as const;
+const GATES = [
+  'reset_gate_input',
+  'reset_gate_hidden',
+  'update_gate_input',
+  'update_gate_hidden',
+  'out_gate_input',
+  'out_gate_hidden',
+] as const;
 type Gate = (typeof GATES)[number];
 
 /**
@@ -54,7 +61,8 @@ export class ConvGRUCell extends Module {
     this.groups = options.groups ?? 1;
     this.gammaRec = options.gammaRec ?? 0;
     this.padInput = options.padInput ?? true;
-    if (this.recKern % 2 !== 1) throw new ConfigError(`ConvGRUCell needs an odd rec_kern (the hidden state keeps its size), got ${this.recKern}.`);
+    if (this.recKern % 2 !== 1)
+      throw new ConfigError(`ConvGRUCell needs an odd rec_kern (the hidden state keeps its size), got ${this.recKern}.`);
     if (this.padInput && this.inputKern % 2 !== 1) {
       throw new ConfigError(`ConvGRUCell with pad_input needs an odd input_kern, got ${this.inputKern}.`);
     }
@@ -62,7 +70,10 @@ export class ConvGRUCell extends Module {
       const hidden = gate.endsWith('hidden');
       const inCh = hidden ? this.recChannels : this.inputChannels;
       const k = hidden ? this.recKern : this.inputKern;
-      this.convs.set(gate, this.registerModule(gate, new ConvParams(inCh, this.recChannels, [k, k], { groups: this.groups, init: 'xavier', rng })));
+      this.convs.set(
+        gate,
+        this.registerModule(gate, new ConvParams(inCh, this.recChannels, [k, k], { groups: this.groups, init: 'xavier', rng })),
+      );
     }
   }
 
@@ -158,7 +169,9 @@ export class GRUModule extends Module {
 
   forward(x: tf.Tensor, _options: { session?: string } = {}): tf.Tensor {
     if (x.rank !== 4 && x.rank !== 5) {
-      throw new ShapeError(`GRUModule expects [batch, time, height, width, channels] or [time, height, width, channels], got ${formatShape(x.shape)}.`);
+      throw new ShapeError(
+        `GRUModule expects [batch, time, height, width, channels] or [time, height, width, channels], got ${formatShape(x.shape)}.`,
+      );
     }
     return tf.tidy(() => {
       const x5 = (x.rank === 4 ? tf.expandDims(x, 0) : x) as tf.Tensor5D;

@@ -67,7 +67,9 @@ export function scaledCorrelationLoss(
   const [B, T, N] = output.shape as [number, number, number];
   const windows = Math.floor(T / scale);
   if (windows < 1) {
-    throw new ShapeError(`scaledCorrelationLoss with scale ${scale} needs at least ${scale} output frames, got ${formatShape(output.shape)}.`);
+    throw new ShapeError(
+      `scaledCorrelationLoss with scale ${scale} needs at least ${scale} output frames, got ${formatShape(output.shape)}.`,
+    );
   }
   return tf.tidy(() => {
     const y = alignTarget(output, target);
@@ -99,7 +101,9 @@ export function celltypeCorrelationLoss(
   const [B, , N] = output.shape as [number, number, number];
   const len = groupAssignment.length;
   if (len !== N && len !== B * N) {
-    throw new ShapeError(`celltypeCorrelationLoss needs ${N} (per neuron) or ${B}×${N} (per clip and neuron) group assignments, got ${len}.`);
+    throw new ShapeError(
+      `celltypeCorrelationLoss needs ${N} (per neuron) or ${B}×${N} (per clip and neuron) group assignments, got ${len}.`,
+    );
   }
   for (let i = 0; i < len; i++) {
     const g = groupAssignment[i]!;

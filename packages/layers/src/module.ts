@@ -88,11 +88,7 @@ export abstract class Module {
   }
 
   /** Registers a non-trainable tensor; `persistent` ones are saved in the state dict. */
-  protected registerBuffer(
-    name: string,
-    initial: tf.Tensor,
-    options: { persistent?: boolean; stateDtype?: StateDtype } = {},
-  ): tf.Variable {
+  protected registerBuffer(name: string, initial: tf.Tensor, options: { persistent?: boolean; stateDtype?: StateDtype } = {}): tf.Variable {
     this.assertFreeName(name);
     const v = tf.variable(initial, false);
     initial.dispose();
@@ -119,7 +115,8 @@ export abstract class Module {
   }
 
   private assertFreeName(name: string): void {
-    if (!name || name.includes('.')) throw new StateDictError(`Invalid module entry name "${name}": it must be non-empty and contain no ".".`);
+    if (!name || name.includes('.'))
+      throw new StateDictError(`Invalid module entry name "${name}": it must be non-empty and contain no ".".`);
     if (this.params.has(name) || this.buffers.has(name) || this.children.has(name)) {
       throw new StateDictError(`"${name}" is already registered on ${this.constructor.name}.`);
     }

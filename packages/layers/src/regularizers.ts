@@ -77,7 +77,12 @@ export class Laplace1d extends Module {
   forward(x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const p = this.padding;
-      const xp = p ? tf.pad(x, [[0, 0], [p, p]]) : x;
+      const xp = p
+        ? tf.pad(x, [
+            [0, 0],
+            [p, p],
+          ])
+        : x;
       const y = tf.conv1d(tf.expandDims(xp, 2) as tf.Tensor3D, tf.reshape(this.filter, [3, 1, 1]) as tf.Tensor3D, 1, 'valid');
       return tf.squeeze(y, [2]) as tf.Tensor2D;
     });
@@ -206,9 +211,7 @@ export class GaussianLaplaceL2 extends Module {
       const filtered = this.laplace.forward(tf.reshape(x, [o! * i!, kh!, kw!]));
       const [fh, fw] = filtered.shape.slice(1) as [number, number];
       if (fh !== this.kernel[0] || fw !== this.kernel[1]) {
-        throw new ShapeError(
-          `GaussianLaplaceL2 built for a ${this.kernel.join('×')} kernel got filtered maps of ${fh}×${fw}.`,
-        );
+        throw new ShapeError(`GaussianLaplaceL2 built for a ${this.kernel.join('×')} kernel got filtered maps of ${fh}×${fw}.`);
       }
       const out = tf.mul(filtered, tf.tensor(this.weighting, [1, fh, fw]));
       return normalisedPenalty(out, x, avg);

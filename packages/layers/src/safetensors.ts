@@ -19,7 +19,9 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   if (headerLen <= 0 || 8 + headerLen > bytes.byteLength) {
-    throw new FileFormatError(`${source}: header length ${headerLen} exceeds the file size ${bytes.byteLength} (truncated or not safetensors).`);
+    throw new FileFormatError(
+      `${source}: header length ${headerLen} exceeds the file size ${bytes.byteLength} (truncated or not safetensors).`,
+    );
   }
   let header: Record<string, unknown>;
   try {

@@ -9,7 +9,10 @@ function checkChannels(x: tf.Tensor, c: number, what: string): void {
 /** A learnable per-channel bias (`bias` stored as `[1, C, 1, 1, 1]`), added to channels-last video. */
 export class Bias3d extends Module {
   readonly bias: tf.Variable;
-  constructor(readonly channels: number, initial = 0) {
+  constructor(
+    readonly channels: number,
+    initial = 0,
+  ) {
     super();
     this.bias = this.registerParameter('bias', tf.fill([1, channels, 1, 1, 1], initial));
   }
@@ -22,7 +25,10 @@ export class Bias3d extends Module {
 /** A learnable per-channel scale (`scale` stored as `[1, C, 1, 1, 1]`) for channels-last video. */
 export class Scale3d extends Module {
   readonly scale: tf.Variable;
-  constructor(readonly channels: number, initial = 1) {
+  constructor(
+    readonly channels: number,
+    initial = 1,
+  ) {
     super();
     this.scale = this.registerParameter('scale', tf.fill([1, channels, 1, 1, 1], initial));
   }
@@ -35,7 +41,10 @@ export class Scale3d extends Module {
 /** A learnable per-channel scale (`scale` stored as `[1, C, 1, 1]`) for channels-last images `[B, H, W, C]`. */
 export class Scale2d extends Module {
   readonly scale: tf.Variable;
-  constructor(readonly channels: number, initial = 1) {
+  constructor(
+    readonly channels: number,
+    initial = 1,
+  ) {
     super();
     this.scale = this.registerParameter('scale', tf.fill([1, channels, 1, 1], initial));
   }

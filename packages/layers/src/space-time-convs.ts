@@ -15,7 +15,9 @@ function checkInput(x: tf.Tensor, inChannels: number, name: string): void {
 }
 
 function tooSmall(name: string, x: tf.Tensor, kernel: readonly number[], padding: Padding3d): ShapeError {
-  return new ShapeError(`${name}: input ${formatShape(x.shape)} is too small for a (${kernel.join(', ')}) kernel with padding ${JSON.stringify(padding)}.`);
+  return new ShapeError(
+    `${name}: input ${formatShape(x.shape)} is too small for a (${kernel.join(', ')}) kernel with padding ${JSON.stringify(padding)}.`,
+  );
 }
 
 /** Output size of a stride-1 conv along one axis. */
@@ -131,7 +133,8 @@ export class TorchSeparableConv3d extends LogSpeedConv {
   forward(x: tf.Tensor5D, options: { session?: string } = {}): tf.Tensor5D {
     checkInput(x, this.inChannels, 'TorchSeparableConv3d');
     const out = this.outputShape([x.shape[1], x.shape[2], x.shape[3], x.shape[4]]);
-    if (out.slice(0, 3).some((n) => n < 1)) throw tooSmall('TorchSeparableConv3d', x, [this.temporalKernelSize, ...this.spatialKernel], this.padding);
+    if (out.slice(0, 3).some((n) => n < 1))
+      throw tooSmall('TorchSeparableConv3d', x, [this.temporalKernelSize, ...this.spatialKernel], this.padding);
     return tf.tidy(() => {
       const { space, time } = this.pads();
       const y = timeConv(spaceConv(x, this.spaceConv, space), this.timeConv, time);
@@ -196,7 +199,10 @@ export class TimeIndependentConv3d extends LogSpeedConv {
     super(options, false);
     const rng = toRng(options.seed);
     const [kh, kw] = this.spatialKernel;
-    this.conv = this.registerModule('conv', new ConvParams(this.inChannels, this.outChannels, [1, kh, kw], { bias: options.bias ?? false, rng }));
+    this.conv = this.registerModule(
+      'conv',
+      new ConvParams(this.inChannels, this.outChannels, [1, kh, kw], { bias: options.bias ?? false, rng }),
+    );
   }
 
   /**

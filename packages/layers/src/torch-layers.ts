@@ -47,9 +47,12 @@ export class ConvParams extends Module {
     const shape = [outChannels, inChannels / groups, ...kernel];
     const init = options.init ?? 'torch';
     const bound = 1 / Math.sqrt(fanIn(shape));
-    this.weight = this.registerParameter('weight', init === 'xavier' ? xavierNormal(options.rng, shape) : options.rng.rand(shape, -bound, bound));
+    this.weight = this.registerParameter(
+      'weight',
+      init === 'xavier' ? xavierNormal(options.rng, shape) : options.rng.rand(shape, -bound, bound),
+    );
     this.bias =
-      options.bias ?? true
+      (options.bias ?? true)
         ? this.registerParameter('bias', init === 'xavier' ? tf.zeros([outChannels]) : options.rng.rand([outChannels], -bound, bound))
         : undefined;
   }
@@ -70,7 +73,9 @@ export function conv2dTorch(
   return tf.tidy(() => {
     const [O, Ig, kh, kw] = weight.shape as [number, number, number, number];
     if (x.shape[3] !== Ig * groups) {
-      throw new ShapeError(`conv2d with weight ${formatShape(weight.shape)} and ${groups} group(s) expects ${Ig * groups} input channels, got ${formatShape(x.shape)}.`);
+      throw new ShapeError(
+        `conv2d with weight ${formatShape(weight.shape)} and ${groups} group(s) expects ${Ig * groups} input channels, got ${formatShape(x.shape)}.`,
+      );
     }
     const pad: [[number, number], [number, number], [number, number], [number, number]] = [
       [0, 0],
@@ -109,7 +114,7 @@ export class Linear extends Module {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.registerParameter('weight', options.rng.rand([outFeatures, inFeatures], -bound, bound));
-    this.bias = options.bias ?? true ? this.registerParameter('bias', options.rng.rand([outFeatures], -bound, bound)) : undefined;
+    this.bias = (options.bias ?? true) ? this.registerParameter('bias', options.rng.rand([outFeatures], -bound, bound)) : undefined;
   }
 
   /** Overwrites the parameters (used by modules with their own initialisation). */
@@ -122,7 +127,9 @@ export class Linear extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
-      throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}) expects [..., ${this.inFeatures}], got ${formatShape(x.shape)}.`);
+      throw new ShapeError(
+        `Linear(${this.inFeatures}, ${this.outFeatures}) expects [..., ${this.inFeatures}], got ${formatShape(x.shape)}.`,
+      );
     }
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);

@@ -169,7 +169,9 @@ describe('GRU, FiLM and nonlinearities match OpenRetina (PyTorch)', () => {
     const ref = fx('gru/pad/y'); // (B, C, T, H, W): take t = 0
     const [B, C, T, H, W] = ref.shape as [number, number, number, number, number];
     const first: number[] = [];
-    for (let b = 0; b < B; b++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) for (let c = 0; c < C; c++) first.push(ref.data[(((b * C + c) * T + 0) * H + i) * W + j]!);
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < H; i++)
+        for (let j = 0; j < W; j++) for (let c = 0; c < C; c++) first.push(ref.data[(((b * C + c) * T + 0) * H + i) * W + j]!);
     close(h.dataSync(), first, 1e-5);
     tf.dispose([x, h]);
     cell.dispose();

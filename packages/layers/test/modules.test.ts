@@ -100,7 +100,8 @@ describe('Linear and FiLM', () => {
 
 describe('Ensemble', () => {
   it('averages members, names them members.<i>.*, round-trips and does not leak', () => {
-    const make = (seed: number) => new TimeIndependentConv3d({ inChannels: 2, outChannels: 3, temporalKernelSize: 1, spatialKernelSize: 3, bias: true, seed });
+    const make = (seed: number) =>
+      new TimeIndependentConv3d({ inChannels: 2, outChannels: 3, temporalKernelSize: 1, spatialKernelSize: 3, bias: true, seed });
     const members = [make(1), make(2), make(3)];
     const ens = new Ensemble(members);
     expect(keysAndShapes(ens)).toEqual([
@@ -206,8 +207,9 @@ describe('ConvGRUCell and GRUModule', () => {
       cell.gate('out_gate_hidden').bias!.assign(tf.tensor([-0.5, 0, 0.5]));
       cell.gate('update_gate_hidden').bias!.assign(tf.tensor([100, 100, 100]));
     });
-    const wMeanAbs = Array.from(cell.gate('update_gate_hidden').weight.dataSync()).reduce((s: number, v: number) => s + Math.abs(v), 0) / 81;
-    const expected = 2 / 3 + wMeanAbs / 3 + (1 / 3) / 3;
+    const wMeanAbs =
+      Array.from(cell.gate('update_gate_hidden').weight.dataSync()).reduce((s: number, v: number) => s + Math.abs(v), 0) / 81;
+    const expected = 2 / 3 + wMeanAbs / 3 + 1 / 3 / 3;
     const l1 = cell.biasL1();
     const reg = cell.regularizer();
     close(l1.dataSync(), [expected], 1e-6);
@@ -239,7 +241,11 @@ describe('ParametrizedELU and ParametrizedSoftplus', () => {
     const xs = [-3, -1, -0.1, 0, 0.2, 2, 25];
     const x = tf.tensor(xs);
     const elu = new ParametrizedELU({ a: 1.3, b: 0.7, c: 0.9 });
-    close(elu.forward(x).dataSync(), xs.map((v) => (v > 0 ? 0.9 * v : 1.3 * (Math.exp(v / 0.7) - 1))), 1e-6);
+    close(
+      elu.forward(x).dataSync(),
+      xs.map((v) => (v > 0 ? 0.9 * v : 1.3 * (Math.exp(v / 0.7) - 1))),
+      1e-6,
+    );
     expect(keysAndShapes(elu)).toEqual([
       ['a', []],
       ['b', []],
@@ -247,7 +253,11 @@ describe('ParametrizedELU and ParametrizedSoftplus', () => {
     ]);
     const sp = new ParametrizedSoftplus({ a: 1.5, b: 0.2, w: 0.8 });
     const softplus = (z: number) => (z > 20 ? z : Math.log1p(Math.exp(z)));
-    close(sp.forward(x).dataSync(), xs.map((v) => 0.8 * softplus(1.5 * v + 0.2)), 1e-6);
+    close(
+      sp.forward(x).dataSync(),
+      xs.map((v) => 0.8 * softplus(1.5 * v + 0.2)),
+      1e-6,
+    );
     expect(keysAndShapes(sp)).toEqual([
       ['b', []],
       ['w', []],

@@ -21,8 +21,14 @@ class Owner extends Module {
     super();
     this.shared = this.registerParameter('log_speed_s', tf.zeros([1]));
     const map = new Map([['log_speed_s', this.shared]]);
-    this.a = this.registerModule('a', Module.sharingParameters(map, () => new Leaf()));
-    this.b = this.registerModule('b', Module.sharingParameters(map, () => new Leaf()));
+    this.a = this.registerModule(
+      'a',
+      Module.sharingParameters(map, () => new Leaf()),
+    );
+    this.b = this.registerModule(
+      'b',
+      Module.sharingParameters(map, () => new Leaf()),
+    );
   }
 }
 

@@ -99,19 +99,34 @@ export function applyModelLoss(loss: ModelLoss, output: tf.Tensor, target: tf.Te
         return poissonLoss(output, target, { avg: loss.avg ?? false, bias: loss.bias ?? 1e-16 }) as tf.Scalar;
       case 'l1Poisson': {
         // L1PoissonLoss3d: Poisson (sum or mean) + gamma·(Σ|o| or mean|o|), the same reduction as one elementwise sum
-        return l1PoissonLoss(output, target, { avg: loss.avg ?? false, bias: loss.bias ?? 1e-16, gammaL1: loss.gammaL1 ?? 0.001 }) as tf.Scalar;
+        return l1PoissonLoss(output, target, {
+          avg: loss.avg ?? false,
+          bias: loss.bias ?? 1e-16,
+          gammaL1: loss.gammaL1 ?? 0.001,
+        }) as tf.Scalar;
       }
       case 'celltypePoisson': {
         const groups = loss.groupAssignment[session];
-        if (groups === undefined) throw new ConfigError(`CelltypePoissonLoss3d has no cell types for session ${session} (sessions: ${Object.keys(loss.groupAssignment).join(', ')}).`);
+        if (groups === undefined)
+          throw new ConfigError(
+            `CelltypePoissonLoss3d has no cell types for session ${session} (sessions: ${Object.keys(loss.groupAssignment).join(', ')}).`,
+          );
         const n = output.shape[output.rank - 1];
-        if (groups.length !== n) throw new ShapeError(`CelltypePoissonLoss3d: session ${session} has ${groups.length} cell types for ${n} neurons.`);
-        return celltypePoissonLoss(output, target, groups, loss.groupCounts, { avg: loss.avg ?? false, bias: loss.bias ?? 1e-16 }) as tf.Scalar;
+        if (groups.length !== n)
+          throw new ShapeError(`CelltypePoissonLoss3d: session ${session} has ${groups.length} cell types for ${n} neurons.`);
+        return celltypePoissonLoss(output, target, groups, loss.groupCounts, {
+          avg: loss.avg ?? false,
+          bias: loss.bias ?? 1e-16,
+        }) as tf.Scalar;
       }
       case 'mse':
         return mseLoss(output, target);
       case 'correlation':
-        return correlationLoss(output, target, { avg: loss.avg ?? false, bias: loss.bias ?? 1e-16, negate: loss.negate ?? true }) as tf.Scalar;
+        return correlationLoss(output, target, {
+          avg: loss.avg ?? false,
+          bias: loss.bias ?? 1e-16,
+          negate: loss.negate ?? true,
+        }) as tf.Scalar;
     }
   });
 }
@@ -161,7 +176,10 @@ export class CoreReadout extends Module implements DifferentiableResponseModel {
     this.stimulus = { channels: c, height: h, width: w };
     this.dataInfo = options.dataInfo;
     this.learningRate = options.learningRate ?? 0.001;
-    this.setLosses({ ...(options.loss ? { loss: options.loss } : {}), ...(options.evaluationLoss ? { evaluationLoss: options.evaluationLoss } : {}) });
+    this.setLosses({
+      ...(options.loss ? { loss: options.loss } : {}),
+      ...(options.evaluationLoss ? { evaluationLoss: options.evaluationLoss } : {}),
+    });
   }
 
   /** The training loss (`loss` of {@link CoreReadoutOptions}). */

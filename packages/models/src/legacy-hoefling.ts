@@ -100,9 +100,13 @@ export class LegacyCoreLayer extends Module {
     const c = conv.outChannels;
     this.conv = this.registerModule('conv', conv);
     if (options.batchNorm) {
-      this.norm = this.registerModule('norm', new BatchNorm3d(c, { momentum: options.momentum, affine: options.bias && options.batchNormScale }));
+      this.norm = this.registerModule(
+        'norm',
+        new BatchNorm3d(c, { momentum: options.momentum, affine: options.bias && options.batchNormScale }),
+      );
       if (options.bias && !options.batchNormScale) this.bias = this.registerModule('bias', new Bias3d(c));
-      if (!options.bias && options.batchNormScale) this.scale = this.registerModule('scale', options.hidden ? new LegacyScale2d(c) : new Scale3d(c));
+      if (!options.bias && options.batchNormScale)
+        this.scale = this.registerModule('scale', options.hidden ? new LegacyScale2d(c) : new Scale3d(c));
     }
     this.nonlinearity = options.nonlinearity;
   }
@@ -346,7 +350,9 @@ export class ParametricFactorizedBatchConv3dCore extends Module implements Core 
   /** `[B, T, H, W, C]` → the stacked layer outputs `[B, T', H', W', C']`; `session` selects the log-speed. */
   forward(x: tf.Tensor5D, options: { session?: string; tap?: TapFn } = {}): tf.Tensor5D {
     if (x.rank !== 5 || x.shape[4] !== this.inChannels) {
-      throw new ShapeError(`${this.constructor.name} expects a stimulus [batch, time, height, width, ${this.inChannels}], got ${formatShape(x.shape)}.`);
+      throw new ShapeError(
+        `${this.constructor.name} expects a stimulus [batch, time, height, width, ${this.inChannels}], got ${formatShape(x.shape)}.`,
+      );
     }
     const [t, h, w] = this.layerShapes([x.shape[1], x.shape[2], x.shape[3], this.inChannels]).reduce<Shape4>(
       (min, s) => [Math.min(min[0], s[0]), Math.min(min[1], s[1]), Math.min(min[2], s[2]), s[3]],
@@ -396,14 +402,21 @@ export class ParametricFactorizedBatchConv3dCore extends Module implements Core 
   /** Group sparsity of the full layer-0 kernel at log-speed 0 (subsampling factor 3). */
   groupSparsity0(): tf.Scalar {
     return tf.tidy(() => {
-      const conv = this.features.layers[0]!.conv as SpaceTimeConv & { sinWeights?: tf.Tensor; cosWeights?: tf.Tensor; temporalKernelSize?: number };
+      const conv = this.features.layers[0]!.conv as SpaceTimeConv & {
+        sinWeights?: tf.Tensor;
+        cosWeights?: tf.Tensor;
+        temporalKernelSize?: number;
+      };
       if (!conv.sinWeights || !conv.cosWeights || conv.temporalKernelSize === undefined) {
         throw new ConfigError(`group_sparsity0 needs a custom_separable convolution, not "${this.convType}".`);
       }
       const [O, I, K] = conv.sinWeights.shape as [number, number, number];
       const L = conv.temporalKernelSize;
       const { sines, cosines } = temporalBasis(tf.zeros([1]), L, K);
-      const wt = tf.add(tf.matMul(tf.reshape(conv.sinWeights, [O * I, K]), sines), tf.matMul(tf.reshape(conv.cosWeights, [O * I, K]), cosines));
+      const wt = tf.add(
+        tf.matMul(tf.reshape(conv.sinWeights, [O * I, K]), sines),
+        tf.matMul(tf.reshape(conv.cosWeights, [O * I, K]), cosines),
+      );
       const full = tf.mul(tf.reshape(wt, [O, I, L, 1]), tf.reshape(this.spatialWeight(0), [O, I, 1, -1]));
       return groupSparsity(full, 1e-8);
     });
@@ -415,7 +428,8 @@ export class ParametricFactorizedBatchConv3dCore extends Module implements Core 
       let total: tf.Scalar = tf.scalar(0);
       for (const layer of this.features.layers) {
         const conv = layer.conv as SpaceTimeConv & { sinWeights?: tf.Tensor; cosWeights?: tf.Tensor };
-        if (!conv.sinWeights || !conv.cosWeights) throw new ConfigError(`temporal smoothness needs a custom_separable convolution, not "${this.convType}".`);
+        if (!conv.sinWeights || !conv.cosWeights)
+          throw new ConfigError(`temporal smoothness needs a custom_separable convolution, not "${this.convType}".`);
         total = tf.add(total, temporalSmoothing(conv.sinWeights, conv.cosWeights));
       }
       return total;
@@ -511,7 +525,9 @@ export class SpatialXFeature3d extends ReadoutBase {
       this.grid = this.registerParameter('grid', makeMaskGrid(n, h, w), false);
     } else if (options.initializeFromRoiMasks) {
       // PyTorch's constructor calls a method the class does not define (get_normal_pdf_from_roi_mask).
-      throw new UnsupportedError('SpatialXFeature3d with initialize_from_roi_masks (and no gaussian_masks) cannot be built: OpenRetina itself fails there.');
+      throw new UnsupportedError(
+        'SpatialXFeature3d with initialize_from_roi_masks (and no gaussian_masks) cannot be built: OpenRetina itself fails there.',
+      );
     } else {
       this.masks = this.registerParameter('masks', rng.randn([h, w, n], 0.01));
     }
@@ -654,7 +670,12 @@ export class LegacyEncoder extends CoreReadout {
   readonly legacyCore: ParametricFactorizedBatchConv3dCore;
   readonly legacyReadout: SpatialXFeature3dReadout;
 
-  constructor(options: { core: ParametricFactorizedBatchConv3dCore; readout: SpatialXFeature3dReadout; inputShape: readonly [number, number, number]; dataInfo?: DataInfo | undefined }) {
+  constructor(options: {
+    core: ParametricFactorizedBatchConv3dCore;
+    readout: SpatialXFeature3dReadout;
+    inputShape: readonly [number, number, number];
+    dataInfo?: DataInfo | undefined;
+  }) {
     super(options);
     this.legacyCore = options.core;
     this.legacyReadout = options.readout;
@@ -663,10 +684,18 @@ export class LegacyEncoder extends CoreReadout {
   override forward(x: tf.Tensor5D, options: { session?: string; tap?: TapFn } = {}): tf.Tensor3D {
     const { channels, height, width } = this.stimulus;
     if (x.rank !== 5 || x.shape[2] !== height || x.shape[3] !== width || x.shape[4] !== channels) {
-      throw new ShapeError(`The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`);
+      throw new ShapeError(
+        `The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`,
+      );
     }
     if (options.session === undefined) {
-      return tf.tidy(() => tf.concat(this.sessions.map((s) => this.forward(x, { ...options, session: s })), -1) as tf.Tensor3D);
+      return tf.tidy(
+        () =>
+          tf.concat(
+            this.sessions.map((s) => this.forward(x, { ...options, session: s })),
+            -1,
+          ) as tf.Tensor3D,
+      );
     }
     const session = options.session;
     this.readout.numNeurons(session);
@@ -745,10 +774,16 @@ function numOrList(v: unknown, key: string): number | number[] {
  * core and readout from the nnfabrik `model_config` (snake_case keys, defaults as in Python) and the per-session
  * `data_info`; readout biases = `mean_response`. Unknown config keys are an error.
  */
-export function buildLegacyHoeflingModel(modelConfig: LegacyModelConfig, dataInfo: LegacyDataInfo, options: { seed?: number } = {}): LegacyEncoder {
+export function buildLegacyHoeflingModel(
+  modelConfig: LegacyModelConfig,
+  dataInfo: LegacyDataInfo,
+  options: { seed?: number } = {},
+): LegacyEncoder {
   const unknown = Object.keys(modelConfig).filter((k) => !(k in BUILDER_DEFAULTS) && !IGNORED_KEYS.has(k));
   if (unknown.length) {
-    throw new ConfigError(`SFB3d_core_SxF3d_readout: unknown option(s) ${unknown.join(', ')}. Accepted: ${Object.keys(BUILDER_DEFAULTS).join(', ')}.`);
+    throw new ConfigError(
+      `SFB3d_core_SxF3d_readout: unknown option(s) ${unknown.join(', ')}. Accepted: ${Object.keys(BUILDER_DEFAULTS).join(', ')}.`,
+    );
   }
   const cfg: Record<string, unknown> = { ...BUILDER_DEFAULTS, ...modelConfig };
   const sessions = Object.keys(dataInfo);
@@ -761,7 +796,9 @@ export function buildLegacyHoeflingModel(modelConfig: LegacyModelConfig, dataInf
     const info = dataInfo[s]!;
     nNeuronsDict[s] = info.outputDimension;
     if (info.meanResponse.length !== info.outputDimension) {
-      throw new ShapeError(`data_info["${s}"].mean_response has ${info.meanResponse.length} values, output_dimension is ${info.outputDimension}.`);
+      throw new ShapeError(
+        `data_info["${s}"].mean_response has ${info.meanResponse.length} values, output_dimension is ${info.outputDimension}.`,
+      );
     }
     meanActivityDict[s] = info.meanResponse;
   }

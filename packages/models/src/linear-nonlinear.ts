@@ -130,7 +130,10 @@ export class SingleCellSeparatedLNP extends Module implements DifferentiableResp
       this.nonlinearity = (x) => m.forward(x);
     } else {
       const fn = FUNCTIONAL[nl];
-      if (!fn) throw new ConfigError(`Unknown nonlinearity "${nl}". Expected parametrized_softplus or one of ${Object.keys(FUNCTIONAL).join(', ')}.`);
+      if (!fn)
+        throw new ConfigError(
+          `Unknown nonlinearity "${nl}". Expected parametrized_softplus or one of ${Object.keys(FUNCTIONAL).join(', ')}.`,
+        );
       this.nonlinearity = fn;
     }
     const spaceConv = this.registerModule('space_conv', new WeightHolder(xavierNormal(rng, [this.rank, C, 1, kh, kw])));

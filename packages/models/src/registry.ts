@@ -1,12 +1,7 @@
 import { ConfigError, UnsupportedError, type Core, type DataInfo, type MultiReadout } from '@openretina/contracts';
 import { ConditionedGRUCore, ConvGRUCore, DummyCore, SimpleCoreWrapper } from '@openretina/core';
 import type { Module } from '@openretina/layers';
-import {
-  MultiFactorizedReadout,
-  MultiGaussianMaskReadout,
-  MultiSampledGaussianReadout,
-  MultipleLNPReadout,
-} from '@openretina/readout';
+import { MultiFactorizedReadout, MultiGaussianMaskReadout, MultiSampledGaussianReadout, MultipleLNPReadout } from '@openretina/readout';
 import { CoreReadout } from './core-readout.js';
 
 /** A plain config object with OpenRetina's (snake_case) keys, optionally with a Hydra `_target_`. */
@@ -97,7 +92,9 @@ export function buildReadout(config: ConfigObject, context: BuildContext): Multi
 
 function asNumberArray(v: unknown, what: string, length?: number): number[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || (length !== undefined && v.length !== length)) {
-    throw new ConfigError(`${what} must be ${length === undefined ? 'a list' : `a list of ${length}`} of numbers, got ${JSON.stringify(v)}.`);
+    throw new ConfigError(
+      `${what} must be ${length === undefined ? 'a list' : `a list of ${length}`} of numbers, got ${JSON.stringify(v)}.`,
+    );
   }
   return v as number[];
 }
@@ -232,8 +229,22 @@ function readoutCommon(o: Record<string, unknown>, ctx: BuildContext, what: stri
 
 registerReadout(
   'openretina.modules.readout.multi_readout.MultiFactorizedReadout',
-  ['inShape', 'nNeuronsDict', 'meanActivityDict', 'maskL1Reg', 'weightsL1Reg', 'laplaceMaskReg', 'readoutBias', 'weightsConstraint',
-    'maskConstraint', 'initMask', 'initWeights', 'initScales', 'readoutRegAvg', 'cloneReadout'],
+  [
+    'inShape',
+    'nNeuronsDict',
+    'meanActivityDict',
+    'maskL1Reg',
+    'weightsL1Reg',
+    'laplaceMaskReg',
+    'readoutBias',
+    'weightsConstraint',
+    'maskConstraint',
+    'initMask',
+    'initWeights',
+    'initScales',
+    'readoutRegAvg',
+    'cloneReadout',
+  ],
   (o, ctx) =>
     new MultiFactorizedReadout({
       ...(o as unknown as ConstructorParameters<typeof MultiFactorizedReadout>[0]),
@@ -242,8 +253,25 @@ registerReadout(
 );
 registerReadout(
   'openretina.modules.readout.multi_readout.MultiSampledGaussianReadout',
-  ['inShape', 'nNeuronsDict', 'meanActivityDict', 'bias', 'initMuRange', 'initSigmaRange', 'batchSample', 'alignCorners', 'gaussType',
-    'gamma', 'regAvg', 'readoutRegAvg', 'cloneReadout', 'gridMeanPredictor', 'sharedFeatures', 'sharedGrid', 'initGrid'],
+  [
+    'inShape',
+    'nNeuronsDict',
+    'meanActivityDict',
+    'bias',
+    'initMuRange',
+    'initSigmaRange',
+    'batchSample',
+    'alignCorners',
+    'gaussType',
+    'gamma',
+    'regAvg',
+    'readoutRegAvg',
+    'cloneReadout',
+    'gridMeanPredictor',
+    'sharedFeatures',
+    'sharedGrid',
+    'initGrid',
+  ],
   (o, ctx) => {
     const rest = withoutNullOnly(o, ['gridMeanPredictor', 'sharedFeatures', 'sharedGrid', 'initGrid'], 'MultiSampledGaussianReadout');
     return new MultiSampledGaussianReadout({
@@ -254,8 +282,19 @@ registerReadout(
 );
 registerReadout(
   'openretina.modules.readout.multi_readout.MultipleLNPReadout',
-  ['inShape', 'nNeuronsDict', 'meanActivityDict', 'smoothWeight', 'sparseWeight', 'smoothRegularizer', 'laplacePadding', 'nonlinearity',
-    'bias', 'readoutRegAvg', 'cloneReadout'],
+  [
+    'inShape',
+    'nNeuronsDict',
+    'meanActivityDict',
+    'smoothWeight',
+    'sparseWeight',
+    'smoothRegularizer',
+    'laplacePadding',
+    'nonlinearity',
+    'bias',
+    'readoutRegAvg',
+    'cloneReadout',
+  ],
   (o, ctx) =>
     new MultipleLNPReadout({
       ...(o as unknown as ConstructorParameters<typeof MultipleLNPReadout>[0]),
@@ -264,10 +303,29 @@ registerReadout(
 );
 
 const GRU_CORE_KEYS = [
-  'channels', 'nNeuronsDict', 'temporalKernelSizes', 'spatialKernelSizes', 'gammaHidden', 'gammaInput', 'gammaInSparse',
-  'gammaTemporal', 'finalNonlinearity', 'bias', 'inputPadding', 'hiddenPadding', 'batchNorm', 'batchNormScale',
-  'batchNormMomentum', 'laplacePadding', 'batchAdaptation', 'useAvgReg', 'nonlinearity', 'convolutionType', 'useGru',
-  'useProjections', 'gruKwargs',
+  'channels',
+  'nNeuronsDict',
+  'temporalKernelSizes',
+  'spatialKernelSizes',
+  'gammaHidden',
+  'gammaInput',
+  'gammaInSparse',
+  'gammaTemporal',
+  'finalNonlinearity',
+  'bias',
+  'inputPadding',
+  'hiddenPadding',
+  'batchNorm',
+  'batchNormScale',
+  'batchNormMomentum',
+  'laplacePadding',
+  'batchAdaptation',
+  'useAvgReg',
+  'nonlinearity',
+  'convolutionType',
+  'useGru',
+  'useProjections',
+  'gruKwargs',
 ] as const;
 
 /** `gru_kwargs` keeps OpenRetina's snake_case keys in configs; our GRU options are camelCase. */
@@ -277,15 +335,25 @@ function gruCoreOptions(o: Record<string, unknown>, ctx: BuildContext): Record<s
     ...o,
     nNeuronsDict: ctx.nNeuronsDict,
     ...(gru && typeof gru === 'object'
-      ? { gruKwargs: toOptions(gru as ConfigObject, ['recChannels', 'inputKern', 'recKern', 'groups', 'gammaRec', 'padInput'], 'gru_kwargs') }
+      ? {
+          gruKwargs: toOptions(
+            gru as ConfigObject,
+            ['recChannels', 'inputKern', 'recKern', 'groups', 'gammaRec', 'padInput'],
+            'gru_kwargs',
+          ),
+        }
       : {}),
     ...(ctx.seed === undefined ? {} : { seed: ctx.seed }),
   };
 }
 
-registerCore('openretina.modules.core.gru_core.ConvGRUCore', GRU_CORE_KEYS, (o, ctx) =>
-  new ConvGRUCore(gruCoreOptions(o, ctx) as unknown as ConstructorParameters<typeof ConvGRUCore>[0]),
+registerCore(
+  'openretina.modules.core.gru_core.ConvGRUCore',
+  GRU_CORE_KEYS,
+  (o, ctx) => new ConvGRUCore(gruCoreOptions(o, ctx) as unknown as ConstructorParameters<typeof ConvGRUCore>[0]),
 );
-registerCore('openretina.modules.core.gru_core.ConditionedGRUCore', [...GRU_CORE_KEYS, 'condDim'], (o, ctx) =>
-  new ConditionedGRUCore(gruCoreOptions(o, ctx) as unknown as ConstructorParameters<typeof ConditionedGRUCore>[0]),
+registerCore(
+  'openretina.modules.core.gru_core.ConditionedGRUCore',
+  [...GRU_CORE_KEYS, 'condDim'],
+  (o, ctx) => new ConditionedGRUCore(gruCoreOptions(o, ctx) as unknown as ConstructorParameters<typeof ConditionedGRUCore>[0]),
 );

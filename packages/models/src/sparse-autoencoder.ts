@@ -84,7 +84,8 @@ export class Autoencoder extends Module {
   }
 
   private check(x: tf.Tensor, n: number, what: string): void {
-    if (x.rank < 1 || x.shape[x.rank - 1] !== n) throw new ShapeError(`Autoencoder.${what} expects [..., ${n}], got ${formatShape(x.shape)}.`);
+    if (x.rank < 1 || x.shape[x.rank - 1] !== n)
+      throw new ShapeError(`Autoencoder.${what} expects [..., ${n}], got ${formatShape(x.shape)}.`);
   }
 
   /** `[..., in]` → hidden units `[..., hid]`. */

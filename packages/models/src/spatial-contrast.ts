@@ -95,15 +95,14 @@ export class SingleCellSpatialContrast extends Module implements DifferentiableR
     super();
     const [C, , H, W] = options.inShape;
     if (C > 1) {
-      throw new ConfigError(
-        `The spatial contrast model only supports a single input channel, got ${C}; average the channels first.`,
-      );
+      throw new ConfigError(`The spatial contrast model only supports a single input channel, got ${C}; average the channels first.`);
     }
     this.inShape = options.inShape;
     this.learningRate = options.learningRate ?? 1e-3;
     this.session = options.session ?? 'default';
     let spatial = filterTensor(options.spatialFilter, [H, W], 'spatialFilter');
-    const tfLen = (options.temporalFilter instanceof tf.Tensor ? options.temporalFilter.size : (options.temporalFilter as ArrayLike<number>).length);
+    const tfLen =
+      options.temporalFilter instanceof tf.Tensor ? options.temporalFilter.size : (options.temporalFilter as ArrayLike<number>).length;
     const temporal = filterTensor(options.temporalFilter, [tfLen], 'temporalFilter');
     const crop = options.spatCropSize;
     const center = options.rfCenter;
@@ -149,7 +148,11 @@ export class SingleCellSpatialContrast extends Module implements DifferentiableR
   /** The patch around the RF that the model looks at (the input itself without a crop). */
   cropInput(x: tf.Tensor5D): tf.Tensor5D {
     if (!this.cropBounds) return tf.clone(x);
-    const [y0, y1, x0, x1] = cropBounds([x.shape[2], x.shape[3]], [this.cropBounds[1] - this.cropBounds[0], this.cropBounds[3] - this.cropBounds[2]], this.rfLocation!);
+    const [y0, y1, x0, x1] = cropBounds(
+      [x.shape[2], x.shape[3]],
+      [this.cropBounds[1] - this.cropBounds[0], this.cropBounds[3] - this.cropBounds[2]],
+      this.rfLocation!,
+    );
     return tf.slice(x, [0, 0, y0, x0, 0], [-1, -1, y1 - y0, x1 - x0, -1]);
   }
 
@@ -238,7 +241,10 @@ export class SpatialContrastCoreReadout extends CoreReadout {
   constructor(options: SpatialContrastCoreReadoutOptions) {
     const [C, T, H, W] = options.inShape;
     const spatial = Object.fromEntries(
-      Object.entries(options.spatialFiltersDict).map(([k, v]) => [k, filterTensor(v, [options.nNeuronsDict[k] ?? 0, H, W], `spatial filters of "${k}"`)]),
+      Object.entries(options.spatialFiltersDict).map(([k, v]) => [
+        k,
+        filterTensor(v, [options.nNeuronsDict[k] ?? 0, H, W], `spatial filters of "${k}"`),
+      ]),
     );
     const temporal: Record<string, tf.Tensor> = {};
     for (const [k, v] of Object.entries(options.temporalFiltersDict)) {

@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@openretina/backend';
 import { celltypePoissonLoss, clipCorrelations, correlationLoss, l1PoissonLoss, mseLoss, poissonLoss } from '@openretina/layers';
-import { DEFAULT_EVALUATION_LOSS, DEFAULT_LOSS, applyModelLoss, buildCoreReadout, isDefaultPoissonLoss, lossClassName, type CoreReadout, type ModelLoss } from '../src/index.js';
+import {
+  DEFAULT_EVALUATION_LOSS,
+  DEFAULT_LOSS,
+  applyModelLoss,
+  buildCoreReadout,
+  isDefaultPoissonLoss,
+  lossClassName,
+  type CoreReadout,
+  type ModelLoss,
+} from '../src/index.js';
 
 const T = 10;
 const SESSIONS = { s1: 3, s2: 2 };
@@ -13,8 +22,26 @@ function build(options: { loss?: ModelLoss; evaluationLoss?: ModelLoss } = {}): 
       in_shape: [2, T, 6, 5],
       n_neurons_dict: SESSIONS,
       hidden_channels: [3],
-      core: { temporal_kernel_sizes: [3], spatial_kernel_sizes: [3], gamma_input: 0.1, gamma_hidden: 0, gamma_in_sparse: 0.05, gamma_temporal: 1, input_padding: 0, hidden_padding: 0, cut_first_n_frames: 0 },
-      readout: { scale: true, bias: true, gaussian_mean_scale: 6, gaussian_var_scale: 4, positive: true, mask_l1_reg: 0.01, feature_weights_l1_reg: 0.01 },
+      core: {
+        temporal_kernel_sizes: [3],
+        spatial_kernel_sizes: [3],
+        gamma_input: 0.1,
+        gamma_hidden: 0,
+        gamma_in_sparse: 0.05,
+        gamma_temporal: 1,
+        input_padding: 0,
+        hidden_padding: 0,
+        cut_first_n_frames: 0,
+      },
+      readout: {
+        scale: true,
+        bias: true,
+        gaussian_mean_scale: 6,
+        gaussian_var_scale: 4,
+        positive: true,
+        mask_l1_reg: 0.01,
+        feature_weights_l1_reg: 0.01,
+      },
     },
     { seed: 2 },
   );
@@ -59,7 +86,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
         [{ type: 'poisson', avg: true, bias: 1e-8 }, (o, t) => poissonLoss(o, t, { avg: true, bias: 1e-8 }), 'PoissonLoss3d'],
         [{ type: 'l1Poisson', gammaL1: 0.01 }, (o, t) => l1PoissonLoss(o, t, { gammaL1: 0.01 }), 'L1PoissonLoss3d'],
         [{ type: 'l1Poisson', avg: true }, (o, t) => l1PoissonLoss(o, t, { avg: true, gammaL1: 0.001 }), 'L1PoissonLoss3d'],
-        [{ type: 'celltypePoisson', groupAssignment: groups, groupCounts: counts }, (o, t) => celltypePoissonLoss(o, t, groups.s1, counts), 'CelltypePoissonLoss3d'],
+        [
+          { type: 'celltypePoisson', groupAssignment: groups, groupCounts: counts },
+          (o, t) => celltypePoissonLoss(o, t, groups.s1, counts),
+          'CelltypePoissonLoss3d',
+        ],
         [{ type: 'mse' }, (o, t) => mseLoss(o, t), 'MSE3d'],
         [{ type: 'correlation' }, (o, t) => correlationLoss(o, t), 'CorrelationLoss3d'],
       ];

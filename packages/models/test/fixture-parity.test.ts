@@ -92,7 +92,9 @@ for (const backend of backends) {
         const sd = fresh.stateDict();
         for (const stat of ['running_mean', 'running_var']) {
           const entry = sd.get(`core.features.${layer}.norm.${stat}`)!;
-          expect(relativeError(entry.data as Float32Array, ref(`train/bn_after_forward/${layer}/${stat}`).data as Float32Array)).toBeLessThan(TOL);
+          expect(
+            relativeError(entry.data as Float32Array, ref(`train/bn_after_forward/${layer}/${stat}`).data as Float32Array),
+          ).toBeLessThan(TOL);
         }
         expect(Number((sd.get(`core.features.${layer}.norm.num_batches_tracked`)!.data as BigInt64Array)[0])).toBe(10);
       }

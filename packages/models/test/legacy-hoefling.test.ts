@@ -7,10 +7,10 @@ import { ConfigError, ShapeError, StateDictError, UnknownSessionError, Unsupport
 import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, type RawTensor } from '@openretina/test-utils/fixtures';
 import {
   EnsembleModel,
-  LegacyEncoder,
+  type LegacyEncoder,
   LegacyScale2d,
-  ParametricFactorizedBatchConv3dCore,
-  SpatialXFeature3d,
+  type ParametricFactorizedBatchConv3dCore,
+  type SpatialXFeature3d,
   buildLegacyHoeflingModel,
   type LegacyDataInfo,
 } from '../src/index.js';
@@ -40,7 +40,12 @@ function dataInfo(): LegacyDataInfo {
   return Object.fromEntries(
     META.sessions.map((s) => [
       s,
-      { inputDimensions: [32, 2, 150, 18, 16], inputChannels: 2, outputDimension: META.neurons[s]!, meanResponse: new Float32Array(META.neurons[s]!).fill(0.5) },
+      {
+        inputDimensions: [32, 2, 150, 18, 16],
+        inputChannels: 2,
+        outputDimension: META.neurons[s]!,
+        meanResponse: new Float32Array(META.neurons[s]!).fill(0.5),
+      },
     ]),
   );
 }
@@ -71,8 +76,19 @@ function input(): tf.Tensor5D {
 /** A small model for gradient and error tests. */
 function tiny(config: Record<string, unknown> = {}): LegacyEncoder {
   return buildLegacyHoeflingModel(
-    { hidden_channels: [2, 2], temporal_kernel_size: [6, 3], spatial_kernel_size: [3, 3], layers: 2, gaussian_masks: true, stack: -1, ...config },
-    { b: { inputDimensions: [1, 2, 12, 7, 6], inputChannels: 2, outputDimension: 2, meanResponse: new Float32Array([0.3, 0.6]) }, a: { inputDimensions: [1, 2, 12, 7, 6], inputChannels: 2, outputDimension: 3, meanResponse: new Float32Array([0.1, 0.2, 0.3]) } },
+    {
+      hidden_channels: [2, 2],
+      temporal_kernel_size: [6, 3],
+      spatial_kernel_size: [3, 3],
+      layers: 2,
+      gaussian_masks: true,
+      stack: -1,
+      ...config,
+    },
+    {
+      b: { inputDimensions: [1, 2, 12, 7, 6], inputChannels: 2, outputDimension: 2, meanResponse: new Float32Array([0.3, 0.6]) },
+      a: { inputDimensions: [1, 2, 12, 7, 6], inputChannels: 2, outputDimension: 3, meanResponse: new Float32Array([0.1, 0.2, 0.3]) },
+    },
     { seed: 5 },
   );
 }
@@ -84,7 +100,8 @@ function perturb(m: LegacyEncoder, seed: number, amp = 0.3): void {
   for (const [name, e] of sd) {
     if (e.dtype !== 'float32' || name.endsWith('grid') || name.includes('laplace')) continue;
     const d = e.data as Float32Array;
-    for (let j = 0; j < d.length; j++) d[j] = name.includes('running_var') ? 1 + 0.3 * Math.sin(seed + k++) : amp * Math.sin(seed * 7 + k++ * 1.7);
+    for (let j = 0; j < d.length; j++)
+      d[j] = name.includes('running_var') ? 1 + 0.3 * Math.sin(seed + k++) : amp * Math.sin(seed * 7 + k++ * 1.7);
   }
   m.loadStateDict(sd);
 }

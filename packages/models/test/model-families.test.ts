@@ -15,7 +15,16 @@ import {
   SpatialContrastCoreReadout,
   cropBounds,
 } from '../src/index.js';
-import { expectNoLeak, gradCheck, keysAndShapes, familyRef, familyStateDict, familyTensor, familyVideo, relErr } from '@openretina/test-utils/model-families-reference';
+import {
+  expectNoLeak,
+  gradCheck,
+  keysAndShapes,
+  familyRef,
+  familyStateDict,
+  familyTensor,
+  familyVideo,
+  relErr,
+} from '@openretina/test-utils/model-families-reference';
 
 const KEYS = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'models', 'model_families_state_dict_keys.json'), 'utf8')) as Record<
   string,
@@ -41,7 +50,14 @@ function lnpModel(): SingleCellSeparatedLNP {
   });
 }
 const lnpCrop = (seed = 2, normalizeWeights = true): SingleCellSeparatedLNP =>
-  new SingleCellSeparatedLNP({ inShape: [1, 4, 6, 7], rfLocation: [4, 5], spatKernelSize: [5, 5], nonlinearity: 'softplus', normalizeWeights, seed });
+  new SingleCellSeparatedLNP({
+    inShape: [1, 4, 6, 7],
+    rfLocation: [4, 5],
+    spatKernelSize: [5, 5],
+    nonlinearity: 'softplus',
+    normalizeWeights,
+    seed,
+  });
 
 function scSingle(crop: boolean): SingleCellSpatialContrast {
   const sd = familyStateDict('sc_single');
@@ -191,12 +207,18 @@ for (const backend of backends) {
         const target = tf.ones([2, 9, 1]) as tf.Tensor3D;
         const loss = m.loss(x, target);
         const out = m.forward(x);
-        const manual = tf.tidy(() => tf.div(tf.mean(tf.sub(out, tf.mul(tf.slice(target, [0, 3, 0], [-1, -1, -1]), tf.log(tf.add(out, 1e-16))))), out.size));
+        const manual = tf.tidy(() =>
+          tf.div(tf.mean(tf.sub(out, tf.mul(tf.slice(target, [0, 3, 0], [-1, -1, -1]), tf.log(tf.add(out, 1e-16))))), out.size),
+        );
         expect(loss.dataSync()[0]).toBeCloseTo(manual.dataSync()[0]!, 6);
         expectNoLeak(() => m.forward(x), [...m.trainableParameters().values()]);
         expect(() => m.forward(tf.zeros([1, 9, 5, 6, 2]) as tf.Tensor5D)).toThrow(ShapeError);
-        expect(() => new SingleCellSpatialContrast({ inShape: [2, 9, 5, 6], spatialFilter: new Float32Array(30), temporalFilter: [1] })).toThrow(ConfigError);
-        expect(() => new SingleCellSpatialContrast({ inShape: [1, 9, 5, 6], spatialFilter: new Float32Array(29), temporalFilter: [1] })).toThrow(ShapeError);
+        expect(
+          () => new SingleCellSpatialContrast({ inShape: [2, 9, 5, 6], spatialFilter: new Float32Array(30), temporalFilter: [1] }),
+        ).toThrow(ConfigError);
+        expect(
+          () => new SingleCellSpatialContrast({ inShape: [1, 9, 5, 6], spatialFilter: new Float32Array(29), temporalFilter: [1] }),
+        ).toThrow(ShapeError);
         tf.dispose([x, xv, ya, yb, target, loss, out, manual]);
         for (const mm of [m, b, b2]) mm.dispose();
       });
@@ -264,7 +286,20 @@ for (const backend of backends) {
         const nd2 = ae.decoderNormDiffFromUnitNorm();
         expect(nd2.dataSync()[0]).toBeLessThan(1e-5);
         expect(ae.fractionNeuronsBelowThreshold([0, 0.05, 0.2, 1, 0, 3, 0.1], 0.1)).toBeCloseTo(4 / 7);
-        tf.dispose([x, z, xh, parts.total, parts.mse, parts.sparsity, parts.activeNeurons, parts.decoderNormDiff, value, projected, nd, nd2]);
+        tf.dispose([
+          x,
+          z,
+          xh,
+          parts.total,
+          parts.mse,
+          parts.sparsity,
+          parts.activeNeurons,
+          parts.decoderNormDiff,
+          value,
+          projected,
+          nd,
+          nd2,
+        ]);
         tf.dispose(Object.values(grads));
         ae.dispose();
       });

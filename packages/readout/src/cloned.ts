@@ -49,7 +49,9 @@ export class ClonedReadout<S extends ReadoutBase = ReadoutBase> extends ReadoutB
   featureL1(average = true): tf.Scalar {
     const features = (this.source as unknown as { features?: unknown }).features;
     if (!(features instanceof tf.Tensor)) {
-      throw new UnsupportedError(`ClonedReadout.featureL1 needs a source readout with "features"; ${this.source.constructor.name} has none.`);
+      throw new UnsupportedError(
+        `ClonedReadout.featureL1 needs a source readout with "features"; ${this.source.constructor.name} has none.`,
+      );
     }
     return tf.tidy(() => {
       const a = torchAbs(tf.mul(features, this.alpha));

@@ -131,10 +131,10 @@ export class FactorizedReadout extends ReadoutBase {
       const [b, t] = x.shape;
       const n = this.outDims;
       // W[(p, c), n] = mask[p, n] · w[c, n]: one matmul over pixels and channels.
-      const weights = tf.reshape(
-        tf.mul(tf.reshape(this.maskWeights, [h * w, 1, n]), tf.reshape(this.featureWeights, [1, c, n])),
-        [h * w * c, n],
-      );
+      const weights = tf.reshape(tf.mul(tf.reshape(this.maskWeights, [h * w, 1, n]), tf.reshape(this.featureWeights, [1, c, n])), [
+        h * w * c,
+        n,
+      ]);
       let y = tf.matMul(tf.reshape(x, [b * t, h * w * c]), weights);
       if (this.readoutBias) y = tf.add(y, this.bias);
       return tf.reshape(tf.softplus(y), [b, t, n]) as tf.Tensor3D;

@@ -70,7 +70,5 @@ export function bilinearSamplingMatrix(grid: tf.Tensor, height: number, width: n
 
 /** PyTorch's `grid_sampler_unnormalize`: [-1, 1] → pixel coordinates. */
 function unnormalize(coord: tf.Tensor, size: number, alignCorners: boolean): tf.Tensor {
-  return alignCorners
-    ? tf.mul(tf.div(tf.add(coord, 1), 2), size - 1)
-    : tf.div(tf.sub(tf.mul(tf.add(coord, 1), size), 1), 2);
+  return alignCorners ? tf.mul(tf.div(tf.add(coord, 1), 2), size - 1) : tf.div(tf.sub(tf.mul(tf.add(coord, 1), size), 1), 2);
 }

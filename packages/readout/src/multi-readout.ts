@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ConfigError,
-  SPECIFICATION_VERSION,
-  UnknownSessionError,
-  type MultiReadout,
-} from '@openretina/contracts';
+import { ConfigError, SPECIFICATION_VERSION, UnknownSessionError, type MultiReadout } from '@openretina/contracts';
 import { Module, toRng, type Rng } from '@openretina/layers';
 import type { ReadoutBase, ReadoutInShape } from './readout-base.js';
 
@@ -108,7 +103,13 @@ export class MultiReadoutBase<R extends ReadoutBase = ReadoutBase> extends Modul
 
   forward(features: tf.Tensor5D, options: { session?: string } = {}): tf.Tensor3D {
     if (options.session !== undefined) return this.readout(options.session).forward(features);
-    return tf.tidy(() => tf.concat(this.sessions.map((s) => this.readout(s).forward(features)), -1) as tf.Tensor3D);
+    return tf.tidy(
+      () =>
+        tf.concat(
+          this.sessions.map((s) => this.readout(s).forward(features)),
+          -1,
+        ) as tf.Tensor3D,
+    );
   }
 
   /** The session's readout penalty (sum, or mean with `readoutRegAvg`); the session may be omitted only with one session. */

@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@openretina/layers';
 import { ClonedReadout } from './cloned.js';
-import {
-  FactorizedReadout,
-  type FactorizedMaskConstraint,
-  type FactorizedWeightsConstraint,
-  type TensorInit,
-} from './factorized.js';
+import { FactorizedReadout, type FactorizedMaskConstraint, type FactorizedWeightsConstraint, type TensorInit } from './factorized.js';
 import { applyNonlinearity, type Nonlinearity } from './gaussian-mask.js';
 import { LNPReadout, type LnpNonlinearity } from './lnp.js';
 import { MultiReadoutBase } from './multi-readout.js';

@@ -80,9 +80,7 @@ export class PointGaussianReadout extends ReadoutBase {
     const muRange = options.initMuRange ?? 0.1;
     const sigmaRange = options.initSigmaRange ?? 0.15;
     if (!(muRange > 0 && muRange <= 1) || !(sigmaRange > 0)) {
-      throw new ConfigError(
-        `PointGaussianReadout needs 0 < initMuRange ≤ 1 and initSigmaRange > 0, got ${muRange} and ${sigmaRange}.`,
-      );
+      throw new ConfigError(`PointGaussianReadout needs 0 < initMuRange ≤ 1 and initSigmaRange > 0, got ${muRange} and ${sigmaRange}.`);
     }
     const gaussType = options.gaussType ?? 'full';
     const sigmaShape = SIGMA_SHAPES[gaussType];
@@ -131,9 +129,7 @@ export class PointGaussianReadout extends ReadoutBase {
       if (sample) {
         if (options.noise) {
           if (options.noise.size !== batchSize * n * 2) {
-            throw new ShapeError(
-              `PointGaussianReadout noise must be [${batchSize}, ${n}, 1, 2], got ${formatShape(options.noise.shape)}.`,
-            );
+            throw new ShapeError(`PointGaussianReadout noise must be [${batchSize}, ${n}, 1, 2], got ${formatShape(options.noise.shape)}.`);
           }
           norm = tf.reshape(options.noise, [batchSize, n, 1, 2]);
         } else {

@@ -54,7 +54,14 @@ export class SpatialContrastReadout extends ReadoutBase {
     }
     const spatial = toTensor(options.spatialFilters);
     const temporal = toTensor(options.temporalFilters);
-    if (spatial.rank !== 3 || spatial.shape[0] !== n || spatial.shape[1] !== h || spatial.shape[2] !== w || temporal.rank !== 2 || temporal.shape[0] !== n) {
+    if (
+      spatial.rank !== 3 ||
+      spatial.shape[0] !== n ||
+      spatial.shape[1] !== h ||
+      spatial.shape[2] !== w ||
+      temporal.rank !== 2 ||
+      temporal.shape[0] !== n
+    ) {
       const got = `${formatShape(spatial.shape)} and ${formatShape(temporal.shape)}`;
       spatial.dispose();
       temporal.dispose();

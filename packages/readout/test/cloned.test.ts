@@ -42,9 +42,20 @@ describe('ClonedReadout: parity with OpenRetina 1.1.1 (PyTorch)', () => {
     y.dispose();
     const { grads, gradInput } = lossGradients(m, x, r, forward);
     for (const [key, g] of grads) expect(relativeError(g.dataSync(), fxData(`clone_gm/grad/${key}`)), key).toBeLessThan(1e-5);
-    expect([...grads.keys()]).toEqual(['alpha', 'beta', '_source.mask_mean', '_source.mask_log_var', '_source.features', '_source.scale_param', '_source.bias']);
+    expect([...grads.keys()]).toEqual([
+      'alpha',
+      'beta',
+      '_source.mask_mean',
+      '_source.mask_log_var',
+      '_source.features',
+      '_source.scale_param',
+      '_source.bias',
+    ]);
     expect(relativeError(toChannelsFirst(gradInput), fxData('clone_gm/grad_input'))).toBeLessThan(1e-5);
-    for (const [avg, key] of [[true, 'mean'], [false, 'sum']] as const) {
+    for (const [avg, key] of [
+      [true, 'mean'],
+      [false, 'sum'],
+    ] as const) {
       const l1 = m.featureL1(avg);
       expect(l1.dataSync()[0]).toBeCloseTo(fxScalar(`clone_gm/feature_l1_${key}`), 5);
       l1.dispose();
@@ -85,7 +96,9 @@ describe('cloneReadout in the multi-session readouts', () => {
     const y1 = m.forward(x, { session: 's1' });
     const y2 = m.forward(x, { session: 's2' });
     // s2 = softplus(point(x)·alpha + beta) with the same point readout as s1 = softplus(point(x)).
-    const pre = tf.tidy(() => tf.add(tf.mul((m.readout('s1') as PointGaussianReadout).forward(x), tf.tensor1d([2, 1, 0.5])), tf.tensor1d([0.1, 0, -0.1])));
+    const pre = tf.tidy(() =>
+      tf.add(tf.mul((m.readout('s1') as PointGaussianReadout).forward(x), tf.tensor1d([2, 1, 0.5])), tf.tensor1d([0.1, 0, -0.1])),
+    );
     const expected = tf.softplus(pre);
     expect(relativeError(y2.dataSync(), expected.dataSync())).toBeLessThan(1e-6);
     // Round trip through the state dict (both names of the shared entries load).
@@ -118,7 +131,10 @@ describe('cloneReadout in the multi-session readouts', () => {
       weightsL1Reg: 1,
       laplaceMaskReg: 1,
       readoutBias: true,
-      initScales: [[0, 0.3], [0, 0.3]],
+      initScales: [
+        [0, 0.3],
+        [0, 0.3],
+      ],
     });
     tf.tidy(() => (m.readout('b') as ClonedReadout).alpha.assign(tf.tensor1d([1.5, -0.5])));
     const x = randomTensor([1, 2, 4, 5, 2], 2) as tf.Tensor5D;
@@ -127,11 +143,25 @@ describe('cloneReadout in the multi-session readouts', () => {
     x.dispose();
     m.dispose();
     expect(
-      () => new MultiFactorizedReadout({ inShape: [2, 2, 4, 5], nNeuronsDict: { a: 2, b: 3 }, cloneReadout: true, maskL1Reg: 1, weightsL1Reg: 1, laplaceMaskReg: 1, initScales: [[0, 1], [0, 1]] }),
+      () =>
+        new MultiFactorizedReadout({
+          inShape: [2, 2, 4, 5],
+          nNeuronsDict: { a: 2, b: 3 },
+          cloneReadout: true,
+          maskL1Reg: 1,
+          weightsL1Reg: 1,
+          laplaceMaskReg: 1,
+          initScales: [
+            [0, 1],
+            [0, 1],
+          ],
+        }),
     ).toThrow(ConfigError);
     expect(
       () =>
-        new MultiGaussianMaskReadout({ inShape: [2, 2, 4, 5], nNeuronsDict: { a: 2, b: 2 }, cloneReadout: true } as ConstructorParameters<typeof MultiGaussianMaskReadout>[0]),
+        new MultiGaussianMaskReadout({ inShape: [2, 2, 4, 5], nNeuronsDict: { a: 2, b: 2 }, cloneReadout: true } as ConstructorParameters<
+          typeof MultiGaussianMaskReadout
+        >[0]),
     ).toThrow(ConfigError);
   });
 });

@@ -34,7 +34,12 @@ const CASES: [string, FactorizedWeightsConstraint | null, FactorizedMaskConstrai
   ['fac_none', null, null, true],
 ];
 
-function build(weightsConstraint: FactorizedWeightsConstraint | null, maskConstraint: FactorizedMaskConstraint | null, readoutBias: boolean, seed = 0) {
+function build(
+  weightsConstraint: FactorizedWeightsConstraint | null,
+  maskConstraint: FactorizedMaskConstraint | null,
+  readoutBias: boolean,
+  seed = 0,
+) {
   return new MultiFactorizedReadout({
     inShape: IN_SHAPE,
     nNeuronsDict: { s1: 3 },
@@ -91,7 +96,15 @@ describe('FactorizedReadout / MultiFactorizedReadout: parity with OpenRetina 1.1
   it('init_mask: centre crop of [N, 1, H0, W0]; init_weights', () => {
     const initMask = tf.tensor(fxData('fac_init_mask/init_mask'), fx('fac_init_mask/init_mask').shape);
     const initWeights = { data: fxData('fac_init_mask/feature_weights'), shape: [3, 3] };
-    const r = new FactorizedReadout({ inShape: IN_SHAPE, outDims: 3, maskL1Reg: 1, weightsL1Reg: 1, laplaceMaskReg: 1, initMask, initWeights });
+    const r = new FactorizedReadout({
+      inShape: IN_SHAPE,
+      outDims: 3,
+      maskL1Reg: 1,
+      weightsL1Reg: 1,
+      laplaceMaskReg: 1,
+      initMask,
+      initWeights,
+    });
     expect(r.maskWeights.shape).toEqual([20, 3]);
     expect([...r.maskWeights.dataSync()]).toEqual([...fxData('fac_init_mask/mask_weights')]);
     expect([...r.featureWeights.dataSync()]).toEqual([...fxData('fac_init_mask/feature_weights')]);
@@ -102,7 +115,17 @@ describe('FactorizedReadout / MultiFactorizedReadout: parity with OpenRetina 1.1
 
 describe('FactorizedReadout', () => {
   it('state-dict keys and shapes; options validated; wrong input shape rejected', () => {
-    const r = new KlindtReadoutWrapper3D({ inShape: [3, 5, 4, 6], outDims: 7, maskL1Reg: 1, weightsL1Reg: 1, laplaceMaskReg: 1, initScales: [[0, 0.1], [0, 0.1]] });
+    const r = new KlindtReadoutWrapper3D({
+      inShape: [3, 5, 4, 6],
+      outDims: 7,
+      maskL1Reg: 1,
+      weightsL1Reg: 1,
+      laplaceMaskReg: 1,
+      initScales: [
+        [0, 0.1],
+        [0, 0.1],
+      ],
+    });
     expect(r).toBeInstanceOf(FactorizedReadout);
     const sd = r.stateDict();
     expect([...sd.keys()]).toEqual(['mask_weights', 'feature_weights', 'bias', '_input_weights_regularizer_spatial.laplace.filter']);
@@ -113,9 +136,23 @@ describe('FactorizedReadout', () => {
     const y = r.forward(x);
     expect(y.shape).toEqual([2, 3, 7]);
     expect(() => r.forward(randomTensor([2, 3, 4, 5, 3], 1) as tf.Tensor5D)).toThrow(ShapeError);
-    expect(() => new FactorizedReadout({ inShape: [3, 5, 4, 6], outDims: 2, maskL1Reg: 1, weightsL1Reg: 1, laplaceMaskReg: 1 })).toThrow(ConfigError);
+    expect(() => new FactorizedReadout({ inShape: [3, 5, 4, 6], outDims: 2, maskL1Reg: 1, weightsL1Reg: 1, laplaceMaskReg: 1 })).toThrow(
+      ConfigError,
+    );
     expect(
-      () => new FactorizedReadout({ inShape: [3, 5, 4, 6], outDims: 2, maskL1Reg: 1, weightsL1Reg: 1, laplaceMaskReg: 1, initScales: [[0, 1], [0, 1]], weightsConstraint: 'l2' as 'abs' }),
+      () =>
+        new FactorizedReadout({
+          inShape: [3, 5, 4, 6],
+          outDims: 2,
+          maskL1Reg: 1,
+          weightsL1Reg: 1,
+          laplaceMaskReg: 1,
+          initScales: [
+            [0, 1],
+            [0, 1],
+          ],
+          weightsConstraint: 'l2' as 'abs',
+        }),
     ).toThrow(ConfigError);
     tf.dispose([x, y]);
     r.dispose();

@@ -65,8 +65,7 @@ export function toChannelsFirst(t: tf.Tensor): Float32Array {
   const out = new Float32Array(src.length);
   const plane = tt * h * w;
   for (let bi = 0; bi < b; bi++)
-    for (let ci = 0; ci < c; ci++)
-      for (let p = 0; p < plane; p++) out[bi * c * plane + ci * plane + p] = src[bi * c * plane + p * c + ci]!;
+    for (let ci = 0; ci < c; ci++) for (let p = 0; p < plane; p++) out[bi * c * plane + ci * plane + p] = src[bi * c * plane + p * c + ci]!;
   return out;
 }
 
@@ -111,7 +110,10 @@ export function prng(seed: number): () => number {
 export function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
   const rnd = prng(seed);
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => (rnd() * 2 - 1) * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => (rnd() * 2 - 1) * scale),
+    shape,
+  );
 }
 
 /**
@@ -143,12 +145,7 @@ export function finiteDifferenceError(
   const { grads, gradInput } = lossGradients(module, x, r, forward);
   let worst = 0;
   let where = '';
-  const check = (
-    name: string,
-    analytic: Float32Array,
-    perturb: (i: number, delta: number) => void,
-    input: tf.Tensor = x,
-  ): void => {
+  const check = (name: string, analytic: Float32Array, perturb: (i: number, delta: number) => void, input: tf.Tensor = x): void => {
     let scale = 0;
     for (const g of analytic) scale = Math.max(scale, Math.abs(g));
     for (let k = 0; k < count; k++) {

@@ -79,7 +79,14 @@ describe('LNPReadout', () => {
   });
 
   it('finite-difference gradients, state-dict round trip, no leaks', () => {
-    const a = new MultipleLNPReadout({ inShape: [2, 3, 4, 5], nNeuronsDict: { a: 2, b: 3 }, bias: true, seed: 1, smoothWeight: 0.1, sparseWeight: 0.1 });
+    const a = new MultipleLNPReadout({
+      inShape: [2, 3, 4, 5],
+      nNeuronsDict: { a: 2, b: 3 },
+      bias: true,
+      seed: 1,
+      smoothWeight: 0.1,
+      sparseWeight: 0.1,
+    });
     const x = randomTensor([2, 3, 4, 5, 2], 6, 0.5) as tf.Tensor5D;
     const fd = finiteDifferenceError(a, x, (i) => a.forward(i as tf.Tensor5D), { eps: 3e-3 });
     expect(fd.worst, fd.where).toBeLessThan(1e-3);

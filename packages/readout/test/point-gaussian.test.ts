@@ -54,8 +54,7 @@ describe('PointGaussianReadout / MultiSampledGaussianReadout: parity with OpenRe
       const x = fxInput(name);
       const r = tf.tensor(fxData(`${name}/r`), fx(`${name}/r`).shape);
       const noise = training ? tf.tensor(fxData(`${name}/noise`), fx(`${name}/noise`).shape) : undefined;
-      const forward = (input: tf.Tensor): tf.Tensor =>
-        m.forward(input as tf.Tensor5D, { session: 's1', ...(noise ? { noise } : {}) });
+      const forward = (input: tf.Tensor): tf.Tensor => m.forward(input as tf.Tensor5D, { session: 's1', ...(noise ? { noise } : {}) });
       const y = forward(x);
       expect(y.shape).toEqual(fx(`${name}/output`).shape);
       expect(relativeError(y.dataSync(), fxData(`${name}/output`))).toBeLessThan(1e-5);
@@ -110,9 +109,7 @@ describe('PointGaussianReadout', () => {
     expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, initMuRange: 1.5 })).toThrow(ConfigError);
     expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, initSigmaRange: 0 })).toThrow(ConfigError);
     expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, gaussType: 'iso' as GaussType })).toThrow(ConfigError);
-    expect(
-      () => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, sharedGrid: {} as never }),
-    ).toThrow(UnsupportedError);
+    expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, sharedGrid: {} as never })).toThrow(UnsupportedError);
   });
 
   it('maps [B, T, h, w, c] to [B, T, N]; samples per (batch·time) element in training, the mean in eval; seeded', () => {
@@ -142,7 +139,14 @@ describe('PointGaussianReadout', () => {
   });
 
   it('bilinear sampling matrix equals grid_sample at pixel centres, between pixels and with zero padding', () => {
-    const grid = tf.tensor3d([[[-1, -1], [1, 1], [0, 0], [1.5, 0]]]); // (x, y)
+    const grid = tf.tensor3d([
+      [
+        [-1, -1],
+        [1, 1],
+        [0, 0],
+        [1.5, 0],
+      ],
+    ]); // (x, y)
     const s = bilinearSamplingMatrix(grid, 3, 5, true).arraySync()[0]!;
     expect(s[0]![0]).toBe(1); // top-left pixel
     expect(s[1]![14]).toBe(1); // bottom-right pixel
@@ -172,8 +176,22 @@ describe('PointGaussianReadout', () => {
   });
 
   it('state-dict round trip gives identical outputs', () => {
-    const a = new MultiSampledGaussianReadout({ inShape: [3, 2, 4, 6], nNeuronsDict: { a: 3, b: 2 }, seed: 1, bias: true, initMuRange: 0.3, initSigmaRange: 0.2 });
-    const b = new MultiSampledGaussianReadout({ inShape: [3, 2, 4, 6], nNeuronsDict: { a: 3, b: 2 }, seed: 2, bias: true, initMuRange: 0.3, initSigmaRange: 0.2 });
+    const a = new MultiSampledGaussianReadout({
+      inShape: [3, 2, 4, 6],
+      nNeuronsDict: { a: 3, b: 2 },
+      seed: 1,
+      bias: true,
+      initMuRange: 0.3,
+      initSigmaRange: 0.2,
+    });
+    const b = new MultiSampledGaussianReadout({
+      inShape: [3, 2, 4, 6],
+      nNeuronsDict: { a: 3, b: 2 },
+      seed: 2,
+      bias: true,
+      initMuRange: 0.3,
+      initSigmaRange: 0.2,
+    });
     expect([...a.stateDict().keys()]).toEqual(['a._mu', 'a.sigma', 'a._features', 'a.bias', 'b._mu', 'b.sigma', 'b._features', 'b.bias']);
     a.eval();
     b.eval();
@@ -191,7 +209,14 @@ describe('PointGaussianReadout', () => {
   });
 
   it('leaves no tensors behind after a forward and a gradient', () => {
-    const m = new MultiSampledGaussianReadout({ inShape: [3, 2, 4, 6], nNeuronsDict: { a: 3, b: 2 }, seed: 1, bias: true, initMuRange: 0.3, initSigmaRange: 0.2 });
+    const m = new MultiSampledGaussianReadout({
+      inShape: [3, 2, 4, 6],
+      nNeuronsDict: { a: 3, b: 2 },
+      seed: 1,
+      bias: true,
+      initMuRange: 0.3,
+      initSigmaRange: 0.2,
+    });
     const x = randomTensor([2, 2, 4, 6, 3], 3) as tf.Tensor5D;
     for (const training of [true, false]) {
       m.train(training);

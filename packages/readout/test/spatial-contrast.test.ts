@@ -65,7 +65,13 @@ describe('SpatialContrastReadout: parity with OpenRetina 1.1.1 (PyTorch)', () =>
 describe('SpatialContrastReadout', () => {
   it('keys, shapes, init values, mean-activity bias, errors', () => {
     const f = filters(4, 3, 5, 2, 1);
-    const r = new SpatialContrastReadout({ inShape: [1, 7, 3, 5], outDims: 4, spatialFilters: f.spatial, temporalFilters: f.temporal, meanActivity: Float32Array.from([1, 2, 3, 4]) });
+    const r = new SpatialContrastReadout({
+      inShape: [1, 7, 3, 5],
+      outDims: 4,
+      spatialFilters: f.spatial,
+      temporalFilters: f.temporal,
+      meanActivity: Float32Array.from([1, 2, 3, 4]),
+    });
     const sd = r.stateDict();
     expect([...sd.keys()]).toEqual(['w', 'nl_a', 'nl_b', 'nl_c', 'bias', 'spatial_filters', 'temporal_filters', 'sf_sums']);
     expect([...(sd.get('nl_a')!.data as Float32Array)]).toEqual([4, 4, 4, 4]);
@@ -78,7 +84,9 @@ describe('SpatialContrastReadout', () => {
     expect(y.shape).toEqual([2, 6, 4]);
     expect(() => r.forward(randomTensor([2, 7, 3, 5, 2], 3) as tf.Tensor5D)).toThrow(ShapeError);
     expect(() => r.forward(randomTensor([2, 1, 3, 5, 1], 3) as tf.Tensor5D)).toThrow(ShapeError);
-    expect(() => new SpatialContrastReadout({ inShape: [1, 7, 3, 5], outDims: 3, spatialFilters: f.spatial, temporalFilters: f.temporal })).toThrow(ShapeError);
+    expect(
+      () => new SpatialContrastReadout({ inShape: [1, 7, 3, 5], outDims: 3, spatialFilters: f.spatial, temporalFilters: f.temporal }),
+    ).toThrow(ShapeError);
     expect(
       () =>
         new MultiSpatialContrastReadout({ inShape: [1, 7, 3, 5], nNeuronsDict: { a: 4 }, spatialFiltersDict: {}, temporalFiltersDict: {} }),

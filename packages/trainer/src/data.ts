@@ -24,8 +24,10 @@ export interface TrainingDataOptions {
 export function trainingDataFromLoaders(loaders: LoadersByFold, options: TrainingDataOptions = {}): TrainingData {
   const trainFold = loaders[options.trainFold ?? 'train'];
   const valFold = loaders[options.validationFold ?? 'validation'];
-  if (!trainFold || Object.keys(trainFold).length === 0) throw new ConfigError(`No training loaders (fold "${options.trainFold ?? 'train'}").`);
-  if (!valFold || Object.keys(valFold).length === 0) throw new ConfigError(`No validation loaders (fold "${options.validationFold ?? 'validation'}").`);
+  if (!trainFold || Object.keys(trainFold).length === 0)
+    throw new ConfigError(`No training loaders (fold "${options.trainFold ?? 'train'}").`);
+  if (!valFold || Object.keys(valFold).length === 0)
+    throw new ConfigError(`No validation loaders (fold "${options.validationFold ?? 'validation'}").`);
   const cycler = new LongCycler(trainFold, { seed: options.seed ?? 42 });
   let next = 0;
   return {

@@ -48,7 +48,8 @@ export class EarlyStopping {
   constructor(options: EarlyStoppingOptions) {
     this.monitor = options.monitor;
     this.mode = options.mode ?? 'min';
-    if (this.mode !== 'min' && this.mode !== 'max') throw new ConfigError(`EarlyStopping mode must be "min" or "max", got "${String(this.mode)}".`);
+    if (this.mode !== 'min' && this.mode !== 'max')
+      throw new ConfigError(`EarlyStopping mode must be "min" or "max", got "${String(this.mode)}".`);
     this.patience = options.patience ?? 3;
     this.strict = options.strict ?? true;
     this.checkFinite = options.checkFinite ?? true;
@@ -110,7 +111,13 @@ export class EarlyStopping {
   }
 
   stateDict(): Record<string, unknown> {
-    return { wait_count: this.waitCount, stopped_epoch: this.stoppedEpoch, best_score: this.bestScore, patience: this.patience, stopped: this.stopped };
+    return {
+      wait_count: this.waitCount,
+      stopped_epoch: this.stoppedEpoch,
+      best_score: this.bestScore,
+      patience: this.patience,
+      stopped: this.stopped,
+    };
   }
 
   loadStateDict(sd: Record<string, unknown>): void {

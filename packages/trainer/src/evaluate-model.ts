@@ -118,7 +118,8 @@ export async function evaluateModelWith(
   options: SummaryOptions = {},
 ): Promise<{ rows: NeuronResult[]; summary: EvaluationSummary; kept: NeuronResult[] }> {
   const collected: Record<string, CollectedPredictions> = {};
-  for (const session of Object.keys(sessions).sort()) collected[session] = await collectPredictionsWith(model, sessions[session]!.batches, predict);
+  for (const session of Object.keys(sessions).sort())
+    collected[session] = await collectPredictionsWith(model, sessions[session]!.batches, predict);
   return evaluateCollected(sessions, collected, options);
 }
 
@@ -173,8 +174,14 @@ export function testMetrics(
           const yT = tf.slice(b.targets, [0, b.targets.shape[1] - out.shape[1], 0], [-1, out.shape[1], -1]);
           const dO = tf.sub(out, tf.mean(out, 1, true));
           const dY = tf.sub(yT, tf.mean(yT, 1, true));
-          const c = tf.div(tf.mean(tf.mul(dO, dY), 1), tf.sqrt(tf.mul(tf.add(tf.mean(tf.square(dO), 1), 1e-16), tf.add(tf.mean(tf.square(dY), 1), 1e-16))));
-          const l = tf.div(tf.sum(tf.sub(out, tf.mul(yT, tf.log(tf.add(out, 1e-16))))), out.shape.reduce((a, d) => a + d, 0));
+          const c = tf.div(
+            tf.mean(tf.mul(dO, dY), 1),
+            tf.sqrt(tf.mul(tf.add(tf.mean(tf.square(dO), 1), 1e-16), tf.add(tf.mean(tf.square(dY), 1), 1e-16))),
+          );
+          const l = tf.div(
+            tf.sum(tf.sub(out, tf.mul(yT, tf.log(tf.add(out, 1e-16))))),
+            out.shape.reduce((a, d) => a + d, 0),
+          );
           return [c, l];
         });
         const c = corr!.dataSync() as Float32Array;
@@ -187,10 +194,11 @@ export function testMetrics(
           acc.set(b.session, a);
         }
         let mean = 0;
-        for (let i = 0; i < B; i++) for (let k = 0; k < N; k++) {
-          a.perNeuron[k] = a.perNeuron[k]! + c[i * N + k]!;
-          mean += c[i * N + k]!;
-        }
+        for (let i = 0; i < B; i++)
+          for (let k = 0; k < N; k++) {
+            a.perNeuron[k] = a.perNeuron[k]! + c[i * N + k]!;
+            mean += c[i * N + k]!;
+          }
         mean /= B * N;
         a.clips += B;
         a.corrSum += mean * B;

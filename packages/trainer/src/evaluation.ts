@@ -1,14 +1,5 @@
 import { ShapeError, formatShape } from '@openretina/contracts';
-import {
-  correlation,
-  explainableVsTotalVar,
-  feve,
-  mse,
-  nanmean,
-  nanstd,
-  oracleCorrJackknife,
-  type NDArray,
-} from './metrics.js';
+import { correlation, explainableVsTotalVar, feve, mse, nanmean, nanstd, oracleCorrJackknife, type NDArray } from './metrics.js';
 
 /** OpenRetina's `evaluation.var_ratio_cutoff` default. */
 export const VAR_RATIO_CUTOFF = 0.15;
@@ -59,17 +50,29 @@ export interface SessionEvaluation {
  */
 export function evaluateSession(input: SessionEvaluationInput): SessionEvaluation {
   const { predictions: pred, targets, averageResponses: avg } = input;
-  for (const [a, what] of [[pred, 'predictions'], [targets, 'targets'], [avg, 'averageResponses']] as const) {
-    if (a.shape.length !== 2) throw new ShapeError(`evaluateSession(${input.session}): ${what} must be [frames, neurons], got ${formatShape(a.shape)}.`);
+  for (const [a, what] of [
+    [pred, 'predictions'],
+    [targets, 'targets'],
+    [avg, 'averageResponses'],
+  ] as const) {
+    if (a.shape.length !== 2)
+      throw new ShapeError(`evaluateSession(${input.session}): ${what} must be [frames, neurons], got ${formatShape(a.shape)}.`);
   }
   const [tOut, N] = pred.shape as [number, number];
   const lag = targets.shape[0]! - tOut;
-  if (lag < 0) throw new ShapeError(`evaluateSession(${input.session}): negative lag, targets have ${targets.shape[0]} frames, the model output ${tOut}.`);
+  if (lag < 0)
+    throw new ShapeError(
+      `evaluateSession(${input.session}): negative lag, targets have ${targets.shape[0]} frames, the model output ${tOut}.`,
+    );
   if (targets.shape[1] !== N || avg.shape[1] !== N) {
-    throw new ShapeError(`evaluateSession(${input.session}): neuron counts differ: predictions ${N}, targets ${targets.shape[1]}, average responses ${avg.shape[1]}.`);
+    throw new ShapeError(
+      `evaluateSession(${input.session}): neuron counts differ: predictions ${N}, targets ${targets.shape[1]}, average responses ${avg.shape[1]}.`,
+    );
   }
   if (avg.shape[0]! < lag + tOut) {
-    throw new ShapeError(`evaluateSession(${input.session}): the average responses have ${avg.shape[0]} frames, the aligned window needs ${lag + tOut}.`);
+    throw new ShapeError(
+      `evaluateSession(${input.session}): the average responses have ${avg.shape[0]} frames, the aligned window needs ${lag + tOut}.`,
+    );
   }
   // Poisson (per neuron) on the loader's targets, as PoissonLoss3d(per_neuron=True) on the concatenation.
   const poisson = new Float64Array(N);
@@ -80,17 +83,23 @@ export function evaluateSession(input: SessionEvaluationInput): SessionEvaluatio
     }
   }
   for (let n = 0; n < N; n++) poisson[n]! /= tOut;
-  const avgAligned = { data: Float64Array.from(Array.prototype.slice.call(avg.data, lag * N, (lag + tOut) * N) as number[]), shape: [tOut, N] };
+  const avgAligned = {
+    data: Float64Array.from(Array.prototype.slice.call(avg.data, lag * N, (lag + tOut) * N) as number[]),
+    shape: [tOut, N],
+  };
   // By trial: [trials, T, N] → aligned (T_out, trials, N).
   let byTrial: { data: Float64Array; shape: [number, number, number] };
   if (input.responsesByTrial) {
     const bt = input.responsesByTrial;
     if (bt.shape.length !== 3 || bt.shape[2] !== N || bt.shape[1]! < lag + tOut) {
-      throw new ShapeError(`evaluateSession(${input.session}): responses by trial must be [trials, ≥${lag + tOut}, ${N}], got ${formatShape(bt.shape)}.`);
+      throw new ShapeError(
+        `evaluateSession(${input.session}): responses by trial must be [trials, ≥${lag + tOut}, ${N}], got ${formatShape(bt.shape)}.`,
+      );
     }
     const [R, T] = bt.shape as [number, number, number];
     const d = new Float64Array(tOut * R * N);
-    for (let t = 0; t < tOut; t++) for (let r = 0; r < R; r++) for (let n = 0; n < N; n++) d[(t * R + r) * N + n] = bt.data[(r * T + lag + t) * N + n]!;
+    for (let t = 0; t < tOut; t++)
+      for (let r = 0; r < R; r++) for (let n = 0; n < N; n++) d[(t * R + r) * N + n] = bt.data[(r * T + lag + t) * N + n]!;
     byTrial = { data: d, shape: [tOut, R, N] };
   } else {
     byTrial = { data: avgAligned.data, shape: [tOut, 1, N] };
@@ -195,7 +204,10 @@ export interface SummaryOptions {
  * Keeps the neurons with `var_ratio ≥ cutoff` (all of them when no neuron has a variance ratio) and averages the
  * metrics (NaN-ignoring means, as OpenRetina).
  */
-export function summarizeEvaluation(rows: readonly NeuronResult[], options: SummaryOptions = {}): { summary: EvaluationSummary; kept: NeuronResult[] } {
+export function summarizeEvaluation(
+  rows: readonly NeuronResult[],
+  options: SummaryOptions = {},
+): { summary: EvaluationSummary; kept: NeuronResult[] } {
   const cutoff = options.varRatioCutoff ?? VAR_RATIO_CUTOFF;
   const withRatio = rows.filter((r) => !Number.isNaN(r.var_ratio));
   const filteringApplied = withRatio.length > 0;
@@ -240,7 +252,15 @@ export function summarizeEvaluation(rows: readonly NeuronResult[], options: Summ
 export function formatEvaluationReport(s: EvaluationSummary): string {
   const line = '-'.repeat(80);
   const f = (x: number): string => (Number.isNaN(x) ? 'nan' : x.toFixed(3));
-  const out = ['='.repeat(80), 'Model Evaluation Results', '='.repeat(80), `Model path: ${s.model_path}`, `Data split: ${s.data_split}`, `Temporal lag: ${s.temporal_lag}`, line];
+  const out = [
+    '='.repeat(80),
+    'Model Evaluation Results',
+    '='.repeat(80),
+    `Model path: ${s.model_path}`,
+    `Data split: ${s.data_split}`,
+    `Temporal lag: ${s.temporal_lag}`,
+    line,
+  ];
   out.push(`Total neurons: ${s.n_neurons_total}`);
   if (s.filtering_applied) {
     out.push(`Variance ratio cutoff: ${s.var_ratio_cutoff}`);
@@ -251,11 +271,18 @@ export function formatEvaluationReport(s: EvaluationSummary): string {
     out.push(`Variance ratio cutoff: ${s.var_ratio_cutoff} (NOT APPLIED - no trial/repeats data available)`);
   }
   out.push(line, '', 'Trial/repeats-averaged metrics:', line);
-  for (const [name, v] of [['Correlation', s.corr_to_avg_mean], ['MSE', s.mse_to_avg_mean], ['FEVe', s.feve_mean], ['FEV (expl. var ratio)', s.fev_mean], ['Poisson loss', s.poisson_loss_mean]] as const) {
+  for (const [name, v] of [
+    ['Correlation', s.corr_to_avg_mean],
+    ['MSE', s.mse_to_avg_mean],
+    ['FEVe', s.feve_mean],
+    ['FEV (expl. var ratio)', s.fev_mean],
+    ['Poisson loss', s.poisson_loss_mean],
+  ] as const) {
     out.push(`  ${name.padEnd(30)}: ${f(v)}`);
   }
   out.push('', 'Per-trial metrics:', line);
-  if (!Number.isNaN(s.corr_by_trial_mean)) out.push(`  ${'Correlation'.padEnd(30)}: ${f(s.corr_by_trial_mean)} (+/-${f(s.corr_by_trial_std)})`);
+  if (!Number.isNaN(s.corr_by_trial_mean))
+    out.push(`  ${'Correlation'.padEnd(30)}: ${f(s.corr_by_trial_mean)} (+/-${f(s.corr_by_trial_std)})`);
   if (!Number.isNaN(s.mse_by_trial_mean)) out.push(`  ${'MSE'.padEnd(30)}: ${f(s.mse_by_trial_mean)} (+/-${f(s.mse_by_trial_std)})`);
   out.push('='.repeat(80));
   return out.join('\n');

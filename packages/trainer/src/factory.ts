@@ -41,13 +41,22 @@ function num(v: unknown, what: string): number {
  * An optimizer from an OpenRetina `optimizer` config (`_target_: torch.optim.AdamW` or `torch.optim.SGD`, PyTorch
  * keys); null/undefined gives AdamW(lr) as `instantiate_optimizer` does.
  */
-export function createOptimizer(config: Config | null | undefined, params: ReadonlyMap<string, tf.Variable>, learningRate: number): Optimizer {
+export function createOptimizer(
+  config: Config | null | undefined,
+  params: ReadonlyMap<string, tf.Variable>,
+  learningRate: number,
+): Optimizer {
   if (!config) return new AdamW(params, { lr: learningRate });
   const name = shortName(config._target_, 'optimizer');
   if (name === 'AdamW') {
-    const o = take(config, ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable', 'fused'], 'optimizer (AdamW)');
+    const o = take(
+      config,
+      ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable', 'fused'],
+      'optimizer (AdamW)',
+    );
     const betas = o.betas as unknown;
-    if (betas !== undefined && (!Array.isArray(betas) || betas.length !== 2)) throw new ConfigError(`optimizer.betas must be a list of two numbers, got ${JSON.stringify(betas)}.`);
+    if (betas !== undefined && (!Array.isArray(betas) || betas.length !== 2))
+      throw new ConfigError(`optimizer.betas must be a list of two numbers, got ${JSON.stringify(betas)}.`);
     return new AdamW(params, {
       lr: o.lr === undefined ? learningRate : num(o.lr, 'optimizer.lr'),
       ...(betas ? { betas: [num(betas[0], 'optimizer.betas[0]'), num(betas[1], 'optimizer.betas[1]')] as [number, number] } : {}),
@@ -58,7 +67,11 @@ export function createOptimizer(config: Config | null | undefined, params: Reado
     });
   }
   if (name === 'SGD') {
-    const o = take(config, ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize', 'foreach', 'differentiable'], 'optimizer (SGD)');
+    const o = take(
+      config,
+      ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize', 'foreach', 'differentiable'],
+      'optimizer (SGD)',
+    );
     return new SGD(params, {
       lr: o.lr === undefined ? learningRate : num(o.lr, 'optimizer.lr'),
       ...(o.momentum === undefined ? {} : { momentum: num(o.momentum, 'optimizer.momentum') }),
@@ -86,16 +99,25 @@ export function createScheduler(
 ): ScheduledLr {
   if (!config) {
     return {
-      scheduler: new ReduceLROnPlateau(optimizer, { mode: 'max', factor: 0.3, patience: 5, threshold: 0.0005, thresholdMode: 'abs', minLr: learningRate * 0.3 ** 3 }),
+      scheduler: new ReduceLROnPlateau(optimizer, {
+        mode: 'max',
+        factor: 0.3,
+        patience: 5,
+        threshold: 0.0005,
+        thresholdMode: 'abs',
+        minLr: learningRate * 0.3 ** 3,
+      }),
       monitor: 'val_correlation',
       interval: 'epoch',
       frequency: 1,
     };
   }
   const { monitor, interval, frequency, last_epoch: lastEpoch, verbose: _verbose, ...rest } = config;
-  if (lastEpoch !== undefined && lastEpoch !== null && lastEpoch !== -1) throw new ConfigError('lr_scheduler.last_epoch other than -1 is not supported (resume from a training state instead).');
+  if (lastEpoch !== undefined && lastEpoch !== null && lastEpoch !== -1)
+    throw new ConfigError('lr_scheduler.last_epoch other than -1 is not supported (resume from a training state instead).');
   const iv = (interval ?? 'epoch') as string;
-  if (iv !== 'epoch' && iv !== 'step') throw new ConfigError(`lr_scheduler.interval must be "epoch" or "step", got ${JSON.stringify(interval)}.`);
+  if (iv !== 'epoch' && iv !== 'step')
+    throw new ConfigError(`lr_scheduler.interval must be "epoch" or "step", got ${JSON.stringify(interval)}.`);
   const freq = frequency === undefined || frequency === null ? 1 : num(frequency, 'lr_scheduler.frequency');
   const mon = monitor === undefined ? 'val_correlation' : (monitor as string | null);
   const name = shortName(rest._target_, 'lr_scheduler');
@@ -122,12 +144,23 @@ export function createScheduler(
     }
     case 'StepLR': {
       const o = take(rest, ['step_size', 'gamma'], what);
-      return w(new StepLR(optimizer, { stepSize: num(o.step_size, 'lr_scheduler.step_size'), ...(o.gamma === undefined ? {} : { gamma: num(o.gamma, 'lr_scheduler.gamma') }) }));
+      return w(
+        new StepLR(optimizer, {
+          stepSize: num(o.step_size, 'lr_scheduler.step_size'),
+          ...(o.gamma === undefined ? {} : { gamma: num(o.gamma, 'lr_scheduler.gamma') }),
+        }),
+      );
     }
     case 'MultiStepLR': {
       const o = take(rest, ['milestones', 'gamma'], what);
-      if (!Array.isArray(o.milestones)) throw new ConfigError(`lr_scheduler.milestones must be a list, got ${JSON.stringify(o.milestones)}.`);
-      return w(new MultiStepLR(optimizer, { milestones: o.milestones.map((m) => num(m, 'lr_scheduler.milestones[]')), ...(o.gamma === undefined ? {} : { gamma: num(o.gamma, 'lr_scheduler.gamma') }) }));
+      if (!Array.isArray(o.milestones))
+        throw new ConfigError(`lr_scheduler.milestones must be a list, got ${JSON.stringify(o.milestones)}.`);
+      return w(
+        new MultiStepLR(optimizer, {
+          milestones: o.milestones.map((m) => num(m, 'lr_scheduler.milestones[]')),
+          ...(o.gamma === undefined ? {} : { gamma: num(o.gamma, 'lr_scheduler.gamma') }),
+        }),
+      );
     }
     case 'ExponentialLR': {
       const o = take(rest, ['gamma'], what);
@@ -135,7 +168,12 @@ export function createScheduler(
     }
     case 'CosineAnnealingLR': {
       const o = take(rest, ['T_max', 'eta_min'], what);
-      return w(new CosineAnnealingLR(optimizer, { tMax: num(o.T_max, 'lr_scheduler.T_max'), ...(o.eta_min === undefined ? {} : { etaMin: num(o.eta_min, 'lr_scheduler.eta_min') }) }));
+      return w(
+        new CosineAnnealingLR(optimizer, {
+          tMax: num(o.T_max, 'lr_scheduler.T_max'),
+          ...(o.eta_min === undefined ? {} : { etaMin: num(o.eta_min, 'lr_scheduler.eta_min') }),
+        }),
+      );
     }
     case 'CosineAnnealingWarmRestarts': {
       const o = take(rest, ['T_0', 'T_mult', 'eta_min'], what);
@@ -148,7 +186,24 @@ export function createScheduler(
       );
     }
     case 'OneCycleLR': {
-      const o = take(rest, ['max_lr', 'total_steps', 'epochs', 'steps_per_epoch', 'pct_start', 'anneal_strategy', 'cycle_momentum', 'base_momentum', 'max_momentum', 'div_factor', 'final_div_factor', 'three_phase'], what);
+      const o = take(
+        rest,
+        [
+          'max_lr',
+          'total_steps',
+          'epochs',
+          'steps_per_epoch',
+          'pct_start',
+          'anneal_strategy',
+          'cycle_momentum',
+          'base_momentum',
+          'max_momentum',
+          'div_factor',
+          'final_div_factor',
+          'three_phase',
+        ],
+        what,
+      );
       const n = (k: string): number | undefined => (o[k] === undefined ? undefined : num(o[k], `lr_scheduler.${k}`));
       const opts = {
         maxLr: n('max_lr') ?? learningRate,
@@ -164,7 +219,9 @@ export function createScheduler(
         epochs: n('epochs'),
         stepsPerEpoch: n('steps_per_epoch'),
       };
-      const clean = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as unknown as ConstructorParameters<typeof OneCycleLR>[1];
+      const clean = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as unknown as ConstructorParameters<
+        typeof OneCycleLR
+      >[1];
       return w(new OneCycleLR(optimizer, clean));
     }
     default:
@@ -176,8 +233,25 @@ export function createScheduler(
 
 /** Early stopping from OpenRetina's `training_callbacks.early_stopping` config (Lightning keys). */
 export function createEarlyStopping(config: Config): EarlyStopping {
-  const o = take(config, ['monitor', 'min_delta', 'patience', 'verbose', 'mode', 'strict', 'check_finite', 'stopping_threshold', 'divergence_threshold', 'check_on_train_epoch_end', 'log_rank_zero_only'], 'early_stopping');
-  if (typeof o.monitor !== 'string') throw new ConfigError(`early_stopping.monitor must be a metric name, got ${JSON.stringify(o.monitor)}.`);
+  const o = take(
+    config,
+    [
+      'monitor',
+      'min_delta',
+      'patience',
+      'verbose',
+      'mode',
+      'strict',
+      'check_finite',
+      'stopping_threshold',
+      'divergence_threshold',
+      'check_on_train_epoch_end',
+      'log_rank_zero_only',
+    ],
+    'early_stopping',
+  );
+  if (typeof o.monitor !== 'string')
+    throw new ConfigError(`early_stopping.monitor must be a metric name, got ${JSON.stringify(o.monitor)}.`);
   return new EarlyStopping({
     monitor: o.monitor,
     ...(o.min_delta === undefined ? {} : { minDelta: num(o.min_delta, 'early_stopping.min_delta') }),
@@ -186,6 +260,8 @@ export function createEarlyStopping(config: Config): EarlyStopping {
     ...(o.strict === undefined ? {} : { strict: Boolean(o.strict) }),
     ...(o.check_finite === undefined ? {} : { checkFinite: Boolean(o.check_finite) }),
     ...(o.stopping_threshold === undefined ? {} : { stoppingThreshold: num(o.stopping_threshold, 'early_stopping.stopping_threshold') }),
-    ...(o.divergence_threshold === undefined ? {} : { divergenceThreshold: num(o.divergence_threshold, 'early_stopping.divergence_threshold') }),
+    ...(o.divergence_threshold === undefined
+      ? {}
+      : { divergenceThreshold: num(o.divergence_threshold, 'early_stopping.divergence_threshold') }),
   });
 }

@@ -223,7 +223,8 @@ export function oracleCorrJackknife(responses: NDArray, cutFirstNFrames?: number
  */
 export function globalMeanOracle(responses: NDArray, cutFirstNFrames?: number | null): Float64Array {
   check(responses, 'globalMeanOracle');
-  const r3: NDArray = responses.shape.length === 2 ? { data: responses.data, shape: [responses.shape[0]!, 1, responses.shape[1]!] } : responses;
+  const r3: NDArray =
+    responses.shape.length === 2 ? { data: responses.data, shape: [responses.shape[0]!, 1, responses.shape[1]!] } : responses;
   check3d(r3, 'globalMeanOracle');
   const r = cutFrames(r3, cutFirstNFrames);
   const [F, R, N] = r.shape;

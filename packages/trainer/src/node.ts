@@ -18,7 +18,11 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
 }
 
 /** Per-neuron results as CSV (atomic). */
-export function writeCsvReport(path: string, rows: readonly (NeuronResult | Record<string, unknown>)[], options: { index?: boolean } = {}): void {
+export function writeCsvReport(
+  path: string,
+  rows: readonly (NeuronResult | Record<string, unknown>)[],
+  options: { index?: boolean } = {},
+): void {
   writeFileAtomic(path, toCsv(rows, options));
 }
 
@@ -47,7 +51,13 @@ export class CsvLogger implements TrainLogger {
     const newCols = Object.keys(row).filter((k) => !this.columns.includes(k));
     if (newCols.length || this.rows.length === 1) {
       this.columns.push(...newCols);
-      writeFileAtomic(this.path, toCsv(this.rows.map((r) => Object.fromEntries(this.columns.map((c) => [c, r[c]]))), { index: false }));
+      writeFileAtomic(
+        this.path,
+        toCsv(
+          this.rows.map((r) => Object.fromEntries(this.columns.map((c) => [c, r[c]]))),
+          { index: false },
+        ),
+      );
     } else {
       const line = toCsv([Object.fromEntries(this.columns.map((c) => [c, row[c]]))], { index: false }).split('\n')[1]!;
       appendFileSync(this.path, `${line}\n`);

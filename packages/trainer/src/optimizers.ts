@@ -134,7 +134,9 @@ export abstract class Optimizer {
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v === 'number') continue;
         if (!sameShape(v.shape, p.shape)) {
-          throw new StateDictError(`Optimizer state ${k} of "${name}" has shape ${formatShape(v.shape)}, expected ${formatShape(p.shape)}.`);
+          throw new StateDictError(
+            `Optimizer state ${k} of "${name}" has shape ${formatShape(v.shape)}, expected ${formatShape(p.shape)}.`,
+          );
         }
       }
     }

@@ -71,7 +71,8 @@ export class StepLR extends LRScheduler {
   readonly gamma: number;
   constructor(optimizer: LrTarget, options: { stepSize: number; gamma?: number }) {
     super(optimizer);
-    if (!Number.isInteger(options.stepSize) || options.stepSize < 1) throw new ConfigError(`StepLR step_size must be a positive integer, got ${options.stepSize}.`);
+    if (!Number.isInteger(options.stepSize) || options.stepSize < 1)
+      throw new ConfigError(`StepLR step_size must be a positive integer, got ${options.stepSize}.`);
     this.stepSize = options.stepSize;
     this.gamma = options.gamma ?? 0.1;
     this.init();
@@ -143,9 +144,11 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   tCur = -1;
   constructor(optimizer: LrTarget, options: { t0: number; tMult?: number; etaMin?: number }) {
     super(optimizer);
-    if (!Number.isInteger(options.t0) || options.t0 <= 0) throw new ConfigError(`CosineAnnealingWarmRestarts T_0 must be a positive integer, got ${options.t0}.`);
+    if (!Number.isInteger(options.t0) || options.t0 <= 0)
+      throw new ConfigError(`CosineAnnealingWarmRestarts T_0 must be a positive integer, got ${options.t0}.`);
     const tMult = options.tMult ?? 1;
-    if (!Number.isInteger(tMult) || tMult < 1) throw new ConfigError(`CosineAnnealingWarmRestarts T_mult must be an integer ≥ 1, got ${tMult}.`);
+    if (!Number.isInteger(tMult) || tMult < 1)
+      throw new ConfigError(`CosineAnnealingWarmRestarts T_mult must be an integer ≥ 1, got ${tMult}.`);
     this.t0 = options.t0;
     this.tMult = tMult;
     this.etaMin = options.etaMin ?? 0;
@@ -217,10 +220,12 @@ export class OneCycleLR extends LRScheduler {
     super(optimizer);
     let total: number;
     if (options.totalSteps !== undefined) {
-      if (!Number.isInteger(options.totalSteps) || options.totalSteps <= 0) throw new ConfigError(`OneCycleLR total_steps must be a positive integer, got ${options.totalSteps}.`);
+      if (!Number.isInteger(options.totalSteps) || options.totalSteps <= 0)
+        throw new ConfigError(`OneCycleLR total_steps must be a positive integer, got ${options.totalSteps}.`);
       total = options.totalSteps;
     } else if (options.epochs !== undefined && options.stepsPerEpoch !== undefined) {
-      if (!(options.epochs > 0) || !(options.stepsPerEpoch > 0)) throw new ConfigError('OneCycleLR epochs and steps_per_epoch must be positive.');
+      if (!(options.epochs > 0) || !(options.stepsPerEpoch > 0))
+        throw new ConfigError('OneCycleLR epochs and steps_per_epoch must be positive.');
       total = options.epochs * options.stepsPerEpoch;
     } else {
       throw new ConfigError('OneCycleLR needs total_steps, or epochs and steps_per_epoch.');
@@ -229,7 +234,8 @@ export class OneCycleLR extends LRScheduler {
     const pct = options.pctStart ?? 0.3;
     if (!(pct >= 0 && pct <= 1)) throw new ConfigError(`OneCycleLR pct_start must be in [0, 1], got ${pct}.`);
     this.anneal = options.annealStrategy ?? 'cos';
-    if (this.anneal !== 'cos' && this.anneal !== 'linear') throw new ConfigError(`OneCycleLR anneal_strategy must be "cos" or "linear", got "${String(this.anneal)}".`);
+    if (this.anneal !== 'cos' && this.anneal !== 'linear')
+      throw new ConfigError(`OneCycleLR anneal_strategy must be "cos" or "linear", got "${String(this.anneal)}".`);
     this.phases = options.threePhase
       ? [
           { endStep: pct * total - 1, startLr: 'initial', endLr: 'max', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
@@ -340,7 +346,8 @@ export class ReduceLROnPlateau {
     this.minLr = options.minLr ?? 0;
     this.eps = options.eps ?? 1e-8;
     if (!(this.factor < 1)) throw new ConfigError(`ReduceLROnPlateau factor must be < 1, got ${this.factor}.`);
-    if (this.mode !== 'min' && this.mode !== 'max') throw new ConfigError(`ReduceLROnPlateau mode must be "min" or "max", got "${String(this.mode)}".`);
+    if (this.mode !== 'min' && this.mode !== 'max')
+      throw new ConfigError(`ReduceLROnPlateau mode must be "min" or "max", got "${String(this.mode)}".`);
     if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') {
       throw new ConfigError(`ReduceLROnPlateau threshold_mode must be "rel" or "abs", got "${String(this.thresholdMode)}".`);
     }
@@ -393,7 +400,8 @@ export class ReduceLROnPlateau {
   loadStateDict(sd: SchedulerStateDict): void {
     const num = (k: string): number => {
       const v = sd[k];
-      if (typeof v !== 'number' && v !== null) throw new StateDictError(`ReduceLROnPlateau state "${k}" must be a number, got ${JSON.stringify(v)}.`);
+      if (typeof v !== 'number' && v !== null)
+        throw new StateDictError(`ReduceLROnPlateau state "${k}" must be a number, got ${JSON.stringify(v)}.`);
       // JSON turns ±Infinity into null: restore the mode's "worst" value.
       return v === null ? (this.mode === 'min' ? Infinity : -Infinity) : v;
     };

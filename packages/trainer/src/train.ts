@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, StateDictError, type SessionBatch, type StateDict } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
-import { EarlyStopping } from './early-stopping.js';
+import type { EarlyStopping } from './early-stopping.js';
 import { AdamW, Optimizer, clipGradNorm, type OptimizerStateDict } from './optimizers.js';
 import { LRScheduler, ReduceLROnPlateau, type ScheduledLr, type SchedulerStateDict } from './schedulers.js';
 import { ProgressReporter, type ProgressMode } from './progress.js';
@@ -146,7 +146,12 @@ export interface TrainEngineStep {
  */
 export interface TrainEngine {
   readonly name?: string;
-  lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params: ReadonlyMap<string, tf.Variable>): Promise<TrainEngineStep>;
+  lossAndGrads(
+    inputs: tf.Tensor5D,
+    targets: tf.Tensor3D,
+    session: string,
+    params: ReadonlyMap<string, tf.Variable>,
+  ): Promise<TrainEngineStep>;
   /** Eval-mode responses `[B, T_out, N]` (structurally hub's `PredictionEngine`); used for validation when present. */
   predict?(x: tf.Tensor5D, session: string): Promise<tf.Tensor3D>;
 }
@@ -215,7 +220,10 @@ function means(acc: Accumulator): Record<string, number> {
 /** `[val_loss, core, readout, total, evaluation]` of one validation batch from the model's output. */
 function validationValues(model: CoreReadout, out: tf.Tensor3D, batch: SessionBatch): tf.Tensor1D {
   return tf.tidy(() => {
-    const loss = tf.div(model.dataLoss(out, batch.targets, batch.session), out.shape.reduce((a, b) => a + b, 0));
+    const loss = tf.div(
+      model.dataLoss(out, batch.targets, batch.session),
+      out.shape.reduce((a, b) => a + b, 0),
+    );
     const core = model.core.regularizer();
     const readout = model.readout.regularizer(batch.session);
     const total = tf.addN([loss, core, readout]);
@@ -303,14 +311,20 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
   const clip = options.gradientClipVal ?? null;
   if (clip !== null && !(clip > 0)) throw new ConfigError(`gradientClipVal must be positive, got ${clip}.`);
   const accumulateK = options.accumulateGradBatches ?? 1;
-  if (!Number.isInteger(accumulateK) || accumulateK < 1) throw new ConfigError(`accumulateGradBatches must be a positive integer, got ${accumulateK}.`);
+  if (!Number.isInteger(accumulateK) || accumulateK < 1)
+    throw new ConfigError(`accumulateGradBatches must be a positive integer, got ${accumulateK}.`);
   if (options.engine?.name === 'onnx' && !model.usesDefaultLoss) {
     throw new ConfigError(
       `The ONNX engine computes only the default Poisson loss (sum), but the model's training loss is ${JSON.stringify(model.lossFunction)}; use the TF.js engine.`,
     );
   }
   const checkpoint = options.checkpoint ?? { monitor: 'val_evaluation_loss', mode: 'max' as const };
-  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? [...options.callbacks] : [options.callbacks as TrainCallbacks];
+  const callbacks =
+    options.callbacks === undefined
+      ? []
+      : Array.isArray(options.callbacks)
+        ? [...options.callbacks]
+        : [options.callbacks as TrainCallbacks];
   const loggers = options.logger === undefined ? [] : Array.isArray(options.logger) ? [...options.logger] : [options.logger as TrainLogger];
 
   if (options.onlyTrainReadout) model.core.setTrainable(false);
@@ -325,7 +339,11 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
   // Lightning's estimated_stepping_batches: optimizer steps = ⌈batches / k⌉ per epoch.
   const totalSteps = data.stepsPerEpoch === undefined ? undefined : Math.ceil(data.stepsPerEpoch / accumulateK) * maxEpochs;
   const scheduled =
-    options.scheduler === null ? null : typeof options.scheduler === 'function' ? options.scheduler(optimizer, totalSteps) : (options.scheduler ?? defaultScheduler(optimizer));
+    options.scheduler === null
+      ? null
+      : typeof options.scheduler === 'function'
+        ? options.scheduler(optimizer, totalSteps)
+        : (options.scheduler ?? defaultScheduler(optimizer));
   const earlyStopping = options.earlyStopping ?? null;
   const engine = options.engine ?? null;
 
@@ -405,7 +423,10 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
               try {
                 next = iterator.next();
               } catch (e) {
-                await pending.then((r) => tf.dispose([...r.grads.values()]), () => undefined);
+                await pending.then(
+                  (r) => tf.dispose([...r.grads.values()]),
+                  () => undefined,
+                );
                 throw e;
               }
               const r = await pending;
@@ -451,7 +472,12 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
             lossValue = values.total;
             accumulate(
               acc,
-              { train_total_loss: values.total, train_loss: values.poisson, regularization_loss_core: values.core, regularization_loss_readout: values.readout },
+              {
+                train_total_loss: values.total,
+                train_loss: values.poisson,
+                regularization_loss_core: values.core,
+                regularization_loss_readout: values.readout,
+              },
               batch.inputs.shape[0],
             );
           } finally {
@@ -492,13 +518,16 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
       }
       if (acc.weight === 0) throw new ConfigError(`Training epoch ${epoch} produced no batches.`);
 
-      const valMetrics = engine?.predict ? await validateWith(model, data.validation(), (x, session) => engine.predict!(x, session)) : validate(model, data.validation());
+      const valMetrics = engine?.predict
+        ? await validateWith(model, data.validation(), (x, session) => engine.predict!(x, session))
+        : validate(model, data.validation());
       const metrics: Record<string, number> = { ...means(acc), ...valMetrics };
       for (const cb of callbacks) await cb.onValidationEnd?.(context(), metrics);
 
       // Best checkpoint (Lightning ModelCheckpoint, save_top_k=1: strictly better; NaN counts as the worst).
       const raw = metrics[checkpoint.monitor];
-      if (raw === undefined) throw new ConfigError(`Checkpoint monitor "${checkpoint.monitor}" is not a logged metric (${Object.keys(metrics).join(', ')}).`);
+      if (raw === undefined)
+        throw new ConfigError(`Checkpoint monitor "${checkpoint.monitor}" is not a logged metric (${Object.keys(metrics).join(', ')}).`);
       const score = Number.isFinite(raw) ? raw : checkpoint.mode === 'max' ? -Infinity : Infinity;
       const improved = best === null || (checkpoint.mode === 'max' ? score > best.score : score < best.score);
 
@@ -514,13 +543,21 @@ export async function train(model: CoreReadout, data: TrainingData, options: Tra
         if (s instanceof ReduceLROnPlateau) {
           const monitor = scheduled.monitor ?? 'val_evaluation_loss';
           const m = metrics[monitor];
-          if (m === undefined) throw new ConfigError(`The LR scheduler monitors "${monitor}", which is not a logged metric (${Object.keys(metrics).join(', ')}).`);
+          if (m === undefined)
+            throw new ConfigError(
+              `The LR scheduler monitors "${monitor}", which is not a logged metric (${Object.keys(metrics).join(', ')}).`,
+            );
           s.step(m);
         } else {
           s.step();
         }
       }
-      const record: EpochRecord = { epoch, step: globalStep, lr: lrThisEpoch, metrics: { ...metrics, epoch_seconds: (Date.now() - started) / 1000 } };
+      const record: EpochRecord = {
+        epoch,
+        step: globalStep,
+        lr: lrThisEpoch,
+        metrics: { ...metrics, epoch_seconds: (Date.now() - started) / 1000 },
+      };
       history.push(record);
       epoch++;
       if (improved) {

@@ -27,10 +27,26 @@ function model(loss?: ModelLoss): CoreReadout {
       in_shape: [2, T, H, W],
       n_neurons_dict: SESSIONS,
       core: { _target_: 'openretina.modules.core.base_core.DummyCore' },
-      readout: { scale: true, bias: true, gaussian_mean_scale: 6, gaussian_var_scale: 4, positive: true, mask_l1_reg: 0.05, feature_weights_l1_reg: 0.05, readout_reg_avg: false },
+      readout: {
+        scale: true,
+        bias: true,
+        gaussian_mean_scale: 6,
+        gaussian_var_scale: 4,
+        positive: true,
+        mask_l1_reg: 0.05,
+        feature_weights_l1_reg: 0.05,
+        readout_reg_avg: false,
+      },
       learning_rate: 0.01,
     },
-    { seed: 5, dataInfo: { nNeuronsDict: SESSIONS, meanActivityDict: { a: new Float32Array([0.5, 1, 0.7]), b: new Float32Array([0.9, 0.4]) }, inputShape: [2, H, W] } as never },
+    {
+      seed: 5,
+      dataInfo: {
+        nNeuronsDict: SESSIONS,
+        meanActivityDict: { a: new Float32Array([0.5, 1, 0.7]), b: new Float32Array([0.9, 0.4]) },
+        inputShape: [2, H, W],
+      } as never,
+    },
   );
   if (loss) m.setLosses({ loss });
   return m;
@@ -81,19 +97,58 @@ describe('accumulateGradBatches (Lightning semantics)', () => {
     const loss: ModelLoss = { type: 'poisson', avg: true };
     const opts: TrainOptions = { ...base, maxEpochs: 2, gradientClipVal: 0.05 };
     const acc = model(loss);
-    const ra = await train(acc, data((e) => batches('a', SEEDS.map((s) => s + e), 2), 3), { ...opts, accumulateGradBatches: 3 });
+    const ra = await train(
+      acc,
+      data(
+        (e) =>
+          batches(
+            'a',
+            SEEDS.map((s) => s + e),
+            2,
+          ),
+        3,
+      ),
+      { ...opts, accumulateGradBatches: 3 },
+    );
     const one = model(loss);
-    const rb = await train(one, data((e) => [concat('a', SEEDS.map((s) => s + e), 2)], 1), opts);
+    const rb = await train(
+      one,
+      data(
+        (e) => [
+          concat(
+            'a',
+            SEEDS.map((s) => s + e),
+            2,
+          ),
+        ],
+        1,
+      ),
+      opts,
+    );
     expect(ra.history.map((h) => h.step)).toEqual([1, 2]);
     expect(rb.history.map((h) => h.step)).toEqual([1, 2]);
     const err = worst(params(acc), params(one));
     console.log('accumulation vs concatenation (mean loss), largest relative parameter error', err);
     expect(err).toBeLessThan(1e-5);
     // the logged losses are the unscaled per-batch losses (batch-weighted means), equal to the concatenation's
-    expect(Math.abs(ra.history[0]!.metrics.train_loss! - rb.history[0]!.metrics.train_loss!)).toBeLessThan(1e-5 * Math.abs(rb.history[0]!.metrics.train_loss!));
+    expect(Math.abs(ra.history[0]!.metrics.train_loss! - rb.history[0]!.metrics.train_loss!)).toBeLessThan(
+      1e-5 * Math.abs(rb.history[0]!.metrics.train_loss!),
+    );
     // and it is not the same as stepping every batch
     const every = model(loss);
-    await train(every, data((e) => batches('a', SEEDS.map((s) => s + e), 2), 3), opts);
+    await train(
+      every,
+      data(
+        (e) =>
+          batches(
+            'a',
+            SEEDS.map((s) => s + e),
+            2,
+          ),
+        3,
+      ),
+      opts,
+    );
     expect(worst(params(every), params(one))).toBeGreaterThan(1e-3);
     for (const m of [acc, one, every]) m.dispose();
   });
@@ -103,7 +158,11 @@ describe('accumulateGradBatches (Lightning semantics)', () => {
     const lr = 0.05;
     const acc = model();
     const before = params(acc);
-    await train(acc, data(() => batches('a', SEEDS, 2), 3), { ...base, maxEpochs: 1, accumulateGradBatches: k, optimizer: (p) => new SGD(p, { lr }) });
+    await train(
+      acc,
+      data(() => batches('a', SEEDS, 2), 3),
+      { ...base, maxEpochs: 1, accumulateGradBatches: k, optimizer: (p) => new SGD(p, { lr }) },
+    );
 
     // by hand: the gradients of the Poisson sum on the concatenation and of the regularizers, on a fresh model
     const ref = model();
@@ -135,14 +194,26 @@ describe('accumulateGradBatches (Lightning semantics)', () => {
     const counts: number[] = [];
     const start = tf.memory().numTensors;
     const seen: number[] = [];
-    const result = await train(m, data((e) => batches('a', [1, 2, 3, 4, 5].map((s) => s + 10 * e), 2), 5), {
-      ...base,
-      maxEpochs: 2,
-      accumulateGradBatches: 2,
-      optimizer: (p) => new SGD(p, { lr: 0.1 }),
-      scheduler: (opt) => ({ scheduler: new StepLR(opt, { stepSize: 1, gamma: 0.5 }), monitor: null, interval: 'step', frequency: 1 }),
-      callbacks: { onBatchEnd: (ctx) => void seen.push(ctx.globalStep), onEpochEnd: () => void counts.push(tf.memory().numTensors) },
-    });
+    const result = await train(
+      m,
+      data(
+        (e) =>
+          batches(
+            'a',
+            [1, 2, 3, 4, 5].map((s) => s + 10 * e),
+            2,
+          ),
+        5,
+      ),
+      {
+        ...base,
+        maxEpochs: 2,
+        accumulateGradBatches: 2,
+        optimizer: (p) => new SGD(p, { lr: 0.1 }),
+        scheduler: (opt) => ({ scheduler: new StepLR(opt, { stepSize: 1, gamma: 0.5 }), monitor: null, interval: 'step', frequency: 1 }),
+        callbacks: { onBatchEnd: (ctx) => void seen.push(ctx.globalStep), onEpochEnd: () => void counts.push(tf.memory().numTensors) },
+      },
+    );
     // 5 batches, k = 2: steps after batches 2, 4 and 5 of each epoch
     expect(seen).toEqual([0, 1, 1, 2, 3, 3, 4, 4, 5, 6]);
     expect(result.history.map((h) => h.step)).toEqual([3, 6]);
@@ -150,7 +221,13 @@ describe('accumulateGradBatches (Lightning semantics)', () => {
     expect(counts[0]).toBe(counts[1]);
     m.dispose();
     expect(tf.memory().numTensors).toBeLessThanOrEqual(start);
-    await expect(train(model(), data(() => []), { ...base, accumulateGradBatches: 0 })).rejects.toThrow(/accumulateGradBatches/);
+    await expect(
+      train(
+        model(),
+        data(() => []),
+        { ...base, accumulateGradBatches: 0 },
+      ),
+    ).rejects.toThrow(/accumulateGradBatches/);
   });
 
   describe('with a compute engine', () => {
@@ -179,8 +256,27 @@ describe('accumulateGradBatches (Lightning semantics)', () => {
             in_shape: [2, T, H, W],
             n_neurons_dict: SESSIONS,
             hidden_channels: [3],
-            core: { temporal_kernel_sizes: [3], spatial_kernel_sizes: [3], gamma_input: 0.1, gamma_hidden: 0, gamma_in_sparse: 0.05, gamma_temporal: 1, input_padding: 0, hidden_padding: 0, cut_first_n_frames: 0 },
-            readout: { scale: true, bias: true, gaussian_mean_scale: 6, gaussian_var_scale: 4, positive: true, mask_l1_reg: 0.01, feature_weights_l1_reg: 0.01, readout_reg_avg: false },
+            core: {
+              temporal_kernel_sizes: [3],
+              spatial_kernel_sizes: [3],
+              gamma_input: 0.1,
+              gamma_hidden: 0,
+              gamma_in_sparse: 0.05,
+              gamma_temporal: 1,
+              input_padding: 0,
+              hidden_padding: 0,
+              cut_first_n_frames: 0,
+            },
+            readout: {
+              scale: true,
+              bias: true,
+              gaussian_mean_scale: 6,
+              gaussian_var_scale: 4,
+              positive: true,
+              mask_l1_reg: 0.01,
+              feature_weights_l1_reg: 0.01,
+              readout_reg_avg: false,
+            },
             learning_rate: 0.01,
           },
           { seed: 3 },
@@ -204,7 +300,13 @@ describe('accumulateGradBatches (Lightning semantics)', () => {
       const m = model({ type: 'mse' });
       const inner = new TfjsEngine(m);
       const engine = { name: 'onnx', lossAndGrads: inner.lossAndGrads.bind(inner) };
-      await expect(train(m, data(() => batches('a', [1], 2)), { ...base, maxEpochs: 1, engine })).rejects.toThrow(/default Poisson loss/);
+      await expect(
+        train(
+          m,
+          data(() => batches('a', [1], 2)),
+          { ...base, maxEpochs: 1, engine },
+        ),
+      ).rejects.toThrow(/default Poisson loss/);
       m.dispose();
     });
   });

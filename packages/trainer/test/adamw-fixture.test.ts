@@ -17,7 +17,9 @@ describe('one OpenRetina training step (clip at norm 1 + AdamW lr 0.01, wd 0.01)
     const y = tf.tensor3d(ref('train/targets/session_2').data as Float32Array, [2, 50, 35]);
     const all = model.trainableParameters();
     const optimizer = new AdamW(all, { lr: 0.01, weightDecay: 0.01 });
-    const untouched = new Map([...all].filter(([k]) => !stepParameters(model, 'session_2').has(k)).map(([k, v]) => [k, v.dataSync().slice()]));
+    const untouched = new Map(
+      [...all].filter(([k]) => !stepParameters(model, 'session_2').has(k)).map(([k, v]) => [k, v.dataSync().slice()]),
+    );
     expect(untouched.size).toBe(10);
     const before = tf.memory().numTensors;
 

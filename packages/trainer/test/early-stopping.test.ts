@@ -66,7 +66,15 @@ describe('EarlyStopping (Lightning semantics) on scripted metric sequences', () 
   it('state round-trips through JSON (resume continues the count)', () => {
     const a = new EarlyStopping({ monitor: 'm', mode: 'max', minDelta: 0.001, patience: 3 });
     run(a, [0.1, 0.1005]);
-    const b = createEarlyStopping({ monitor: 'm', mode: 'max', min_delta: 0.001, patience: 3, verbose: true, strict: true, check_finite: false });
+    const b = createEarlyStopping({
+      monitor: 'm',
+      mode: 'max',
+      min_delta: 0.001,
+      patience: 3,
+      verbose: true,
+      strict: true,
+      check_finite: false,
+    });
     b.loadStateDict(JSON.parse(JSON.stringify(a.stateDict())) as Record<string, unknown>);
     expect(run(b, [0.1011, 0.1015, 0.1016, 0.1017]).stoppedAt).toBe(3);
     expect(() => createEarlyStopping({ monitor: 'm', patients: 3 })).toThrow(/patients/);

@@ -71,13 +71,15 @@ describe('evaluation metrics match OpenRetina (numpy) on small arrays (fixtures/
     // responses by trial [trials, T, N] from the fixture's (frames, repeats, neurons); targets/predictions with a lag of 2.
     const [F, R, N] = resp.shape as [number, number, number];
     const byTrial = new Float64Array(R * F * N);
-    for (let f = 0; f < F; f++) for (let r = 0; r < R; r++) for (let n = 0; n < N; n++) byTrial[(r * F + f) * N + n] = resp.data[(f * R + r) * N + n]!;
+    for (let f = 0; f < F; f++)
+      for (let r = 0; r < R; r++) for (let n = 0; n < N; n++) byTrial[(r * F + f) * N + n] = resp.data[(f * R + r) * N + n]!;
     const avg = new Float64Array(F * N);
-    for (let f = 0; f < F; f++) for (let n = 0; n < N; n++) {
-      let s = 0;
-      for (let r = 0; r < R; r++) s += resp.data[(f * R + r) * N + n]!;
-      avg[f * N + n] = s / R;
-    }
+    for (let f = 0; f < F; f++)
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let r = 0; r < R; r++) s += resp.data[(f * R + r) * N + n]!;
+        avg[f * N + n] = s / R;
+      }
     const lag = 2;
     const pred2 = nd(fx.pred2!);
     const pred = { data: Array.prototype.slice.call(pred2.data, lag * N) as number[], shape: [F - lag, N] };
@@ -95,7 +97,8 @@ describe('evaluation metrics match OpenRetina (numpy) on small arrays (fixtures/
     const aligned = (src: Float64Array, t0: number): Float64Array => src.slice(t0 * N, (t0 + F - lag) * N);
     const c = correlation({ data: aligned(avg, lag), shape: [F - lag, N] }, pred, 0).data;
     const bt = new Float64Array((F - lag) * R * N);
-    for (let f = 0; f < F - lag; f++) for (let r = 0; r < R; r++) for (let n = 0; n < N; n++) bt[(f * R + r) * N + n] = resp.data[((f + lag) * R + r) * N + n]!;
+    for (let f = 0; f < F - lag; f++)
+      for (let r = 0; r < R; r++) for (let n = 0; n < N; n++) bt[(f * R + r) * N + n] = resp.data[((f + lag) * R + r) * N + n]!;
     const vr = explainableVsTotalVar({ data: bt, shape: [F - lag, R, N] }).varRatio;
     ev.rows.forEach((row, n) => {
       expect(row.corr_to_average).toBeCloseTo(c[n]!, 12);
@@ -114,7 +117,12 @@ describe('evaluation metrics match OpenRetina (numpy) on small arrays (fixtures/
     expect(summary.n_neurons_filtered).toBeLessThan(N); // the last neuron has no signal
     expect(summary.corr_to_avg_mean).toBeCloseTo(kept.reduce((a, r) => a + r.corr_to_average, 0) / kept.length, 12);
     // Without trials nothing is filtered and the variance metrics are NaN.
-    const noTrials = evaluateSession({ session: 's', predictions: pred, targets: { data: avg, shape: [F, N] }, averageResponses: { data: avg, shape: [F, N] } });
+    const noTrials = evaluateSession({
+      session: 's',
+      predictions: pred,
+      targets: { data: avg, shape: [F, N] },
+      averageResponses: { data: avg, shape: [F, N] },
+    });
     expect(Number.isNaN(noTrials.rows[0]!.feve)).toBe(true);
     expect(summarizeEvaluation(noTrials.rows).summary.filtering_applied).toBe(false);
     const csv = toCsv(ev.rows).split('\n');

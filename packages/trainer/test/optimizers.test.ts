@@ -34,8 +34,10 @@ describe('optimizers reproduce PyTorch 1.13 trajectories (fixtures/trainer/optim
       fx.grads.forEach((gs, i) => {
         if (i === 3) {
           // Resume into a fresh optimizer from a JSON round-trip of the state.
-          const sd = JSON.parse(JSON.stringify(opt.stateDict(), (_k, v: unknown) => (v instanceof Float32Array ? { __f32: Array.from(v) } : v)), (_k, v: unknown) =>
-            v && typeof v === 'object' && '__f32' in (v as object) ? Float32Array.from((v as { __f32: number[] }).__f32) : v,
+          const sd = JSON.parse(
+            JSON.stringify(opt.stateDict(), (_k, v: unknown) => (v instanceof Float32Array ? { __f32: Array.from(v) } : v)),
+            (_k, v: unknown) =>
+              v && typeof v === 'object' && '__f32' in (v as object) ? Float32Array.from((v as { __f32: number[] }).__f32) : v,
           );
           opt.dispose();
           opt = make(c.name, ps, c.options);
@@ -51,7 +53,7 @@ describe('optimizers reproduce PyTorch 1.13 trajectories (fixtures/trainer/optim
           expect(maxRelErr(ps.get(`p${j}`)!.dataSync(), c.params[i]![j]!), `step ${i} p${j}`).toBeLessThan(2e-6);
         });
       });
-      const slots = c.name.startsWith('AdamW') ? (c.options.amsgrad ? 3 : 2) : (c.options.momentum ? 1 : 0);
+      const slots = c.name.startsWith('AdamW') ? (c.options.amsgrad ? 3 : 2) : c.options.momentum ? 1 : 0;
       expect(tf.memory().numTensors).toBe(before + slots * 2);
       opt.dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -73,10 +75,18 @@ describe('optimizers reproduce PyTorch 1.13 trajectories (fixtures/trainer/optim
 
   it('validates inputs and builds from OpenRetina optimizer configs', () => {
     const ps = params();
-    const adamw = createOptimizer({ _target_: 'torch.optim.AdamW', lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01, amsgrad: false }, ps, 0.5);
+    const adamw = createOptimizer(
+      { _target_: 'torch.optim.AdamW', lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01, amsgrad: false },
+      ps,
+      0.5,
+    );
     expect(adamw).toBeInstanceOf(AdamW);
     expect(adamw.lr).toBe(0.01);
-    const sgd = createOptimizer({ _target_: 'torch.optim.SGD', lr: 0.02, momentum: 0.9, dampening: 0.0, weight_decay: 0.0, nesterov: false }, ps, 0.5) as SGD;
+    const sgd = createOptimizer(
+      { _target_: 'torch.optim.SGD', lr: 0.02, momentum: 0.9, dampening: 0.0, weight_decay: 0.0, nesterov: false },
+      ps,
+      0.5,
+    ) as SGD;
     expect(sgd.momentum).toBe(0.9);
     expect(createOptimizer(null, ps, 0.003).lr).toBe(0.003);
     expect(() => createOptimizer({ _target_: 'torch.optim.Adam' }, ps, 0.1)).toThrow(/Unsupported optimizer/);

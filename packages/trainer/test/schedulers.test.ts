@@ -98,7 +98,19 @@ describe('LR schedulers reproduce PyTorch 1.13 sequences (fixtures/trainer/sched
   it('builds schedulers from OpenRetina configs (min_lr = lr·factor³, monitor/interval split off)', () => {
     const t: LrTarget = { lr: 0.01, initialLr: 0.01, betas: [0.9, 0.999] };
     const s = createScheduler(
-      { _target_: 'torch.optim.lr_scheduler.ReduceLROnPlateau', mode: 'max', factor: 0.3, patience: 5, threshold: 0.0005, threshold_mode: 'abs', cooldown: 0, eps: 1e-8, monitor: 'val_evaluation_loss', interval: 'epoch', frequency: 1 },
+      {
+        _target_: 'torch.optim.lr_scheduler.ReduceLROnPlateau',
+        mode: 'max',
+        factor: 0.3,
+        patience: 5,
+        threshold: 0.0005,
+        threshold_mode: 'abs',
+        cooldown: 0,
+        eps: 1e-8,
+        monitor: 'val_evaluation_loss',
+        interval: 'epoch',
+        frequency: 1,
+      },
       t as never,
       0.01,
     );
@@ -106,7 +118,12 @@ describe('LR schedulers reproduce PyTorch 1.13 sequences (fixtures/trainer/sched
     expect((s.scheduler as ReduceLROnPlateau).minLr).toBeCloseTo(0.01 * 0.027, 15);
     const d = createScheduler(null, t as never, 0.01);
     expect(d.monitor).toBe('val_correlation');
-    const oc = createScheduler({ _target_: 'torch.optim.lr_scheduler.OneCycleLR', max_lr: 0.01, interval: 'step', monitor: null }, t as never, 0.01, 20);
+    const oc = createScheduler(
+      { _target_: 'torch.optim.lr_scheduler.OneCycleLR', max_lr: 0.01, interval: 'step', monitor: null },
+      t as never,
+      0.01,
+      20,
+    );
     expect(oc.interval).toBe('step');
     expect((oc.scheduler as OneCycleLR).totalSteps).toBe(20);
     expect(() => createScheduler({ _target_: 'torch.optim.lr_scheduler.StepLR', step_sise: 3 }, t as never, 0.01)).toThrow(/step_sise/);

@@ -30,7 +30,16 @@ function tinyModel(): CoreReadout {
         hidden_padding: 0,
         cut_first_n_frames: 0,
       },
-      readout: { scale: true, bias: true, gaussian_mean_scale: 6, gaussian_var_scale: 4, positive: true, mask_l1_reg: 0.01, feature_weights_l1_reg: 0.01, readout_reg_avg: false },
+      readout: {
+        scale: true,
+        bias: true,
+        gaussian_mean_scale: 6,
+        gaussian_var_scale: 4,
+        positive: true,
+        mask_l1_reg: 0.01,
+        feature_weights_l1_reg: 0.01,
+        readout_reg_avg: false,
+      },
       learning_rate: 0.01,
     },
     { seed: 3 },
@@ -138,7 +147,12 @@ describe('train() with a compute engine', () => {
     };
     const counts: number[] = [];
     const start = tf.memory().numTensors;
-    await train(model, makeData(log), { ...base, maxEpochs: 3, engine, callbacks: { onEpochEnd: () => void counts.push(tf.memory().numTensors) } });
+    await train(model, makeData(log), {
+      ...base,
+      maxEpochs: 3,
+      engine,
+      callbacks: { onEpochEnd: () => void counts.push(tf.memory().numTensors) },
+    });
     expect(counts.every((c) => c === counts[0])).toBe(true);
     expect(tf.memory().numTensors).toBe(start);
     // epoch 0: batch i+1 is taken while step i runs

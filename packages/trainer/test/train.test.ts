@@ -43,7 +43,16 @@ function tinyModel(seed = 1): CoreReadout {
         hidden_padding: 0,
         cut_first_n_frames: 0,
       },
-      readout: { scale: true, bias: true, gaussian_mean_scale: 6, gaussian_var_scale: 4, positive: true, mask_l1_reg: 0.01, feature_weights_l1_reg: 0.01, readout_reg_avg: false },
+      readout: {
+        scale: true,
+        bias: true,
+        gaussian_mean_scale: 6,
+        gaussian_var_scale: 4,
+        positive: true,
+        mask_l1_reg: 0.01,
+        feature_weights_l1_reg: 0.01,
+        readout_reg_avg: false,
+      },
       learning_rate: 0.01,
     },
     { seed },
@@ -121,7 +130,17 @@ describe('train(): the training loop', () => {
     expect(counts.every((c) => c === counts[0])).toBe(true);
     expect(tf.memory().numTensors).toBe(start); // optimizer state freed, best weights restored in place
     const m = result.history[0]!.metrics;
-    for (const k of ['train_total_loss', 'train_loss', 'regularization_loss_core', 'regularization_loss_readout', 'val_loss', 'val_regularization_loss_core', 'val_regularization_loss_readout', 'val_total_loss', 'val_evaluation_loss']) {
+    for (const k of [
+      'train_total_loss',
+      'train_loss',
+      'regularization_loss_core',
+      'regularization_loss_readout',
+      'val_loss',
+      'val_regularization_loss_core',
+      'val_regularization_loss_readout',
+      'val_total_loss',
+      'val_evaluation_loss',
+    ]) {
       expect(Number.isFinite(m[k]), k).toBe(true);
     }
     expect(m.train_total_loss).toBeCloseTo(m.train_loss! + m.regularization_loss_core! + m.regularization_loss_readout!, 3);
@@ -132,7 +151,8 @@ describe('train(): the training loop', () => {
     expect(bestEpochs[bestEpochs.length - 1]).toBe(bestIdx);
     // The model now holds the best weights.
     const sd = model.stateDict();
-    for (const [k, v] of result.best!.stateDict) expect(Array.from(sd.get(k)!.data as ArrayLike<number>, Number), k).toEqual(Array.from(v.data as ArrayLike<number>, Number));
+    for (const [k, v] of result.best!.stateDict)
+      expect(Array.from(sd.get(k)!.data as ArrayLike<number>, Number), k).toEqual(Array.from(v.data as ArrayLike<number>, Number));
     model.dispose();
   });
 
@@ -224,7 +244,12 @@ describe('train(): the training loop', () => {
     const lines: string[] = [];
     const tty: string[] = [];
     const model = tinyModel(2);
-    await train(model, data, { maxEpochs: 2, progress: 'auto', progressStream: { write: (s: string) => lines.push(s), isTTY: false }, logger: new CsvLogger(join(dir, 'metrics.csv')) });
+    await train(model, data, {
+      maxEpochs: 2,
+      progress: 'auto',
+      progressStream: { write: (s: string) => lines.push(s), isTTY: false },
+      logger: new CsvLogger(join(dir, 'metrics.csv')),
+    });
     await train(model, data, { maxEpochs: 1, progress: 'auto', progressStream: { write: (s: string) => tty.push(s), isTTY: true } });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^Epoch 1\/2: train_total_loss .* val_evaluation_loss /);
@@ -245,10 +270,16 @@ describe('train(): the training loop', () => {
         for (let i = 0; i < n; i++) yield batch(session, i);
       },
     });
-    const d = trainingDataFromLoaders({ train: { s1: mk('s1', 2), s2: mk('s2', 1) }, validation: { s2: mk('s2', 1), s1: mk('s1', 1) } }, { seed: 3 });
+    const d = trainingDataFromLoaders(
+      { train: { s1: mk('s1', 2), s2: mk('s2', 1) }, validation: { s2: mk('s2', 1), s1: mk('s1', 1) } },
+      { seed: 3 },
+    );
     expect(d.stepsPerEpoch).toBe(4);
     const before = tf.memory().numTensors;
-    const e0 = [...d.train(0)].map((b) => (tf.dispose([b.inputs, b.targets]), b.session));
+    const e0 = [...d.train(0)].map((b) => {
+      tf.dispose([b.inputs, b.targets]);
+      return b.session;
+    });
     expect(e0.sort()).toEqual(['s1', 's1', 's2', 's2']);
     const e2 = [...d.train(2)];
     expect(e2).toHaveLength(4);

@@ -83,13 +83,27 @@ export function cropNegative4D(x: Tensor4D, p: Pads2D): { x: Tensor4D; pads: Pad
 
 /** Pads (positive entries) and crops (negative entries) the three spatial axes of an NDHWC tensor. */
 export function padOrCrop5D(x: Tensor5D, p: Pads3D): Tensor5D {
-  const crop = [Math.max(0, -p.front), Math.max(0, -p.back), Math.max(0, -p.top), Math.max(0, -p.bottom), Math.max(0, -p.left), Math.max(0, -p.right)] as const;
+  const crop = [
+    Math.max(0, -p.front),
+    Math.max(0, -p.back),
+    Math.max(0, -p.top),
+    Math.max(0, -p.bottom),
+    Math.max(0, -p.left),
+    Math.max(0, -p.right),
+  ] as const;
   let y = x;
   if (crop.some((v) => v > 0)) {
     const [n, d, h, w, c] = x.shape;
     y = tf.slice(y, [0, crop[0], crop[2], crop[4], 0], [n, d - crop[0] - crop[1], h - crop[2] - crop[3], w - crop[4] - crop[5], c]);
   }
-  const pad = [Math.max(0, p.front), Math.max(0, p.back), Math.max(0, p.top), Math.max(0, p.bottom), Math.max(0, p.left), Math.max(0, p.right)] as const;
+  const pad = [
+    Math.max(0, p.front),
+    Math.max(0, p.back),
+    Math.max(0, p.top),
+    Math.max(0, p.bottom),
+    Math.max(0, p.left),
+    Math.max(0, p.right),
+  ] as const;
   if (pad.some((v) => v > 0)) {
     y = tf.pad(y, [
       [0, 0],

@@ -75,7 +75,7 @@ export function rewriteCost(g: ConvGeometry): number {
  */
 export function useConv2DBackpropInputRewrite(args: KernelArgs): boolean {
   const a = kernelAttrs<Conv2DBackpropInputAttrs>(args.attrs);
-  const filter = args.inputs['filter'];
+  const filter = args.inputs.filter;
   if ((a.dataFormat ?? 'NHWC') !== 'NHWC' || filter == null) return false;
   const info = convInfo(a.inputShape, filter.shape as [number, number, number, number], a, 'Conv2DBackpropInput');
   if (info.strideHeight !== 1 || info.strideWidth !== 1) return false;
@@ -91,7 +91,8 @@ export function conv2DBackpropInput(args: KernelArgs): Tensor {
     const dy = kernelInput<tf.Rank.R4>(args.inputs, 'dy', name);
     const w = kernelInput<tf.Rank.R4>(args.inputs, 'filter', name);
     const info = convInfo(a.inputShape, w.shape, a, name);
-    if (info.strideHeight !== 1 || info.strideWidth !== 1) unsupported(name, `strides [${info.strideHeight}, ${info.strideWidth}]`, { strides: a.strides });
+    if (info.strideHeight !== 1 || info.strideWidth !== 1)
+      unsupported(name, `strides [${info.strideHeight}, ${info.strideWidth}]`, { strides: a.strides });
     const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
     const [top, bottom] = transposedPads(kh, padInfo.top, inHeight, outHeight);
     const [left, right] = transposedPads(kw, padInfo.left, inWidth, outWidth);
@@ -110,7 +111,8 @@ export function conv2DBackpropFilter(args: KernelArgs): Tensor {
     const x = kernelInput<tf.Rank.R4>(args.inputs, 'x', name);
     const dy = kernelInput<tf.Rank.R4>(args.inputs, 'dy', name);
     const info = convInfo(x.shape, a.filterShape, a, name);
-    if (info.strideHeight !== 1 || info.strideWidth !== 1) unsupported(name, `strides [${info.strideHeight}, ${info.strideWidth}]`, { strides: a.strides });
+    if (info.strideHeight !== 1 || info.strideWidth !== 1)
+      unsupported(name, `strides [${info.strideHeight}, ${info.strideWidth}]`, { strides: a.strides });
     const [n, h, w, ci] = x.shape;
     const [, oh, ow, co] = dy.shape;
     const { filterHeight: kh, filterWidth: kw, padInfo } = info;

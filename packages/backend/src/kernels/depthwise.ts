@@ -62,13 +62,33 @@ const DW_SLOW_MACS_PER_S = 1.1e9;
  * faster (N = 50: 13 ms vs 51 ms); for 5×5 with C = 16, M = 16 the depthwise route is ~4× faster
  * (N = 400: 74 ms vs 299 ms).
  */
-function denseBeatsDepthwise(n: number, h: number, w: number, oh: number, ow: number, c: number, m: number, kh: number, kw: number): boolean {
+function denseBeatsDepthwise(
+  n: number,
+  h: number,
+  w: number,
+  oh: number,
+  ow: number,
+  c: number,
+  m: number,
+  kh: number,
+  kw: number,
+): boolean {
   if (m === 1) return false;
   const oneD = kh === 1 || kw === 1;
   const taps = oneD ? fastTapCount(kh * kw) : kh * kw;
   const fast = oneD || isFastTapCount(taps);
   const depthwise = (n * h * w * c * m * taps) / (fast ? DW_FAST_MACS_PER_S : DW_SLOW_MACS_PER_S);
-  const g = { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: c, outChannels: c * m, filterHeight: kh, filterWidth: kw };
+  const g = {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+    inChannels: c,
+    outChannels: c * m,
+    filterHeight: kh,
+    filterWidth: kw,
+  };
   return Math.min(stockCost(g), rewriteCost(g)) < depthwise;
 }
 

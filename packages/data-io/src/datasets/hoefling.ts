@@ -17,10 +17,14 @@ export const HOEFLING_2024 = {
   movieTriggerDuration: 4.9666667,
   /** Validation clips of `configs/dataloader/hoefling_2024.yaml`. */
   validationClipIndices: [0, 4, 10, 11, 18, 30, 45, 62, 67, 77, 79, 80, 81, 83, 95] as readonly number[],
-  lowResStimuli: 'https://huggingface.co/datasets/open-retina/open-retina/blob/main/euler_lab/hoefling_2024/stimuli/rgc_natstim_18x16_joint_normalized_2024-01-11.zip',
-  highResStimuli: 'https://huggingface.co/datasets/open-retina/open-retina/blob/main/euler_lab/hoefling_2024/stimuli/rgc_natstim_72x64_joint_normalized_2024-10-11.zip',
-  responses: 'https://huggingface.co/datasets/open-retina/open-retina/blob/main/euler_lab/hoefling_2024/responses/rgc_natstim_2024-08-14.zip',
-  responsesSubset: 'https://huggingface.co/datasets/open-retina/open-retina/blob/main/euler_lab/hoefling_2024/responses/rgc_natsim_subset_only_naturalspikes_2024-08-14.h5',
+  lowResStimuli:
+    'https://huggingface.co/datasets/open-retina/open-retina/blob/main/euler_lab/hoefling_2024/stimuli/rgc_natstim_18x16_joint_normalized_2024-01-11.zip',
+  highResStimuli:
+    'https://huggingface.co/datasets/open-retina/open-retina/blob/main/euler_lab/hoefling_2024/stimuli/rgc_natstim_72x64_joint_normalized_2024-10-11.zip',
+  responses:
+    'https://huggingface.co/datasets/open-retina/open-retina/blob/main/euler_lab/hoefling_2024/responses/rgc_natstim_2024-08-14.zip',
+  responsesSubset:
+    'https://huggingface.co/datasets/open-retina/open-retina/blob/main/euler_lab/hoefling_2024/responses/rgc_natsim_subset_only_naturalspikes_2024-08-14.h5',
 } as const;
 
 /** Quality checks (`configs/quality_checks/hoefling_2024.yaml`). */
@@ -92,7 +96,7 @@ function maskField(field: Field, mask: boolean[]): Field {
 
 function nOf(field: Field): number {
   const g = field.group_assignment;
-  return isNdArray(g) ? g.shape[0] ?? 0 : 0;
+  return isNdArray(g) ? (g.shape[0] ?? 0) : 0;
 }
 
 /**
@@ -100,7 +104,10 @@ function nOf(field: Field): number {
  * `chirp_qi ≥ chirpQi` OR (or AND) `d_qi ≥ dQi`, keep neurons whose maximal classifier confidence reaches the
  * threshold, optionally drop fields with too few neurons; fields left empty are dropped.
  */
-export function filterHoeflingResponses(all: Readonly<Record<string, NdTree>>, checks: Partial<HoeflingQualityChecks> = {}): Record<string, NdTree> {
+export function filterHoeflingResponses(
+  all: Readonly<Record<string, NdTree>>,
+  checks: Partial<HoeflingQualityChecks> = {},
+): Record<string, NdTree> {
   const c = { ...HOEFLING_2024_QUALITY_CHECKS, ...checks };
   const out: Record<string, NdTree> = {};
   for (const [name, f0] of Object.entries(all)) {
@@ -224,7 +231,10 @@ export interface HoeflingResponseOptions {
  * k = numClips / 2) and train = the remaining clips in presentation order. By-trial test responses are `[3, T, N]`.
  * Session kwargs: `eye`, `scan_sequence_idx` (one-element arrays), `group_assignment`, `roi_ids`.
  */
-export function hoeflingResponsesFromFields(all: Readonly<Record<string, NdTree>>, options: HoeflingResponseOptions = {}): Record<string, ResponseSplit> {
+export function hoeflingResponsesFromFields(
+  all: Readonly<Record<string, NdTree>>,
+  options: HoeflingResponseOptions = {},
+): Record<string, ResponseSplit> {
   const fields = options.qualityChecks === false ? { ...all } : filterHoeflingResponses(all, options.qualityChecks ?? {});
   const clip = options.clipLength ?? HOEFLING_2024.clipLength;
   const numClips = options.numClips ?? HOEFLING_2024.numClips;
@@ -246,12 +256,14 @@ export function hoeflingResponsesFromFields(all: Readonly<Record<string, NdTree>
     const trig = arr(f, 'natural_trigger_times', name);
     const triggers = toNumberArray(trig.data).slice(0, trig.shape.length === 2 ? trig.shape[1] : trig.shape[0]);
     let times: { data: ArrayLike<number>; shape: number[] };
-    if (isNdArray(f.natural_traces_times)) times = { data: toNumberArray(f.natural_traces_times.data), shape: f.natural_traces_times.shape };
+    if (isNdArray(f.natural_traces_times))
+      times = { data: toNumberArray(f.natural_traces_times.data), shape: f.natural_traces_times.shape };
     else {
       const t0 = toNumberArray(arr(f, 'natural_traces_t0', name).data);
       const dt = toNumberArray(arr(f, 'natural_traces_dt', name).data);
       const d = new Float64Array(n * t);
-      for (let i = 0; i < n; i++) for (let j = 0; j < t; j++) d[i * t + j] = j * dt[t0.length === 1 ? 0 : i]! + t0[t0.length === 1 ? 0 : i]!;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < t; j++) d[i * t + j] = j * dt[t0.length === 1 ? 0 : i]! + t0[t0.length === 1 ? 0 : i]!;
       times = { data: d, shape: [n, t] };
     }
     const up = upsampleTraces(triggers, { data: toNumberArray(traces.data), shape: traces.shape }, times, {
@@ -262,7 +274,9 @@ export function hoeflingResponsesFromFields(all: Readonly<Record<string, NdTree>
     const scale = options.scaleTraces ?? 1;
     const total = up.shape[1];
     if (total !== (15 + numClips) * clip) {
-      throw new DataError(`${name}: ${triggers.length} triggers give ${total} frames; expected ${(15 + numClips) * clip} (5 test clips × 3 repeats + ${numClips} train clips of ${clip} frames).`);
+      throw new DataError(
+        `${name}: ${triggers.length} triggers give ${total} frames; expected ${(15 + numClips) * clip} (5 test clips × 3 repeats + ${numClips} train clips of ${clip} frames).`,
+      );
     }
     const frame = (i: number, j: number) => up.data[i * total + j]! * scale;
     const testLen = 5 * clip;
@@ -407,8 +421,19 @@ export function hoefling2024Dataloaders(
     const valResp = FrameSequence.fromClips(r.train.data, n, clip, valPos);
     const frameShape: [number, number, number] = [h, w, c];
     const base = { sceneLength: clip, allowOverBoundaries: allow, session };
-    out.train![session] = new MovieDataLoader(trainMovie, frameShape, trainResp, { ...base, split: 'train', chunkSize: chunk, batchSize: bs, seed: deriveSeed(seed, `train/${session}`) });
-    out.validation![session] = new MovieDataLoader(valMovie, frameShape, valResp, { ...base, split: 'validation', chunkSize: clip, batchSize: bs });
+    out.train![session] = new MovieDataLoader(trainMovie, frameShape, trainResp, {
+      ...base,
+      split: 'train',
+      chunkSize: chunk,
+      batchSize: bs,
+      seed: deriveSeed(seed, `train/${session}`),
+    });
+    out.validation![session] = new MovieDataLoader(valMovie, frameShape, valResp, {
+      ...base,
+      split: 'validation',
+      chunkSize: clip,
+      batchSize: bs,
+    });
     const testResp = r.test[testName] ?? Object.values(r.test)[0]!;
     const tT = testMovie.shape[0];
     const byTrial = r.testByTrial?.[testName] ?? (r.testByTrial ? Object.values(r.testByTrial)[0] : undefined);

@@ -19,17 +19,17 @@ export const SRIDHAR_2025_EXCLUDED_CELLS: {
   readonly whiteNoise: Readonly<Record<string, readonly number[]>>;
 } = (() => {
   const r01 = [
-    1, 5, 6, 7, 9, 10, 14, 16, 19, 20, 22, 25, 26, 29, 30, 31, 32, 33, 34, 35, 43, 46, 53, 54, 57, 62, 63, 64, 70, 71, 72, 77, 78, 79, 81, 82, 83, 86,
-    89, 90, 91, 94, 96, 97, 101, 103, 106, 112, 114, 116, 121, 122, 126, 127, 128, 130, 133, 136, 140, 143, 144, 145, 146, 148, 149, 155, 159, 162,
-    171, 176, 177, 178, 182, 185, 189, 191, 193, 197, 200, 209, 221, 222, 227, 230, 231, 234, 235, 236, 242, 243, 245, 247, 250, 254, 257, 258, 261,
-    262, 269, 271, 273, 274, 277, 281, 292, 296, 301, 303, 304, 307, 310, 311, 312, 313, 317, 318, 320, 325, 330, 331, 332, 333, 340, 341, 342, 344,
-    350, 352, 353, 354, 357, 358, 362, 363, 365,
+    1, 5, 6, 7, 9, 10, 14, 16, 19, 20, 22, 25, 26, 29, 30, 31, 32, 33, 34, 35, 43, 46, 53, 54, 57, 62, 63, 64, 70, 71, 72, 77, 78, 79, 81,
+    82, 83, 86, 89, 90, 91, 94, 96, 97, 101, 103, 106, 112, 114, 116, 121, 122, 126, 127, 128, 130, 133, 136, 140, 143, 144, 145, 146, 148,
+    149, 155, 159, 162, 171, 176, 177, 178, 182, 185, 189, 191, 193, 197, 200, 209, 221, 222, 227, 230, 231, 234, 235, 236, 242, 243, 245,
+    247, 250, 254, 257, 258, 261, 262, 269, 271, 273, 274, 277, 281, 292, 296, 301, 303, 304, 307, 310, 311, 312, 313, 317, 318, 320, 325,
+    330, 331, 332, 333, 340, 341, 342, 344, 350, 352, 353, 354, 357, 358, 362, 363, 365,
   ];
   const r02 = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 15, 16, 17, 18, 21, 24, 25, 26, 28, 29, 32, 42, 43, 44, 45, 46, 48, 50, 51, 53, 57, 58, 59, 60, 61, 64, 66,
-    69, 70, 72, 74, 77, 78, 80, 81, 82, 83, 84, 85, 86, 87, 89, 90, 91, 92, 95, 96, 98, 100, 101, 103, 107, 108, 111, 112, 113, 115, 117, 118, 119,
-    120, 121, 123, 124, 125, 127, 128, 129, 130, 131, 134, 136, 138, 140, 141, 143, 144, 145, 146, 147, 149, 150, 151, 152, 153, 154, 156, 159, 160,
-    162, 163, 164, 166, 170, 172, 173, 174, 175, 176, 179, 181,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 15, 16, 17, 18, 21, 24, 25, 26, 28, 29, 32, 42, 43, 44, 45, 46, 48, 50, 51, 53, 57, 58, 59, 60,
+    61, 64, 66, 69, 70, 72, 74, 77, 78, 80, 81, 82, 83, 84, 85, 86, 87, 89, 90, 91, 92, 95, 96, 98, 100, 101, 103, 107, 108, 111, 112, 113,
+    115, 117, 118, 119, 120, 121, 123, 124, 125, 127, 128, 129, 130, 131, 134, 136, 138, 140, 141, 143, 144, 145, 146, 147, 149, 150, 151,
+    152, 153, 154, 156, 159, 160, 162, 163, 164, 166, 170, 172, 173, 174, 175, 176, 179, 181,
   ];
   const r04 = [0, 1, 13, 15, 19, 21, 22, 24, 29, 33, 34, 40, 41, 46, 47, 49, 51, 55, 57, 59, 62, 65, 71, 84, 89, 90, 94, 99, 103, 108];
   const wn01 = [...r01, 12, 168].sort((a, b) => a - b);
@@ -38,11 +38,17 @@ export const SRIDHAR_2025_EXCLUDED_CELLS: {
 
 /** White-noise constants of OpenRetina's `sridhar_wn_2025` configs. */
 export const SRIDHAR_2025_WHITE_NOISE = {
-  responseFiles: { '01': 'responses/cell_responses_01_wn.pkl', '02': 'responses/cell_responses_02_wn.pkl', '04': 'responses/cell_responses_04_wn.pkl' } as Readonly<
+  responseFiles: {
+    '01': 'responses/cell_responses_01_wn.pkl',
+    '02': 'responses/cell_responses_02_wn.pkl',
+    '04': 'responses/cell_responses_04_wn.pkl',
+  } as Readonly<Record<string, string>>,
+  trainImagePath: { '01': 'non_repeating_stimuli_1', '02': 'non_repeating_stimuli_1', '04': 'non_repeating_stimuli_2' } as Readonly<
     Record<string, string>
   >,
-  trainImagePath: { '01': 'non_repeating_stimuli_1', '02': 'non_repeating_stimuli_1', '04': 'non_repeating_stimuli_2' } as Readonly<Record<string, string>>,
-  testImagePath: { '01': 'repeating_stimuli_1', '02': 'repeating_stimuli_1', '04': 'repeating_stimuli_2' } as Readonly<Record<string, string>>,
+  testImagePath: { '01': 'repeating_stimuli_1', '02': 'repeating_stimuli_1', '04': 'repeating_stimuli_2' } as Readonly<
+    Record<string, string>
+  >,
   bigCrops: [35, 35, 55, 55] as const,
 } as const;
 
@@ -62,7 +68,12 @@ export interface NoiseTrialSource {
  * Crops `(top, bottom, left, right)` and subsamples `(h, w, n)` frames (OpenRetina's `transform_image`) and returns
  * them time-major: `data` `[n, h', w']` float32, so a chunk of frames is a contiguous sub-array.
  */
-export function cropNoiseFrames(frames: NoiseFrames, crop: SridharCrop = 0, subsample = 1, source = 'frames'): { data: Float32Array; shape: [number, number, number] } {
+export function cropNoiseFrames(
+  frames: NoiseFrames,
+  crop: SridharCrop = 0,
+  subsample = 1,
+  source = 'frames',
+): { data: Float32Array; shape: [number, number, number] } {
   if (frames.shape.length !== 3) throw new DataError(`${source}: expected (h, w, n) frames, got shape [${frames.shape.join(', ')}].`);
   const [h, w, n] = frames.shape as [number, number, number];
   if (frames.data.length !== h * w * n) throw new DataError(`${source}: ${frames.data.length} values for shape [${h}, ${w}, ${n}].`);
@@ -71,7 +82,8 @@ export function cropNoiseFrames(frames: NoiseFrames, crop: SridharCrop = 0, subs
   for (let y = top; y < h - bottom; y += subsample) rows.push(y);
   const cols: number[] = [];
   for (let x = left; x < w - right; x += subsample) cols.push(x);
-  if (rows.length === 0 || cols.length === 0) throw new ConfigError(`${source}: crop [${top}, ${bottom}, ${left}, ${right}] leaves nothing of ${h}×${w} frames.`);
+  if (rows.length === 0 || cols.length === 0)
+    throw new ConfigError(`${source}: crop [${top}, ${bottom}, ${left}, ${right}] leaves nothing of ${h}×${w} frames.`);
   const hh = rows.length;
   const ww = cols.length;
   const out = new Float32Array(n * hh * ww);
@@ -135,12 +147,14 @@ export class SridharNoiseDataset implements SridharSampleSource {
     const test = options.split === 'test';
     this.numOfImgs = test ? responses.test.shape[0] : responses.framesPerTrial;
     this.chunksPerTrial = Math.floor((this.numOfImgs - options.frameOverhead - this.extra) / this.chunk);
-    if (!test && options.trialIndices === undefined) throw new ConfigError('trialIndices are required for the train and validation splits.');
+    if (!test && options.trialIndices === undefined)
+      throw new ConfigError('trialIndices are required for the train and validation splits.');
     this.trials = test ? [0] : options.trialIndices!;
     const nTrials = responses.train.shape[0] / responses.framesPerTrial;
     if (!test) {
       for (const t of this.trials) {
-        if (!Number.isInteger(t) || t < 0 || t >= nTrials) throw new DataError(`Trial ${t} is outside the ${nTrials} trials of the responses.`);
+        if (!Number.isInteger(t) || t < 0 || t >= nTrials)
+          throw new DataError(`Trial ${t} is outside the ${nTrials} trials of the responses.`);
       }
     }
   }
@@ -195,12 +209,18 @@ export class SridharNoiseDataset implements SridharSampleSource {
     const span = this.chunk + this.options.frameOverhead;
     const f = this.frames(trial);
     const [n, h, w] = f.shape;
-    if (start + span > n) throw new DataError(`Sample ${item} needs frames [${start}, ${start + span}) of ${test ? 'the test stimulus' : `trial ${trial}`}, which has ${n}.`);
+    if (start + span > n)
+      throw new DataError(
+        `Sample ${item} needs frames [${start}, ${start + span}) of ${test ? 'the test stimulus' : `trial ${trial}`}, which has ${n}.`,
+      );
     const inputs = f.data.subarray(start * h * w, (start + span) * h * w);
     const nn = this.nNeurons;
     const src = test ? this.responses.test.data : this.responses.train.data;
     const a = (test ? 0 : trial * this.responses.framesPerTrial) + start + this.options.frameOverhead + this.extra;
-    return { inputs: { data: inputs, shape: [span, h, w, 1] }, targets: { data: src.slice(a * nn, (a + this.chunk) * nn), shape: [this.chunk, nn] } };
+    return {
+      inputs: { data: inputs, shape: [span, h, w, 1] },
+      targets: { data: src.slice(a * nn, (a + this.chunk) * nn), shape: [this.chunk, nn] },
+    };
   }
 }
 
@@ -270,7 +290,10 @@ export interface SridharPlaceholderOptions {
  * system does not commit memory for them; a movie longer than a typed array can hold (about 4.3·10⁹ values) is an
  * error. The datasets render their own inputs; these movies only carry shapes.
  */
-export function sridharPlaceholderMovies(responses: Readonly<Record<string, ResponseSplit>>, options: SridharPlaceholderOptions = {}): Record<string, MovieSplit> {
+export function sridharPlaceholderMovies(
+  responses: Readonly<Record<string, ResponseSplit>>,
+  options: SridharPlaceholderOptions = {},
+): Record<string, MovieSplit> {
   const c = options.channels ?? 1;
   const h = options.height ?? 80;
   const w = options.width ?? 90;
@@ -282,7 +305,9 @@ export function sridharPlaceholderMovies(responses: Readonly<Record<string, Resp
       try {
         return { data: new Float32Array(t * h * w * c), shape: [t, h, w, c] as const };
       } catch (error) {
-        throw new DataError(`${session}: a placeholder movie of ${t} frames of ${c}×${h}×${w} does not fit a typed array.`, { cause: error });
+        throw new DataError(`${session}: a placeholder movie of ${t} frames of ${c}×${h}×${w} does not fit a typed array.`, {
+          cause: error,
+        });
       }
     };
     out[session] = createMovieSplit({

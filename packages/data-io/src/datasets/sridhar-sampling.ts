@@ -141,8 +141,10 @@ export class ChunkedSampler {
   private readonly rng: Pcg64;
 
   constructor(length: number, chunkSize: number, seed = 8) {
-    if (!Number.isInteger(length) || length < 0) throw new ConfigError(`ChunkedSampler: length must be a non-negative integer, got ${length}.`);
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new ConfigError(`ChunkedSampler: chunkSize must be a positive integer, got ${chunkSize}.`);
+    if (!Number.isInteger(length) || length < 0)
+      throw new ConfigError(`ChunkedSampler: length must be a non-negative integer, got ${length}.`);
+    if (!Number.isInteger(chunkSize) || chunkSize < 1)
+      throw new ConfigError(`ChunkedSampler: chunkSize must be a positive integer, got ${chunkSize}.`);
     this.length = length;
     this.chunkSize = chunkSize;
     this.indices = Array.from({ length }, (_, i) => i);
@@ -284,7 +286,8 @@ export class SridharDataLoader implements Iterable<SessionBatch> {
   private readonly chunked: ChunkedSampler | undefined;
 
   constructor(dataset: SridharSampleSource, options: SridharDataLoaderOptions) {
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new ConfigError(`batchSize must be a positive integer, got ${options.batchSize}.`);
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1)
+      throw new ConfigError(`batchSize must be a positive integer, got ${options.batchSize}.`);
     this.dataset = dataset;
     this.batchSize = options.batchSize;
     this.sampling = options.sampling ?? 'sequential';
@@ -292,7 +295,8 @@ export class SridharDataLoader implements Iterable<SessionBatch> {
     this.testResponses = options.testResponses;
     this.testResponsesByTrial = options.testResponsesByTrial;
     if (this.sampling === 'shuffle') this.rng = new MT19937((options.seed ?? 42) >>> 0);
-    if (this.sampling === 'chunked') this.chunked = new ChunkedSampler(dataset.length, Math.max(1, dataset.chunksPerTrial), options.seed ?? 8);
+    if (this.sampling === 'chunked')
+      this.chunked = new ChunkedSampler(dataset.length, Math.max(1, dataset.chunksPerTrial), options.seed ?? 8);
   }
 
   /** Batches per epoch. */
@@ -321,12 +325,18 @@ export class SridharDataLoader implements Iterable<SessionBatch> {
     const targets = new Float32Array(items.length * tt * n);
     samples.forEach((s, b) => {
       if (s.inputs.data.length !== t * h * w * c || s.targets.data.length !== tt * n) {
-        throw new DataError(`Sample ${items[b]} has inputs [${s.inputs.shape.join(', ')}] and targets [${s.targets.shape.join(', ')}]; the batch has [${t}, ${h}, ${w}, ${c}] and [${tt}, ${n}].`);
+        throw new DataError(
+          `Sample ${items[b]} has inputs [${s.inputs.shape.join(', ')}] and targets [${s.targets.shape.join(', ')}]; the batch has [${t}, ${h}, ${w}, ${c}] and [${tt}, ${n}].`,
+        );
       }
       inputs.set(s.inputs.data, b * t * h * w * c);
       targets.set(s.targets.data, b * tt * n);
     });
-    return { session: this.session, inputs: tf.tensor5d(inputs, [items.length, t, h, w, c]), targets: tf.tensor3d(targets, [items.length, tt, n]) };
+    return {
+      session: this.session,
+      inputs: tf.tensor5d(inputs, [items.length, t, h, w, c]),
+      targets: tf.tensor3d(targets, [items.length, tt, n]),
+    };
   }
 
   *[Symbol.iterator](): Iterator<SessionBatch> {

@@ -34,13 +34,23 @@ export interface SridharFixation {
  * Parses fixation lines `img_index ? ? center_x center_y … flip` (OpenRetina's `process_fixations`): the flag is the
  * first character of the last space-separated token; `flipImgs` inverts it; `selectFlip` keeps only one flag value.
  */
-export function parseSridharFixations(text: string | readonly string[], options: { flipImgs?: boolean; selectFlip?: number } = {}): SridharFixation[] {
-  const lines = typeof text === 'string' ? text.split('\n').filter((l) => l.trim().length > 0).map((l) => `${l}\n`) : text;
+export function parseSridharFixations(
+  text: string | readonly string[],
+  options: { flipImgs?: boolean; selectFlip?: number } = {},
+): SridharFixation[] {
+  const lines =
+    typeof text === 'string'
+      ? text
+          .split('\n')
+          .filter((l) => l.trim().length > 0)
+          .map((l) => `${l}\n`)
+      : text;
   const out = lines.map((line, i) => {
     const tok = line.split(' ');
     const last = tok[tok.length - 1]!;
     const vals = [tok[0], tok[3], tok[4]].map((t) => Math.trunc(Number.parseFloat(t ?? '')));
-    if (tok.length < 6 || vals.some((v) => Number.isNaN(v))) throw new DataError(`Fixation line ${i + 1} is malformed: ${JSON.stringify(line)}.`);
+    if (tok.length < 6 || vals.some((v) => Number.isNaN(v)))
+      throw new DataError(`Fixation line ${i + 1} is malformed: ${JSON.stringify(line)}.`);
     const flag = Number.parseInt(last[0]!, 10);
     return { imgIndex: vals[0]!, centerX: vals[1]!, centerY: vals[2]!, flip: options.flipImgs ? Number(last[0] === '0') : flag };
   });
@@ -85,7 +95,11 @@ export interface SridharRenderOptions {
  * array when the flag is 0 (`torch.fliplr` on the `(W, H)` crop), transpose to `(H, W)`, then crop
  * `(top, bottom, left, right)` and subsample. Returns a one-channel `Movie` `[F, h, w, 1]`.
  */
-export function renderSridharMovie(frames: SridharFrames, fixations: readonly SridharFixation[], options: SridharRenderOptions = {}): Movie {
+export function renderSridharMovie(
+  frames: SridharFrames,
+  fixations: readonly SridharFixation[],
+  options: SridharRenderOptions = {},
+): Movie {
   const d = SRIDHAR_2025.render;
   const imgW = options.imgW ?? d.imgW;
   const imgH = options.imgH ?? d.imgH;
@@ -102,7 +116,8 @@ export function renderSridharMovie(frames: SridharFrames, fixations: readonly Sr
   const hw = Math.trunc(imgW / 2);
   const hh = Math.trunc(imgH / 2);
   fixations.forEach((fx, f) => {
-    if (fx.imgIndex < 0 || fx.imgIndex >= frames.count) throw new DataError(`Fixation ${f} refers to frame ${fx.imgIndex}; there are ${frames.count}.`);
+    if (fx.imgIndex < 0 || fx.imgIndex >= frames.count)
+      throw new DataError(`Fixation ${f} refers to frame ${fx.imgIndex}; there are ${frames.count}.`);
     const x0 = fx.centerX + pad - hw;
     const y0 = fx.centerY + pad - hh;
     if (pad !== 0 && (x0 < 0 || y0 < 0 || x0 + 2 * hw > frames.fullW || y0 + 2 * hh > frames.fullH)) {
@@ -177,13 +192,18 @@ export class SridharMovieDataset {
   constructor(
     private readonly frames: SridharFrames,
     private readonly fixations: readonly SridharFixation[],
-    private readonly responses: { train: { data: Float32Array; shape: readonly [number, number] }; test: { data: Float32Array; shape: readonly [number, number] }; framesPerTrial: number },
+    private readonly responses: {
+      train: { data: Float32Array; shape: readonly [number, number] };
+      test: { data: Float32Array; shape: readonly [number, number] };
+      framesPerTrial: number;
+    },
     private readonly options: SridharMovieDatasetOptions,
   ) {
     this.chunk = options.timeChunkSize ?? 100;
     const imgs = options.split === 'test' ? responses.test.shape[0] : responses.framesPerTrial;
     this.chunksPerTrial = Math.floor((imgs - options.frameOverhead) / this.chunk);
-    if (options.split === 'train' && options.trialIndices === undefined) throw new ConfigError('trialIndices are required for the train and validation splits.');
+    if (options.split === 'train' && options.trialIndices === undefined)
+      throw new ConfigError('trialIndices are required for the train and validation splits.');
     this.trials = options.split === 'test' ? [0] : options.trialIndices!;
     const probe = renderSridharMovie(frames, fixations.slice(0, 1), options);
     this.frameShape = [probe.shape[1], probe.shape[2], 1];
@@ -206,7 +226,8 @@ export class SridharMovieDataset {
     const test = this.options.split === 'test';
     const line0 = test ? start : start + (this.options.testFrames ?? SRIDHAR_2025.testDataFrames) + this.responses.framesPerTrial * trial;
     const fix = this.fixations.slice(line0, line0 + span);
-    if (fix.length < span) throw new DataError(`Sample ${item} needs fixation lines [${line0}, ${line0 + span}); the file has ${this.fixations.length}.`);
+    if (fix.length < span)
+      throw new DataError(`Sample ${item} needs fixation lines [${line0}, ${line0 + span}); the file has ${this.fixations.length}.`);
     const inputs = renderSridharMovie(this.frames, fix, this.options);
     const n = this.nNeurons;
     const src = test ? this.responses.test.data : this.responses.train.data;

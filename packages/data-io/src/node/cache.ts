@@ -259,7 +259,8 @@ export async function downloadToCache(url: string, options: DownloadOptions = {}
   const cacheDir = getCacheDirectory(options.cacheDir);
   const relativePath = options.relativePath ?? decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? 'download');
   const target = join(cacheDir, relativePath);
-  if (!resolve(target).startsWith(cacheDir)) throw new DownloadError(`Relative path "${relativePath}" leaves the cache directory ${cacheDir}.`);
+  if (!resolve(target).startsWith(cacheDir))
+    throw new DownloadError(`Relative path "${relativePath}" leaves the cache directory ${cacheDir}.`);
   const isZip = target.toLowerCase().endsWith('.zip') && (options.unzip ?? true);
 
   if (!options.force) {
@@ -297,10 +298,13 @@ export async function downloadToCache(url: string, options: DownloadOptions = {}
   report.done();
   if (lastError !== undefined) {
     const why = lastError instanceof DownloadError ? lastError.message : describeNetworkError(lastError);
-    throw new DownloadError(`Cannot download ${url} to ${target}: ${why}${(await fileSize(part)) > 0 ? ` (the partial file ${part} is kept and will be resumed)` : ''}`, {
-      cause: lastError,
-      details: { url, path: target },
-    });
+    throw new DownloadError(
+      `Cannot download ${url} to ${target}: ${why}${(await fileSize(part)) > 0 ? ` (the partial file ${part} is kept and will be resumed)` : ''}`,
+      {
+        cause: lastError,
+        details: { url, path: target },
+      },
+    );
   }
   const size = await fileSize(part);
   if (options.expectedSize !== undefined && size !== options.expectedSize) {
@@ -339,7 +343,13 @@ interface HfEntry {
   lfs?: { oid?: string; size?: number };
 }
 
-async function hfList(endpoint: string, repo: string, revision: string, path: string, options: ResolveOptions): Promise<HfEntry[] | undefined> {
+async function hfList(
+  endpoint: string,
+  repo: string,
+  revision: string,
+  path: string,
+  options: ResolveOptions,
+): Promise<HfEntry[] | undefined> {
   const url = `${endpoint}/api/datasets/${repo}/tree/${revision}/${path.split('/').map(encodeURIComponent).join('/')}?recursive=true`;
   let response: Response;
   try {
@@ -362,7 +372,8 @@ async function hfList(endpoint: string, repo: string, revision: string, path: st
 export async function resolveDataPath(pathOrUrl: string, options: ResolveOptions = {}): Promise<string> {
   const cacheDir = getCacheDirectory(options.cacheDir);
   const endpoint = (options.hfEndpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
-  const isHf = pathOrUrl.startsWith('https://huggingface.co/') || (options.hfEndpoint !== undefined && pathOrUrl.startsWith(`${endpoint}/`));
+  const isHf =
+    pathOrUrl.startsWith('https://huggingface.co/') || (options.hfEndpoint !== undefined && pathOrUrl.startsWith(`${endpoint}/`));
   if (isHf) {
     const target = pathOrUrl.split('main/').pop()!.replace(/\/$/, '');
     const repo = options.hfRepo ?? HF_DATASET_REPO;
@@ -399,7 +410,9 @@ export async function resolveDataPath(pathOrUrl: string, options: ResolveOptions
     return downloadToCache(pathOrUrl, { ...options, cacheDir, relativePath: parts.slice(-2).map(decodeURIComponent).join('/') });
   }
   if (/^[a-z]+:\/\//i.test(pathOrUrl)) {
-    throw new UnsupportedError(`Only HuggingFace (https://huggingface.co/) and GIN (${GIN_BASE_URL}) URLs are supported, got ${pathOrUrl}.`);
+    throw new UnsupportedError(
+      `Only HuggingFace (https://huggingface.co/) and GIN (${GIN_BASE_URL}) URLs are supported, got ${pathOrUrl}.`,
+    );
   }
   const local = resolve(expandHome(pathOrUrl));
   if (!(await exists(local))) throw new DataError(`Local path ${local} does not exist.`);

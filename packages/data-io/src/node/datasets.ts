@@ -4,7 +4,12 @@ import type { Movie, MovieSplit, ResponseSplit } from '@openretina/contracts';
 import { DataError, FileFormatError } from '@openretina/contracts';
 import { unzipSync, zipSync } from 'fflate';
 import { createMovieSplit, createResponseSplit, normalizeTrainTestMovies } from '../containers.js';
-import { type HoeflingResponseOptions, hoeflingMoviesFromPickle, hoeflingResponsesFromFields, HOEFLING_2024 } from '../datasets/hoefling.js';
+import {
+  type HoeflingResponseOptions,
+  hoeflingMoviesFromPickle,
+  hoeflingResponsesFromFields,
+  HOEFLING_2024,
+} from '../datasets/hoefling.js';
 import { movieFromCTHW, responsesFromNT, trialResponsesFromTrialsNT } from '../layout.js';
 import { type NdArray, type NdTree, toNumberArray } from '../ndarray.js';
 import { parseNpz, serializeNpy, toFloat32 } from '../npy.js';
@@ -14,7 +19,6 @@ import { type ResolveOptions, resolveDataPath } from './cache.js';
 import { writeFileAtomic } from './fs-util.js';
 import type { SessionData } from './generic-hdf5.js';
 import { getDataset, loadH5IntoDict, openHdf5, readDataset } from './hdf5.js';
-
 
 /** Reads one dataset of an HDF5 file (OpenRetina's `load_dataset_from_h5`). */
 export async function readH5Array(path: string, dataset: string): Promise<NdArray> {
@@ -77,11 +81,22 @@ export interface Hoefling2024Options extends HoeflingResponseOptions {
  * the responses HDF5 (one group per field), quality-filtered and upsampled as in OpenRetina's config. Use
  * `hoefling2024Dataloaders` on the result.
  */
-export async function loadHoefling2024(options: Hoefling2024Options = {}): Promise<{ movies: MovieSplit; responses: Record<string, ResponseSplit> }> {
-  const stimPath = await singleFile(await resolveDataPath(options.stimuliPath ?? HOEFLING_2024.lowResStimuli, options.resolve), ['.pkl', '.pickle', '.zip'], 'stimulus pickle');
+export async function loadHoefling2024(
+  options: Hoefling2024Options = {},
+): Promise<{ movies: MovieSplit; responses: Record<string, ResponseSplit> }> {
+  const stimPath = await singleFile(
+    await resolveDataPath(options.stimuliPath ?? HOEFLING_2024.lowResStimuli, options.resolve),
+    ['.pkl', '.pickle', '.zip'],
+    'stimulus pickle',
+  );
   const movies = hoeflingMoviesFromPickle(await readPickleFile(stimPath), stimPath);
-  const respPath = await singleFile(await resolveDataPath(options.responsesPath ?? HOEFLING_2024.responses, options.resolve), ['.h5', '.hdf5'], 'responses HDF5');
-  if (respPath.endsWith('.zip')) throw new DataError(`${respPath}: extract the responses zip first (or pass its URL to download and extract it).`);
+  const respPath = await singleFile(
+    await resolveDataPath(options.responsesPath ?? HOEFLING_2024.responses, options.resolve),
+    ['.h5', '.hdf5'],
+    'responses HDF5',
+  );
+  if (respPath.endsWith('.zip'))
+    throw new DataError(`${respPath}: extract the responses zip first (or pass its URL to download and extract it).`);
   const tree = await loadH5IntoDict(respPath);
   const fields: Record<string, NdTree> = {};
   for (const [k, v] of Object.entries(tree)) if (typeof v === 'object' && v !== null && !('shape' in v)) fields[k] = v as NdTree;
@@ -148,18 +163,27 @@ function rows(a: NdArray): number[][] {
   return out;
 }
 
-function renderAndResize(screen: readonly [number, number], size: readonly [number, number], images: NdArray, fix: number[][]): Float32Array {
+function renderAndResize(
+  screen: readonly [number, number],
+  size: readonly [number, number],
+  images: NdArray,
+  fix: number[][],
+): Float32Array {
   const frames = renderFixationMovie(screen, images, fix);
   const [ny, nx] = screen;
   const [oh, ow] = size;
   const out = new Float32Array(fix.length * oh * ow);
-  for (let f = 0; f < fix.length; f++) out.set(resizeBilinearAntialias(frames.subarray(f * ny * nx, (f + 1) * ny * nx), ny, nx, oh, ow), f * oh * ow);
+  for (let f = 0; f < fix.length; f++)
+    out.set(resizeBilinearAntialias(frames.subarray(f * ny * nx, (f + 1) * ny * nx), ny, nx, oh, ow), f * oh * ow);
   return out;
 }
 
 async function listSessions(base: string, specie: string): Promise<string[]> {
   const entries = await readdir(base, { withFileTypes: true });
-  return entries.filter((e) => (e.isDirectory() || e.name.endsWith('.zip')) && e.name.includes(specie)).map((e) => e.name).sort();
+  return entries
+    .filter((e) => (e.isDirectory() || e.name.endsWith('.zip')) && e.name.includes(specie))
+    .map((e) => e.name)
+    .sort();
 }
 
 /**
@@ -226,7 +250,8 @@ export async function loadKaramanlis2024(basePath: string, options: Karamanlis20
       const runningRows = rows(runningFixAll);
       const testData = renderAndResize(screen, size, testImages, frozenFix);
       const parts: Float32Array[] = [];
-      for (let b = 0; b < runningRows.length / perBlock; b++) parts.push(renderAndResize(screen, size, trainImages, runningRows.slice(b * perBlock, (b + 1) * perBlock)));
+      for (let b = 0; b < runningRows.length / perBlock; b++)
+        parts.push(renderAndResize(screen, size, trainImages, runningRows.slice(b * perBlock, (b + 1) * perBlock)));
       const trainData = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
       let off = 0;
       for (const p of parts) {
@@ -273,7 +298,8 @@ export interface Maheswaranathan2023Options {
 }
 
 /** HuggingFace location of the Maheswaranathan 2023 data. */
-export const MAHESWARANATHAN_2023_URL = 'https://huggingface.co/datasets/open-retina/open-retina/resolve/main/baccus_lab/maheswaranathan_2023/neural_code_data.zip';
+export const MAHESWARANATHAN_2023_URL =
+  'https://huggingface.co/datasets/open-retina/open-retina/resolve/main/baccus_lab/maheswaranathan_2023/neural_code_data.zip';
 
 /**
  * Maheswaranathan et al. 2023 (salamander MEA): `<base>/ganglion_cell_data/<session>/<stimType>.h5` with
@@ -281,7 +307,10 @@ export const MAHESWARANATHAN_2023_URL = 'https://huggingface.co/datasets/open-re
  * `/test/repeats/<type> (repeats, N, T)` or per cell `/test/repeats/cell<k> (repeats, T)` (only the per-cell branch is
  * divided by `frNormalization`, as in OpenRetina). Test responses may be one bin longer than the test movie.
  */
-export async function loadMaheswaranathan2023(basePath: string = MAHESWARANATHAN_2023_URL, options: Maheswaranathan2023Options = {}): Promise<SessionData> {
+export async function loadMaheswaranathan2023(
+  basePath: string = MAHESWARANATHAN_2023_URL,
+  options: Maheswaranathan2023Options = {},
+): Promise<SessionData> {
   const rt = options.responseType ?? 'firing_rate_20ms';
   const stimType = options.stimType ?? 'naturalscene';
   const fr = options.frNormalization ?? 1;
@@ -289,13 +318,16 @@ export async function loadMaheswaranathan2023(basePath: string = MAHESWARANATHAN
   const root = join(base, 'ganglion_cell_data');
   if (!(await isDir(root))) throw new DataError(`${root} does not exist (expected <neural_code_data>/ganglion_cell_data/<session>/).`);
   const result: SessionData = { movies: {}, responses: {} };
-  for (const e of (await readdir(root, { withFileTypes: true })).filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const e of (await readdir(root, { withFileTypes: true }))
+    .filter((x) => x.isDirectory())
+    .sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const dir = join(root, e.name);
     for (const file of (await readdir(dir)).filter((x) => x.endsWith(`${stimType}.h5`)).sort()) {
       const path = join(dir, file);
       const train = await readH5Array(path, `/train/response/${rt}`);
       const test = await readH5Array(path, `/test/response/${rt}`);
-      if (train.shape[0] !== test.shape[0]) throw new DataError(`${path}: train responses have ${train.shape[0]} neurons, test ${test.shape[0]}.`);
+      if (train.shape[0] !== test.shape[0])
+        throw new DataError(`${path}: train responses have ${train.shape[0]} neurons, test ${test.shape[0]}.`);
       const n = train.shape[0]!;
       // repeats
       const f = await openHdf5(path);
@@ -307,7 +339,9 @@ export async function loadMaheswaranathan2023(basePath: string = MAHESWARANATHAN
           byTrial = { data: f32(a), shape: a.shape as [number, number, number] };
         } else {
           const g = f.get('test/repeats') as { keys?: () => string[] } | null;
-          const cells = (g?.keys?.() ?? []).filter((k) => k.includes('cell')).sort((a, b) => Number(a.split('cell').pop()) - Number(b.split('cell').pop()));
+          const cells = (g?.keys?.() ?? [])
+            .filter((k) => k.includes('cell'))
+            .sort((a, b) => Number(a.split('cell').pop()) - Number(b.split('cell').pop()));
           if (cells.length > 0) {
             const arrays = cells.map((k) => readDataset(getDataset(f, `test/repeats/${k}`)!, `${path}/test/repeats/${k}`));
             const [reps, t] = arrays[0]!.shape as [number, number];
@@ -366,14 +400,17 @@ export async function loadGoldin2022(basePath: string = GOLDIN_2022_URL, options
     const session = file.slice(0, -3);
     const train = await readH5Array(path, '/train/response/binned');
     const test = await readH5Array(path, '/test/response/binned');
-    if (train.shape[0] !== test.shape[0]) throw new DataError(`${path}: train responses have ${train.shape[0]} neurons, test ${test.shape[0]}.`);
+    if (train.shape[0] !== test.shape[0])
+      throw new DataError(`${path}: train responses have ${train.shape[0]} neurons, test ${test.shape[0]}.`);
     const n = train.shape[0]!;
     const testNT = div(f32(test), fr);
     let byTrial: ReturnType<typeof trialResponsesFromTrialsNT> | undefined;
     const f = await openHdf5(path);
     try {
       const g = f.get('test/repeats') as { keys?: () => string[] } | null;
-      const cells = (g?.keys?.() ?? []).filter((k) => k.includes('cell')).sort((a, b) => Number(a.split('cell').pop()!.replace('_', '')) - Number(b.split('cell').pop()!.replace('_', '')));
+      const cells = (g?.keys?.() ?? [])
+        .filter((k) => k.includes('cell'))
+        .sort((a, b) => Number(a.split('cell').pop()!.replace('_', '')) - Number(b.split('cell').pop()!.replace('_', '')));
       if (cells.length > 0) {
         const arrays = cells.map((k) => readDataset(getDataset(f, `test/repeats/${k}`)!, `${path}/test/repeats/${k}`));
         const [reps, t] = arrays[0]!.shape as [number, number];
@@ -390,7 +427,8 @@ export async function loadGoldin2022(basePath: string = GOLDIN_2022_URL, options
             for (let r = 0; r < reps; r++) m += byTrial.data[(r * t + j) * n + i]!;
             m /= reps;
             const avg = testNT[i * t + j]!;
-            if (Math.abs(m - avg) > 1e-8 + 1e-5 * Math.abs(avg)) throw new DataError(`${path}: the test responses are not the mean of the repeats (neuron ${i}, image ${j}: ${avg} vs ${m}).`);
+            if (Math.abs(m - avg) > 1e-8 + 1e-5 * Math.abs(avg))
+              throw new DataError(`${path}: the test responses are not the mean of the repeats (neuron ${i}, image ${j}: ${avg} vs ${m}).`);
           }
         }
       }
@@ -446,7 +484,10 @@ function take3(a: NdArray, neurons: number[], trials: number[] | undefined): { d
  * this container feeds. Session kwargs: `stimulus_seed`, `frames_per_trial`, `num_trials` (one-element arrays) and
  * `cell_indices`.
  */
-export async function loadSridhar2025Responses(basePath: string, options: Sridhar2025ResponseOptions = {}): Promise<Record<string, ResponseSplit>> {
+export async function loadSridhar2025Responses(
+  basePath: string,
+  options: Sridhar2025ResponseOptions = {},
+): Promise<Record<string, ResponseSplit>> {
   const { SRIDHAR_2025 } = await import('../datasets/sridhar.js');
   const base = await resolveDataPath(basePath, options.resolve);
   const files = options.files ?? SRIDHAR_2025.naturalMovieResponseFiles;
@@ -457,7 +498,7 @@ export async function loadSridhar2025Responses(basePath: string, options: Sridha
     const obj = (await readPickleFile(path)) as Record<string, unknown>;
     const train = obj.train_responses as NdArray;
     const test = obj.test_responses as NdArray;
-    if (!train?.shape || train.shape.length !== 3) throw new DataError(`${path}: expected train_responses (N, frames_per_trial, trials).`);
+    if (train?.shape?.length !== 3) throw new DataError(`${path}: expected train_responses (N, frames_per_trial, trials).`);
     const total = train.shape[0]!;
     let neurons = Array.from({ length: total }, (_, i) => i);
     if (options.cellIndex !== undefined) neurons = [options.cellIndex];
@@ -481,7 +522,9 @@ export async function loadSridhar2025Responses(basePath: string, options: Sridha
     const tr = take3(train, neurons, trainTrials);
     const [n, fpt, nTrials] = tr.shape;
     const trainTN = new Float32Array(nTrials * fpt * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < fpt; j++) for (let q = 0; q < nTrials; q++) trainTN[(q * fpt + j) * n + i] = tr.data[(i * fpt + j) * nTrials + q]!;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < fpt; j++)
+        for (let q = 0; q < nTrials; q++) trainTN[(q * fpt + j) * n + i] = tr.data[(i * fpt + j) * nTrials + q]!;
     const kw: Record<string, unknown[]> = { stimulus_seed: [seed], frames_per_trial: [fpt], num_trials: [nTrials], cell_indices: neurons };
     if (test.shape.length === 3) {
       const te = take3(test, neurons, testTrials);
@@ -513,7 +556,12 @@ export async function loadSridhar2025Responses(basePath: string, options: Sridha
       neurons.forEach((nn, i) => {
         for (let j = 0; j < t2; j++) avg[j * n + i] = src[nn * t2 + j]!;
       });
-      out[session] = createResponseSplit({ train: { data: trainTN, shape: [nTrials * fpt, n] }, test: { data: avg, shape: [t2, n] }, stimId: `sridhar_${session}`, sessionKwargs: kw });
+      out[session] = createResponseSplit({
+        train: { data: trainTN, shape: [nTrials * fpt, n] },
+        test: { data: avg, shape: [t2, n] },
+        stimId: `sridhar_${session}`,
+        sessionKwargs: kw,
+      });
     }
   }
   return out;
@@ -523,7 +571,10 @@ export async function loadSridhar2025Responses(basePath: string, options: Sridha
  * Loads the natural-movie frames `*<frameFile>*.npy` of a folder (sorted by name) as OpenRetina's `load_frames`:
  * each `(W, H)` frame divided by 255 and stored in float16 precision.
  */
-export async function loadSridharFrames(dir: string, options: { frameFile?: string; resolve?: ResolveOptions } = {}): Promise<import('../datasets/sridhar.js').SridharFrames> {
+export async function loadSridharFrames(
+  dir: string,
+  options: { frameFile?: string; resolve?: ResolveOptions } = {},
+): Promise<import('../datasets/sridhar.js').SridharFrames> {
   const { roundToFloat16 } = await import('../datasets/sridhar.js');
   const { readNpyFile } = await import('./npy-fs.js');
   const local = await resolveDataPath(dir, options.resolve);

@@ -174,7 +174,9 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
           throw new DataError(`${where}: NaN in the responses (neuron ${Math.floor(nan / t)}, frame ${nan % t}).`);
         }
         if (arr.shape[1] !== movie.shape[0]) {
-          throw new ShapeError(`${where}: responses (N, T) ${formatShape(arr.shape)} have ${arr.shape[1]} frames but stimulus "${name}" has ${movie.shape[0]}.`);
+          throw new ShapeError(
+            `${where}: responses (N, T) ${formatShape(arr.shape)} have ${arr.shape[1]} frames but stimulus "${name}" has ${movie.shape[0]}.`,
+          );
         }
         if (nNeurons !== undefined && arr.shape[0] !== nNeurons) {
           throw new ShapeError(`${where}: ${arr.shape[0]} neurons, but other responses of this session have ${nNeurons}.`);
@@ -191,7 +193,9 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
       }
       if (trainMovies.length === 0) throw new DataError(`${path}: no train stimuli (all of [${names.join(', ')}] are test names).`);
       if (Object.keys(testMovies).length === 0) {
-        throw new DataError(`${path}: none of the test names [${[...testNames].join(', ')}] has responses in this session (stimuli: [${names.join(', ')}]).`);
+        throw new DataError(
+          `${path}: none of the test names [${[...testNames].join(', ')}] has responses in this session (stimuli: [${names.join(', ')}]).`,
+        );
       }
       const trainNames = names.filter((n) => !testNames.has(n)).join('\0');
       let train: Movie;
@@ -207,7 +211,8 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
           const d = getDataset(f, `${SESSION_INFO_KEY}/${k}`);
           if (!d) continue;
           const a = readDataset(d, `${path}/${SESSION_INFO_KEY}/${k}`);
-          sessionKwargs[k] = typeof (a.data as ArrayLike<unknown>)[0] === 'string' ? Array.from(a.data as ArrayLike<unknown>) : toNumberArray(a.data);
+          sessionKwargs[k] =
+            typeof (a.data as ArrayLike<unknown>)[0] === 'string' ? Array.from(a.data as ArrayLike<unknown>) : toNumberArray(a.data);
         }
       }
       result.movies[session] = createMovieSplit({ train, testDict: testMovies, normMean: mean, normStd: std });

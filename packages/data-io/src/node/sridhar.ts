@@ -7,7 +7,14 @@ import { deriveSeed } from '../random.js';
 import type { NdArray } from '../ndarray.js';
 import { parseNpy, toFloat32 } from '../npy.js';
 import { unpickle } from '../pickle.js';
-import { parseSridharFixations, renderSridharMovie, SRIDHAR_2025, sridharFrameOverhead, SridharMovieDataset, type SridharRenderOptions } from '../datasets/sridhar.js';
+import {
+  parseSridharFixations,
+  renderSridharMovie,
+  SRIDHAR_2025,
+  sridharFrameOverhead,
+  SridharMovieDataset,
+  type SridharRenderOptions,
+} from '../datasets/sridhar.js';
 import {
   locationFromSta,
   type NoiseFrames,
@@ -88,7 +95,16 @@ export async function getSridharLocationsFromStas(
 export async function buildSridharMoviesFromResponses(
   basePath: string,
   responseFiles: Readonly<Record<string, string>>,
-  options: { channels?: number; height?: number; width?: number; stimIdPrefix?: string; stimulusSeed?: number; normMean?: number; normStd?: number; resolve?: ResolveOptions } = {},
+  options: {
+    channels?: number;
+    height?: number;
+    width?: number;
+    stimIdPrefix?: string;
+    stimulusSeed?: number;
+    normMean?: number;
+    normStd?: number;
+    resolve?: ResolveOptions;
+  } = {},
 ): Promise<Record<string, MovieSplit>> {
   const base = await resolveDataPath(basePath, options.resolve);
   const seed = options.stimulusSeed ?? 0;
@@ -98,14 +114,18 @@ export async function buildSridharMoviesFromResponses(
     const obj = unpickle(new Uint8Array(await readFile(path)), path) as Record<string, unknown>;
     const train = obj.train_responses as NdArray | undefined;
     const test = obj.test_responses as NdArray | undefined;
-    if (!train?.shape || train.shape.length !== 3 || !test?.shape) throw new DataError(`${path}: expected train_responses (N, frames_per_trial, trials) and test_responses.`);
+    if (train?.shape?.length !== 3 || !test?.shape)
+      throw new DataError(`${path}: expected train_responses (N, frames_per_trial, trials) and test_responses.`);
     let trials = train.shape[2]!;
     const seeds = Array.isArray(obj.seeds) ? (obj.seeds as unknown[]).map(Number) : undefined;
     if (seeds?.includes(seed)) trials = ((obj.trial_separation as Record<string, unknown[]>)[String(seed)] ?? []).length;
     // shapes only: one-neuron stand-ins with the right lengths
     const tTrain = train.shape[1]! * trials;
     const tTest = test.shape[1]!;
-    lengths[session] = { train: { data: new Float32Array(tTrain), shape: [tTrain, 1] }, test: { test: { data: new Float32Array(tTest), shape: [tTest, 1] } } };
+    lengths[session] = {
+      train: { data: new Float32Array(tTrain), shape: [tTrain, 1] },
+      test: { test: { data: new Float32Array(tTest), shape: [tTest, 1] } },
+    };
   }
   return sridharPlaceholderMovies(lengths, {
     ...(options.channels !== undefined ? { channels: options.channels } : {}),
@@ -195,7 +215,11 @@ export interface Sridhar2025Options {
 /** The result of {@link loadSridhar2025}. */
 export interface Sridhar2025Data {
   /** `train`, `validation`, `test` → retina → loader of `SessionBatch`es. */
-  dataloaders: { train: Record<string, SridharDataLoader>; validation: Record<string, SridharDataLoader>; test: Record<string, SridharDataLoader> };
+  dataloaders: {
+    train: Record<string, SridharDataLoader>;
+    validation: Record<string, SridharDataLoader>;
+    test: Record<string, SridharDataLoader>;
+  };
   /** OpenRetina's `response_splits_from_pickles` (for `computeDataInfo`). */
   responses: Record<string, ResponseSplit>;
   /** Placeholder movies with the right lengths and frame size (for `computeDataInfo`). */
@@ -218,8 +242,15 @@ function overheadFor(o: Sridhar2025Options, wn: boolean): number {
   const hd = o.hiddenTemporalDilation ?? 1;
   const hidDil = typeof hd === 'number' ? new Array<number>(layers - 1).fill(hd) : [...hd];
   if (!wn) {
-    if (frames.length === 1) throw new ConfigError(`The natural-movie loader needs one kernel size per layer (${layers}), got [${frames.join(', ')}].`);
-    return sridharFrameOverhead({ numOfFrames: first, temporalDilation: td, hiddenFrames: frames.slice(1), hiddenTemporalDilation: hidDil, numOfLayers: layers });
+    if (frames.length === 1)
+      throw new ConfigError(`The natural-movie loader needs one kernel size per layer (${layers}), got [${frames.join(', ')}].`);
+    return sridharFrameOverhead({
+      numOfFrames: first,
+      temporalDilation: td,
+      hiddenFrames: frames.slice(1),
+      hiddenTemporalDilation: hidDil,
+      numOfLayers: layers,
+    });
   }
   // NoiseDataset: without hidden sizes it uses (first,) once; pairs are zipped to the shorter list
   const hidden = frames.length > 1 ? frames.slice(1) : [first];
@@ -254,7 +285,12 @@ export async function loadSridhar2025(basePath?: string, options: Sridhar2025Opt
   const retinas = options.retinaIndex !== undefined ? [options.retinaIndex] : Object.keys(allFiles).sort();
   const files: Record<string, string> = {};
   for (const r of retinas) files[r] = pick(allFiles, r, 'response file');
-  const excluded = options.excludedCells === undefined ? (wn ? SRIDHAR_2025_EXCLUDED_CELLS.whiteNoise : SRIDHAR_2025_EXCLUDED_CELLS.naturalMovie) : options.excludedCells;
+  const excluded =
+    options.excludedCells === undefined
+      ? wn
+        ? SRIDHAR_2025_EXCLUDED_CELLS.whiteNoise
+        : SRIDHAR_2025_EXCLUDED_CELLS.naturalMovie
+      : options.excludedCells;
   const responses = await loadSridhar2025Responses(base, {
     files,
     ...(wn ? {} : { stimulusSeed: options.stimulusSeed ?? 0 }),
@@ -271,7 +307,9 @@ export async function loadSridhar2025(basePath?: string, options: Sridhar2025Opt
     padding: options.padding ?? SRIDHAR_2025.render.padding,
     subsample,
   };
-  const frames = wn ? undefined : await loadSridharFrames(join(base, options.imgDirName ?? 'stimuli_padded_4'), { frameFile: options.frameFile ?? '_img_' });
+  const frames = wn
+    ? undefined
+    : await loadSridharFrames(join(base, options.imgDirName ?? 'stimuli_padded_4'), { frameFile: options.frameFile ?? '_img_' });
   const out: Sridhar2025Data['dataloaders'] = { train: {}, validation: {}, test: {} };
   const trialSplits: Sridhar2025Data['trialSplits'] = {};
   const locations: Sridhar2025Data['locations'] = {};
@@ -289,11 +327,18 @@ export async function loadSridhar2025(basePath?: string, options: Sridhar2025Opt
       finalTraining: options.finalTraining ?? false,
       ...(options.hardCoded ? { hardCoded: options.hardCoded } : {}),
     });
-    const ids = filterSridharTrials(nTrials, split, { numOfTrialsToUse: options.numOfTrialsToUse ?? null, startingTrial: options.startUsingTrial ?? 0 });
+    const ids = filterSridharTrials(nTrials, split, {
+      numOfTrialsToUse: options.numOfTrialsToUse ?? null,
+      startingTrial: options.startUsingTrial ?? 0,
+    });
     trialSplits[retina] = ids;
-    const crop: SridharCrop = (options.retinaSpecificCrops ?? true) ? (options.bigCrops?.[retina] ?? SRIDHAR_2025.render.bigCrops) : (options.crop ?? 0);
+    const crop: SridharCrop =
+      (options.retinaSpecificCrops ?? true) ? (options.bigCrops?.[retina] ?? SRIDHAR_2025.render.bigCrops) : (options.crop ?? 0);
     if (options.getLocations ?? true) {
-      locations[retina] = await getSridharLocationsFromStas(join(base, options.staDir ?? 'stas'), retina, cells, { crop, flipSta: options.flipSta ?? !wn });
+      locations[retina] = await getSridharLocationsFromStas(join(base, options.staDir ?? 'stas'), retina, cells, {
+        crop,
+        flipSta: options.flipSta ?? !wn,
+      });
     }
     const test = r.test.test!;
     const resp = { train: r.train, test, framesPerTrial: fpt };
@@ -304,10 +349,25 @@ export async function loadSridhar2025(basePath?: string, options: Sridhar2025Opt
       const trainDir = join(base, pick(options.trainImagePath ?? SRIDHAR_2025_WHITE_NOISE.trainImagePath, retina, 'train image path'));
       const testDir = join(base, pick(options.testImagePath ?? SRIDHAR_2025_WHITE_NOISE.testImagePath, retina, 'test image path'));
       const source = npyNoiseTrialSource(trainDir, testDir);
-      const common = { timeChunkSize: chunk, frameOverhead: overhead, extraFrame: options.extraFrame ?? 0, crop, subsample, useCache: options.useCache ?? true };
+      const common = {
+        timeChunkSize: chunk,
+        frameOverhead: overhead,
+        extraFrame: options.extraFrame ?? 0,
+        crop,
+        subsample,
+        useCache: options.useCache ?? true,
+      };
       const sampling = (options.chunkedSampling ?? true) ? 'chunked' : 'sequential';
-      for (const [fold, trials] of [['train', ids.train], ['validation', ids.validation]] as const) {
-        const ds = new SridharNoiseDataset(source, resp, { ...common, split: 'train', trialIndices: trials, cacheMaxsize: options.cacheMaxsize ?? 1 });
+      for (const [fold, trials] of [
+        ['train', ids.train],
+        ['validation', ids.validation],
+      ] as const) {
+        const ds = new SridharNoiseDataset(source, resp, {
+          ...common,
+          split: 'train',
+          trialIndices: trials,
+          cacheMaxsize: options.cacheMaxsize ?? 1,
+        });
         out[fold][retina] = new SridharDataLoader(ds, { batchSize, sampling, session: retina });
       }
       const testDs = new SridharNoiseDataset(source, resp, { ...common, split: 'test', cacheMaxsize: 20 });
@@ -316,18 +376,36 @@ export async function loadSridhar2025(basePath?: string, options: Sridhar2025Opt
       frameShapes[retina] = [tm.shape[1], tm.shape[2]];
       testMovies[retina] = () => testDs.testMovie();
     } else {
-      const fixText = await readFile(join(base, pick(options.fixationFiles ?? SRIDHAR_2025.naturalMovieFixationFiles, retina, 'fixation file')), 'utf8');
+      const fixText = await readFile(
+        join(base, pick(options.fixationFiles ?? SRIDHAR_2025.naturalMovieFixationFiles, retina, 'fixation file')),
+        'utf8',
+      );
       const fixations = parseSridharFixations(fixText, { flipImgs: options.flipImgs ?? false });
-      const nm = { ...render, crop: typeof crop === 'number' ? ([crop, crop, crop, crop] as const) : crop, timeChunkSize: chunk, frameOverhead: overhead, testFrames: options.testFrames ?? SRIDHAR_2025.testDataFrames };
-      for (const [fold, trials, shuffled] of [['train', ids.train, options.shuffle ?? true], ['validation', ids.validation, options.shuffle ?? false]] as const) {
+      const nm = {
+        ...render,
+        crop: typeof crop === 'number' ? ([crop, crop, crop, crop] as const) : crop,
+        timeChunkSize: chunk,
+        frameOverhead: overhead,
+        testFrames: options.testFrames ?? SRIDHAR_2025.testDataFrames,
+      };
+      for (const [fold, trials, shuffled] of [
+        ['train', ids.train, options.shuffle ?? true],
+        ['validation', ids.validation, options.shuffle ?? false],
+      ] as const) {
         const ds = new SridharMovieDataset(frames!, fixations, resp, { ...nm, split: 'train', trialIndices: trials });
-        out[fold][retina] = new SridharDataLoader(ds, { batchSize, sampling: shuffled ? 'shuffle' : 'sequential', seed: deriveSeed(shuffleSeed, `${fold}/${retina}`), session: retina });
+        out[fold][retina] = new SridharDataLoader(ds, {
+          batchSize,
+          sampling: shuffled ? 'shuffle' : 'sequential',
+          seed: deriveSeed(shuffleSeed, `${fold}/${retina}`),
+          session: retina,
+        });
       }
       const testDs = new SridharMovieDataset(frames!, fixations, resp, { ...nm, split: 'test' });
       out.test[retina] = new SridharDataLoader(testDs, { batchSize, sampling: 'sequential', session: retina, ...testExtras });
       frameShapes[retina] = [testDs.frameShape[0], testDs.frameShape[1]];
       testMovies[retina] = () => {
-        if (fixations.length < test.shape[0]) throw new DataError(`Retina ${retina}: the fixation file has ${fixations.length} lines, the test movie needs ${test.shape[0]}.`);
+        if (fixations.length < test.shape[0])
+          throw new DataError(`Retina ${retina}: the fixation file has ${fixations.length} lines, the test movie needs ${test.shape[0]}.`);
         return renderSridharMovie(frames!, fixations.slice(0, test.shape[0]), nm);
       };
     }
@@ -335,7 +413,13 @@ export async function loadSridhar2025(basePath?: string, options: Sridhar2025Opt
   const movies: Record<string, MovieSplit> = {};
   for (const retina of retinas) {
     const [h, w] = frameShapes[retina]!;
-    Object.assign(movies, sridharPlaceholderMovies({ [retina]: responses[retina]! }, { height: h, width: w, stimIdPrefix: wn ? 'sridhar_wn_2025' : 'sridhar_nm_2025' }));
+    Object.assign(
+      movies,
+      sridharPlaceholderMovies(
+        { [retina]: responses[retina]! },
+        { height: h, width: w, stimIdPrefix: wn ? 'sridhar_wn_2025' : 'sridhar_nm_2025' },
+      ),
+    );
   }
   return {
     dataloaders: out,

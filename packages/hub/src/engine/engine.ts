@@ -66,7 +66,12 @@ export class TfjsEngine implements ModelEngine {
   readonly name = 'tfjs' as const;
   constructor(readonly model: CoreReadout) {}
 
-  async lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params?: ReadonlyMap<string, tf.Variable>): Promise<EngineStep> {
+  async lossAndGrads(
+    inputs: tf.Tensor5D,
+    targets: tf.Tensor3D,
+    session: string,
+    params?: ReadonlyMap<string, tf.Variable>,
+  ): Promise<EngineStep> {
     const vars = params ?? sessionParameters(this.model, session);
     let kept: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {
@@ -110,7 +115,15 @@ type AnyModule = Record<string, unknown>;
 
 interface LayerRefs {
   conv: { temporalKernel(session?: string): tf.Tensor3D; weightSpatial: tf.Variable };
-  norm: { weight: tf.Variable; bias: tf.Variable; runningMean?: tf.Variable; runningVar?: tf.Variable; numBatchesTracked?: tf.Variable; momentum: number; eps: number };
+  norm: {
+    weight: tf.Variable;
+    bias: tf.Variable;
+    runningMean?: tf.Variable;
+    runningVar?: tf.Variable;
+    numBatchesTracked?: tf.Variable;
+    momentum: number;
+    eps: number;
+  };
   bias: tf.Variable;
 }
 
@@ -127,7 +140,10 @@ export class OnnxEngine implements ModelEngine {
   private readonly sessions = new Map<string, Promise<OrtSessionLike>>();
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
-  private readonly evalCache = new Map<string, { state: Float32Array[]; feeds: Record<string, unknown>; forward: Map<number, Record<string, unknown>> }>();
+  private readonly evalCache = new Map<
+    string,
+    { state: Float32Array[]; feeds: Record<string, unknown>; forward: Map<number, Record<string, unknown>> }
+  >();
 
   constructor(
     readonly model: CoreReadout,
@@ -135,7 +151,11 @@ export class OnnxEngine implements ModelEngine {
   ) {
     enginePlan(model, model.sessions[0]!, 1000); // throws UnsupportedError for models the graphs don't cover
     const layers = ((model.core as unknown as AnyModule).features as { layers: AnyModule[] }).layers;
-    this.layers = layers.map((l) => ({ conv: l.conv as LayerRefs['conv'], norm: l.norm as LayerRefs['norm'], bias: (l.bias as { bias: tf.Variable }).bias }));
+    this.layers = layers.map((l) => ({
+      conv: l.conv as LayerRefs['conv'],
+      norm: l.norm as LayerRefs['norm'],
+      bias: (l.bias as { bias: tf.Variable }).bias,
+    }));
   }
 
   /** Whether the ONNX graphs cover this model (and the reason when not). */
@@ -154,7 +174,11 @@ export class OnnxEngine implements ModelEngine {
     if (!s) {
       const plan: EnginePlan = enginePlan(this.model, session, T);
       const bytes =
-        kind === 'forward' ? buildEngineForwardGraph(plan) : kind === 'forward-weights' ? buildEngineForwardWeightsGraph(plan) : buildEngineGraph(plan, kind);
+        kind === 'forward'
+          ? buildEngineForwardGraph(plan)
+          : kind === 'forward-weights'
+            ? buildEngineForwardWeightsGraph(plan)
+            : buildEngineGraph(plan, kind);
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
         interOpNumThreads: 1,
@@ -228,7 +252,9 @@ export class OnnxEngine implements ModelEngine {
   private checkInput(x: tf.Tensor): void {
     const { channels, height, width } = this.model.stimulus;
     if (x.rank !== 5 || x.shape[2] !== height || x.shape[3] !== width || x.shape[4] !== channels) {
-      throw new ShapeError(`The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`);
+      throw new ShapeError(
+        `The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`,
+      );
     }
   }
 
@@ -241,7 +267,10 @@ export class OnnxEngine implements ModelEngine {
     const feeds: Record<string, unknown> = {};
     const names = [...weights.keys()];
     const datas = await Promise.all(names.map((k) => readFloats(weights.get(k)!)));
-    names.forEach((k, i) => (feeds[k] = this.tensor(copy ? Float32Array.from(datas[i] as Float32Array) : (datas[i] as Float32Array), weights.get(k)!.shape)));
+    names.forEach(
+      (k, i) =>
+        (feeds[k] = this.tensor(copy ? Float32Array.from(datas[i] as Float32Array) : (datas[i] as Float32Array), weights.get(k)!.shape)),
+    );
     return feeds;
   }
 
@@ -288,7 +317,12 @@ export class OnnxEngine implements ModelEngine {
     return { ...weights, [n.x]: this.tensor(await readFloats(x), x.shape) };
   }
 
-  async lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params?: ReadonlyMap<string, tf.Variable>): Promise<EngineStep> {
+  async lossAndGrads(
+    inputs: tf.Tensor5D,
+    targets: tf.Tensor3D,
+    session: string,
+    params?: ReadonlyMap<string, tf.Variable>,
+  ): Promise<EngineStep> {
     this.checkInput(inputs);
     this.model.readout.numNeurons(session);
     const vars = params ?? sessionParameters(this.model, session);
@@ -337,7 +371,13 @@ export class OnnxEngine implements ModelEngine {
     const stacked = tf.stack(regs);
     const [core, readout] = await readFloats(stacked);
     tf.dispose([stacked, value, ...regs, ...upstream.values()]);
-    return { total: poisson + core! + readout!, poisson, coreRegularizer: core!, readoutRegularizer: readout!, grads: gradsByName(vars, grads) };
+    return {
+      total: poisson + core! + readout!,
+      poisson,
+      coreRegularizer: core!,
+      readoutRegularizer: readout!,
+      grads: gradsByName(vars, grads),
+    };
   }
 
   async inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }> {
@@ -390,7 +430,12 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
  * Picks the engine: `tfjs` always works; `onnx` needs onnxruntime and a model the graphs cover (throws otherwise);
  * `auto` takes ONNX Runtime when both hold (the faster one on CPU, see bench/RESULTS.md), else TF.js.
  */
-export function createEngine(model: CoreReadout, choice: EngineChoice, ort?: OrtLike, options: Omit<OnnxEngineOptions, 'ort'> = {}): ModelEngine {
+export function createEngine(
+  model: CoreReadout,
+  choice: EngineChoice,
+  ort?: OrtLike,
+  options: Omit<OnnxEngineOptions, 'ort'> = {},
+): ModelEngine {
   if (choice === 'tfjs') return new TfjsEngine(model);
   const support = OnnxEngine.supports(model);
   if (choice === 'onnx') {

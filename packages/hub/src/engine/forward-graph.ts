@@ -57,7 +57,14 @@ function shapeOf(g: EngineGraph, x: string, start: number, end?: number): string
 }
 
 function reshapeTo(g: EngineGraph, x: string, parts: (number[] | string)[]): string {
-  return g.op('Reshape', [x, g.op('Concat', parts.map((p) => (typeof p === 'string' ? p : g.ints(p))), { axis: 0 })]);
+  return g.op('Reshape', [
+    x,
+    g.op(
+      'Concat',
+      parts.map((p) => (typeof p === 'string' ? p : g.ints(p))),
+      { axis: 0 },
+    ),
+  ]);
 }
 
 /**
@@ -65,7 +72,13 @@ function reshapeTo(g: EngineGraph, x: string, parts: (number[] | string)[]): str
  * block starts `head` (frames `[0, nb·Tb)`) and the frames after each block (`[Tb, (nb + 1)·Tb)`), plus `T'` and
  * `nb·Tb` as 1-D int64 tensors.
  */
-function timeWindows(g: EngineGraph, h: string, rank: number, axis: number, p: GemmForwardLayer): { head: string; next: string | undefined; tOut: string; span: string } {
+function timeWindows(
+  g: EngineGraph,
+  h: string,
+  rank: number,
+  axis: number,
+  p: GemmForwardLayer,
+): { head: string; next: string | undefined; tOut: string; span: string } {
   const { L, Tb } = p;
   const T = shapeOf(g, h, axis, axis + 1);
   const tOut = g.sub(g.add(T, g.ints([p.pt[0] + p.pt[1]])), g.ints([L - 1])); // T' = T + pads − L + 1
@@ -170,7 +183,17 @@ export function gemmLayer(g: EngineGraph, h: string, p: GemmForwardLayer, B: str
 }
 
 /** Readout of the last layer's features (see {@link gemmLayer}) → `[B·T_out, N]` (time-last) or `[T_out·B, N]` (positions-last). */
-export function gemmFeaturesReadout(g: EngineGraph, feat: string, layout: ForwardLayout, c: number, Q: number, N: number, rw: string, rb: string, nonlinearity: string): string {
+export function gemmFeaturesReadout(
+  g: EngineGraph,
+  feat: string,
+  layout: ForwardLayout,
+  c: number,
+  Q: number,
+  N: number,
+  rw: string,
+  rb: string,
+  nonlinearity: string,
+): string {
   if (layout === 'time-last') return gemmReadout(g, feat, rw, rb, nonlinearity);
   const per = g.matmul(g.reshape(feat, [c, -1, Q]), g.reshape(rw, [c, Q, N])); // [c, T_out·B, N]
   return applyNonlinearity(g, g.add(g.reduceSum(per, [0]), rb), nonlinearity);
@@ -209,7 +232,8 @@ export function temporalBlockSize(L: number, tOut: number | undefined): number {
 export function blockToeplitzPlacement(L: number, Tb: number, order: LayerOrder = 'temporal-first'): Float32Array {
   const Wn = Tb + L - 1;
   const d = new Float32Array(L * Wn * Tb);
-  for (let l = 0; l < L; l++) for (let c = 0; c < Tb; c++) d[l * Wn * Tb + (order === 'temporal-first' ? (c + l) * Tb + c : c * Wn + c + l)] = 1;
+  for (let l = 0; l < L; l++)
+    for (let c = 0; c < Tb; c++) d[l * Wn * Tb + (order === 'temporal-first' ? (c + l) * Tb + c : c * Wn + c + l)] = 1;
   return d;
 }
 
@@ -309,7 +333,10 @@ export function buildEngineForwardWeightsGraph(plan: EnginePlan, options: Engine
       const K = g.mul(g.reshape(g.transpose(g.reshape(k, [O, I, Q, P]), [0, 2, 1, 3]), [O, Q, I * P]), g.reshape(n.scale(l), [O, 1, 1]));
       g.output(w.placement(l), K, [O, Q, I * P]);
     } else {
-      const Mt = g.mul(g.reshape(g.transpose(g.reshape(mt, [O, I, Tb, Wn]), [0, 2, 1, 3]), [O, 1, Tb, I * Wn]), g.reshape(n.scale(l), [O, 1, 1, 1]));
+      const Mt = g.mul(
+        g.reshape(g.transpose(g.reshape(mt, [O, I, Tb, Wn]), [0, 2, 1, 3]), [O, 1, Tb, I * Wn]),
+        g.reshape(n.scale(l), [O, 1, 1, 1]),
+      );
       g.output(w.toeplitz(l), Mt, [O, 1, Tb, I * Wn]);
       g.output(w.placement(l), g.reshape(k, [O, 1, I, P, Q]), [O, 1, I, P, Q]);
     }

@@ -54,7 +54,14 @@ export class EngineGraph {
     if (cached) return cached;
     const name = this.fresh('i');
     const arr = BigInt64Array.from(data.map((v) => BigInt(v)));
-    this.initializers.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [data.length], rawData: new Uint8Array(arr.buffer) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dataType: onnx.TensorProto.DataType.INT64,
+        dims: [data.length],
+        rawData: new Uint8Array(arr.buffer),
+      }),
+    );
     this.intCache.set(key, name);
     return name;
   }
@@ -62,7 +69,8 @@ export class EngineGraph {
   op(opType: string, inputs: string[], attributes: Record<string, Attr> = {}): string {
     const output = this.fresh(opType.toLowerCase());
     const attribute = Object.entries(attributes).map(([name, v]) => {
-      if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
+      if (typeof v === 'string')
+        return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
       if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
       return Number.isInteger(v) && name !== 'alpha' && name !== 'epsilon'
         ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v })
@@ -105,7 +113,13 @@ export class EngineGraph {
   }
 
   encode(name: string, metadata: Record<string, unknown> = {}, producerName = '@openretina/hub engine'): Uint8Array {
-    const graph = onnx.GraphProto.create({ name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs });
+    const graph = onnx.GraphProto.create({
+      name,
+      node: this.nodes,
+      initializer: this.initializers,
+      input: this.inputs,
+      output: this.outputs,
+    });
     const proto = onnx.ModelProto.create({
       irVersion: 8,
       producerName,
@@ -120,10 +134,14 @@ export class EngineGraph {
 
 function valueInfo(name: string, dims: (number | string)[]): InstanceType<typeof onnx.ValueInfoProto> {
   const dim = dims.map((v) =>
-    typeof v === 'number' ? onnx.TensorShapeProto.Dimension.create({ dimValue: v }) : onnx.TensorShapeProto.Dimension.create({ dimParam: v }),
+    typeof v === 'number'
+      ? onnx.TensorShapeProto.Dimension.create({ dimValue: v })
+      : onnx.TensorShapeProto.Dimension.create({ dimParam: v }),
   );
   return onnx.ValueInfoProto.create({
     name,
-    type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim }) }) }),
+    type: onnx.TypeProto.create({
+      tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim }) }),
+    }),
   });
 }

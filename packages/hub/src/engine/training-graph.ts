@@ -51,7 +51,8 @@ export function enginePlan(model: CoreReadout, session: string, T: number): Engi
   const core = model.core as unknown as AnyModule;
   const layers = (core.features as { layers?: AnyModule[] } | undefined)?.layers;
   const options = core.options as Record<string, unknown> | undefined;
-  if (!layers || !options) throw new UnsupportedError(`The ONNX engine supports SimpleCoreWrapper cores only (got ${model.core.constructor.name}).`);
+  if (!layers || !options)
+    throw new UnsupportedError(`The ONNX engine supports SimpleCoreWrapper cores only (got ${model.core.constructor.name}).`);
   if (core.colorSquashing) throw new UnsupportedError('The ONNX engine does not cover colour squashing.');
   if (options.downsampleInputKernelSize) throw new UnsupportedError('The ONNX engine does not cover input down-sampling.');
   const { channels: C, height: H, width: W } = model.stimulus;
@@ -60,7 +61,9 @@ export function enginePlan(model: CoreReadout, session: string, T: number): Engi
   for (const layer of layers) {
     const conv = layer.conv;
     if (!(conv instanceof SpaceTimeSeparableConv3d)) {
-      throw new UnsupportedError(`The ONNX engine supports the custom_separable convolution only (got ${(conv as object).constructor.name}).`);
+      throw new UnsupportedError(
+        `The ONNX engine supports the custom_separable convolution only (got ${(conv as object).constructor.name}).`,
+      );
     }
     if (conv.bias) throw new UnsupportedError('The ONNX engine does not cover a conv bias (SimpleCoreWrapper builds none).');
     if (layer.pool) throw new UnsupportedError('The ONNX engine does not cover max-pooling.');
@@ -98,8 +101,20 @@ export function enginePlan(model: CoreReadout, session: string, T: number): Engi
     throw new UnsupportedError(`The ONNX engine supports Gaussian-mask readouts only (got ${readout.constructor.name}).`);
   }
   const nl = readout.nonlinearity;
-  if (nl !== 'softplus' && nl !== 'identity' && nl !== 'exp') throw new UnsupportedError(`The ONNX engine does not cover the readout nonlinearity ${String(nl)}.`);
-  return { C, H, W, T, layers: plans, cut, tOut: t - cut, c: model.core.outChannels, N: model.readout.numNeurons(session), nonlinearity: nl };
+  if (nl !== 'softplus' && nl !== 'identity' && nl !== 'exp')
+    throw new UnsupportedError(`The ONNX engine does not cover the readout nonlinearity ${String(nl)}.`);
+  return {
+    C,
+    H,
+    W,
+    T,
+    layers: plans,
+    cut,
+    tOut: t - cut,
+    c: model.core.outChannels,
+    N: model.readout.numNeurons(session),
+    nonlinearity: nl,
+  };
 }
 
 /** Which graph: a training step (loss + all parameter gradients), an eval vector-Jacobian product to the input, or a forward. */

@@ -52,7 +52,10 @@ export async function saveCheckpoint(model: CoreReadout, dir: string, meta: Chec
 export async function isCheckpoint(path: string): Promise<boolean> {
   const p = resolve(path);
   if (await isDirectory(p)) return (await stat(join(p, CARD_FILE)).catch(() => undefined)) !== undefined;
-  return (basename(p) === CARD_FILE || p.endsWith('.safetensors')) && (await stat(join(dirname(p), CARD_FILE)).catch(() => undefined)) !== undefined;
+  return (
+    (basename(p) === CARD_FILE || p.endsWith('.safetensors')) &&
+    (await stat(join(dirname(p), CARD_FILE)).catch(() => undefined)) !== undefined
+  );
 }
 
 /** Loads a checkpoint written by {@link saveCheckpoint}: the folder, its model.json, or its model.safetensors. */

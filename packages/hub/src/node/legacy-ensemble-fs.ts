@@ -20,7 +20,9 @@ import {
 } from '../legacy-ensemble.js';
 
 /** Options of {@link loadLegacyHoeflingEnsemble}. */
-export interface LoadLegacyEnsembleOptions extends LegacyEnsembleOptions, Omit<DownloadOptions, 'relativePath' | 'expectedSize' | 'sha256' | 'unzip'> {
+export interface LoadLegacyEnsembleOptions
+  extends LegacyEnsembleOptions,
+    Omit<DownloadOptions, 'relativePath' | 'expectedSize' | 'sha256' | 'unzip'> {
   /** Seeds to load (numbers or their 5-digit form). Default: a folder's `config_<seed>.yaml` seeds, sorted; remotely OpenRetina's five. */
   seeds?: readonly (number | string)[];
   /** OpenRetina's `remote_url` (default `https://gin.g-node.org/`), used with `modelPath` when no URL is given. */
@@ -43,7 +45,10 @@ export async function legacySeedsInDirectory(dir: string): Promise<number[]> {
   const seeds: number[] = [];
   for (const n of names.filter((f) => f.endsWith('yaml'))) {
     const seed = seedOfConfigFile(n);
-    if (seed === undefined) throw new FileFormatError(`${join(dir, n)}: a YAML file that is not config_<seed>.yaml (OpenRetina reads the seed from every *.yaml name).`);
+    if (seed === undefined)
+      throw new FileFormatError(
+        `${join(dir, n)}: a YAML file that is not config_<seed>.yaml (OpenRetina reads the seed from every *.yaml name).`,
+      );
     seeds.push(seed);
   }
   return seeds.sort((a, b) => a - b);
@@ -72,10 +77,13 @@ async function readMember(dir: string, seed: number): Promise<LegacyMemberFiles>
     try {
       return await readFile(join(dir, name));
     } catch (cause) {
-      throw new DataError(`${join(dir, name)}: missing or unreadable (a legacy ensemble member needs ${names.config}, ${names.dataInfo} and ${names.stateDict}).`, {
-        cause,
-        details: { path: join(dir, name) },
-      });
+      throw new DataError(
+        `${join(dir, name)}: missing or unreadable (a legacy ensemble member needs ${names.config}, ${names.dataInfo} and ${names.stateDict}).`,
+        {
+          cause,
+          details: { path: join(dir, name) },
+        },
+      );
     }
   };
   const [config, dataInfo, stateDict] = await Promise.all([read(names.config), read(names.dataInfo), read(names.stateDict)]);
@@ -92,12 +100,26 @@ async function downloadMembers(folderUrl: string, seeds: readonly number[], opti
   const url = new URL(folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`);
   const folder = decodeURIComponent(url.pathname.split('/').filter(Boolean).pop() ?? '');
   if (!folder) throw new ConfigError(`${folderUrl}: the model path needs a folder name (its last component names the cache folder).`);
-  const { seeds: _s, center: _c, remoteUrl: _r, modelPath: _m, log: _l, maxElements: _e, unknownGlobals: _u, source: _src, ...download } = options;
+  const {
+    seeds: _s,
+    center: _c,
+    remoteUrl: _r,
+    modelPath: _m,
+    log: _l,
+    maxElements: _e,
+    unknownGlobals: _u,
+    source: _src,
+    ...download
+  } = options;
   const dirs = new Set<string>();
   for (const seed of seeds) {
     const names = legacyMemberFileNames(seed);
     for (const file of [names.config, names.dataInfo, names.stateDict]) {
-      const local = await downloadToCache(new URL(file, url).toString(), { ...download, relativePath: posix.join(folder, file), unzip: false });
+      const local = await downloadToCache(new URL(file, url).toString(), {
+        ...download,
+        relativePath: posix.join(folder, file),
+        unzip: false,
+      });
       dirs.add(dirname(local));
     }
   }
@@ -118,14 +140,20 @@ function folderUrlOf(source: string | undefined, options: LoadLegacyEnsembleOpti
  * `http(s)://` folder URL are downloaded into the cache (OpenRetina's `load_ensemble_model_from_remote`, default
  * seeds 00000…04000); a local folder is read as is (seeds from its `config_<seed>.yaml` files).
  */
-export async function resolveLegacyEnsemble(source: string | undefined, options: LoadLegacyEnsembleOptions = {}): Promise<{ dir: string; seeds: number[] }> {
+export async function resolveLegacyEnsemble(
+  source: string | undefined,
+  options: LoadLegacyEnsembleOptions = {},
+): Promise<{ dir: string; seeds: number[] }> {
   const folderUrl = folderUrlOf(source, options);
   if (folderUrl !== undefined) {
     const seeds = (options.seeds ?? LEGACY_ENSEMBLE_SEEDS).map((s) => Number(formatSeed(s)));
     return { dir: await downloadMembers(folderUrl, seeds, options), seeds };
   }
   const dir = resolve(source!);
-  if (!(await isDirectory(dir))) throw new DataError(`${dir}: not a folder (a legacy ensemble folder holds config_<seed>.yaml, data_info_<seed>.pkl, state_dict_<seed>.pth.tar).`);
+  if (!(await isDirectory(dir)))
+    throw new DataError(
+      `${dir}: not a folder (a legacy ensemble folder holds config_<seed>.yaml, data_info_<seed>.pkl, state_dict_<seed>.pth.tar).`,
+    );
   const seeds = options.seeds ? options.seeds.map((s) => Number(formatSeed(s))) : await legacySeedsInDirectory(dir);
   if (seeds.length === 0) throw new DataError(`${dir}: no config_<seed>.yaml files (not a legacy ensemble folder).`);
   return { dir, seeds };
@@ -155,10 +183,13 @@ export async function loadLegacyHoeflingMember(
   options: LoadLegacyEnsembleOptions & { member?: number } = {},
 ): Promise<LegacyEncoder> {
   const { member = 0, center, ...rest } = options;
-  const all = options.seeds ?? (folderUrlOf(dirOrRemote, options) !== undefined ? LEGACY_ENSEMBLE_SEEDS : await legacySeedsInDirectory(resolve(dirOrRemote!)));
+  const all =
+    options.seeds ??
+    (folderUrlOf(dirOrRemote, options) !== undefined ? LEGACY_ENSEMBLE_SEEDS : await legacySeedsInDirectory(resolve(dirOrRemote!)));
   const index = member < 0 ? all.length + member : member;
   const seed = all[index];
-  if (!Number.isInteger(member) || seed === undefined) throw new ConfigError(`member ${member} is out of range for an ensemble of ${all.length} members.`);
+  if (!Number.isInteger(member) || seed === undefined)
+    throw new ConfigError(`member ${member} is out of range for an ensemble of ${all.length} members.`);
   const { ensemble } = await loadLegacyHoeflingEnsemble(dirOrRemote, { ...rest, seeds: [seed] });
   const model = ensemble.members.at(0);
   if (center) centerReadouts(model, center === true ? {} : (center as CenterOptions));

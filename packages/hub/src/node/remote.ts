@@ -40,7 +40,10 @@ async function isFile(p: string): Promise<boolean> {
  * (`datasets--open-retina--open-retina/snapshots/<commit>/<path>`), without any download: the snapshot named by
  * `refs/<revision>` first, then any other snapshot holding the file. Undefined when absent.
  */
-export async function findInHuggingFaceCache(repoPath: string, options: { cacheDir?: string; repo?: string; revision?: string } = {}): Promise<string | undefined> {
+export async function findInHuggingFaceCache(
+  repoPath: string,
+  options: { cacheDir?: string; repo?: string; revision?: string } = {},
+): Promise<string | undefined> {
   const root = join(options.cacheDir ?? huggingFaceCacheDirectory(), `datasets--${(options.repo ?? HF_REPO).replace('/', '--')}`);
   const candidates: string[] = [];
   try {
@@ -135,7 +138,8 @@ export async function loadResponseModel(
   nameOrPathOrUrl: string,
   options: LoadOptions & OnnxModelOptions = {},
 ): Promise<CoreReadout | OnnxResponseModel | ModuleEnsemble<LegacyEncoder>> {
-  if (await isLegacyEnsembleSource(nameOrPathOrUrl)) return (await loadLegacyHoeflingEnsemble(nameOrPathOrUrl, legacyOptions(options))).ensemble;
+  if (await isLegacyEnsembleSource(nameOrPathOrUrl))
+    return (await loadLegacyHoeflingEnsemble(nameOrPathOrUrl, legacyOptions(options))).ensemble;
   if (/\.onnx$/i.test(nameOrPathOrUrl)) return loadOnnxModel(await resolveModelPath(nameOrPathOrUrl, options), options);
   return loadCoreReadout(nameOrPathOrUrl, options);
 }
