@@ -181,7 +181,8 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   result.engine = lines.find((l) => l.startsWith('engine'))?.replace(/^engine:\s*/, '') ?? engineName;
   result.epoch_seconds = secs;
   result.median_ms = (later.length ? later[(later.length - 1) >> 1] : secs[0]) * 1000;
-  result.log = lines.filter((l) => /^(backend|data|engine)/.test(l));
+  // Paths inside the repository are recorded relative to it (results are committed).
+  result.log = lines.filter((l) => /^(backend|data|engine)/.test(l)).map((l) => l.replaceAll(`${ROOT}/`, ''));
   // Batch preparation vs a training step: the same loaders, iterated alone (no training), per batch.
   const { cfg } = app.loadExperimentConfig('bundled_core_readout', [`paths.output_dir=${out}`]);
   const data = await app.loadExperimentData(cfg);

@@ -2,19 +2,19 @@
 // same session when Debian's torch is importable (else the recorded anchor). Writes bench/results.json and
 // bench/RESULTS.md = the generated part + bench/ANALYSIS.md + bench/TRAINING.md (both hand-written, kept as they
 // are). Needs built packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_EPOCHS (default 4),
-// BENCH_SKIP_TORCH=1, OPENRETINA_SRC (the OpenRetina source tree for the PyTorch side; when unset, extracted from
-// the local mirror /work/.mirror/open-retina+open-retina/repo, which only this machine has — fine, the bench is not
-// part of CI).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// BENCH_SKIP_TORCH=1, OPENRETINA_SRC (the OpenRetina source tree for the PyTorch side, run by the scripts in
+// reference/pytorch, see its README; when unset, the recorded anchor is used).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orbench-'));
 const LOAD_AT_START = loadavg();
-const ANCHOR_REF = join(ROOT, '..', 'shared', 'reference', 'pytorch-anchor');
-// Recorded anchor (../shared/reference/anchor-timings.md, 2 threads, mean of the two runs).
+// The PyTorch reference scripts (bench_torch.py, train_reference.py) live in the repository.
+const TORCH_REF = join(ROOT, 'reference', 'pytorch');
+// Recorded anchor (reference/pytorch/recorded-timings.md, 2 threads, mean of the two runs).
 const RECORDED = { inference_b32: 40.7, train_step_b32: 98.6, train_step_b128: 375.8, mei_iteration: 13.6, epoch_bundled: 610 };
 // The bundled dataset (apps/cli/configs/bundled_core_readout.yaml → paths.data_dir, relative to apps/cli).
 const BUNDLED_DATA = join(ROOT, 'apps', 'cli', 'data', 'natural_2x18x16');
@@ -28,20 +28,13 @@ function torchSide() {
   const py = '/usr/bin/python3';
   const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return { source: 'recorded', reason: 'Debian torch is not importable (apt-get install python3-torch)' };
-  let src = process.env.OPENRETINA_SRC;
-  const mirror = '/work/.mirror/open-retina+open-retina/repo';
-  if (!src && existsSync(mirror)) {
-    src = join(tmp, 'openretina-src');
-    mkdirSync(src);
-    execFileSync('bash', ['-c', `git -C ${mirror} archive HEAD | tar -x -C ${src}`]);
-  }
-  if (!src || !existsSync(join(ANCHOR_REF, 'bench_torch.py')))
-    return { source: 'recorded', reason: 'no OpenRetina source or anchor harness' };
+  const src = process.env.OPENRETINA_SRC;
+  if (!src || !existsSync(src)) return { source: 'recorded', reason: 'OPENRETINA_SRC not set (see reference/pytorch/README.md)' };
   const out = join(tmp, 'torch.json');
   log('PyTorch (OpenRetina) side …');
   const r = spawnSync(
     py,
-    [join(ANCHOR_REF, 'bench_torch.py'), '--threads', '2', '--runs', process.env.BENCH_RUNS ?? '7', '--warmup', '2', '--json', out],
+    [join(TORCH_REF, 'bench_torch.py'), '--threads', '2', '--runs', process.env.BENCH_RUNS ?? '7', '--warmup', '2', '--json', out],
     {
       env: { ...process.env, OPENRETINA_SRC: src },
       encoding: 'utf8',
@@ -53,12 +46,12 @@ function torchSide() {
   // (d): OpenRetina's own training loop on the bundled dataset (train_reference.py, same settings as the preset)
   let epochMs;
   const epochJson = join(tmp, 'torch-epoch.json');
-  if (existsSync(BUNDLED_DATA) && existsSync(join(ANCHOR_REF, 'train_reference.py'))) {
+  if (existsSync(BUNDLED_DATA) && existsSync(join(TORCH_REF, 'train_reference.py'))) {
     log('PyTorch (OpenRetina) epochs on the bundled dataset …');
     const e = spawnSync(
       py,
       [
-        join(ANCHOR_REF, 'train_reference.py'),
+        join(TORCH_REF, 'train_reference.py'),
         BUNDLED_DATA,
         '--batch-size',
         '16',
