@@ -1,5 +1,7 @@
 // A tiny pickle assembler (protocol 2 opcodes as latin1 text) for hand-made payloads in tests: hostile pickles for
 // the safe reader, and torch archives with chosen tensor views.
+import { isOpenRetinaError } from '@openretina/contracts';
+import { expect } from 'vitest';
 
 /** The bytes of a latin1 string (each character one byte). */
 export const latin1 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
@@ -22,3 +24,15 @@ export const P = {
   emptyDict: '}',
   stop: '.',
 };
+
+/** Asserts that `fn` throws an OpenRetinaError whose message matches `pattern`. */
+export function expectFileFormatError(fn: () => unknown, pattern: RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(isOpenRetinaError(e), String(e)).toBe(true);
+    expect((e as Error).message).toMatch(pattern);
+    return;
+  }
+  throw new Error('expected an error');
+}

@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isOpenRetinaError } from '@openretina/contracts';
-import { P, latin1 as bytes } from '@openretina/test-utils/pickle-assembler';
+import { P, latin1 as bytes, expectFileFormatError } from '@openretina/test-utils/pickle-assembler';
 import { PyDict, PyObject, readPickle, toPlain, unpickle } from '../src/index.js';
-
-function expectFileFormatError(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(isOpenRetinaError(e), String(e)).toBe(true);
-    expect((e as Error).message).toMatch(pattern);
-    return;
-  }
-  throw new Error('expected an error');
-}
 
 describe('hostile pickles are inert or a clear error', () => {
   const markerGlobal = globalThis as Record<string, unknown>;

@@ -2,10 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
-import { isOpenRetinaError } from '@openretina/contracts';
 import { ArrayValue, type PyDict } from '@openretina/formats';
 import { REPO_ROOT } from '@openretina/test-utils/fixtures';
-import { P, latin1 as bytes } from '@openretina/test-utils/pickle-assembler';
+import { P, latin1 as bytes, expectFileFormatError } from '@openretina/test-utils/pickle-assembler';
 import { readOpenRetinaCheckpoint, readTorchArchive } from '../src/index.js';
 
 const HUB_FIXTURES = join(REPO_ROOT, 'fixtures', 'hub');
@@ -35,17 +34,6 @@ function tensorPickle(offset: number, size: number[], stride: number[], n = 4): 
     's' + // SETITEM
     P.stop
   );
-}
-
-function expectFileFormatError(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(isOpenRetinaError(e), String(e)).toBe(true);
-    expect((e as Error).message).toMatch(pattern);
-    return;
-  }
-  throw new Error('expected an error');
 }
 
 describe('torch archive reader: dtypes, views, numpy', () => {
