@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors } from '@openretina/layers';
+import { readSafetensors } from '@openretina/formats';
 import { buildCoreReadout, type CoreReadout, type CoreReadoutConfig } from '@openretina/models';
 import { OPENRETINA_FIXTURES, ncdhwToNdhwc, ref } from './fixtures.js';
 

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { SimpleCoreWrapper } from '@openretina/core';
-import { readSafetensors } from '@openretina/layers';
+import { readSafetensors } from '@openretina/formats';
+import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CoreReadout } from '@openretina/models';
 import { MultiGaussianMaskReadout } from '@openretina/readout';
 import { ExitCode, type CliIO, type Command } from './commands.js';
@@ -106,11 +107,11 @@ export const demoCommand: Command = {
     io.out(
       `predicted ${n} neurons × ${tOut} frames in ${ms.toFixed(0)} ms; mean response ${(means.reduce((a, b) => a + b, 0) / n).toFixed(4)}`,
     );
-    mkdirSync(values.output, { recursive: true });
     const file = join(values.output, 'responses.json');
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ session: 'session_2', frames, outputFrames: tOut, meanPerNeuron: means, responses: values2d }));
-    renameSync(tmp, file);
+    writeFileAtomicSync(
+      file,
+      JSON.stringify({ session: 'session_2', frames, outputFrames: tOut, meanPerNeuron: means, responses: values2d }),
+    );
     io.out(`wrote ${file}`);
     return ExitCode.ok;
   },

@@ -1,15 +1,21 @@
 import { parseArgs } from 'node:util';
 import { PUBLISHED_MODELS, downloadPublishedModel, isPublishedModel } from '@openretina/hub/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { cliDownloadOptions, isDownloadProgressDisplay } from './download-progress.js';
 
 export const downloadCommand: Command = {
   name: 'download',
   summary: 'Download a published OpenRetina model into the cache (or find it in the HuggingFace cache)',
-  usage: `openretina download NAME [--cache-dir DIR] [--force] | openretina download --list\n  NAME: ${Object.keys(PUBLISHED_MODELS).join(', ')}`,
+  usage: `openretina download NAME [--cache-dir DIR] [--force] [--progress auto|bar|lines|none] | openretina download --list\n  NAME: ${Object.keys(PUBLISHED_MODELS).join(', ')}`,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { 'cache-dir': { type: 'string' }, force: { type: 'boolean', default: false }, list: { type: 'boolean', default: false } },
+      options: {
+        'cache-dir': { type: 'string' },
+        force: { type: 'boolean', default: false },
+        list: { type: 'boolean', default: false },
+        progress: { type: 'string', default: 'auto' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -26,7 +32,13 @@ export const downloadCommand: Command = {
       io.err(`Unknown model "${name}". Published models: ${Object.keys(PUBLISHED_MODELS).join(', ')}.`);
       return ExitCode.usage;
     }
+    const progress = values.progress ?? 'auto';
+    if (!isDownloadProgressDisplay(progress)) {
+      io.err(`--progress must be auto, bar, lines or none, got "${progress}".`);
+      return ExitCode.usage;
+    }
     const path = await downloadPublishedModel(name, {
+      ...cliDownloadOptions(progress),
       ...(values['cache-dir'] !== undefined ? { cacheDir: values['cache-dir'] } : {}),
       ...(values.force ? { force: true } : {}),
     });

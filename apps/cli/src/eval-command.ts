@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
 import { loadCoreReadout } from '@openretina/hub/node';
-import { writeFileAtomic, writeJsonReport } from '@openretina/trainer/node';
+import { writeFileAtomicSync } from '@openretina/formats/node';
+import { writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplitsWith, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
@@ -16,6 +17,7 @@ import {
   resolveDataDir,
 } from './experiment.js';
 import { parseConfigArgs } from './train-command.js';
+import { cliDownloadOptions } from './download-progress.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -51,7 +53,7 @@ export const evalCommand: Command = {
       values.engine ?? cfg.trainer.engine ?? 'auto',
       values.engine === undefined ? 'trainer.engine' : '--engine',
     );
-    const model = await loadCoreReadout(values.checkpoint);
+    const model = await loadCoreReadout(values.checkpoint, cliDownloadOptions());
     let chosen: ChosenEngine | undefined;
     try {
       checkSessionsMatch(model, Object.keys(data.responses), values.checkpoint);
@@ -74,7 +76,7 @@ export const evalCommand: Command = {
       mkdirSync(out, { recursive: true });
       writeEvaluationFiles(out, evaluations);
       const summary = formatSummaries(evaluations);
-      writeFileAtomic(join(out, 'summary.txt'), `${summary}\n`);
+      writeFileAtomicSync(join(out, 'summary.txt'), `${summary}\n`);
       writeJsonReport(join(out, 'metrics.json'), {
         test: testSection(evaluations),
         checkpoint: values.checkpoint,

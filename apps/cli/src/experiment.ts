@@ -16,6 +16,7 @@ import {
   type ConfigTree,
   type ExperimentConfig,
 } from './config/index.js';
+import { cliDownloadOptions } from './download-progress.js';
 
 /** A composed, resolved and validated experiment. */
 export interface LoadedConfig {
@@ -116,6 +117,7 @@ export async function loadExperimentData(cfg: ExperimentConfig): Promise<Experim
     case 'hoefling_2024': {
       const paths = cfg.paths as Record<string, unknown>;
       const data = await loadHoefling2024({
+        resolve: cliDownloadOptions(),
         ...(typeof paths.movies_path === 'string' ? { stimuliPath: paths.movies_path } : {}),
         ...(typeof paths.responses_path === 'string' ? { responsesPath: paths.responses_path } : {}),
       });
@@ -125,6 +127,7 @@ export async function loadExperimentData(cfg: ExperimentConfig): Promise<Experim
     }
     case 'karamanlis_2024': {
       const data = await loadKaramanlis2024(dataDir, {
+        resolve: cliDownloadOptions(),
         ...(str(io.stim_type) ? { stimType: str(io.stim_type) as 'fixationmovie' } : {}),
         ...(str(io.specie) ? { specie: str(io.specie) as 'mouse' } : {}),
         ...(io.fr_normalization == null ? {} : { frNormalization: num(io.fr_normalization, 'data_io.fr_normalization') }),
@@ -138,6 +141,7 @@ export async function loadExperimentData(cfg: ExperimentConfig): Promise<Experim
     }
     case 'maheswaranathan_2023': {
       const data = await loadMaheswaranathan2023(dataDir, {
+        resolve: cliDownloadOptions(),
         ...(str(io.response_type) ? { responseType: str(io.response_type) as 'firing_rate_10ms' } : {}),
         ...(str(io.stim_type) ? { stimType: str(io.stim_type) as 'naturalscene' } : {}),
         ...(io.fr_normalization == null ? {} : { frNormalization: num(io.fr_normalization, 'data_io.fr_normalization') }),
@@ -148,6 +152,7 @@ export async function loadExperimentData(cfg: ExperimentConfig): Promise<Experim
     }
     case 'goldin_2022': {
       const data = await loadGoldin2022(dataDir, {
+        resolve: cliDownloadOptions(),
         ...(str(io.specie) ? { specie: str(io.specie) as 'mouse' } : {}),
         ...(io.fr_normalization == null ? {} : { frNormalization: num(io.fr_normalization, 'data_io.fr_normalization') }),
         ...(io.normalize_stimuli == null ? {} : { normalizeStimuli: Boolean(io.normalize_stimuli) }),
@@ -341,7 +346,7 @@ export async function buildExperimentModel(cfg: ExperimentConfig, dataInfo: Data
   const losses = experimentLosses(cfg, dataInfo);
   const loadPath = cfg.paths.load_model_path;
   if (loadPath) {
-    const model = await loadCoreReadout(resolveDataDir(loadPath));
+    const model = await loadCoreReadout(resolveDataDir(loadPath), cliDownloadOptions());
     const { channels: c, height: h, width: w } = model.stimulus;
     const [dc, dh, dw] = dataInfo.inputShape;
     if (c !== dc || h !== dh || w !== dw) {

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { initBackend } from '@openretina/backend';
-import { writeFileAtomic } from '@openretina/data-io/node';
+import { writeFileAtomic } from '@openretina/formats/node';
 import { exportOnnx, loadCoreReadout } from '@openretina/hub/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { cliDownloadOptions } from './download-progress.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -31,7 +32,7 @@ export const exportCommand: Command = {
       return ExitCode.usage;
     }
     await initBackend('cpu');
-    const model = await loadCoreReadout(values.checkpoint);
+    const model = await loadCoreReadout(values.checkpoint, cliDownloadOptions());
     try {
       const bytes = exportOnnx(model, { convForm, ...(values.session === undefined ? {} : { session: values.session }) });
       await writeFileAtomic(values.output, bytes);

@@ -4,7 +4,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
 import { IncreaseObjective, OptimizationStopper, SliceMeanReducer, optimizeStimulus, videoFromTensor } from '@openretina/insilico';
-import { saveStimulusVisualizations, writeFileAtomic } from '@openretina/insilico/node';
+import { writeFileAtomicSync } from '@openretina/formats/node';
+import { saveStimulusVisualizations } from '@openretina/insilico/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { intOption, loadMeiModel, meiConstraints, npyInit, numberOption, randomInit, sgd, stimulusNpy } from './mei-shared.js';
@@ -87,7 +88,7 @@ export const meiCommand: Command = {
       final.dispose();
       const video = videoFromTensor(x);
       x.dispose();
-      writeFileAtomic(values.output, stimulusNpy(video));
+      writeFileAtomicSync(values.output, stimulusNpy(video));
       io.out(
         `objective ${result.objectives[0]?.toFixed(5) ?? 'n/a'} → ${finalObjective.toFixed(5)} after ${result.iterations} steps (model gradient: ${result.engine})`,
       );

@@ -1,22 +1,22 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FileFormatError, ShapeError, formatShape } from '@openretina/contracts';
-import { parseNpy, serializeNpy, toFloat32 } from '@openretina/data-io';
 import { loadCoreReadout } from '@openretina/hub/node';
 import {
   ChangeNormJointlyClipRangeSeparately,
   HOEFLING_MIN_MAX,
   HOEFLING_STIMULUS_RANGE,
   RangeRegularizationLoss,
-  SGD,
+  StimulusSGD,
   videoFromChannelsFirst,
   videoToChannelsFirst,
   type MinMax,
   type Video,
 } from '@openretina/insilico';
-import { readSafetensors } from '@openretina/layers';
+import { parseNpy, readSafetensors, serializeNpy, toFloat32 } from '@openretina/formats';
 import type { CoreReadout } from '@openretina/models';
 import { buildHoeflingLowRes } from './demo-command.js';
+import { cliDownloadOptions } from './download-progress.js';
 
 /**
  * Loads a model for MEIs: a `.safetensors` state dict of the Höfling low-res architecture (sessions and neuron counts
@@ -38,7 +38,7 @@ export async function loadMeiModel(checkpoint: string): Promise<CoreReadout> {
     model = buildHoeflingLowRes(nNeurons);
     model.loadStateDict(tensors);
   } else {
-    model = await loadCoreReadout(checkpoint);
+    model = await loadCoreReadout(checkpoint, cliDownloadOptions());
   }
   model.eval();
   return model;
@@ -100,6 +100,6 @@ export function numberOption(value: string | undefined, name: string): number {
   return n;
 }
 
-export function sgd(lr: number): SGD {
-  return new SGD({ lr });
+export function sgd(lr: number): StimulusSGD {
+  return new StimulusSGD({ lr });
 }

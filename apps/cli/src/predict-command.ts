@@ -3,10 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import { CoreReadout } from '@openretina/models';
-import { readNpyFile, toFloat32, writeNpyFile } from '@openretina/data-io/node';
+import { readNpyFile, writeNpyFile } from '@openretina/data-io/node';
+import { toFloat32 } from '@openretina/formats';
 import { loadResponseModel } from '@openretina/hub/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
+import { cliDownloadOptions } from './download-progress.js';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -39,7 +41,10 @@ export const predictCommand: Command = {
     const array = await readNpyFile(values.input);
     const shape = array.shape.length === 4 ? [1, ...array.shape] : array.shape;
     if (shape.length !== 5) throw new ShapeError(`${values.input}: expected a (B, C, T, H, W) stimulus, got ${formatShape(array.shape)}.`);
-    const model = await loadResponseModel(values.checkpoint, values.session === undefined ? {} : { sessionName: values.session });
+    const model = await loadResponseModel(values.checkpoint, {
+      ...cliDownloadOptions(),
+      ...(values.session === undefined ? {} : { sessionName: values.session }),
+    });
     let chosen: ChosenEngine | undefined;
     try {
       let predict = (x: tf.Tensor5D): Promise<tf.Tensor3D> =>

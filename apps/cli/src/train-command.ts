@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
@@ -16,7 +16,8 @@ import {
   type TrainingData,
   type TrainResult,
 } from '@openretina/trainer';
-import { CsvLogger, writeFileAtomic, writeJsonReport } from '@openretina/trainer/node';
+import { writeFileAtomicSync } from '@openretina/formats/node';
+import { CsvLogger, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplitsWith, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
@@ -153,7 +154,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
     // The TF.js reference path is the loop's own (no engine object); ONNX Runtime steps, validates and tests.
     const onnx = chosen.name === 'onnx' ? chosen.engine : undefined;
     mkdirSync(out, { recursive: true });
-    writeFileAtomic(join(out, 'config.yaml'), toYaml(tree));
+    writeFileAtomicSync(join(out, 'config.yaml'), toYaml(tree));
 
     const learningRate = cfg.model.learning_rate ?? model.learningRate;
     const optimizerConfig = (cfg.optimizer ?? null) as Record<string, unknown> | null;
@@ -259,7 +260,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
         `${result.epochsRun} epochs, best epoch ${result.best ? result.best.epoch + 1 : '-'}, ${trainSeconds.toFixed(1)} s on ${backend.name} (engine ${chosen.name})`,
       ],
     });
-    writeFileSync(join(out, 'report.html'), html);
+    writeFileAtomicSync(join(out, 'report.html'), html);
     io.out(formatSummaries(evaluations));
     for (const e of evaluations)
       io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);

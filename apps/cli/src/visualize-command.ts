@@ -11,7 +11,8 @@ import {
   videoFromTensor,
   type StimulusObjective,
 } from '@openretina/insilico';
-import { saveStimulusVisualizations, writeFileAtomic } from '@openretina/insilico/node';
+import { writeFileAtomicSync } from '@openretina/formats/node';
+import { saveStimulusVisualizations } from '@openretina/insilico/node';
 import type { CoreReadout } from '@openretina/models';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
@@ -84,7 +85,7 @@ export const visualizeCommand: Command = {
         optimizer.dispose();
         const video = videoFromTensor(x);
         x.dispose();
-        writeFileAtomic(`${base}.npy`, stimulusNpy(video));
+        writeFileAtomicSync(`${base}.npy`, stimulusNpy(video));
         saveStimulusVisualizations(base, video, { highlight: [highlight] });
         io.out(
           `${base}: objective ${r.objectives[0]?.toFixed(4) ?? 'n/a'} → last step ${r.objectives[r.objectives.length - 1]?.toFixed(4) ?? 'n/a'}`,

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseNpy, serializeNpy, toFloat32 } from '@openretina/data-io';
+import { parseNpy, serializeNpy, toFloat32 } from '@openretina/formats';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { runCli } from '../src/index.js';
 import { capture, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseNpy, serializeNpy } from '@openretina/data-io';
+import { parseNpy, serializeNpy } from '@openretina/formats';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { runCli } from '../src/index.js';
 import { capture } from './helpers.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Movie } from '@openretina/contracts';
-import { parseNpy, toFloat32 } from '@openretina/data-io';
+import { parseNpy, toFloat32 } from '@openretina/formats';
 import {
   coreFilters,
   centreOfMass,

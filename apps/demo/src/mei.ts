@@ -7,7 +7,7 @@ import {
   IncreaseObjective,
   OptimizationStopper,
   RangeRegularizationLoss,
-  SGD,
+  StimulusSGD,
   SliceMeanReducer,
   optimizeStimulus,
   type MinMax,
@@ -50,7 +50,7 @@ export async function computeMei(model: CoreReadout, options: MeiOptions): Promi
   const init = tf.tidy(() => post.process(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', options.seed ?? 777), 0.1) as tf.Tensor5D));
   const stimulus = tf.variable(init, true, `mei_${Date.now()}`);
   init.dispose();
-  const optimizer = new SGD({ lr: 100 });
+  const optimizer = new StimulusSGD({ lr: 100 });
   try {
     const objective = new IncreaseObjective(
       model,

@@ -10,7 +10,7 @@ import { ncdhwToNdhwc, OPENRETINA_FIXTURES, ref, relativeError } from '@openreti
 import { directionTuning } from '../src/analysis.js';
 import { BUNDLED_MODEL } from '../src/bundled-model.js';
 import { DemoLoadError, loadFromFiles, loadOurs, type LoadedModel } from '../src/model-loader.js';
-import { parseNpy, toFloat32 } from '@openretina/data-io';
+import { parseNpy, toFloat32 } from '@openretina/formats';
 import { makeStimulus, naturalLikeMovie, naturalMovieFor } from '../src/stimuli.js';
 
 const publicDir = join(__dirname, '..', 'public');

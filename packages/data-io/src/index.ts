@@ -25,8 +25,6 @@ export {
   computeDataInfo,
 } from './containers.js';
 export type { MovieSplitInit, ResponseSplitInit, NormalizedMovies, ComputeDataInfoOptions } from './containers.js';
-export { parseNpy, serializeNpy, parseNpz, toFloat32 } from './npy.js';
-export type { NpyArray, NpyData } from './npy.js';
 export { isNdArray, toNumberArray } from './ndarray.js';
 export type { NdArray, NdTree } from './ndarray.js';
 export { FrameSequence } from './frames.js';
@@ -71,7 +69,6 @@ export type {
   WhiteNoiseOptions,
   ColoredStimulusOptions,
 } from './stimuli.js';
-export { unpickle, float16ToFloat32 } from './pickle.js';
 export { resizeBilinearAntialias } from './resize.js';
 export {
   HOEFLING_2024,
@@ -87,7 +84,6 @@ export type { HoeflingQualityChecks, UpsampleOptions, HoeflingResponseOptions, H
 export {
   SRIDHAR_2025,
   parseSridharFixations,
-  roundToFloat16,
   renderSridharMovie,
   sridharFrameOverhead,
   SridharMovieDataset,

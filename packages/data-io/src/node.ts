@@ -3,7 +3,6 @@
 export * from './index.js';
 export { loadH5wasm, checkHdf5File, openHdf5, loadH5IntoDict } from './node/hdf5.js';
 export { readNpyFile, readNpzFile, writeNpyFile, readMovieNpy, writeMovieNpy } from './node/npy-fs.js';
-export { writeFileAtomic } from './node/fs-util.js';
 export {
   readHdf5Dataset,
   writeHdf5Session,
@@ -26,7 +25,7 @@ export {
   downloadToCache,
   resolveDataPath,
 } from './node/cache.js';
-export type { DownloadOptions, DownloadProgress, ProgressMode, ResolveOptions } from './node/cache.js';
+export type { DownloadOptions, DownloadPhase, DownloadProgress, ResolveOptions } from './node/cache.js';
 export {
   readH5Array,
   loadHoefling2024,

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { downloadToCache, findInCache, getCacheDirectory, resolveDataPath } from '../src/node.js';
+import { type DownloadProgress, downloadToCache, findInCache, getCacheDirectory, resolveDataPath } from '../src/node.js';
 import { type TestServer, sha256, startServer } from './server.js';
 
 let server: TestServer;
@@ -13,7 +13,7 @@ const root = mkdtempSync(join(tmpdir(), 'dataio-cache-'));
 let n = 0;
 const freshCache = () => join(root, `c${n++}`);
 const payload = (size: number, seed = 1) => Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) & 255);
-const quiet = { progress: 'none' as const, retries: 0 };
+const quiet = { retries: 0 };
 
 beforeAll(async () => {
   server = await startServer();
@@ -79,35 +79,39 @@ describe('downloadToCache', () => {
     expect(existsSync(join(cacheDir, 'big.bin.part'))).toBe(false);
   });
 
-  it('shows a bar on request, plain lines, or nothing', async () => {
-    server.files.set('/f/p.bin', payload(50_000, 9));
-    const writes: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      writes.push(String(chunk));
-      return true;
-    });
-    try {
-      await downloadToCache(`${server.url}/f/p.bin`, { retries: 0, cacheDir: freshCache(), progress: 'lines' });
-      expect(writes.some((w) => /^p\.bin: 100% \(0\.1\/0\.1 MB\)\n$/.test(w))).toBe(true);
-      expect(writes.every((w) => !w.includes('\r'))).toBe(true);
-      writes.length = 0;
-      await downloadToCache(`${server.url}/f/p.bin`, { retries: 0, cacheDir: freshCache(), progress: 'bar' });
-      expect(writes.some((w) => w.startsWith('\rp.bin [') && w.includes('100%'))).toBe(true);
-      writes.length = 0;
-      await downloadToCache(`${server.url}/f/p.bin`, { retries: 0, cacheDir: freshCache(), progress: 'none' });
-      expect(writes).toEqual([]);
-    } finally {
-      spy.mockRestore();
-    }
-  });
-
-  it('retries within one call and resumes', async () => {
+  it('prints nothing: start, data, retry and done go to onProgress (resuming within one call)', async () => {
     const body = payload(100_000, 3);
     server.files.set('/f/retry.bin', body);
     server.flaky.add('/f/retry.bin');
     const cacheDir = freshCache();
-    const p = await downloadToCache(`${server.url}/f/retry.bin`, { progress: 'none', retries: 1, retryDelayMs: 1, cacheDir });
+    const url = `${server.url}/f/retry.bin`;
+    const events: DownloadProgress[] = [];
+    const writes: string[] = [];
+    const spies = [process.stderr, process.stdout].map((s) =>
+      vi.spyOn(s, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        writes.push(String(chunk));
+        return true;
+      }),
+    );
+    let p: string;
+    try {
+      p = await downloadToCache(url, { retries: 1, retryDelayMs: 1, cacheDir, onProgress: (e) => events.push(e) });
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(writes).toEqual([]);
     expect(readFileSync(p).equals(Buffer.from(body))).toBe(true);
+    const phases = events.map((e) => e.phase);
+    expect(phases[0]).toBe('start');
+    expect(phases.at(-1)).toBe('done');
+    expect(phases.filter((x) => x === 'retry')).toHaveLength(1);
+    const retryAt = phases.indexOf('retry');
+    expect(events[retryAt]!.attempt).toBe(1);
+    expect(events[retryAt]!.received).toBeGreaterThan(0); // the part kept from the first attempt
+    expect(events.every((e) => e.url === url && e.path === join(cacheDir, 'retry.bin'))).toBe(true);
+    const data = events.filter((e) => e.phase === 'data');
+    expect(data.at(-1)).toMatchObject({ received: body.length, total: body.length });
+    expect(data.every((e, i) => i === 0 || e.received >= data[i - 1]!.received)).toBe(true);
   });
 
   it('rejects a wrong size and a checksum mismatch and leaves nothing behind', async () => {

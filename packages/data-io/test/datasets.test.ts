@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,10 +12,9 @@ import {
   loadKaramanlis2024,
   loadMaheswaranathan2023,
   multipleMoviesDataloaders,
-  parseNpz,
   resizeBilinearAntialias,
-  unpickle,
 } from '../src/node.js';
+import { parseNpy, parseNpz } from '@openretina/formats';
 import { FIXTURES } from './helpers.js';
 
 await tf.setBackend('cpu');
@@ -187,8 +186,10 @@ describe('maheswaranathan_2023 and goldin_2022', () => {
     expect(dl.validation!.mouse_s1!.sampler.length).toBe(4);
   });
 
-  it('unpickles numpy arrays', () => {
-    expect(() => unpickle(new Uint8Array([1, 2, 3]), 'x.pkl')).toThrow(/x.pkl: cannot unpickle/);
+  it('reads pickles with the safe reader of @openretina/formats; a broken one is an error naming the file', async () => {
+    const { loadSridhar2025Responses } = await import('../src/node.js');
+    writeFileSync(join(tmp, 'x.pkl'), new Uint8Array([1, 2, 3]));
+    await expect(loadSridhar2025Responses(tmp, { files: { '01': 'x.pkl' } })).rejects.toThrow(/x\.pkl: unknown opcode 0x01/);
   });
 });
 
@@ -214,7 +215,7 @@ describe('sridhar_2025', () => {
   });
 
   it('renders fixation crops like the Python loader (float16 frames, flip, transpose, crops)', async () => {
-    const { loadSridharFrames, parseSridharFixations, renderSridharMovie, parseNpy } = await import('../src/node.js');
+    const { loadSridharFrames, parseSridharFixations, renderSridharMovie } = await import('../src/node.js');
     const base = `${D}sridhar_2025/natural_movie`;
     const frames = await loadSridharFrames(`${base}/stimuli_padded_4`);
     expect([frames.count, frames.fullW, frames.fullH]).toEqual([3, 12, 10]);

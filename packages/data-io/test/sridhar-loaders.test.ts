@@ -14,12 +14,11 @@ import {
   loadSridhar2025,
   loadSridhar2025Responses,
   locationFromSta,
-  parseNpy,
-  parseNpz,
   Pcg64,
   type SridharDataLoader,
   sridharTrialSplit,
 } from '../src/node.js';
+import { parseNpy, parseNpz } from '@openretina/formats';
 import { FIXTURES } from './helpers.js';
 import { type TestServer, startServer } from './server.js';
 import { writePickle } from './sridhar-pickle-writer.js';
@@ -414,7 +413,7 @@ describe('sridhar_2025 remote', () => {
       numOfFrames: 2,
       timeChunkSize: 3,
       extraFrame: 1,
-      resolve: { hfEndpoint: server.url, cacheDir, progress: 'none' as const },
+      resolve: { hfEndpoint: server.url, cacheDir },
     };
     const d = await loadSridhar2025(url, opts);
     expect(d.locations['01']).toEqual(meta.wn.locations);

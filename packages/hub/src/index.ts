@@ -1,14 +1,9 @@
-// Browser-safe entry of @openretina/hub: OpenRetina checkpoint reading (zip + safe pickle), our checkpoint format
-// in memory, ONNX export, the published-model registry and ensembles. File system, downloads and onnxruntime-node
-// are in '@openretina/hub/node'.
+// Browser-safe entry of @openretina/hub: OpenRetina checkpoint reading (torch zip archives through
+// @openretina/formats' safe pickle reader), our checkpoint format in memory, ONNX export and the published-model
+// registry. File system, downloads and onnxruntime-node are in '@openretina/hub/node'.
 export const PACKAGE_NAME = '@openretina/hub';
 
-export { unpickle, decodeLong, PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
-export type { Recogniser, BuildHandler, UnpickleOptions } from './pickle.js';
-export { ArrayValue, readPickle, readTorchArchive } from './torch-archive.js';
-export type { ReadLimits, ReadPickleOptions } from './torch-archive.js';
-export { toPlain } from './plain.js';
-export type { InertObject } from './plain.js';
+export { readTorchArchive } from './torch-archive.js';
 export {
   readOpenRetinaCheckpoint,
   modelFromCheckpoint,
@@ -45,7 +40,6 @@ export {
   publishedModelUrl,
 } from './registry.js';
 export type { PublishedModelName } from './registry.js';
-export { EnsembleModel } from './ensemble.js';
 export { EngineGraph } from './engine/graph-builder.js';
 export { buildEngineGraph, enginePlan, engineNames } from './engine/training-graph.js';
 export type { EnginePlan, EngineConvPlan, EngineGraphKind } from './engine/training-graph.js';

@@ -16,9 +16,8 @@ import {
   type LegacySessionInfo,
 } from '@openretina/models';
 import { YAMLSeq, parseDocument, type CollectionTag } from 'yaml';
-import { PyDict, PyObject } from './pickle.js';
-import { toPlain } from './plain.js';
-import { ArrayValue, readPickle, readTorchArchive, type ReadPickleOptions } from './torch-archive.js';
+import { ArrayValue, PyDict, PyObject, type ReadPickleOptions, readPickle, toPlain } from '@openretina/formats';
+import { readTorchArchive } from './torch-archive.js';
 
 /*
  * The original Höfling et al. 2024 ensemble (nnfabrik, published on GIN) — OpenRetina's

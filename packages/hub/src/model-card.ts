@@ -1,5 +1,5 @@
 import { FileFormatError, ConfigError, SPECIFICATION_VERSION, type ModelCard, type ModelMetadata } from '@openretina/contracts';
-import { readSafetensors, writeSafetensors } from '@openretina/layers';
+import { readSafetensors, writeSafetensors } from '@openretina/formats';
 import type { CoreReadout, CoreReadoutConfig } from '@openretina/models';
 import { architectureOf, buildRemembered } from './architecture.js';
 import { dataInfoFromOpenRetina, dataInfoToOpenRetina } from './openretina-checkpoint.js';

@@ -1,9 +1,8 @@
 import { ConfigError, FileFormatError, type DataInfo, type StateDict, type StateTensor } from '@openretina/contracts';
 import type { CoreReadout, CoreReadoutConfig } from '@openretina/models';
 import { buildRemembered } from './architecture.js';
-import { PyDict, PyObject } from './pickle.js';
-import { defineOwn, toPlain } from './plain.js';
-import { ArrayValue, readTorchArchive, type ReadPickleOptions } from './torch-archive.js';
+import { ArrayValue, PyDict, PyObject, type ReadPickleOptions, defineOwn, toPlain } from '@openretina/formats';
+import { readTorchArchive } from './torch-archive.js';
 
 /** What an OpenRetina `.ckpt` (Lightning) or `.pt` (`torch.save(model.state_dict())`) file holds, as plain data. */
 export interface OpenRetinaCheckpoint {

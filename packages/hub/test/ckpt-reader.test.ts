@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { buildCoreReadout, type CoreReadout, type CoreReadoutConfig } from '@openretina/models';
-import { coreReadoutFromCheckpointBytes, readOpenRetinaCheckpoint, ArrayValue } from '../src/index.js';
+import { ArrayValue } from '@openretina/formats';
+import { coreReadoutFromCheckpointBytes, readOpenRetinaCheckpoint } from '../src/index.js';
 import { refVideo, SESSIONS } from './helpers.js';
 
 const TOL = 1e-5;

@@ -265,7 +265,7 @@ describe('legacy ensemble from a remote (local HTTP server, data-io cache)', () 
   });
 
   it('downloads the members (urljoin(remote_url, model_path/file), cached under the last two components) and reproduces PyTorch', async () => {
-    const options = { remoteUrl: base, seeds: [0, 1000], cacheDir: cache, progress: 'none' as const, retries: 0 };
+    const options = { remoteUrl: base, seeds: [0, 1000], cacheDir: cache, retries: 0 };
     const { ensemble } = await loadLegacyHoeflingEnsemble('hoefling_2024_ensemble', options);
     expectOutputs(ensemble, 'ensemble');
     ensemble.dispose();
@@ -273,7 +273,7 @@ describe('legacy ensemble from a remote (local HTTP server, data-io cache)', () 
     expect(readdirSync(join(cache, hash)).sort()).toEqual(readdirSync(DIR).sort());
     expect(requests).toHaveLength(6);
     // Cached: no further requests, also through loadResponseModel with the folder URL.
-    const again = await loadResponseModel(`${base}${LEGACY_ENSEMBLE_MODEL_PATH}`, { seeds: [0, 1000], cacheDir: cache, progress: 'none' });
+    const again = await loadResponseModel(`${base}${LEGACY_ENSEMBLE_MODEL_PATH}`, { seeds: [0, 1000], cacheDir: cache });
     expectOutputs(again as unknown as Parameters<typeof expectOutputs>[0], 'ensemble');
     again.dispose();
     expect(requests).toHaveLength(6);
@@ -284,7 +284,6 @@ describe('legacy ensemble from a remote (local HTTP server, data-io cache)', () 
       remoteUrl: base,
       seeds: [2000],
       cacheDir: cache,
-      progress: 'none',
       retries: 0,
     }).catch((e: unknown) => e);
     expect(isOpenRetinaError(error, 'OPENRETINA_DOWNLOAD')).toBe(true);

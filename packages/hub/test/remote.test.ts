@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOpenRetinaError } from '@openretina/contracts';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
+import { ResponseModelEnsemble } from '@openretina/models';
 import {
-  EnsembleModel,
   PUBLISHED_MODELS,
   downloadPublishedModel,
   findInHuggingFaceCache,
@@ -109,7 +109,7 @@ describe('published models: registry, HF cache lookup, download through the data
   it('cache miss downloads into <cache>/model_checkpoints/…; a cache hit makes no request', async () => {
     const cacheDir = join(root, 'cache-miss');
     state.requests.length = 0;
-    const opts = { cacheDir, hfEndpoint: endpoint, huggingFaceCache: false as const, progress: 'none' as const };
+    const opts = { cacheDir, hfEndpoint: endpoint, huggingFaceCache: false as const };
     const path = await downloadPublishedModel(NAME, opts);
     expect(path).toBe(join(cacheDir, ...REPO_PATH.split('/')));
     expect(readFileSync(path).equals(CKPT)).toBe(true);
@@ -129,7 +129,6 @@ describe('published models: registry, HF cache lookup, download through the data
       cacheDir,
       hfEndpoint: endpoint,
       huggingFaceCache: false,
-      progress: 'none',
       retryDelayMs: 10,
     });
     expect(readFileSync(path).equals(CKPT)).toBe(true);
@@ -140,9 +139,9 @@ describe('published models: registry, HF cache lookup, download through the data
     const cacheDir = join(root, 'cache-wrong');
     state.reportedSize = CKPT.length + 1;
     try {
-      await expect(
-        downloadPublishedModel(NAME, { cacheDir, hfEndpoint: endpoint, huggingFaceCache: false, progress: 'none', retries: 0 }),
-      ).rejects.toThrow(/wrong size|ended after/);
+      await expect(downloadPublishedModel(NAME, { cacheDir, hfEndpoint: endpoint, huggingFaceCache: false, retries: 0 })).rejects.toThrow(
+        /wrong size|ended after/,
+      );
       expect(existsSync(join(cacheDir, ...REPO_PATH.split('/')))).toBe(false);
     } finally {
       state.reportedSize = CKPT.length;
@@ -159,7 +158,6 @@ describe('published models: registry, HF cache lookup, download through the data
         cacheDir,
         hfEndpoint: `http://127.0.0.1:${port}`,
         huggingFaceCache: false,
-        progress: 'none',
         retries: 0,
       });
       throw new Error('expected an error');
@@ -174,7 +172,7 @@ describe('published models: registry, HF cache lookup, download through the data
 describe('ensembles', () => {
   it('the prediction is the mean of the members', async () => {
     const ens = await loadEnsemble([join(OPENRETINA_FIXTURES, 'model.ckpt'), join(OPENRETINA_FIXTURES, 'model_plain.ckpt')]);
-    expect(ens).toBeInstanceOf(EnsembleModel);
+    expect(ens).toBeInstanceOf(ResponseModelEnsemble);
     expect(ens.sessions).toEqual(['session_1', 'session_2', 'session_3']);
     expectFixture(ens);
     // change one member: the ensemble output is the mean of both

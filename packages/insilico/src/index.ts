@@ -27,8 +27,8 @@ export type {
   RangeRegularizationOptions,
   ChangeNormClipOptions,
 } from './regularizers.js';
-export { SGD, Adam } from './optimizers.js';
-export type { StimulusOptimizer, SGDOptions, AdamOptions } from './optimizers.js';
+export { StimulusSGD, StimulusAdam } from './optimizers.js';
+export type { StimulusOptimizer, StimulusSGDOptions, StimulusAdamOptions } from './optimizers.js';
 export { optimizeStimulus, stimulusLossAndGrad } from './optimize.js';
 export type { OptimizeStimulusOptions, OptimizeStimulusResult } from './optimize.js';
 export {

@@ -1,21 +1,14 @@
 // Node-only helpers (file system). Everything browser-safe is re-exported from the main entry.
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { FileFormatError } from '@openretina/contracts';
+import { writeFileAtomicSync } from '@openretina/formats/node';
 import type { RawImage } from './lsta.js';
 import { stimulusCompositionPng, stimulusCompositionSvg, stimulusToGif, type CompositionPlotOptions, type GifOptions } from './render.js';
 import type { Video } from './video.js';
 
 export * from './index.js';
-
-/** Writes a file atomically (temporary file + rename), creating its folder. */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
-}
 
 /**
  * Reads every `.png` in a folder (sorted by name) as raw images for `preprocessImages`
@@ -44,8 +37,8 @@ export interface StimulusFiles {
  */
 export function saveStimulusVisualizations(base: string, video: Video, options: CompositionPlotOptions & GifOptions = {}): StimulusFiles {
   const files = { svg: `${base}.svg`, png: `${base}.png`, gif: `${base}.gif` };
-  writeFileAtomic(files.svg, stimulusCompositionSvg(video, options));
-  writeFileAtomic(files.png, stimulusCompositionPng(video, options));
-  writeFileAtomic(files.gif, stimulusToGif(video, options));
+  writeFileAtomicSync(files.svg, stimulusCompositionSvg(video, options));
+  writeFileAtomicSync(files.png, stimulusCompositionPng(video, options));
+  writeFileAtomicSync(files.gif, stimulusToGif(video, options));
   return files;
 }

@@ -8,7 +8,7 @@ export interface StimulusOptimizer {
   dispose(): void;
 }
 
-export interface SGDOptions {
+export interface StimulusSGDOptions {
   lr: number;
   momentum?: number;
   dampening?: number;
@@ -17,7 +17,7 @@ export interface SGDOptions {
 }
 
 /** `torch.optim.SGD` on one tensor: optional weight decay, momentum (first step: buffer = gradient), Nesterov. */
-export class SGD implements StimulusOptimizer {
+export class StimulusSGD implements StimulusOptimizer {
   readonly lr: number;
   readonly momentum: number;
   readonly dampening: number;
@@ -25,15 +25,15 @@ export class SGD implements StimulusOptimizer {
   readonly nesterov: boolean;
   private buffer: tf.Tensor | undefined;
 
-  constructor(options: SGDOptions) {
+  constructor(options: StimulusSGDOptions) {
     this.lr = options.lr;
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
     this.nesterov = options.nesterov ?? false;
-    if (!(this.lr >= 0)) throw new ConfigError(`SGD: lr must be ≥ 0, got ${this.lr}.`);
+    if (!(this.lr >= 0)) throw new ConfigError(`StimulusSGD: lr must be ≥ 0, got ${this.lr}.`);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new ConfigError('SGD: Nesterov momentum needs momentum > 0 and dampening 0.');
+      throw new ConfigError('StimulusSGD: Nesterov momentum needs momentum > 0 and dampening 0.');
     }
   }
 
@@ -59,7 +59,7 @@ export class SGD implements StimulusOptimizer {
   }
 }
 
-export interface AdamOptions {
+export interface StimulusAdamOptions {
   lr?: number;
   betas?: readonly [number, number];
   eps?: number;
@@ -71,7 +71,7 @@ export interface AdamOptions {
  * `torch.optim.Adam` on one tensor (eps added to `sqrt(v̂)`, unlike TF.js's own Adam), with optional L2 weight decay
  * and AMSGrad.
  */
-export class Adam implements StimulusOptimizer {
+export class StimulusAdam implements StimulusOptimizer {
   readonly lr: number;
   readonly beta1: number;
   readonly beta2: number;
@@ -83,7 +83,7 @@ export class Adam implements StimulusOptimizer {
   private v: tf.Tensor | undefined;
   private vMax: tf.Tensor | undefined;
 
-  constructor(options: AdamOptions = {}) {
+  constructor(options: StimulusAdamOptions = {}) {
     this.lr = options.lr ?? 1e-3;
     [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Adam,
+  StimulusAdam,
   ChangeNormJointlyClipRangeSeparately,
   ContrastiveNeuronObjective,
   HOEFLING_MIN_MAX,
@@ -9,7 +9,7 @@ import {
   InnerNeuronVisualizationObjective,
   OptimizationStopper,
   RangeRegularizationLoss,
-  SGD,
+  StimulusSGD,
   SliceMeanReducer,
   TemporalGaussianLowPassFilterProcessor,
   optimizeStimulus,
@@ -89,13 +89,17 @@ describe('inner-neuron objective and memory on the fixture model', () => {
     inner.setLayerChannel('layer1', 1);
     inner.layerNames();
     const runs = [
-      { objective: new IncreaseObjective(model, [1, 4], 'session_2', reducer), optimizer: new SGD({ lr: 100, momentum: 0.5 }), iters: 100 },
+      {
+        objective: new IncreaseObjective(model, [1, 4], 'session_2', reducer),
+        optimizer: new StimulusSGD({ lr: 100, momentum: 0.5 }),
+        iters: 100,
+      },
       {
         objective: new ContrastiveNeuronObjective(model, [0, 1], [[2, 3], [4]], 'session_2', reducer),
-        optimizer: new Adam({ lr: 0.05 }),
+        optimizer: new StimulusAdam({ lr: 0.05 }),
         iters: 20,
       },
-      { objective: inner, optimizer: new SGD({ lr: 10 }), iters: 20 },
+      { objective: inner, optimizer: new StimulusSGD({ lr: 10 }), iters: 20 },
     ];
     for (const { objective, optimizer, iters } of runs) {
       const init = tf.randomNormal(model.stimulusShape(frames), 0, 0.1, 'float32', 7) as tf.Tensor5D;

@@ -11,7 +11,7 @@ import {
   MeanReducer,
   OptimizationStopper,
   RangeRegularizationLoss,
-  SGD,
+  StimulusSGD,
   SliceMeanReducer,
   optimizeStimulus,
   type OptimizeStimulusOptions,
@@ -59,7 +59,7 @@ describe('optimizeStimulus with a compute engine (ONNX Runtime) against the TF.j
   ): Promise<MeiRun> {
     const x = tf.variable(init);
     const steps: Float32Array[] = [];
-    const optimizer = new SGD({ lr: 100 });
+    const optimizer = new StimulusSGD({ lr: 100 });
     const before = tf.memory().numTensors;
     const r = await optimizeStimulus(x, {
       optimizer,
@@ -117,7 +117,7 @@ describe('optimizeStimulus with a compute engine (ONNX Runtime) against the TF.j
 
     const x = tf.variable(init);
     init.dispose();
-    const optimizer = new SGD({ lr: 100, momentum: 0.5 });
+    const optimizer = new StimulusSGD({ lr: 100, momentum: 0.5 });
     await optimizeStimulus(x, { optimizer, objective, stopper: new OptimizationStopper(1), engine, ...range() }); // momentum state
     const counts: number[] = [];
     const before = tf.memory().numTensors;
@@ -142,7 +142,7 @@ describe('optimizeStimulus with a compute engine (ONNX Runtime) against the TF.j
     const frames = model.framesCut + 2;
     const reducer = new MeanReducer(0);
     const x = tf.variable(tf.zeros(model.stimulusShape(frames)));
-    const opts = { optimizer: new SGD({ lr: 1 }), stopper: new OptimizationStopper(1), engine };
+    const opts = { optimizer: new StimulusSGD({ lr: 1 }), stopper: new OptimizationStopper(1), engine };
     const contrastive = new ContrastiveNeuronObjective(model, [0], [[1], [2]], 'session_2', reducer);
     expect((await optimizeStimulus(x, { ...opts, objective: contrastive })).engine).toBe('tfjs');
     const allSessions = new IncreaseObjective(model, 0, undefined, reducer);

@@ -7,7 +7,7 @@ import {
   IncreaseObjective,
   OptimizationStopper,
   RangeRegularizationLoss,
-  SGD,
+  StimulusSGD,
   SliceMeanReducer,
   optimizeStimulus,
   stimulusLossAndGrad,
@@ -54,7 +54,7 @@ describe('MEI with OpenRetina visualize settings reproduces the fixture run', ()
     const x = tf.variable(init);
     init.dispose();
     const snapshots: Float32Array[] = [];
-    const optimizer = new SGD({ lr: 100 });
+    const optimizer = new StimulusSGD({ lr: 100 });
     const before = tf.memory().numTensors;
     const result = await optimizeStimulus(x, {
       optimizer,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  Adam,
+  StimulusAdam,
   ChangeNormJointlyClipRangeSeparately,
   ContrastiveNeuronObjective,
   EarlyStopper,
@@ -9,7 +9,7 @@ import {
   MeanReducer,
   OptimizationStopper,
   RangeRegularizationLoss,
-  SGD,
+  StimulusSGD,
   SliceMeanReducer,
   TemporalGaussianLowPassFilterProcessor,
   contrastiveObjective,
@@ -224,7 +224,7 @@ describe('optimizers and the loop', () => {
       const x = tf.variable(tf.tensor5d(randArray(210, 1), [1, 2, 3, 5, 7]));
       const obj: StimulusObjective = { forward: (s) => tf.sum(s) };
       const before = obj.forward(x as unknown as tf.Tensor5D).dataSync()[0]!;
-      const r = await optimizeStimulus(x, { optimizer: new SGD({ lr }), objective: obj, stopper: new OptimizationStopper(10) });
+      const r = await optimizeStimulus(x, { optimizer: new StimulusSGD({ lr }), objective: obj, stopper: new OptimizationStopper(10) });
       expect(r.iterations).toBe(10);
       expect(x.shape).toEqual([1, 2, 3, 5, 7]);
       expect(obj.forward(x as unknown as tf.Tensor5D).dataSync()[0]!).toBeGreaterThan(before);
@@ -240,7 +240,7 @@ describe('optimizers and the loop', () => {
       { lr: 0.05, momentum: 0.7, nesterov: true },
     ]) {
       const x = tf.variable(tf.tensor5d(init, [1, 1, 1, 2, 3]));
-      await optimizeStimulus(x, { optimizer: new SGD(opts), objective: new SumObjective(), stopper: new OptimizationStopper(4) });
+      await optimizeStimulus(x, { optimizer: new StimulusSGD(opts), objective: new SumObjective(), stopper: new OptimizationStopper(4) });
       const p = Array.from(init, Number);
       const buf: number[] = [];
       for (let s = 0; s < 4; s++) {
@@ -260,7 +260,7 @@ describe('optimizers and the loop', () => {
     const init = randArray(6, 4);
     for (const amsgrad of [false, true]) {
       const x = tf.variable(tf.tensor5d(init, [1, 1, 1, 2, 3]));
-      const optimizer = new Adam({ lr: 0.1, betas: [0.8, 0.9], eps: 1e-3, weightDecay: 0.02, amsgrad });
+      const optimizer = new StimulusAdam({ lr: 0.1, betas: [0.8, 0.9], eps: 1e-3, weightDecay: 0.02, amsgrad });
       await optimizeStimulus(x, { optimizer, objective: new SumObjective(), stopper: new OptimizationStopper(5) });
       optimizer.dispose();
       const p = Array.from(init, Number);
@@ -288,7 +288,7 @@ describe('optimizers and the loop', () => {
     const obj: StimulusObjective = { forward: (s) => tf.neg(tf.sum(s)) as tf.Scalar };
     const seen: number[] = [];
     const r = await optimizeStimulus(x, {
-      optimizer: new SGD({ lr: 1 }),
+      optimizer: new StimulusSGD({ lr: 1 }),
       objective: obj,
       stopper: new EarlyStopper({ maxIterations: 50, patience: 2 }),
       postprocessors: { process: (s) => tf.mul(s, -1) as tf.Tensor5D },

@@ -41,7 +41,6 @@ export type { LossReduction } from './losses.js';
 export { createConvolution, registerConvolutionType } from './conv-factory.js';
 export type { ConvolutionType, SpaceTimeConv } from './conv-factory.js';
 export { toChannelsLast, toChannelsFirst, channelsFirstToLast } from './layout.js';
-export { readSafetensors, writeSafetensors } from './safetensors.js';
 export { WeightedChannelSum } from './channel-sum.js';
 export { torchAbs } from './abs.js';
 export { ConvParams, Linear, conv2dTorch } from './torch-layers.js';

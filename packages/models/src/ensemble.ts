@@ -1,19 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ConfigError,
-  SPECIFICATION_VERSION,
-  ShapeError,
-  formatShape,
-  type DifferentiableResponseModel,
-  type StimulusSpec,
-} from '@openretina/contracts';
+import { SPECIFICATION_VERSION, type DifferentiableResponseModel, type StimulusSpec } from '@openretina/contracts';
 import { Module, ModuleList } from '@openretina/layers';
+import { checkEnsembleMembers, meanResponse } from './ensemble-members.js';
 
 /** A response model that is also a `Module` (so the ensemble has a state dict). */
 export type EnsembleMember = DifferentiableResponseModel & Module;
 
 /**
- * OpenRetina's `EnsembleModel` for response models: the prediction is the mean of the members' predictions.
+ * OpenRetina's `EnsembleModel` for response models that are `Module`s: the prediction is the mean of the members'
+ * predictions (an ensemble of other response models, ONNX ones say, is a {@link ResponseModelEnsemble}).
  * The members must agree on sessions, neurons per session, stimulus and `framesCut`. State dict:
  * `members.0.*`, `members.1.*`, …; `train()`, `eval()` and `dispose()` apply to every member.
  */
@@ -23,15 +18,7 @@ export class EnsembleModel<M extends EnsembleMember = EnsembleMember> extends Mo
 
   constructor(members: readonly M[]) {
     super();
-    if (members.length === 0) throw new ConfigError('An ensemble needs at least one member.');
-    const [first, ...rest] = members;
-    const describe = (m: M): string =>
-      JSON.stringify({ sessions: [...m.sessions], neurons: m.neuronsPerSession, stimulus: m.stimulus, framesCut: m.framesCut });
-    rest.forEach((m, i) => {
-      if (describe(m) !== describe(first!)) {
-        throw new ConfigError(`Ensemble member ${i + 1} does not match member 0: ${describe(m)} vs ${describe(first!)}.`);
-      }
-    });
+    checkEnsembleMembers(members);
     this.members = this.registerModule('members', new ModuleList<M>(members));
   }
 
@@ -61,17 +48,7 @@ export class EnsembleModel<M extends EnsembleMember = EnsembleMember> extends Mo
 
   /** The mean of the members' responses `[B, T − framesCut, N]`. */
   forward(x: tf.Tensor5D, options: { session?: string } = {}): tf.Tensor3D {
-    return tf.tidy(() => {
-      const outs = [...this.members].map((m) => m.forward(x, options));
-      const shape = outs[0]!.shape;
-      outs.forEach((o, i) => {
-        if (o.shape.some((d, j) => d !== shape[j])) {
-          throw new ShapeError(`Ensemble member ${i} returned ${formatShape(o.shape)}, member 0 returned ${formatShape(shape)}.`);
-        }
-      });
-      // Stack on a new leading axis and average, as OpenRetina does.
-      return outs.length === 1 ? outs[0]! : (tf.mean(tf.stack(outs, 0), 0) as tf.Tensor3D);
-    });
+    return tf.tidy(() => meanResponse([...this.members].map((m) => m.forward(x, options))));
   }
 
   async predict(x: tf.Tensor5D, options: { session?: string } = {}): Promise<tf.Tensor3D> {

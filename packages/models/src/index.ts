@@ -17,6 +17,7 @@ export type { SingleCellSpatialContrastOptions, SpatialContrastCoreReadoutOption
 export { SparsityMSELoss, Autoencoder, AutoencoderWithModel } from './sparse-autoencoder.js';
 export type { AutoencoderOptions, AutoencoderStepParts } from './sparse-autoencoder.js';
 export { EnsembleModel } from './ensemble.js';
+export { ResponseModelEnsemble } from './response-model-ensemble.js';
 export type { EnsembleMember } from './ensemble.js';
 export {
   ParametricFactorizedBatchConv3dCore,

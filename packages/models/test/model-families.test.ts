@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@openretina/backend';
-import { ConfigError, ShapeError, StateDictError, UnknownSessionError } from '@openretina/contracts';
+import { ConfigError, type ResponseModel, ShapeError, StateDictError, UnknownSessionError, UnsupportedError } from '@openretina/contracts';
 import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import {
   Autoencoder,
   AutoencoderWithModel,
   EnsembleModel,
+  ResponseModelEnsemble,
   SingleCellSeparatedLNP,
   SingleCellSpatialContrast,
   SparsityMSELoss,
@@ -379,6 +380,45 @@ for (const backend of backends) {
         expect(() => e.forward(x, { session: 'zz' })).toThrow(UnknownSessionError);
         tf.dispose([x, y, ya]);
         e.dispose();
+      });
+    });
+
+    describe('ResponseModelEnsemble', () => {
+      it('averages the predictions of any response models; forward only when every member has one', async () => {
+        const [a, b] = [lnpCrop(2, false), lnpCrop(3, false)];
+        // a member with predict() alone, as an ONNX model is
+        let disposed = 0;
+        const predictOnly: ResponseModel = {
+          specificationVersion: b.specificationVersion,
+          sessions: b.sessions,
+          neuronsPerSession: b.neuronsPerSession,
+          stimulus: b.stimulus,
+          framesCut: b.framesCut,
+          stimulusShape: (frames, batch) => b.stimulusShape(frames, batch),
+          predict: (x, o) => b.predict(x, o),
+          dispose: () => {
+            disposed++;
+            b.dispose();
+          },
+        };
+        const e = new ResponseModelEnsemble([a, predictOnly]);
+        const x = tf.randomNormal([2, 6, 5, 5, 1], 0, 1, 'float32', 7) as tf.Tensor5D;
+        const [ya, yb] = [a.forward(x), b.forward(x)];
+        const mean = tf.div(tf.add(ya, yb), 2);
+        const before = tf.memory().numTensors;
+        const y = await e.predict(x);
+        expect(tf.memory().numTensors).toBe(before + 1); // the result only
+        expect(relErr(y.dataSync(), mean.dataSync())).toBeLessThan(1e-6);
+        expect(() => e.forward(x)).toThrow(UnsupportedError);
+        const tfOnly = new ResponseModelEnsemble([a, b]);
+        const yf = tfOnly.forward(x);
+        expect(relErr(yf.dataSync(), mean.dataSync())).toBeLessThan(1e-6);
+        expect(() => new ResponseModelEnsemble([a, lnpModel()])).toThrow(/Ensemble member 1 does not match member 0/);
+        expect(() => new ResponseModelEnsemble([])).toThrow(ConfigError);
+        tf.dispose([x, ya, yb, mean, y, yf]);
+        const aWeight = [...a.trainableParameters().values()][0]!;
+        e.dispose();
+        expect([aWeight.isDisposed, disposed]).toEqual([true, 1]);
       });
     });
   });

@@ -1,21 +1,9 @@
 // Node-only helpers of @openretina/trainer (file output). Import from '@openretina/trainer/node'.
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomicSync } from '@openretina/formats/node';
 import { toCsv, toJson, type NeuronResult } from './evaluation.js';
 import type { EpochRecord, TrainLogger } from './train.js';
-
-/** Writes a file atomically: a temporary file in the same folder, then a rename (readers never see half a file). */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** Per-neuron results as CSV (atomic). */
 export function writeCsvReport(
@@ -23,12 +11,12 @@ export function writeCsvReport(
   rows: readonly (NeuronResult | Record<string, unknown>)[],
   options: { index?: boolean } = {},
 ): void {
-  writeFileAtomic(path, toCsv(rows, options));
+  writeFileAtomicSync(path, toCsv(rows, options));
 }
 
 /** Any JSON-able value (NaN/Infinity → null), atomic. */
 export function writeJsonReport(path: string, value: unknown): void {
-  writeFileAtomic(path, toJson(value));
+  writeFileAtomicSync(path, toJson(value));
 }
 
 /**
@@ -51,7 +39,7 @@ export class CsvLogger implements TrainLogger {
     const newCols = Object.keys(row).filter((k) => !this.columns.includes(k));
     if (newCols.length || this.rows.length === 1) {
       this.columns.push(...newCols);
-      writeFileAtomic(
+      writeFileAtomicSync(
         this.path,
         toCsv(
           this.rows.map((r) => Object.fromEntries(this.columns.map((c) => [c, r[c]]))),

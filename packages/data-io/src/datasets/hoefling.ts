@@ -5,7 +5,7 @@ import { FrameSequence } from '../frames.js';
 import { type DataloaderDict, MovieDataLoader, computeTestBatchSize } from '../loaders.js';
 import { movieFromCTHW } from '../layout.js';
 import { type NdArray, type NdTree, isNdArray, toNumberArray } from '../ndarray.js';
-import { toFloat32 } from '../npy.js';
+import { toFloat32 } from '@openretina/formats';
 import { deriveSeed } from '../random.js';
 
 /** Höfling et al. 2024 constants (OpenRetina `hoefling_2024/constants.py`). */

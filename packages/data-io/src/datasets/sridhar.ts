@@ -57,20 +57,6 @@ export function parseSridharFixations(
   return options.selectFlip === undefined ? out : out.filter((f) => f.flip === options.selectFlip);
 }
 
-/** Rounds to the nearest IEEE half-precision value (the float16 storage of OpenRetina's frames). */
-export function roundToFloat16(v: number): number {
-  if (!Number.isFinite(v) || v === 0) return v;
-  const a = Math.abs(v);
-  if (a >= 65520) return Math.sign(v) * Infinity;
-  const e = Math.max(Math.floor(Math.log2(a)), -14);
-  const step = 2 ** (e - 10);
-  let q = a / step;
-  const fl = Math.floor(q);
-  const diff = q - fl;
-  q = diff > 0.5 || (diff === 0.5 && fl % 2 === 1) ? fl + 1 : fl;
-  return Math.sign(v) * q * step;
-}
-
 /** Frames of the natural movie: `count` frames of `(fullW, fullH)` each (x-major, as stored), values /255 in float16 precision. */
 export interface SridharFrames {
   data: Float32Array;

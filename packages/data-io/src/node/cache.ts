@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { DataError, DownloadError, FileFormatError, UnsupportedError } from '@openretina/contracts';
 import { unzipSync } from 'fflate';
-import { tempPathFor } from './fs-util.js';
+import { replaceDirectoryAtomic, writeFileAtomic } from '@openretina/formats/node';
 
 /** Environment variable that sets the cache directory (as in OpenRetina). */
 export const CACHE_ENV_VAR = 'OPENRETINA_CACHE_DIRECTORY';
@@ -24,17 +24,25 @@ export function getCacheDirectory(override?: string): string {
   return resolve(expandHome(dir));
 }
 
-/** Progress of a download. */
+/** What a download is doing when it reports progress. */
+export type DownloadPhase = 'start' | 'data' | 'retry' | 'done';
+
+/**
+ * Progress of one download, given to `onProgress` (the library prints nothing; the CLI renders these): `start` once
+ * before the first request, `data` as bytes arrive, `retry` before another attempt, `done` once the file is in place.
+ */
 export interface DownloadProgress {
   url: string;
+  /** The cache path the file goes to. */
+  path: string;
+  phase: DownloadPhase;
   /** Bytes in the cache file so far (including a resumed part). */
   received: number;
   /** Total bytes, when known. */
   total: number | undefined;
+  /** The attempt (0 for the first request; each retry adds one). */
+  attempt: number;
 }
-
-/** How progress is shown: a bar on a TTY (`auto` picks it when stderr is a TTY, else nothing), plain lines, or nothing. */
-export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 
 /** Options of {@link downloadToCache}. */
 export interface DownloadOptions {
@@ -46,10 +54,8 @@ export interface DownloadOptions {
   expectedSize?: number;
   /** Expected SHA-256 (hex) of the downloaded file. */
   sha256?: string;
-  /** Called as bytes arrive. */
+  /** Called as the download starts, as bytes arrive, before a retry and when it is done (see {@link DownloadProgress}). */
   onProgress?: (progress: DownloadProgress) => void;
-  /** Default `'auto'`. */
-  progress?: ProgressMode;
   /** Extract `.zip` files after download and delete the zip (default true, as OpenRetina). */
   unzip?: boolean;
   /** Download even when the target is in the cache. */
@@ -120,37 +126,13 @@ function describeNetworkError(error: unknown): string {
   return cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
 
-function makeReporter(mode: ProgressMode, label: string): ((p: DownloadProgress) => void) & { done(): void } {
-  const tty = process.stderr.isTTY === true;
-  const effective = mode === 'auto' ? (tty ? 'bar' : 'none') : mode;
-  let lastPct = -1;
-  let lastDraw = 0;
-  const mb = (b: number) => (b / 1e6).toFixed(1);
-  const fn = (p: DownloadProgress) => {
-    if (effective === 'none') return;
-    const pct = p.total ? Math.floor((100 * p.received) / p.total) : undefined;
-    if (effective === 'bar') {
-      const now = Date.now();
-      if (now - lastDraw < 100 && pct !== 100) return;
-      lastDraw = now;
-      const width = 30;
-      const filled = pct === undefined ? 0 : Math.round((pct / 100) * width);
-      const bar = pct === undefined ? '' : `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}% `;
-      process.stderr.write(`\r${label} ${bar}${mb(p.received)}${p.total ? `/${mb(p.total)}` : ''} MB`);
-    } else if (pct !== undefined && pct >= lastPct + 10) {
-      lastPct = pct - (pct % 10);
-      process.stderr.write(`${label}: ${lastPct}% (${mb(p.received)}/${mb(p.total!)} MB)\n`);
-    }
-  };
-  return Object.assign(fn, {
-    done() {
-      if (effective === 'bar') process.stderr.write('\n');
-    },
-  });
-}
-
 /** One attempt: fetches (resuming from `partPath` when it has bytes) and appends to it. */
-async function fetchToPart(url: string, partPath: string, options: DownloadOptions, report: (p: DownloadProgress) => void): Promise<void> {
+async function fetchToPart(
+  url: string,
+  partPath: string,
+  options: DownloadOptions,
+  report: (received: number, total: number | undefined) => void,
+): Promise<void> {
   const doFetch = options.fetch ?? globalThis.fetch;
   const have = await fileSize(partPath);
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
@@ -185,7 +167,7 @@ async function fetchToPart(url: string, partPath: string, options: DownloadOptio
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       received += chunk.length;
-      report({ url, received, total });
+      report(received, total);
     }
   } finally {
     await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
@@ -225,24 +207,16 @@ export async function unzipAndCleanup(zipPath: string): Promise<string> {
     result = join(parent, stem);
     inside = (n) => n;
   }
-  const staging = tempPathFor(result);
-  try {
-    if (single) {
-      await writeFile(staging, files[fileNames[0]!]!);
-    } else {
+  if (single) await writeFileAtomic(result, files[fileNames[0]!]!);
+  else {
+    await replaceDirectoryAtomic(result, async (staging) => {
       for (const name of fileNames) {
         const dest = resolve(staging, inside(name));
         if (!dest.startsWith(resolve(staging) + sep)) throw new FileFormatError(`${zipPath}: unsafe path "${name}" in the archive.`);
         await mkdir(dirname(dest), { recursive: true });
         await writeFile(dest, files[name]!);
       }
-      await mkdir(staging, { recursive: true });
-    }
-    await rm(result, { recursive: true, force: true });
-    await rename(staging, result);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+    });
   }
   await rm(zipPath, { force: true });
   return result;
@@ -273,17 +247,20 @@ export async function downloadToCache(url: string, options: DownloadOptions = {}
   }
 
   const part = `${target}.part`;
-  const report = makeReporter(options.progress ?? 'auto', basename(target));
-  const onProgress = (p: DownloadProgress) => {
-    options.onProgress?.(p);
-    report(p);
-  };
+  let attempt = 0;
+  let last = { received: await fileSize(part), total: options.expectedSize };
+  const report = (phase: DownloadPhase) => options.onProgress?.({ url, path: target, phase, attempt, ...last });
+  report('start');
   const retries = options.retries ?? 2;
   let delay = options.retryDelayMs ?? 1000;
   let lastError: unknown;
-  for (let attempt = 0; attempt <= retries; attempt++) {
+  for (; attempt <= retries; attempt++) {
+    if (attempt > 0) report('retry');
     try {
-      await fetchToPart(url, part, options, onProgress);
+      await fetchToPart(url, part, options, (received, total) => {
+        last = { received, total };
+        report('data');
+      });
       lastError = undefined;
       break;
     } catch (error) {
@@ -295,7 +272,6 @@ export async function downloadToCache(url: string, options: DownloadOptions = {}
       }
     }
   }
-  report.done();
   if (lastError !== undefined) {
     const why = lastError instanceof DownloadError ? lastError.message : describeNetworkError(lastError);
     throw new DownloadError(
@@ -322,8 +298,11 @@ export async function downloadToCache(url: string, options: DownloadOptions = {}
       });
     }
   }
+  // the verified part becomes the file (the part is the temporary of this resumable write)
   await rename(part, target);
-  return isZip ? unzipAndCleanup(target) : target;
+  const result = isZip ? await unzipAndCleanup(target) : target;
+  report('done');
+  return result;
 }
 
 /** Options of {@link resolveDataPath}. */

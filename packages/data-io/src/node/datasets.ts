@@ -12,11 +12,10 @@ import {
 } from '../datasets/hoefling.js';
 import { movieFromCTHW, responsesFromNT, trialResponsesFromTrialsNT } from '../layout.js';
 import { type NdArray, type NdTree, toNumberArray } from '../ndarray.js';
-import { parseNpz, serializeNpy, toFloat32 } from '../npy.js';
-import { unpickle } from '../pickle.js';
+import { parseNpz, readPickle, roundToFloat16, serializeNpy, toFloat32, toPlain } from '@openretina/formats';
 import { resizeBilinearAntialias } from '../resize.js';
 import { type ResolveOptions, resolveDataPath } from './cache.js';
-import { writeFileAtomic } from './fs-util.js';
+import { writeFileAtomic } from '@openretina/formats/node';
 import type { SessionData } from './generic-hdf5.js';
 import { getDataset, loadH5IntoDict, openHdf5, readDataset } from './hdf5.js';
 
@@ -57,9 +56,9 @@ async function readPickleFile(path: string): Promise<unknown> {
     const files = unzipSync(bytes);
     const pkl = Object.keys(files).filter((n) => /\.(pkl|pickle)$/.test(n));
     if (pkl.length !== 1) throw new FileFormatError(`${path}: expected one pickle in the zip, found [${Object.keys(files).join(', ')}].`);
-    return unpickle(files[pkl[0]!]!, `${path}:${pkl[0]}`);
+    return toPlain(readPickle(files[pkl[0]!]!, { source: `${path}:${pkl[0]}` }));
   }
-  return unpickle(bytes, path);
+  return toPlain(readPickle(bytes, { source: path }));
 }
 
 const f32 = (a: NdArray) => toFloat32(a.data as ArrayLike<number>);
@@ -575,7 +574,6 @@ export async function loadSridharFrames(
   dir: string,
   options: { frameFile?: string; resolve?: ResolveOptions } = {},
 ): Promise<import('../datasets/sridhar.js').SridharFrames> {
-  const { roundToFloat16 } = await import('../datasets/sridhar.js');
   const { readNpyFile } = await import('./npy-fs.js');
   const local = await resolveDataPath(dir, options.resolve);
   const names = (await readdir(local)).filter((x) => x.includes(options.frameFile ?? '_img_')).sort();

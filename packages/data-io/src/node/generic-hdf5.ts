@@ -5,8 +5,8 @@ import { DataError, FileFormatError, ShapeError, formatShape } from '@openretina
 import { createMovieSplit, createResponseSplit } from '../containers.js';
 import { firstNaN, movieFromCTHW, responsesFromNT, responsesToNT, movieToCTHW } from '../layout.js';
 import { toNumberArray } from '../ndarray.js';
-import { toFloat32 } from '../npy.js';
-import { produceFileAtomic } from './fs-util.js';
+import { toFloat32 } from '@openretina/formats';
+import { produceFileAtomic } from '@openretina/formats/node';
 import { getDataset, loadH5wasm, openHdf5, readDataset } from './hdf5.js';
 import { readNpyFile, writeMovieNpy } from './npy-fs.js';
 

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { Movie } from '@openretina/contracts';
 import { FileFormatError } from '@openretina/contracts';
 import { movieFromCTHW, movieToCTHW } from '../layout.js';
-import { type NpyArray, parseNpy, parseNpz, serializeNpy, toFloat32 } from '../npy.js';
-import { writeFileAtomic } from './fs-util.js';
+import { type NpyArray, parseNpy, parseNpz, serializeNpy, toFloat32 } from '@openretina/formats';
+import { writeFileAtomic } from '@openretina/formats/node';
 
 /** Reads an `.npy` file. */
 export async function readNpyFile(path: string): Promise<NpyArray> {

@@ -5,8 +5,7 @@ import type { Movie, MovieSplit, ResponseSplit } from '@openretina/contracts';
 import { ConfigError, DataError, FileFormatError } from '@openretina/contracts';
 import { deriveSeed } from '../random.js';
 import type { NdArray } from '../ndarray.js';
-import { parseNpy, toFloat32 } from '../npy.js';
-import { unpickle } from '../pickle.js';
+import { parseNpy, readPickle, toFloat32, toPlain } from '@openretina/formats';
 import {
   parseSridharFixations,
   renderSridharMovie,
@@ -111,7 +110,7 @@ export async function buildSridharMoviesFromResponses(
   const lengths: Record<string, ResponseSplit> = {};
   for (const session of Object.keys(responseFiles)) {
     const path = join(base, responseFiles[session]!);
-    const obj = unpickle(new Uint8Array(await readFile(path)), path) as Record<string, unknown>;
+    const obj = toPlain(readPickle(new Uint8Array(await readFile(path)), { source: path })) as Record<string, unknown>;
     const train = obj.train_responses as NdArray | undefined;
     const test = obj.test_responses as NdArray | undefined;
     if (train?.shape?.length !== 3 || !test?.shape)

@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileFormatError, type ModelCard } from '@openretina/contracts';
+import { replaceDirectoryAtomic } from '@openretina/formats/node';
 import type { CoreReadout } from '@openretina/models';
 import { CARD_FILE, WEIGHTS_FILE, checkpointFromBytes, checkpointToBytes, type CheckpointMeta } from '../model-card.js';
-
-function tempSibling(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
 
 async function isDirectory(p: string): Promise<boolean> {
   try {
@@ -20,31 +16,15 @@ async function isDirectory(p: string): Promise<boolean> {
 /**
  * Saves a model as a checkpoint folder `dir/` with `model.safetensors` (state dict, PyTorch keys and shapes) and
  * `model.json` (model card). The folder is written next to its destination under a temporary name and renamed into
- * place, so a crash never leaves a half-written checkpoint; an existing checkpoint at `dir` is replaced.
+ * place (`@openretina/formats`' `replaceDirectoryAtomic`), so a crash never leaves a half-written checkpoint; an
+ * existing checkpoint folder at `dir` is replaced, a file there is refused.
  */
 export async function saveCheckpoint(model: CoreReadout, dir: string, meta: CheckpointMeta = {}): Promise<ModelCard> {
-  const target = resolve(dir);
   const { weights, card, cardJson } = await checkpointToBytes(model, meta);
-  await mkdir(dirname(target), { recursive: true });
-  const staging = tempSibling(target);
-  const old = `${staging}.old`;
-  try {
-    await mkdir(staging);
+  await replaceDirectoryAtomic(dir, async (staging) => {
     await writeFile(join(staging, WEIGHTS_FILE), weights);
     await writeFile(join(staging, CARD_FILE), cardJson);
-    const replacing = await isDirectory(target);
-    if (replacing) await rename(target, old);
-    try {
-      await rename(staging, target);
-    } catch (error) {
-      if (replacing) await rename(old, target);
-      throw error;
-    }
-    if (replacing) await rm(old, { recursive: true, force: true });
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
+  });
   return card;
 }
 

@@ -3,13 +3,12 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataError, DownloadError, isOpenRetinaError, type ResponseModel } from '@openretina/contracts';
 import { getCacheDirectory, resolveDataPath, type ResolveOptions } from '@openretina/data-io/node';
-import type { CoreReadout, EnsembleModel as ModuleEnsemble, LegacyEncoder } from '@openretina/models';
-import { EnsembleModel } from '../ensemble.js';
+import { type CoreReadout, type EnsembleModel, type LegacyEncoder, ResponseModelEnsemble } from '@openretina/models';
 import type { CenterOptions } from '../legacy-ensemble.js';
 import { coreReadoutFromCheckpointBytes, type ModelFromCheckpointOptions } from '../openretina-checkpoint.js';
 import { HF_REPO, isPublishedModel, publishedModelRepoPath, publishedModelUrl, type PublishedModelName } from '../registry.js';
 import type { OnnxResponseModel, OnnxModelOptions } from '../onnx-model.js';
-import type { ReadPickleOptions } from '../torch-archive.js';
+import type { ReadPickleOptions } from '@openretina/formats';
 import { isCheckpoint, loadCheckpoint } from './checkpoint-fs.js';
 import { isLegacyEnsembleSource, loadLegacyHoeflingEnsemble, loadLegacyHoeflingMember } from './legacy-ensemble-fs.js';
 import { loadOnnxModel } from './onnx-node.js';
@@ -67,7 +66,7 @@ export async function findInHuggingFaceCache(
 /**
  * The local path of a published model: the HuggingFace hub cache when it has the file, else the OpenRetina cache
  * (`<cache>/model_checkpoints/<date>/<file>.ckpt`), downloading it there when missing (size and SHA-256 checked,
- * atomic, resumable, progress on a TTY — data-io's `resolveDataPath`).
+ * atomic, resumable, progress to `onProgress` — data-io's `resolveDataPath`).
  */
 export async function downloadPublishedModel(name: PublishedModelName, options: RemoteOptions = {}): Promise<string> {
   const repoPath = publishedModelRepoPath(name);
@@ -137,19 +136,25 @@ function legacyOptions(options: LoadOptions): Parameters<typeof loadLegacyHoefli
 export async function loadResponseModel(
   nameOrPathOrUrl: string,
   options: LoadOptions & OnnxModelOptions = {},
-): Promise<CoreReadout | OnnxResponseModel | ModuleEnsemble<LegacyEncoder>> {
+): Promise<CoreReadout | OnnxResponseModel | EnsembleModel<LegacyEncoder>> {
   if (await isLegacyEnsembleSource(nameOrPathOrUrl))
     return (await loadLegacyHoeflingEnsemble(nameOrPathOrUrl, legacyOptions(options))).ensemble;
   if (/\.onnx$/i.test(nameOrPathOrUrl)) return loadOnnxModel(await resolveModelPath(nameOrPathOrUrl, options), options);
   return loadCoreReadout(nameOrPathOrUrl, options);
 }
 
-/** Several checkpoints as one model whose prediction is the mean of the members' (OpenRetina's EnsembleModel). */
-export async function loadEnsemble(sources: readonly string[], options: LoadOptions & OnnxModelOptions = {}): Promise<EnsembleModel> {
+/**
+ * Several model sources (any that {@link loadResponseModel} takes, ONNX included) as one `ResponseModelEnsemble`
+ * (`@openretina/models`) whose prediction is the mean of the members' (OpenRetina's EnsembleModel).
+ */
+export async function loadEnsemble(
+  sources: readonly string[],
+  options: LoadOptions & OnnxModelOptions = {},
+): Promise<ResponseModelEnsemble> {
   const members: ResponseModel[] = [];
   try {
     for (const s of sources) members.push(await loadResponseModel(s, options));
-    return new EnsembleModel(members);
+    return new ResponseModelEnsemble(members);
   } catch (error) {
     for (const m of members) m.dispose();
     throw error;

@@ -1,18 +1,11 @@
-import { FileFormatError } from '@openretina/contracts';
-import type { StateArray, StateDict, StateDtype, StateTensor } from '@openretina/contracts';
-
-const DTYPES: Record<string, { dtype: StateDtype; bytes: number }> = {
-  F32: { dtype: 'float32', bytes: 4 },
-  F64: { dtype: 'float64', bytes: 8 },
-  I32: { dtype: 'int32', bytes: 4 },
-  I64: { dtype: 'int64', bytes: 8 },
-  BOOL: { dtype: 'bool', bytes: 1 },
-};
-const CODES: Record<StateDtype, string> = { float32: 'F32', float64: 'F64', int32: 'I32', int64: 'I64', bool: 'BOOL' };
+import { FileFormatError, type StateDict, type StateTensor } from '@openretina/contracts';
+import { HOST_LITTLE_ENDIAN, decodeElements, safetensorsElementType, stateElementType, swapByteOrder, toStateArray } from './dtypes.js';
 
 /**
  * Parses a safetensors file (8-byte little-endian header length, JSON header, raw little-endian data) into a
- * state dict, in the header's order. Truncated or inconsistent files throw a `FileFormatError`.
+ * state dict, in the header's order. Element types without a state-dict dtype are widened as everywhere here
+ * (`F16`/`BF16` → float32, `I8`/`I16`/`U8`/`U16` → int32, `U32`/`U64` → int64). Truncated or inconsistent files throw
+ * a `FileFormatError`.
  */
 export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'): { tensors: StateDict; metadata: Record<string, string> } {
   if (bytes.byteLength < 8) throw new FileFormatError(`${source}: too short for a safetensors file (${bytes.byteLength} bytes).`);
@@ -39,36 +32,20 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
       continue;
     }
     const info = raw as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-    const spec = info.dtype ? DTYPES[info.dtype] : undefined;
-    if (!spec) throw new FileFormatError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}.`);
+    const type = info.dtype ? safetensorsElementType(info.dtype) : undefined;
+    if (!type) throw new FileFormatError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}.`);
     const shape = info.shape ?? [];
     const [begin, end] = info.data_offsets ?? [NaN, NaN];
     const numel = shape.reduce((a, b) => a * b, 1);
-    if (!(begin >= 0 && end >= begin && end <= dataLen) || end - begin !== numel * spec.bytes) {
+    if (!(begin >= 0 && end >= begin && end <= dataLen) || end - begin !== numel * type.bytes) {
       throw new FileFormatError(
         `${source}: tensor "${name}" ${JSON.stringify(shape)} ${info.dtype} has offsets [${begin}, ${end}] that do not fit ${dataLen} data bytes (truncated?).`,
       );
     }
-    // An aligned private copy (Uint8Array.prototype.slice copies even for Node Buffers, whose own slice is a view).
-    const copy = Uint8Array.prototype.slice.call(bytes, dataStart + begin, dataStart + end);
-    tensors.set(name, { shape, dtype: spec.dtype, data: typedView(spec.dtype, copy.buffer) });
+    const { dtype, data } = toStateArray(decodeElements(bytes.subarray(dataStart + begin, dataStart + end), type, numel), type);
+    tensors.set(name, { shape, dtype, data });
   }
   return { tensors, metadata };
-}
-
-function typedView(dtype: StateDtype, buffer: ArrayBuffer): StateArray {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(buffer);
-    case 'float64':
-      return new Float64Array(buffer);
-    case 'int32':
-      return new Int32Array(buffer);
-    case 'int64':
-      return new BigInt64Array(buffer);
-    case 'bool':
-      return new Uint8Array(buffer);
-  }
 }
 
 /** Serialises tensors (in map order) and string metadata to safetensors bytes. */
@@ -78,9 +55,12 @@ export function writeSafetensors(tensors: ReadonlyMap<string, StateTensor>, meta
   let offset = 0;
   const chunks: Uint8Array[] = [];
   for (const [name, t] of tensors) {
+    const type = stateElementType(t.dtype);
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    header[name] = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] };
-    chunks.push(bytes);
+    // safetensors is little-endian; swap on a big-endian machine
+    const le = HOST_LITTLE_ENDIAN || type.bytes === 1 ? bytes : swapByteOrder(bytes.slice(), type.bytes);
+    header[name] = { dtype: type.safetensors, shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] };
+    chunks.push(le);
     offset += bytes.byteLength;
   }
   let json = JSON.stringify(header);

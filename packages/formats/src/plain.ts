@@ -1,6 +1,6 @@
 import { ConfigError, FileFormatError, UnsupportedError } from '@openretina/contracts';
 import { PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
-import { ArrayValue } from './torch-archive.js';
+import { ArrayValue } from './array-value.js';
 
 /*
  * Conversion of inert pickle values into plain JavaScript data: dicts become plain objects (keys as strings,

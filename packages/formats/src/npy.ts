@@ -1,18 +1,9 @@
 import { FileFormatError, UnsupportedError, formatShape } from '@openretina/contracts';
 import { unzipSync } from 'fflate';
+import { HOST_LITTLE_ENDIAN, type NumericArray, decodeElements, isLittleEndianOrder, numpyDtype } from './dtypes.js';
 
-/** Typed arrays an `.npy` file can be read into. */
-export type NpyData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+/** Typed arrays an `.npy` file is read into (float16 as float32, bool as 0/1 bytes). */
+export type NpyData = NumericArray;
 
 /** A parsed `.npy` array: row-major data, its shape and its numpy dtype string (e.g. `'<f4'`). */
 export interface NpyArray {
@@ -22,24 +13,6 @@ export interface NpyArray {
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-
-const DTYPES: Record<string, { size: number; make: (buf: ArrayBuffer, n: number) => NpyData; bool?: boolean }> = {
-  f4: { size: 4, make: (b, n) => new Float32Array(b, 0, n) },
-  f8: { size: 8, make: (b, n) => new Float64Array(b, 0, n) },
-  i1: { size: 1, make: (b, n) => new Int8Array(b, 0, n) },
-  u1: { size: 1, make: (b, n) => new Uint8Array(b, 0, n) },
-  b1: { size: 1, make: (b, n) => new Uint8Array(b, 0, n), bool: true },
-  i2: { size: 2, make: (b, n) => new Int16Array(b, 0, n) },
-  u2: { size: 2, make: (b, n) => new Uint16Array(b, 0, n) },
-  i4: { size: 4, make: (b, n) => new Int32Array(b, 0, n) },
-  u4: { size: 4, make: (b, n) => new Uint32Array(b, 0, n) },
-  i8: { size: 8, make: (b, n) => new BigInt64Array(b, 0, n) },
-  u8: { size: 8, make: (b, n) => new BigUint64Array(b, 0, n) },
-};
-
-function littleEndianHost(): boolean {
-  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-}
 
 function parseHeaderDict(header: string, source: string): { descr: string; fortran: boolean; shape: number[] } {
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
@@ -61,8 +34,9 @@ function parseHeaderDict(header: string, source: string): { descr: string; fortr
 }
 
 /**
- * Parses an `.npy` file (format versions 1–3). Reads little-endian or byte-order-free `f4 f8 i1 u1 b1 i2 u2 i4 u4 i8 u8`
- * in C order; Fortran order, big-endian and object arrays are refused with a clear error.
+ * Parses an `.npy` file (format versions 1–3): every numeric and bool dtype of the shared table (`f2 f4 f8 i1 i2 i4 i8
+ * u1 u2 u4 u8 b1`, either byte order) in C order, float16 decoded to float32. Fortran order, strings and object
+ * arrays are refused with a clear error.
  */
 export function parseNpy(bytes: Uint8Array, source = '.npy'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
@@ -85,31 +59,21 @@ export function parseNpy(bytes: Uint8Array, source = '.npy'): NpyArray {
   if (offset + headerLen > bytes.length) throw new FileFormatError(`${source}: truncated .npy header.`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(offset, offset + headerLen));
   const { descr, fortran, shape } = parseHeaderDict(header, source);
-  const m = /^([<>|=]?)([a-zA-Z])(\d+)$/.exec(descr);
-  const key = m ? `${m[2]}${m[3]}` : descr;
-  const spec = DTYPES[key];
-  if (!m || !spec) throw new UnsupportedError(`${source}: unsupported .npy dtype "${descr}".`);
-  const order = m[1];
-  if (order === '>' && spec.size > 1) throw new UnsupportedError(`${source}: big-endian .npy data ("${descr}") is not supported.`);
-  if ((order === '=' || order === '') && spec.size > 1 && !littleEndianHost()) {
-    throw new UnsupportedError(`${source}: native-order data on a big-endian host is not supported.`);
-  }
+  const parsed = numpyDtype(descr);
+  if (!parsed) throw new UnsupportedError(`${source}: unsupported .npy dtype "${descr}".`);
+  const { type, byteOrder } = parsed;
   if (fortran && shape.length > 1) {
     throw new UnsupportedError(`${source}: Fortran-ordered .npy arrays are not supported (shape ${formatShape(shape)}).`);
   }
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = offset + headerLen;
-  const nbytes = count * spec.size;
+  const nbytes = count * type.bytes;
   if (bytes.length - dataStart < nbytes) {
     throw new FileFormatError(
       `${source}: truncated .npy data: shape ${formatShape(shape)} of "${descr}" needs ${nbytes} bytes, found ${bytes.length - dataStart}.`,
     );
   }
-  // copy into an aligned buffer of our own
-  const buf = new ArrayBuffer(nbytes);
-  new Uint8Array(buf).set(bytes.subarray(dataStart, dataStart + nbytes));
-  const data = spec.make(buf, count);
-  if (spec.bool) for (let i = 0; i < data.length; i++) (data as Uint8Array)[i] = (data as Uint8Array)[i] ? 1 : 0;
+  const data = decodeElements(bytes.subarray(dataStart), type, count, isLittleEndianOrder(byteOrder));
   return { data, shape, dtype: descr };
 }
 
@@ -131,19 +95,12 @@ export function serializeNpy(data: Float32Array, shape: readonly number[]): Uint
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
   const body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (littleEndianHost()) out.set(body, 10 + header.length);
+  if (HOST_LITTLE_ENDIAN) out.set(body, 10 + header.length);
   else {
     const dv = new DataView(out.buffer, 10 + header.length);
     for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i]!, true);
   }
   return out;
-}
-
-/** Converts any parsed numeric data to Float32Array (a copy unless it already is one). */
-export function toFloat32(data: NpyData | ArrayLike<number>): Float32Array {
-  if (data instanceof Float32Array) return data;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float32Array.from(data, (v) => Number(v));
-  return Float32Array.from(data as ArrayLike<number>);
 }
 
 /** Parses an `.npz` archive (a zip of `.npy` files, stored or deflated) into named arrays. */

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNpy, parseNpz, serializeNpy } from '../src/index.js';
-import { FIXTURES } from './helpers.js';
+import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 
-const load = (name: string) => parseNpy(new Uint8Array(readFileSync(`${FIXTURES}npy/${name}`)), name);
+const NPY = join(REPO_ROOT, 'fixtures', 'data-io', 'npy');
+const load = (name: string) => parseNpy(new Uint8Array(readFileSync(join(NPY, name))), name);
 
 describe('.npy', () => {
   it('reads numpy-written f4, f8, i8, u1 and bool arrays', () => {
@@ -20,7 +22,7 @@ describe('.npy', () => {
   it('refuses Fortran order, bad magic and truncated data with clear errors', () => {
     expect(() => load('fortran.npy')).toThrow(/Fortran-ordered/);
     expect(() => parseNpy(new Uint8Array(20), 'x.npy')).toThrow(/x.npy: not an .npy file/);
-    const bytes = new Uint8Array(readFileSync(`${FIXTURES}npy/f4.npy`));
+    const bytes = new Uint8Array(readFileSync(join(NPY, 'f4.npy')));
     expect(() => parseNpy(bytes.subarray(0, bytes.length - 3), 'cut.npy')).toThrow(
       /cut.npy: truncated .npy data: shape \[2, 3\] of "<f4" needs 24 bytes, found 21/,
     );
@@ -38,14 +40,35 @@ describe('.npy', () => {
     expect(Array.from(back.data as Float32Array)).toEqual(Array.from(data));
     expect(parseNpy(serializeNpy(Float32Array.from([7]), [1])).shape).toEqual([1]);
     // byte-identical to numpy's own writer for the same array
-    expect(Buffer.from(serializeNpy(Float32Array.from([0, 0.25, 0.5, 0.75, 1, 1.25]), [2, 3]))).toEqual(
-      readFileSync(`${FIXTURES}npy/f4.npy`),
-    );
+    expect(Buffer.from(serializeNpy(Float32Array.from([0, 0.25, 0.5, 0.75, 1, 1.25]), [2, 3]))).toEqual(readFileSync(join(NPY, 'f4.npy')));
   });
   it('reads .npz archives', () => {
-    const z = parseNpz(new Uint8Array(readFileSync(`${FIXTURES}npy/pair.npz`)));
+    const z = parseNpz(new Uint8Array(readFileSync(join(NPY, 'pair.npz'))));
     expect(Object.keys(z).sort()).toEqual(['a', 'b']);
     expect(z.a!.shape).toEqual([2, 3]);
     expect(Array.from(z.b!.data as BigInt64Array, Number)).toEqual([0, 1, 2]);
+  });
+});
+
+/** `.npy` bytes (format 1.0) of a header dict and a body. */
+function npyFile(descr: string, shape: string, body: Uint8Array): Uint8Array {
+  const header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }\n`;
+  const out = new Uint8Array(10 + header.length + body.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 255, header.length >> 8]);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(body, 10 + header.length);
+  return out;
+}
+
+describe('.npy dtypes through the shared table', () => {
+  it('reads float16 (as float32) and big-endian data; refuses strings and objects', () => {
+    const half = parseNpy(npyFile('<f2', '(3,)', Uint8Array.from([0x00, 0x3c, 0x01, 0x00, 0x00, 0xfc])));
+    expect(half.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(half.data as Float32Array)).toEqual([1, 2 ** -24, Number.NEGATIVE_INFINITY]);
+    expect(half.dtype).toBe('<f2');
+    const big = parseNpy(npyFile('>i4', '(2,)', Uint8Array.from([0, 0, 1, 0, 0xff, 0xff, 0xff, 0xfe])));
+    expect(Array.from(big.data as Int32Array)).toEqual([256, -2]);
+    expect(() => parseNpy(npyFile('<U3', '(1,)', new Uint8Array(12)), 's.npy')).toThrow(/s\.npy: unsupported \.npy dtype "<U3"/);
+    expect(() => parseNpy(npyFile('|O', '(1,)', new Uint8Array(8)), 'o.npy')).toThrow(/unsupported \.npy dtype "\|O"/);
   });
 });

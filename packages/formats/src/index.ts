@@ -1,0 +1,39 @@
+// Browser-safe entry of @openretina/formats: binary formats in pure TypeScript (no TF.js). Atomic file writes are in
+// '@openretina/formats/node'.
+export const PACKAGE_NAME = '@openretina/formats';
+
+export { float16BitsToNumber, bfloat16BitsToNumber, float16ToFloat32, bfloat16ToFloat32, roundToFloat16 } from './float16.js';
+export {
+  ELEMENT_TYPES,
+  HOST_LITTLE_ENDIAN,
+  elementType,
+  stateElementType,
+  torchStorageElementType,
+  safetensorsElementType,
+  numpyDtype,
+  isLittleEndianOrder,
+  isNativeOrder,
+  swapByteOrder,
+  decodeElements,
+  toStateArray,
+  toFloat32,
+} from './dtypes.js';
+export type { ElementType, ElementTypeName, NumpyDtype, NumericArray } from './dtypes.js';
+export { unpickle, decodeLong, PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
+export type { Recogniser, BuildHandler, UnpickleOptions } from './pickle.js';
+export { ArrayValue, arrayValueFromStrided, contiguousStrides } from './array-value.js';
+export type { ReadLimits, StridedView } from './array-value.js';
+export {
+  readPickle,
+  dataRecognisers,
+  dataBuildHandler,
+  finishNdarrays,
+  isKnownInertGlobal,
+  pickledIntTuple,
+} from './data-pickle.js';
+export type { ReadPickleOptions } from './data-pickle.js';
+export { toPlain, defineOwn } from './plain.js';
+export type { InertObject } from './plain.js';
+export { parseNpy, serializeNpy, parseNpz } from './npy.js';
+export type { NpyArray, NpyData } from './npy.js';
+export { readSafetensors, writeSafetensors } from './safetensors.js';

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DataError } from '@openretina/contracts';
+
+/*
+ * Atomic file writes: content goes to a temporary sibling (same folder, so the rename cannot cross file systems),
+ * is flushed to disk (fsync), then renamed over the destination. Readers see the old file or the new one, never
+ * half of one; on failure the temporary is removed and the old file is left as it was.
+ */
+
+/** Options of the atomic writes. */
+export interface AtomicWriteOptions {
+  /** Flush the new content to disk before the rename (default true): a crash right after cannot leave an empty file. */
+  fsync?: boolean;
+}
+
+/** A temporary path next to `target` (hidden, unique to this process and call). */
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `content` to `path` atomically, creating its folder. */
+export async function writeFileAtomic(path: string, content: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
+  await produceFileAtomic(
+    path,
+    async (tmp) => {
+      const handle = await open(tmp, 'wx');
+      try {
+        await handle.writeFile(content);
+        if (options.fsync ?? true) await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+    { fsync: false }, // synced above, while the file was open
+  );
+}
+
+/** The synchronous {@link writeFileAtomic}, for code that cannot wait (e.g. a logger called from a training loop). */
+export function writeFileAtomicSync(path: string, content: Uint8Array | string, options: AtomicWriteOptions = {}): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  try {
+    const fd = openSync(tmp, 'wx');
+    try {
+      writeFileSync(fd, content);
+      if (options.fsync ?? true) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** JSON text of `value` (2-space indent, final newline), as the JSON writers write it. */
+function jsonText(value: unknown, space: number): string {
+  return `${JSON.stringify(value, null, space)}\n`;
+}
+
+/** Writes `value` as JSON (2-space indent unless `space` says otherwise, final newline) atomically. */
+export async function writeJsonAtomic(path: string, value: unknown, options: AtomicWriteOptions & { space?: number } = {}): Promise<void> {
+  await writeFileAtomic(path, jsonText(value, options.space ?? 2), options);
+}
+
+/** The synchronous {@link writeJsonAtomic}. */
+export function writeJsonAtomicSync(path: string, value: unknown, options: AtomicWriteOptions & { space?: number } = {}): void {
+  writeFileAtomicSync(path, jsonText(value, options.space ?? 2), options);
+}
+
+/**
+ * Lets `write(tmpPath)` produce a file (e.g. a library that writes to a path of its own), then flushes it and
+ * renames it to `path`; creates the folder; removes the temporary file when `write` or the rename fails.
+ */
+export async function produceFileAtomic(
+  path: string,
+  write: (tmpPath: string) => Promise<void> | void,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  try {
+    await write(tmp);
+    if (options.fsync ?? true) await fsyncFile(tmp);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+async function fsyncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) await fsyncTree(p);
+    else if (entry.isFile()) await fsyncFile(p);
+  }
+}
+
+/** Whether `path` is a folder (true), something else (false) or nothing (undefined). */
+async function isDirectory(path: string): Promise<boolean | undefined> {
+  return (await stat(path).catch(() => undefined))?.isDirectory();
+}
+
+/**
+ * Builds a folder with `fill(stagingDir)` under a temporary sibling name, flushes its files, and renames it to `dir`,
+ * replacing the folder that was there: the old one is moved aside first and removed only after the new one is in
+ * place (put back if that rename fails). When `fill` throws, the staging folder is removed and `dir` is untouched.
+ * A file (not a folder) at `dir` is never replaced: that is a `DataError`, before anything is written.
+ */
+export async function replaceDirectoryAtomic(
+  dir: string,
+  fill: (stagingDir: string) => Promise<void> | void,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const target = resolve(dir);
+  if ((await isDirectory(target)) === false) throw new DataError(`${target} exists and is not a folder; refusing to replace it with one.`);
+  await mkdir(dirname(target), { recursive: true });
+  const staging = tempPathFor(target);
+  const aside = `${staging}.old`;
+  try {
+    await mkdir(staging);
+    await fill(staging);
+    if (options.fsync ?? true) await fsyncTree(staging);
+    const replacing = (await isDirectory(target)) === true;
+    if (replacing) await rename(target, aside);
+    try {
+      await rename(staging, target);
+    } catch (error) {
+      if (replacing) await rename(aside, target);
+      throw error;
+    }
+    if (replacing) await rm(aside, { recursive: true, force: true });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
