@@ -1,6 +1,6 @@
 // Browser-safe entry of @openretina/hub: OpenRetina checkpoint reading (zip + safe pickle), our checkpoint format
-// in memory, ONNX export, the published-model registry and ensembles. File system, downloads and onnxruntime-node
-// are in '@openretina/hub/node'.
+// in memory, the published-model registry, model cards and ensembles. File system and downloads are in
+// '@openretina/hub/node'; ONNX export, inference and the ONNX Runtime engine are in '@openretina/onnx'.
 export const PACKAGE_NAME = '@openretina/hub';
 
 export { unpickle, decodeLong, PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
@@ -31,10 +31,6 @@ export {
   sha256Hex,
 } from './model-card.js';
 export type { CheckpointMeta } from './model-card.js';
-export { exportOnnx, readOnnxInfo, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, ONNX_META } from './onnx-export.js';
-export type { ExportOnnxOptions } from './onnx-export.js';
-export { OnnxResponseModel } from './onnx-model.js';
-export type { OnnxModelOptions, OrtLike, OrtSessionLike, OrtTensorLike } from './onnx-model.js';
 export {
   HF_REPO,
   MODEL_CHECKPOINTS_FOLDER,
@@ -46,19 +42,6 @@ export {
 } from './registry.js';
 export type { PublishedModelName } from './registry.js';
 export { EnsembleModel } from './ensemble.js';
-export { EngineGraph } from './engine/graph-builder.js';
-export { buildEngineGraph, enginePlan, engineNames } from './engine/training-graph.js';
-export type { EnginePlan, EngineConvPlan, EngineGraphKind } from './engine/training-graph.js';
-export { TfjsEngine, OnnxEngine, createEngine, sessionParameters } from './engine/engine.js';
-export type {
-  EngineChoice,
-  EngineStep,
-  LossAndGradsEngine,
-  InputGradientEngine,
-  PredictionEngine,
-  ModelEngine,
-  OnnxEngineOptions,
-} from './engine/engine.js';
 export {
   LEGACY_HOEFLING_ENSEMBLE_NAME,
   LEGACY_ENSEMBLE_REMOTE_URL,
@@ -85,11 +68,3 @@ export type {
   LegacyEnsembleOptions,
   LegacyEnsemble,
 } from './legacy-ensemble.js';
-export {
-  buildEngineForwardGraph,
-  buildEngineForwardWeightsGraph,
-  forwardWeightNames,
-  temporalBlockSize,
-  defaultLayerOrder,
-} from './engine/forward-graph.js';
-export type { LayerOrder, EngineForwardOptions } from './engine/forward-graph.js';
