@@ -2,7 +2,7 @@
 import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { toCsv, toJson, type NeuronResult } from './evaluation.js';
-import type { EpochRecord, TrainLogger } from './train.js';
+import type { EpochRecord, TrainLogger } from './train-types.js';
 
 /** Writes a file atomically: a temporary file in the same folder, then a rename (readers never see half a file). */
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
