@@ -5,6 +5,7 @@ import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import { CoreReadout } from '@openretina/models';
 import { readNpyFile, toFloat32, writeNpyFile } from '@openretina/data-io/node';
 import { loadResponseModel } from '@openretina/hub/node';
+import { loadOnnxModel } from '@openretina/onnx/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 
@@ -39,7 +40,8 @@ export const predictCommand: Command = {
     const array = await readNpyFile(values.input);
     const shape = array.shape.length === 4 ? [1, ...array.shape] : array.shape;
     if (shape.length !== 5) throw new ShapeError(`${values.input}: expected a (B, C, T, H, W) stimulus, got ${formatShape(array.shape)}.`);
-    const model = await loadResponseModel(values.checkpoint, values.session === undefined ? {} : { sessionName: values.session });
+    const onnxOptions = values.session === undefined ? {} : { sessionName: values.session };
+    const model = await loadResponseModel(values.checkpoint, { loadOnnx: (path) => loadOnnxModel(path, onnxOptions) });
     let chosen: ChosenEngine | undefined;
     try {
       let predict = (x: tf.Tensor5D): Promise<tf.Tensor3D> =>

@@ -121,19 +121,24 @@ describe('ONNX engine (forward + backward graphs) against the TF.js reference', 
     expect(support.ok).toBe(false);
     expect(createEngine(model, 'auto', ort).name).toBe('onnx');
     expect(createEngine(model, 'auto', ort, { training: true }).name).toBe('tfjs');
-    expect(() => createEngine(model, 'onnx', ort, { training: true })).toThrow(/default Poisson loss/);
+    expect(() => createEngine(model, 'onnx', ort, { training: true })).toThrow(
+      /^engine "onnx": the ONNX graphs compute only the default loss PoissonLoss3d \(sum\), the model trains with MSE3d/,
+    );
     const engine = new OnnxEngine(model, { ort });
     const x = tf.randomNormal([1, 16, 9, 8, 2], 0, 1, 'float32', 1) as tf.Tensor5D;
     const y = tf.randomUniform([1, 16, 4], 0, 2, 'float32', 2) as tf.Tensor3D;
     const before = tf.memory().numTensors;
-    await expect(engine.lossAndGrads(x, y, 'b')).rejects.toThrow(/computes only the default Poisson loss \(sum\).*"type":"mse"/);
+    await expect(engine.lossAndGrads(x, y, 'b')).rejects.toThrow(/cannot train this model: the ONNX graphs compute only the default loss .*"type":"mse"/);
     expect(tf.memory().numTensors).toBe(before);
     engine.dispose();
     tf.dispose([x, y]);
     model.dispose();
 
     const lnp = new SingleCellSeparatedLNP({ inShape: [1, 5, 4, 4], spatKernelSize: [4, 4] });
-    expect(onnxSupport(lnp)).toEqual({ ok: false, reason: 'the ONNX graphs cover core-readout models only (got SingleCellSeparatedLNP)' });
+    expect(onnxSupport(lnp)).toEqual({
+      ok: false,
+      reason: 'the ONNX graphs do not cover this model (they cover core-readout models only, got SingleCellSeparatedLNP)',
+    });
     expect(createEngine(lnp, 'auto', ort)).toBeInstanceOf(TfjsEngine);
     expect(() => createEngine(lnp, 'onnx', ort)).toThrow(/core-readout models only/);
     lnp.dispose();

@@ -34,7 +34,7 @@ export function createEngine(model: TrainableModel, choice: EngineChoice, ort?: 
         'engine "onnx" needs onnxruntime: `npm i onnxruntime-node` and pass `await loadOnnxRuntimeNode()` (from @openretina/onnx/node), or in a browser `npm i onnxruntime-web` and pass `import * as ort from "onnxruntime-web"`.',
       );
     }
-    if (!support.ok) throw new ConfigError(`engine "onnx" does not cover this model: ${support.reason}`);
+    if (!support.ok) throw new ConfigError(`engine "onnx": ${support.reason}.`);
     return new OnnxEngine(model as CoreReadout, { ...onnxOptions, ort });
   }
   return ort && support.ok ? new OnnxEngine(model as CoreReadout, { ...onnxOptions, ort }) : new TfjsEngine(model);

@@ -8,7 +8,7 @@ import {
   type InputGradient,
   type LossAndGradients,
 } from '@openretina/contracts';
-import type { CoreReadout } from '@openretina/models';
+import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
 import { buildEngineGraph, engineNames as n, enginePlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
@@ -83,14 +83,14 @@ export class OnnxEngine implements ComputeEngine {
   }
 
   /**
-   * Whether the ONNX graphs cover this model (and the reason when not); with `training`, also whether they compute
-   * its training loss (the default Poisson sum only).
+   * Whether the ONNX graphs cover this model (and the reason when not, a phrase such as "the ONNX graphs do not
+   * cover this model (…)"); with `training`, also whether they compute its training loss (the default Poisson sum).
    */
   static supports(model: CoreReadout, options: { training?: boolean } = {}): { ok: true } | { ok: false; reason: string } {
     try {
       enginePlan(model, model.sessions[0]!, 1000);
     } catch (e) {
-      return { ok: false, reason: (e as Error).message };
+      return { ok: false, reason: `the ONNX graphs do not cover this model (${(e as Error).message})` };
     }
     if (options.training && !model.usesDefaultLoss) return { ok: false, reason: defaultLossOnly(model) };
     return { ok: true };
@@ -251,7 +251,7 @@ export class OnnxEngine implements ComputeEngine {
     session: string,
     params?: ReadonlyMap<string, tf.Variable>,
   ): Promise<LossAndGradients> {
-    if (!this.model.usesDefaultLoss) throw new UnsupportedError(`${defaultLossOnly(this.model)}; use the TF.js engine.`);
+    if (!this.model.usesDefaultLoss) throw new UnsupportedError(`The ONNX engine cannot train this model: ${defaultLossOnly(this.model)}; use the TF.js engine.`);
     this.checkInput(inputs);
     this.model.readout.numNeurons(session);
     const vars = params ?? this.model.parametersForSession(session);
@@ -356,5 +356,5 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
 
 /** Why the graphs cannot train a model with a non-default loss. */
 function defaultLossOnly(model: CoreReadout): string {
-  return `The ONNX engine computes only the default Poisson loss (sum), but the model's training loss is ${JSON.stringify(model.lossFunction)}`;
+  return `the ONNX graphs compute only the default loss PoissonLoss3d (sum), the model trains with ${lossClassName(model.lossFunction)} ${JSON.stringify(model.lossFunction)}`;
 }
