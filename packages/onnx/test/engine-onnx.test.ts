@@ -128,7 +128,9 @@ describe('ONNX engine (forward + backward graphs) against the TF.js reference', 
     const x = tf.randomNormal([1, 16, 9, 8, 2], 0, 1, 'float32', 1) as tf.Tensor5D;
     const y = tf.randomUniform([1, 16, 4], 0, 2, 'float32', 2) as tf.Tensor3D;
     const before = tf.memory().numTensors;
-    await expect(engine.lossAndGrads(x, y, 'b')).rejects.toThrow(/cannot train this model: the ONNX graphs compute only the default loss .*"type":"mse"/);
+    await expect(engine.lossAndGrads(x, y, 'b')).rejects.toThrow(
+      /cannot train this model: the ONNX graphs compute only the default loss .*"type":"mse"/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     engine.dispose();
     tf.dispose([x, y]);

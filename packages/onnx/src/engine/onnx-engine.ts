@@ -251,7 +251,8 @@ export class OnnxEngine implements ComputeEngine {
     session: string,
     params?: ReadonlyMap<string, tf.Variable>,
   ): Promise<LossAndGradients> {
-    if (!this.model.usesDefaultLoss) throw new UnsupportedError(`The ONNX engine cannot train this model: ${defaultLossOnly(this.model)}; use the TF.js engine.`);
+    if (!this.model.usesDefaultLoss)
+      throw new UnsupportedError(`The ONNX engine cannot train this model: ${defaultLossOnly(this.model)}; use the TF.js engine.`);
     this.checkInput(inputs);
     this.model.readout.numNeurons(session);
     const vars = params ?? this.model.parametersForSession(session);
