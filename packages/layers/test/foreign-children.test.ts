@@ -82,7 +82,7 @@ describe('Module with a foreign (contract-only) child', () => {
       ['leaf.bias', [2], 'float32'],
       ['leaf.count', [], 'int32'],
     ]);
-    expect(Array.from(t.stateDict().get('foreign.weight')!.data)).toEqual([1, 3, 5, 2, 4, 6]);
+    expect(Array.from(t.stateDict().get('foreign.weight')!.data as Float32Array)).toEqual([1, 3, 5, 2, 4, 6]);
     expect([...t.namedParameters().keys()]).toEqual(['scale', 'foreign.weight', 'leaf.bias']);
     expect(t.namedParameters().get('foreign.weight')).toBe(t.child.weight);
     expect(t.numParameters()).toBe(1 + 6 + 2);
@@ -130,14 +130,14 @@ describe('Module with a foreign (contract-only) child', () => {
     expect(message).toMatch(/missing keys: foreign\.steps/);
     expect(message).toMatch(/unexpected keys: foreign\.extra/);
     expect(t.child.loads).toBe(0);
-    expect(Array.from(t.stateDict().get('scale')!.data)).toEqual([1]);
+    expect(Array.from(t.stateDict().get('scale')!.data as Float32Array)).toEqual([1]);
     // non-strict: missing child entries are reported, the rest loads
     const partial = new Map(before);
     partial.delete('foreign.steps');
     partial.set('scale', { shape: [1], dtype: 'float32', data: Float32Array.of(3) });
     const result = t.loadStateDict(partial, { strict: false });
     expect(result.missingKeys).toEqual(['foreign.steps']);
-    expect(Array.from(t.stateDict().get('scale')!.data)).toEqual([3]);
+    expect(Array.from(t.stateDict().get('scale')!.data as Float32Array)).toEqual([3]);
     t.dispose();
   });
 
