@@ -15,7 +15,10 @@ export interface CreateEngineOptions extends Omit<OnnxEngineOptions, 'ort'> {
 /** Whether the ONNX engine covers `model` (for `options.training`, its loss too), and why not. */
 export function onnxSupport(model: TrainableModel, options: { training?: boolean } = {}): { ok: true } | { ok: false; reason: string } {
   if (!(model instanceof CoreReadout))
-    return { ok: false, reason: `the ONNX graphs cover core-readout models only (got ${model.constructor.name})` };
+    return {
+      ok: false,
+      reason: `the ONNX graphs do not cover this model (they cover core-readout models only, got ${model.constructor.name})`,
+    };
   return OnnxEngine.supports(model, options);
 }
 
