@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, type SessionBatch, type TrainableModel } from '@openretina/contracts';
+import { ConfigError, type ComputeEngine, type SessionBatch, type TrainableModel } from '@openretina/contracts';
 import { TfjsEngine } from '@openretina/models';
 import { WeightedMeans } from './weighted-means.js';
-import type { TrainingEngine } from './train-types.js';
 
 /**
  * The validation values of one batch from the model's output, in logging order: `val_loss` (the training loss
@@ -38,7 +37,7 @@ function validationValues(model: TrainableModel, out: tf.Tensor3D, batch: Sessio
 export async function validate(
   model: TrainableModel,
   batches: Iterable<SessionBatch>,
-  engine: Pick<TrainingEngine, 'predict'> = new TfjsEngine(model),
+  engine: Pick<ComputeEngine, 'predict'> = new TfjsEngine(model),
 ): Promise<Record<string, number>> {
   const wasTraining = model.training;
   model.eval();
