@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { FRAMES, NEURONS, ROOT, SESSION, buildModel, loadPackages, peakRssMb, randomData, time } from './lib.mjs';
 
 const [figure, outPath] = process.argv.slice(2);
-const { tf, backend, models, hub, trainer, insilico } = await loadPackages();
+const { tf, backend, models, onnx, trainer, insilico } = await loadPackages();
 await backend.initBackend('wasm');
 const model = buildModel(models);
-const ort = await hub.loadOnnxRuntimeNode();
+const ort = await onnx.loadOnnxRuntimeNode();
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
 function batch(B, seed = 1) {
@@ -53,13 +53,13 @@ function meiIteration(engine, stimulus) {
 
 const result = { figure };
 const engineName = process.env.BENCH_ENGINE ?? 'auto';
-const engine = hub.createEngine(model, engineName, ort, { threads: 2 });
+const engine = onnx.createEngine(model, engineName, ort, { threads: 2 });
 result.engine = engine.name;
 
 if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   model.eval();
   const { x } = batch(32);
-  const e = figure === 'inference_b32_tfjs' ? new hub.TfjsEngine(model) : new hub.OnnxEngine(model, { ort, threads: 2 });
+  const e = figure === 'inference_b32_tfjs' ? new models.TfjsEngine(model) : new onnx.OnnxEngine(model, { ort, threads: 2 });
   result.engine = e.name;
   Object.assign(result, await time(async () => (await e.predict(x, SESSION)).dispose(), { runs: RUNS }));
 } else if (figure === 'inference_b32_exported_onnx') {
@@ -74,13 +74,13 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const sessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1 };
   result.forms = {};
   for (const convForm of [undefined, 'depthwise', 'composed']) {
-    const bytes = hub.exportOnnx(model, { session: SESSION, ...(convForm ? { convForm } : {}) });
+    const bytes = onnx.exportOnnx(model, { session: SESSION, ...(convForm ? { convForm } : {}) });
     const sess = await ort.InferenceSession.create(bytes, sessionOptions);
     const r = await time(() => sess.run(feeds), { runs: RUNS });
     result.forms[convForm ?? 'default (gemm)'] = r;
     if (!convForm) {
       Object.assign(result, r, { convForm: 'gemm (default)' });
-      const m = await hub.loadOnnxModel(bytes, { sessionOptions });
+      const m = await onnx.loadOnnxModel(bytes, { sessionOptions });
       result.predict_e2e = await time(async () => (await m.predict(x)).dispose(), { runs: RUNS });
       m.dispose();
     }
@@ -88,7 +88,7 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   }
 } else if (figure.startsWith('train_step_b')) {
   const [B, which] = figure.slice('train_step_b'.length).split('_');
-  const e = which === 'tfjs' ? new hub.TfjsEngine(model) : engine;
+  const e = which === 'tfjs' ? new models.TfjsEngine(model) : engine;
   result.engine = e.name;
   model.train();
   const optimizer = new trainer.AdamW(model.trainableParameters(), { lr: 0.01, weightDecay: 0.01 });
@@ -108,7 +108,7 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   result.phases_ms = { loss_and_grads: t1 - t0, clip_adamw: t2 - t1 };
 } else if (figure === 'mei_iteration' || figure === 'mei_iteration_tfjs') {
   model.eval();
-  const e = figure === 'mei_iteration_tfjs' ? new hub.TfjsEngine(model) : engine;
+  const e = figure === 'mei_iteration_tfjs' ? new models.TfjsEngine(model) : engine;
   result.engine = e.name;
   const stimulus = tf.variable(tf.tensor5d(randomData(FRAMES * 18 * 16 * 2, 5), [1, FRAMES, 18, 16, 2]));
   Object.assign(result, await time(meiIteration(e, stimulus), { runs: 3 * RUNS, warmup: 3 }));
@@ -206,7 +206,7 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   result.batch_size = cfg.dataloader.batch_size;
 } else if (figure === 'profile_train_step_onnx') {
   // Per-op profile of the ONNX training graph (onnxruntime's own profiler), batch 32.
-  const { buildEngineGraph, enginePlan } = hub;
+  const { buildEngineGraph, enginePlan } = onnx;
   const bytes = buildEngineGraph(enginePlan(model, SESSION, FRAMES), 'train');
   const { mkdtempSync, readFileSync, readdirSync } = await import('node:fs');
   const { join } = await import('node:path');
@@ -222,7 +222,7 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const feeds = {};
   for (const name of sess.inputNames) feeds[name] = null;
   // Weights from the engine's own feeds: run one engine step with a wrapped session to capture them.
-  const e = new hub.OnnxEngine(model, {
+  const e = new onnx.OnnxEngine(model, {
     ort: {
       Tensor: ort.Tensor,
       InferenceSession: {
@@ -276,7 +276,7 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
 } else if (figure === 'profile_train_step_tfjs') {
   model.train();
   const { x, y } = batch(32);
-  const e = new hub.TfjsEngine(model);
+  const e = new models.TfjsEngine(model);
   (await e.lossAndGrads(x, y, SESSION)).grads.forEach((g) => g.dispose());
   const info = await tf.profile(async () => {
     const s = await e.lossAndGrads(x, y, SESSION);

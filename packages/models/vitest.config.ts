@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared';
 
-export default packageProject('models');
+export default packageProject('models', { typecheck: true });

@@ -1,16 +1,8 @@
 // The compute engine of a command (`--engine auto|onnx|tfjs`, config key trainer.engine): ONNX Runtime where its
 // graphs cover the model (the faster engine on CPU, see bench/RESULTS.md), else TF.js; printed with the reason.
-import { ConfigError } from '@openretina/contracts';
-import {
-  OnnxEngine,
-  TfjsEngine,
-  createEngine,
-  loadOnnxRuntimeNode,
-  type EngineChoice,
-  type ModelEngine,
-  type OrtLike,
-} from '@openretina/hub/node';
-import { lossClassName, type CoreReadout } from '@openretina/models';
+import { ConfigError, type ComputeEngine } from '@openretina/contracts';
+import { TfjsEngine, type CoreReadout } from '@openretina/models';
+import { createEngine, loadOnnxRuntimeNode, onnxSupport, type EngineChoice, type OrtLike } from '@openretina/onnx/node';
 
 export type { EngineChoice };
 
@@ -25,7 +17,7 @@ export function parseEngineChoice(value: string | undefined, what = '--engine'):
 
 /** The chosen engine, its name and why it was chosen. */
 export interface ChosenEngine {
-  engine: ModelEngine;
+  engine: ComputeEngine;
   name: 'onnx' | 'tfjs';
   reason: string;
 }
@@ -41,8 +33,8 @@ function onnxRuntime(): Promise<OrtLike> {
 
 /**
  * Resolves `choice` for `model`: `tfjs` as asked; `onnx` needs onnxruntime-node and a model the ONNX graphs cover
- * (and, when `training`, the default Poisson-sum loss: the graphs compute only that loss), else a ConfigError; `auto`
- * takes ONNX Runtime when all of that holds, else TF.js, saying why.
+ * (and, when `training`, a loss they compute: the engine says which), else a ConfigError; `auto` takes ONNX Runtime
+ * when all of that holds, else TF.js, saying why.
  */
 export async function chooseEngine(
   model: CoreReadout,
@@ -54,20 +46,18 @@ export async function chooseEngine(
     if (choice === 'onnx') throw new ConfigError(`engine "onnx": ${why}. Use --engine tfjs (or auto).`);
     return { engine: new TfjsEngine(model), name: 'tfjs', reason: `auto: ${why}` };
   };
-  if (options.training && !model.usesDefaultLoss) {
-    return refuse(
-      `the ONNX graphs compute only the default loss PoissonLoss3d (sum), the model trains with ${lossClassName(model.lossFunction)} ${JSON.stringify(model.lossFunction)}`,
-    );
-  }
-  const support = OnnxEngine.supports(model);
-  if (!support.ok) return refuse(`the ONNX graphs do not cover this model (${support.reason})`);
+  const support = onnxSupport(model, options.training === undefined ? {} : { training: options.training });
+  if (!support.ok) return refuse(support.reason);
   let ort: OrtLike;
   try {
     ort = await onnxRuntime();
   } catch (e) {
     return refuse(`onnxruntime-node is not available (${(e as Error).message})`);
   }
-  const engine = createEngine(model, 'onnx', ort, options.threads === undefined ? {} : { threads: options.threads });
+  const engine = createEngine(model, 'onnx', ort, {
+    ...(options.training === undefined ? {} : { training: options.training }),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+  });
   return {
     engine,
     name: 'onnx',

@@ -7,7 +7,7 @@ import { writeFileAtomicSync } from '@openretina/formats/node';
 import { writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
-import { evaluateTestSplitsWith, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
+import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import {
   checkSessionsMatch,
   experimentDataInfo,
@@ -67,8 +67,7 @@ export const evalCommand: Command = {
       const loaders = makeDataloaders(cfg, data);
       chosen = await chooseEngine(model, engineChoice);
       io.out(describeEngine(chosen));
-      const onnx = chosen.name === 'onnx' ? chosen.engine : undefined;
-      const evaluations = await evaluateTestSplitsWith(model, loaders, data, onnx ? (x, s) => onnx.predict(x, s) : null, {
+      const evaluations = await evaluateTestSplits(model, loaders, data, chosen.engine, {
         varRatioCutoff: cutoff,
         modelPath: values.checkpoint,
         expName: cfg.exp_name,

@@ -1,11 +1,10 @@
 // Test evaluation of a model on every test split of an experiment (used by `train` after fitting and by `eval`).
 import { join } from 'node:path';
 import type { DataloaderDict } from '@openretina/data-io';
+import type { ComputeEngine } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
-import type * as tf from '@tensorflow/tfjs-core';
 import {
   evaluateModel,
-  evaluateModelWith,
   formatEvaluationReport,
   type EvaluationSummary,
   type NeuronResult,
@@ -34,39 +33,21 @@ const mean = (xs: number[]): number => {
 };
 
 type SplitOptions = { varRatioCutoff?: number; modelPath?: string; expName?: string; splits?: readonly string[] };
-type Evaluated = { rows: NeuronResult[]; summary: EvaluationSummary };
-type Evaluator = (sessions: Record<string, SessionSplitData>, options: SummaryOptions) => Evaluated | Promise<Evaluated>;
-
-/** Evaluates the model on each test split (every session of the split), as `openretina eval` per split. */
-export function evaluateTestSplits(
-  model: CoreReadout,
-  loaders: DataloaderDict,
-  data: ExperimentData,
-  options: SplitOptions = {},
-): SplitEvaluation[] {
-  const out: SplitEvaluation[] = [];
-  for (const [split, sessions] of splitSessions(loaders, data, options)) {
-    out.push(splitEvaluation(split, sessions, evaluateModel(model, sessions, summaryOptions(split, options))));
-  }
-  return out;
-}
 
 /**
- * {@link evaluateTestSplits} with the model's eval-mode forward computed by `predict` (a compute engine's, e.g. ONNX
- * Runtime); the metrics are the same functions of the predictions.
+ * Evaluates the model on each test split (every session of the split), as `openretina eval` per split, with the
+ * eval-mode responses from `engine.predict` (TF.js or ONNX Runtime); the metrics are the same functions of them.
  */
-export async function evaluateTestSplitsWith(
+export async function evaluateTestSplits(
   model: CoreReadout,
   loaders: DataloaderDict,
   data: ExperimentData,
-  predict: ((x: tf.Tensor5D, session: string) => Promise<tf.Tensor3D>) | null,
+  engine: Pick<ComputeEngine, 'predict'>,
   options: SplitOptions = {},
 ): Promise<SplitEvaluation[]> {
-  if (!predict) return evaluateTestSplits(model, loaders, data, options);
-  const evaluate: Evaluator = (sessions, o) => evaluateModelWith(model, sessions, predict, o);
   const out: SplitEvaluation[] = [];
   for (const [split, sessions] of splitSessions(loaders, data, options)) {
-    out.push(splitEvaluation(split, sessions, await evaluate(sessions, summaryOptions(split, options))));
+    out.push(splitEvaluation(split, sessions, await evaluateModel(model, sessions, summaryOptions(split, options), engine)));
   }
   return out;
 }
@@ -104,7 +85,11 @@ function* splitSessions(
   }
 }
 
-function splitEvaluation(split: string, sessions: Record<string, SessionSplitData>, { rows, summary }: Evaluated): SplitEvaluation {
+function splitEvaluation(
+  split: string,
+  sessions: Record<string, SessionSplitData>,
+  { rows, summary }: { rows: NeuronResult[]; summary: EvaluationSummary },
+): SplitEvaluation {
   const perSession: SplitEvaluation['perSession'] = {};
   for (const s of Object.keys(sessions)) {
     const rs = rows.filter((r) => r.session === s);

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { initBackend } from '@openretina/backend';
 import { writeFileAtomic } from '@openretina/formats/node';
-import { exportOnnx, loadCoreReadout } from '@openretina/hub/node';
+import { loadCoreReadout } from '@openretina/hub/node';
+import { exportOnnx } from '@openretina/onnx';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { cliDownloadOptions } from './download-progress.js';
 

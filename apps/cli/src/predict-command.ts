@@ -6,6 +6,7 @@ import { CoreReadout } from '@openretina/models';
 import { readNpyFile, writeNpyFile } from '@openretina/data-io/node';
 import { toFloat32 } from '@openretina/formats';
 import { loadResponseModel } from '@openretina/hub/node';
+import { loadOnnxModel } from '@openretina/onnx/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { cliDownloadOptions } from './download-progress.js';
@@ -41,9 +42,10 @@ export const predictCommand: Command = {
     const array = await readNpyFile(values.input);
     const shape = array.shape.length === 4 ? [1, ...array.shape] : array.shape;
     if (shape.length !== 5) throw new ShapeError(`${values.input}: expected a (B, C, T, H, W) stimulus, got ${formatShape(array.shape)}.`);
+    const onnxOptions = values.session === undefined ? {} : { sessionName: values.session };
     const model = await loadResponseModel(values.checkpoint, {
       ...cliDownloadOptions(),
-      ...(values.session === undefined ? {} : { sessionName: values.session }),
+      loadOnnx: (path) => loadOnnxModel(path, onnxOptions),
     });
     let chosen: ChosenEngine | undefined;
     try {

@@ -12,7 +12,6 @@ import {
   createScheduler,
   train,
   trainingDataFromLoaders,
-  type ProgressMode,
   type TrainingData,
   type TrainResult,
 } from '@openretina/trainer';
@@ -20,7 +19,7 @@ import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CsvLogger, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
-import { evaluateTestSplitsWith, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
+import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import {
   buildExperimentModel,
   experimentDataInfo,
@@ -29,6 +28,7 @@ import {
   makeDataloaders,
   resolveDataDir,
 } from './experiment.js';
+import { PROGRESS_MODES, progressRenderer, type ProgressMode } from './progress.js';
 import { renderReport } from './report.js';
 
 /** What {@link runTraining} returns (also for programmatic use and tests). */
@@ -125,8 +125,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
   const started = Date.now();
   const { tree, cfg, outputDir } = loadExperimentConfig(config, overrides);
   const progress = options.progress ?? 'auto';
-  if (!['auto', 'bar', 'lines', 'none'].includes(progress))
-    throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
+  if (!PROGRESS_MODES.includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
   const engineChoice = parseEngineChoice(
     options.engine ?? cfg.trainer.engine ?? 'auto',
     options.engine === undefined ? 'trainer.engine' : '--engine',
@@ -151,8 +150,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
     io.out(`loss: ${lossClassName(model.lossFunction)}, evaluation loss: ${lossClassName(model.evaluationLossFunction)}`);
     chosen = await chooseEngine(model, engineChoice, { training: true });
     io.out(describeEngine(chosen));
-    // The TF.js reference path is the loop's own (no engine object); ONNX Runtime steps, validates and tests.
-    const onnx = chosen.name === 'onnx' ? chosen.engine : undefined;
+    const engine = chosen.engine; // training steps, validation and the test evaluation
     mkdirSync(out, { recursive: true });
     writeFileAtomicSync(join(out, 'config.yaml'), toYaml(tree));
 
@@ -178,12 +176,12 @@ export async function runTraining(config: string, overrides: readonly string[], 
       scheduler: schedulerConfig === null ? null : (opt, totalSteps) => createScheduler(schedulerConfig, opt, learningRate, totalSteps),
       gradientClipVal: cfg.trainer.gradient_clip_val ?? null,
       accumulateGradBatches: accumulate,
-      ...(onnx ? { engine: onnx } : {}),
+      engine,
       earlyStopping: es ? createEarlyStopping(es) : null,
       checkpoint: { monitor: ckpt?.monitor ?? 'val_evaluation_loss', mode: ckpt?.mode ?? 'max' },
       onlyTrainReadout: cfg.only_train_readout ?? false,
       logger: new CsvLogger(join(out, 'metrics.csv')),
-      progress,
+      onProgress: progressRenderer(progress),
       callbacks: {
         onCheckpoint: async (ctx) => {
           await saveCheckpoint(ctx.model, bestDir, meta);
@@ -200,7 +198,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
       `trained ${result.epochsRun} epochs in ${trainSeconds.toFixed(1)} s${result.stopReason ? ` (${result.stopReason})` : ''}; best epoch ${result.best ? result.best.epoch + 1 : '-'} (${ckpt?.monitor ?? 'val_evaluation_loss'} ${result.best?.score.toFixed(4) ?? '-'})`,
     );
 
-    const evaluations = await evaluateTestSplitsWith(model, loaders, data, onnx ? (x, s) => onnx.predict(x, s) : null, {
+    const evaluations = await evaluateTestSplits(model, loaders, data, engine, {
       modelPath: join(out, 'checkpoints', 'final'),
       expName: cfg.exp_name,
     });

@@ -44,3 +44,5 @@ export type {
   DifferentiableResponseModel,
 } from './modules.js';
 export type { ModelCard, ModelMetadata } from './model-card.js';
+export type { LossParts, TrainableModel } from './training.js';
+export type { ComputeEngine, LossAndGradients, InputGradient } from './engine.js';

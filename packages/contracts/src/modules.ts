@@ -5,9 +5,16 @@ import type { LoadStateDictOptions, LoadStateDictResult, StateDict } from './sta
 export type SpecificationVersion = 'v1';
 export const SPECIFICATION_VERSION: SpecificationVersion = 'v1';
 
-/** Anything that holds trainable state in PyTorch naming and can be saved and restored. */
+/**
+ * Anything that holds trainable state in PyTorch naming and can be saved and restored. A module of @openretina
+ * accepts any object with this shape as a child: its state dict, parameters, mode and disposal are reached through
+ * these methods only.
+ */
 export interface StatefulModule {
-  /** Parameters (trainable) by state-dict name. */
+  /**
+   * Every parameter by state-dict name, frozen ones included (`Variable.trainable` says which receive gradients;
+   * setting it freezes or unfreezes a parameter). A parameter registered under several names is listed once.
+   */
   namedParameters(): Map<string, Variable>;
   stateDict(): StateDict;
   loadStateDict(stateDict: StateDict, options?: LoadStateDictOptions): LoadStateDictResult;
@@ -27,7 +34,8 @@ export interface Regularized {
 
 /**
  * A core: maps a stimulus `[B, T, H, W, C]` to features `[B, T', H', W', C']`, channels-last.
- * A third-party core only needs to satisfy this interface to plug into readouts, models and the trainer.
+ * A third-party core only needs to satisfy this interface to plug into `CoreReadout`, the model registry, the
+ * trainer and the MEI tools (no base class of ours is required).
  */
 export interface Core extends StatefulModule, Regularized {
   readonly specificationVersion: SpecificationVersion;

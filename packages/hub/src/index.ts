@@ -1,6 +1,7 @@
 // Browser-safe entry of @openretina/hub: OpenRetina checkpoint reading (torch zip archives through
-// @openretina/formats' safe pickle reader), our checkpoint format in memory, ONNX export and the published-model
-// registry. File system, downloads and onnxruntime-node are in '@openretina/hub/node'.
+// @openretina/formats' safe pickle reader), our checkpoint format in memory, the published-model registry and model
+// cards. File system and downloads are in '@openretina/hub/node'; ONNX export, inference and the ONNX Runtime engine
+// are in '@openretina/onnx'.
 export const PACKAGE_NAME = '@openretina/hub';
 
 export { readTorchArchive } from './torch-archive.js';
@@ -26,10 +27,6 @@ export {
   sha256Hex,
 } from './model-card.js';
 export type { CheckpointMeta } from './model-card.js';
-export { exportOnnx, readOnnxInfo, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, ONNX_META } from './onnx-export.js';
-export type { ExportOnnxOptions } from './onnx-export.js';
-export { OnnxResponseModel } from './onnx-model.js';
-export type { OnnxModelOptions, OrtLike, OrtSessionLike, OrtTensorLike } from './onnx-model.js';
 export {
   HF_REPO,
   MODEL_CHECKPOINTS_FOLDER,
@@ -40,19 +37,6 @@ export {
   publishedModelUrl,
 } from './registry.js';
 export type { PublishedModelName } from './registry.js';
-export { EngineGraph } from './engine/graph-builder.js';
-export { buildEngineGraph, enginePlan, engineNames } from './engine/training-graph.js';
-export type { EnginePlan, EngineConvPlan, EngineGraphKind } from './engine/training-graph.js';
-export { TfjsEngine, OnnxEngine, createEngine, sessionParameters } from './engine/engine.js';
-export type {
-  EngineChoice,
-  EngineStep,
-  LossAndGradsEngine,
-  InputGradientEngine,
-  PredictionEngine,
-  ModelEngine,
-  OnnxEngineOptions,
-} from './engine/engine.js';
 export {
   LEGACY_HOEFLING_ENSEMBLE_NAME,
   LEGACY_ENSEMBLE_REMOTE_URL,
@@ -79,11 +63,3 @@ export type {
   LegacyEnsembleOptions,
   LegacyEnsemble,
 } from './legacy-ensemble.js';
-export {
-  buildEngineForwardGraph,
-  buildEngineForwardWeightsGraph,
-  forwardWeightNames,
-  temporalBlockSize,
-  defaultLayerOrder,
-} from './engine/forward-graph.js';
-export type { LayerOrder, EngineForwardOptions } from './engine/forward-graph.js';

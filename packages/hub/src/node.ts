@@ -1,8 +1,7 @@
 // Node entry of @openretina/hub: everything of the browser-safe entry plus the file system (checkpoint folders,
-// .ckpt files), downloads through @openretina/data-io's cache, and ONNX inference with onnxruntime-node.
+// .ckpt files) and downloads through @openretina/data-io's cache. ONNX lives in @openretina/onnx.
 export * from './index.js';
 export { saveCheckpoint, loadCheckpoint, isCheckpoint } from './node/checkpoint-fs.js';
-export { loadOnnxModel, loadOnnxRuntimeNode } from './node/onnx-node.js';
 export {
   huggingFaceCacheDirectory,
   findInHuggingFaceCache,
@@ -13,7 +12,7 @@ export {
   loadEnsemble,
   getCacheDirectory,
 } from './node/remote.js';
-export type { RemoteOptions, LoadOptions } from './node/remote.js';
+export type { RemoteOptions, LoadOptions, OnnxLoader, ResponseModelOptions } from './node/remote.js';
 export type { LegacySourceOptions } from './node/remote.js';
 export {
   loadLegacyHoeflingEnsemble,

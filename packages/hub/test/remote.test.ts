@@ -15,6 +15,7 @@ import {
   findInHuggingFaceCache,
   loadCoreReadout,
   loadEnsemble,
+  loadResponseModel,
   publishedModelUrl,
 } from '../src/node.js';
 import { refVideo } from './helpers.js';
@@ -191,5 +192,31 @@ describe('ensembles', () => {
     expect(relativeError(y.dataSync(), mean.dataSync())).toBeLessThan(1e-6);
     tf.dispose([x, ya, yb, y, mean]);
     ens.dispose();
+  });
+});
+
+describe('.onnx sources (hub has no ONNX runtime)', () => {
+  it('are opened through the loadOnnx option, and refused with what to install without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-onnx-'));
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, new Uint8Array([8, 1]));
+    try {
+      const error = await loadResponseModel(file).catch((e: unknown) => e);
+      expect(isOpenRetinaError(error, 'OPENRETINA_UNSUPPORTED')).toBe(true);
+      expect((error as Error).message).toMatch(/npm i @openretina\/onnx onnxruntime-node.*loadOnnxModel from '@openretina\/onnx\/node'/);
+      const opened: string[] = [];
+      const member = await loadCoreReadout(join(OPENRETINA_FIXTURES, 'model.ckpt'));
+      const loaded = await loadResponseModel(file, {
+        loadOnnx: async (path) => {
+          opened.push(path);
+          return member;
+        },
+      });
+      expect(loaded).toBe(member);
+      expect(opened).toEqual([file]);
+      member.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -70,4 +70,3 @@ export {
 export type { RawImage, PrepareMoviesOptions, LstaOptions, PcResult, BinnedVectorField } from './lsta.js';
 export { vectorFieldSvg, gradientGridSvg } from './vector-field-plot.js';
 export type { VectorFieldPlotOptions } from './vector-field-plot.js';
-export type { StimulusGradientEngine } from './optimize.js';

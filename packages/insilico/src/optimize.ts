@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
+import { ConfigError, ShapeError, formatShape, type ComputeEngine } from '@openretina/contracts';
 import { IncreaseObjective, type StimulusObjective } from './objectives.js';
 import type { StimulusOptimizer } from './optimizers.js';
 import type { StimulusPostprocessor, StimulusRegularizationLoss } from './regularizers.js';
@@ -21,25 +21,15 @@ export interface OptimizeStimulusOptions {
   /** Called after each iteration with its index, the loss before the step and the objective. */
   onIteration?: (info: { iteration: number; loss: number; objective: number }) => void;
   /**
-   * A compute engine for the model's part of the gradient, e.g. `createEngine(model, 'auto', ort)` from
-   * '@openretina/hub/node' (ONNX Runtime). Used for objectives linear in the responses (an {@link IncreaseObjective}
-   * of one session with a mean or slice-mean reducer): the objective's constant gradient over the responses is the
-   * engine's cotangent, the regularisers' gradient is computed in TF.js. Other objectives (contrastive, inner
-   * neurons, all sessions) run on TF.js as without an engine. The engine computes eval-mode responses: the model
-   * must be in eval mode.
+   * A compute engine for the model's part of the gradient (any `ComputeEngine` of the contracts: `TfjsEngine` of
+   * '@openretina/models', or `createEngine(model, 'auto', ort)` from '@openretina/onnx/node' for ONNX Runtime). Used
+   * for objectives linear in the responses (an {@link IncreaseObjective} of one session with a mean or slice-mean
+   * reducer): the objective's constant gradient over the responses is the engine's cotangent, the regularisers'
+   * gradient is computed in TF.js. Other objectives (contrastive, inner neurons, all sessions) run on TF.js as
+   * without an engine. The engine computes eval-mode responses: the model must be in eval mode, and be the
+   * objective's model.
    */
-  engine?: StimulusGradientEngine;
-}
-
-/**
- * What {@link optimizeStimulus} needs from a compute engine (structurally `InputGradientEngine` of
- * '@openretina/hub'): the eval-mode responses `[B, T_out, N]` to `x` for one session and `∂⟨responses, cotangent⟩/∂x`.
- */
-export interface StimulusGradientEngine {
-  readonly name?: string;
-  /** The model the engine runs (checked against the objective's model when present). */
-  readonly model?: unknown;
-  inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }>;
+  engine?: ComputeEngine;
 }
 
 export interface OptimizeStimulusResult {
@@ -49,7 +39,7 @@ export interface OptimizeStimulusResult {
   objectives: number[];
   iterations: number;
   stoppedEarly: boolean;
-  /** The engine that computed the model's gradient (`options.engine.name`, or 'engine'), or 'tfjs'. */
+  /** The engine that computed the model's gradient (`options.engine.name`), or 'tfjs'. */
   engine: string;
 }
 
@@ -94,7 +84,7 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
   } finally {
     cotangent?.dispose();
   }
-  return { losses, objectives, iterations: losses.length, stoppedEarly, engine: linear ? (options.engine!.name ?? 'engine') : 'tfjs' };
+  return { losses, objectives, iterations: losses.length, stoppedEarly, engine: linear ? options.engine!.name : 'tfjs' };
 }
 
 interface StepValues {
@@ -123,10 +113,10 @@ function tfjsStep(
 /** The objective the engine can serve (linear in one session's responses), or null for the TF.js path. */
 function engineObjective(
   objective: StimulusObjective,
-  engine: StimulusGradientEngine | undefined,
+  engine: ComputeEngine | undefined,
 ): (IncreaseObjective & { session: string }) | null {
   if (!engine || !(objective instanceof IncreaseObjective) || !objective.linearInResponses || objective.session === undefined) return null;
-  if (engine.model !== undefined && engine.model !== objective.model) {
+  if (engine.model !== objective.model) {
     throw new ConfigError('optimizeStimulus: the engine was created for another model than the objective’s.');
   }
   if ((objective.model as { training?: unknown }).training === true) {
@@ -158,7 +148,7 @@ function objectiveCotangent(objective: IncreaseObjective & { session: string }, 
 async function engineStep(
   x: tf.Variable<tf.Rank.R5>,
   objective: IncreaseObjective,
-  engine: StimulusGradientEngine,
+  engine: ComputeEngine,
   cotangent: tf.Tensor3D,
   regularizers: readonly StimulusRegularizationLoss[],
 ): Promise<StepValues> {

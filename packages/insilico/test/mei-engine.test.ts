@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
-import { OnnxEngine, loadOnnxRuntimeNode } from '@openretina/hub/node';
+import { OnnxEngine, loadOnnxRuntimeNode } from '@openretina/onnx/node';
 import {
   ChangeNormJointlyClipRangeSeparately,
   ContrastiveNeuronObjective,

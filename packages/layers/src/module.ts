@@ -7,6 +7,7 @@ import {
   type StateDict,
   type StateDtype,
   type StateTensor,
+  type StatefulModule,
 } from '@openretina/contracts';
 
 interface BufferSlot {
@@ -23,11 +24,17 @@ interface BufferSlot {
  *
  * Parameters and buffers are `tf.Variable`s stored in PyTorch layout; layers convert to TF.js layout inside
  * `forward`. Modules start in training mode, as in PyTorch.
+ *
+ * A child may be any `StatefulModule` of the contracts (a "foreign" child, e.g. a third party's core). The tree
+ * operations reach a foreign child through the contract's methods only: its `stateDict()` entries appear under its
+ * name, `loadStateDict` checks them against its current state dict and hands them to its `loadStateDict`, its
+ * `namedParameters()` join the tree's, and `train`/`eval`/`dispose` are forwarded. Its buffers are reached
+ * through its state dict only (`namedBuffers` lists ours).
  */
 export abstract class Module {
   private readonly params = new Map<string, tf.Variable>();
   private readonly buffers = new Map<string, BufferSlot>();
-  private readonly children = new Map<string, Module>();
+  private readonly children = new Map<string, StatefulModule>();
   /** Names in `params` whose variable is owned by another module (registered a second time: not disposed here). */
   private readonly aliases = new Set<string>();
   private isTraining = true;
@@ -100,9 +107,17 @@ export abstract class Module {
     return v;
   }
 
-  /** Registers a child module; its entries appear under `name.` in the state dict. */
-  protected registerModule<M extends Module>(name: string, module: M): M {
+  /**
+   * Registers a child module — one of ours or any `StatefulModule` of the contracts — whose entries appear under
+   * `name.` in the state dict. The tree owns it from now on (`dispose` disposes it).
+   */
+  protected registerModule<M extends StatefulModule>(name: string, module: M): M {
     this.assertFreeName(name);
+    if (!isStatefulModule(module)) {
+      throw new StateDictError(
+        `"${name}" of ${this.constructor.name} is not a module: it needs namedParameters, stateDict, loadStateDict, train, eval and dispose.`,
+      );
+    }
     this.children.set(name, module);
     return module;
   }
@@ -122,17 +137,28 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Visits the tree depth first in registration order: each of our modules with its dotted path (before its
+   * children), each foreign child with its path (not descended into).
+   */
+  private walk(prefix: string, visit: { own?(prefix: string, m: Module): void; foreign?(prefix: string, m: StatefulModule): void }): void {
+    visit.own?.(prefix, this);
+    for (const [name, child] of this.children) {
+      if (child instanceof Module) child.walk(join(prefix, name), visit);
+      else visit.foreign?.(join(prefix, name), child);
+    }
+  }
+
   /** Direct children, in registration order. */
-  namedChildren(): Map<string, Module> {
+  namedChildren(): Map<string, StatefulModule> {
     return new Map(this.children);
   }
 
-  /** Every module of the tree with its dotted path ('' for this one), depth first, in registration order. */
-  namedModules(prefix = ''): Map<string, Module> {
-    const out = new Map<string, Module>([[prefix, this]]);
-    for (const [name, child] of this.children) {
-      for (const [p, m] of child.namedModules(prefix ? `${prefix}.${name}` : name)) out.set(p, m);
-    }
+  /** Every module of the tree with its dotted path ('' for this one), depth first, in registration order; foreign children are listed, not descended into. */
+  namedModules(prefix = ''): Map<string, StatefulModule> {
+    const out = new Map<string, StatefulModule>();
+    const add = (p: string, m: StatefulModule) => void out.set(p, m);
+    this.walk(prefix, { own: add, foreign: add });
     return out;
   }
 
@@ -154,8 +180,14 @@ export abstract class Module {
   /** Every (name, parameter) pair of the tree, shared parameters under each of their names. */
   private allParameterEntries(prefix: string): [string, tf.Variable][] {
     const out: [string, tf.Variable][] = [];
-    for (const [name, v] of this.params) out.push([join(prefix, name), v]);
-    for (const [name, child] of this.children) out.push(...child.allParameterEntries(join(prefix, name)));
+    this.walk(prefix, {
+      own: (p, m) => {
+        for (const [name, v] of m.params) out.push([join(p, name), v]);
+      },
+      foreign: (p, m) => {
+        for (const [name, v] of m.namedParameters()) out.push([join(p, name), v]);
+      },
+    });
     return out;
   }
 
@@ -164,13 +196,14 @@ export abstract class Module {
     return new Map([...this.namedParameters()].filter(([, v]) => v.trainable));
   }
 
-  /** Buffers by state-dict name (persistent and not). */
+  /** Buffers of our modules by state-dict name (persistent and not); a foreign child's are in its state dict. */
   namedBuffers(prefix = '', persistentOnly = false): Map<string, tf.Variable> {
     const out = new Map<string, tf.Variable>();
-    for (const [name, slot] of this.buffers) if (!persistentOnly || slot.persistent) out.set(join(prefix, name), slot.variable);
-    for (const [name, child] of this.children) {
-      for (const [k, v] of child.namedBuffers(join(prefix, name), persistentOnly)) out.set(k, v);
-    }
+    this.walk(prefix, {
+      own: (p, m) => {
+        for (const [name, slot] of m.buffers) if (!persistentOnly || slot.persistent) out.set(join(p, name), slot.variable);
+      },
+    });
     return out;
   }
 
@@ -190,38 +223,62 @@ export abstract class Module {
   /** State dict in PyTorch order: own parameters, own persistent buffers, then each child's entries. */
   stateDict(): StateDict {
     const out: StateDict = new Map();
-    this.collectState('', out);
+    this.walk('', {
+      own: (p, m) => {
+        for (const [name, v] of m.params) out.set(join(p, name), toStateTensor(v, 'float32'));
+        for (const [name, slot] of m.buffers) {
+          if (slot.persistent) out.set(join(p, name), toStateTensor(slot.variable, slot.stateDtype));
+        }
+      },
+      foreign: (p, m) => {
+        for (const [name, entry] of m.stateDict()) out.set(join(p, name), entry);
+      },
+    });
     return out;
-  }
-
-  private collectState(prefix: string, out: StateDict): void {
-    for (const [name, v] of this.params) out.set(join(prefix, name), toStateTensor(v, 'float32'));
-    for (const [name, slot] of this.buffers) {
-      if (slot.persistent) out.set(join(prefix, name), toStateTensor(slot.variable, slot.stateDtype));
-    }
-    for (const [name, child] of this.children) child.collectState(join(prefix, name), out);
   }
 
   /**
    * Loads parameters and persistent buffers by name. Strict by default: missing or unexpected keys and any
-   * shape mismatch throw a `StateDictError` listing all problems at once. Nothing is changed when it throws.
+   * shape mismatch throw a `StateDictError` listing all problems at once, across the whole tree (a foreign child's
+   * entries are checked against its current state dict). Nothing is changed when it throws, unless a foreign child
+   * itself refuses entries that passed these checks.
    */
   loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
     const strict = options.strict ?? true;
     const targets = new Map<string, tf.Variable>();
-    for (const [k, v] of this.allParameterEntries('')) targets.set(k, v);
-    for (const [k, v] of this.namedBuffers('', true)) targets.set(k, v);
+    const foreign: { prefix: string; module: StatefulModule; keys: string[] }[] = [];
+    const expected = new Map<string, { shape: readonly number[]; size: number }>();
+    this.walk('', {
+      own: (p, m) => {
+        const entries: [string, tf.Variable][] = [
+          ...[...m.params].map(([name, v]): [string, tf.Variable] => [name, v]),
+          ...[...m.buffers].filter(([, slot]) => slot.persistent).map(([name, slot]): [string, tf.Variable] => [name, slot.variable]),
+        ];
+        for (const [name, v] of entries) {
+          targets.set(join(p, name), v);
+          expected.set(join(p, name), { shape: v.shape, size: v.size });
+        }
+      },
+      foreign: (p, m) => {
+        const keys: string[] = [];
+        for (const [name, entry] of m.stateDict()) {
+          keys.push(name);
+          expected.set(join(p, name), { shape: entry.shape, size: entry.data.length });
+        }
+        foreign.push({ prefix: p, module: m, keys });
+      },
+    });
 
-    const missingKeys = [...targets.keys()].filter((k) => !stateDict.has(k));
-    const unexpectedKeys = [...stateDict.keys()].filter((k) => !targets.has(k));
+    const missingKeys = [...expected.keys()].filter((k) => !stateDict.has(k));
+    const unexpectedKeys = [...stateDict.keys()].filter((k) => !expected.has(k));
     const mismatches: string[] = [];
-    for (const [k, v] of targets) {
+    for (const [k, want] of expected) {
       const entry = stateDict.get(k);
       if (!entry) continue;
-      if (!sameShape(entry.shape, v.shape)) {
-        mismatches.push(`${k}: expected ${formatShape(v.shape)}, got ${formatShape(entry.shape)}`);
-      } else if (entry.data.length !== v.size) {
-        mismatches.push(`${k}: shape ${formatShape(entry.shape)} needs ${v.size} values, the entry holds ${entry.data.length}`);
+      if (!sameShape(entry.shape, want.shape)) {
+        mismatches.push(`${k}: expected ${formatShape(want.shape)}, got ${formatShape(entry.shape)}`);
+      } else if (entry.data.length !== want.size) {
+        mismatches.push(`${k}: shape ${formatShape(entry.shape)} needs ${want.size} values, the entry holds ${entry.data.length}`);
       }
     }
     const problems: string[] = [];
@@ -233,21 +290,35 @@ export abstract class Module {
         details: { missingKeys, unexpectedKeys, mismatches },
       });
     }
+    // Foreign children first: one that still refuses its entries throws before any of our variables changed.
+    for (const { prefix, module, keys } of foreign) {
+      const sub: StateDict = new Map();
+      for (const key of keys) {
+        const entry = stateDict.get(join(prefix, key));
+        if (entry) sub.set(key, entry);
+      }
+      module.loadStateDict(sub, { strict });
+    }
     for (const [k, v] of targets) {
       const entry = stateDict.get(k);
       if (!entry) continue;
       tf.tidy(() => v.assign(fromStateTensor(entry, v.dtype)));
     }
-    this.afterLoadStateDict();
+    this.walk('', { own: (_p, m) => m.afterLoadStateDict() });
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Hook for modules that cache values derived from their parameters. */
+  /** Hook for modules that cache values derived from their parameters (runs after every successful load of the tree). */
   protected afterLoadStateDict(): void {}
 
   /** Sets training mode on the whole tree. */
   train(mode = true): this {
-    for (const m of this.namedModules().values()) m.isTraining = mode;
+    this.walk('', {
+      own: (_p, m) => {
+        m.isTraining = mode;
+      },
+      foreign: (_p, m) => void m.train(mode),
+    });
     return this;
   }
 
@@ -255,7 +326,7 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Frees every variable of the tree. The module is unusable afterwards. */
+  /** Frees every variable of the tree (foreign children through their `dispose`). The module is unusable afterwards. */
   dispose(): void {
     for (const [name, v] of this.params) if (!this.aliases.has(name)) v.dispose();
     for (const s of this.buffers.values()) s.variable.dispose();
@@ -265,6 +336,13 @@ export abstract class Module {
     this.buffers.clear();
     this.children.clear();
   }
+}
+
+/** Whether `m` has the methods of the contracts' `StatefulModule` (the tree calls nothing else on a foreign child). */
+function isStatefulModule(m: unknown): m is StatefulModule {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  return ['namedParameters', 'stateDict', 'loadStateDict', 'train', 'eval', 'dispose'].every((k) => typeof o[k] === 'function');
 }
 
 function join(prefix: string, name: string): string {

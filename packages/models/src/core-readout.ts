@@ -6,9 +6,10 @@ import {
   formatShape,
   type Core,
   type DataInfo,
-  type DifferentiableResponseModel,
+  type LossParts,
   type MultiReadout,
   type StimulusSpec,
+  type TrainableModel,
 } from '@openretina/contracts';
 import { Module, celltypePoissonLoss, correlationLoss, l1PoissonLoss, mseLoss, poissonLoss } from '@openretina/layers';
 
@@ -131,19 +132,11 @@ export function applyModelLoss(loss: ModelLoss, output: tf.Tensor, target: tf.Te
   });
 }
 
-/** What `CoreReadout.loss` reports: the training objective and its parts. */
-export interface LossParts {
-  /** Training loss + core regularizer + readout regularizer: what the training step minimises. */
-  total: tf.Scalar;
-  /** The training loss term (named for the default, the Poisson sum; the configured `loss` otherwise). */
-  poisson: tf.Scalar;
-  coreRegularizer: tf.Scalar;
-  readoutRegularizer: tf.Scalar;
-}
-
 export interface CoreReadoutOptions {
-  core: Core & Module;
-  readout: MultiReadout & Module;
+  /** Any core satisfying the contracts' `Core` (ours, or a third party's without our base class). */
+  core: Core;
+  /** Any multi-session readout satisfying the contracts' `MultiReadout`. */
+  readout: MultiReadout;
   /** Stimulus `[C, H, W]` the model was built for. */
   inputShape: readonly [number, number, number];
   dataInfo?: DataInfo | undefined;
@@ -156,12 +149,13 @@ export interface CoreReadoutOptions {
 
 /**
  * A core shared by all sessions plus per-session readouts (OpenRetina's `BaseCoreReadout` /
- * `UnifiedCoreReadout`). State-dict keys are `core.*` and `readout.<session>.*`, as in PyTorch.
+ * `UnifiedCoreReadout`). State-dict keys are `core.*` and `readout.<session>.*`, as in PyTorch. The core and the
+ * readout may be any objects satisfying the contracts (they are reached through the contracts only).
  */
-export class CoreReadout extends Module implements DifferentiableResponseModel {
+export class CoreReadout extends Module implements TrainableModel {
   readonly specificationVersion = SPECIFICATION_VERSION;
-  readonly core: Core & Module;
-  readonly readout: MultiReadout & Module;
+  readonly core: Core;
+  readonly readout: MultiReadout;
   readonly stimulus: StimulusSpec;
   dataInfo: DataInfo | undefined;
   readonly learningRate: number;
@@ -254,20 +248,32 @@ export class CoreReadout extends Module implements DifferentiableResponseModel {
     return this.forward(x, options);
   }
 
+  /** The penalties of a step on `session`: `core` (the core's regularizer) and `readout` (that session's readout's). */
+  regularizers(session: string): { core: tf.Scalar; readout: tf.Scalar } {
+    return { core: this.core.regularizer(), readout: this.readout.regularizer(session) };
+  }
+
   /**
-   * The training objective on one batch: the training loss (Poisson sum by default) + core regularizer + the session's
-   * readout regularizer.
+   * The training objective on one batch: `data` (the training loss, Poisson sum by default) + `regularizers.core` +
+   * `regularizers.readout` (the session's readout).
    */
-  loss(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string): LossParts {
-    const parts = tf.tidy(() => {
+  loss(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string): LossParts & { regularizers: { core: tf.Scalar; readout: tf.Scalar } } {
+    return tf.tidy(() => {
       const out = this.forward(inputs, { session });
-      const poisson = this.dataLoss(out, targets, session);
-      const coreRegularizer = this.core.regularizer();
-      const readoutRegularizer = this.readout.regularizer(session);
-      const total = tf.addN([poisson, coreRegularizer, readoutRegularizer]) as tf.Scalar;
-      return { total, poisson, coreRegularizer, readoutRegularizer };
+      const data = this.dataLoss(out, targets, session);
+      const regularizers = this.regularizers(session);
+      const total = tf.addN([data, regularizers.core, regularizers.readout]) as tf.Scalar;
+      return { total, data, regularizers };
     });
-    return parts;
+  }
+
+  /**
+   * The trainable parameters a step on `session` touches: the core's and that session's readout's (other sessions'
+   * readouts, `readout.<other>.*`, get no gradient, so the optimizer leaves them alone as PyTorch does).
+   */
+  parametersForSession(session: string): Map<string, tf.Variable> {
+    const others = this.sessions.filter((s) => s !== session).map((s) => `readout.${s}.`);
+    return new Map([...this.trainableParameters()].filter(([name]) => !others.some((p) => name.startsWith(p))));
   }
 
   /** The evaluation loss of a batch (by default the mean per-clip correlation, OpenRetina's evaluation metric). */

@@ -1,5 +1,6 @@
 export { CoreReadout } from './core-readout.js';
-export type { CoreReadoutOptions, LossParts } from './core-readout.js';
+export type { CoreReadoutOptions } from './core-readout.js';
+export { TfjsEngine } from './tfjs-engine.js';
 export {
   buildCore,
   buildReadout,

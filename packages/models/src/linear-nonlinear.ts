@@ -4,8 +4,9 @@ import {
   SPECIFICATION_VERSION,
   ShapeError,
   formatShape,
-  type DifferentiableResponseModel,
+  type LossParts,
   type StimulusSpec,
+  type TrainableModel,
 } from '@openretina/contracts';
 import {
   GaussianLaplaceL2,
@@ -73,7 +74,7 @@ export interface SingleCellSeparatedLNPOptions {
  * OpenRetina crops the stimulus in its training step, not in `forward`; here `forward` also accepts the full
  * `[H, W]` stimulus and crops it (`cropInput`) when the kernel is smaller.
  */
-export class SingleCellSeparatedLNP extends Module implements DifferentiableResponseModel {
+export class SingleCellSeparatedLNP extends Module implements TrainableModel {
   readonly specificationVersion = SPECIFICATION_VERSION;
   readonly inShape: readonly [number, number, number, number];
   readonly kernelSize: readonly [number, number];
@@ -250,22 +251,41 @@ export class SingleCellSeparatedLNP extends Module implements DifferentiableResp
     return tf.tidy(() => tf.add(this.laplace(), tf.mul(this.weightsL1(), this.sparseWeight)) as tf.Scalar);
   }
 
+  /** Every trainable parameter (the model has one neuron and ignores sessions). */
+  parametersForSession(_session?: string): Map<string, tf.Variable> {
+    return this.trainableParameters();
+  }
+
+  /** The Poisson loss (sum) of an output against targets, aligned on the last frames. */
+  dataLoss(output: tf.Tensor3D, targets: tf.Tensor3D, _session?: string): tf.Scalar {
+    return poissonLoss(output, targets) as tf.Scalar;
+  }
+
+  /** `{ core: regularizer() }`: OpenRetina logs this model's penalty as `regularization_loss_core`. */
+  regularizers(_session?: string): { core: tf.Scalar } {
+    return { core: this.regularizer() };
+  }
+
   /**
    * The training objective of one batch (OpenRetina's `training_step`): the stimulus is cropped if needed, then
    * Poisson loss (sum, aligned on the last frames) + regularizer.
    */
-  loss(inputs: tf.Tensor5D, targets: tf.Tensor3D): { total: tf.Scalar; poisson: tf.Scalar; regularizer: tf.Scalar } {
+  loss(inputs: tf.Tensor5D, targets: tf.Tensor3D, _session?: string): LossParts & { regularizers: { core: tf.Scalar } } {
     return tf.tidy(() => {
-      const out = this.forward(inputs);
-      const poisson = poissonLoss(out, targets) as tf.Scalar;
-      const regularizer = this.regularizer();
-      return { total: tf.add(poisson, regularizer) as tf.Scalar, poisson, regularizer };
+      const data = this.dataLoss(this.forward(inputs), targets);
+      const regularizers = this.regularizers();
+      return { total: tf.add(data, regularizers.core) as tf.Scalar, data, regularizers };
     });
   }
 
-  /** Mean correlation over the batch (OpenRetina's evaluation metric, `CorrelationLoss3d(avg=True)` not negated). */
+  /** Mean correlation of an output with the targets (OpenRetina's evaluation metric, `CorrelationLoss3d(avg=True)` not negated). */
+  evaluationLoss(output: tf.Tensor3D, targets: tf.Tensor3D, _session?: string): tf.Scalar {
+    return tf.tidy(() => tf.mean(clipCorrelations(output, targets)) as tf.Scalar);
+  }
+
+  /** {@link evaluationLoss} of the model's output on `inputs`. */
   evaluationMetric(inputs: tf.Tensor5D, targets: tf.Tensor3D): tf.Scalar {
-    return tf.tidy(() => tf.mean(clipCorrelations(this.forward(inputs), targets)) as tf.Scalar);
+    return tf.tidy(() => this.evaluationLoss(this.forward(inputs), targets));
   }
 }
 

@@ -1,6 +1,5 @@
 import { ConfigError, UnsupportedError, type Core, type DataInfo, type MultiReadout } from '@openretina/contracts';
 import { ConditionedGRUCore, ConvGRUCore, DummyCore, SimpleCoreWrapper } from '@openretina/core';
-import type { Module } from '@openretina/layers';
 import { MultiFactorizedReadout, MultiGaussianMaskReadout, MultiSampledGaussianReadout, MultipleLNPReadout } from '@openretina/readout';
 import { CoreReadout } from './core-readout.js';
 
@@ -16,8 +15,10 @@ export interface BuildContext {
   seed?: number;
 }
 
-type CoreFactory = (options: Record<string, unknown>, context: BuildContext) => Core & Module;
-type ReadoutFactory = (options: Record<string, unknown>, context: BuildContext) => MultiReadout & Module;
+/** Builds a core from its options: any object satisfying the contracts' `Core` (no base class of ours needed). */
+type CoreFactory = (options: Record<string, unknown>, context: BuildContext) => Core;
+/** Builds a multi-session readout from its options: any object satisfying the contracts' `MultiReadout`. */
+type ReadoutFactory = (options: Record<string, unknown>, context: BuildContext) => MultiReadout;
 
 interface Entry<F> {
   /** Accepted option names (camelCase); anything else is an error, so typos never pass silently. */
@@ -79,13 +80,13 @@ function lookup<F>(registry: Map<string, Entry<F>>, config: ConfigObject, kind: 
 }
 
 /** Builds a core from an OpenRetina core config (`_target_` selects the class; SimpleCoreWrapper by default). */
-export function buildCore(config: ConfigObject, context: BuildContext): Core & Module {
+export function buildCore(config: ConfigObject, context: BuildContext): Core {
   const [target, entry] = lookup(coreRegistry, config, 'core', 'openretina.modules.core.base_core.SimpleCoreWrapper');
   return entry.create(toOptions(config, entry.keys, target), context);
 }
 
 /** Builds a multi-session readout from an OpenRetina readout config (MultiGaussianMaskReadout by default). */
-export function buildReadout(config: ConfigObject, context: BuildContext): MultiReadout & Module {
+export function buildReadout(config: ConfigObject, context: BuildContext): MultiReadout {
   const [target, entry] = lookup(readoutRegistry, config, 'readout', 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout');
   return entry.create(toOptions(config, entry.keys, target), context);
 }

@@ -5,13 +5,14 @@ import {
   ShapeError,
   formatShape,
   type DataInfo,
-  type DifferentiableResponseModel,
+  type LossParts,
   type StimulusSpec,
+  type TrainableModel,
 } from '@openretina/contracts';
 import { DummyCore } from '@openretina/core';
 import { Module, clipCorrelations, poissonLoss, torchSoftplus } from '@openretina/layers';
 import { MultiSpatialContrastReadout, SpatialContrastReadout } from '@openretina/readout';
-import { CoreReadout, type LossParts } from './core-readout.js';
+import { CoreReadout } from './core-readout.js';
 
 /** A filter given as a tensor, a flat row-major array or nested rows. */
 export type FilterInit = tf.Tensor | Float32Array | readonly number[] | readonly (readonly number[])[];
@@ -75,7 +76,7 @@ export interface SingleCellSpatialContrastOptions {
  * `spatial_filter_sum []`. The filters are given (OpenRetina loads an STA file and fits them in its constructor;
  * that fitting is not part of this class).
  */
-export class SingleCellSpatialContrast extends Module implements DifferentiableResponseModel {
+export class SingleCellSpatialContrast extends Module implements TrainableModel {
   readonly specificationVersion = SPECIFICATION_VERSION;
   readonly inShape: readonly [number, number, number, number];
   readonly learningRate: number;
@@ -194,22 +195,47 @@ export class SingleCellSpatialContrast extends Module implements DifferentiableR
     return tf.scalar(0);
   }
 
+  /** Every trainable parameter (the model has one neuron and ignores sessions). */
+  parametersForSession(_session?: string): Map<string, tf.Variable> {
+    return this.trainableParameters();
+  }
+
   /** The training loss of OpenRetina's step: per-neuron mean Poisson loss divided by the number of outputs. */
-  loss(inputs: tf.Tensor5D, targets: tf.Tensor3D): tf.Scalar {
+  dataLoss(output: tf.Tensor3D, targets: tf.Tensor3D, _session?: string): tf.Scalar {
+    return tf.tidy(() => tf.div(tf.sum(poissonLoss(output, targets, { perNeuron: true })), output.size) as tf.Scalar);
+  }
+
+  /** None (four parameters, no penalty). */
+  regularizers(_session?: string): Record<string, tf.Scalar> {
+    return {};
+  }
+
+  /** The training objective of one batch: {@link dataLoss} of the output (no regularizers). */
+  loss(inputs: tf.Tensor5D, targets: tf.Tensor3D, _session?: string): LossParts {
     return tf.tidy(() => {
-      const out = this.forward(inputs);
-      return tf.div(tf.sum(poissonLoss(out, targets, { perNeuron: true })), out.size) as tf.Scalar;
+      const data = this.dataLoss(this.forward(inputs), targets);
+      return { total: tf.clone(data), data, regularizers: {} };
     });
   }
 
-  /** Mean correlation (`val_correlation`). */
+  /** Mean correlation of an output with the targets (`val_correlation`). */
+  evaluationLoss(output: tf.Tensor3D, targets: tf.Tensor3D, _session?: string): tf.Scalar {
+    return tf.tidy(() => tf.mean(clipCorrelations(output, targets)) as tf.Scalar);
+  }
+
+  /** {@link evaluationLoss} of the model's output on `inputs`. */
   evaluationMetric(inputs: tf.Tensor5D, targets: tf.Tensor3D): tf.Scalar {
-    return tf.tidy(() => tf.mean(clipCorrelations(this.forward(inputs), targets)) as tf.Scalar);
+    return tf.tidy(() => this.evaluationLoss(this.forward(inputs), targets));
   }
 
   /** What OpenRetina's `optimizer_step` does after each step: clamp `w ≥ 0`. */
   clampParameters(): void {
     tf.tidy(() => this.w.assign(tf.maximum(this.w, 0)));
+  }
+
+  /** The trainer's hook after every optimizer step: {@link clampParameters}. */
+  afterOptimizerStep(): void {
+    this.clampParameters();
   }
 }
 
@@ -234,10 +260,12 @@ export interface SpatialContrastCoreReadoutOptions {
 
 /**
  * OpenRetina's `SpatialContrastCoreReadout`: `DummyCore` + `MultiSpatialContrastReadout`, trained with the
- * **mean** Poisson loss (`PoissonLoss3d(avg=True)`), and `nl_a ≥ 0` clamped after every optimizer step
- * (`clampParameters`). State dict: `readout.<session>.{w, nl_a, nl_b, nl_c, bias, spatial_filters, temporal_filters, sf_sums}`.
+ * **mean** Poisson loss (`PoissonLoss3d(avg=True)`, its training loss by default), and `nl_a ≥ 0` clamped after
+ * every optimizer step (`clampParameters`, run by the trainer through `afterOptimizerStep`). State dict: `readout.<session>.{w, nl_a, nl_b, nl_c, bias, spatial_filters, temporal_filters, sf_sums}`.
  */
 export class SpatialContrastCoreReadout extends CoreReadout {
+  private readonly contrastReadout: MultiSpatialContrastReadout;
+
   constructor(options: SpatialContrastCoreReadoutOptions) {
     const [C, T, H, W] = options.inShape;
     const spatial = Object.fromEntries(
@@ -276,26 +304,22 @@ export class SpatialContrastCoreReadout extends CoreReadout {
     } finally {
       tf.dispose([...Object.values(spatial), ...Object.values(temporal)]);
     }
-  }
-
-  /** Mean Poisson loss (OpenRetina's default for this model) + regularizers (both 0). */
-  override loss(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string): LossParts {
-    return tf.tidy(() => {
-      const out = this.forward(inputs, { session });
-      const poisson = poissonLoss(out, targets, { avg: true }) as tf.Scalar;
-      const coreRegularizer = this.core.regularizer();
-      const readoutRegularizer = this.readout.regularizer(session);
-      const total = tf.addN([poisson, coreRegularizer, readoutRegularizer]) as tf.Scalar;
-      return { total, poisson, coreRegularizer, readoutRegularizer };
-    });
+    this.contrastReadout = this.readout as MultiSpatialContrastReadout;
+    // OpenRetina's default loss for this model: the mean Poisson loss.
+    this.setLosses({ loss: { type: 'poisson', avg: true } });
   }
 
   /** What OpenRetina's `optimizer_step` does after each step: clamp `nl_a ≥ 0` in every session's readout. */
   clampParameters(): void {
     tf.tidy(() => {
-      for (const m of this.readout.namedModules().values()) {
+      for (const m of this.contrastReadout.namedModules().values()) {
         if (m instanceof SpatialContrastReadout) m.nlA.assign(tf.maximum(m.nlA, 0));
       }
     });
+  }
+
+  /** The trainer's hook after every optimizer step: {@link clampParameters}. */
+  afterOptimizerStep(): void {
+    this.clampParameters();
   }
 }

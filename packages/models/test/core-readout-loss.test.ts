@@ -73,9 +73,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
       expect(m.usesDefaultLoss).toBe(true);
       const out = m.forward(x, { session: 's1' });
       const parts = m.loss(x, y, 's1');
-      expect(value(parts.poisson)).toBe(value(poissonLoss(out, y)));
+      expect(value(parts.data)).toBe(value(poissonLoss(out, y)));
       expect(value(m.evaluationMetric(x, y, 's1'))).toBe(value(tf.mean(clipCorrelations(out, y))));
-      tf.dispose([out, parts.total, parts.coreRegularizer, parts.readoutRegularizer]);
+      tf.dispose([out, parts.total, parts.regularizers.core, parts.regularizers.readout]);
       m.dispose();
     });
 
@@ -101,9 +101,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const out = m.forward(x, { session: 's1' });
         const parts = m.loss(x, y, 's1');
         const expected = value(ref(out, y));
-        expect(value(parts.poisson), name).toBeCloseTo(expected, 5);
-        const core = value(parts.coreRegularizer);
-        const readout = value(parts.readoutRegularizer);
+        expect(value(parts.data), name).toBeCloseTo(expected, 5);
+        const core = value(parts.regularizers.core);
+        const readout = value(parts.regularizers.readout);
         expect(value(parts.total)).toBeCloseTo(expected + core + readout, 4);
         expect(value(m.evaluationMetric(x, y, 's1'))).toBeCloseTo(value(poissonLoss(out, y, { avg: true })), 6);
         out.dispose();

@@ -65,9 +65,9 @@ for (const backend of backends) {
       const { value, grads } = tf.variableGrads(() => {
         const p = fresh.loss(x, y, 'session_2');
         parts = {
-          poisson: p.poisson.dataSync()[0]!,
-          core: p.coreRegularizer.dataSync()[0]!,
-          readout: p.readoutRegularizer.dataSync()[0]!,
+          poisson: p.data.dataSync()[0]!,
+          core: p.regularizers.core.dataSync()[0]!,
+          readout: p.regularizers.readout.dataSync()[0]!,
         };
         return p.total;
       }, [...params.values()]);

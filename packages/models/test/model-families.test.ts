@@ -156,14 +156,14 @@ for (const backend of backends) {
         expectNoLeak(() => n.forward(x), [...n.trainableParameters().values()]);
         const target = tf.ones([2, 9, 1]) as tf.Tensor3D;
         const parts = m.loss(x, target);
-        expect(parts.total.dataSync()[0]).toBeCloseTo(parts.poisson.dataSync()[0]! + parts.regularizer.dataSync()[0]!, 4);
+        expect(parts.total.dataSync()[0]).toBeCloseTo(parts.data.dataSync()[0]! + parts.regularizers.core.dataSync()[0]!, 4);
         expect(() => m.forward(tf.zeros([1, 9, 6, 7, 1]) as tf.Tensor5D)).toThrow(ShapeError);
         expect(() => m.forward(tf.zeros([1, 4, 6, 7, 2]) as tf.Tensor5D)).toThrow(/at least 5 frames/);
         expect(() => new SingleCellSeparatedLNP({ inShape: [1, 4, 5, 5], nonlinearity: 'swish' as never })).toThrow(ConfigError);
         const bad = m.stateDict();
         bad.delete('space_conv.weight');
         expect(() => b.loadStateDict(bad)).toThrow(StateDictError);
-        tf.dispose([x, xv, ya, yb, target, parts.total, parts.poisson, parts.regularizer]);
+        tf.dispose([x, xv, ya, yb, target, parts.total, parts.data, parts.regularizers.core]);
         for (const mm of [m, b, n]) mm.dispose();
       });
     });
@@ -206,7 +206,10 @@ for (const backend of backends) {
         m.clampParameters();
         expect(m.w.dataSync()[0]).toBe(0);
         const target = tf.ones([2, 9, 1]) as tf.Tensor3D;
-        const loss = m.loss(x, target);
+        const parts = m.loss(x, target);
+        expect(parts.regularizers).toEqual({});
+        const loss = parts.total;
+        expect(loss.dataSync()[0]).toBe(parts.data.dataSync()[0]);
         const out = m.forward(x);
         const manual = tf.tidy(() =>
           tf.div(tf.mean(tf.sub(out, tf.mul(tf.slice(target, [0, 3, 0], [-1, -1, -1]), tf.log(tf.add(out, 1e-16))))), out.size),
@@ -220,7 +223,7 @@ for (const backend of backends) {
         expect(
           () => new SingleCellSpatialContrast({ inShape: [1, 9, 5, 6], spatialFilter: new Float32Array(29), temporalFilter: [1] }),
         ).toThrow(ShapeError);
-        tf.dispose([x, xv, ya, yb, target, loss, out, manual]);
+        tf.dispose([x, xv, ya, yb, target, loss, parts.data, out, manual]);
         for (const mm of [m, b, b2]) mm.dispose();
       });
     });
@@ -259,7 +262,7 @@ for (const backend of backends) {
         m.clampParameters();
         expect(Array.from(nlA.dataSync())).toEqual([0, 2]);
         expectNoLeak(() => m.forward(x, { session: 'r2' }), [...m.trainableParameters().values()]);
-        tf.dispose([x, y, parts.total, parts.poisson, parts.coreRegularizer, parts.readoutRegularizer, out, manual]);
+        tf.dispose([x, y, parts.total, parts.data, parts.regularizers.core, parts.regularizers.readout, out, manual]);
         m.dispose();
       });
     });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type SessionBatch } from '@openretina/contracts';
 import { LongCycler, type SizedIterable } from '@openretina/data-io';
-import type { TrainingData } from './train.js';
+import type { TrainingData } from './train-types.js';
 
 /** Loaders per fold then per session (the shape of data-io's `multipleMoviesDataloaders` result). */
 export type LoadersByFold = Readonly<Record<string, Readonly<Record<string, SizedIterable<SessionBatch>>>>>;

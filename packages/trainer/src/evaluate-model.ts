@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, type SessionBatch } from '@openretina/contracts';
-import type { CoreReadout } from '@openretina/models';
+import { ShapeError, type ComputeEngine, type SessionBatch, type TrainableModel } from '@openretina/contracts';
+import { TfjsEngine } from '@openretina/models';
 import { evaluateSession, summarizeEvaluation, type EvaluationSummary, type NeuronResult, type SummaryOptions } from './evaluation.js';
 import type { NDArray } from './metrics.js';
 
@@ -12,40 +12,14 @@ export interface CollectedPredictions {
   targets: { data: Float32Array; shape: [number, number] };
 }
 
-/** Runs the model (eval mode) over a session's batches and concatenates outputs and targets; disposes the batches. */
-export function collectPredictions(model: CoreReadout, batches: Iterable<SessionBatch>): CollectedPredictions {
-  const wasTraining = model.training;
-  model.eval();
-  const preds: Float32Array[] = [];
-  const targs: Float32Array[] = [];
-  let n = -1;
-  try {
-    for (const b of batches) {
-      try {
-        const out = model.forward(b.inputs, { session: b.session });
-        preds.push(out.dataSync() as Float32Array);
-        n = out.shape[2];
-        out.dispose();
-        targs.push(b.targets.dataSync() as Float32Array);
-      } finally {
-        tf.dispose([b.inputs, b.targets]);
-      }
-    }
-  } finally {
-    model.train(wasTraining);
-  }
-  if (n < 0) throw new ShapeError('collectPredictions: no batches.');
-  return concatenated(preds, targs, n);
-}
-
 /**
- * {@link collectPredictions} with the eval-mode forward computed by `predict` (e.g. a compute engine's
- * `PredictionEngine.predict`, ONNX Runtime). Disposes the batches.
+ * Runs the model (eval mode) over a session's batches and concatenates outputs and targets; disposes the batches.
+ * The responses come from `engine.predict` (default: the model's TF.js forward; e.g. an ONNX Runtime engine).
  */
-export async function collectPredictionsWith(
-  model: CoreReadout,
+export async function collectPredictions(
+  model: TrainableModel,
   batches: Iterable<SessionBatch>,
-  predict: (x: tf.Tensor5D, session: string) => Promise<tf.Tensor3D>,
+  engine: Pick<ComputeEngine, 'predict'> = new TfjsEngine(model),
 ): Promise<CollectedPredictions> {
   const wasTraining = model.training;
   model.eval();
@@ -55,7 +29,7 @@ export async function collectPredictionsWith(
   try {
     for (const b of batches) {
       try {
-        const out = await predict(b.inputs, b.session);
+        const out = await engine.predict(b.inputs, b.session);
         preds.push((await out.data()) as Float32Array);
         n = out.shape[2];
         out.dispose();
@@ -96,30 +70,19 @@ export interface SessionSplitData {
   sessionKwargs?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** Per-neuron results and the cutoff summary of a model on one split (OpenRetina's `openretina eval`). */
-export function evaluateModel(
-  model: CoreReadout,
-  sessions: Readonly<Record<string, SessionSplitData>>,
-  options: SummaryOptions = {},
-): { rows: NeuronResult[]; summary: EvaluationSummary; kept: NeuronResult[] } {
-  const collected: Record<string, CollectedPredictions> = {};
-  for (const session of Object.keys(sessions).sort()) collected[session] = collectPredictions(model, sessions[session]!.batches);
-  return evaluateCollected(sessions, collected, options);
-}
-
 /**
- * {@link evaluateModel} with the eval-mode forward computed by `predict` (e.g. `createEngine(model, 'auto', ort)`'s
- * `predict` from '@openretina/hub/node'); the metrics are the same functions of the predictions.
+ * Per-neuron results and the cutoff summary of a model on one split (OpenRetina's `openretina eval`). The
+ * predictions come from `engine.predict` (default: the model's TF.js forward); the metrics are functions of them.
  */
-export async function evaluateModelWith(
-  model: CoreReadout,
+export async function evaluateModel(
+  model: TrainableModel,
   sessions: Readonly<Record<string, SessionSplitData>>,
-  predict: (x: tf.Tensor5D, session: string) => Promise<tf.Tensor3D>,
   options: SummaryOptions = {},
+  engine: Pick<ComputeEngine, 'predict'> = new TfjsEngine(model),
 ): Promise<{ rows: NeuronResult[]; summary: EvaluationSummary; kept: NeuronResult[] }> {
   const collected: Record<string, CollectedPredictions> = {};
   for (const session of Object.keys(sessions).sort())
-    collected[session] = await collectPredictionsWith(model, sessions[session]!.batches, predict);
+    collected[session] = await collectPredictions(model, sessions[session]!.batches, engine);
   return evaluateCollected(sessions, collected, options);
 }
 
@@ -158,7 +121,7 @@ function evaluateCollected(
  * and the Poisson loss / (B + T_out + N); plus the batch-weighted mean correlation over sessions.
  */
 export function testMetrics(
-  model: CoreReadout,
+  model: TrainableModel,
   batches: Iterable<SessionBatch>,
 ): { correlation: number; perSession: Record<string, { correlation: number; perNeuron: Float32Array; loss: number }> } {
   const wasTraining = model.training;

@@ -29,7 +29,8 @@ export {
 export type { NDArray, Float64NDArray } from './metrics.js';
 export { evaluateSession, summarizeEvaluation, formatEvaluationReport, toCsv, toJson, VAR_RATIO_CUTOFF } from './evaluation.js';
 export type { SessionEvaluationInput, SessionEvaluation, NeuronResult, EvaluationSummary, SummaryOptions } from './evaluation.js';
-export { train, validate, stepParameters, defaultScheduler } from './train.js';
+export { train, defaultScheduler } from './train.js';
+export { validate } from './validate.js';
 export type {
   TrainingData,
   TrainOptions,
@@ -37,16 +38,12 @@ export type {
   TrainContext,
   TrainCallbacks,
   TrainLogger,
+  TrainProgress,
   TrainingState,
   EpochRecord,
   BestCheckpoint,
-} from './train.js';
-export { ProgressReporter } from './progress.js';
-export type { ProgressMode } from './progress.js';
+} from './train-types.js';
 export { trainingDataFromLoaders } from './data.js';
 export type { LoadersByFold, TrainingDataOptions } from './data.js';
 export { collectPredictions, evaluateModel, testMetrics } from './evaluate-model.js';
 export type { CollectedPredictions, SessionSplitData } from './evaluate-model.js';
-export type { TrainEngine, TrainEngineStep } from './train.js';
-export { validateWith } from './train.js';
-export { collectPredictionsWith, evaluateModelWith } from './evaluate-model.js';

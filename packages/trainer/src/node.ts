@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { toCsv, toJson, type NeuronResult } from './evaluation.js';
-import type { EpochRecord, TrainLogger } from './train.js';
+import type { EpochRecord, TrainLogger } from './train-types.js';
 
 /** Per-neuron results as CSV (atomic). */
 export function writeCsvReport(

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AdamW, clipGradNorm, stepParameters } from '../src/index.js';
+import { AdamW, clipGradNorm } from '../src/index.js';
 import { ncdhwToNdhwc, ref, refScalar, relativeError } from '@openretina/test-utils/fixtures';
 import { buildFixtureModel } from '@openretina/test-utils/fixture-model';
 
@@ -18,12 +18,12 @@ describe('one OpenRetina training step (clip at norm 1 + AdamW lr 0.01, wd 0.01)
     const all = model.trainableParameters();
     const optimizer = new AdamW(all, { lr: 0.01, weightDecay: 0.01 });
     const untouched = new Map(
-      [...all].filter(([k]) => !stepParameters(model, 'session_2').has(k)).map(([k, v]) => [k, v.dataSync().slice()]),
+      [...all].filter(([k]) => !model.parametersForSession('session_2').has(k)).map(([k, v]) => [k, v.dataSync().slice()]),
     );
     expect(untouched.size).toBe(10);
     const before = tf.memory().numTensors;
 
-    const vars = stepParameters(model, 'session_2');
+    const vars = model.parametersForSession('session_2');
     const byVar = new Map([...vars].map(([k, v]) => [v.name, k]));
     const { value, grads } = tf.variableGrads(() => model.loss(x, y, 'session_2').total, [...vars.values()]);
     const named = new Map(Object.entries(grads).map(([k, g]) => [byVar.get(k)!, g]));

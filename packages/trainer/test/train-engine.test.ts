@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SessionBatch } from '@openretina/contracts';
-import { buildCoreReadout, type CoreReadout } from '@openretina/models';
-import { OnnxEngine, TfjsEngine, createEngine, loadOnnxRuntimeNode, type OrtLike } from '@openretina/hub/node';
+import type { ComputeEngine, SessionBatch } from '@openretina/contracts';
+import { TfjsEngine, buildCoreReadout, type CoreReadout } from '@openretina/models';
+import { OnnxEngine, createEngine, loadOnnxRuntimeNode, type OrtLike } from '@openretina/onnx/node';
 import { relativeError } from '@openretina/test-utils/fixtures';
-import { train, type TrainEngine, type TrainOptions, type TrainingData } from '../src/index.js';
+import { SGD, train, type TrainOptions, type TrainingData } from '../src/index.js';
+
+/** What train() takes as an engine. */
+type TrainingEngine = Pick<ComputeEngine, 'lossAndGrads' | 'predict'>;
 
 // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
 
@@ -70,13 +73,13 @@ function makeData(log?: string[]): TrainingData {
   };
 }
 
-const base: TrainOptions = { progress: 'none', scheduler: null, restoreBest: false, gradientClipVal: 1 };
+const base: TrainOptions = { scheduler: null, restoreBest: false, gradientClipVal: 1 };
 
 function weights(m: CoreReadout): Map<string, Float32Array> {
   return new Map([...m.stateDict()].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>, Number)]));
 }
 
-async function run(engine: ((m: CoreReadout) => TrainEngine) | undefined, epochs: number, extra: TrainOptions = {}) {
+async function run(engine: ((m: CoreReadout) => TrainingEngine) | undefined, epochs: number, extra: TrainOptions = {}) {
   const model = tinyModel();
   const result = await train(model, makeData(), { ...base, maxEpochs: epochs, ...extra, ...(engine ? { engine: engine(model) } : {}) });
   const w = weights(model);
@@ -125,10 +128,46 @@ describe('train() with a compute engine', () => {
     }
   });
 
-  it('hub’s TfjsEngine through the engine option gives exactly the default path', async () => {
+  it('the default engine is models’ TfjsEngine: passing it gives exactly the default run', async () => {
     const ref = await run(undefined, 1);
     const got = await run((m) => new TfjsEngine(m), 1);
     for (const [k, v] of ref.w) expect(Array.from(got.w.get(k)!), k).toEqual(Array.from(v));
+  });
+
+  it('the loop steps with the engine’s gradients and validates with its predictions', async () => {
+    // An engine whose gradients are twice TF.js's, with plain SGD, is the TF.js run with twice the learning rate;
+    // its predictions (the model's forward plus 1) are what validation scores.
+    const sgd = (lr: number): TrainOptions => ({ ...base, gradientClipVal: null, optimizer: (p) => new SGD(p, { lr }) });
+    const ref = await run(undefined, 1, sgd(0.02));
+    let predictions = 0;
+    const got = await run(
+      (m) => {
+        const inner = new TfjsEngine(m);
+        return {
+          async lossAndGrads(inputs, targets, session, params) {
+            const r = await inner.lossAndGrads(inputs, targets, session, params);
+            const doubled = new Map([...r.grads].map(([k, g]) => [k, tf.mul(g, 2)]));
+            tf.dispose([...r.grads.values()]);
+            return { ...r, grads: doubled };
+          },
+          async predict(x, session) {
+            predictions++;
+            const y = await inner.predict(x, session);
+            const shifted = tf.add(y, 1) as tf.Tensor3D;
+            y.dispose();
+            return shifted;
+          },
+        };
+      },
+      1,
+      sgd(0.01),
+    );
+    let worst = 0;
+    for (const [k, v] of ref.w)
+      if (!k.includes('running_') && !k.includes('num_batches')) worst = Math.max(worst, relativeError(got.w.get(k)!, v));
+    expect(worst).toBeLessThan(1e-5);
+    expect(predictions).toBe(2); // one validation batch per session
+    expect(got.history[0]!.metrics.val_loss).not.toBeCloseTo(ref.history[0]!.metrics.val_loss!, 3);
   });
 
   it('prefetches the next batch before awaiting a step, and keeps memory flat', async () => {
@@ -136,7 +175,8 @@ describe('train() with a compute engine', () => {
     const log: string[] = [];
     const onnx = new OnnxEngine(model, { ort });
     let step = 0;
-    const engine: TrainEngine = {
+    const engine: TrainingEngine = {
+      predict: (x, session) => onnx.predict(x, session),
       async lossAndGrads(inputs, targets, session, params) {
         const i = step++;
         log.push(`start ${i}`);
@@ -165,7 +205,8 @@ describe('train() with a compute engine', () => {
     const model = tinyModel();
     const inner = new TfjsEngine(model);
     let calls = 0;
-    const engine: TrainEngine = {
+    const engine: TrainingEngine = {
+      predict: (x, session) => inner.predict(x, session),
       async lossAndGrads(inputs, targets, session, params) {
         if (++calls === 2) throw new Error('engine failed');
         return inner.lossAndGrads(inputs, targets, session, params);

@@ -18,6 +18,7 @@ import {
   type TrainingData,
   type TrainingState,
   type TrainOptions,
+  type TrainProgress,
 } from '../src/index.js';
 import { CsvLogger, writeJsonReport } from '../src/node.js';
 
@@ -97,7 +98,7 @@ const data: TrainingData = {
   },
 };
 
-const quiet: Partial<TrainOptions> = { progress: 'none' };
+const quiet: Partial<TrainOptions> = {};
 
 function weights(m: CoreReadout): Map<string, number[]> {
   return new Map([...m.stateDict()].map(([k, v]) => [k, Array.from(v.data as ArrayLike<number>, Number)]));
@@ -239,21 +240,40 @@ describe('train(): the training loop', () => {
     m2.dispose();
   });
 
-  it('progress: plain lines off a TTY, a redrawn bar on a TTY; CSV log and atomic JSON files', async () => {
+  it('progress: events for a display (the loop prints nothing); CSV log and atomic JSON files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'trainer-'));
-    const lines: string[] = [];
-    const tty: string[] = [];
+    const events: TrainProgress[] = [];
     const model = tinyModel(2);
-    await train(model, data, {
-      maxEpochs: 2,
-      progress: 'auto',
-      progressStream: { write: (s: string) => lines.push(s), isTTY: false },
-      logger: new CsvLogger(join(dir, 'metrics.csv')),
-    });
-    await train(model, data, { maxEpochs: 1, progress: 'auto', progressStream: { write: (s: string) => tty.push(s), isTTY: true } });
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^Epoch 1\/2: train_total_loss .* val_evaluation_loss /);
-    expect(tty.some((s) => s.startsWith('\rEpoch 1/1 [') && s.includes('6/6'))).toBe(true);
+    const written: unknown[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: unknown) => {
+      written.push(chunk);
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      await train(model, data, { maxEpochs: 2, onProgress: (e) => void events.push(e), logger: new CsvLogger(join(dir, 'metrics.csv')) });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(written).toEqual([]);
+    const types = events.map((e) => e.type);
+    expect(types).toEqual([
+      'epochStart',
+      ...Array<string>(6).fill('batchEnd'),
+      'epochEnd',
+      'epochStart',
+      ...Array<string>(6).fill('batchEnd'),
+      'epochEnd',
+      'done',
+    ]);
+    expect(events[0]).toEqual({ type: 'epochStart', epoch: 0, maxEpochs: 2, stepsPerEpoch: 6 });
+    const batch = events[1] as Extract<TrainProgress, { type: 'batchEnd' }>;
+    expect(batch).toMatchObject({ epoch: 0, batch: 0, session: 's2' });
+    expect(Number.isFinite(batch.loss)).toBe(true);
+    const end = events[7] as Extract<TrainProgress, { type: 'epochEnd' }>;
+    expect(end.record.epoch).toBe(0);
+    expect(end.maxEpochs).toBe(2);
+    expect(events[events.length - 1]).toEqual({ type: 'done', epochsRun: 2, stopReason: null });
     const csv = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
     expect(csv[0]!.split(',').slice(0, 4)).toEqual(['epoch', 'step', 'lr', 'train_total_loss']);
     expect(csv).toHaveLength(3);
@@ -291,13 +311,13 @@ describe('train(): the training loop', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('evaluation on a split: concatenated predictions, per-neuron results, Lightning-style test metrics', () => {
+  it('evaluation on a split: concatenated predictions, per-neuron results, Lightning-style test metrics', async () => {
     const model = tinyModel(4);
     const before = tf.memory().numTensors;
-    const c = collectPredictions(model, [batch('s2', 1), batch('s2', 2)]);
+    const c = await collectPredictions(model, [batch('s2', 1), batch('s2', 2)]);
     expect(c.predictions.shape).toEqual([2 * 2 * (T - 4), 4]);
     expect(c.targets.shape).toEqual([2 * 2 * T, 4]);
-    const val = validate(model, data.validation());
+    const val = await validate(model, data.validation());
     const tm = testMetrics(model, data.validation());
     expect(tm.correlation).toBeCloseTo(val.val_evaluation_loss!, 5);
     expect(tm.perSession.s2!.perNeuron).toHaveLength(4);
@@ -311,7 +331,7 @@ describe('train(): the training loop', () => {
         return [s, { batches: [b], averageResponses: { data: avg, shape: [T, n] }, responsesByTrial: { data: trials, shape: [3, T, n] } }];
       }),
     );
-    const ev = evaluateModel(model, sessions, { modelPath: 'tiny' });
+    const ev = await evaluateModel(model, sessions, { modelPath: 'tiny' });
     expect(ev.rows).toHaveLength(7);
     expect(ev.summary.temporal_lag).toBe(4);
     expect(ev.summary.n_test_repeats_max).toBe(3);

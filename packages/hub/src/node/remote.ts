@@ -1,17 +1,15 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DataError, DownloadError, isOpenRetinaError, type ResponseModel } from '@openretina/contracts';
+import { DataError, DownloadError, UnsupportedError, isOpenRetinaError, type ResponseModel } from '@openretina/contracts';
 import { getCacheDirectory, resolveDataPath, type ResolveOptions } from '@openretina/data-io/node';
 import { type CoreReadout, type EnsembleModel, type LegacyEncoder, ResponseModelEnsemble } from '@openretina/models';
 import type { CenterOptions } from '../legacy-ensemble.js';
 import { coreReadoutFromCheckpointBytes, type ModelFromCheckpointOptions } from '../openretina-checkpoint.js';
 import { HF_REPO, isPublishedModel, publishedModelRepoPath, publishedModelUrl, type PublishedModelName } from '../registry.js';
-import type { OnnxResponseModel, OnnxModelOptions } from '../onnx-model.js';
 import type { ReadPickleOptions } from '@openretina/formats';
 import { isCheckpoint, loadCheckpoint } from './checkpoint-fs.js';
 import { isLegacyEnsembleSource, loadLegacyHoeflingEnsemble, loadLegacyHoeflingMember } from './legacy-ensemble-fs.js';
-import { loadOnnxModel } from './onnx-node.js';
 
 /** Options for finding and downloading models (data-io's cache rules: `$OPENRETINA_CACHE_DIRECTORY`, `~/openretina_cache`). */
 export interface RemoteOptions extends ResolveOptions {
@@ -128,18 +126,37 @@ function legacyOptions(options: LoadOptions): Parameters<typeof loadLegacyHoefli
   return rest as Parameters<typeof loadLegacyHoeflingMember>[1];
 }
 
+/** Opens an `.onnx` file as a response model, e.g. `loadOnnxModel` of '@openretina/onnx/node'. */
+export type OnnxLoader = (path: string) => Promise<ResponseModel>;
+
+/** Options of {@link loadResponseModel} and {@link loadEnsemble}. */
+export type ResponseModelOptions = LoadOptions & {
+  /**
+   * How `.onnx` sources are opened (this package has no ONNX runtime): pass `(path) => loadOnnxModel(path, options)`
+   * with `loadOnnxModel` from '@openretina/onnx/node'.
+   */
+  loadOnnx?: OnnxLoader;
+};
+
 /**
- * Any model source as a response model: `.onnx` files through onnxruntime-node, the legacy Höfling 2024 ensemble
- * (`hoefling_2024_ensemble`, its GIN folder URL or a folder in its nnfabrik layout) as the whole ensemble (mean of
- * its members), everything else as {@link loadCoreReadout}.
+ * Any model source as a response model: `.onnx` files through `options.loadOnnx` (see {@link ResponseModelOptions}),
+ * the legacy Höfling 2024 ensemble (`hoefling_2024_ensemble`, its GIN folder URL or a folder in its nnfabrik
+ * layout) as the whole ensemble (mean of its members), everything else as {@link loadCoreReadout}.
  */
 export async function loadResponseModel(
   nameOrPathOrUrl: string,
-  options: LoadOptions & OnnxModelOptions = {},
-): Promise<CoreReadout | OnnxResponseModel | EnsembleModel<LegacyEncoder>> {
+  options: ResponseModelOptions = {},
+): Promise<CoreReadout | ResponseModel | EnsembleModel<LegacyEncoder>> {
   if (await isLegacyEnsembleSource(nameOrPathOrUrl))
     return (await loadLegacyHoeflingEnsemble(nameOrPathOrUrl, legacyOptions(options))).ensemble;
-  if (/\.onnx$/i.test(nameOrPathOrUrl)) return loadOnnxModel(await resolveModelPath(nameOrPathOrUrl, options), options);
+  if (/\.onnx$/i.test(nameOrPathOrUrl)) {
+    if (!options.loadOnnx) {
+      throw new UnsupportedError(
+        `${nameOrPathOrUrl} is an ONNX model: @openretina/hub has no ONNX runtime. Install @openretina/onnx and onnxruntime-node (npm i @openretina/onnx onnxruntime-node) and pass { loadOnnx: (path) => loadOnnxModel(path) } with loadOnnxModel from '@openretina/onnx/node'.`,
+      );
+    }
+    return options.loadOnnx(await resolveModelPath(nameOrPathOrUrl, options));
+  }
   return loadCoreReadout(nameOrPathOrUrl, options);
 }
 
@@ -147,10 +164,7 @@ export async function loadResponseModel(
  * Several model sources (any that {@link loadResponseModel} takes, ONNX included) as one `ResponseModelEnsemble`
  * (`@openretina/models`) whose prediction is the mean of the members' (OpenRetina's EnsembleModel).
  */
-export async function loadEnsemble(
-  sources: readonly string[],
-  options: LoadOptions & OnnxModelOptions = {},
-): Promise<ResponseModelEnsemble> {
+export async function loadEnsemble(sources: readonly string[], options: ResponseModelOptions = {}): Promise<ResponseModelEnsemble> {
   const members: ResponseModel[] = [];
   try {
     for (const s of sources) members.push(await loadResponseModel(s, options));

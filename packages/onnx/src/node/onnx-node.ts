@@ -1,16 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import { BackendError } from '@openretina/contracts';
-import { OnnxResponseModel, type OnnxModelOptions, type OrtLike } from '../onnx-model.js';
+import { OnnxResponseModel, type OnnxModelOptions } from '../onnx-model.js';
+import { loadOptionalPeer } from '../optional-peer.js';
+import type { OrtLike } from '../ort.js';
 
 let ortPromise: Promise<OrtLike> | undefined;
 
-/** onnxruntime-node, loaded on first use (so importing '@openretina/hub/node' does not load the native runtime). */
+/**
+ * onnxruntime-node (an optional peer dependency), loaded on first use, so importing '@openretina/onnx/node' loads
+ * no native runtime. Without it installed: a `BackendError` saying `npm i onnxruntime-node`.
+ */
 export async function loadOnnxRuntimeNode(): Promise<OrtLike> {
-  ortPromise ??= import('onnxruntime-node').then(
-    (m) => ((m as { default?: OrtLike }).default ?? m) as OrtLike,
-    (cause: unknown) => {
+  ortPromise ??= loadOptionalPeer<OrtLike>('onnxruntime-node', () => import('onnxruntime-node'), 'ONNX Runtime in Node').catch(
+    (error: unknown) => {
       ortPromise = undefined;
-      throw new BackendError(`onnxruntime-node could not be loaded: ${(cause as Error).message}`, { cause });
+      throw error;
     },
   );
   return ortPromise;

@@ -9,22 +9,7 @@ import {
   type StimulusSpec,
 } from '@openretina/contracts';
 import { ONNX_META, readOnnxInfo } from './onnx-export.js';
-
-/** The parts of onnxruntime (`onnxruntime-node` or `onnxruntime-web`) that {@link OnnxResponseModel} uses. */
-export interface OrtTensorLike {
-  readonly data: unknown;
-  readonly dims: readonly number[];
-}
-export interface OrtSessionLike {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensorLike>>;
-  release?(): Promise<void>;
-}
-export interface OrtLike {
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
-  InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSessionLike> };
-}
+import type { OrtLike, OrtSessionLike } from './ort.js';
 
 export interface OnnxModelOptions {
   /** Session name of a graph without our metadata (e.g. one exported from PyTorch OpenRetina). Default `default`. */

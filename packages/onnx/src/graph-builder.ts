@@ -4,11 +4,18 @@ const { onnx } = onnxProto;
 
 type Attr = number | number[] | string;
 
+/** Attributes written as floats even when their value is an integer (`alpha` of Elu, `epsilon` of BatchNormalization, ...). */
+const FLOAT_ATTRIBUTES = new Set(['alpha', 'beta', 'epsilon']);
+
+/** The opset every graph of this package is written for. */
+export const GRAPH_OPSET = 17;
+
 /**
- * A small ONNX graph writer for the engine graphs (forward + backward). Unlike the inference exporter's private
- * builder, graphs here have several named inputs and outputs, and nodes are written with explicit output names.
+ * The one ONNX graph writer of this package: the exported inference graphs and the engine graphs (forward, forward
+ * + backward, input gradients). Graphs have named inputs and outputs; every node gets a fresh output name;
+ * integer constants are shared.
  */
-export class EngineGraph {
+export class OnnxGraph {
   private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   private readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
   private readonly inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
@@ -66,13 +73,14 @@ export class EngineGraph {
     return name;
   }
 
+  /** Adds a node and returns the name of its (single) output. */
   op(opType: string, inputs: string[], attributes: Record<string, Attr> = {}): string {
     const output = this.fresh(opType.toLowerCase());
     const attribute = Object.entries(attributes).map(([name, v]) => {
       if (typeof v === 'string')
         return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
       if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
-      return Number.isInteger(v) && name !== 'alpha' && name !== 'epsilon'
+      return Number.isInteger(v) && !FLOAT_ATTRIBUTES.has(name)
         ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v })
         : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
     });
@@ -80,7 +88,7 @@ export class EngineGraph {
     return output;
   }
 
-  // Shorthands for the ops the engine graphs use.
+  // Shorthands for the ops the graphs use.
   add(a: string, b: string): string {
     return this.op('Add', [a, b]);
   }
@@ -112,7 +120,8 @@ export class EngineGraph {
     return this.op('Slice', [a, this.ints(starts), this.ints(ends), this.ints(axes)]);
   }
 
-  encode(name: string, metadata: Record<string, unknown> = {}, producerName = '@openretina/hub engine'): Uint8Array {
+  /** The serialised model; `metadata` values are stored as JSON strings in `metadata_props`. */
+  encode(name: string, metadata: Record<string, unknown> = {}, producerName = '@openretina/onnx'): Uint8Array {
     const graph = onnx.GraphProto.create({
       name,
       node: this.nodes,
@@ -124,7 +133,7 @@ export class EngineGraph {
       irVersion: 8,
       producerName,
       producerVersion: '0.0.0',
-      opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })],
+      opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: GRAPH_OPSET })],
       graph,
       metadataProps: Object.entries(metadata).map(([key, v]) => onnx.StringStringEntryProto.create({ key, value: JSON.stringify(v) })),
     });

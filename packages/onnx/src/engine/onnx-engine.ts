@@ -1,56 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
-import type { CoreReadout } from '@openretina/models';
-import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../onnx-model.js';
+import {
+  ConfigError,
+  ShapeError,
+  UnsupportedError,
+  formatShape,
+  type ComputeEngine,
+  type InputGradient,
+  type LossAndGradients,
+} from '@openretina/contracts';
+import { lossClassName, type CoreReadout } from '@openretina/models';
+import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
 import { buildEngineGraph, engineNames as n, enginePlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
-
-/** Which compute engine runs the heavy paths: `auto` picks the fastest available one for the model. */
-export type EngineChoice = 'auto' | 'onnx' | 'tfjs';
-
-/** One training step's numbers: loss parts (plain numbers) and the gradient of `total` for each parameter name. */
-export interface EngineStep {
-  total: number;
-  poisson: number;
-  coreRegularizer: number;
-  readoutRegularizer: number;
-  /** Gradients by parameter name (as `model.trainableParameters()`); the caller disposes them. */
-  grads: Map<string, tf.Tensor>;
-}
-
-/**
- * What a training loop needs from an engine: the loss (Poisson sum + core + readout regularizers, as
- * `CoreReadout.loss`) and its gradients for one batch. BatchNorm running statistics are updated as a TF.js
- * training forward does. The optimizer step and clipping stay with the caller (TypeScript, on TF.js variables).
- */
-export interface LossAndGradsEngine {
-  readonly name: 'onnx' | 'tfjs';
-  lossAndGrads(inputs: tf.Tensor5D, targets: tf.Tensor3D, session: string, params?: ReadonlyMap<string, tf.Variable>): Promise<EngineStep>;
-}
-
-/**
- * What stimulus optimisation needs: the eval-mode responses `[B, T_out, N]` to `x` and the vector-Jacobian product
- * `∂⟨responses, cotangent⟩/∂x` (`[B, T, H, W, C]`). For an objective that is linear in the responses (the mean
- * response of a neuron over a time window, as OpenRetina's MEI objective), the cotangent is its constant weight.
- */
-export interface InputGradientEngine {
-  readonly name: 'onnx' | 'tfjs';
-  inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }>;
-}
-
-/** Eval-mode prediction `[B, T, H, W, C]` → `[B, T_out, N]` for one session. */
-export interface PredictionEngine {
-  readonly name: 'onnx' | 'tfjs';
-  predict(x: tf.Tensor5D, session: string): Promise<tf.Tensor3D>;
-}
-
-export type ModelEngine = LossAndGradsEngine & InputGradientEngine & PredictionEngine & { dispose(): void };
-
-/** The parameters a step on `session` touches: trainable core parameters and that session's readout. */
-export function sessionParameters(model: CoreReadout, session: string): Map<string, tf.Variable> {
-  const others = model.sessions.filter((s) => s !== session).map((s) => `readout.${s}.`);
-  return new Map([...model.trainableParameters()].filter(([name]) => !others.some((p) => name.startsWith(p))));
-}
 
 function gradsByName(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
   const out = new Map<string, tf.Tensor>();
@@ -59,47 +20,6 @@ function gradsByName(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTe
     if (g) out.set(name, g);
   }
   return out;
-}
-
-/** The TF.js reference engine: the model's own forward and `tf.variableGrads` (runs on any TF.js backend). */
-export class TfjsEngine implements ModelEngine {
-  readonly name = 'tfjs' as const;
-  constructor(readonly model: CoreReadout) {}
-
-  async lossAndGrads(
-    inputs: tf.Tensor5D,
-    targets: tf.Tensor3D,
-    session: string,
-    params?: ReadonlyMap<string, tf.Variable>,
-  ): Promise<EngineStep> {
-    const vars = params ?? sessionParameters(this.model, session);
-    let kept: tf.Scalar[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const p = this.model.loss(inputs, targets, session);
-      kept = [tf.keep(p.poisson), tf.keep(p.coreRegularizer), tf.keep(p.readoutRegularizer)];
-      return p.total;
-    }, [...vars.values()]);
-    const parts = tf.stack([value, ...kept]);
-    const [total, poisson, core, readout] = await parts.data();
-    tf.dispose([parts, value, ...kept]);
-    return { total: total!, poisson: poisson!, coreRegularizer: core!, readoutRegularizer: readout!, grads: gradsByName(vars, grads) };
-  }
-
-  async inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }> {
-    let output: tf.Tensor3D | undefined;
-    const grad = tf.grad((s: tf.Tensor) => {
-      const out = this.model.forward(s as tf.Tensor5D, { session });
-      output = tf.keep(tf.clone(out));
-      return tf.sum(tf.mul(out, cotangent));
-    })(x) as tf.Tensor5D;
-    return { output: output!, grad };
-  }
-
-  async predict(x: tf.Tensor5D, session: string): Promise<tf.Tensor3D> {
-    return this.model.forward(x, { session });
-  }
-
-  dispose(): void {}
 }
 
 export interface OnnxEngineOptions {
@@ -132,10 +52,14 @@ interface LayerRefs {
  * standard ONNX ops ({@link buildEngineGraph}); a training step is one `InferenceSession.run` that returns the
  * Poisson loss and the gradients of the graph's weights. The weights fed to the graph are computed from the
  * parameters in TF.js (the sin/cos temporal basis, the Gaussian masks), and the chain rule back to the parameters,
- * plus the regularizers, is one small `tf.variableGrads` over weight-sized tensors. Same numbers as
- * {@link TfjsEngine} within float32 rounding.
+ * plus the regularizers, is one small `tf.variableGrads` over weight-sized tensors. Same numbers as `TfjsEngine`
+ * (from '@openretina/models') within float32 rounding.
+ *
+ * It covers `CoreReadout`s of a SimpleCoreWrapper with space-time separable convolutions and Gaussian-mask
+ * readouts ({@link OnnxEngine.supports} says why a model is not covered), and trains only with the default loss
+ * (the Poisson sum: the graphs compute that loss); `lossAndGrads` refuses another one.
  */
-export class OnnxEngine implements ModelEngine {
+export class OnnxEngine implements ComputeEngine {
   readonly name = 'onnx' as const;
   private readonly sessions = new Map<string, Promise<OrtSessionLike>>();
   private readonly layers: LayerRefs[];
@@ -158,14 +82,18 @@ export class OnnxEngine implements ModelEngine {
     }));
   }
 
-  /** Whether the ONNX graphs cover this model (and the reason when not). */
-  static supports(model: CoreReadout): { ok: true } | { ok: false; reason: string } {
+  /**
+   * Whether the ONNX graphs cover this model (and the reason when not, a phrase such as "the ONNX graphs do not
+   * cover this model (…)"); with `training`, also whether they compute its training loss (the default Poisson sum).
+   */
+  static supports(model: CoreReadout, options: { training?: boolean } = {}): { ok: true } | { ok: false; reason: string } {
     try {
       enginePlan(model, model.sessions[0]!, 1000);
-      return { ok: true };
     } catch (e) {
-      return { ok: false, reason: (e as Error).message };
+      return { ok: false, reason: `the ONNX graphs do not cover this model (${(e as Error).message})` };
     }
+    if (options.training && !model.usesDefaultLoss) return { ok: false, reason: defaultLossOnly(model) };
+    return { ok: true };
   }
 
   private session(kind: EngineGraphKind | 'forward-weights', session: string, T: number): Promise<OrtSessionLike> {
@@ -322,10 +250,12 @@ export class OnnxEngine implements ModelEngine {
     targets: tf.Tensor3D,
     session: string,
     params?: ReadonlyMap<string, tf.Variable>,
-  ): Promise<EngineStep> {
+  ): Promise<LossAndGradients> {
+    if (!this.model.usesDefaultLoss)
+      throw new UnsupportedError(`The ONNX engine cannot train this model: ${defaultLossOnly(this.model)}; use the TF.js engine.`);
     this.checkInput(inputs);
     this.model.readout.numNeurons(session);
-    const vars = params ?? sessionParameters(this.model, session);
+    const vars = params ?? this.model.parametersForSession(session);
     const ortSession = await this.session('train', session, inputs.shape[1]);
     this.clampPositive(session);
     const weights = this.detachedWeights(session, true);
@@ -373,14 +303,13 @@ export class OnnxEngine implements ModelEngine {
     tf.dispose([stacked, value, ...regs, ...upstream.values()]);
     return {
       total: poisson + core! + readout!,
-      poisson,
-      coreRegularizer: core!,
-      readoutRegularizer: readout!,
+      data: poisson,
+      regularizers: { core: core!, readout: readout! },
       grads: gradsByName(vars, grads),
     };
   }
 
-  async inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<{ output: tf.Tensor3D; grad: tf.Tensor5D }> {
+  async inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<InputGradient> {
     this.checkInput(x);
     this.model.readout.numNeurons(session);
     const ortSession = await this.session('vjp', session, x.shape[1]);
@@ -426,22 +355,7 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
-/**
- * Picks the engine: `tfjs` always works; `onnx` needs onnxruntime and a model the graphs cover (throws otherwise);
- * `auto` takes ONNX Runtime when both hold (the faster one on CPU, see bench/RESULTS.md), else TF.js.
- */
-export function createEngine(
-  model: CoreReadout,
-  choice: EngineChoice,
-  ort?: OrtLike,
-  options: Omit<OnnxEngineOptions, 'ort'> = {},
-): ModelEngine {
-  if (choice === 'tfjs') return new TfjsEngine(model);
-  const support = OnnxEngine.supports(model);
-  if (choice === 'onnx') {
-    if (!ort) throw new ConfigError('engine "onnx" needs onnxruntime (pass loadOnnxRuntimeNode() or onnxruntime-web).');
-    if (!support.ok) throw new ConfigError(`engine "onnx" does not cover this model: ${support.reason}`);
-    return new OnnxEngine(model, { ...options, ort });
-  }
-  return ort && support.ok ? new OnnxEngine(model, { ...options, ort }) : new TfjsEngine(model);
+/** Why the graphs cannot train a model with a non-default loss. */
+function defaultLossOnly(model: CoreReadout): string {
+  return `the ONNX graphs compute only the default loss PoissonLoss3d (sum), the model trains with ${lossClassName(model.lossFunction)} ${JSON.stringify(model.lossFunction)}`;
 }

@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
-import { OnnxEngine, TfjsEngine, coreReadoutFromCheckpointBytes, createEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
-import { refVideo } from './helpers.js';
+import { BackendError } from '@openretina/contracts';
+import { SingleCellSeparatedLNP, TfjsEngine } from '@openretina/models';
+import { coreReadoutFromCheckpointBytes } from '@openretina/hub';
+import { refVideo } from '@openretina/test-utils/fixture-model';
+import { OnnxEngine, createEngine, loadOnnxRuntimeNode, onnxSupport, type OrtLike } from '../src/node.js';
+import { loadOptionalPeer } from '../src/optional-peer.js';
 import { buildSmallModel } from './small-model.js';
 
 const TOL = 1e-5;
@@ -24,10 +28,12 @@ async function compareStep(model: CoreReadout, x: tf.Tensor5D, y: tf.Tensor3D, s
   const engine = new OnnxEngine(model, { ort });
   const before = tf.memory().numTensors;
   const got = await engine.lossAndGrads(x, y, session);
-  expect(Math.abs(got.poisson / ref.poisson - 1)).toBeLessThan(TOL);
+  expect(Math.abs(got.data / ref.data - 1)).toBeLessThan(TOL);
   expect(Math.abs(got.total / ref.total - 1)).toBeLessThan(TOL);
-  expect(Math.abs(got.coreRegularizer - ref.coreRegularizer)).toBeLessThanOrEqual(TOL * Math.abs(ref.coreRegularizer));
-  expect(Math.abs(got.readoutRegularizer - ref.readoutRegularizer)).toBeLessThanOrEqual(TOL * Math.abs(ref.readoutRegularizer));
+  expect(Object.keys(got.regularizers)).toEqual(['core', 'readout']);
+  for (const k of ['core', 'readout']) {
+    expect(Math.abs(got.regularizers[k]! - ref.regularizers[k]!), k).toBeLessThanOrEqual(TOL * Math.abs(ref.regularizers[k]!));
+  }
   expect([...got.grads.keys()].sort()).toEqual([...ref.grads.keys()].sort());
   // Gradients that nearly cancel (a bias followed by another BatchNorm) are measured against a floor of 1 % of the
   // largest gradient of the model, so float32 summation order (which differs per engine and backend) cannot decide.
@@ -103,7 +109,55 @@ describe('ONNX engine (forward + backward graphs) against the TF.js reference', 
     expect(createEngine(model, 'tfjs', ort).name).toBe('tfjs');
     expect(createEngine(model, 'auto', ort).name).toBe('onnx');
     expect(createEngine(model, 'auto').name).toBe('tfjs');
-    expect(() => createEngine(model, 'onnx')).toThrow(/needs onnxruntime/);
+    expect(() => createEngine(model, 'onnx')).toThrow(/needs onnxruntime: `npm i onnxruntime-node`/);
     model.dispose();
+  });
+
+  it('says what it cannot do: a non-default training loss, a model family the graphs do not cover', async () => {
+    const model = buildSmallModel();
+    model.setLosses({ loss: { type: 'mse' } });
+    expect(OnnxEngine.supports(model)).toEqual({ ok: true }); // predictions and MEIs need no training loss
+    const support = OnnxEngine.supports(model, { training: true });
+    expect(support.ok).toBe(false);
+    expect(createEngine(model, 'auto', ort).name).toBe('onnx');
+    expect(createEngine(model, 'auto', ort, { training: true }).name).toBe('tfjs');
+    expect(() => createEngine(model, 'onnx', ort, { training: true })).toThrow(
+      /^engine "onnx": the ONNX graphs compute only the default loss PoissonLoss3d \(sum\), the model trains with MSE3d/,
+    );
+    const engine = new OnnxEngine(model, { ort });
+    const x = tf.randomNormal([1, 16, 9, 8, 2], 0, 1, 'float32', 1) as tf.Tensor5D;
+    const y = tf.randomUniform([1, 16, 4], 0, 2, 'float32', 2) as tf.Tensor3D;
+    const before = tf.memory().numTensors;
+    await expect(engine.lossAndGrads(x, y, 'b')).rejects.toThrow(
+      /cannot train this model: the ONNX graphs compute only the default loss .*"type":"mse"/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    engine.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+
+    const lnp = new SingleCellSeparatedLNP({ inShape: [1, 5, 4, 4], spatKernelSize: [4, 4] });
+    expect(onnxSupport(lnp)).toEqual({
+      ok: false,
+      reason: 'the ONNX graphs do not cover this model (they cover core-readout models only, got SingleCellSeparatedLNP)',
+    });
+    expect(createEngine(lnp, 'auto', ort)).toBeInstanceOf(TfjsEngine);
+    expect(() => createEngine(lnp, 'onnx', ort)).toThrow(/core-readout models only/);
+    lnp.dispose();
+  });
+});
+
+describe('optional onnxruntime peers', () => {
+  it('a missing runtime is a BackendError naming the package to install; other load failures keep their cause', async () => {
+    const missing = 'onnxruntime-missing-for-this-test';
+    const error = await loadOptionalPeer(missing, () => import(/* @vite-ignore */ missing), 'ONNX Runtime').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect((error as Error).message).toBe(`ONNX Runtime needs the optional package ${missing}, which is not installed: npm i ${missing}`);
+    const broken = new Error('libonnxruntime.so: cannot open shared object file');
+    const other = await loadOptionalPeer('onnxruntime-node', () => Promise.reject(broken), 'ONNX Runtime').catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(BackendError);
+    expect((other as Error).message).toMatch(/onnxruntime-node could not be loaded: libonnxruntime/);
+    expect((other as Error).cause).toBe(broken);
+    expect(await loadOptionalPeer('present', async () => ({ default: 42 }), 'x')).toBe(42);
   });
 });

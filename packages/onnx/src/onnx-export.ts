@@ -3,7 +3,7 @@ import { UnsupportedError } from '@openretina/contracts';
 import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
 import onnxProto from 'onnx-proto';
-import { EngineGraph } from './engine/graph-builder.js';
+import { GRAPH_OPSET, OnnxGraph } from './graph-builder.js';
 import {
   convertLayout,
   defaultLayerOrder,
@@ -21,7 +21,7 @@ const { onnx } = onnxProto;
 export const GEMM_REFERENCE_FRAMES = 50;
 
 /** Opset of the exported graphs. */
-export const ONNX_OPSET = 17;
+export const ONNX_OPSET = GRAPH_OPSET;
 /** Graph input and output names (those of OpenRetina's PyTorch export). */
 export const ONNX_INPUT = 'stimulus';
 export const ONNX_OUTPUT = 'responses';
@@ -60,75 +60,12 @@ export interface ExportOnnxOptions {
 
 type AnyModule = Record<string, unknown>;
 
-class GraphBuilder {
-  readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
-  private counter = 0;
-
-  name(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
-  }
-
-  floatConst(prefix: string, data: Float32Array | number[], dims: readonly number[]): string {
-    const name = this.name(prefix);
-    const arr = data instanceof Float32Array ? data : Float32Array.from(data);
-    this.initializers.push(
-      onnx.TensorProto.create({
-        name,
-        dataType: onnx.TensorProto.DataType.FLOAT,
-        dims: [...dims],
-        rawData: new Uint8Array(arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength)),
-      }),
-    );
-    return name;
-  }
-
-  intConst(prefix: string, data: readonly number[]): string {
-    const name = this.name(prefix);
-    const arr = BigInt64Array.from(data.map((v) => BigInt(v)));
-    this.initializers.push(
-      onnx.TensorProto.create({
-        name,
-        dataType: onnx.TensorProto.DataType.INT64,
-        dims: [data.length],
-        rawData: new Uint8Array(arr.buffer),
-      }),
-    );
-    return name;
-  }
-
-  node(
-    opType: string,
-    inputs: string[],
-    attributes: Record<string, number | number[] | string> = {},
-    prefix = opType.toLowerCase(),
-  ): string {
-    const output = this.name(prefix);
-    const attribute = Object.entries(attributes).map(([name, v]) => {
-      if (typeof v === 'string')
-        return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
-      if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
-      return Number.isInteger(v) && !['epsilon', 'alpha', 'beta'].includes(name)
-        ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v })
-        : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
-    });
-    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name: output, attribute }));
-    return output;
-  }
-
-  /** Renames the last node's output (for the graph output). */
-  renameLast(to: string): void {
-    const last = this.nodes[this.nodes.length - 1]!;
-    last.output = [to];
-  }
-}
-
 function dataOf(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
 function exportConv(
-  g: GraphBuilder,
+  g: OnnxGraph,
   x: string,
   conv: SpaceTimeSeparableConv3d,
   hwIn: readonly [number, number],
@@ -155,7 +92,7 @@ function exportConv(
           const sBase = (o * I + i) * kh * kw;
           for (let k = 0; k < kh * kw; k++) w[base + k] = tv * spatial[sBase + k]!;
         }
-    y = g.node('Conv', [x, g.floatConst('conv_w', w, [O, I, L, kh, kw])], { kernel_shape: [L, kh, kw], pads, strides: [1, 1, 1] });
+    y = g.op('Conv', [x, g.floats('conv_w', w, [O, I, L, kh, kw])], { kernel_shape: [L, kh, kw], pads, strides: [1, 1, 1] });
   } else {
     // spatial depthwise: group i produces channels i·O + o with weight_spatial[o, i]
     const ws = new Float32Array(I * O * kh * kw);
@@ -165,12 +102,12 @@ function exportConv(
         ws.set(spatial.subarray((o * I + i) * kh * kw, (o * I + i + 1) * kh * kw), (i * O + o) * kh * kw);
         wt.set(temporal.subarray((o * I + i) * L, (o * I + i + 1) * L), (i * O + o) * L);
       }
-    const s = g.node('Conv', [x, g.floatConst('conv_ws', ws, [I * O, 1, 1, kh, kw])], {
+    const s = g.op('Conv', [x, g.floats('conv_ws', ws, [I * O, 1, 1, kh, kw])], {
       kernel_shape: [1, kh, kw],
       pads: [0, ph[0], pw[0], 0, ph[1], pw[1]],
       group: I,
     });
-    const st = g.node('Conv', [s, g.floatConst('conv_wt', wt, [I * O, 1, L, 1, 1])], {
+    const st = g.op('Conv', [s, g.floats('conv_wt', wt, [I * O, 1, L, 1, 1])], {
       kernel_shape: [L, 1, 1],
       pads: [pt[0], 0, 0, pt[1], 0, 0],
       group: I * O,
@@ -178,11 +115,10 @@ function exportConv(
     if (I === 1) y = st;
     else {
       // (B, I·O, T', H', W') → (B, I, O, T', H', W') → sum over I
-      const r = g.node('Reshape', [st, g.intConst('shape', [0, I, O, -1, hw[0], hw[1]])]);
-      y = g.node('ReduceSum', [r, g.intConst('axes', [1])], { keepdims: 0 });
+      y = g.reduceSum(g.reshape(st, [0, I, O, -1, hw[0], hw[1]]), [1]);
     }
   }
-  if (conv.bias) y = g.node('Add', [y, g.floatConst('conv_b', dataOf(conv.bias), [1, O, 1, 1, 1])]);
+  if (conv.bias) y = g.add(y, g.floats('conv_b', dataOf(conv.bias), [1, O, 1, 1, 1]));
   return { y, hw };
 }
 
@@ -255,7 +191,7 @@ function exportGemm(
   options: ExportOnnxOptions,
 ): Uint8Array {
   const { channels: C, height: H, width: W } = model.stimulus;
-  const g = new EngineGraph();
+  const g = new OnnxGraph();
   g.input(ONNX_INPUT, ['batch', C, 'time', H, W]);
   const B = g.op('Shape', [ONNX_INPUT], { start: 0, end: 1 });
   const x4 = g.reshape(ONNX_INPUT, [0, C, 0, H * W]); // [B, C, T, P]
@@ -382,7 +318,7 @@ function exportGemm(
       ? g.op('Reshape', [out, shape([B, [-1, N]])])
       : g.transpose(g.op('Reshape', [out, shape([[-1], B, [N]])]), [1, 0, 2]);
   g.output(ONNX_OUTPUT, responses, ['batch', 'time_out', N]);
-  return g.encode(options.name ?? 'openretina', sessionMetadata(model, sessions, C, H, W), '@openretina/hub');
+  return g.encode(options.name ?? 'openretina', sessionMetadata(model, sessions, C, H, W));
 }
 
 /**
@@ -412,17 +348,17 @@ export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}):
   for (const s of sessions) model.readout.numNeurons(s); // unknown session → UnknownSessionError
   const { channels: C, height: H, width: W } = model.stimulus;
   if (form === 'gemm') return exportGemm(model, layers, coreOptions, sessions, options);
-  const g = new GraphBuilder();
-  let x = ONNX_INPUT;
+  const g = new OnnxGraph();
+  let x = g.input(ONNX_INPUT, ['batch', C, 'time', H, W]);
   let hw: [number, number] = [H, W];
   const colour = core.colorSquashing as AnyModule | undefined;
   if (colour) {
     const cw = dataOf(colour.channelWeights as tf.Variable);
-    x = g.node('Conv', [x, g.floatConst('colour_w', cw, [1, cw.length, 1, 1, 1])], { kernel_shape: [1, 1, 1] });
+    x = g.op('Conv', [x, g.floats('colour_w', cw, [1, cw.length, 1, 1, 1])], { kernel_shape: [1, 1, 1] });
   }
   const down = coreOptions.downsampleInputKernelSize as readonly number[] | null | undefined;
   if (down) {
-    x = g.node('AveragePool', [x], { kernel_shape: [...down], strides: [...down] });
+    x = g.op('AveragePool', [x], { kernel_shape: [...down], strides: [...down] });
     hw = [Math.floor(hw[0] / down[1]!), Math.floor(hw[1] / down[2]!)];
   }
   for (const layer of layers) {
@@ -438,80 +374,42 @@ export function exportOnnx(model: CoreReadout, options: ExportOnnxOptions = {}):
     const mean = norm.runningMean as tf.Variable | undefined;
     const variance = norm.runningVar as tf.Variable | undefined;
     if (!mean || !variance) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
-    x = g.node(
+    x = g.op(
       'BatchNormalization',
       [
         x,
-        g.floatConst('bn_w', bnWeight, [O]),
-        g.floatConst('bn_b', bnBias, [O]),
-        g.floatConst('bn_mean', dataOf(mean), [O]),
-        g.floatConst('bn_var', dataOf(variance), [O]),
+        g.floats('bn_w', bnWeight, [O]),
+        g.floats('bn_b', bnBias, [O]),
+        g.floats('bn_mean', dataOf(mean), [O]),
+        g.floats('bn_var', dataOf(variance), [O]),
       ],
       { epsilon: norm.eps as number },
     );
     const bias = (layer.bias as AnyModule).bias as tf.Variable;
-    x = g.node('Add', [x, g.floatConst('bias', dataOf(bias), [1, O, 1, 1, 1])]);
-    x = g.node('Elu', [x], { alpha: 1 });
+    x = g.add(x, g.floats('bias', dataOf(bias), [1, O, 1, 1, 1]));
+    x = g.op('Elu', [x], { alpha: 1 });
     if (layer.pool) {
-      x = g.node('MaxPool', [x], { kernel_shape: [1, 2, 2], strides: [1, 2, 2] });
+      x = g.op('MaxPool', [x], { kernel_shape: [1, 2, 2], strides: [1, 2, 2] });
       hw = [Math.floor(hw[0] / 2), Math.floor(hw[1] / 2)];
     }
   }
   const cut = (coreOptions.cutFirstNFrames as number | undefined) ?? 30;
-  if (cut > 0) x = g.node('Slice', [x, g.intConst('starts', [cut]), g.intConst('ends', [2 ** 53 - 1]), g.intConst('axes', [2])]);
+  if (cut > 0) x = g.slice(x, [cut], [2 ** 53 - 1], [2]);
   // readout: (B, c, T, h, w) → (B, T, c·h·w) @ W + b → nonlinearity
   const c = model.core.outChannels;
   const { weights, bias, N, nl } = sessionReadouts(model, sessions, c, hw);
-  x = g.node('Transpose', [x], { perm: [0, 2, 1, 3, 4] });
-  x = g.node('Reshape', [x, g.intConst('shape', [0, 0, c * hw[0] * hw[1]])]);
-  x = g.node('MatMul', [x, g.floatConst('readout_w', weights, [c * hw[0] * hw[1], N])]);
-  x = g.node('Add', [x, g.floatConst('readout_b', bias, [N])]);
+  x = g.transpose(x, [0, 2, 1, 3, 4]);
+  x = g.reshape(x, [0, 0, c * hw[0] * hw[1]]);
+  x = g.matmul(x, g.floats('readout_w', weights, [c * hw[0] * hw[1], N]));
+  x = g.add(x, g.floats('readout_b', bias, [N]));
   const opFor: Record<string, string | undefined> = { softplus: 'Softplus', exp: 'Exp', relu: 'Relu', elu: 'Elu' };
-  if (nl === 'identity') x = g.node('Identity', [x]);
-  else {
+  if (nl !== 'identity') {
     const op = opFor[nl];
     if (!op) throw new UnsupportedError(`ONNX export: readout nonlinearity "${nl}" is not supported.`);
-    x = g.node(op, [x], op === 'Elu' ? { alpha: 1 } : {});
+    x = g.op(op, [x], op === 'Elu' ? { alpha: 1 } : {});
   }
-  g.renameLast(ONNX_OUTPUT);
-
-  const dim = (v: number | string) =>
-    typeof v === 'number'
-      ? onnx.TensorShapeProto.Dimension.create({ dimValue: v })
-      : onnx.TensorShapeProto.Dimension.create({ dimParam: v });
-  const valueInfo = (name: string, dims: (number | string)[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: onnx.TypeProto.create({
-        tensorType: onnx.TypeProto.Tensor.create({
-          elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: onnx.TensorShapeProto.create({ dim: dims.map(dim) }),
-        }),
-      }),
-    });
-  const neurons = Object.fromEntries(sessions.map((s) => [s, model.readout.numNeurons(s)]));
-  const graph = onnx.GraphProto.create({
-    name: options.name ?? 'openretina',
-    node: g.nodes,
-    initializer: g.initializers,
-    input: [valueInfo(ONNX_INPUT, ['batch', C, 'time', H, W])],
-    output: [valueInfo(ONNX_OUTPUT, ['batch', 'time_out', N])],
-  });
-  const meta = (key: string, value: unknown) => onnx.StringStringEntryProto.create({ key, value: JSON.stringify(value) });
-  const proto = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: '@openretina/hub',
-    producerVersion: '0.0.0',
-    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: ONNX_OPSET })],
-    graph,
-    metadataProps: [
-      meta(ONNX_META.sessions, sessions),
-      meta(ONNX_META.neuronsPerSession, neurons),
-      meta(ONNX_META.framesCut, model.framesCut),
-      meta(ONNX_META.inputShape, [C, H, W]),
-    ],
-  });
-  return onnx.ModelProto.encode(proto).finish();
+  g.output(ONNX_OUTPUT, x, ['batch', 'time_out', N]);
+  return g.encode(options.name ?? 'openretina', sessionMetadata(model, sessions, C, H, W));
 }
 
 /** Reads the `metadata_props` and input/output shapes of an ONNX model (ours or PyTorch's). */

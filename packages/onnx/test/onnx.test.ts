@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import type { CoreReadout } from '@openretina/models';
-import { coreReadoutFromCheckpointBytes, exportOnnx, loadOnnxModel, readOnnxInfo, ONNX_OPSET } from '../src/node.js';
-import { refVideo } from './helpers.js';
+import { coreReadoutFromCheckpointBytes } from '@openretina/hub';
+import { refVideo } from '@openretina/test-utils/fixture-model';
+import { exportOnnx, loadOnnxModel, readOnnxInfo, ONNX_OPSET } from '../src/node.js';
 
 const TOL = 1e-5;
 

@@ -1,4 +1,4 @@
-import { EngineGraph } from './graph-builder.js';
+import { OnnxGraph } from '../graph-builder.js';
 import { engineNames as n, type EnginePlan } from './training-graph.js';
 
 /**
@@ -52,11 +52,11 @@ function singleWindow(p: GemmForwardLayer): boolean {
 }
 
 /** 1-D int64 tensor of the dims `[start, end)` of `x`'s shape. */
-function shapeOf(g: EngineGraph, x: string, start: number, end?: number): string {
+function shapeOf(g: OnnxGraph, x: string, start: number, end?: number): string {
   return g.op('Shape', [x], end === undefined ? { start } : { start, end });
 }
 
-function reshapeTo(g: EngineGraph, x: string, parts: (number[] | string)[]): string {
+function reshapeTo(g: OnnxGraph, x: string, parts: (number[] | string)[]): string {
   return g.op('Reshape', [
     x,
     g.op(
@@ -73,7 +73,7 @@ function reshapeTo(g: EngineGraph, x: string, parts: (number[] | string)[]): str
  * `nb·Tb` as 1-D int64 tensors.
  */
 function timeWindows(
-  g: EngineGraph,
+  g: OnnxGraph,
   h: string,
   rank: number,
   axis: number,
@@ -98,7 +98,7 @@ function timeWindows(
 }
 
 /** temporal-first: `h [1, I, P·B, T]` → `[O, Q, B, nb·Tb]` as `[O·Q, B, nb·Tb]`. */
-function temporalFirst(g: EngineGraph, h: string, p: GemmForwardLayer): { s: string; tOut: () => string } {
+function temporalFirst(g: OnnxGraph, h: string, p: GemmForwardLayer): { s: string; tOut: () => string } {
   const { I, O, L, Tb, Q } = p;
   if (singleWindow(p)) {
     const u = g.reshape(g.matmul(h, p.Mt), [O, I * p.P, -1]);
@@ -116,7 +116,7 @@ function temporalFirst(g: EngineGraph, h: string, p: GemmForwardLayer): { s: str
 }
 
 /** spatial-first: `h [I, T, B·P]` → `[O, nb·Tb, B·Q]`. */
-function spatialFirst(g: EngineGraph, h: string, p: GemmForwardLayer, B: string): { s: string; tOut: () => string } {
+function spatialFirst(g: OnnxGraph, h: string, p: GemmForwardLayer, B: string): { s: string; tOut: () => string } {
   const { I, O, L, Tb, P, Q } = p;
   const Wn = Tb + L - 1;
   if (singleWindow(p)) {
@@ -148,7 +148,7 @@ export function layoutOf(order: LayerOrder): ForwardLayout {
  * Converts between the layouts: time-last `[1, C, P·B, T]` ↔ positions-last `[C, T, B·P]` (`P` positions per
  * frame).
  */
-export function convertLayout(g: EngineGraph, h: string, from: ForwardLayout, to: ForwardLayout, C: number, P: number): string {
+export function convertLayout(g: OnnxGraph, h: string, from: ForwardLayout, to: ForwardLayout, C: number, P: number): string {
   if (from === to) return h;
   // two cheap transposes (a batched 2-D one, then a swap of outer dims with contiguous rows) instead of one 4-D
   // permutation, which onnxruntime runs element by element
@@ -165,7 +165,7 @@ export function convertLayout(g: EngineGraph, h: string, from: ForwardLayout, to
  * One layer in its order's layout. Returns the post-ELU activation in the same layout, or, for the last layer,
  * `{ features }` without the first `cut` frames: time-last `[c·Q, B·T_out]`, positions-last `[c, T_out, B·Q]`.
  */
-export function gemmLayer(g: EngineGraph, h: string, p: GemmForwardLayer, B: string, last: { cut: number } | undefined): string {
+export function gemmLayer(g: OnnxGraph, h: string, p: GemmForwardLayer, B: string, last: { cut: number } | undefined): string {
   const { O, Q } = p;
   const start = last?.cut ?? 0;
   if (p.order === 'temporal-first') {
@@ -184,7 +184,7 @@ export function gemmLayer(g: EngineGraph, h: string, p: GemmForwardLayer, B: str
 
 /** Readout of the last layer's features (see {@link gemmLayer}) → `[B·T_out, N]` (time-last) or `[T_out·B, N]` (positions-last). */
 export function gemmFeaturesReadout(
-  g: EngineGraph,
+  g: OnnxGraph,
   feat: string,
   layout: ForwardLayout,
   c: number,
@@ -199,7 +199,7 @@ export function gemmFeaturesReadout(
   return applyNonlinearity(g, g.add(g.reduceSum(per, [0]), rb), nonlinearity);
 }
 
-function applyNonlinearity(g: EngineGraph, pre: string, nonlinearity: string): string {
+function applyNonlinearity(g: OnnxGraph, pre: string, nonlinearity: string): string {
   switch (nonlinearity) {
     case 'softplus':
       return g.op('Softplus', [pre]);
@@ -215,7 +215,7 @@ function applyNonlinearity(g: EngineGraph, pre: string, nonlinearity: string): s
 }
 
 /** Readout: features `[c·Q, B·T_out]` → `[B·T_out, N]` with nonlinearity. */
-export function gemmReadout(g: EngineGraph, feat: string, rw: string, rb: string, nonlinearity: string): string {
+export function gemmReadout(g: OnnxGraph, feat: string, rw: string, rb: string, nonlinearity: string): string {
   return applyNonlinearity(g, g.op('Gemm', [feat, rw, rb], { transA: 1 }), nonlinearity);
 }
 
@@ -310,7 +310,7 @@ export const forwardWeightNames = {
  * matrix. Run once per change of the weights; the forward graph then only touches activations.
  */
 export function buildEngineForwardWeightsGraph(plan: EnginePlan, options: EngineForwardOptions = {}): Uint8Array {
-  const g = new EngineGraph();
+  const g = new OnnxGraph();
   const shapes = forwardShapes(plan, options);
   const w = forwardWeightNames;
   plan.layers.forEach((p, l) => {
@@ -351,7 +351,7 @@ export function buildEngineForwardWeightsGraph(plan: EnginePlan, options: Engine
  * `responses [B, T_out, N]`.
  */
 export function buildEngineForwardGraph(plan: EnginePlan, options: EngineForwardOptions = {}): Uint8Array {
-  const g = new EngineGraph();
+  const g = new OnnxGraph();
   const { C, H, W, T, N, c } = plan;
   const P0 = H * W;
   const shapes = forwardShapes(plan, options);

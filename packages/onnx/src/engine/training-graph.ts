@@ -1,7 +1,7 @@
 import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import { UnsupportedError } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
-import { EngineGraph } from './graph-builder.js';
+import { OnnxGraph } from '../graph-builder.js';
 
 /** One space-time separable conv block of the core, with the shapes of a fixed-length input. */
 export interface EngineConvPlan {
@@ -199,7 +199,7 @@ interface LayerForward {
  * `mean<l>`, `var<l>` (biased); vjp: `responses` and `d_x`; forward: `responses`.
  */
 export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8Array {
-  const g = new EngineGraph();
+  const g = new OnnxGraph();
   const n = engineNames;
   const { C, H, W, T, N, c } = plan;
   const train = kind === 'train';

@@ -1,0 +1,44 @@
+import { ConfigError, type ComputeEngine, type TrainableModel } from '@openretina/contracts';
+import { CoreReadout, TfjsEngine } from '@openretina/models';
+import type { OrtLike } from '../ort.js';
+import { OnnxEngine, type OnnxEngineOptions } from './onnx-engine.js';
+
+/** Which compute engine runs the heavy paths: `auto` picks the fastest available one for the model. */
+export type EngineChoice = 'auto' | 'onnx' | 'tfjs';
+
+/** Options of {@link createEngine}: the ONNX engine's settings and what the engine is for. */
+export interface CreateEngineOptions extends Omit<OnnxEngineOptions, 'ort'> {
+  /** The engine will train the model: ONNX Runtime must also compute its training loss (the default Poisson sum). */
+  training?: boolean;
+}
+
+/** Whether the ONNX engine covers `model` (for `options.training`, its loss too), and why not. */
+export function onnxSupport(model: TrainableModel, options: { training?: boolean } = {}): { ok: true } | { ok: false; reason: string } {
+  if (!(model instanceof CoreReadout))
+    return {
+      ok: false,
+      reason: `the ONNX graphs do not cover this model (they cover core-readout models only, got ${model.constructor.name})`,
+    };
+  return OnnxEngine.supports(model, options);
+}
+
+/**
+ * Picks the engine: `tfjs` (models' `TfjsEngine`) always works; `onnx` needs onnxruntime and a model the graphs
+ * cover (throws a `ConfigError` saying which is missing); `auto` takes ONNX Runtime when both hold (the faster one
+ * on CPU, see bench/RESULTS.md), else TF.js.
+ */
+export function createEngine(model: TrainableModel, choice: EngineChoice, ort?: OrtLike, options: CreateEngineOptions = {}): ComputeEngine {
+  if (choice === 'tfjs') return new TfjsEngine(model);
+  const { training, ...onnxOptions } = options;
+  const support = onnxSupport(model, training === undefined ? {} : { training });
+  if (choice === 'onnx') {
+    if (!ort) {
+      throw new ConfigError(
+        'engine "onnx" needs onnxruntime: `npm i onnxruntime-node` and pass `await loadOnnxRuntimeNode()` (from @openretina/onnx/node), or in a browser `npm i onnxruntime-web` and pass `import * as ort from "onnxruntime-web"`.',
+      );
+    }
+    if (!support.ok) throw new ConfigError(`engine "onnx": ${support.reason}.`);
+    return new OnnxEngine(model as CoreReadout, { ...onnxOptions, ort });
+  }
+  return ort && support.ok ? new OnnxEngine(model as CoreReadout, { ...onnxOptions, ort }) : new TfjsEngine(model);
+}
