@@ -72,7 +72,11 @@ function install(pkg, version) {
     const unpacked = join(scratch, 'unpacked');
     mkdirSync(unpacked);
     execFileSync('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1', 'package/bin/node']);
-    renameSync(unpacked, join(cacheRoot, version));
+    try {
+      renameSync(unpacked, join(cacheRoot, version));
+    } catch (e) {
+      if (!existsSync(nodeBinary(version))) throw e; // else another run cached the same version meanwhile
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

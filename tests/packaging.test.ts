@@ -202,8 +202,8 @@ describe('browser bundles (esbuild, platform browser, everything bundled, minifi
     console.table(
       [...bundles].map(([name, b]) => ({
         bundle: name,
-        'minified MB': (b.bytes / MB).toFixed(2),
-        'gzip MB': (b.gzipBytes / MB).toFixed(2),
+        'minified kB': (b.bytes / 1e3).toFixed(1),
+        'gzip kB': (b.gzipBytes / 1e3).toFixed(1),
       })),
     );
     for (const [name, b] of bundles) expect(b.nodeBuiltins, name).toEqual([]);
