@@ -137,7 +137,7 @@ function installedNeeds(manifest: Manifest): string[] {
 }
 
 /** Node's resolution of `name` from `dir` (pnpm links each dependency next to the package that needs it). */
-export function resolvePackageDir(dir: string, name: string): string | undefined {
+function resolvePackageDir(dir: string, name: string): string | undefined {
   for (let at = dir; ; at = dirname(at)) {
     const candidate = join(at, 'node_modules', name);
     if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
