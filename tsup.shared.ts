@@ -13,7 +13,7 @@ export function packageOptions(entry: Record<string, string> = { index: 'src/ind
     dts: true,
     sourcemap: true,
     clean: true,
-    target: 'node20',
+    target: 'node22',
     treeshake: true,
     // Keep `import()` native in the CJS build too (Node supports it), so ESM-only optional dependencies
     // (and ones with top-level await) load lazily from either build.

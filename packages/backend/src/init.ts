@@ -71,7 +71,7 @@ function isNotInstalled(err: unknown, pkg: string): boolean {
   return notFound && msg.includes(pkg);
 }
 
-/** Dynamic import of a package whose name is not known to bundlers / tsc (optional peers). */
+/** Dynamic import of a module whose name is not known to bundlers / tsc (optional peers, Node built-ins). */
 async function importOptional(specifier: string): Promise<unknown> {
   return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 }
@@ -114,8 +114,9 @@ interface WasmModule {
 /** Directory holding the installed `.wasm` binaries, for `setWasmPaths` (Node only). */
 async function wasmDistDir(): Promise<string | undefined> {
   if (!isNode()) return undefined;
-  const { createRequire } = await import('node:module');
-  const { dirname, join } = await import('node:path');
+  // Computed specifiers, like the optional peers': browser bundlers must not try to resolve Node built-ins.
+  const { createRequire } = (await importOptional('node:module')) as typeof import('node:module');
+  const { dirname, join } = (await importOptional('node:path')) as typeof import('node:path');
   // In the CJS build tsup shims import.meta.url (tsup `shims: true`).
   const require = createRequire(import.meta.url);
   const pkgJson = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
