@@ -1,140 +1,28 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Movie, MovieSplit, ResponseSplit } from '@openretina/contracts';
-import { ConfigError, DataError, FileFormatError } from '@openretina/contracts';
-import { deriveSeed } from '../random.js';
-import type { NdArray } from '../ndarray.js';
-import { parseNpy, readPickle, toFloat32, toPlain } from '@openretina/formats';
+import { ConfigError, DataError } from '@openretina/contracts';
 import {
-  parseSridharFixations,
-  renderSridharMovie,
   SRIDHAR_2025,
-  sridharFrameOverhead,
-  SridharMovieDataset,
-  type SridharRenderOptions,
-} from '../datasets/sridhar.js';
-import {
-  locationFromSta,
-  type NoiseFrames,
-  type NoiseTrialSource,
   SRIDHAR_2025_EXCLUDED_CELLS,
+  SRIDHAR_2025_URLS,
   SRIDHAR_2025_WHITE_NOISE,
-  type SridharCrop,
-  SridharNoiseDataset,
-  sridharPlaceholderMovies,
-} from '../datasets/sridhar-noise.js';
-import { filterSridharTrials, SridharDataLoader, sridharTrialSplit } from '../datasets/sridhar-sampling.js';
-import { type ResolveOptions, resolveDataPath } from './cache.js';
-import { loadSridhar2025Responses, loadSridharFrames } from './datasets.js';
-
-/** HuggingFace folders of the Sridhar 2025 data (natural movie and white noise). */
-export const SRIDHAR_2025_URLS = {
-  naturalMovie: `https://huggingface.co/datasets/open-retina/open-retina/tree/main/${SRIDHAR_2025.naturalMovieDataset}`,
-  whiteNoise: `https://huggingface.co/datasets/open-retina/open-retina/tree/main/${SRIDHAR_2025.whiteNoiseDataset}`,
-} as const;
-
-function readNpySync(path: string): NoiseFrames {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new FileFormatError(`Cannot read ${path}.`, { cause: error });
-  }
-  const a = parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
-  const big = a.data instanceof BigInt64Array || a.data instanceof BigUint64Array;
-  return { data: big ? toFloat32(a.data) : (a.data as ArrayLike<number>), shape: a.shape };
-}
-
-/**
- * White-noise frames on disk (OpenRetina's layout): `<trainDir>/<prefix>_XXX/all_images.npy` per trial (XXX = the
- * zero-padded trial index) and `<testDir>/all_images.npy`, each `(h, w, n)`. Files are read synchronously when a
- * dataset asks for them (so that batches can be built in a plain iterator).
- */
-export function npyNoiseTrialSource(trainDir: string, testDir: string, trialPrefix = 'trial'): NoiseTrialSource {
-  return {
-    trial: (i) => readNpySync(join(trainDir, `${trialPrefix}_${String(i).padStart(3, '0')}`, 'all_images.npy')),
-    test: () => readNpySync(join(testDir, 'all_images.npy')),
-  };
-}
-
-/** STA file name of a cell (OpenRetina's `make_file_name`). */
-export const sridharStaFileName = (cell: number, retinaIndex: string): string => `cell_data_${retinaIndex}_WN_stas_cell_${cell}.npy`;
-
-/**
- * RF locations `[row, col]` of cells from their STA files `cell_data_<retina>_WN_stas_cell_<k>.npy` in `staDir`
- * (OpenRetina's `get_locations_from_stas`; see `locationFromSta`).
- */
-export async function getSridharLocationsFromStas(
-  staDir: string,
-  retinaIndex: string,
-  cells: readonly number[],
-  options: { crop?: SridharCrop; flipSta?: boolean } = {},
-): Promise<[number, number][]> {
-  const out: [number, number][] = [];
-  for (const cell of cells) {
-    const path = join(staDir, sridharStaFileName(cell, retinaIndex));
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw new DataError(`No STA for cell ${cell} of retina ${retinaIndex}: cannot read ${path}.`, { cause: error });
-    }
-    const a = parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
-    out.push(locationFromSta({ data: toFloat32(a.data), shape: a.shape }, options));
-  }
-  return out;
-}
-
-/**
- * Placeholder movies with the lengths of the response pickles (OpenRetina's `build_movies_from_responses`): train
- * frames = `frames_per_trial × trials` (trials of `stimulusSeed` when the pickle lists `seeds`), test frames = the
- * test responses' length; zeros of `[T, height, width, channels]`.
- */
-export async function buildSridharMoviesFromResponses(
-  basePath: string,
-  responseFiles: Readonly<Record<string, string>>,
-  options: {
-    channels?: number;
-    height?: number;
-    width?: number;
-    stimIdPrefix?: string;
-    stimulusSeed?: number;
-    normMean?: number;
-    normStd?: number;
-    resolve?: ResolveOptions;
-  } = {},
-): Promise<Record<string, MovieSplit>> {
-  const base = await resolveDataPath(basePath, options.resolve);
-  const seed = options.stimulusSeed ?? 0;
-  const lengths: Record<string, ResponseSplit> = {};
-  for (const session of Object.keys(responseFiles)) {
-    const path = join(base, responseFiles[session]!);
-    const obj = toPlain(readPickle(new Uint8Array(await readFile(path)), { source: path })) as Record<string, unknown>;
-    const train = obj.train_responses as NdArray | undefined;
-    const test = obj.test_responses as NdArray | undefined;
-    if (train?.shape?.length !== 3 || !test?.shape)
-      throw new DataError(`${path}: expected train_responses (N, frames_per_trial, trials) and test_responses.`);
-    let trials = train.shape[2]!;
-    const seeds = Array.isArray(obj.seeds) ? (obj.seeds as unknown[]).map(Number) : undefined;
-    if (seeds?.includes(seed)) trials = ((obj.trial_separation as Record<string, unknown[]>)[String(seed)] ?? []).length;
-    // shapes only: one-neuron stand-ins with the right lengths
-    const tTrain = train.shape[1]! * trials;
-    const tTest = test.shape[1]!;
-    lengths[session] = {
-      train: { data: new Float32Array(tTrain), shape: [tTrain, 1] },
-      test: { test: { data: new Float32Array(tTest), shape: [tTest, 1] } },
-    };
-  }
-  return sridharPlaceholderMovies(lengths, {
-    ...(options.channels !== undefined ? { channels: options.channels } : {}),
-    ...(options.height !== undefined ? { height: options.height } : {}),
-    ...(options.width !== undefined ? { width: options.width } : {}),
-    ...(options.stimIdPrefix !== undefined ? { stimIdPrefix: options.stimIdPrefix } : {}),
-    ...(options.normMean !== undefined ? { normMean: options.normMean } : {}),
-    ...(options.normStd !== undefined ? { normStd: options.normStd } : {}),
-  });
-}
+} from '../../../datasets/sridhar-2025/constants.js';
+import type { SridharCrop } from '../../../datasets/sridhar-2025/crop.js';
+import { SridharDataLoader } from '../../../datasets/sridhar-2025/data-loader.js';
+import { parseSridharFixations } from '../../../datasets/sridhar-2025/fixations.js';
+import { sridharFrameOverhead } from '../../../datasets/sridhar-2025/frame-overhead.js';
+import { SridharMovieDataset } from '../../../datasets/sridhar-2025/movie-dataset.js';
+import { SridharNoiseDataset } from '../../../datasets/sridhar-2025/noise-dataset.js';
+import { sridharPlaceholderMovies } from '../../../datasets/sridhar-2025/placeholder-movies.js';
+import { renderSridharMovie, type SridharRenderOptions } from '../../../datasets/sridhar-2025/render.js';
+import { filterSridharTrials, sridharTrialSplit } from '../../../datasets/sridhar-2025/trial-split.js';
+import { deriveSeed } from '../../../random/derive-seed.js';
+import { type ResolveOptions, resolveDataPath } from '../../cache.js';
+import { loadSridharFrames } from './frames.js';
+import { npyNoiseTrialSource } from './noise-trial-source.js';
+import { loadSridhar2025Responses } from './responses.js';
+import { getSridharLocationsFromStas } from './stas.js';
 
 /** Options of {@link loadSridhar2025}; defaults are OpenRetina's `sridhar_nm_2025` / `sridhar_wn_2025` configs. */
 export interface Sridhar2025Options {

@@ -1,6 +1,5 @@
+import { ConfigError } from '@openretina/contracts';
 /**
- * Seeded random numbers.
- *
  * `MT19937` is the Mersenne Twister as numpy's legacy `RandomState` uses it (integer seeding with
  * `init_genrand`, 53-bit doubles from two 32-bit draws, masked rejection sampling for bounded
  * integers, Fisher–Yates shuffles from the last element, polar Box–Muller normals with a cached
@@ -8,6 +7,8 @@
  * `np.random.RandomState(seed)`, which lets us reproduce OpenRetina's validation-clip choice
  * (`RandomState(seed).choice(n, k, replace=False)`) exactly. Torch's RNG is not reproduced.
  */
+
+import { maskedInterval } from './bounded-draw.js';
 
 const N = 624;
 const M = 397;
@@ -23,7 +24,7 @@ export class MT19937 {
 
   constructor(seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new RangeError(`MT19937 seed must be an integer in [0, 2^32 - 1], got ${seed}.`);
+      throw new ConfigError(`MT19937 seed must be an integer in [0, 2^32 - 1], got ${seed}.`);
     }
     const mt = this.mt;
     mt[0] = seed >>> 0;
@@ -70,7 +71,7 @@ export class MT19937 {
 
   /** A uniform integer in [low, high) (numpy `randint(low, high)`). */
   randint(low: number, high: number): number {
-    if (high <= low) throw new RangeError(`randint: high (${high}) must be greater than low (${low}).`);
+    if (high <= low) throw new ConfigError(`randint: high (${high}) must be greater than low (${low}).`);
     return low + this.interval(high - low - 1);
   }
 
@@ -119,37 +120,7 @@ export class MT19937 {
 
   /** `k` distinct integers from `0..n-1` (numpy `choice(n, k, replace=False)`). */
   choiceWithoutReplacement(n: number, k: number): number[] {
-    if (k > n) throw new RangeError(`Cannot take ${k} samples without replacement from ${n} values.`);
+    if (k > n) throw new ConfigError(`Cannot take ${k} samples without replacement from ${n} values.`);
     return this.permutation(n).slice(0, k);
   }
-}
-
-/** A 32-bit seed derived from a base seed and a string (FNV-1a), for per-session streams. */
-export function deriveSeed(seed: number, key: string): number {
-  let h = 0x811c9dc5 ^ (seed >>> 0);
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/**
- * numpy's bounded integer draw in `[0, max]` (`random_interval`): 32-bit words from `next`, masked to the
- * smallest all-ones mask ≥ max, rejected while above max. Shared by every numpy-compatible generator here.
- */
-export function maskedInterval(max: number, next: () => number): number {
-  if (max === 0) return 0;
-  let mask = max;
-  mask |= mask >>> 1;
-  mask |= mask >>> 2;
-  mask |= mask >>> 4;
-  mask |= mask >>> 8;
-  mask |= mask >>> 16;
-  mask >>>= 0;
-  let value: number;
-  do {
-    value = (next() & mask) >>> 0;
-  } while (value > max);
-  return value;
 }
