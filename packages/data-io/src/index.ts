@@ -42,6 +42,12 @@ export type { SizedIterable, LongCyclerOptions } from './cyclers.js';
 // numpy's legacy generator (seeded streams that reproduce np.random.RandomState)
 export { MT19937 } from './random/mt19937.js';
 
+// statistics of what the loaders serve
+export { frameFingerprints, frameTransitions } from './frame-fingerprints.js';
+export type { FrameFingerprint, TransitionFingerprint, ClipBatch } from './frame-fingerprints.js';
+export { emptyDatasetStatistics, computeDataloaderStatistics } from './dataset-statistics.js';
+export type { DatasetStatistics, DataloaderStatisticsOptions, LoadersByFold } from './dataset-statistics.js';
+
 // synthetic data and artificial stimuli
 export { generateSyntheticData } from './synthetic.js';
 export type { SyntheticDataOptions, SyntheticData } from './synthetic.js';
@@ -63,19 +69,32 @@ export type {
   WhiteNoiseOptions,
   ColoredStimulusOptions,
 } from './stimuli.js';
+export {
+  ARTIFICIAL_STIMULUS_FRAME_RATE,
+  normalizeStimulus,
+  discretizeTriggers,
+  alignStimulusToTrigger,
+  prepareStimulus,
+  trimMovingBar,
+  movingBarStack,
+} from './artificial-stimuli.js';
+export type { AlignStimulusOptions, PrepareStimulusOptions } from './artificial-stimuli.js';
 
 // Höfling et al. 2024
-export {
-  HOEFLING_2024,
-  HOEFLING_2024_QUALITY_CHECKS,
-  filterHoeflingResponses,
-  upsampleTraces,
-  hoeflingResponsesFromFields,
-  hoeflingMoviesFromPickle,
-} from './datasets/hoefling-2024.js';
-export type { HoeflingQualityChecks, UpsampleOptions, HoeflingResponseOptions } from './datasets/hoefling-2024.js';
-export { hoefling2024Dataloaders } from './datasets/hoefling-2024-dataloaders.js';
-export type { HoeflingDataloaderOptions } from './datasets/hoefling-2024-dataloaders.js';
+export { HOEFLING_2024, HOEFLING_2024_UPSAMPLING } from './datasets/hoefling-2024/constants.js';
+export type { HoeflingStimulus, HoeflingTriggerUpsampling } from './datasets/hoefling-2024/constants.js';
+export { RGC_GROUP_NAMES, RGC_GROUP_CLASS_NAMES, BADEN_TYPE_BOUNDARIES } from './datasets/hoefling-2024/cell-types.js';
+export { HOEFLING_2024_QUALITY_CHECKS, filterHoeflingResponses } from './datasets/hoefling-2024/quality-checks.js';
+export type { HoeflingQualityChecks } from './datasets/hoefling-2024/quality-checks.js';
+export { upsampleTraces, upsampleHoeflingResponses } from './datasets/hoefling-2024/upsampling.js';
+export type { UpsampleOptions, HoeflingUpsampleOptions, HoeflingUpsampledField } from './datasets/hoefling-2024/upsampling.js';
+export { hoeflingResponsesFromFields } from './datasets/hoefling-2024/responses.js';
+export type { HoeflingResponseOptions } from './datasets/hoefling-2024/responses.js';
+export { hoeflingMoviesFromPickle } from './datasets/hoefling-2024/movies.js';
+export { hoefling2024Dataloaders } from './datasets/hoefling-2024/dataloaders.js';
+export type { HoeflingDataloaderOptions } from './datasets/hoefling-2024/dataloaders.js';
+export { hoeflingChirpDataloaders, hoeflingMovingBarDataloaders } from './datasets/hoefling-2024/artificial-dataloaders.js';
+export type { HoeflingArtificialDataloaderOptions } from './datasets/hoefling-2024/artificial-dataloaders.js';
 
 // Karamanlis et al. 2024
 export { renderFixationMovie } from './datasets/karamanlis-2024.js';

@@ -130,3 +130,15 @@ export function firstNaN(data: NumericArray): number {
   for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) return i;
   return -1;
 }
+
+/** A time-major movie `[t, h, w, c]` mirrored left-right (along the width), as `torch.flip(movie, [-1])` on `(C, T, H, W)`. */
+export function flipWidth(data: Float32Array, t: number, h: number, w: number, c: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let f = 0; f < t; f++) {
+    for (let y = 0; y < h; y++) {
+      const row = (f * h + y) * w;
+      for (let x = 0; x < w; x++) out.set(data.subarray((row + x) * c, (row + x + 1) * c), (row + (w - 1 - x)) * c);
+    }
+  }
+  return out;
+}

@@ -5,6 +5,9 @@ export * from './index.js';
 // HDF5 and .npy files
 export { loadH5IntoDict } from './node/hdf5.js';
 export { loadDatasetFromH5 } from './node/load-dataset-from-h5.js';
+export { h5ToFolders } from './node/h5-to-folders.js';
+export { h5Structure, formatH5Structure } from './node/h5-structure.js';
+export type { H5Structure } from './node/h5-structure.js';
 export { readNpyFile, readNpzFile, writeNpyFile, readMovieNpy, writeMovieNpy } from './node/npy-fs.js';
 
 // the generic HDF5 format and synthetic datasets
@@ -33,6 +36,10 @@ export {
   resolveDataPath,
 } from './node/cache.js';
 export type { DownloadOptions, DownloadPhase, DownloadProgress, ResolveOptions } from './node/cache.js';
+
+// the pre-rendered chirp and moving-bar stimuli
+export { loadStimulus, loadMovingBar, loadMovingBarStack } from './node/artificial-stimuli.js';
+export type { LoadMovingBarOptions } from './node/artificial-stimuli.js';
 
 // dataset readers
 export { loadHoefling2024 } from './node/datasets/hoefling-2024.js';

@@ -1,20 +1,10 @@
 import type { MovieSplit, ResponseSplit } from '@openretina/contracts';
 import { DataError } from '@openretina/contracts';
-import { FrameSequence } from '../frames.js';
-import { type DataloaderDict, MovieDataLoader, computeTestBatchSize } from '../loaders.js';
-import { deriveSeed } from '../random/derive-seed.js';
-import { HOEFLING_2024 } from './hoefling-2024.js';
-
-function flipWidth(data: Float32Array, t: number, h: number, w: number, c: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let f = 0; f < t; f++) {
-    for (let y = 0; y < h; y++) {
-      const row = (f * h + y) * w;
-      for (let x = 0; x < w; x++) out.set(data.subarray((row + x) * c, (row + x + 1) * c), (row + (w - 1 - x)) * c);
-    }
-  }
-  return out;
-}
+import { FrameSequence } from '../../frames.js';
+import { type DataloaderDict, MovieDataLoader, computeTestBatchSize } from '../../loaders.js';
+import { flipWidth } from '../../layout.js';
+import { deriveSeed } from '../../random/derive-seed.js';
+import { HOEFLING_2024 } from './constants.js';
 
 /** Options of {@link hoefling2024Dataloaders} (OpenRetina's `natmov_dataloaders_v2`). */
 export interface HoeflingDataloaderOptions {

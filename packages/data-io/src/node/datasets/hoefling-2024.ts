@@ -1,11 +1,8 @@
 import type { MovieSplit, ResponseSplit } from '@openretina/contracts';
 import { DataError } from '@openretina/contracts';
-import {
-  HOEFLING_2024,
-  type HoeflingResponseOptions,
-  hoeflingMoviesFromPickle,
-  hoeflingResponsesFromFields,
-} from '../../datasets/hoefling-2024.js';
+import { HOEFLING_2024 } from '../../datasets/hoefling-2024/constants.js';
+import { hoeflingMoviesFromPickle } from '../../datasets/hoefling-2024/movies.js';
+import { type HoeflingResponseOptions, hoeflingResponsesFromFields } from '../../datasets/hoefling-2024/responses.js';
 import type { NdTree } from '../../ndarray.js';
 import { type ResolveOptions, resolveDataPath } from '../cache.js';
 import { loadH5IntoDict } from '../hdf5.js';
