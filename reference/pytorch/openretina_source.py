@@ -20,7 +20,7 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STUBS_DIR = os.path.join(HERE, "pystubs")
-STUBBED_PACKAGES = ("jaxtyping", "einops", "hydra", "lightning", "huggingface_hub", "cv2", "moviepy", "IPython")
+STUBBED_PACKAGES = ("jaxtyping", "einops", "hydra", "lightning", "huggingface_hub", "cv2", "moviepy", "IPython", "torchvision")
 
 
 def setup() -> str:
