@@ -28,10 +28,44 @@ const tmp = mkdtempSync(join(tmpdir(), 'dataio-readers-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 type Arrays = Record<string, { data: ArrayLike<number | bigint>; shape: number[] }>;
-function fixture(dataset: string): { arrays: Arrays; meta: Record<string, any> } {
+interface NormMeta {
+  norm_mean: number;
+  norm_std: number;
+  stim_id?: string;
+  by_trial?: boolean;
+}
+interface HoeflingMeta {
+  movies: NormMeta;
+  responses: Record<
+    string,
+    {
+      eye: string;
+      scan_sequence_idx: number;
+      group_assignment: number[];
+      roi_ids: number[];
+      stim_id: string;
+      train_shape: number[];
+      test_shape: number[];
+      test_by_trial_shape: number[];
+    }
+  >;
+  loaders: {
+    validation_clip_indices: number[];
+    sessions: Record<string, [string, number, number]>;
+    folds: Record<string, Record<string, { start_indices: number[]; chunk_size: number; batch_size: number; batches?: number }>>;
+  };
+}
+interface SessionsMeta {
+  downsampled_size: [number, number];
+  fr_normalization: number;
+  response_type: 'firing_rate_5ms' | 'firing_rate_10ms' | 'firing_rate_20ms';
+  sessions: Record<string, NormMeta>;
+  species: Record<string, Record<string, NormMeta>>;
+}
+function fixture<M>(dataset: string): { arrays: Arrays; meta: M } {
   return {
     arrays: parseNpz(new Uint8Array(readFileSync(`${R}${dataset}/expected.npz`))) as Arrays,
-    meta: JSON.parse(readFileSync(`${R}${dataset}/expected.json`, 'utf8')),
+    meta: JSON.parse(readFileSync(`${R}${dataset}/expected.json`, 'utf8')) as M,
   };
 }
 function get(arrays: Arrays, key: string): { data: Float64Array; shape: number[] } {
@@ -98,7 +132,7 @@ function expectMovies(
 }
 
 describe('Höfling 2024 against OpenRetina (movies_from_pickle, load_h5_into_dict + filter_responses + make_final_responses)', () => {
-  const { arrays, meta } = fixture('hoefling_2024');
+  const { arrays, meta } = fixture<HoeflingMeta>('hoefling_2024');
   const load = () =>
     loadHoefling2024({
       stimuliPath: `${R}hoefling_2024/input/stimuli_tiny.pkl`,
@@ -117,7 +151,7 @@ describe('Höfling 2024 against OpenRetina (movies_from_pickle, load_h5_into_dic
   it('filters, upsamples and splits the responses as OpenRetina does (sampled bins and per-neuron sums)', async () => {
     const { responses } = await load();
     expect(Object.keys(responses).sort()).toEqual(Object.keys(meta.responses).sort());
-    for (const [name, m] of Object.entries<any>(meta.responses)) {
+    for (const [name, m] of Object.entries(meta.responses)) {
       const r = responses[name]!;
       expect(r.sessionKwargs!.eye).toEqual([m.eye]);
       expect(r.sessionKwargs!.scan_sequence_idx).toEqual([m.scan_sequence_idx]);
@@ -126,7 +160,7 @@ describe('Höfling 2024 against OpenRetina (movies_from_pickle, load_h5_into_dic
       expect(r.stimId).toBe(m.stim_id);
       // (N, T) rows of ours, compared on the stored bins and over every bin through the sums
       const check = (prefix: string, rows: Float64Array[], shape: number[]) => {
-        expect(shape).toEqual(m[prefix === 'by_trial' ? 'test_by_trial_shape' : `${prefix}_shape`]);
+        expect(shape).toEqual(prefix === 'by_trial' ? m.test_by_trial_shape : prefix === 'train' ? m.train_shape : m.test_shape);
         const cols = Array.from(get(arrays, `${name}_${prefix}_cols`).data);
         const sampled = get(arrays, `${name}_${prefix}_sampled`).data;
         const inner = shape.length === 3 ? shape[2]! : 1;
@@ -158,7 +192,7 @@ describe('Höfling 2024 against OpenRetina (movies_from_pickle, load_h5_into_dic
     const { movies } = await load();
     const lm = meta.loaders;
     const responses: Record<string, ResponseSplit> = {};
-    for (const [name, [eye, seq]] of Object.entries<any>(lm.sessions)) {
+    for (const [name, [eye, seq]] of Object.entries(lm.sessions)) {
       const train = get(arrays, `loader_input_${name}_train`);
       const test = get(arrays, `loader_input_${name}_test`);
       const bt = get(arrays, `loader_input_${name}_by_trial`);
@@ -177,8 +211,8 @@ describe('Höfling 2024 against OpenRetina (movies_from_pickle, load_h5_into_dic
       trainChunkSize: 2,
       batchSize: 2,
     });
-    for (const [fold, sessions] of Object.entries<any>(lm.folds)) {
-      for (const [name, info] of Object.entries<any>(sessions)) {
+    for (const [fold, sessions] of Object.entries(lm.folds)) {
+      for (const [name, info] of Object.entries(sessions)) {
         const loader = dl[fold]![name]!;
         const [h, w, c] = loader.frameShape;
         const frames = loader.movie.toArray();
@@ -211,15 +245,15 @@ describe('Höfling 2024 against OpenRetina (movies_from_pickle, load_h5_into_dic
 });
 
 describe('Karamanlis 2024 against OpenRetina (load_all_responses, load_all_stimuli)', () => {
-  const { arrays, meta } = fixture('karamanlis_2024');
-  const size = meta.downsampled_size as [number, number];
+  const { arrays, meta } = fixture<SessionsMeta>('karamanlis_2024');
+  const size = meta.downsampled_size;
 
   it('renders the fixation movies from the .mat files and reads the responses as OpenRetina does', async () => {
     const base = join(tmp, 'karamanlis');
     cpSync(`${R}karamanlis_2024/input/sessions`, base, { recursive: true });
     const ds = await loadKaramanlis2024(base, { downsampledSize: size, frNormalization: meta.fr_normalization });
     expect(Object.keys(ds.responses).sort()).toEqual(Object.keys(meta.sessions).sort());
-    for (const [session, m] of Object.entries<any>(meta.sessions)) {
+    for (const [session, m] of Object.entries(meta.sessions)) {
       expectSplit(ds.responses[session]!, arrays, session);
       expectMovies(ds.movies[session]!, arrays, session, m);
       expect(ds.movies[session]!.stimId).toBe(m.stim_id);
@@ -234,19 +268,19 @@ describe('Karamanlis 2024 against OpenRetina (load_all_responses, load_all_stimu
       cpSync(`${R}karamanlis_2024/openretina_cache/${cache}`, join(base, session, cache));
     }
     const ds = await loadKaramanlis2024(base, { downsampledSize: size, frNormalization: meta.fr_normalization, writeCache: false });
-    for (const [session, m] of Object.entries<any>(meta.sessions)) expectMovies(ds.movies[session]!, arrays, session, m);
+    for (const [session, m] of Object.entries(meta.sessions)) expectMovies(ds.movies[session]!, arrays, session, m);
   });
 });
 
 describe('Maheswaranathan 2023 against OpenRetina (load_all_responses, load_all_stimuli)', () => {
-  const { arrays, meta } = fixture('maheswaranathan_2023');
+  const { arrays, meta } = fixture<SessionsMeta>('maheswaranathan_2023');
   it('reads both repeat layouts (per response type, per cell) and the stimuli as OpenRetina does', async () => {
     const ds = await loadMaheswaranathan2023(`${R}maheswaranathan_2023/input/neural_code_data`, {
       responseType: meta.response_type,
       frNormalization: meta.fr_normalization,
     });
     expect(Object.keys(ds.responses).sort()).toEqual(Object.keys(meta.sessions).sort());
-    for (const [session, m] of Object.entries<any>(meta.sessions)) {
+    for (const [session, m] of Object.entries(meta.sessions)) {
       expectSplit(ds.responses[session]!, arrays, session);
       expectMovies(ds.movies[session]!, arrays, session, m);
     }
@@ -254,16 +288,16 @@ describe('Maheswaranathan 2023 against OpenRetina (load_all_responses, load_all_
 });
 
 describe('Goldin 2022 against OpenRetina (load_all_responses, load_all_stimuli)', () => {
-  const { arrays, meta } = fixture('goldin_2022');
+  const { arrays, meta } = fixture<SessionsMeta>('goldin_2022');
   it('reads each species, with and without test repeats, as OpenRetina does', async () => {
-    for (const [specie, sessions] of Object.entries<any>(meta.species)) {
+    for (const [specie, sessions] of Object.entries(meta.species)) {
       const ds = await loadGoldin2022(`${R}goldin_2022/input`, {
         specie: specie as 'mouse' | 'axolotl',
         frNormalization: meta.fr_normalization,
       });
       expect(Object.keys(ds.responses).sort()).toEqual(Object.keys(sessions).sort());
-      for (const [session, m] of Object.entries<any>(sessions)) {
-        expectSplit(ds.responses[session]!, arrays, session, m.by_trial);
+      for (const [session, m] of Object.entries(sessions)) {
+        expectSplit(ds.responses[session]!, arrays, session, m.by_trial ?? true);
         expectMovies(ds.movies[session]!, arrays, session, m);
       }
     }
