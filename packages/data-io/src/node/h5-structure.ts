@@ -45,14 +45,15 @@ export async function h5Structure(path: string): Promise<H5Structure> {
   }
 }
 
-/** An indented text rendering of {@link h5Structure}'s result, one member per line (groups end in `/`). */
+/** An indented text rendering of {@link h5Structure}'s result: a group's attributes (`@name = value`) first, then its members, one per line (groups end in `/`). */
 export function formatH5Structure(structure: H5Structure, indent = ''): string {
   const lines: string[] = [];
+  const attributes = structure.__attributes__ as Record<string, unknown> | undefined;
+  for (const [a, v] of Object.entries(attributes ?? {})) lines.push(`${indent}@${a} = ${JSON.stringify(v)}`);
   for (const [name, value] of Object.entries(structure)) {
+    if (name === '__attributes__') continue;
     if (typeof value === 'string') lines.push(`${indent}${name}: ${value}`);
-    else if (name === '__attributes__') {
-      for (const [a, v] of Object.entries(value)) lines.push(`${indent}@${a} = ${JSON.stringify(v)}`);
-    } else {
+    else {
       lines.push(`${indent}${name}/`);
       const inner = formatH5Structure(value as H5Structure, `${indent}  `);
       if (inner) lines.push(inner);
