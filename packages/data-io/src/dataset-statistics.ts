@@ -44,7 +44,7 @@ export interface DataloaderStatisticsOptions {
 }
 
 /** Loaders per fold, then per session. */
-export type LoadersByFold = Readonly<Record<string, Readonly<Record<string, Iterable<SessionBatch>>>>>;
+type LoadersByFold = Readonly<Record<string, Readonly<Record<string, Iterable<SessionBatch>>>>>;
 
 function collect(
   loaders: Readonly<Record<string, Iterable<SessionBatch>>>,

@@ -46,7 +46,7 @@ export { MT19937 } from './random/mt19937.js';
 export { frameFingerprints, frameTransitions } from './frame-fingerprints.js';
 export type { FrameFingerprint, TransitionFingerprint, ClipBatch } from './frame-fingerprints.js';
 export { emptyDatasetStatistics, computeDataloaderStatistics } from './dataset-statistics.js';
-export type { DatasetStatistics, DataloaderStatisticsOptions, LoadersByFold } from './dataset-statistics.js';
+export type { DatasetStatistics, DataloaderStatisticsOptions } from './dataset-statistics.js';
 
 // synthetic data and artificial stimuli
 export { generateSyntheticData } from './synthetic.js';
