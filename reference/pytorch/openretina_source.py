@@ -5,7 +5,7 @@ $OPENRETINA_SRC, the root of a checkout of https://github.com/open-retina/open-r
 `openretina/` and `configs/`). The fixtures were made from commit 0aadd97 (version 1.1.1).
 
 Packages OpenRetina imports that Debian 12 does not ship (jaxtyping, einops, hydra-core, lightning,
-huggingface_hub, cv2, moviepy, IPython) come from the stand-ins in ./pystubs, which are appended to sys.path only
+huggingface_hub, cv2, moviepy, IPython, torchvision) come from the stand-ins in ./pystubs, which are appended to sys.path only
 when a real package is missing, so an installed real package always wins.
 """
 
@@ -20,7 +20,7 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STUBS_DIR = os.path.join(HERE, "pystubs")
-STUBBED_PACKAGES = ("jaxtyping", "einops", "hydra", "lightning", "huggingface_hub", "cv2", "moviepy", "IPython")
+STUBBED_PACKAGES = ("jaxtyping", "einops", "hydra", "lightning", "huggingface_hub", "cv2", "moviepy", "IPython", "torchvision")
 
 
 def setup() -> str:

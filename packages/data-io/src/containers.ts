@@ -233,6 +233,16 @@ export function normalizeTrainTestMovies(
   return { train: zscore(train, mean, std), test: testOut, normMean: mean, normStd: std };
 }
 
+/**
+ * A {@link MovieSplit} of one train and one test movie, z-scored with {@link normalizeTrainTestMovies} (statistics
+ * recorded as `normMean` / `normStd`) or left as they are: what OpenRetina's dataset readers build per session.
+ */
+export function normalizedMovieSplit(train: Movie, test: Movie, normalize: boolean, stimId: string): MovieSplit {
+  if (!normalize) return createMovieSplit({ train, test, stimId });
+  const n = normalizeTrainTestMovies(train, test);
+  return createMovieSplit({ train: n.train, test: n.test, stimId, normMean: n.normMean, normStd: n.normStd });
+}
+
 /** Options of {@link computeDataInfo}. */
 export interface ComputeDataInfoOptions {
   /** Extra entries (e.g. from a config: rates, stimulus class); stored under `extra`. */

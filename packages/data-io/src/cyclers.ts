@@ -1,5 +1,5 @@
 import { DataError } from '@openretina/contracts';
-import { MT19937 } from './random.js';
+import { MT19937 } from './random/mt19937.js';
 
 /** An iterable that knows how many items one pass yields (a data loader). */
 export interface SizedIterable<T> extends Iterable<T> {

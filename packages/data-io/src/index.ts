@@ -1,21 +1,9 @@
 // Browser-safe entry of @openretina/data-io: no fs, no http, no HDF5. Node-only readers, writers, the download cache
-// and the dataset loaders are in '@openretina/data-io/node' (which re-exports everything here too).
+// and the dataset loaders are in '@openretina/data-io/node' (which re-exports everything here too). Every name here
+// is documented in the README; helpers that only this package uses stay behind the package boundary.
 export const PACKAGE_NAME = '@openretina/data-io';
 
-export { MT19937, deriveSeed } from './random.js';
-export {
-  makeMovie,
-  makeResponses,
-  movieFromCTHW,
-  movieToCTHW,
-  responsesFromNT,
-  responsesToNT,
-  trialResponsesFromTrialsNT,
-  transpose2d,
-  frameSize,
-  firstNaN,
-} from './layout.js';
-export type { NumericArray } from './layout.js';
+// containers and layouts
 export {
   createMovieSplit,
   createResponseSplit,
@@ -25,30 +13,42 @@ export {
   computeDataInfo,
 } from './containers.js';
 export type { MovieSplitInit, ResponseSplitInit, NormalizedMovies, ComputeDataInfoOptions } from './containers.js';
-export { isNdArray, toNumberArray } from './ndarray.js';
-export type { NdArray, NdTree } from './ndarray.js';
-export { FrameSequence } from './frames.js';
 export {
-  genShiftsWithBoundaries,
-  MovieSampler,
-  MovieDataLoader,
-  getMovieDataloader,
-  computeTestBatchSize,
-  drawValidationClips,
-  splitClips,
-  multipleMoviesDataloaders,
-} from './loaders.js';
+  makeMovie,
+  makeResponses,
+  movieFromCTHW,
+  movieToCTHW,
+  responsesFromNT,
+  responsesToNT,
+  trialResponsesFromTrialsNT,
+} from './layout.js';
+export { isNdArray } from './ndarray.js';
+export type { NdArray, NdTree } from './ndarray.js';
+
+// loaders and cyclers
+export { FrameSequence } from './frames.js';
+export { genShiftsWithBoundaries, MovieSampler, MovieDataLoader, getMovieDataloader, multipleMoviesDataloaders } from './loaders.js';
 export type {
   SplitName,
   NanPolicy,
   MovieSamplerOptions,
   MovieDataLoaderOptions,
-  ClipSplit,
   MultipleMoviesOptions,
   DataloaderDict,
 } from './loaders.js';
-export { cycle, LongCycler, ShortCycler } from './cyclers.js';
+export { LongCycler, ShortCycler } from './cyclers.js';
 export type { SizedIterable, LongCyclerOptions } from './cyclers.js';
+
+// numpy's legacy generator (seeded streams that reproduce np.random.RandomState)
+export { MT19937 } from './random/mt19937.js';
+
+// statistics of what the loaders serve
+export { frameFingerprints, frameTransitions } from './frame-fingerprints.js';
+export type { FrameFingerprint, TransitionFingerprint, ClipBatch } from './frame-fingerprints.js';
+export { emptyDatasetStatistics, computeDataloaderStatistics } from './dataset-statistics.js';
+export type { DatasetStatistics, DataloaderStatisticsOptions } from './dataset-statistics.js';
+
+// synthetic data and artificial stimuli
 export { generateSyntheticData } from './synthetic.js';
 export type { SyntheticDataOptions, SyntheticData } from './synthetic.js';
 export {
@@ -69,60 +69,64 @@ export type {
   WhiteNoiseOptions,
   ColoredStimulusOptions,
 } from './stimuli.js';
-export { resizeBilinearAntialias } from './resize.js';
 export {
-  HOEFLING_2024,
-  HOEFLING_2024_QUALITY_CHECKS,
-  filterHoeflingResponses,
-  interp,
-  upsampleTraces,
-  hoeflingResponsesFromFields,
-  hoeflingMoviesFromPickle,
-  hoefling2024Dataloaders,
-} from './datasets/hoefling.js';
-export type { HoeflingQualityChecks, UpsampleOptions, HoeflingResponseOptions, HoeflingDataloaderOptions } from './datasets/hoefling.js';
+  ARTIFICIAL_STIMULUS_FRAME_RATE,
+  normalizeStimulus,
+  discretizeTriggers,
+  alignStimulusToTrigger,
+  prepareStimulus,
+  trimMovingBar,
+  movingBarStack,
+} from './artificial-stimuli.js';
+export type { AlignStimulusOptions, PrepareStimulusOptions } from './artificial-stimuli.js';
+
+// Höfling et al. 2024
+export { HOEFLING_2024, HOEFLING_2024_UPSAMPLING } from './datasets/hoefling-2024/constants.js';
+export type { HoeflingStimulus, HoeflingTriggerUpsampling } from './datasets/hoefling-2024/constants.js';
+export { RGC_GROUP_NAMES, RGC_GROUP_CLASS_NAMES, BADEN_TYPE_BOUNDARIES } from './datasets/hoefling-2024/cell-types.js';
+export { HOEFLING_2024_QUALITY_CHECKS, filterHoeflingResponses } from './datasets/hoefling-2024/quality-checks.js';
+export type { HoeflingQualityChecks } from './datasets/hoefling-2024/quality-checks.js';
+export { upsampleTraces, upsampleHoeflingResponses } from './datasets/hoefling-2024/upsampling.js';
+export type { UpsampleOptions, HoeflingUpsampleOptions, HoeflingUpsampledField } from './datasets/hoefling-2024/upsampling.js';
+export { hoeflingResponsesFromFields } from './datasets/hoefling-2024/responses.js';
+export type { HoeflingResponseOptions } from './datasets/hoefling-2024/responses.js';
+export { hoeflingMoviesFromPickle } from './datasets/hoefling-2024/movies.js';
+export { hoefling2024Dataloaders } from './datasets/hoefling-2024/dataloaders.js';
+export type { HoeflingDataloaderOptions } from './datasets/hoefling-2024/dataloaders.js';
+export { hoeflingChirpDataloaders, hoeflingMovingBarDataloaders } from './datasets/hoefling-2024/artificial-dataloaders.js';
+export type { HoeflingArtificialDataloaderOptions } from './datasets/hoefling-2024/artificial-dataloaders.js';
+
+// Karamanlis et al. 2024
+export { renderFixationMovie } from './datasets/karamanlis-2024.js';
+
+// Sridhar et al. 2025
 export {
   SRIDHAR_2025,
-  parseSridharFixations,
-  renderSridharMovie,
-  sridharFrameOverhead,
-  SridharMovieDataset,
-} from './datasets/sridhar.js';
+  SRIDHAR_2025_EXCLUDED_CELLS,
+  SRIDHAR_2025_WHITE_NOISE,
+  SRIDHAR_2025_URLS,
+} from './datasets/sridhar-2025/constants.js';
+export type { SridharCrop } from './datasets/sridhar-2025/crop.js';
+export { parseSridharFixations } from './datasets/sridhar-2025/fixations.js';
+export type { SridharFixation } from './datasets/sridhar-2025/fixations.js';
+export { renderSridharMovie } from './datasets/sridhar-2025/render.js';
+export type { SridharFrames, SridharRenderOptions } from './datasets/sridhar-2025/render.js';
+export { sridharFrameOverhead } from './datasets/sridhar-2025/frame-overhead.js';
+export type { FrameOverheadOptions } from './datasets/sridhar-2025/frame-overhead.js';
+export { SridharMovieDataset } from './datasets/sridhar-2025/movie-dataset.js';
+export type { SridharMovieDatasetOptions } from './datasets/sridhar-2025/movie-dataset.js';
+export { SridharNoiseDataset } from './datasets/sridhar-2025/noise-dataset.js';
+export type { NoiseFrames, NoiseTrialSource, SridharNoiseDatasetOptions } from './datasets/sridhar-2025/noise-dataset.js';
+export { locationFromSta } from './datasets/sridhar-2025/sta-location.js';
+export { sridharPlaceholderMovies } from './datasets/sridhar-2025/placeholder-movies.js';
+export type { SridharPlaceholderOptions } from './datasets/sridhar-2025/placeholder-movies.js';
+export { sridharTrialSplit, filterSridharTrials } from './datasets/sridhar-2025/trial-split.js';
+export type { SridharTrialSplitOptions } from './datasets/sridhar-2025/trial-split.js';
+export { ChunkedSampler } from './datasets/sridhar-2025/chunked-sampler.js';
+export { SridharDataLoader } from './datasets/sridhar-2025/data-loader.js';
 export type {
-  SridharFixation,
-  SridharFrames,
-  SridharRenderOptions,
-  FrameOverheadOptions,
-  SridharMovieDatasetOptions,
-} from './datasets/sridhar.js';
-export {
-  seedSequenceState,
-  Pcg64,
-  ChunkedSampler,
-  SRIDHAR_LINKED_TRIALS,
-  sridharTrialSplit,
-  filterSridharTrials,
-  SridharDataLoader,
-} from './datasets/sridhar-sampling.js';
-export type {
-  SridharTrialSplitOptions,
   SridharSample,
   SridharSampleSource,
   SridharSampling,
   SridharDataLoaderOptions,
-} from './datasets/sridhar-sampling.js';
-export {
-  SRIDHAR_2025_EXCLUDED_CELLS,
-  SRIDHAR_2025_WHITE_NOISE,
-  cropNoiseFrames,
-  SridharNoiseDataset,
-  locationFromSta,
-  sridharPlaceholderMovies,
-} from './datasets/sridhar-noise.js';
-export type {
-  SridharCrop,
-  NoiseFrames,
-  NoiseTrialSource,
-  SridharNoiseDatasetOptions,
-  SridharPlaceholderOptions,
-} from './datasets/sridhar-noise.js';
+} from './datasets/sridhar-2025/data-loader.js';

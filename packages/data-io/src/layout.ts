@@ -1,5 +1,6 @@
 import type { Movie, Responses, TrialResponses } from '@openretina/contracts';
 import { ShapeError, formatShape } from '@openretina/contracts';
+import { toFloat32 } from '@openretina/formats';
 
 /** Any numeric array that can be read by index. */
 export type NumericArray = ArrayLike<number>;
@@ -50,6 +51,13 @@ export function movieFromCTHW(data: NumericArray, shape: readonly number[]): Mov
     }
   }
   return { data: out, shape: [t, h, w, c] };
+}
+
+/** `(T, H, W)` frames of one channel (any numeric type, as stored in a dataset file) as a `Movie` `[T, H, W, 1]`. */
+export function movieFromTHW(data: NumericArray | BigInt64Array | BigUint64Array, shape: readonly number[]): Movie {
+  if (shape.length !== 3) throw new ShapeError(`Expected (T, H, W) frames, got shape ${formatShape(shape)}.`);
+  checkLength('Frames (T, H, W)', data as NumericArray, shape);
+  return { data: toFloat32(data), shape: [shape[0]!, shape[1]!, shape[2]!, 1] };
 }
 
 /** Converts a `Movie` `[T, H, W, C]` to OpenRetina's `(C, T, H, W)` layout. */
@@ -121,4 +129,16 @@ export function frameSize(movie: Movie): number {
 export function firstNaN(data: NumericArray): number {
   for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) return i;
   return -1;
+}
+
+/** A time-major movie `[t, h, w, c]` mirrored left-right (along the width), as `torch.flip(movie, [-1])` on `(C, T, H, W)`. */
+export function flipWidth(data: Float32Array, t: number, h: number, w: number, c: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let f = 0; f < t; f++) {
+    for (let y = 0; y < h; y++) {
+      const row = (f * h + y) * w;
+      for (let x = 0; x < w; x++) out.set(data.subarray((row + x) * c, (row + x + 1) * c), (row + (w - 1 - x)) * c);
+    }
+  }
+  return out;
 }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Movie, MovieSplit, ResponseSplit, Responses, SessionBatch, TrialResponses } from '@openretina/contracts';
 import { ConfigError, DataError, formatShape } from '@openretina/contracts';
 import { FrameSequence } from './frames.js';
-import { MT19937, deriveSeed } from './random.js';
+import { deriveSeed } from './random/derive-seed.js';
+import { MT19937 } from './random/mt19937.js';
 
 /** A data split name as OpenRetina spells them. */
 export type SplitName = 'train' | 'validation' | 'val' | 'test';

@@ -1,8 +1,16 @@
-// Node entry of @openretina/data-io: everything of the browser-safe entry plus file formats (HDF5, .npy files),
-// the generic HDF5 dataset format, synthetic datasets on disk, the download cache and the dataset loaders.
+// Node entry of @openretina/data-io: everything of the browser-safe entry plus files (HDF5 through h5wasm, .npy),
+// the generic HDF5 dataset format, synthetic datasets on disk, the download cache and the dataset readers.
 export * from './index.js';
-export { loadH5wasm, checkHdf5File, openHdf5, loadH5IntoDict } from './node/hdf5.js';
+
+// HDF5 and .npy files
+export { loadH5IntoDict } from './node/hdf5.js';
+export { loadDatasetFromH5 } from './node/load-dataset-from-h5.js';
+export { h5ToFolders } from './node/h5-to-folders.js';
+export { h5Structure, formatH5Structure } from './node/h5-structure.js';
+export type { H5Structure } from './node/h5-structure.js';
 export { readNpyFile, readNpzFile, writeNpyFile, readMovieNpy, writeMovieNpy } from './node/npy-fs.js';
+
+// the generic HDF5 format and synthetic datasets
 export {
   readHdf5Dataset,
   writeHdf5Session,
@@ -15,6 +23,8 @@ export {
 export type { ReadHdf5DatasetOptions, SessionData, SessionToWrite, DatasetToWrite } from './node/generic-hdf5.js';
 export { createSyntheticDataset } from './node/synthetic-fs.js';
 export type { CreatedSyntheticDataset } from './node/synthetic-fs.js';
+
+// the download cache
 export {
   CACHE_ENV_VAR,
   HF_DATASET_REPO,
@@ -26,31 +36,25 @@ export {
   resolveDataPath,
 } from './node/cache.js';
 export type { DownloadOptions, DownloadPhase, DownloadProgress, ResolveOptions } from './node/cache.js';
-export {
-  readH5Array,
-  loadHoefling2024,
-  renderFixationMovie,
-  loadKaramanlis2024,
-  MAHESWARANATHAN_2023_URL,
-  loadMaheswaranathan2023,
-  GOLDIN_2022_URL,
-  loadGoldin2022,
-  loadSridhar2025Responses,
-  loadSridharFrames,
-} from './node/datasets.js';
-export type {
-  Hoefling2024Options,
-  Karamanlis2024Options,
-  Maheswaranathan2023Options,
-  Goldin2022Options,
-  Sridhar2025ResponseOptions,
-} from './node/datasets.js';
-export {
-  SRIDHAR_2025_URLS,
-  npyNoiseTrialSource,
-  sridharStaFileName,
-  getSridharLocationsFromStas,
-  buildSridharMoviesFromResponses,
-  loadSridhar2025,
-} from './node/sridhar.js';
-export type { Sridhar2025Options, Sridhar2025Data } from './node/sridhar.js';
+
+// the pre-rendered chirp and moving-bar stimuli
+export { loadStimulus, loadMovingBar, loadMovingBarStack } from './node/artificial-stimuli.js';
+export type { LoadMovingBarOptions } from './node/artificial-stimuli.js';
+
+// dataset readers
+export { loadHoefling2024 } from './node/datasets/hoefling-2024.js';
+export type { Hoefling2024Options } from './node/datasets/hoefling-2024.js';
+export { loadKaramanlis2024 } from './node/datasets/karamanlis-2024.js';
+export type { Karamanlis2024Options } from './node/datasets/karamanlis-2024.js';
+export { MAHESWARANATHAN_2023_URL, loadMaheswaranathan2023 } from './node/datasets/maheswaranathan-2023.js';
+export type { Maheswaranathan2023Options } from './node/datasets/maheswaranathan-2023.js';
+export { GOLDIN_2022_URL, loadGoldin2022 } from './node/datasets/goldin-2022.js';
+export type { Goldin2022Options } from './node/datasets/goldin-2022.js';
+export { loadSridhar2025Responses } from './node/datasets/sridhar-2025/responses.js';
+export type { Sridhar2025ResponseOptions } from './node/datasets/sridhar-2025/responses.js';
+export { loadSridharFrames } from './node/datasets/sridhar-2025/frames.js';
+export { npyNoiseTrialSource } from './node/datasets/sridhar-2025/noise-trial-source.js';
+export { sridharStaFileName, getSridharLocationsFromStas } from './node/datasets/sridhar-2025/stas.js';
+export { buildSridharMoviesFromResponses } from './node/datasets/sridhar-2025/placeholder-movies.js';
+export { loadSridhar2025 } from './node/datasets/sridhar-2025/load.js';
+export type { Sridhar2025Options, Sridhar2025Data } from './node/datasets/sridhar-2025/load.js';

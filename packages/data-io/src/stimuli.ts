@@ -1,6 +1,6 @@
 import type { Movie } from '@openretina/contracts';
 import { ConfigError } from '@openretina/contracts';
-import { MT19937 } from './random.js';
+import { MT19937 } from './random/mt19937.js';
 
 /**
  * Artificial stimuli, generated procedurally (OpenRetina only loads pre-rendered pickles, which are not in its

@@ -1,6 +1,6 @@
 import type { Movie, Responses } from '@openretina/contracts';
 import { ConfigError } from '@openretina/contracts';
-import { MT19937 } from './random.js';
+import { MT19937 } from './random/mt19937.js';
 
 /** Options of {@link generateSyntheticData} / `createSyntheticDataset` (OpenRetina's `create-data`; same defaults). */
 export interface SyntheticDataOptions {

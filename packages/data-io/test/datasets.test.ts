@@ -6,14 +6,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   hoefling2024Dataloaders,
-  interp,
   loadGoldin2022,
   loadHoefling2024,
   loadKaramanlis2024,
   loadMaheswaranathan2023,
   multipleMoviesDataloaders,
-  resizeBilinearAntialias,
 } from '../src/node.js';
+import { interp } from '../src/interp.js';
+import { resizeBilinearAntialias } from '../src/resize.js';
 import { parseNpy, parseNpz } from '@openretina/formats';
 import { FIXTURES } from './helpers.js';
 

@@ -7,16 +7,14 @@ import {
   MT19937,
   MovieSampler,
   ShortCycler,
-  computeTestBatchSize,
   createMovieSplit,
   createResponseSplit,
-  cycle,
-  drawValidationClips,
   genShiftsWithBoundaries,
   getMovieDataloader,
   multipleMoviesDataloaders,
-  splitClips,
 } from '../src/index.js';
+import { cycle } from '../src/cyclers.js';
+import { computeTestBatchSize, drawValidationClips, splitClips } from '../src/loaders.js';
 import { codedMovie, codedResponses } from './helpers.js';
 
 await tf.setBackend('cpu');

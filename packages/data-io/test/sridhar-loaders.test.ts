@@ -14,10 +14,10 @@ import {
   loadSridhar2025,
   loadSridhar2025Responses,
   locationFromSta,
-  Pcg64,
   type SridharDataLoader,
   sridharTrialSplit,
 } from '../src/node.js';
+import { Pcg64 } from '../src/random/pcg64.js';
 import { parseNpy, parseNpz } from '@openretina/formats';
 import { FIXTURES } from './helpers.js';
 import { type TestServer, startServer } from './server.js';

@@ -35,5 +35,5 @@ export type { ReadPickleOptions } from './data-pickle.js';
 export { toPlain, defineOwn } from './plain.js';
 export type { InertObject } from './plain.js';
 export { parseNpy, serializeNpy, parseNpz } from './npy.js';
-export type { NpyArray, NpyData } from './npy.js';
+export type { NpyArray, NpyData, NpyWritable } from './npy.js';
 export { readSafetensors, writeSafetensors } from './safetensors.js';

@@ -1,6 +1,6 @@
 import { FileFormatError, UnsupportedError, formatShape } from '@openretina/contracts';
 import { unzipSync } from 'fflate';
-import { HOST_LITTLE_ENDIAN, type NumericArray, decodeElements, isLittleEndianOrder, numpyDtype } from './dtypes.js';
+import { HOST_LITTLE_ENDIAN, type NumericArray, decodeElements, isLittleEndianOrder, numpyDtype, swapByteOrder } from './dtypes.js';
 
 /** Typed arrays an `.npy` file is read into (float16 as float32, bool as 0/1 bytes). */
 export type NpyData = NumericArray;
@@ -77,14 +77,52 @@ export function parseNpy(bytes: Uint8Array, source = '.npy'): NpyArray {
   return { data, shape, dtype: descr };
 }
 
-/** Serialises a float32 array as an `.npy` (format 1.0, `'<f4'`, C order) file. */
-export function serializeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
+/** Arrays {@link serializeNpy} writes, one numpy dtype each (`<f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8`). */
+export type NpyWritable =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
+
+function writableDescr(data: NpyWritable): string {
+  if (data instanceof Float32Array) return '<f4';
+  if (data instanceof Float64Array) return '<f8';
+  if (data instanceof Int8Array) return '|i1';
+  if (data instanceof Int16Array) return '<i2';
+  if (data instanceof Int32Array) return '<i4';
+  if (data instanceof BigInt64Array) return '<i8';
+  if (data instanceof Uint8Array) return '|u1';
+  if (data instanceof Uint16Array) return '<u2';
+  if (data instanceof Uint32Array) return '<u4';
+  if (data instanceof BigUint64Array) return '<u8';
+  throw new UnsupportedError(`serializeNpy: no .npy dtype for ${Object.prototype.toString.call(data)}.`);
+}
+
+/**
+ * Serialises a C-order array as an `.npy` file (format 1.0), byte-identical to `np.save`: the dtype follows the
+ * typed array (`Float32Array` → `<f4`, `BigInt64Array` → `<i8`, `Uint8Array` → `|u1`, …). `descr` overrides it for
+ * other layouts of the same bytes, e.g. `|b1` for 0/1 bytes or `|S4` for fixed-length byte strings (`Uint8Array`
+ * data, 4 bytes per element); `shape` counts elements of that dtype.
+ */
+export function serializeNpy(data: NpyWritable, shape: readonly number[], descr?: string): Uint8Array {
+  const dtype = descr ?? writableDescr(data);
+  const code = /^[<>|=]?([a-zA-Z])(\d+)$/.exec(dtype);
+  // unicode strings (`<U4`) count characters of 4 bytes; every other dtype counts bytes
+  const itemBytes = code ? Number(code[2]) * (code[1] === 'U' ? 4 : 1) : Number.NaN;
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) {
-    throw new FileFormatError(`serializeNpy: shape ${formatShape(shape)} needs ${count} values, got ${data.length}.`);
+  if (!Number.isInteger(itemBytes) || count * itemBytes !== data.byteLength) {
+    throw new FileFormatError(
+      `serializeNpy: shape ${formatShape(shape)} of ${dtype} needs ${count} values (${count * (itemBytes || 0)} bytes), got ${data.length} (${data.byteLength} bytes).`,
+    );
   }
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // pad with spaces so that magic + version + length + header (ending in \n) is a multiple of 64
   const total = 10 + header.length + 1;
   header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
@@ -95,11 +133,9 @@ export function serializeNpy(data: Float32Array, shape: readonly number[]): Uint
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
   const body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (HOST_LITTLE_ENDIAN) out.set(body, 10 + header.length);
-  else {
-    const dv = new DataView(out.buffer, 10 + header.length);
-    for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i]!, true);
-  }
+  out.set(body, 10 + header.length);
+  // the body is little-endian: swap multi-byte elements on a big-endian host (strings are bytes already)
+  if (!HOST_LITTLE_ENDIAN && data.BYTES_PER_ELEMENT > 1) swapByteOrder(out.subarray(10 + header.length), data.BYTES_PER_ELEMENT);
   return out;
 }
 

@@ -42,6 +42,32 @@ describe('.npy', () => {
     // byte-identical to numpy's own writer for the same array
     expect(Buffer.from(serializeNpy(Float32Array.from([0, 0.25, 0.5, 0.75, 1, 1.25]), [2, 3]))).toEqual(readFileSync(join(NPY, 'f4.npy')));
   });
+  it('writes every integer and float width byte-identical to np.save, and 0/1 bytes as bool', () => {
+    const same = (bytes: Uint8Array, file: string) => expect(Buffer.from(bytes)).toEqual(readFileSync(join(NPY, file)));
+    same(
+      serializeNpy(
+        Float64Array.from([0, 1, 2, 3, 4, 5], (v) => v / 8),
+        [2, 3],
+      ),
+      'f8.npy',
+    );
+    same(serializeNpy(BigInt64Array.from([-2n, -1n, 0n, 1n, 2n, 3n]), [2, 3]), 'i8.npy');
+    same(serializeNpy(Uint8Array.from([0, 40, 80, 120, 160, 200]), [2, 3]), 'u1.npy');
+    same(serializeNpy(Uint8Array.from([1, 0, 1, 0, 1, 0]), [2, 3], '|b1'), 'bool.npy');
+    const strings = serializeNpy(new TextEncoder().encode('abcd'), [2], '|S2');
+    expect(new TextDecoder().decode(strings.subarray(10, 70))).toContain("'descr': '|S2'");
+    for (const data of [
+      new Int16Array([-3, 4]),
+      new Int32Array([5, -6]),
+      new Uint16Array([7, 8]),
+      new Uint32Array([9, 10]),
+      new Int8Array([-1, 2]),
+    ]) {
+      const back = parseNpy(serializeNpy(data, [2]));
+      expect(Array.from(back.data as ArrayLike<number>)).toEqual(Array.from(data));
+    }
+    expect(() => serializeNpy(new Float64Array(3), [2])).toThrow(/shape \[2\] of <f8 needs 2 values \(16 bytes\), got 3 \(24 bytes\)/);
+  });
   it('reads .npz archives', () => {
     const z = parseNpz(new Uint8Array(readFileSync(join(NPY, 'pair.npz'))));
     expect(Object.keys(z).sort()).toEqual(['a', 'b']);

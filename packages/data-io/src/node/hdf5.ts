@@ -3,9 +3,10 @@ import { FileFormatError } from '@openretina/contracts';
 import type { NdArray, NdTree } from '../ndarray.js';
 
 type H5Module = typeof import('h5wasm/node');
-type H5Group = InstanceType<H5Module['Group']>;
-type H5Dataset = InstanceType<H5Module['Dataset']>;
-type H5File = InstanceType<H5Module['File']>;
+/** An open HDF5 group, dataset and file of h5wasm (internal: never part of the public API). */
+export type H5Group = InstanceType<H5Module['Group']>;
+export type H5Dataset = InstanceType<H5Module['Dataset']>;
+export type H5File = InstanceType<H5Module['File']>;
 
 let h5Promise: Promise<H5Module> | undefined;
 
