@@ -1,6 +1,8 @@
 export { CoreReadout } from './core-readout.js';
 export type { CoreReadoutOptions } from './core-readout.js';
 export { TfjsEngine } from './tfjs-engine.js';
+export { isModelCausal } from './causality.js';
+export type { CausalityCheckOptions } from './causality.js';
 export {
   buildCore,
   buildReadout,
