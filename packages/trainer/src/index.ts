@@ -13,6 +13,8 @@ export {
 } from './schedulers.js';
 export type { LrTarget, OneCycleLROptions, ReduceLROnPlateauOptions, Scheduler, ScheduledLr, SchedulerStateDict } from './schedulers.js';
 export { EarlyStopping } from './early-stopping.js';
+export { OptimizerResetCallback } from './optimizer-reset-callback.js';
+export type { OptimizerReset } from './optimizer-reset-callback.js';
 export type { EarlyStoppingOptions, EarlyStoppingDecision } from './early-stopping.js';
 export { createOptimizer, createScheduler, createEarlyStopping } from './factory.js';
 export {
