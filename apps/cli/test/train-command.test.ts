@@ -70,6 +70,58 @@ describe('openretina train / eval / create-data', () => {
     expect(readFileSync(join(out, 'per_neuron_test_movie.csv'), 'utf8').split('\n')[0]).toContain('corr_to_average');
   }, 60_000);
 
+  it('evaluates on the validation and training loaders (--split, +evaluation.data_split), and refuses an unknown split', async () => {
+    for (const [flag, split] of [
+      [['--split', 'validation'], 'validation'],
+      [['+evaluation.data_split=train'], 'train'],
+    ] as const) {
+      const out = join(root, `eval_${split}`);
+      const io = capture();
+      const argv = [
+        'eval',
+        '--checkpoint',
+        join(run, 'checkpoints', 'final'),
+        '--config',
+        'hdf5',
+        ...oneLiner,
+        ...flag,
+        '--output',
+        out,
+        '--backend',
+        'cpu',
+      ];
+      expect(await runCli(argv, io), io.errors.join('\n')).toBe(0);
+      const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<
+        string,
+        Record<string, { correlation: number; n_neurons: number }>
+      >;
+      expect(Object.keys(metrics)).toContain(split);
+      expect(metrics.test).toBeUndefined();
+      expect(Number.isFinite(metrics[split]![split]!.correlation)).toBe(true);
+      expect(metrics[split]![split]!.n_neurons).toBeGreaterThan(0);
+      const header = readFileSync(join(out, `per_neuron_${split}.csv`), 'utf8').split('\n');
+      expect(header[1]).toContain(`,${split},`); // data_split column
+      expect(io.lines.join('\n')).toContain(`${split} correlation (${split})`);
+    }
+    const io = capture();
+    const argv = [
+      'eval',
+      '--checkpoint',
+      join(run, 'checkpoints', 'final'),
+      '--config',
+      'hdf5',
+      ...oneLiner,
+      '--split',
+      'tset',
+      '--output',
+      join(root, 'e4'),
+      '--backend',
+      'cpu',
+    ];
+    expect(await runCli(argv, io)).toBe(1);
+    expect(io.errors.join('\n')).toMatch(/Unknown split "tset": expected test, train, validation or a test split \(test_movie\)/);
+  }, 120_000);
+
   it("a dataset whose sessions are not the model's: a clear error, exit 1", async () => {
     const io = capture();
     const overrides = oneLiner.map((o) => (o.startsWith('paths.data_dir=') ? `paths.data_dir=${otherSessions}` : o));

@@ -47,5 +47,5 @@ export type {
 } from './train-types.js';
 export { trainingDataFromLoaders } from './data.js';
 export type { LoadersByFold, TrainingDataOptions } from './data.js';
-export { collectPredictions, evaluateModel, testMetrics } from './evaluate-model.js';
+export { collectPredictions, evaluateModel, loaderSplitSessions, testMetrics } from './evaluate-model.js';
 export type { CollectedPredictions, SessionSplitData } from './evaluate-model.js';
