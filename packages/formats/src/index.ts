@@ -1,7 +1,5 @@
 // Browser-safe entry of @openretina/formats: binary formats in pure TypeScript (no TF.js). Atomic file writes are in
 // '@openretina/formats/node'.
-export const PACKAGE_NAME = '@openretina/formats';
-
 export { float16BitsToNumber, bfloat16BitsToNumber, float16ToFloat32, bfloat16ToFloat32, roundToFloat16 } from './float16.js';
 export {
   ELEMENT_TYPES,

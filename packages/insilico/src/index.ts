@@ -1,4 +1,3 @@
-export const PACKAGE_NAME = '@openretina/insilico';
 export { OptimizationStopper, EarlyStopper } from './stoppers.js';
 export type { EarlyStopperOptions } from './stoppers.js';
 export { MeanReducer, SliceMeanReducer } from './reducers.js';

@@ -1,7 +1,6 @@
 // Browser-safe entry of @openretina/onnx: ONNX export of core-readout models, ONNX inference and the ONNX Runtime
 // compute engine, with the onnxruntime module passed in (`import * as ort from 'onnxruntime-web'`). Node's
 // onnxruntime-node loader and file reading are in '@openretina/onnx/node'.
-export const PACKAGE_NAME = '@openretina/onnx';
 
 export type { OrtLike, OrtSessionLike, OrtTensorLike } from './ort.js';
 export { OnnxGraph, GRAPH_OPSET } from './graph-builder.js';

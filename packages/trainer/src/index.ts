@@ -1,4 +1,3 @@
-export const PACKAGE_NAME = '@openretina/trainer';
 export { Optimizer, AdamW, SGD, clipGradNorm } from './optimizers.js';
 export type { AdamWOptions, SGDOptions, ClipResult, NamedGrads, OptimizerStateDict, ParamState } from './optimizers.js';
 export {
