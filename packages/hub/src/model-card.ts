@@ -41,7 +41,7 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/** Hex SHA-256 (Web Crypto: Node ≥ 20 and browsers). */
+/** Hex SHA-256 (Web Crypto: Node and browsers). */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
