@@ -1,6 +1,8 @@
 export const PACKAGE_NAME = '@openretina/insilico';
-export { OptimizationStopper, EarlyStopper } from './stoppers.js';
-export type { EarlyStopperOptions } from './stoppers.js';
+export { OptimizationStopper, EarlyStopper, ConvergenceStopper } from './stoppers.js';
+export type { EarlyStopperOptions, ConvergenceStopperOptions } from './stoppers.js';
+export { MEI_PRESETS, meiPreset, meiConstraints, meiStopper, meiConvergence } from './mei-settings.js';
+export type { MeiPreset, MeiPresetName, MeiConvergence } from './mei-settings.js';
 export { MeanReducer, SliceMeanReducer } from './reducers.js';
 export type { ResponseReducer, SliceMeanReducerOptions } from './reducers.js';
 export {
@@ -47,15 +49,20 @@ export type { Video } from './video.js';
 export {
   stimulusComposition,
   stimulusCompositionSvg,
-  stimulusCompositionPng,
   stimulusFrames,
-  stimulusToGif,
-  channelStyle,
-  divergingColor,
-  viridis,
-  Raster,
+  stimulusFrameImages,
+  stimulusFrameSvgs,
+  objectiveCurveSvg,
 } from './render.js';
-export type { StimulusComposition, CompositionOptions, CompositionPlotOptions, VideoFramesOptions, GifOptions } from './render.js';
+export type {
+  StimulusComposition,
+  CompositionOptions,
+  CompositionPlotOptions,
+  VideoFramesOptions,
+  GifOptions,
+  LabelledFrameOptions,
+  ObjectiveCurveOptions,
+} from './render.js';
 export { MeiAcrossContrasts, contrastGradient, getGradientGrid, equalizeChannels, numpyArange } from './tuning.js';
 export type { GradientGrid, GradientGridOptions } from './tuning.js';
 export {
