@@ -77,3 +77,9 @@ export {
 export type { RawImage, PrepareMoviesOptions, LstaOptions, PcResult, BinnedVectorField } from './lsta.js';
 export { vectorFieldSvg, gradientGridSvg } from './vector-field-plot.js';
 export type { VectorFieldPlotOptions } from './vector-field-plot.js';
+export { coreWeights, readoutMasks, centreOfMass } from './model-weights.js';
+export type { LayerWeights, ReadoutMasks, InspectableModel } from './model-weights.js';
+export { directionTuning } from './direction-tuning.js';
+export type { DirectionTuning, ResponseTrace } from './direction-tuning.js';
+export { layerWeightsSvg, readoutMasksSvg, directionTuningSvg, roiFrameSvgs } from './model-figures.js';
+export type { LayerWeightsFigureOptions, ReadoutFigureOptions, TuningFigureOptions, RoiAnimationOptions } from './model-figures.js';

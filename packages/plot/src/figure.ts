@@ -58,18 +58,26 @@ export class Figure {
   readonly fontSize: number;
   /** Height used by the title block (panels start below it). */
   readonly top: number;
+  private size: { width: number; height: number };
 
   constructor(readonly options: FigureOptions) {
     this.fontSize = options.fontSize ?? 12;
     this.top = options.title ? (options.subtitle ? this.fontSize * 3.6 : this.fontSize * 2.3) : 0;
+    this.size = { width: options.width, height: options.height };
   }
 
   get width(): number {
-    return this.options.width;
+    return this.size.width;
   }
 
   get height(): number {
-    return this.options.height;
+    return this.size.height;
+  }
+
+  /** Changes the page height (for figures whose height follows their content, known after `top`). */
+  setHeight(height: number): this {
+    this.size.height = height;
+    return this;
   }
 
   axes(rect: Rect, options: AxesOptions = {}): Axes {
@@ -157,7 +165,7 @@ export class Figure {
   }
 
   toSvg(): string {
-    const { width, height } = this.options;
+    const { width, height } = this.size;
     const fs = this.fontSize;
     const head: string[] = [el('rect', { width, height, fill: this.options.background ?? 'white' })];
     if (this.options.title) head.push(text(width / 2, fs * 1.6, this.options.title, { size: fs * 1.35, anchor: 'middle', weight: 'bold' }));

@@ -9,7 +9,7 @@ const dir = mkdtempSync(join(tmpdir(), 'openretina-plot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Dark pixels (all channels < 128) of an RGBA image inside a box. */
-function darkPixels(img: { data: Uint8Array; width: number }, box: { x0: number; y0: number; x1: number; y1: number }): number {
+function darkPixels(img: { data: ArrayLike<number>; width: number }, box: { x0: number; y0: number; x1: number; y1: number }): number {
   let n = 0;
   for (let y = box.y0; y < box.y1; y++)
     for (let x = box.x0; x < box.x1; x++) {
