@@ -193,7 +193,7 @@ ${worstTable(s)}
   const notes = (input.notes ?? []).map((n) => `<li>${esc(n)}</li>`).join('');
   const repeatsNote = input.splits.some((s) => !hasRepeats(s.rows)) ? `<p class="footnote">— ${esc(REPEATS_MISSING)}</p>` : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(input.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>${esc(input.title)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 16px;max-width:1220px;color:#222;line-height:1.4}
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}

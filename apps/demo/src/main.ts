@@ -13,7 +13,7 @@ import { readChosenFiles, renderModelInfo } from './panels/model-panel.js';
 import { loadReadout, renderReadout } from './panels/readout-panel.js';
 import { renderResponses, setResponseCursor } from './panels/responses-panel.js';
 import { runSelfTest } from './panels/selftest-panel.js';
-import { chosenStimulus, fillStimulusChoices, openUserMovie, showFrame, stopPlayback, togglePlayback } from './panels/stimulus-panel.js';
+import { chosenStimulus, fillStimulusChoices, forgetUserMovie, openUserMovie, showFrame, stopPlayback, togglePlayback } from './panels/stimulus-panel.js';
 import { computeTuning, renderTuning } from './panels/tuning-panel.js';
 import { createState, neuronCount, type DemoState } from './state.js';
 
@@ -22,7 +22,7 @@ async function useModel(state: DemoState, loaded: LoadedModel): Promise<void> {
   state.meiAbort?.abort();
   state.loaded?.model.dispose();
   state.loaded = loaded;
-  state.userMovie = undefined; // it was matched to the previous model's frames
+  forgetUserMovie(state);
   const m = loaded.model;
   state.session = m.sessions.includes('session_2') ? 'session_2' : m.sessions[0]!;
   renderModelInfo(state);

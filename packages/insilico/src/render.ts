@@ -107,27 +107,27 @@ export function stimulusCompositionSvg(video: Video, options: CompositionPlotOpt
       { color: hex(colors[ch]!), label: names[ch]! },
     );
   });
-  // spatial maps: one shared symmetric colour scale (each channel's map has max |value| 1)
-  const mapArea = { x: 40, y: top + 310, width: 880, height: 640 - top - 320 };
+  // spatial maps: one shared symmetric colour scale (each channel's map has max |value| 1), drawn right of the last map
+  const mapArea = { x: 40, y: top + 310, width: 820, height: 640 - top - 320 };
   const cells = gridRects(mapArea, 1, comp.channels, 24);
   const barPixels = comp.width > 20 ? 4 : 1;
   const microns = options.micronsPerPixel === undefined ? 50 : Math.round(options.micronsPerPixel * barPixels);
+  let last = { x: 0, y: 0, width: 0, height: 0 };
   comp.spatial.forEach((s, ch) => {
-    const last = ch === comp.channels - 1;
-    fig.image(
+    last = fig.image(
       cells[ch]!,
       { values: s, height: comp.height, width: comp.width },
       {
         cmap: 'RdBu_r',
         limits: [-1, 1],
         title: `Spatial component: ${names[ch]}`,
-        ...(last ? { colorbar: 'Weight (max |w| = 1)' } : {}),
         ...(ch === 0 ? { scaleBar: { pixels: barPixels, label: `${microns} µm` } } : {}),
         frame: hex(colors[ch]!),
         id: `spatial-${names[ch]}`,
       },
     );
   });
+  fig.colorbar({ x: last.x + last.width + 14, y: last.y, width: 12, height: last.height }, 'RdBu_r', [-1, 1], { label: 'Weight (max |w| = 1)' });
   return fig.toSvg();
 }
 

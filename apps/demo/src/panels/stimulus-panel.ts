@@ -82,3 +82,10 @@ export async function openUserMovie(state: DemoState, file: File): Promise<void>
   $('movie-file-info').textContent = `${file.name}: ${movie.shape[0]} frames of ${movie.shape[1]}×${movie.shape[2]} px, ${movie.shape[3]} channel(s)`;
   $<HTMLSelectElement>('stimulus').value = 'user';
 }
+
+/** Drops the user's movie (it was matched to the previous model's frames) and leaves its choice. */
+export function forgetUserMovie(state: DemoState): void {
+  state.userMovie = undefined;
+  $('movie-file-info').textContent = '';
+  if ($<HTMLSelectElement>('stimulus').value === 'user') $<HTMLSelectElement>('stimulus').value = 'natural';
+}
