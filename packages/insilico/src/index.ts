@@ -52,6 +52,8 @@ export {
   stimulusFrames,
   stimulusFrameImages,
   stimulusFrameSvgs,
+  stimulusFrameLabelSvgs,
+  labelledFrameScale,
   objectiveCurveSvg,
 } from './render.js';
 export type {

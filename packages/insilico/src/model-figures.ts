@@ -181,7 +181,7 @@ export function directionTuningSvg(t: DirectionTuning, options: TuningFigureOpti
 export interface RoiAnimationOptions {
   title?: string;
   frameRate?: number;
-  /** Draw every `step`-th output frame (default: at most 150 frames). */
+  /** Draw every `step`-th output frame (default: at most 60 frames). */
   step?: number;
   /** Input frames before output frame 0 (the model's `framesCut`), for the time labels. */
   framesCut?: number;
@@ -196,7 +196,7 @@ export interface RoiAnimationOptions {
 export function roiFrameSvgs(readout: ReadoutMasks, activity: ResponseTrace, options: RoiAnimationOptions = {}): string[] {
   const { masks, h, w } = readout;
   const fr = options.frameRate ?? 30;
-  const step = options.step ?? Math.max(1, Math.ceil(activity.frames / 150));
+  const step = options.step ?? Math.max(1, Math.ceil(activity.frames / 60));
   const px = Math.max(14, Math.ceil(300 / w));
   const strip = 40;
   const W = w * px + 70;

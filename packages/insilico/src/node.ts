@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { FileFormatError } from '@openretina/contracts';
 import { writeFileAtomicSync } from '@openretina/formats/node';
-import { encodeGif } from '@openretina/plot';
 import { encodeMp4, findFfmpeg, svgToPng, svgToRgba } from '@openretina/plot/node';
 import type { RawImage } from './lsta.js';
+import { encodeGif, type RgbaImage } from '@openretina/plot';
 import {
+  labelledFrameScale,
   objectiveCurveSvg,
   stimulusCompositionSvg,
-  stimulusFrameSvgs,
+  stimulusFrameLabelSvgs,
+  stimulusFrames,
   type CompositionPlotOptions,
   type LabelledFrameOptions,
   type ObjectiveCurveOptions,
@@ -39,10 +41,26 @@ export function stimulusCompositionPng(video: Video, options: CompositionPlotOpt
   return svgToPng(stimulusCompositionSvg(video, options));
 }
 
+/**
+ * RGBA animation frames with their label strip (the pictures of {@link stimulusFrameSvgs}): the strip's text is
+ * rendered by resvg, the frame's pixels are copied under it (no image round trip per frame).
+ */
+export function labelledStimulusFrames(video: Video, options: LabelledFrameOptions = {}): RgbaImage[] {
+  const scale = labelledFrameScale(video, options);
+  const { frames, width, height } = stimulusFrames(video, { scale, startAtFrame: options.startAtFrame ?? 0 });
+  const labels = stimulusFrameLabelSvgs(video, width, options);
+  return frames.map((rgba, k) => {
+    const strip = svgToRgba(labels.svgs[k]!);
+    const data = new Uint8Array(width * (labels.height + height) * 4);
+    data.set(strip.data.subarray(0, width * labels.height * 4), 0);
+    data.set(rgba, width * labels.height * 4);
+    return { data, width, height: labels.height + height };
+  });
+}
+
 /** The stimulus as a looping GIF whose frames carry a label strip (title, frame index and time). */
 export function stimulusToGif(video: Video, options: LabelledFrameOptions = {}): Uint8Array {
-  const frames = stimulusFrameSvgs(video, options).map((svg) => svgToRgba(svg));
-  return encodeGif(frames, { fps: options.fps ?? 5 });
+  return encodeGif(labelledStimulusFrames(video, options), { fps: options.fps ?? 5 });
 }
 
 export interface StimulusFiles {
@@ -74,7 +92,7 @@ export async function saveStimulusVisualizations(base: string, video: Video, opt
   let animation = '';
   const wanted = options.animation ?? 'gif';
   if (wanted !== 'none') {
-    const frames = stimulusFrameSvgs(video, options).map((s) => svgToRgba(s));
+    const frames = labelledStimulusFrames(video, options);
     if (wanted === 'mp4' && findFfmpeg()) {
       animation = `${base}.mp4`;
       await encodeMp4(frames, animation, { fps: options.fps ?? 5 });

@@ -195,28 +195,43 @@ export interface LabelledFrameOptions extends GifOptions {
   highlight?: readonly (readonly [number, number])[];
 }
 
-/**
- * Each stimulus frame as a small SVG figure: the frame (OpenRetina's video colours) under a label strip with the
- * title, the frame index and time, and a note while the frame is in the highlighted window. Node's
- * `stimulusAnimation` rasterises these into GIF/MP4 frames; a browser can show them as they are.
- */
-export function stimulusFrameSvgs(video: Video, options: LabelledFrameOptions = {}): string[] {
-  const [t, h, w] = video.shape;
-  const scale = options.scale ?? Math.max(8, Math.ceil(240 / w));
+/** The label strip above each animation frame: title, frame index and time, a note inside the highlighted window. */
+export function stimulusFrameLabelSvgs(video: Video, width: number, options: LabelledFrameOptions = {}): { height: number; svgs: string[] } {
+  const t = video.shape[0];
   const start = options.startAtFrame ?? 0;
   const fps = options.fps ?? 5;
-  const { frames, width, height } = stimulusFrames(video, { scale, startAtFrame: start });
-  const strip = options.title ? 44 : 26;
-  return frames.map((rgba, k) => {
-    const f = start + k;
-    const fig = new Figure({ width, height: height + strip, fontSize: 12 });
-    fig.picture({ x: 0, y: strip, width, height }, { data: rgba, width, height });
+  const height = options.title ? 44 : 26;
+  const svgs: string[] = [];
+  for (let f = start; f < t; f++) {
+    const fig = new Figure({ width, height, fontSize: 12 });
     if (options.title) fig.text(6, 17, options.title, { weight: 'bold' });
     const inWindow = (options.highlight ?? []).some(([a, b]) => f >= a && f <= b);
-    fig.text(6, strip - 8, `frame ${f + 1}/${t} · ${(f / fps).toFixed(1)} s${inWindow ? ' · objective window' : ''}`, {
+    fig.text(6, height - 8, `frame ${f + 1}/${t} · ${(f / fps).toFixed(1)} s${inWindow ? ' · objective window' : ''}`, {
       size: 11,
       color: inWindow ? '#b00' : '#333',
     });
+    svgs.push(fig.toSvg());
+  }
+  return { height, svgs };
+}
+
+/** The upscaling factor of labelled frames: at least 8, and at least 240 px wide so the labels fit. */
+export function labelledFrameScale(video: Video, options: VideoFramesOptions = {}): number {
+  return options.scale ?? Math.max(8, Math.ceil(240 / video.shape[2]));
+}
+
+/**
+ * Each stimulus frame as a small SVG figure: the frame (OpenRetina's video colours) under the label strip of
+ * {@link stimulusFrameLabelSvgs}. Node's `stimulusToGif` draws the same pictures; a browser can show these as they are.
+ */
+export function stimulusFrameSvgs(video: Video, options: LabelledFrameOptions = {}): string[] {
+  const scale = labelledFrameScale(video, options);
+  const { frames, width, height } = stimulusFrames(video, { scale, startAtFrame: options.startAtFrame ?? 0 });
+  const labels = stimulusFrameLabelSvgs(video, width, options);
+  return frames.map((rgba, k) => {
+    const fig = new Figure({ width, height: height + labels.height, fontSize: 12 });
+    fig.raw(labels.svgs[k]!.replace(/^<svg[^>]*>/, `<svg x="0" y="0" width="${width}" height="${labels.height}">`));
+    fig.picture({ x: 0, y: labels.height, width, height }, { data: rgba, width, height });
     return fig.toSvg();
   });
 }

@@ -97,6 +97,8 @@ export async function encodeMp4(frames: readonly RgbaImage[], path: string, opti
     'pad=ceil(iw/2)*2:ceil(ih/2)*2',
     '-c:v',
     'libx264',
+    '-preset',
+    'veryfast',
     '-pix_fmt',
     'yuv420p',
     '-movflags',
