@@ -115,7 +115,8 @@ export const meiCommand: Command = {
           objectives: run.result.objectives,
           objectiveCurve: { converged: verdict.converged, maxIterations: settings.maxSteps },
         });
-        if (animation === 'mp4' && files.animation.endsWith('.gif')) io.err('warning: ffmpeg is not on PATH: wrote a GIF instead of an MP4.');
+        if (animation === 'mp4' && files.animation.endsWith('.gif'))
+          io.err('warning: ffmpeg is not on PATH: wrote a GIF instead of an MP4.');
         io.out(`wrote ${[files.svg, files.png, files.animation, files.objective, `${base}.json`].filter(Boolean).join(', ')}`);
       } else io.out(`wrote ${base}.json`);
       return ExitCode.ok;

@@ -121,7 +121,11 @@ export async function runMei(
   x: tf.Variable,
   objective: StimulusObjective,
   settings: MeiPreset,
-  options: { channels: number; engine?: ComputeEngine; onIteration?: (info: { iteration: number; loss: number; objective: number }) => void },
+  options: {
+    channels: number;
+    engine?: ComputeEngine;
+    onIteration?: (info: { iteration: number; loss: number; objective: number }) => void;
+  },
 ): Promise<MeiRun> {
   const { postprocessor, regularizer } = meiConstraints(options.channels, settings);
   const optimizer = sgd(settings.lr);
@@ -147,7 +151,12 @@ export function meiRecord(run: MeiRun, settings: MeiPreset, extra: Record<string
   return {
     ...extra,
     preset: settings.name,
-    settings: { lr: settings.lr, max_steps: settings.maxSteps, relative_tolerance: settings.relativeTolerance, patience: settings.patience },
+    settings: {
+      lr: settings.lr,
+      max_steps: settings.maxSteps,
+      relative_tolerance: settings.relativeTolerance,
+      patience: settings.patience,
+    },
     iterations: run.result.iterations,
     converged: run.verdict.converged,
     hit_step_cap: run.verdict.hitCap,
@@ -168,6 +177,11 @@ export function animationOption(value: string | undefined): 'gif' | 'mp4' | 'non
 }
 
 /** The post-processed random start of a preset's stimulus shape. */
-export function meiStart(shape: [number, number, number, number, number], seed: number, channels: number, settings: MeiPreset): tf.Variable {
+export function meiStart(
+  shape: [number, number, number, number, number],
+  seed: number,
+  channels: number,
+  settings: MeiPreset,
+): tf.Variable {
   return randomInit(shape, seed, meiConstraints(channels, settings).postprocessor);
 }

@@ -91,7 +91,10 @@ export async function reportWeights(
     if (masks)
       readoutFigures.push({
         session,
-        svg: readoutMasksSvg(masks, { title: `Readout masks: ${session}`, ...(types ? { labels: types.map((t) => `type ${String(t)}`) } : {}) }),
+        svg: readoutMasksSvg(masks, {
+          title: `Readout masks: ${session}`,
+          ...(types ? { labels: types.map((t) => `type ${String(t)}`) } : {}),
+        }),
       });
   }
   return { layerFigures, readoutFigures };

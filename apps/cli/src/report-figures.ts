@@ -18,14 +18,26 @@ export function trainingCurvesSvg(history: readonly EpochRecord[], options: Curv
   const epochs = history.map((h) => epochNumber(h.epoch));
   const series = (name: string) => history.map((h) => h.metrics[name] ?? Number.NaN);
   const mark = (ax: ReturnType<Figure['axes']>) => {
-    if (options.bestEpoch !== undefined) ax.vline(epochNumber(options.bestEpoch), { color: '#b00', label: `kept: epoch ${epochNumber(options.bestEpoch)}` });
+    if (options.bestEpoch !== undefined)
+      ax.vline(epochNumber(options.bestEpoch), { color: '#b00', label: `kept: epoch ${epochNumber(options.bestEpoch)}` });
   };
   const xDomain: [number, number] = [0.5, Math.max(1.5, epochs.length + 0.5)];
-  const train = fig.axes(rects[0]!, { title: 'Training loss (Poisson sum + regularizers, per batch)', xLabel: 'Epoch', yLabel: 'Loss', xDomain });
+  const train = fig.axes(rects[0]!, {
+    title: 'Training loss (Poisson sum + regularizers, per batch)',
+    xLabel: 'Epoch',
+    yLabel: 'Loss',
+    xDomain,
+  });
   train.line(epochs, series('train_total_loss'), { label: 'train_total_loss' });
-  if (history.some((h) => Number.isFinite(h.metrics.train_loss))) train.line(epochs, series('train_loss'), { label: 'train_loss', dash: '5 3', color: '#ff7f0e' });
+  if (history.some((h) => Number.isFinite(h.metrics.train_loss)))
+    train.line(epochs, series('train_loss'), { label: 'train_loss', dash: '5 3', color: '#ff7f0e' });
   mark(train);
-  const val = fig.axes(rects[1]!, { title: 'Validation loss (Poisson / (B+T+N), as OpenRetina logs it)', xLabel: 'Epoch', yLabel: 'Loss', xDomain });
+  const val = fig.axes(rects[1]!, {
+    title: 'Validation loss (Poisson / (B+T+N), as OpenRetina logs it)',
+    xLabel: 'Epoch',
+    yLabel: 'Loss',
+    xDomain,
+  });
   val.line(epochs, series('val_loss'), { label: 'val_loss' });
   mark(val);
   const correlation = options.evaluationLoss === 'CorrelationLoss3d';
@@ -68,7 +80,11 @@ export function correlationSvg(rows: readonly CorrelationRow[], split: string): 
   const finite = rows.filter((r) => Number.isFinite(r.correlation));
   // from the lowest tenth below the worst neuron, so the bins stay readable
   const lo = Math.min(0.9, Math.floor(Math.min(...finite.map((r) => r.correlation), 1) * 10) / 10);
-  const hist = fig.axes(histRect!, { title: `Per-neuron test correlation (${split})`, xLabel: 'Correlation with the trial average', yLabel: 'Neurons' });
+  const hist = fig.axes(histRect!, {
+    title: `Per-neuron test correlation (${split})`,
+    xLabel: 'Correlation with the trial average',
+    yLabel: 'Neurons',
+  });
   sessions.forEach((s, k) => {
     hist.histogram(
       finite.filter((r) => r.session === s).map((r) => r.correlation),
@@ -90,9 +106,14 @@ export function correlationSvg(rows: readonly CorrelationRow[], split: string): 
       const vals = finite.filter((r) => key(r) === g);
       // a deterministic jitter keeps overlapping points apart
       ax.scatter(
-        vals.map((_, j) => i + ((((j * 7919) % 13) / 13 - 0.5) * 0.5)),
+        vals.map((_, j) => i + (((j * 7919) % 13) / 13 - 0.5) * 0.5),
         vals.map((r) => r.correlation),
-        { color: SERIES_COLORS[i % SERIES_COLORS.length]!, radius: 3, opacity: 0.6, titles: vals.map((r) => `${r.session} neuron ${r.neuron}: ${r.correlation.toFixed(3)}`) },
+        {
+          color: SERIES_COLORS[i % SERIES_COLORS.length]!,
+          radius: 3,
+          opacity: 0.6,
+          titles: vals.map((r) => `${r.session} neuron ${r.neuron}: ${r.correlation.toFixed(3)}`),
+        },
       );
       const mean = vals.reduce((a, r) => a + r.correlation, 0) / vals.length;
       ax.line([i - 0.35, i + 0.35], [mean, mean], { color: '#000', width: 2.5 });

@@ -53,7 +53,15 @@ export interface ReportInput {
 
 const esc = escapeXml;
 const fmt = (v: unknown, digits = 3): string =>
-  typeof v === 'number' ? (Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : '—') : v === undefined ? '—' : esc(String(v));
+  typeof v === 'number'
+    ? Number.isFinite(v)
+      ? Number.isInteger(v)
+        ? String(v)
+        : v.toFixed(digits)
+      : '—'
+    : v === undefined
+      ? '—'
+      : esc(String(v));
 
 /** Whether any neuron of the split has a noise ceiling (the data had repeated trials of the test stimulus). */
 function hasRepeats(rows: readonly NeuronResult[]): boolean {
@@ -67,7 +75,11 @@ const REPEATS_MISSING =
 
 function metricsTable(splits: readonly ReportSplit[]): string {
   const cols: [string, string, string][] = [
-    ['correlation', 'Correlation (mean over neurons)', 'OpenRetina’s test metric: per-neuron correlation with the trial-averaged response, averaged'],
+    [
+      'correlation',
+      'Correlation (mean over neurons)',
+      'OpenRetina’s test metric: per-neuron correlation with the trial-averaged response, averaged',
+    ],
     ['correlation_mean_of_sessions', 'Mean of sessions', 'the per-session means, averaged'],
     ['poisson_loss', 'Poisson loss', 'per neuron and frame, vs the loader’s targets'],
     ['mse', 'MSE', 'vs the trial average'],
@@ -106,7 +118,7 @@ function noiseCeiling(s: ReportSplit): string {
   if (!hasRepeats(s.rows)) return `<p class="plain" id="noise-ceiling-${esc(s.split)}">${esc(REPEATS_MISSING)}</p>`;
   const oracle = s.metrics.jackknife_oracle;
   const corr = s.metrics.correlation;
-  const ratio = Number.isFinite(oracle) && oracle! > 0 ? (corr! / oracle!) : Number.NaN;
+  const ratio = Number.isFinite(oracle) && oracle! > 0 ? corr! / oracle! : Number.NaN;
   return `<p class="plain" id="noise-ceiling-${esc(s.split)}">Noise ceiling from the repeated trials of ${esc(s.split)}: mean jackknife oracle correlation ${fmt(oracle)}; the model reaches ${fmt(corr)} (${Number.isFinite(ratio) ? `${(ratio * 100).toFixed(0)} % of the ceiling` : 'n/a'}); mean FEVe ${fmt(s.metrics.feve)}.</p>`;
 }
 
@@ -153,7 +165,9 @@ export function renderReport(input: ReportInput): string {
   const epochsRun = input.history.length;
   const lines = [
     `${epochsRun} epoch${epochsRun === 1 ? '' : 's'}${input.maxEpochs ? ` of at most ${input.maxEpochs}` : ''} trained.` +
-      (best ? ` Kept checkpoint: epoch ${epochNumber(best.epoch)} (${best.monitor} ${best.score.toFixed(5)}), used for every test figure below.` : ''),
+      (best
+        ? ` Kept checkpoint: epoch ${epochNumber(best.epoch)} (${best.monitor} ${best.score.toFixed(5)}), used for every test figure below.`
+        : ''),
     ...(input.stopSummary ? [input.stopSummary] : []),
   ];
   const splits = input.splits
@@ -239,13 +253,16 @@ export function describeStop(
   },
   earlyStopping?: { monitor?: string; patience?: number; min_delta?: number; mode?: string } | undefined,
 ): string {
-  if (!info.stoppedEarly) return `Training ran all ${info.maxEpochs} epochs${info.epochsRun < info.maxEpochs ? ` (${info.epochsRun} run)` : ''}.`;
+  if (!info.stoppedEarly)
+    return `Training ran all ${info.maxEpochs} epochs${info.epochsRun < info.maxEpochs ? ` (${info.epochsRun} run)` : ''}.`;
   const es = earlyStopping ?? {};
   if (info.stopReason?.startsWith('Monitored metric') && es.patience !== undefined) {
     const delta = es.min_delta ?? 0;
     return (
       `Stopped early after epoch ${info.epochsRun}: ${es.monitor ?? info.best?.monitor ?? 'the monitored metric'} had not improved by more than ${delta} (min_delta) for ${es.patience} epochs.` +
-      (info.best ? ` The best value, ${info.best.score.toFixed(5)} at epoch ${epochNumber(info.best.epoch)}, is the checkpoint kept${delta > 0 ? '; improvements smaller than min_delta count for the checkpoint but do not reset the early-stopping patience' : ''}.` : '')
+      (info.best
+        ? ` The best value, ${info.best.score.toFixed(5)} at epoch ${epochNumber(info.best.epoch)}, is the checkpoint kept${delta > 0 ? '; improvements smaller than min_delta count for the checkpoint but do not reset the early-stopping patience' : ''}.`
+        : '')
     );
   }
   return `Stopped early after epoch ${info.epochsRun}: ${info.stopReason ?? 'stopped by a callback'}.`;

@@ -206,7 +206,13 @@ export async function runTraining(config: string, overrides: readonly string[], 
     const monitor = ckpt?.monitor ?? 'val_evaluation_loss';
     const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;
     const stopSummary = describeStop(
-      { epochsRun: result.epochsRun, maxEpochs: cfg.trainer.max_epochs, stoppedEarly: result.stoppedEarly, stopReason: result.stopReason, best },
+      {
+        epochsRun: result.epochsRun,
+        maxEpochs: cfg.trainer.max_epochs,
+        stoppedEarly: result.stoppedEarly,
+        stopReason: result.stopReason,
+        best,
+      },
       es as { monitor?: string; patience?: number; min_delta?: number } | undefined,
     );
     // Epochs are counted from 1 in everything a person reads (metrics.json keeps Lightning's 0-based field).
@@ -237,7 +243,8 @@ export async function runTraining(config: string, overrides: readonly string[], 
     const metrics: Record<string, unknown> = {
       test,
       best,
-      epoch_numbering: '0-based epoch fields, as Lightning logs them; report.html and the console count epochs from 1 (epoch N there = epoch N-1 here)',
+      epoch_numbering:
+        '0-based epoch fields, as Lightning logs them; report.html and the console count epochs from 1 (epoch N there = epoch N-1 here)',
       epochs_run: result.epochsRun,
       stopped_early: result.stoppedEarly,
       stop_reason: result.stopReason,

@@ -33,7 +33,8 @@ const FRAME_RATE = 30;
 
 export const visualizeCommand: Command = {
   name: 'visualize',
-  summary: 'A gallery (index.html) of a model: weights of every layer and readout, direction tuning, ROI animations, MEIs of inner channels and neurons',
+  summary:
+    'A gallery (index.html) of a model: weights of every layer and readout, direction tuning, ROI animations, MEIs of inner channels and neurons',
   usage:
     'openretina visualize --checkpoint C --output DIR [--preset default|openretina] [--steps CAP] [--lr LR] [--frames 50] [--seed 0]\n' +
     '  [--session S] [--max-channels N] [--max-neurons N] [--animation gif|mp4|none] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
@@ -122,7 +123,13 @@ export const visualizeCommand: Command = {
       await modelFigures(model, sessions, folder, saveFigure, gallery, animation);
       io.out(`wrote the weight, readout and tuning figures to ${folder}`);
 
-      const meiFiles = async (objective: StimulusObjective, base: string, label: string, highlight: [number, number], extra: Record<string, unknown>) => {
+      const meiFiles = async (
+        objective: StimulusObjective,
+        base: string,
+        label: string,
+        highlight: [number, number],
+        extra: Record<string, unknown>,
+      ) => {
         const x = meiStart(shape, seed++, channels, settings);
         const run = await runMei(x, objective, settings, { channels, engine });
         mkdirSync(join(base, '..'), { recursive: true });
@@ -168,7 +175,12 @@ export const visualizeCommand: Command = {
           inner.setLayerChannel(layer, ch);
           const w = reducer.window(tLayer);
           const first = frames - tLayer + w.start;
-          meis.push(await meiFiles(inner, join(folder, layer, String(ch)), `${layer} · channel ${ch}`, [first, first + w.length - 1], { layer, channel: ch }));
+          meis.push(
+            await meiFiles(inner, join(folder, layer, String(ch)), `${layer} · channel ${ch}`, [first, first + w.length - 1], {
+              layer,
+              channel: ch,
+            }),
+          );
         }
         gallery.groups.push({ title: `Inner channels: ${layer} (centre unit)`, meis });
       }
@@ -182,10 +194,16 @@ export const visualizeCommand: Command = {
           const w = outReducer.window(frames - model.framesCut);
           const first = model.framesCut + w.start;
           meis.push(
-            await meiFiles(objective, join(folder, 'output_neurons', session, String(neuron)), `${session} · neuron ${neuron}`, [first, first + w.length - 1], {
-              session,
-              neuron,
-            }),
+            await meiFiles(
+              objective,
+              join(folder, 'output_neurons', session, String(neuron)),
+              `${session} · neuron ${neuron}`,
+              [first, first + w.length - 1],
+              {
+                session,
+                neuron,
+              },
+            ),
           );
         }
         gallery.groups.push({ title: `Output neurons: ${session}`, meis });
@@ -193,7 +211,10 @@ export const visualizeCommand: Command = {
       writeFileAtomicSync(join(folder, 'index.html'), renderGallery(gallery));
       const all = gallery.groups.flatMap((g) => g.meis);
       const open = all.filter((m) => !m.converged).length;
-      if (open > 0) io.err(`warning: ${open} of ${all.length} MEIs stopped at the step cap of ${settings.maxSteps} without converging (see index.html).`);
+      if (open > 0)
+        io.err(
+          `warning: ${open} of ${all.length} MEIs stopped at the step cap of ${settings.maxSteps} without converging (see index.html).`,
+        );
       io.out(`wrote ${join(folder, 'index.html')} (${all.length} MEIs, ${all.length - open} converged)`);
       return ExitCode.ok;
     } finally {
@@ -222,17 +243,28 @@ async function modelFigures(
   const movie = movingBarStimulus(barOptions);
   for (const session of sessions) {
     const masks = await readoutMasks(model, session);
-    if (masks) save(readoutMasksSvg(masks, { title: `Readout masks: ${session}` }), join(folder, 'weights', `readout_${session}`), `Readout masks of ${session}`);
+    if (masks)
+      save(
+        readoutMasksSvg(masks, { title: `Readout masks: ${session}` }),
+        join(folder, 'weights', `readout_${session}`),
+        `Readout masks of ${session}`,
+      );
     const [t, h, w, c] = movie.shape;
     const out = tf.tidy(() => model.forward(tf.tensor5d(movie.data, [1, t, h, w, c]), { session }));
     const responses = { data: (await out.data()) as Float32Array, frames: out.shape[1]!, neurons: out.shape[2]! };
     out.dispose();
     const tuning = directionTuning(responses, model.framesCut, movingBarSweepFrames(barOptions), MOVING_BAR_DIRECTIONS);
-    save(directionTuningSvg(tuning, { title: `Direction tuning (moving bar): ${session}` }), join(folder, 'direction_tuning', session), `Direction tuning of ${session}`);
+    save(
+      directionTuningSvg(tuning, { title: `Direction tuning (moving bar): ${session}` }),
+      join(folder, 'direction_tuning', session),
+      `Direction tuning of ${session}`,
+    );
     if (masks && animation !== 'none') {
-      const frames = roiFrameSvgs(masks, responses, { title: `${session}: predicted responses at the readout positions`, framesCut: model.framesCut, stimulus: 'moving bar' }).map((s) =>
-        svgToRgba(s),
-      );
+      const frames = roiFrameSvgs(masks, responses, {
+        title: `${session}: predicted responses at the readout positions`,
+        framesCut: model.framesCut,
+        stimulus: 'moving bar',
+      }).map((s) => svgToRgba(s));
       mkdirSync(join(folder, 'roi'), { recursive: true });
       const useMp4 = animation === 'mp4' && findFfmpeg() !== undefined;
       const path = join(folder, 'roi', `${session}.${useMp4 ? 'mp4' : 'gif'}`);

@@ -51,9 +51,14 @@ export function renderGallery(input: GalleryInput): string {
     .filter(Boolean)
     .join(' · ');
   const figures = input.figures
-    .map((f) => `<figure class="wide"><a href="${esc(f.svg)}"><img src="${esc(f.png)}" alt="${esc(f.caption)}" loading="lazy"></a><figcaption>${esc(f.caption)}</figcaption></figure>`)
+    .map(
+      (f) =>
+        `<figure class="wide"><a href="${esc(f.svg)}"><img src="${esc(f.png)}" alt="${esc(f.caption)}" loading="lazy"></a><figcaption>${esc(f.caption)}</figcaption></figure>`,
+    )
     .join('\n');
-  const animations = input.animations.map((a) => `<figure>${video(a.path, a.caption)}<figcaption>${esc(a.caption)}</figcaption></figure>`).join('\n');
+  const animations = input.animations
+    .map((a) => `<figure>${video(a.path, a.caption)}<figcaption>${esc(a.caption)}</figcaption></figure>`)
+    .join('\n');
   const groups = input.groups
     .map((g, i) => `<h2 id="g${i}">${esc(g.title)}</h2>\n<div class="grid">${g.meis.map(meiCard).join('\n')}</div>`)
     .join('\n');

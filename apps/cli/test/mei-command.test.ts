@@ -55,11 +55,17 @@ describe('openretina mei', () => {
     expect(out.shape).toEqual([1, 2, 50, 18, 16]);
     expect(relativeError(toFloat32(out.data), ref('mei/stimulus_final').data as Float32Array)).toBeLessThan(1e-4);
     const svg = readFileSync(join(dir, 'mei.svg'), 'utf8');
-    for (const words of ['session_2 · neuron 7', 'NOT converged', 'Time [s]', '50 µm', 'Weight (max |w| = 1)']) expect(svg).toContain(words);
+    for (const words of ['session_2 · neuron 7', 'NOT converged', 'Time [s]', '50 µm', 'Weight (max |w| = 1)'])
+      expect(svg).toContain(words);
     expect(pngSize(new Uint8Array(readFileSync(join(dir, 'mei.png'))))).toEqual([960, 640]);
     // frames of 16·15 px wide (at least 240 px for the label strip) under a 44 px strip with the title and frame index
     expect(gifInfo(new Uint8Array(readFileSync(join(dir, 'mei.gif'))))).toEqual({ width: 16 * 15, height: 18 * 15 + 44, frames: 50 });
-    const record = JSON.parse(readFileSync(join(dir, 'mei.json'), 'utf8')) as { preset: string; iterations: number; converged: boolean; objectives: number[] };
+    const record = JSON.parse(readFileSync(join(dir, 'mei.json'), 'utf8')) as {
+      preset: string;
+      iterations: number;
+      converged: boolean;
+      objectives: number[];
+    };
     expect(record).toMatchObject({ preset: 'openretina', iterations: 10, converged: false });
     expect(record.objectives).toHaveLength(10);
     expect(readFileSync(join(dir, 'mei_objective.svg'), 'utf8')).toMatch(/<path [^>]*data-points="10"/);
@@ -100,9 +106,26 @@ describe('openretina mei', () => {
   it('the default preset runs until the objective settles, and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mei-'));
     const io = capture();
-    const args = ['--checkpoint', stateDict, '--session', 'session_2', '--neuron', '7', '--seed', '1', '--output', join(dir, 'c.npy'), '--no-visuals'];
+    const args = [
+      '--checkpoint',
+      stateDict,
+      '--session',
+      'session_2',
+      '--neuron',
+      '7',
+      '--seed',
+      '1',
+      '--output',
+      join(dir, 'c.npy'),
+      '--no-visuals',
+    ];
     expect(await meiCommand.run(args, io)).toBe(0);
-    const record = JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8')) as { preset: string; iterations: number; converged: boolean; objectives: number[] };
+    const record = JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8')) as {
+      preset: string;
+      iterations: number;
+      converged: boolean;
+      objectives: number[];
+    };
     expect(record.preset).toBe('default');
     expect(record.converged).toBe(true);
     expect(record.iterations).toBeGreaterThanOrEqual(20);
@@ -177,7 +200,12 @@ describe('openretina visualize', () => {
     const index = readFileSync(join(dir, 'index.html'), 'utf8');
     expect(index).toContain('4 MEIs: 0 converged, 4 stopped at the step cap; 4 with a warning.');
     expect(index.match(/<figure class="mei unconverged warned" data-converged="false">/g)).toHaveLength(4);
-    for (const link of ['output_neurons/session_1/1.png', 'layer1/0_objective.svg', 'weights/features.layer0.conv.png', `roi/session_1.${anim}`])
+    for (const link of [
+      'output_neurons/session_1/1.png',
+      'layer1/0_objective.svg',
+      'weights/features.layer0.conv.png',
+      `roi/session_1.${anim}`,
+    ])
       expect(index).toContain(`"${link}"`);
   });
 });

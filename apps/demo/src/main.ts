@@ -13,7 +13,15 @@ import { readChosenFiles, renderModelInfo } from './panels/model-panel.js';
 import { loadReadout, renderReadout } from './panels/readout-panel.js';
 import { renderResponses, setResponseCursor } from './panels/responses-panel.js';
 import { runSelfTest } from './panels/selftest-panel.js';
-import { chosenStimulus, fillStimulusChoices, forgetUserMovie, openUserMovie, showFrame, stopPlayback, togglePlayback } from './panels/stimulus-panel.js';
+import {
+  chosenStimulus,
+  fillStimulusChoices,
+  forgetUserMovie,
+  openUserMovie,
+  showFrame,
+  stopPlayback,
+  togglePlayback,
+} from './panels/stimulus-panel.js';
 import { computeTuning, renderTuning } from './panels/tuning-panel.js';
 import { createState, neuronCount, type DemoState } from './state.js';
 

@@ -52,7 +52,9 @@ export async function computeMei(model: CoreReadout, options: MeiOptions): Promi
   const frames = Math.max(settings.frames, model.framesCut + settings.window.start + settings.window.length);
   const shape = model.stimulusShape(frames);
   const { postprocessor, regularizer } = meiConstraints(shape[4], settings);
-  const init = tf.tidy(() => postprocessor.process(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', options.seed ?? 777), 0.1) as tf.Tensor5D));
+  const init = tf.tidy(() =>
+    postprocessor.process(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', options.seed ?? 777), 0.1) as tf.Tensor5D),
+  );
   const stimulus = tf.variable(init, true, `mei_${Date.now()}`);
   init.dispose();
   const optimizer = new StimulusSGD({ lr: settings.lr });

@@ -148,7 +148,12 @@ export async function loadFromFiles(files: readonly NamedBytes[]): Promise<Loade
 }
 
 /** Loads a checkpoint in our format from its two files' contents. */
-export async function loadOurs(weights: Uint8Array, cardJson: string, name: string, source: 'bundled' | 'ours' | 'url'): Promise<LoadedModel> {
+export async function loadOurs(
+  weights: Uint8Array,
+  cardJson: string,
+  name: string,
+  source: 'bundled' | 'ours' | 'url',
+): Promise<LoadedModel> {
   const declared = declaredInShape(cardJson);
   if (declared) checkInputSize(declared[0]!, declared[2]!, declared[3]!, name);
   let loaded: { model: CoreReadout; card: ModelCard };

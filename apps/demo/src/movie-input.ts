@@ -51,7 +51,10 @@ export async function movieFromVideo(file: Blob, name: string, spec: StimulusSpe
   try {
     await new Promise<void>((resolve, reject) => {
       video.onloadeddata = () => resolve();
-      video.onerror = () => reject(new DemoLoadError('invalid', `${name}: this browser cannot decode the video (${video.error?.message || 'unsupported format'}).`));
+      video.onerror = () =>
+        reject(
+          new DemoLoadError('invalid', `${name}: this browser cannot decode the video (${video.error?.message || 'unsupported format'}).`),
+        );
     });
     const duration = Number.isFinite(video.duration) ? video.duration : 0;
     const frames = Math.max(1, Math.min(MAX_VIDEO_FRAMES, Math.floor(duration * fps)));

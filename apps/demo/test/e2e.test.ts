@@ -221,18 +221,36 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await page.selectOption('#mei-preset', 'openretina');
     await page.fill('#mei-steps', '5');
     await page.click('#mei-run');
-    await page.waitForFunction(() => document.querySelector('#mei-panel')?.getAttribute('data-iterations') === '5', undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('#mei-panel')?.getAttribute('data-iterations') === '5', undefined, {
+      timeout: 60_000,
+    });
     expect(await page.locator('#mei-panel').getAttribute('data-converged')).toBe('false');
     expect(await page.locator('#mei-warnings li').first().textContent()).toMatch(/stopped at the cap of 5 steps/);
 
     // The user's own movie: a .npy [T, H, W, C] (the bundled natural movie) ...
     await page.setInputFiles('#movie-file', join(bundledFolder, 'natural-movie.npy'));
-    await page.waitForFunction(() => document.querySelector('#responses')?.getAttribute('data-stimulus') === 'user', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#responses')?.getAttribute('data-stimulus') === 'user', undefined, {
+      timeout: 30_000,
+    });
     expect(Number(await responses.getAttribute('data-points'))).toBe(3 * (300 - 30));
     expect(await responses.textContent()).toMatch(/your movie natural-movie\.npy/);
     // ... and a video file decoded in the page (2 s at 30 Hz, scaled to 18×16)
     const video = join(outDir, 'test-movie.webm');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=30', '-t', '2', '-c:v', 'libvpx', video]);
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=30',
+      '-t',
+      '2',
+      '-c:v',
+      'libvpx',
+      video,
+    ]);
     await page.evaluate(() => document.querySelector('#responses')?.setAttribute('data-stimulus', 'pending'));
     await page.setInputFiles('#movie-file', video);
     await page.waitForFunction(

@@ -110,7 +110,11 @@ describe.skipIf(skip)('report.html in headless Chromium', () => {
       { backend: 'cpu', progress: 'none', reportMeis: 1, demoUrl: '/demo/', io: quiet },
     );
     ({ server, url: base } = await serve());
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
   }, 240_000);
 
   afterAll(async () => {
@@ -130,12 +134,30 @@ describe.skipIf(skip)('report.html in headless Chromium', () => {
     });
     await page.goto(`${base}/run/report.html`);
     // no horizontal scrolling at 1280 px
-    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    const widths = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
-    for (const id of ['summary', 'epoch-convention', 'test-metrics', 'curves', 'traces-test_movie', 'correlation-test_movie', 'worst-test_movie', 'filters', 'readouts', 'meis', 'open-in-demo'])
+    for (const id of [
+      'summary',
+      'epoch-convention',
+      'test-metrics',
+      'curves',
+      'traces-test_movie',
+      'correlation-test_movie',
+      'worst-test_movie',
+      'filters',
+      'readouts',
+      'meis',
+      'open-in-demo',
+    ])
       expect(await page.locator(`#${id}`).count(), id).toBe(1);
     // one epoch convention: the kept epoch in the summary is metrics.json's 0-based best.epoch + 1, with the same score
-    const metrics = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as { best: { epoch: number; score: number }; exp_name: string };
+    const metrics = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as {
+      best: { epoch: number; score: number };
+      exp_name: string;
+    };
     const summary = (await page.locator('#summary').textContent()) ?? '';
     expect(summary).toContain(`Kept checkpoint: epoch ${metrics.best.epoch + 1} (val_evaluation_loss ${metrics.best.score.toFixed(5)})`);
     // no NaN anywhere; the missing noise ceiling is said in words

@@ -1,7 +1,13 @@
 // Named MEI settings (the CLI's `mei`/`visualize` and the demo share them) and the convergence verdict of a run.
 import { ConfigError } from '@openretina/contracts';
 import type { OptimizeStimulusResult } from './optimize.js';
-import { ChangeNormJointlyClipRangeSeparately, HOEFLING_MIN_MAX, HOEFLING_STIMULUS_RANGE, RangeRegularizationLoss, type MinMax } from './regularizers.js';
+import {
+  ChangeNormJointlyClipRangeSeparately,
+  HOEFLING_MIN_MAX,
+  HOEFLING_STIMULUS_RANGE,
+  RangeRegularizationLoss,
+  type MinMax,
+} from './regularizers.js';
 import { ConvergenceStopper } from './stoppers.js';
 
 /** Everything that defines an MEI run of a core-readout model except the neuron and the random start. */
@@ -38,7 +44,8 @@ export type MeiPresetName = 'default' | 'openretina';
 export const MEI_PRESETS: Readonly<Record<MeiPresetName, MeiPreset>> = {
   default: {
     name: 'default',
-    description: 'SGD lr 100 until the objective settles (relative change ≤ 1e-3 on 5 steps) or 300 steps; OpenRetina’s objective and constraints',
+    description:
+      'SGD lr 100 until the objective settles (relative change ≤ 1e-3 on 5 steps) or 300 steps; OpenRetina’s objective and constraints',
     lr: 100,
     maxSteps: 300,
     relativeTolerance: 1e-3,

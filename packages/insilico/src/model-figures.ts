@@ -76,7 +76,12 @@ export function layerWeightsSvg(layer: LayerWeights, options: LayerWeightsFigure
     });
     const ax = fig.axes(
       { x: card.x, y: card.y + card.height * 0.5, width: card.width, height: card.height * 0.5 },
-      { xLabel: 'Time before output [s]', fontSize: 9, legend: ins.length > 1 && o === 0 ? 'top-left' : 'none', margin: { top: 4, left: 38 } },
+      {
+        xLabel: 'Time before output [s]',
+        fontSize: 9,
+        legend: ins.length > 1 && o === 0 ? 'top-left' : 'none',
+        margin: { top: 4, left: 38 },
+      },
     );
     traces.forEach((tr, k) => {
       const L = tr.y.length;
@@ -117,11 +122,15 @@ export function readoutMasksSvg(readout: ReadoutMasks, options: ReadoutFigureOpt
   // left: positions of all neurons on the summed masks
   const sum = new Float32Array(h * w);
   for (const m of masks) for (let i = 0; i < h * w; i++) sum[i]! += m[i]!;
-  const placed = fig.image({ x: 10, y: fig.top + 6, width: 330, height: 340 }, { values: sum, height: h, width: w }, {
-    cmap: 'greys',
-    title: 'All masks (sum) and centres',
-    colorbar: 'Σ mask',
-  });
+  const placed = fig.image(
+    { x: 10, y: fig.top + 6, width: 330, height: 340 },
+    { values: sum, height: h, width: w },
+    {
+      cmap: 'greys',
+      title: 'All masks (sum) and centres',
+      colorbar: 'Σ mask',
+    },
+  );
   const dots = masks.map((m, k) => {
     const c = centreOfMass(m, h, w);
     const cx = placed.x + c.x * placed.pixel;
@@ -135,12 +144,16 @@ export function readoutMasksSvg(readout: ReadoutMasks, options: ReadoutFigureOpt
   const vmax = absMax(masks);
   const cells = gridRects({ x: 380, y: fig.top + 6, width: 790, height: rows * cell }, rows, cols, 6);
   masks.forEach((m, k) => {
-    fig.image(cells[k]!, { values: m, height: h, width: w }, {
-      cmap: 'viridis',
-      limits: [0, vmax],
-      title: `n${k}${options.labels?.[k] ? ` · ${options.labels[k]}` : ''}`,
-      fontSize: 9,
-    });
+    fig.image(
+      cells[k]!,
+      { values: m, height: h, width: w },
+      {
+        cmap: 'viridis',
+        limits: [0, vmax],
+        title: `n${k}${options.labels?.[k] ? ` · ${options.labels[k]}` : ''}`,
+        fontSize: 9,
+      },
+    );
   });
   return fig.toSvg();
 }

@@ -85,7 +85,11 @@ export interface StimulusVisualizationOptions extends CompositionPlotOptions, La
  * with its text), the animation (`<base>.gif`, or `<base>.mp4` with ffmpeg) with labelled frames, and the objective
  * curve `<base>_objective.svg` when `objectives` are given. Every file is written atomically.
  */
-export async function saveStimulusVisualizations(base: string, video: Video, options: StimulusVisualizationOptions = {}): Promise<StimulusFiles> {
+export async function saveStimulusVisualizations(
+  base: string,
+  video: Video,
+  options: StimulusVisualizationOptions = {},
+): Promise<StimulusFiles> {
   const svg = stimulusCompositionSvg(video, options);
   writeFileAtomicSync(`${base}.svg`, svg);
   writeFileAtomicSync(`${base}.png`, svgToPng(svg));
@@ -106,7 +110,10 @@ export async function saveStimulusVisualizations(base: string, video: Video, opt
     files.objective = `${base}_objective.svg`;
     writeFileAtomicSync(
       files.objective,
-      objectiveCurveSvg(options.objectives, { ...(options.title ? { title: `MEI objective: ${options.title}` } : {}), ...options.objectiveCurve }),
+      objectiveCurveSvg(options.objectives, {
+        ...(options.title ? { title: `MEI objective: ${options.title}` } : {}),
+        ...options.objectiveCurve,
+      }),
     );
   }
   return files;

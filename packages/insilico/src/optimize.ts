@@ -92,7 +92,8 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
     iterations: losses.length,
     stoppedEarly,
     converged: stoppedEarly && options.stopper.converged,
-    engine: linear ? options.engine!.name : 'tfjs' };
+    engine: linear ? options.engine!.name : 'tfjs',
+  };
 }
 
 interface StepValues {

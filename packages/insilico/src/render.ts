@@ -127,7 +127,9 @@ export function stimulusCompositionSvg(video: Video, options: CompositionPlotOpt
       },
     );
   });
-  fig.colorbar({ x: last.x + last.width + 14, y: last.y, width: 12, height: last.height }, 'RdBu_r', [-1, 1], { label: 'Weight (max |w| = 1)' });
+  fig.colorbar({ x: last.x + last.width + 14, y: last.y, width: 12, height: last.height }, 'RdBu_r', [-1, 1], {
+    label: 'Weight (max |w| = 1)',
+  });
   return fig.toSvg();
 }
 
@@ -196,7 +198,11 @@ export interface LabelledFrameOptions extends GifOptions {
 }
 
 /** The label strip above each animation frame: title, frame index and time, a note inside the highlighted window. */
-export function stimulusFrameLabelSvgs(video: Video, width: number, options: LabelledFrameOptions = {}): { height: number; svgs: string[] } {
+export function stimulusFrameLabelSvgs(
+  video: Video,
+  width: number,
+  options: LabelledFrameOptions = {},
+): { height: number; svgs: string[] } {
   const t = video.shape[0];
   const start = options.startAtFrame ?? 0;
   const fps = options.fps ?? 5;
@@ -255,15 +261,17 @@ export function objectiveCurveSvg(objectives: readonly number[], options: Object
   const first = objectives[0];
   const last = objectives[objectives.length - 1];
   const gain = first !== undefined && last !== undefined && first !== 0 ? ((last - first) / Math.abs(first)) * 100 : Number.NaN;
-  const status =
-    options.converged === undefined ? '' : options.converged ? ' · converged' : ' · NOT converged (stopped at the step cap)';
+  const status = options.converged === undefined ? '' : options.converged ? ' · converged' : ' · NOT converged (stopped at the step cap)';
   const fig = new Figure({
     width: 560,
     height: 340,
     title: options.title ?? 'MEI objective',
     subtitle: `${first?.toFixed(4) ?? 'n/a'} → ${last?.toFixed(4) ?? 'n/a'} after ${objectives.length} steps${Number.isFinite(gain) ? ` (${gain >= 0 ? '+' : ''}${gain.toFixed(1)} %)` : ''}${status}`,
   });
-  const ax = fig.axes({ x: 0, y: fig.top + 4, width: 560, height: 340 - fig.top - 4 }, { xLabel: 'Step', yLabel: 'Objective (mean response)' });
+  const ax = fig.axes(
+    { x: 0, y: fig.top + 4, width: 560, height: 340 - fig.top - 4 },
+    { xLabel: 'Step', yLabel: 'Objective (mean response)' },
+  );
   ax.line(
     objectives.map((_, i) => i + 1),
     objectives,

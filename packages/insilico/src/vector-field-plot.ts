@@ -2,7 +2,6 @@ import { divergingColor, hex, viridis } from '@openretina/plot';
 import type { BinnedVectorField } from './lsta.js';
 import type { GradientGrid } from './tuning.js';
 
-
 function arrow(x0: number, y0: number, x1: number, y1: number, color: string, head: number): string {
   const dx = x1 - x0;
   const dy = y1 - y0;

@@ -91,8 +91,7 @@ describe('stimulus outputs', () => {
     expect([png.width, png.height, png.channels]).toEqual([960, 640, 4]);
     // the title is drawn: dark pixels in the title band, centred
     let ink = 0;
-    for (let y = 0; y < 26; y++)
-      for (let x = 380; x < 580; x++) if (png.data[(y * 960 + x) * 4]! < 100) ink++;
+    for (let y = 0; y < 26; y++) for (let x = 380; x < 580; x++) if (png.data[(y * 960 + x) * 4]! < 100) ink++;
     expect(ink).toBeGreaterThan(40);
   });
   it('objective curve', () => {

@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { buildCoreReadout } from '@openretina/models';
-import { coreWeights, directionTuning, directionTuningSvg, layerWeightsSvg, readoutMasks, readoutMasksSvg, roiFrameSvgs } from '../src/index.js';
+import {
+  coreWeights,
+  directionTuning,
+  directionTuningSvg,
+  layerWeightsSvg,
+  readoutMasks,
+  readoutMasksSvg,
+  roiFrameSvgs,
+} from '../src/index.js';
 
 function tinyModel() {
   return buildCoreReadout({

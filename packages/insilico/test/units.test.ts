@@ -351,11 +351,17 @@ describe('optimizers and the loop', () => {
     const d = meiStopper(MEI_PRESETS.default, 50);
     expect([d.maxIterations, d.minIterations, d.patience, d.relativeTolerance]).toEqual([50, 20, 5, 1e-3]);
     // the ON–OFF neurons' case with 10 steps: 0.0623 → 0.0637
-    const flat = meiConvergence({ losses: [], objectives: [0.0623, 0.063, 0.0637], iterations: 10, stoppedEarly: false, converged: false, engine: 'tfjs' }, 10);
+    const flat = meiConvergence(
+      { losses: [], objectives: [0.0623, 0.063, 0.0637], iterations: 10, stoppedEarly: false, converged: false, engine: 'tfjs' },
+      10,
+    );
     expect(flat.hitCap).toBe(true);
     expect(flat.warnings).toHaveLength(2);
     expect(flat.warnings[1]).toMatch(/barely moved \(0\.06230 → 0\.06370, \+2\.2 %\): this MEI is probably noise/);
-    const good = meiConvergence({ losses: [], objectives: [0.1, 1.6, 1.6], iterations: 30, stoppedEarly: true, converged: true, engine: 'tfjs' }, 300);
+    const good = meiConvergence(
+      { losses: [], objectives: [0.1, 1.6, 1.6], iterations: 30, stoppedEarly: true, converged: true, engine: 'tfjs' },
+      300,
+    );
     expect(good.warnings).toEqual([]);
   });
 });

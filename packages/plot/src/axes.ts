@@ -279,7 +279,9 @@ export class Axes {
           'stroke-width': style.width ?? 1,
           'stroke-dasharray': style.dash ?? '4 3',
         }),
-      ...(style.label ? { legend: { label: style.label, color: style.color ?? '#888', kind: 'line' as const, dash: style.dash ?? '4 3' } } : {}),
+      ...(style.label
+        ? { legend: { label: style.label, color: style.color ?? '#888', kind: 'line' as const, dash: style.dash ?? '4 3' } }
+        : {}),
     });
     return this;
   }
@@ -298,7 +300,9 @@ export class Axes {
           'stroke-width': style.width ?? 1,
           'stroke-dasharray': style.dash ?? '4 3',
         }),
-      ...(style.label ? { legend: { label: style.label, color: style.color ?? '#888', kind: 'line' as const, dash: style.dash ?? '4 3' } } : {}),
+      ...(style.label
+        ? { legend: { label: style.label, color: style.color ?? '#888', kind: 'line' as const, dash: style.dash ?? '4 3' } }
+        : {}),
     });
     return this;
   }
@@ -338,7 +342,12 @@ export class Axes {
 
   private scales(): { sx: Scale; sy: Scale } {
     const o = this.options;
-    const xDomain = o.xDomain ?? extent(this.marks.flatMap((m) => m.xs), 0.02);
+    const xDomain =
+      o.xDomain ??
+      extent(
+        this.marks.flatMap((m) => m.xs),
+        0.02,
+      );
     const ys = this.marks.flatMap((m) => m.ys).filter((v) => Number.isFinite(v) && (o.yScale !== 'log' || v > 0));
     const yDomain: [number, number] = o.yDomain ? [o.yDomain[0], o.yDomain[1]] : extent(ys, 0.06);
     // Counts and other non-negative data start at the axis (no padding below 0).

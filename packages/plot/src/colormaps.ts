@@ -84,7 +84,13 @@ export function divergingColor(v: number, vmax: number, map: 'RdBu_r' | 'bwr' = 
 
 /** `#rrggbb` of a colour. */
 export function hex(c: RGB): string {
-  return `#${c.map((v) => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, '0')).join('')}`;
+  return `#${c
+    .map((v) =>
+      Math.max(0, Math.min(255, Math.round(v)))
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
 }
 
 /** Line colours for several series (matplotlib's tab10). */

@@ -131,12 +131,10 @@ export class Figure {
     }
     if (options.colorbar) {
       parts.push(
-        colorbar(
-          { x: x + width + fs * 0.6, y, width: fs * 0.9, height },
-          cmap,
-          limits,
-          { fontSize: fs * 0.9, ...(typeof options.colorbar === 'string' ? { label: options.colorbar } : {}) },
-        ),
+        colorbar({ x: x + width + fs * 0.6, y, width: fs * 0.9, height }, cmap, limits, {
+          fontSize: fs * 0.9,
+          ...(typeof options.colorbar === 'string' ? { label: options.colorbar } : {}),
+        }),
       );
     }
     this.parts.push(el('g', { class: 'image-panel', 'data-panel': options.id }, parts.join('')));
@@ -160,7 +158,9 @@ export class Figure {
 
   /** A vertical colour bar. */
   colorbar(rect: Rect, cmap: ColormapName | Colormap, limits: readonly [number, number], options: ColorbarOptions = {}): this {
-    this.parts.push(colorbar(rect, typeof cmap === 'object' ? cmap : colormap(cmap), limits, { fontSize: this.fontSize * 0.9, ...options }));
+    this.parts.push(
+      colorbar(rect, typeof cmap === 'object' ? cmap : colormap(cmap), limits, { fontSize: this.fontSize * 0.9, ...options }),
+    );
     return this;
   }
 
@@ -183,8 +183,12 @@ export function colorbar(rect: Rect, cmap: Colormap, limits: readonly [number, n
   const [lo, hi] = limits;
   // A unique id per bar: several figures may be inlined in one HTML page.
   const id = `cb-${cmap.name}-${gradientCount++}-${Math.round(rect.x)}-${Math.round(rect.y)}`;
-  const stops = Array.from({ length: 17 }, (_, i) => el('stop', { offset: `${(i / 16) * 100}%`, 'stop-color': hex(cmap.at(1 - i / 16)) })).join('');
-  const ticks = (options.ticks ?? niceTicks(lo, hi, Math.max(2, Math.floor(rect.height / 30)))).filter((t) => t >= Math.min(lo, hi) && t <= Math.max(lo, hi));
+  const stops = Array.from({ length: 17 }, (_, i) =>
+    el('stop', { offset: `${(i / 16) * 100}%`, 'stop-color': hex(cmap.at(1 - i / 16)) }),
+  ).join('');
+  const ticks = (options.ticks ?? niceTicks(lo, hi, Math.max(2, Math.floor(rect.height / 30)))).filter(
+    (t) => t >= Math.min(lo, hi) && t <= Math.max(lo, hi),
+  );
   const labels = tickLabels(ticks);
   const ty = (v: number) => rect.y + rect.height - ((v - lo) / (hi - lo || 1)) * rect.height;
   const parts = [

@@ -102,7 +102,13 @@ export function base64(bytes: Uint8Array): string {
 
 /** PNG bytes of an RGBA image. */
 export function encodeRgbaPng(img: RgbaImage): Uint8Array {
-  return encodePng({ width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), channels: 4, depth: 8 });
+  return encodePng({
+    width: img.width,
+    height: img.height,
+    data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength),
+    channels: 4,
+    depth: 8,
+  });
 }
 
 /**

@@ -71,7 +71,11 @@ export function findFfmpeg(): string | undefined {
  * Encodes RGBA frames as an H.264 MP4 (yuv420p, even frame size) with ffmpeg, writing `path`. Throws a
  * `BackendError` when ffmpeg is missing or fails (its last output lines in the message).
  */
-export async function encodeMp4(frames: readonly RgbaImage[], path: string, options: { fps?: number; ffmpeg?: string } = {}): Promise<void> {
+export async function encodeMp4(
+  frames: readonly RgbaImage[],
+  path: string,
+  options: { fps?: number; ffmpeg?: string } = {},
+): Promise<void> {
   const { width, height } = checkFrames(frames);
   const ffmpeg = options.ffmpeg ?? findFfmpeg();
   if (!ffmpeg) throw new BackendError('ffmpeg was not found on PATH: install it (e.g. apt-get install ffmpeg) for MP4 output.');

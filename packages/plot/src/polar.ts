@@ -47,7 +47,8 @@ export class PolarAxes {
     const R = Math.max(10, avail / 2);
     const cy = this.rect.y + top + fs * 1.4 + R;
     let max = this.options.rMax ?? 0;
-    if (this.options.rMax === undefined) for (const s of this.series) for (let i = 0; i < s.values.length; i++) max = Math.max(max, s.values[i]!);
+    if (this.options.rMax === undefined)
+      for (const s of this.series) for (let i = 0; i < s.values.length; i++) max = Math.max(max, s.values[i]!);
     if (!(max > 0)) max = 1;
     const p = (deg: number, r: number) => [cx + r * Math.cos((deg * Math.PI) / 180), cy - r * Math.sin((deg * Math.PI) / 180)] as const;
     const parts: string[] = [];
@@ -64,7 +65,11 @@ export class PolarAxes {
     const order = this.directions.map((d, i) => [d, i] as const).sort((a, b) => a[0] - b[0]);
     this.series.forEach((s, k) => {
       const color = s.color ?? SERIES_COLORS[k % SERIES_COLORS.length]!;
-      const pts = order.map(([d, i]) => p(d, (Math.max(0, s.values[i] ?? 0) / max) * R).map(n2).join(','));
+      const pts = order.map(([d, i]) =>
+        p(d, (Math.max(0, s.values[i] ?? 0) / max) * R)
+          .map(n2)
+          .join(','),
+      );
       parts.push(
         el('polygon', {
           points: pts.join(' '),
@@ -91,8 +96,10 @@ export class PolarAxes {
       parts.push(el('rect', { x: lx, y: ly - fs * 0.45, width: fs, height: fs * 0.8, fill: color }));
       parts.push(text(lx + fs * 1.4, ly, s.label!, { size: fs, baseline: 'middle' }));
     });
-    if (this.options.title) parts.push(text(cx, this.rect.y + fs * 1.3, this.options.title, { size: fs * 1.15, anchor: 'middle', weight: 'bold' }));
-    if (this.options.rLabel) parts.push(text(cx, this.rect.y + this.rect.height - fs * 0.4, this.options.rLabel, { size: fs, anchor: 'middle', color: '#444' }));
+    if (this.options.title)
+      parts.push(text(cx, this.rect.y + fs * 1.3, this.options.title, { size: fs * 1.15, anchor: 'middle', weight: 'bold' }));
+    if (this.options.rLabel)
+      parts.push(text(cx, this.rect.y + this.rect.height - fs * 0.4, this.options.rLabel, { size: fs, anchor: 'middle', color: '#444' }));
     return el('g', { class: 'polar', 'data-panel': this.options.id, 'data-series': this.series.length }, parts.join(''));
   }
 }

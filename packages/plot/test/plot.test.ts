@@ -65,7 +65,11 @@ describe('figures', () => {
     const [a, b] = gridRects({ x: 0, y: fig.top, width: 640, height: 360 - fig.top }, 1, 2);
     const ax = fig.axes(a!, { title: 'traces', xLabel: 'Time [s]', yLabel: 'rate' });
     ax.line([0, 1, 2], [0, 1, 0], { label: 'predicted' }).line([0, 1, 2], [0.2, 0.8, 0.1], { label: 'recorded', dash: '4 2' });
-    const placed = fig.image(b!, { values: [-1, 0, 1, 2, -2, 0.5], height: 2, width: 3 }, { cmap: 'RdBu_r', colorbar: 'contrast', title: 'map' });
+    const placed = fig.image(
+      b!,
+      { values: [-1, 0, 1, 2, -2, 0.5], height: 2, width: 3 },
+      { cmap: 'RdBu_r', colorbar: 'contrast', title: 'map' },
+    );
     return { svg: fig.toSvg(), placed };
   };
 
@@ -74,7 +78,8 @@ describe('figures', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="640" height="360"')).toBe(true);
     expect(svg).toContain('A &lt;title&gt; &amp; more');
     expect(svg).not.toContain('<title>');
-    for (const label of ['Time [s]', 'rate', 'predicted', 'recorded', 'contrast', 'session_1 · neuron 3']) expect(svg).toContain(`>${label}<`);
+    for (const label of ['Time [s]', 'rate', 'predicted', 'recorded', 'contrast', 'session_1 · neuron 3'])
+      expect(svg).toContain(`>${label}<`);
     expect(svg).toMatch(/<image [^>]*href="data:image\/png;base64,/);
     expect(svg).toContain('<linearGradient');
     // square pixels, symmetric limits for a diverging map

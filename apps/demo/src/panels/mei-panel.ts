@@ -8,7 +8,9 @@ import { computeMei, type MeiResult } from '../mei.js';
 import { neuronCount, type DemoState } from '../state.js';
 
 export function fillPresets(): void {
-  $<HTMLSelectElement>('mei-preset').replaceChildren(...Object.values(MEI_PRESETS).map((p) => new Option(`${p.name}: ${p.description}`, p.name)));
+  $<HTMLSelectElement>('mei-preset').replaceChildren(
+    ...Object.values(MEI_PRESETS).map((p) => new Option(`${p.name}: ${p.description}`, p.name)),
+  );
   syncCap();
 }
 
@@ -105,5 +107,12 @@ function showMei(state: DemoState, result: MeiResult, title: string): void {
       },
     ),
   );
-  showSvg($('mei-objective'), objectiveCurveSvg(result.objectives, { title: `MEI objective: ${title}`, converged: v.converged, maxIterations: result.settings.maxSteps }));
+  showSvg(
+    $('mei-objective'),
+    objectiveCurveSvg(result.objectives, {
+      title: `MEI objective: ${title}`,
+      converged: v.converged,
+      maxIterations: result.settings.maxSteps,
+    }),
+  );
 }

@@ -29,7 +29,5 @@ export function renderModelInfo(state: DemoState): void {
 /** The chosen files' names (with their folder path when a folder was picked) and contents. */
 export async function readChosenFiles(input: HTMLInputElement): Promise<NamedBytes[]> {
   const files = Array.from(input.files ?? []);
-  return Promise.all(
-    files.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
-  );
+  return Promise.all(files.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
 }

@@ -15,7 +15,13 @@ export async function runSelfTest(state: DemoState): Promise<void> {
       if (state.backends.mei !== 'cpu' && state.loaded) results.push(await compareModelGradientWithCpu(state.loaded.model, state.session));
     });
   } catch (e) {
-    results.push({ op: `self-test crashed: ${describeError(e).text}`, backend: state.backends.mei, relError: Number.NaN, pass: false, ms: 0 });
+    results.push({
+      op: `self-test crashed: ${describeError(e).text}`,
+      backend: state.backends.mei,
+      relError: Number.NaN,
+      pass: false,
+      ms: 0,
+    });
   }
   for (const r of results) {
     const tr = document.createElement('tr');

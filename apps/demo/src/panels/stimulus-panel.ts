@@ -79,7 +79,8 @@ export async function openUserMovie(state: DemoState, file: File): Promise<void>
   state.userMovie = { movie, name: file.name };
   const box = $('movie-file');
   box.dataset.frames = String(movie.shape[0]);
-  $('movie-file-info').textContent = `${file.name}: ${movie.shape[0]} frames of ${movie.shape[1]}×${movie.shape[2]} px, ${movie.shape[3]} channel(s)`;
+  $('movie-file-info').textContent =
+    `${file.name}: ${movie.shape[0]} frames of ${movie.shape[1]}×${movie.shape[2]} px, ${movie.shape[3]} channel(s)`;
   $<HTMLSelectElement>('stimulus').value = 'user';
 }
 

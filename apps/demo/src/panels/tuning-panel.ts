@@ -24,5 +24,7 @@ export function renderTuning(state: DemoState): void {
   const box = $('tuning');
   showSvg(box, fig.toSvg());
   box.dataset.points = String(sel.length * t.directions.length);
-  $('tuning-info').textContent = sel.map((n) => `neuron ${n}: DSI ${t.dsi[n]!.toFixed(2)}, preferred ${t.preferred[n]!.toFixed(0)}°`).join(' · ');
+  $('tuning-info').textContent = sel
+    .map((n) => `neuron ${n}: DSI ${t.dsi[n]!.toFixed(2)}, preferred ${t.preferred[n]!.toFixed(0)}°`)
+    .join(' · ');
 }
