@@ -28,8 +28,10 @@ import {
   makeDataloaders,
   resolveDataDir,
 } from './experiment.js';
+import { intOption } from './mei-shared.js';
 import { PROGRESS_MODES, progressRenderer, type ProgressMode } from './progress.js';
-import { renderReport } from './report.js';
+import { describeStop, renderReport } from './report.js';
+import { reportMeis, reportSplits, reportWeights } from './report-data.js';
 
 /** What {@link runTraining} returns (also for programmatic use and tests). */
 export interface TrainingRun {
@@ -44,8 +46,15 @@ export interface RunTrainingOptions {
   /** `auto` | `onnx` | `tfjs`; default the config's `trainer.engine`, else `auto`. */
   engine?: string;
   progress?: ProgressMode;
+  /** MEIs of this many best test neurons in report.html (default 3; 0: none). */
+  reportMeis?: number;
+  /** The browser demo's URL for report.html's "open in the demo" link (default: `vite preview`'s http://localhost:4173/). */
+  demoUrl?: string;
   io: CliIO;
 }
+
+/** Where `pnpm --filter @openretina/demo preview` serves the demo. */
+export const DEFAULT_DEMO_URL = 'http://localhost:4173/';
 
 function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
   const flags: string[] = [];
@@ -194,8 +203,21 @@ export async function runTraining(config: string, overrides: readonly string[], 
     await saveCheckpoint(model, join(out, 'checkpoints', 'last'), meta);
     model.loadStateDict(bestWeights);
     const trainSeconds = (Date.now() - started) / 1000;
+    const monitor = ckpt?.monitor ?? 'val_evaluation_loss';
+    const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;
+    const stopSummary = describeStop(
+      {
+        epochsRun: result.epochsRun,
+        maxEpochs: cfg.trainer.max_epochs,
+        stoppedEarly: result.stoppedEarly,
+        stopReason: result.stopReason,
+        best,
+      },
+      es as { monitor?: string; patience?: number; min_delta?: number } | undefined,
+    );
+    // Epochs are counted from 1 in everything a person reads (metrics.json keeps Lightning's 0-based field).
     io.out(
-      `trained ${result.epochsRun} epochs in ${trainSeconds.toFixed(1)} s${result.stopReason ? ` (${result.stopReason})` : ''}; best epoch ${result.best ? result.best.epoch + 1 : '-'} (${ckpt?.monitor ?? 'val_evaluation_loss'} ${result.best?.score.toFixed(4) ?? '-'})`,
+      `trained ${result.epochsRun} epochs in ${trainSeconds.toFixed(1)} s; kept epoch ${best ? best.epoch + 1 : '-'} (${monitor} ${best?.score.toFixed(5) ?? '-'}). ${stopSummary}`,
     );
 
     const evaluations = await evaluateTestSplits(model, loaders, data, engine, {
@@ -220,10 +242,13 @@ export async function runTraining(config: string, overrides: readonly string[], 
     const sorted = [...epochTimes].sort((a, b) => a - b);
     const metrics: Record<string, unknown> = {
       test,
-      best: result.best ? { epoch: result.best.epoch, monitor: ckpt?.monitor ?? 'val_evaluation_loss', score: result.best.score } : null,
+      best,
+      epoch_numbering:
+        '0-based epoch fields, as Lightning logs them; report.html and the console count epochs from 1 (epoch N there = epoch N-1 here)',
       epochs_run: result.epochsRun,
       stopped_early: result.stoppedEarly,
       stop_reason: result.stopReason,
+      stop_summary: stopSummary,
       seconds_per_epoch_median: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : null,
       seconds_total: (Date.now() - started) / 1000,
       backend: backend.name,
@@ -238,24 +263,31 @@ export async function runTraining(config: string, overrides: readonly string[], 
     };
     writeEvaluationFiles(out, evaluations);
     writeJsonReport(join(out, 'metrics.json'), metrics);
-    const html = await renderReport({
+    const frameRate = Number((cfg.data_io as Record<string, unknown>).frame_rate ?? 30) || 30;
+    const cellTypes = Object.fromEntries(
+      sessions.map((s) => {
+        const v = data.responses[s]?.sessionKwargs?.cell_type;
+        return [s, Array.isArray(v) || ArrayBuffer.isView(v) ? Array.from(v as ArrayLike<unknown>) : undefined];
+      }),
+    );
+    const meiCount = options.reportMeis ?? 3;
+    if (meiCount > 0) io.out(`report: MEIs of the ${meiCount} best test neurons`);
+    const html = renderReport({
       title: `openretina train: ${cfg.exp_name}`,
       evaluationLoss: lossClassName(model.evaluationLossFunction),
       history: result.history,
-      perNeuron: Object.fromEntries(
-        evaluations.map((e) => [e.split, e.rows.map((r) => ({ session: r.session, correlation: r.corr_to_average }))]),
-      ),
-      metrics: {
-        test,
-        best: metrics.best,
-        epochs_run: result.epochsRun,
-        seconds_per_epoch_median: metrics.seconds_per_epoch_median,
-        backend: backend.name,
-      },
+      maxEpochs: cfg.trainer.max_epochs,
+      best,
+      stopSummary,
+      splits: await reportSplits(model, loaders, data, engine, evaluations, frameRate),
+      ...(await reportWeights(model, cellTypes)),
+      meis: await reportMeis(model, evaluations[0], meiCount, engine),
+      metricsFile: 'metrics.json',
+      demo: { url: options.demoUrl ?? DEFAULT_DEMO_URL, modelPath: 'checkpoints/final/' },
       notes: [
         `config: ${config} ${overrides.join(' ')}`,
         `data: ${resolveDataDir(cfg.paths.data_dir)} — ${sessions.map((s) => `${s}: ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}`,
-        `${result.epochsRun} epochs, best epoch ${result.best ? result.best.epoch + 1 : '-'}, ${trainSeconds.toFixed(1)} s on ${backend.name} (engine ${chosen.name})`,
+        `${trainSeconds.toFixed(1)} s of training on ${backend.name} (engine ${chosen.name}), median ${metrics.seconds_per_epoch_median === null ? 'n/a' : `${Number(metrics.seconds_per_epoch_median).toFixed(2)} s`} per epoch; loss ${lossClassName(model.lossFunction)}`,
       ],
     });
     writeFileAtomicSync(join(out, 'report.html'), html);
@@ -275,6 +307,8 @@ export const trainCommand: Command = {
   summary: 'Train a model from an experiment config (preset or YAML) with OpenRetina-style key=value overrides',
   usage:
     'openretina train --config FILE|PRESET [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu] [--progress auto|bar|lines|none]\n' +
+    '  [--report-meis 3] [--demo-url http://localhost:4173/]\n' +
+    '  --report-meis: MEIs of that many best test neurons in report.html (0: none); --demo-url: where report.html opens the model\n' +
     '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime when it covers the model and loss, else TF.js\n' +
     '  presets: hdf5_core_readout, hoefling_2024_core_readout_low_res, bundled_core_readout, ... (configs/ of the CLI)\n' +
     "  overrides use OpenRetina's Hydra keys, e.g. paths.data_dir=/data/my_lab data_io.test_names=[test_movie]\n" +
@@ -282,7 +316,7 @@ export const trainCommand: Command = {
     '  the run goes to runs/<exp_name>/<timestamp>/ (or paths.output_dir): config.yaml, metrics.csv, metrics.json,\n' +
     '  per_neuron_<split>.csv, evaluation_<split>.json, report.html, checkpoints/{best,last,final}',
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, overrides } = parseConfigArgs(argv);
+    const { values, overrides } = parseConfigArgs(argv, { 'report-meis': { type: 'string' }, 'demo-url': { type: 'string' } });
     if (!values.config) {
       io.err(`--config is required.\nUsage: ${trainCommand.usage}`);
       return ExitCode.usage;
@@ -291,6 +325,8 @@ export const trainCommand: Command = {
       backend: values.backend ?? 'auto',
       progress: (values.progress ?? 'auto') as ProgressMode,
       ...(values.engine === undefined ? {} : { engine: values.engine }),
+      ...(values['report-meis'] === undefined ? {} : { reportMeis: intOption(values['report-meis'], 'report-meis', 0) }),
+      ...(values['demo-url'] === undefined ? {} : { demoUrl: values['demo-url'] }),
       io,
     });
     return ExitCode.ok;

@@ -23,7 +23,7 @@ describe('openretina train / eval / create-data', () => {
   it('trains with the hdf5 one-liner and writes config, checkpoints, CSV log, metrics.json and report.html', async () => {
     const io = capture();
     const code = await runCli(
-      ['train', '--config', 'hdf5', ...oneLiner, `paths.output_dir=${run}`, '--backend', 'cpu', '--progress', 'none'],
+      ['train', '--config', 'hdf5', ...oneLiner, `paths.output_dir=${run}`, '--backend', 'cpu', '--progress', 'none', '--report-meis', '1'],
       io,
     );
     expect(code, io.errors.join('\n')).toBe(0);
@@ -50,8 +50,13 @@ describe('openretina train / eval / create-data', () => {
     expect(csv[0]).toContain('val_evaluation_loss');
     const html = readFileSync(join(run, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
-    expect(html).not.toMatch(/<script|src="http/);
-    expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(5);
+    // self-contained: no external files; one inline script builds the "open in the demo" link
+    expect(html).not.toMatch(/src="http/);
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    expect(html).not.toMatch(/NaN/);
+    // curves, traces, correlations, two filter layers, one readout per session, one MEI
+    expect((html.match(/<svg/g) ?? []).length).toBe(3 + 2 + 2 + 1 + 1);
+    expect(html).toContain('Epochs are counted from 1');
     expect(readFileSync(join(run, 'config.yaml'), 'utf8')).toContain(`output_dir: ${run}`);
   }, 120_000);
 
