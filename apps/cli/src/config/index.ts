@@ -1,9 +1,15 @@
-export { composeConfig, listPresets, presetsDirectory } from './compose.js';
-export type { ComposeOptions } from './compose.js';
+export { composeConfig, groupChoices, listPresets, presetsDirectory } from './compose.js';
+export type { ComposeOptions, GroupChoices } from './compose.js';
+export { parseDefaultsList } from './defaults-list.js';
+export type { DefaultsEntry, GroupChoice } from './defaults-list.js';
 export { parseOverride } from './overrides.js';
 export type { Override } from './overrides.js';
-export { resolveInterpolations, parseScalar } from './interpolate.js';
+export { MISSING, formatTime, parseScalar, resolveInterpolations, resolveKey } from './interpolate.js';
 export type { ResolverContext } from './interpolate.js';
+export { resolveExperiment } from './hydra-runtime.js';
+export type { ResolvedExperiment, RuntimeContext } from './hydra-runtime.js';
+export { sweeperSettings } from './sweeper.js';
+export type { SweeperSettings } from './sweeper.js';
 export { experimentSchema, validateExperiment } from './schema.js';
 export type { ExperimentConfig } from './schema.js';
 export { merge, getPath, setPath, isTree } from './tree.js';
