@@ -1,6 +1,7 @@
 // What the config's callbacks and loggers ask the run to write (Lightning's layouts).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { UnsupportedError } from '@openretina/contracts';
 import type { TrainLogger } from '@openretina/trainer';
 import type { ExperimentConfig } from './config/index.js';
 import type { CallbackConfig } from './config/sections/callbacks.js';
@@ -37,7 +38,25 @@ export function experimentLoggers(
       case 'TensorBoardLogger':
         return [make.tensorboard(loggerDir(l.save_dir, l.name, l.version))];
       default:
-        return []; // the others are refused by the schema
+        return []; // MLflow and W&B: refused by refuseUnavailable
     }
   });
+}
+
+/** Loggers and callbacks of the config that `openretina train` cannot honour: an error naming each and how to drop it. */
+export function refuseUnavailable(cfg: ExperimentConfig): void {
+  const problems: string[] = [];
+  for (const [name, l] of Object.entries(cfg.logger ?? {})) {
+    const cls = l._target_.split('.').pop();
+    if (cls === 'MLFlowLogger' || cls === 'WandbLogger') {
+      problems.push(`logger.${name} (${cls}) needs a service that @openretina does not talk to; drop it with ~logger.${name}`);
+    }
+  }
+  for (const [name, c] of Object.entries(cfg.training_callbacks ?? {})) {
+    const cls = c._target_.split('.').pop();
+    if (cls === 'OptimizerResetCallback' || cls === 'WeightVisualizationCallback') {
+      problems.push(`training_callbacks.${name} (${cls}) is not available in @openretina; drop it with ~training_callbacks.${name}`);
+    }
+  }
+  if (problems.length) throw new UnsupportedError(`This experiment asks for what openretina train does not do:\n  ${problems.join('\n  ')}`);
 }

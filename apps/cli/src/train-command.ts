@@ -25,7 +25,7 @@ import { makeDataloaders } from './dataloaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
 import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
 import { buildExperimentModel, coreReadoutSection } from './model-construction.js';
-import { experimentLoggers, findCallback } from './run-outputs.js';
+import { experimentLoggers, findCallback, refuseUnavailable } from './run-outputs.js';
 import { PROGRESS_MODES, progressRenderer, type ProgressMode } from './progress.js';
 import { renderReport } from './report.js';
 
@@ -140,6 +140,8 @@ export async function runTraining(config: string, overrides: readonly string[], 
   const { io } = options;
   const started = Date.now();
   const { tree, cfg, outputDir } = loadExperimentConfig(config, overrides, options.configDir === undefined ? {} : { configDir: options.configDir });
+  refuseUnavailable(cfg);
+  coreReadoutSection(cfg); // a model class with its own _target_ is refused before any data is read
   const progress = options.progress ?? 'auto';
   if (!PROGRESS_MODES.includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
   const engineChoice = parseEngineChoice(

@@ -39,28 +39,28 @@ const modelCheckpoint = z
   })
   .strict();
 
-const refused = <const P extends string, const S extends string>(path: P, short: S, why: string) =>
-  z
-    .object({ _target_: classTarget(path, short) })
-    .catchall(z.unknown())
-    .superRefine((_value, ctx) => {
-      ctx.addIssue({ code: 'custom', message: why, path: ['_target_'] });
-    });
+/** OpenRetina's own callbacks: validated here, refused by `openretina train` (not ported). */
+const optimizerReset = z
+  .object({ _target_: classTarget('openretina.utils.model_utils.OptimizerResetCallback', 'OptimizerResetCallback'), ...hydraKeys })
+  .strict();
+const weightVisualization = z
+  .object({
+    _target_: classTarget('openretina.callbacks.weight_visualization_callback.WeightVisualizationCallback', 'WeightVisualizationCallback'),
+    ...hydraKeys,
+    every_n_epochs: z.number().int().positive().optional(),
+    start_epoch: z.number().int().nonnegative().optional(),
+    call_on_train_epoch_end: z.boolean().optional(),
+    call_on_validation_epoch_end: z.boolean().optional(),
+    folder_path: z.string().nullable().optional(),
+  })
+  .strict();
 
 export const callbackSchema = z.discriminatedUnion('_target_', [
   earlyStopping,
   lrMonitor,
   modelCheckpoint,
-  refused(
-    'openretina.utils.model_utils.OptimizerResetCallback',
-    'OptimizerResetCallback',
-    'OptimizerResetCallback is not available in @openretina; drop it with ~training_callbacks.<name>',
-  ),
-  refused(
-    'openretina.callbacks.weight_visualization_callback.WeightVisualizationCallback',
-    'WeightVisualizationCallback',
-    'WeightVisualizationCallback (weight plots during training) is not available in @openretina; drop it with ~training_callbacks.weight_visualization',
-  ),
+  optimizerReset,
+  weightVisualization,
 ]);
 export const trainingCallbacksSchema = z.record(z.string(), callbackSchema);
 export type CallbackConfig = z.output<typeof callbackSchema>;

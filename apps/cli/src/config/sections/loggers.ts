@@ -1,4 +1,4 @@
-// `logger`: Lightning loggers by name; CSV and TensorBoard are written, the others are refused.
+// `logger`: Lightning loggers by name; CSV and TensorBoard are written, MLflow and W&B are refused when training.
 import { z } from 'zod';
 import { classTarget, hydraKeys } from './common.js';
 
@@ -24,23 +24,36 @@ const tensorboard = z
   })
   .strict();
 
-const refused = <const P extends string, const S extends string>(path: P, short: S, name: string) =>
-  z
-    .object({ _target_: classTarget(path, short) })
-    .catchall(z.unknown())
-    .superRefine((_value, ctx) => {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${short} needs a service that @openretina does not talk to; drop it with ~logger.${name} (metrics go to the CSV and TensorBoard loggers)`,
-        path: ['_target_'],
-      });
-    });
+/** MLflow and Weights & Biases: validated here, refused by `openretina train` (services it does not talk to). */
+const mlflow = z
+  .object({
+    _target_: classTarget('lightning.pytorch.loggers.MLFlowLogger', 'MLFlowLogger'),
+    ...hydraKeys,
+    experiment_name: z.string(),
+    tracking_uri: z.string().nullable().optional(),
+    log_model: z.union([z.boolean(), z.literal('all')]).optional(),
+    run_name: z.string().nullable().optional(),
+    tags: z.record(z.string(), z.string()).nullable().optional(),
+  })
+  .strict();
+
+const wandb = z
+  .object({
+    _target_: classTarget('lightning.pytorch.loggers.wandb.WandbLogger', 'WandbLogger'),
+    ...hydraKeys,
+    offline: z.boolean().optional(),
+    project: z.string().nullable().optional(),
+    version: z.string().nullable().optional(),
+    log_model: z.union([z.boolean(), z.literal('all')]).optional(),
+    save_dir: z.string().optional(),
+  })
+  .strict();
 
 export const loggerSchema = z.discriminatedUnion('_target_', [
   csv,
   tensorboard,
-  refused('lightning.pytorch.loggers.MLFlowLogger', 'MLFlowLogger', 'mlflow'),
-  refused('lightning.pytorch.loggers.wandb.WandbLogger', 'WandbLogger', 'wandb'),
+  mlflow,
+  wandb,
 ]);
 export const loggersSchema = z.record(z.string(), loggerSchema);
 export type LoggerConfig = z.output<typeof loggerSchema>;
