@@ -103,28 +103,6 @@ function targetsOf(option: unknown, key: string): string[] {
   return [];
 }
 
-function discriminatorAt(schema: unknown, path: readonly PropertyKey[], input: unknown): { key: string; values: string[] } | undefined {
-  const unions = (function find(s: unknown, p: readonly PropertyKey[], inp: unknown): Def[] {
-    const def = defOf(s);
-    if (!def) return [];
-    if (['optional', 'nullable', 'default', 'readonly', 'prefault'].includes(def.type)) return find(def.innerType, p, inp);
-    if (def.type === 'pipe') return find(def.in, p, inp);
-    if (def.type === 'lazy') return find((def.getter as () => unknown)(), p, inp);
-    if (p.length === 0) return def.type === 'union' && def.discriminator ? [def] : [];
-    const [head, ...rest] = p;
-    const sub = inp && typeof inp === 'object' ? (inp as Record<string, unknown>)[String(head)] : undefined;
-    if (def.type === 'object') return find((def.shape as Record<string, unknown>)[String(head)], rest, sub);
-    if (def.type === 'array') return find(def.element, rest, sub);
-    if (def.type === 'record') return find(def.valueType, rest, sub);
-    if (def.type === 'union') return (def.options as unknown[]).flatMap((o) => find(o, p, inp));
-    return [];
-  })(schema, path, input);
-  const union = unions[0];
-  if (!union) return undefined;
-  const key = union.discriminator as string;
-  return { key, values: [...new Set((union.options as unknown[]).flatMap((o) => targetsOf(o, key)))] };
-}
-
 /** One readable line per problem: `model.core.gamma_input: expected number, got string`. */
 export function describeIssues(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
   const join = (path: readonly PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.') || '(top level)';
@@ -137,13 +115,10 @@ export function describeIssues(schema: z.ZodType, input: unknown, issues: readon
       );
     }
     if (issue.code === 'invalid_union') {
-      const disc = discriminatorAt(schema, issue.path, input);
-      if (disc) {
-        const node = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[String(k)] : undefined), input);
-        const got = node && typeof node === 'object' ? (node as Record<string, unknown>)[disc.key] : undefined;
-        return [
-          `${join([...issue.path, disc.key])}: ${got === undefined ? 'missing' : `unknown ${disc.key} ${JSON.stringify(got)}`} (accepted: ${disc.values.join(', ')})`,
-        ];
+      const { discriminator, options } = issue as { discriminator?: string; options?: unknown[] };
+      if (discriminator && options) {
+        const got = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[String(k)] : undefined), input);
+        return [`${where}: ${got === undefined ? 'missing' : `unknown ${discriminator} ${JSON.stringify(got)}`} (accepted: ${options.map(String).join(', ')})`];
       }
       const nested = issue.errors.flat();
       if (nested.length) return describeIssues(schema, input, nested.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix);
