@@ -19,13 +19,13 @@ export function sweeperSettings(resolved: { config: ConfigTree; hydra: ConfigTre
   const { hydra, config } = resolved;
   const runtime = isTree(hydra.runtime) ? hydra.runtime : {};
   const choices = isTree(runtime.choices) ? runtime.choices : {};
-  const str = (v: ConfigValue | undefined) => (typeof v === 'string' ? v : null);
+  const nameOrNull = (v: ConfigValue | undefined) => (typeof v === 'string' ? v : null);
   const sweep = isTree(hydra.sweep) ? hydra.sweep : {};
   return {
-    sweeper: str(choices['hydra/sweeper']),
-    sampler: str(choices['hydra/sweeper/sampler']),
+    sweeper: nameOrNull(choices['hydra/sweeper']),
+    sampler: nameOrNull(choices['hydra/sweeper/sampler']),
     settings: isTree(hydra.sweeper) ? hydra.sweeper : {},
-    objectiveTarget: str(config.objective_target),
-    dir: str(sweep.dir),
+    objectiveTarget: nameOrNull(config.objective_target),
+    dir: nameOrNull(sweep.dir),
   };
 }
