@@ -13,7 +13,7 @@ import {
 } from '@openretina/insilico';
 import type { CoreReadout } from '@openretina/models';
 import { collectPredictions } from '@openretina/trainer';
-import type { ExperimentData } from './experiment.js';
+import type { ExperimentData } from './experiment-data.js';
 import type { SplitEvaluation } from './evaluate-splits.js';
 import { meiStart, runMei } from './mei-shared.js';
 import type { ReportMei, ReportSplit } from './report.js';
