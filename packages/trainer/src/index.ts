@@ -15,7 +15,15 @@ export { EarlyStopping } from './early-stopping.js';
 export { OptimizerResetCallback } from './optimizer-reset-callback.js';
 export type { OptimizerReset } from './optimizer-reset-callback.js';
 export type { EarlyStoppingOptions, EarlyStoppingDecision } from './early-stopping.js';
-export { createOptimizer, createScheduler, createEarlyStopping } from './factory.js';
+export {
+  createOptimizer,
+  createScheduler,
+  createEarlyStopping,
+  optimizerConfigSchema,
+  schedulerConfigSchema,
+  earlyStoppingConfigSchema,
+} from './factory.js';
+export type { OptimizerConfig, SchedulerConfig, EarlyStoppingConfig } from './factory.js';
 export {
   correlation,
   mse,
