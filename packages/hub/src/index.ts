@@ -40,7 +40,6 @@ export {
   LEGACY_ENSEMBLE_REMOTE_URL,
   LEGACY_ENSEMBLE_MODEL_PATH,
   LEGACY_ENSEMBLE_SEEDS,
-  legacyMemberFileNames,
 } from './legacy/files.js';
 export { parseLegacyConfig } from './legacy/config.js';
 export type { LegacyConfig } from './legacy/config.js';

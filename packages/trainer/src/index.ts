@@ -27,7 +27,7 @@ export type { OptimizerConfig, SchedulerConfig, EarlyStoppingConfig } from './fa
 export {
   correlation,
   mse,
-  poissonLoss,
+  poissonLossNumpy,
   explainableVsTotalVar,
   feve,
   oracleCorrJackknife,
