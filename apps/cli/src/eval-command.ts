@@ -27,9 +27,7 @@ import { cliDownloadOptions } from './download-progress.js';
 function evaluationSplits(split: string | undefined, testNames: readonly string[]): string[] {
   if (split === undefined || split === 'test') return [...testNames];
   if (testNames.includes(split)) return [split];
-  throw new ConfigError(
-    `Unknown split "${split}" (--split or evaluation.data_split): expected test, train, validation or one test split (${testNames.join(', ')}).`,
-  );
+  throw new ConfigError(`Unknown split "${split}": expected test, train, validation or a test split (${testNames.join(', ')}).`);
 }
 
 /** `results.csv` → `results_<split>.csv`. */
