@@ -1,7 +1,7 @@
 import { ConfigError, UnsupportedError, type Core, type DataInfo, type MultiReadout } from '@openretina/contracts';
 import { ConditionedGRUCore, ConvGRUCore, DummyCore, SimpleCoreWrapper } from '@openretina/core';
 import { MultiFactorizedReadout, MultiGaussianMaskReadout, MultiSampledGaussianReadout, MultipleLNPReadout } from '@openretina/readout';
-import { CoreReadout } from './core-readout.js';
+import { CoreReadout, type CoreReadoutOptions } from './core-readout.js';
 
 /** A plain config object with OpenRetina's (snake_case) keys, optionally with a Hydra `_target_`. */
 export type ConfigObject = Record<string, unknown>;
@@ -119,6 +119,18 @@ export interface CoreReadoutConfig extends ConfigObject {
  * start from the data info's mean activity.
  */
 export function buildCoreReadout(config: CoreReadoutConfig, options: { dataInfo?: DataInfo; seed?: number } = {}): CoreReadout {
+  return new CoreReadout(coreReadoutParts(config, options));
+}
+
+/**
+ * The core, readout and options of a `CoreReadout` built from `config` (see {@link buildCoreReadout}); with
+ * `meanActivity: false` the readout biases do not start from the data info's mean activity (OpenRetina's
+ * `ExampleCoreReadout` does not pass it). Package-internal: subclasses hand it to `CoreReadout`'s constructor.
+ */
+export function coreReadoutParts(
+  config: CoreReadoutConfig,
+  options: { dataInfo?: DataInfo | undefined; seed?: number | undefined; meanActivity?: boolean },
+): CoreReadoutOptions {
   const inShape = asNumberArray(config.in_shape, 'in_shape', 4) as [number, number, number, number];
   if (!config.n_neurons_dict || typeof config.n_neurons_dict !== 'object') {
     throw new ConfigError('n_neurons_dict must map session names to neuron counts.');
@@ -131,23 +143,28 @@ export function buildCoreReadout(config: CoreReadoutConfig, options: { dataInfo?
   const context: BuildContext = {
     inShape,
     nNeuronsDict,
-    meanActivityDict: options.dataInfo?.meanActivityDict,
+    meanActivityDict: options.meanActivity === false ? undefined : options.dataInfo?.meanActivityDict,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
   };
   const core = buildCore(coreConfig, context);
-  const readoutConfig: ConfigObject = { ...config.readout };
-  if (readoutConfig.in_shape == null) {
-    const [t, h, w, c] = core.outputShape([inShape[1], inShape[2], inShape[3], inShape[0]]);
-    readoutConfig.in_shape = [c, t, h, w];
+  try {
+    const readoutConfig: ConfigObject = { ...config.readout };
+    if (readoutConfig.in_shape == null) {
+      const [t, h, w, c] = core.outputShape([inShape[1], inShape[2], inShape[3], inShape[0]]);
+      readoutConfig.in_shape = [c, t, h, w];
+    }
+    const readout = buildReadout(readoutConfig, context);
+    return {
+      core,
+      readout,
+      inputShape: [inShape[0], inShape[2], inShape[3]],
+      dataInfo: options.dataInfo,
+      ...(typeof config.learning_rate === 'number' ? { learningRate: config.learning_rate } : {}),
+    };
+  } catch (error) {
+    core.dispose(); // a bad readout config must not leak the core's variables
+    throw error;
   }
-  const readout = buildReadout(readoutConfig, context);
-  return new CoreReadout({
-    core,
-    readout,
-    inputShape: [inShape[0], inShape[2], inShape[3]],
-    dataInfo: options.dataInfo,
-    ...(typeof config.learning_rate === 'number' ? { learningRate: config.learning_rate } : {}),
-  });
 }
 
 // Built-in classes. Other packages and third parties register theirs with registerCore / registerReadout.
