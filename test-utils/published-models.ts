@@ -125,3 +125,34 @@ export function causalityOf(y: ArrayLike<number>, shape: readonly number[], unch
   }
   return { causal, reacts };
 }
+
+export const EXPORTED_FIXTURES = join(REPO_ROOT, 'fixtures', 'hub', 'exported');
+
+/** One of our `export --format ckpt` files as fixtures/hub/exported/reference.json describes it. */
+export interface ExportedCheckpoint {
+  file: string;
+  /** The stand-in it was exported from, relative to fixtures/hub. */
+  exported_from: string;
+  published_name: string;
+  sha256: string;
+  hyper_parameters: string[];
+  output_shape: [number, number, number];
+}
+
+let exportedManifest: { models: Record<string, ExportedCheckpoint> } | undefined;
+/** Our exported checkpoints that OpenRetina loaded (check_exported.py), by file stem. */
+export function exportedCheckpoints(): Record<string, ExportedCheckpoint> {
+  exportedManifest ??= JSON.parse(readFileSync(join(EXPORTED_FIXTURES, 'reference.json'), 'utf8')) as {
+    models: Record<string, ExportedCheckpoint>;
+  };
+  return exportedManifest.models;
+}
+
+let exportedOutputs: ReturnType<typeof readRawSafetensors> | undefined;
+/** PyTorch's prediction from OpenRetina's `load_core_readout_model` of our exported file, on the stand-in's stimulus. */
+export function exportedOutput(stem: string): Float32Array {
+  exportedOutputs ??= readRawSafetensors(join(EXPORTED_FIXTURES, 'reference.safetensors'));
+  const t = exportedOutputs.get(`${stem}/output`);
+  if (!t) throw new Error(`no reference output for exported "${stem}"`);
+  return t.data as Float32Array;
+}

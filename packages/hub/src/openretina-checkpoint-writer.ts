@@ -80,8 +80,21 @@ function openRetinaDataInfo(info: DataInfo): Record<string, unknown> {
   return out;
 }
 
+/**
+ * `n_neurons_dict` in the order of the readouts in the state dict: OpenRetina builds its readouts in the dict's order,
+ * and a state dict in another order would load but not compare equal key by key.
+ */
+function neuronsInStateDictOrder(model: CoreReadout, keys: readonly string[]): Map<string, number> {
+  const first = (session: string): number => {
+    const at = keys.findIndex((k) => k.startsWith(`readout.${session}.`));
+    return at < 0 ? keys.length : at;
+  };
+  const sessions = [...model.sessions].sort((a, b) => first(a) - first(b));
+  return new Map(sessions.map((s) => [s, model.readout.numNeurons(s)] as const));
+}
+
 /** `UnifiedCoreReadout`'s hyper-parameters for `model` (see the module comment). */
-function unifiedHyperParameters(model: CoreReadout, architecture: CoreReadoutConfig): Record<string, unknown> {
+function unifiedHyperParameters(model: CoreReadout, architecture: CoreReadoutConfig, keys: readonly string[]): Record<string, unknown> {
   const inShape = architecture.in_shape.map(Number);
   if (inShape.length !== 4) throw new ConfigError(`in_shape must be [C, T, H, W], got ${JSON.stringify(architecture.in_shape)}.`);
   const core = writable(architecture.core, 'core') as Record<string, unknown>;
@@ -100,7 +113,7 @@ function unifiedHyperParameters(model: CoreReadout, architecture: CoreReadoutCon
   const dataInfo = stored ? writable(stored, 'data_info') : model.dataInfo ? openRetinaDataInfo(model.dataInfo) : null;
   return {
     in_shape: inShape,
-    n_neurons_dict: { ...model.neuronsPerSession },
+    n_neurons_dict: neuronsInStateDictOrder(model, keys),
     core,
     readout,
     hidden_channels: null,
@@ -126,16 +139,19 @@ export function writeOpenRetinaCheckpoint(model: CoreReadout, options: WriteOpen
       'writeOpenRetinaCheckpoint: the model has no recorded OpenRetina architecture (it was not built from a config or checkpoint by @openretina); pass { architecture }.',
     );
   }
-  const stateDict = pickleOrderedDict(
-    [...model.stateDict()].map(([k, t]) => [k, new ArrayValue('tensor', t.dtype, t.shape, t.data, t.dtype)] as const),
-  );
+  const entries = [...model.stateDict()];
+  const stateDict = pickleOrderedDict(entries.map(([k, t]) => [k, new ArrayValue('tensor', t.dtype, t.shape, t.data, t.dtype)] as const));
   const payload = {
     epoch: options.epoch ?? 0,
     global_step: options.globalStep ?? 0,
     'pytorch-lightning_version': LIGHTNING_LAYOUT_VERSION,
     state_dict: stateDict,
     hparams_name: 'kwargs',
-    hyper_parameters: unifiedHyperParameters(model, architecture),
+    hyper_parameters: unifiedHyperParameters(
+      model,
+      architecture,
+      entries.map(([k]) => k),
+    ),
   };
   return writeTorchArchive(payload, { source: 'OpenRetina checkpoint' });
 }
