@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy, serializeNpy } from '@openretina/formats';
 import { relativeError } from '@openretina/test-utils/fixtures';
 import {
+  EXPORTED_FIXTURES,
   causalityOf,
+  exportedCheckpoints,
   publishedOutput,
   publishedStandIns,
   publishedStimulus,
@@ -54,6 +56,26 @@ describe('openretina predict: every published model (stand-ins) loads with no ex
       await predictMatches(name, standInPath(name));
     });
   }
+});
+
+describe('openretina export --format ckpt', () => {
+  it('writes the very file OpenRetina loaded and predicted from (fixtures/hub/exported); ONNX-only flags are usage errors', async () => {
+    const out = join(dir, 'exported.ckpt');
+    const io = capture();
+    expect(
+      await runCli(['export', '--checkpoint', standInPath('hoefling_2024_base_low_res'), '--output', out], io),
+      io.errors.join('\n'),
+    ).toBe(0);
+    expect(io.lines.at(-1)).toMatch(/UnifiedCoreReadout/);
+    const committed = readFileSync(join(EXPORTED_FIXTURES, exportedCheckpoints().hoefling_2024_base_low_res!.file));
+    expect(readFileSync(out).equals(committed)).toBe(true);
+    const bad = capture();
+    expect(await runCli(['export', '--checkpoint', out, '--output', join(dir, 'x.ckpt'), '--session', 's'], bad)).toBe(2);
+    expect(bad.errors[0]).toMatch(/--session and --conv-form apply to ONNX exports/);
+    const format = capture();
+    expect(await runCli(['export', '--checkpoint', out, '--output', join(dir, 'x.bin'), '--format', 'pt'], format)).toBe(2);
+    expect(format.errors[0]).toMatch(/--format must be onnx or ckpt, got "pt"/);
+  });
 });
 
 describe('openretina download: the nine from a HuggingFace-layout server on 127.0.0.1, then predict by name', () => {

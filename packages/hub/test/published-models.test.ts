@@ -15,7 +15,7 @@ import { PUBLISHED_MODELS, coreReadoutFromCheckpointBytes, readOpenRetinaCheckpo
 
 const standIns = publishedStandIns();
 // Their TF.js forward of the test stimulus takes 1–3 minutes on the cpu backend (about 30 GMAC: 60×80 frames through
-// 16/32/64 channels of 21/15/11-pixel kernels). The CLI test checks them against PyTorch (predict, wasm backend); the
+// 16/32/64 channels of 21/15/11-pixel kernels). The CLI test checks them against PyTorch (openretina predict); the
 // same layer types (and the [0, 5, 5] hidden padding) are checked here in TF.js through hoefling_2024_high_res.
 const FORWARD_IN_CLI_TEST_ONLY = new Set(['karamanlis_2024_mouse', 'karamanlis_2024_marmoset']);
 
