@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OPENRETINA_FIXTURES = join(REPO_ROOT, 'fixtures', 'openretina-1.1.1');
+/** OpenRetina's experiment configs composed by reference/pytorch/make_config_fixtures.py. */
+export const CONFIG_FIXTURES = join(REPO_ROOT, 'fixtures', 'configs');
 
 export interface RawTensor {
   shape: number[];

@@ -1,29 +1,43 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
 import { loadCoreReadout } from '@openretina/hub/node';
 import { writeFileAtomicSync } from '@openretina/formats/node';
-import { writeJsonReport } from '@openretina/trainer/node';
+import { writeCsvReport, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
-import {
-  checkSessionsMatch,
-  experimentDataInfo,
-  loadExperimentConfig,
-  loadExperimentData,
-  makeDataloaders,
-  resolveDataDir,
-} from './experiment.js';
-import { parseConfigArgs } from './train-command.js';
+import { resolveDataDir } from './data-path.js';
+import { makeDataloaders } from './dataloaders.js';
+import { loadExperimentConfig } from './experiment-config.js';
+import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
+import { checkSessionsMatch } from './model-construction.js';
+import { configSource, parseConfigArgs } from './train-command.js';
 import { cliDownloadOptions } from './download-progress.js';
+
+/** OpenRetina's `evaluation.data_split`: `test` (every test stimulus) or one test stimulus by name. */
+function evaluationSplits(split: string | undefined, testNames: readonly string[]): string[] {
+  if (split === undefined || split === 'test') return [...testNames];
+  if (testNames.includes(split)) return [split];
+  throw new ConfigError(
+    `evaluation.data_split "${split}": evaluated here are the test stimuli, "test" (all) or one of ${testNames.join(', ')} (the train and validation folds are not).`,
+  );
+}
+
+/** `results.csv` → `results_<split>.csv`. */
+function suffixed(path: string, split: string): string {
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}_${split}${ext}`;
+}
 
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a trained model on the test splits of an experiment (per-neuron CSV, JSON, summary)',
   usage:
-    'openretina eval --checkpoint C --config FILE|PRESET [key=value ...] --output DIR [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    'openretina eval --checkpoint C --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] --output DIR [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  an evaluation section (e.g. +evaluation=default) is honoured: model_path (for --checkpoint), model_tag, data_split,\n' +
+    '  var_ratio_cutoff, model_results_path (per-neuron CSV) and summary_results_path (summary JSON)\n' +
     '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime for the predictions when it covers the model, else TF.js\n' +
     '  C: an @openretina checkpoint folder, an OpenRetina .ckpt or a published model name; the data come from the\n' +
     '  config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv, evaluation_<split>.json,\n' +
@@ -34,18 +48,26 @@ export const evalCommand: Command = {
       output: { type: 'string' },
       'var-ratio-cutoff': { type: 'string' },
     });
-    if (!values.checkpoint || !values.config || !values.output) {
-      io.err(`--checkpoint, --config and --output are required.\nUsage: ${evalCommand.usage}`);
+    const source = configSource(values);
+    if (!source || !values.output) {
+      io.err(`--config (or --config-name) and --output are required.\nUsage: ${evalCommand.usage}`);
       return ExitCode.usage;
     }
-    const cutoff = values['var-ratio-cutoff'] === undefined ? 0.15 : Number(values['var-ratio-cutoff']);
-    if (!Number.isFinite(cutoff)) throw new ConfigError(`--var-ratio-cutoff must be a number, got "${values['var-ratio-cutoff']}".`);
     const out = resolve(values.output);
-    const { cfg } = loadExperimentConfig(values.config, [
-      ...overrides,
-      ...(overrides.some((o) => o.startsWith('paths.output_dir=')) ? [] : [`paths.output_dir=${out}`]),
-    ]);
-    const backend = await initBackend((values.backend ?? 'auto') as 'auto');
+    const { cfg } = loadExperimentConfig(
+      source.config,
+      [...overrides, ...(overrides.some((o) => o.startsWith('paths.output_dir=')) ? [] : [`paths.output_dir=${out}`])],
+      source.configDir === undefined ? {} : { configDir: source.configDir },
+    );
+    const evaluation = cfg.evaluation ?? {};
+    const checkpoint = values.checkpoint ?? (evaluation.model_path && evaluation.model_path !== '???' ? evaluation.model_path : undefined);
+    if (!checkpoint) {
+      io.err(`--checkpoint (or evaluation.model_path) is required.\nUsage: ${evalCommand.usage}`);
+      return ExitCode.usage;
+    }
+    const cutoff = values['var-ratio-cutoff'] === undefined ? (evaluation.var_ratio_cutoff ?? 0.15) : Number(values['var-ratio-cutoff']);
+    if (!Number.isFinite(cutoff)) throw new ConfigError(`--var-ratio-cutoff must be a number, got "${values['var-ratio-cutoff']}".`);
+    const backend = await initBackend((values.backend ?? (cfg.trainer.accelerator === 'cpu' ? 'cpu' : 'auto')) as 'auto');
     io.out(`backend: ${backend.name} (${backend.reason})`);
     const data = await loadExperimentData(cfg);
     experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
@@ -53,33 +75,53 @@ export const evalCommand: Command = {
       values.engine ?? cfg.trainer.engine ?? 'auto',
       values.engine === undefined ? 'trainer.engine' : '--engine',
     );
-    const model = await loadCoreReadout(values.checkpoint, cliDownloadOptions());
+    const model = await loadCoreReadout(checkpoint, cliDownloadOptions());
     let chosen: ChosenEngine | undefined;
     try {
-      checkSessionsMatch(model, Object.keys(data.responses), values.checkpoint);
+      checkSessionsMatch(model, Object.keys(data.responses), checkpoint);
       const { channels, height, width } = model.stimulus;
       const first = Object.values(data.movies)[0]!.train.shape;
       if (channels !== first[3] || height !== first[1] || width !== first[2]) {
         throw new ConfigError(
-          `The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(cfg.paths.data_dir)} has [${first[3]}, ${first[1]}, ${first[2]}].`,
+          `The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(String(cfg.paths.data_dir))} has [${first[3]}, ${first[1]}, ${first[2]}].`,
         );
       }
       const loaders = makeDataloaders(cfg, data);
       chosen = await chooseEngine(model, engineChoice);
       io.out(describeEngine(chosen));
+      const splits = evaluationSplits(evaluation.data_split, data.testNames);
       const evaluations = await evaluateTestSplits(model, loaders, data, chosen.engine, {
         varRatioCutoff: cutoff,
-        modelPath: values.checkpoint,
+        modelPath: checkpoint,
         expName: cfg.exp_name,
+        splits,
       });
       mkdirSync(out, { recursive: true });
       writeEvaluationFiles(out, evaluations);
+      const modelTag = evaluation.model_tag ?? checkpoint;
+      if (evaluation.model_results_path) {
+        for (const e of evaluations) {
+          const path = evaluations.length === 1 ? evaluation.model_results_path : suffixed(evaluation.model_results_path, e.split);
+          writeCsvReport(resolve(path), e.rows);
+          io.out(`per-neuron results (${e.split}): ${path}`);
+        }
+      }
+      if (evaluation.summary_results_path) {
+        writeJsonReport(resolve(evaluation.summary_results_path), {
+          model_path: checkpoint,
+          model_tag: modelTag,
+          var_ratio_cutoff: cutoff,
+          splits: Object.fromEntries(evaluations.map((e) => [e.split, { ...e.summary, metrics: e.metrics }])),
+        });
+        io.out(`summary: ${evaluation.summary_results_path}`);
+      }
       const summary = formatSummaries(evaluations);
       writeFileAtomicSync(join(out, 'summary.txt'), `${summary}\n`);
       writeJsonReport(join(out, 'metrics.json'), {
         test: testSection(evaluations),
-        checkpoint: values.checkpoint,
-        config: values.config,
+        checkpoint,
+        model_tag: modelTag,
+        config: source.config,
         overrides,
         var_ratio_cutoff: cutoff,
         engine: chosen.name,

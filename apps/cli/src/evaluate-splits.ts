@@ -12,7 +12,7 @@ import {
   type SummaryOptions,
 } from '@openretina/trainer';
 import { writeCsvReport, writeJsonReport } from '@openretina/trainer/node';
-import type { ExperimentData } from './experiment.js';
+import type { ExperimentData } from './readers/reader.js';
 
 /** One split's evaluation. */
 export interface SplitEvaluation {

@@ -3,22 +3,24 @@ export { ExitCode, consoleIO } from './commands.js';
 export type { Command, CliIO } from './commands.js';
 export { buildHoeflingLowRes, demoCommand } from './demo-command.js';
 export * from './config/index.js';
-export { trainCommand, runTraining, parseConfigArgs } from './train-command.js';
+export { trainCommand, runTraining, parseConfigArgs, DEFAULT_DEMO_URL } from './train-command.js';
 export type { TrainingRun, RunTrainingOptions } from './train-command.js';
 export { evalCommand } from './eval-command.js';
 export { createDataCommand } from './create-data-command.js';
-export {
-  loadExperimentConfig,
-  loadExperimentData,
-  makeDataloaders,
-  experimentDataInfo,
-  buildExperimentModel,
-  architectureFromConfig,
-  checkSessionsMatch,
-  resolveDataDir,
-} from './experiment.js';
-export type { LoadedConfig, ExperimentData } from './experiment.js';
+export { loadExperimentConfig, presetAlias, configEnvironment } from './experiment-config.js';
+export type { LoadedConfig, LoadConfigOptions } from './experiment-config.js';
+export { loadExperimentData, experimentDataInfo } from './experiment-data.js';
+export { makeDataloaders } from './dataloaders.js';
+export { experimentLosses } from './losses.js';
+export { buildExperimentModel, architectureFromConfig, checkSessionsMatch, coreReadoutSection } from './model-construction.js';
+export { resolveDataDir } from './data-path.js';
+export { readerFor, registerReader } from './readers/registry.js';
+export { defineReader } from './readers/reader.js';
+export type { DataReader, ExperimentData, ReaderContext } from './readers/reader.js';
+export { configSource } from './train-command.js';
 export { evaluateTestSplits, testSection, writeEvaluationFiles, formatSummaries } from './evaluate-splits.js';
 export type { SplitEvaluation } from './evaluate-splits.js';
-export { renderReport, renderVegaLite, reportSpecs } from './report.js';
-export type { ReportInput } from './report.js';
+export { renderReport, describeStop } from './report.js';
+export type { ReportInput, ReportSplit, ReportMei } from './report.js';
+export { trainingCurvesSvg, correlationSvg, testTracesSvg } from './report-figures.js';
+export type { TraceExample, CorrelationRow } from './report-figures.js';

@@ -1,26 +1,35 @@
-import { join, dirname, basename, extname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
-import { IncreaseObjective, OptimizationStopper, SliceMeanReducer, optimizeStimulus, videoFromTensor } from '@openretina/insilico';
-import { writeFileAtomicSync } from '@openretina/formats/node';
+import { IncreaseObjective, MEI_PRESETS, SliceMeanReducer } from '@openretina/insilico';
+import { writeFileAtomicSync, writeJsonAtomicSync } from '@openretina/formats/node';
 import { saveStimulusVisualizations } from '@openretina/insilico/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
-import { intOption, loadMeiModel, meiConstraints, npyInit, numberOption, randomInit, sgd, stimulusNpy } from './mei-shared.js';
+import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, npyInit, runMei, stimulusNpy } from './mei-shared.js';
+
+const presets = Object.values(MEI_PRESETS)
+  .map((p) => `    ${p.name}: ${p.description}`)
+  .join('\n');
 
 export const meiCommand: Command = {
   name: 'mei',
-  summary: 'Most exciting input of one model neuron (OpenRetina visualize settings), saved as .npy, SVG/PNG and GIF',
+  summary: 'Most exciting input of one model neuron, run until the objective settles; .npy, SVG/PNG, GIF/MP4 and the objective curve',
   usage:
-    'openretina mei --checkpoint C --session S --neuron N [--frames 50] [--steps 10] [--lr 100] [--seed 0 | --init init.npy] ' +
-    '--output mei.npy [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    'openretina mei --checkpoint C --session S --neuron N --output mei.npy [--preset default|openretina] [--steps CAP] [--lr LR]\n' +
+    '  [--frames 50] [--seed 0 | --init init.npy] [--animation gif|mp4|none] [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    `  --preset (default "default"):\n${presets}\n` +
+    '  --steps: the step cap (the run stops earlier when the objective settles, except with --preset openretina);\n' +
+    '  a warning says when the cap was hit or the objective barely moved (the MEI is then probably noise).\n' +
     "  --engine: auto (default) = ONNX Runtime for the model's input gradient when it covers the model, else TF.js;\n" +
     '  --backend: the TF.js backend (default auto: tfjs-node when installed, else wasm with corrected kernels).\n' +
     '  C: an OpenRetina .ckpt, a checkpoint folder, a published model name, or a Höfling low-res state_dict .safetensors.\n' +
     "  init.npy / mei.npy use OpenRetina's (1, C, T, H, W) layout; an --init stimulus is used as given, a --seed one is\n" +
-    '  post-processed (norm 30, channel ranges) first. Next to mei.npy: mei.svg, mei.png (composition) and mei.gif.',
+    '  post-processed (norm 30, channel ranges) first. Next to mei.npy: mei.svg and mei.png (the same figure: traces,\n' +
+    '  spectrum, spatial maps with a colour scale and a 50 µm bar), mei.gif (or mei.mp4 with --animation mp4 and ffmpeg\n' +
+    '  on PATH) with labelled frames, mei_objective.svg (objective per step) and mei.json (settings, objectives, verdict).',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
       args: argv,
@@ -28,12 +37,14 @@ export const meiCommand: Command = {
         checkpoint: { type: 'string' },
         session: { type: 'string' },
         neuron: { type: 'string' },
-        frames: { type: 'string', default: '50' },
-        steps: { type: 'string', default: '10' },
-        lr: { type: 'string', default: '100' },
+        preset: { type: 'string', default: 'default' },
+        frames: { type: 'string' },
+        steps: { type: 'string' },
+        lr: { type: 'string' },
         seed: { type: 'string' },
         init: { type: 'string' },
         output: { type: 'string' },
+        animation: { type: 'string', default: 'gif' },
         'no-visuals': { type: 'boolean', default: false },
         backend: { type: 'string', default: 'auto' },
         engine: { type: 'string', default: 'auto' },
@@ -46,8 +57,8 @@ export const meiCommand: Command = {
     }
     if (values.seed !== undefined && values.init !== undefined) throw new ConfigError('Give either --seed or --init, not both.');
     const neuron = intOption(values.neuron, 'neuron', 0);
-    const steps = intOption(values.steps, 'steps', 0);
-    const lr = numberOption(values.lr, 'lr');
+    const settings = meiSettings(values);
+    const animation = animationOption(values.animation);
     const engineChoice = parseEngineChoice(values.engine);
     const backend = await initBackend(values.backend as 'auto');
     io.out(`backend: ${backend.name}`);
@@ -60,49 +71,54 @@ export const meiCommand: Command = {
       const nNeurons = model.neuronsPerSession[session];
       if (nNeurons === undefined) throw new ConfigError(`Unknown session "${session}". Sessions: ${model.sessions.join(', ')}.`);
       if (neuron >= nNeurons) throw new ConfigError(`--neuron ${neuron} is out of range: session ${session} has ${nNeurons} neurons.`);
-      const { postprocessor, regularizer } = meiConstraints(model.stimulus.channels);
+      const channels = model.stimulus.channels;
       let x: tf.Variable;
       if (values.init !== undefined) x = npyInit(values.init, model);
       else {
-        const frames = intOption(values.frames, 'frames', model.framesCut + 1);
-        x = randomInit(model.stimulusShape(frames), intOption(values.seed ?? '0', 'seed', 0), postprocessor);
+        const frames = intOption(values.frames ?? String(settings.frames), 'frames', model.framesCut + 1);
+        x = meiStart(model.stimulusShape(frames), intOption(values.seed ?? '0', 'seed', 0), channels, settings);
       }
       const frames = x.shape[1]!;
-      if (frames <= model.framesCut) throw new ConfigError(`The stimulus needs more than ${model.framesCut} frames, got ${frames}.`);
-      const reducer = new SliceMeanReducer({ axis: 0, start: 10, length: 10, warn: (m) => io.err(m) });
+      if (frames <= model.framesCut) {
+        x.dispose();
+        throw new ConfigError(`The stimulus needs more than ${model.framesCut} frames, got ${frames}.`);
+      }
+      const reducer = new SliceMeanReducer({ ...settings.window, axis: 0, warn: (m) => io.err(m) });
       const objective = new IncreaseObjective(model, neuron, session, reducer);
-      const optimizer = sgd(lr);
-      const result = await optimizeStimulus(x, {
-        optimizer,
-        objective,
-        stopper: new OptimizationStopper(steps),
-        regularizers: regularizer,
-        postprocessors: postprocessor,
+      io.out(`preset ${settings.name}: SGD lr ${settings.lr}, at most ${settings.maxSteps} steps`);
+      const run = await runMei(x, objective, settings, {
+        channels,
         engine: chosen.engine,
-        onIteration: ({ iteration, loss, objective: o }) =>
-          io.out(`step ${iteration + 1}/${steps}: loss ${loss.toFixed(5)} objective ${o.toFixed(5)}`),
+        onIteration: ({ iteration, loss, objective: o }) => {
+          // every step of a short run, every 10th of a long one
+          if (settings.maxSteps <= 20 || (iteration + 1) % 10 === 0 || iteration === 0)
+            io.out(`step ${iteration + 1}/${settings.maxSteps}: loss ${loss.toFixed(5)} objective ${o.toFixed(5)}`);
+        },
       });
-      optimizer.dispose();
-      const final = objective.forward(x as unknown as tf.Tensor5D);
-      const finalObjective = (await final.data())[0]!;
-      final.dispose();
-      const video = videoFromTensor(x);
-      x.dispose();
-      writeFileAtomicSync(values.output, stimulusNpy(video));
+      const { verdict } = run;
+      writeFileAtomicSync(values.output, stimulusNpy(run.video));
       io.out(
-        `objective ${result.objectives[0]?.toFixed(5) ?? 'n/a'} → ${finalObjective.toFixed(5)} after ${result.iterations} steps (model gradient: ${result.engine})`,
+        `objective ${verdict.objectiveStart.toFixed(5)} → ${verdict.objectiveEnd.toFixed(5)} after ${run.result.iterations} steps: ${verdict.converged ? 'converged' : 'not converged'} (model gradient: ${run.result.engine})`,
       );
+      for (const w of verdict.warnings) io.err(`warning: ${session} neuron ${neuron}: ${w}`);
       io.out(`wrote ${values.output}`);
+      const base = join(dirname(values.output), basename(values.output, extname(values.output)));
+      writeJsonAtomicSync(`${base}.json`, meiRecord(run, settings, { session, neuron, frames, checkpoint: values.checkpoint }));
       if (!values['no-visuals']) {
-        const base = join(dirname(values.output), basename(values.output, extname(values.output)));
         const w = reducer.window(frames - model.framesCut);
         const first = model.framesCut + w.start;
-        const files = saveStimulusVisualizations(base, video, {
+        const files = await saveStimulusVisualizations(base, run.video, {
           highlight: [[first, first + w.length - 1]],
-          title: `${session} neuron ${neuron}`,
+          title: `${session} · neuron ${neuron}`,
+          subtitle: `MEI (${settings.name} preset): objective ${verdict.objectiveStart.toFixed(3)} → ${verdict.objectiveEnd.toFixed(3)} in ${run.result.iterations} steps, ${verdict.converged ? 'converged' : 'NOT converged'}`,
+          animation,
+          objectives: run.result.objectives,
+          objectiveCurve: { converged: verdict.converged, maxIterations: settings.maxSteps },
         });
-        io.out(`wrote ${files.svg}, ${files.png}, ${files.gif}`);
-      }
+        if (animation === 'mp4' && files.animation.endsWith('.gif'))
+          io.err('warning: ffmpeg is not on PATH: wrote a GIF instead of an MP4.');
+        io.out(`wrote ${[files.svg, files.png, files.animation, files.objective, `${base}.json`].filter(Boolean).join(', ')}`);
+      } else io.out(`wrote ${base}.json`);
       return ExitCode.ok;
     } finally {
       chosen?.engine.dispose();

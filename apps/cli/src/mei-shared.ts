@@ -3,16 +3,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FileFormatError, ShapeError, formatShape } from '@openretina/contracts';
 import { loadCoreReadout } from '@openretina/hub/node';
 import {
-  ChangeNormJointlyClipRangeSeparately,
-  HOEFLING_MIN_MAX,
-  HOEFLING_STIMULUS_RANGE,
-  RangeRegularizationLoss,
   StimulusSGD,
+  meiConstraints,
+  meiConvergence,
+  meiPreset,
+  meiStopper,
+  optimizeStimulus,
   videoFromChannelsFirst,
+  videoFromTensor,
   videoToChannelsFirst,
-  type MinMax,
+  type ChangeNormJointlyClipRangeSeparately,
+  type MeiConvergence,
+  type MeiPreset,
+  type OptimizeStimulusResult,
+  type StimulusObjective,
   type Video,
 } from '@openretina/insilico';
+import type { ComputeEngine } from '@openretina/contracts';
 import { parseNpy, readSafetensors, serializeNpy, toFloat32 } from '@openretina/formats';
 import type { CoreReadout } from '@openretina/models';
 import { buildHoeflingLowRes } from './demo-command.js';
@@ -42,20 +49,6 @@ export async function loadMeiModel(checkpoint: string): Promise<CoreReadout> {
   }
   model.eval();
   return model;
-}
-
-/** OpenRetina `visualize` constraints: the Höfling ranges and norm 30 for 2-channel models, none otherwise. */
-export function meiConstraints(channels: number): {
-  postprocessor: ChangeNormJointlyClipRangeSeparately;
-  regularizer: RangeRegularizationLoss;
-} {
-  const twoChannel = channels === 2;
-  const minMax: MinMax[] = twoChannel ? [...HOEFLING_MIN_MAX] : Array.from({ length: channels }, () => [null, null] as const);
-  const norm = twoChannel ? HOEFLING_STIMULUS_RANGE.norm : null;
-  return {
-    postprocessor: new ChangeNormJointlyClipRangeSeparately({ minMax, norm }),
-    regularizer: new RangeRegularizationLoss({ minMax, maxNorm: norm, factor: 0.1 }),
-  };
 }
 
 /** `randn(shape) · 0.1` (seeded, TF.js's generator: not PyTorch's numbers), then the post-processor, as OpenRetina. */
@@ -102,4 +95,93 @@ export function numberOption(value: string | undefined, name: string): number {
 
 export function sgd(lr: number): StimulusSGD {
   return new StimulusSGD({ lr });
+}
+
+/** `--preset` with `--steps`/`--lr` overrides (`--steps` sets the step cap). */
+export function meiSettings(values: { preset?: string | undefined; steps?: string | undefined; lr?: string | undefined }): MeiPreset {
+  const preset = meiPreset(values.preset ?? 'default');
+  return {
+    ...preset,
+    ...(values.steps === undefined ? {} : { maxSteps: intOption(values.steps, 'steps', 0) }),
+    ...(values.lr === undefined ? {} : { lr: numberOption(values.lr, 'lr') }),
+  };
+}
+
+export interface MeiRun {
+  video: Video;
+  result: OptimizeStimulusResult;
+  verdict: MeiConvergence;
+}
+
+/**
+ * One MEI with a preset's optimiser, constraints and stopper from the stimulus variable `x` (disposed here): the
+ * stimulus as a `Video`, the optimisation's record and its convergence verdict.
+ */
+export async function runMei(
+  x: tf.Variable,
+  objective: StimulusObjective,
+  settings: MeiPreset,
+  options: {
+    channels: number;
+    engine?: ComputeEngine;
+    onIteration?: (info: { iteration: number; loss: number; objective: number }) => void;
+  },
+): Promise<MeiRun> {
+  const { postprocessor, regularizer } = meiConstraints(options.channels, settings);
+  const optimizer = sgd(settings.lr);
+  try {
+    const result = await optimizeStimulus(x, {
+      optimizer,
+      objective,
+      stopper: meiStopper(settings),
+      regularizers: regularizer,
+      postprocessors: postprocessor,
+      ...(options.engine ? { engine: options.engine } : {}),
+      ...(options.onIteration ? { onIteration: options.onIteration } : {}),
+    });
+    return { video: videoFromTensor(x), result, verdict: meiConvergence(result, settings.maxSteps) };
+  } finally {
+    optimizer.dispose();
+    x.dispose();
+  }
+}
+
+/** What `mei`/`visualize` write next to each MEI: settings, objective per step, verdict. */
+export function meiRecord(run: MeiRun, settings: MeiPreset, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...extra,
+    preset: settings.name,
+    settings: {
+      lr: settings.lr,
+      max_steps: settings.maxSteps,
+      relative_tolerance: settings.relativeTolerance,
+      patience: settings.patience,
+    },
+    iterations: run.result.iterations,
+    converged: run.verdict.converged,
+    hit_step_cap: run.verdict.hitCap,
+    objective_start: run.verdict.objectiveStart,
+    objective_end: run.verdict.objectiveEnd,
+    relative_gain: run.verdict.relativeGain,
+    warnings: run.verdict.warnings,
+    objectives: run.result.objectives,
+    engine: run.result.engine,
+  };
+}
+
+/** `--animation gif|mp4|none`. */
+export function animationOption(value: string | undefined): 'gif' | 'mp4' | 'none' {
+  const v = value ?? 'gif';
+  if (v !== 'gif' && v !== 'mp4' && v !== 'none') throw new ConfigError(`--animation must be gif, mp4 or none, got "${v}".`);
+  return v;
+}
+
+/** The post-processed random start of a preset's stimulus shape. */
+export function meiStart(
+  shape: [number, number, number, number, number],
+  seed: number,
+  channels: number,
+  settings: MeiPreset,
+): tf.Variable {
+  return randomInit(shape, seed, meiConstraints(channels, settings).postprocessor);
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { initBackend } from '@openretina/backend';
-import { ConfigError } from '@openretina/contracts';
+import { ConfigError, DataError } from '@openretina/contracts';
 import { saveCheckpoint } from '@openretina/hub/node';
 import { lossClassName } from '@openretina/models';
 import {
@@ -16,20 +16,20 @@ import {
   type TrainResult,
 } from '@openretina/trainer';
 import { writeFileAtomicSync } from '@openretina/formats/node';
-import { CsvLogger, writeJsonReport } from '@openretina/trainer/node';
+import { CsvLogger, TensorBoardLogger, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
-import {
-  buildExperimentModel,
-  experimentDataInfo,
-  loadExperimentConfig,
-  loadExperimentData,
-  makeDataloaders,
-  resolveDataDir,
-} from './experiment.js';
+import { resolveDataDir } from './data-path.js';
+import { makeDataloaders } from './dataloaders.js';
+import { loadExperimentConfig } from './experiment-config.js';
+import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
+import { buildExperimentModel, coreReadoutSection } from './model-construction.js';
+import { experimentLoggers, findCallback, refuseUnavailable } from './run-outputs.js';
+import { intOption } from './mei-shared.js';
 import { PROGRESS_MODES, progressRenderer, type ProgressMode } from './progress.js';
-import { renderReport } from './report.js';
+import { describeStop, renderReport } from './report.js';
+import { reportMeis, reportSplits, reportWeights } from './report-data.js';
 
 /** What {@link runTraining} returns (also for programmatic use and tests). */
 export interface TrainingRun {
@@ -40,12 +40,21 @@ export interface TrainingRun {
 
 /** Options of {@link runTraining} beyond the config. */
 export interface RunTrainingOptions {
+  /** The config folder (`--config-path`): `config` is then a config name in it. */
+  configDir?: string;
   backend?: string;
   /** `auto` | `onnx` | `tfjs`; default the config's `trainer.engine`, else `auto`. */
   engine?: string;
   progress?: ProgressMode;
+  /** MEIs of this many best test neurons in report.html (default 3; 0: none). */
+  reportMeis?: number;
+  /** The browser demo's URL for report.html's "open in the demo" link (default: `vite preview`'s http://localhost:4173/). */
+  demoUrl?: string;
   io: CliIO;
 }
+
+/** Where `pnpm --filter @openretina/demo preview` serves the demo. */
+export const DEFAULT_DEMO_URL = 'http://localhost:4173/';
 
 function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
   const flags: string[] = [];
@@ -70,7 +79,9 @@ export function parseConfigArgs(
     args: flags,
     options: {
       config: { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
+      'config-path': { type: 'string' },
+      'config-name': { type: 'string' },
+      backend: { type: 'string' },
       progress: { type: 'string', default: 'auto' },
       engine: { type: 'string' },
       ...extra,
@@ -119,11 +130,31 @@ function limitBatches(data: TrainingData, train: number | undefined, val: number
   };
 }
 
+/** The data reader's name for messages: the short name of `data_io.stimuli._target_`. */
+function readerName(cfg: { data_io: Record<string, unknown> }): string {
+  const stimuli = cfg.data_io.stimuli;
+  const target = stimuli && typeof stimuli === 'object' ? (stimuli as Record<string, unknown>)._target_ : undefined;
+  return typeof target === 'string' ? target.split('.').slice(-2).join('.') : 'data_io';
+}
+
+/** The value of a validation metric at the best checkpoint (null when the metric was not logged). */
+function objectiveValue(result: TrainResult, metric: string): number | null {
+  const at = result.best ? result.history.find((h) => h.epoch === result.best!.epoch) : result.history[result.history.length - 1];
+  const v = at?.metrics[metric];
+  return typeof v === 'number' ? v : null;
+}
+
 /** Trains a model as the config says and writes the run folder. */
 export async function runTraining(config: string, overrides: readonly string[], options: RunTrainingOptions): Promise<TrainingRun> {
   const { io } = options;
   const started = Date.now();
-  const { tree, cfg, outputDir } = loadExperimentConfig(config, overrides);
+  const { tree, cfg, outputDir } = loadExperimentConfig(
+    config,
+    overrides,
+    options.configDir === undefined ? {} : { configDir: options.configDir },
+  );
+  refuseUnavailable(cfg);
+  coreReadoutSection(cfg); // a model class with its own _target_ is refused before any data is read
   const progress = options.progress ?? 'auto';
   if (!PROGRESS_MODES.includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
   const engineChoice = parseEngineChoice(
@@ -131,17 +162,18 @@ export async function runTraining(config: string, overrides: readonly string[], 
     options.engine === undefined ? 'trainer.engine' : '--engine',
   );
   if (cfg.trainer.precision !== undefined && !String(cfg.trainer.precision).startsWith('32')) {
-    io.err(`warning: trainer.precision=${cfg.trainer.precision} is ignored; training runs in float32.`);
+    io.out(`trainer.precision=${cfg.trainer.precision} permits 16-bit arithmetic; @openretina computes in float32 (at least as precise).`);
   }
-  const backend = await initBackend((options.backend ?? 'auto') as 'auto');
+  // trainer.accelerator: cpu picks the TF.js CPU backend; --backend decides when given.
+  const backend = await initBackend((options.backend ?? (cfg.trainer.accelerator === 'cpu' ? 'cpu' : 'auto')) as 'auto');
   io.out(`backend: ${backend.name} (${backend.reason})`);
   const out = resolve(outputDir);
 
-  const data = await loadExperimentData(cfg);
+  const data = await loadExperimentData(cfg, (m) => io.out(m));
   const sessions = Object.keys(data.responses).sort();
   const dataInfo = experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
   io.out(
-    `data: ${resolveDataDir(cfg.paths.data_dir)} (${cfg.data_io.reader}): ${sessions.map((s) => `${s} ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}; test: ${data.testNames.join(', ')}`,
+    `data: ${resolveDataDir(String(cfg.paths.data_dir))} (${readerName(cfg)}): ${sessions.map((s) => `${s} ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}; test: ${data.testNames.join(', ')}`,
   );
   const loaders = makeDataloaders(cfg, data);
   const model = await buildExperimentModel(cfg, dataInfo, (m) => io.out(m));
@@ -154,17 +186,21 @@ export async function runTraining(config: string, overrides: readonly string[], 
     mkdirSync(out, { recursive: true });
     writeFileAtomicSync(join(out, 'config.yaml'), toYaml(tree));
 
-    const learningRate = cfg.model.learning_rate ?? model.learningRate;
-    const optimizerConfig = (cfg.optimizer ?? null) as Record<string, unknown> | null;
-    const schedulerConfig = (cfg.lr_scheduler ?? null) as Record<string, unknown> | null;
-    const es = cfg.training_callbacks?.early_stopping;
-    const ckpt = cfg.training_callbacks?.model_checkpoint as { monitor?: string; mode?: 'min' | 'max' } | undefined;
+    const section = coreReadoutSection(cfg);
+    const learningRate = section.learning_rate ?? model.learningRate;
+    // OpenRetina's model configures its optimizer from model.optimizer / model.lr_scheduler (the groups' values)
+    const optimizerConfig = ('optimizer' in section ? section.optimizer : cfg.optimizer) ?? null;
+    const schedulerConfig = ('lr_scheduler' in section ? section.lr_scheduler : cfg.lr_scheduler) ?? null;
+    const es = findCallback(cfg, 'EarlyStopping');
+    const ckpt = findCallback(cfg, 'ModelCheckpoint');
+    const checkpointsDir = resolve(ckpt?.dirpath ?? join(out, 'checkpoints'));
     const trainingData = limitBatches(
-      trainingDataFromLoaders(loaders, { seed: cfg.seed }),
+      trainingDataFromLoaders(loaders, cfg.seed === null ? {} : { seed: cfg.seed }),
       cfg.trainer.limit_train_batches,
       cfg.trainer.limit_val_batches,
     );
-    const bestDir = join(out, 'checkpoints', 'best');
+    const bestDir = join(checkpointsDir, 'best');
+    const monitor = ckpt?.monitor ?? 'val_evaluation_loss';
     const meta = { name: cfg.exp_name, description: `Trained by openretina train (${config})` };
     const accumulate = cfg.trainer.accumulate_grad_batches ?? 1;
     io.out(
@@ -178,28 +214,54 @@ export async function runTraining(config: string, overrides: readonly string[], 
       accumulateGradBatches: accumulate,
       engine,
       earlyStopping: es ? createEarlyStopping(es) : null,
-      checkpoint: { monitor: ckpt?.monitor ?? 'val_evaluation_loss', mode: ckpt?.mode ?? 'max' },
+      checkpoint: { monitor, mode: ckpt?.mode ?? 'max' },
       onlyTrainReadout: cfg.only_train_readout ?? false,
-      logger: new CsvLogger(join(out, 'metrics.csv')),
+      logger: [
+        new CsvLogger(join(out, 'metrics.csv')),
+        ...experimentLoggers(cfg, { csv: (p) => new CsvLogger(p), tensorboard: (d) => new TensorBoardLogger(d) }),
+      ],
       onProgress: progressRenderer(progress),
       callbacks: {
-        onCheckpoint: async (ctx) => {
+        onCheckpoint: async (ctx, best) => {
           await saveCheckpoint(ctx.model, bestDir, meta);
+          if (ckpt?.verbose) io.out(`epoch ${best.epoch + 1}: ${monitor} ${best.score.toFixed(4)}, best so far: saved ${bestDir}`);
         },
+        ...(cfg.trainer.detect_anomaly
+          ? {
+              onBatchEnd: (_ctx, info) => {
+                if (!Number.isFinite(info.loss))
+                  throw new DataError(`trainer.detect_anomaly: the loss of batch ${info.batch} (session ${info.session}) is ${info.loss}.`);
+              },
+            }
+          : {}),
       },
     });
-    // the weights at the end of training (the model now holds the best ones)
-    const bestWeights = model.stateDict();
-    model.loadStateDict(result.finalState.model);
-    await saveCheckpoint(model, join(out, 'checkpoints', 'last'), meta);
-    model.loadStateDict(bestWeights);
+    if (ckpt?.save_last) {
+      // the weights at the end of training (the model now holds the best ones)
+      const bestWeights = model.stateDict();
+      model.loadStateDict(result.finalState.model);
+      await saveCheckpoint(model, join(checkpointsDir, 'last'), meta);
+      model.loadStateDict(bestWeights);
+    }
     const trainSeconds = (Date.now() - started) / 1000;
+    const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;
+    const stopSummary = describeStop(
+      {
+        epochsRun: result.epochsRun,
+        maxEpochs: cfg.trainer.max_epochs,
+        stoppedEarly: result.stoppedEarly,
+        stopReason: result.stopReason,
+        best,
+      },
+      es as { monitor?: string; patience?: number; min_delta?: number } | undefined,
+    );
+    // Epochs are counted from 1 in everything a person reads (metrics.json keeps Lightning's 0-based field).
     io.out(
-      `trained ${result.epochsRun} epochs in ${trainSeconds.toFixed(1)} s${result.stopReason ? ` (${result.stopReason})` : ''}; best epoch ${result.best ? result.best.epoch + 1 : '-'} (${ckpt?.monitor ?? 'val_evaluation_loss'} ${result.best?.score.toFixed(4) ?? '-'})`,
+      `trained ${result.epochsRun} epochs in ${trainSeconds.toFixed(1)} s; kept epoch ${best ? best.epoch + 1 : '-'} (${monitor} ${best?.score.toFixed(5) ?? '-'}). ${stopSummary}`,
     );
 
     const evaluations = await evaluateTestSplits(model, loaders, data, engine, {
-      modelPath: join(out, 'checkpoints', 'final'),
+      modelPath: join(checkpointsDir, 'final'),
       expName: cfg.exp_name,
     });
     const test = testSection(evaluations);
@@ -215,15 +277,20 @@ export async function runTraining(config: string, overrides: readonly string[], 
         model_cut_frames: model.framesCut,
       },
     };
-    await saveCheckpoint(model, join(out, 'checkpoints', 'final'), meta);
+    await saveCheckpoint(model, join(checkpointsDir, 'final'), meta);
     const epochTimes = result.history.map((h) => h.metrics.epoch_seconds ?? NaN).filter(Number.isFinite);
     const sorted = [...epochTimes].sort((a, b) => a - b);
     const metrics: Record<string, unknown> = {
       test,
-      best: result.best ? { epoch: result.best.epoch, monitor: ckpt?.monitor ?? 'val_evaluation_loss', score: result.best.score } : null,
+      best,
+      epoch_numbering:
+        '0-based epoch fields, as Lightning logs them; report.html and the console count epochs from 1 (epoch N there = epoch N-1 here)',
+      // what a hyper-parameter search optimises: the objective at the best checkpoint, as OpenRetina returns it
+      ...(cfg.objective_target ? { objective: { target: cfg.objective_target, value: objectiveValue(result, cfg.objective_target) } } : {}),
       epochs_run: result.epochsRun,
       stopped_early: result.stoppedEarly,
       stop_reason: result.stopReason,
+      stop_summary: stopSummary,
       seconds_per_epoch_median: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : null,
       seconds_total: (Date.now() - started) / 1000,
       backend: backend.name,
@@ -238,31 +305,41 @@ export async function runTraining(config: string, overrides: readonly string[], 
     };
     writeEvaluationFiles(out, evaluations);
     writeJsonReport(join(out, 'metrics.json'), metrics);
-    const html = await renderReport({
+    const frameRate = Number((cfg.data_io as Record<string, unknown>).frame_rate ?? 30) || 30;
+    const cellTypes = Object.fromEntries(
+      sessions.map((s) => {
+        const v = data.responses[s]?.sessionKwargs?.cell_type;
+        return [s, Array.isArray(v) || ArrayBuffer.isView(v) ? Array.from(v as ArrayLike<unknown>) : undefined];
+      }),
+    );
+    const meiCount = options.reportMeis ?? 3;
+    if (meiCount > 0) io.out(`report: MEIs of the ${meiCount} best test neurons`);
+    const html = renderReport({
       title: `openretina train: ${cfg.exp_name}`,
       evaluationLoss: lossClassName(model.evaluationLossFunction),
       history: result.history,
-      perNeuron: Object.fromEntries(
-        evaluations.map((e) => [e.split, e.rows.map((r) => ({ session: r.session, correlation: r.corr_to_average }))]),
-      ),
-      metrics: {
-        test,
-        best: metrics.best,
-        epochs_run: result.epochsRun,
-        seconds_per_epoch_median: metrics.seconds_per_epoch_median,
-        backend: backend.name,
-      },
+      maxEpochs: cfg.trainer.max_epochs,
+      best,
+      stopSummary,
+      splits: await reportSplits(model, loaders, data, engine, evaluations, frameRate),
+      ...(await reportWeights(model, cellTypes)),
+      meis: await reportMeis(model, evaluations[0], meiCount, engine),
+      metricsFile: 'metrics.json',
+      demo: { url: options.demoUrl ?? DEFAULT_DEMO_URL, modelPath: 'checkpoints/final/' },
       notes: [
         `config: ${config} ${overrides.join(' ')}`,
         `data: ${resolveDataDir(cfg.paths.data_dir)} — ${sessions.map((s) => `${s}: ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}`,
-        `${result.epochsRun} epochs, best epoch ${result.best ? result.best.epoch + 1 : '-'}, ${trainSeconds.toFixed(1)} s on ${backend.name} (engine ${chosen.name})`,
+        `${trainSeconds.toFixed(1)} s of training on ${backend.name} (engine ${chosen.name}), median ${metrics.seconds_per_epoch_median === null ? 'n/a' : `${Number(metrics.seconds_per_epoch_median).toFixed(2)} s`} per epoch; loss ${lossClassName(model.lossFunction)}`,
       ],
     });
     writeFileAtomicSync(join(out, 'report.html'), html);
     io.out(formatSummaries(evaluations));
     for (const e of evaluations)
       io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
-    io.out(`run written to ${out} (config.yaml, metrics.json, metrics.csv, per_neuron_*.csv, report.html, checkpoints/{best,last,final})`);
+    if (cfg.objective_target) io.out(`objective ${cfg.objective_target}: ${String(objectiveValue(result, cfg.objective_target))}`);
+    io.out(
+      `run written to ${out} (config.yaml, metrics.json, metrics.csv, per_neuron_*.csv, report.html; checkpoints in ${checkpointsDir})`,
+    );
     return { outputDir: out, metrics, result };
   } finally {
     chosen?.engine.dispose();
@@ -270,27 +347,41 @@ export async function runTraining(config: string, overrides: readonly string[], 
   }
 }
 
+/** `--config X`, or Hydra's `--config-path DIR --config-name NAME` (then groups come from DIR alone). */
+export function configSource(values: Record<string, string | undefined>): { config: string; configDir?: string } | undefined {
+  const name = values['config-name'] ?? values.config;
+  if (!name) return undefined;
+  return values['config-path'] === undefined ? { config: name } : { config: name, configDir: values['config-path'] };
+}
+
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'Train a model from an experiment config (preset or YAML) with OpenRetina-style key=value overrides',
+  summary: "Train a model from an experiment config (a preset, a YAML file, or OpenRetina's config tree) with Hydra overrides",
   usage:
-    'openretina train --config FILE|PRESET [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu] [--progress auto|bar|lines|none]\n' +
+    'openretina train --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu] [--progress auto|bar|lines|none]\n' +
+    "  configs compose like Hydra's: defaults lists, group=option, +key=value, ++key=value, ~key, ${...} interpolations\n" +
+    '  [--report-meis 3] [--demo-url http://localhost:4173/]\n' +
+    '  --report-meis: MEIs of that many best test neurons in report.html (0: none); --demo-url: where report.html opens the model\n' +
     '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime when it covers the model and loss, else TF.js\n' +
-    '  presets: hdf5_core_readout, hoefling_2024_core_readout_low_res, bundled_core_readout, ... (configs/ of the CLI)\n' +
-    "  overrides use OpenRetina's Hydra keys, e.g. paths.data_dir=/data/my_lab data_io.test_names=[test_movie]\n" +
+    "  presets: OpenRetina's experiments (hoefling_2024_core_readout_low_res, hdf5_core_readout, ...) and bundled_core_readout\n" +
+    "  overrides use OpenRetina's keys, e.g. paths.data_dir=/data/my_lab data_io.test_names=[test_movie]\n" +
     '  data_io.color_channels=2 model.hidden_channels=[16,16] trainer.max_epochs=20 paths.output_dir=DIR\n' +
-    '  the run goes to runs/<exp_name>/<timestamp>/ (or paths.output_dir): config.yaml, metrics.csv, metrics.json,\n' +
-    '  per_neuron_<split>.csv, evaluation_<split>.json, report.html, checkpoints/{best,last,final}',
+    '  the run goes to hydra.run.dir (or paths.output_dir): config.yaml, metrics.csv, metrics.json, per_neuron_<split>.csv,\n' +
+    '  evaluation_<split>.json, report.html, and the checkpoints (best, final; last with save_last) under the checkpoint dirpath',
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, overrides } = parseConfigArgs(argv);
-    if (!values.config) {
-      io.err(`--config is required.\nUsage: ${trainCommand.usage}`);
+    const { values, overrides } = parseConfigArgs(argv, { 'report-meis': { type: 'string' }, 'demo-url': { type: 'string' } });
+    const source = configSource(values);
+    if (!source) {
+      io.err(`--config (or --config-name) is required.\nUsage: ${trainCommand.usage}`);
       return ExitCode.usage;
     }
-    await runTraining(values.config, overrides, {
-      backend: values.backend ?? 'auto',
+    await runTraining(source.config, overrides, {
+      ...(source.configDir === undefined ? {} : { configDir: source.configDir }),
+      ...(values.backend === undefined ? {} : { backend: values.backend }),
       progress: (values.progress ?? 'auto') as ProgressMode,
       ...(values.engine === undefined ? {} : { engine: values.engine }),
+      ...(values['report-meis'] === undefined ? {} : { reportMeis: intOption(values['report-meis'], 'report-meis', 0) }),
+      ...(values['demo-url'] === undefined ? {} : { demoUrl: values['demo-url'] }),
       io,
     });
     return ExitCode.ok;

@@ -1,58 +1,90 @@
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
+import { MOVING_BAR_DIRECTIONS, movingBarStimulus, movingBarSweepFrames } from '@openretina/data-io';
+import { writeFileAtomicSync, writeJsonAtomicSync } from '@openretina/formats/node';
 import {
   IncreaseObjective,
   InnerNeuronVisualizationObjective,
-  OptimizationStopper,
+  MEI_PRESETS,
   SliceMeanReducer,
-  optimizeStimulus,
-  videoFromTensor,
+  coreWeights,
+  directionTuning,
+  directionTuningSvg,
+  layerWeightsSvg,
+  readoutMasks,
+  readoutMasksSvg,
+  roiFrameSvgs,
   type StimulusObjective,
 } from '@openretina/insilico';
-import { writeFileAtomicSync } from '@openretina/formats/node';
 import { saveStimulusVisualizations } from '@openretina/insilico/node';
 import type { CoreReadout } from '@openretina/models';
+import { encodeGif } from '@openretina/plot';
+import { encodeMp4, findFfmpeg, svgToPng, svgToRgba } from '@openretina/plot/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
-import { intOption, loadMeiModel, meiConstraints, randomInit, sgd, stimulusNpy } from './mei-shared.js';
+import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, runMei, stimulusNpy } from './mei-shared.js';
+import { renderGallery, type GalleryInput, type GalleryMei } from './visualize-gallery.js';
+
+const FRAME_RATE = 30;
 
 export const visualizeCommand: Command = {
   name: 'visualize',
-  summary: 'MEIs of every inner channel and every model neuron: images (SVG/PNG), GIFs and .npy stimuli in a folder',
+  summary:
+    'A gallery (index.html) of a model: weights of every layer and readout, direction tuning, ROI animations, MEIs of inner channels and neurons',
   usage:
-    'openretina visualize --checkpoint C --save-folder DIR [--frames 50] [--steps 10] [--seed 0] [--session S] ' +
-    '[--max-channels N] [--max-neurons N] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    'openretina visualize --checkpoint C --output DIR [--preset default|openretina] [--steps CAP] [--lr LR] [--frames 50] [--seed 0]\n' +
+    '  [--session S] [--max-channels N] [--max-neurons N] [--animation gif|mp4|none] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    `  --preset (default "default"): ${Object.values(MEI_PRESETS)
+      .map((p) => `${p.name} = ${p.description}`)
+      .join('; ')}\n` +
+    '  --save-folder is the deprecated name of --output.\n' +
     "  --engine: auto (default) = ONNX Runtime for the model's input gradient when it covers the model, else TF.js;\n" +
     '  --backend: the TF.js backend (default auto: tfjs-node when installed, else wasm with corrected kernels).\n' +
-    '  Writes DIR/<layer>/<channel>.{npy,svg,png,gif} for layer0, layer1, … and DIR/output_neurons/<session>/<neuron>.*',
+    '  --animation mp4 needs ffmpeg on PATH (GIF otherwise).\n' +
+    '  Writes DIR/index.html (the gallery), DIR/weights/<layer>.{svg,png} and readout_<session>.{svg,png},\n' +
+    '  DIR/direction_tuning/<session>.{svg,png}, DIR/roi/<session>.{gif|mp4} (moving-bar responses at the readout positions),\n' +
+    '  DIR/<layer>/<channel>.* and DIR/output_neurons/<session>/<neuron>.* ({npy,svg,png,gif|mp4,json}, _objective.svg).',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
       args: argv,
       options: {
         checkpoint: { type: 'string' },
         'model-path': { type: 'string' },
+        output: { type: 'string' },
         'save-folder': { type: 'string' },
-        frames: { type: 'string', default: '50' },
+        preset: { type: 'string', default: 'default' },
+        frames: { type: 'string' },
         'time-steps-stimulus': { type: 'string' },
-        steps: { type: 'string', default: '10' },
+        steps: { type: 'string' },
+        lr: { type: 'string' },
         seed: { type: 'string', default: '0' },
         session: { type: 'string' },
         'max-channels': { type: 'string' },
         'max-neurons': { type: 'string' },
+        animation: { type: 'string', default: 'gif' },
         backend: { type: 'string', default: 'auto' },
         engine: { type: 'string', default: 'auto' },
       },
       strict: true,
     });
     const checkpoint = values.checkpoint ?? values['model-path'];
-    const folder = values['save-folder'];
+    if (values['save-folder'] !== undefined) {
+      io.err('warning: --save-folder is deprecated; use --output.');
+      if (values.output !== undefined && values.output !== values['save-folder'])
+        throw new ConfigError(`Give --output or --save-folder, not both (got ${values.output} and ${values['save-folder']}).`);
+    }
+    const folder = values.output ?? values['save-folder'];
     if (!checkpoint || !folder) {
-      io.err(`--checkpoint and --save-folder are required.\nUsage: ${visualizeCommand.usage}`);
+      io.err(`--checkpoint and --output are required.\nUsage: ${visualizeCommand.usage}`);
       return ExitCode.usage;
     }
-    const steps = intOption(values.steps, 'steps', 0);
+    const settings = meiSettings(values);
+    const animation = animationOption(values.animation);
+    if (animation === 'mp4' && !findFfmpeg()) io.err('warning: ffmpeg is not on PATH: animations are written as GIFs.');
     let seed = intOption(values.seed, 'seed', 0);
     const maxChannels = values['max-channels'] === undefined ? Infinity : intOption(values['max-channels'], 'max-channels', 0);
     const maxNeurons = values['max-neurons'] === undefined ? Infinity : intOption(values['max-neurons'], 'max-neurons', 0);
@@ -65,61 +97,125 @@ export const visualizeCommand: Command = {
       chosen = await chooseEngine(model, engineChoice);
       io.out(`${describeEngine(chosen)}; inner-channel objectives run on TF.js`);
       const engine = chosen.engine;
-      const frames = intOption(values['time-steps-stimulus'] ?? values.frames, 'frames', model.framesCut + 1);
+      const frames = intOption(values['time-steps-stimulus'] ?? values.frames ?? String(settings.frames), 'frames', model.framesCut + 1);
       const shape = model.stimulusShape(frames);
-      const { postprocessor, regularizer } = meiConstraints(model.stimulus.channels);
+      const channels = model.stimulus.channels;
       const sessions = values.session ? [values.session] : [...model.sessions];
       for (const s of sessions)
         if (!model.sessions.includes(s)) throw new ConfigError(`Unknown session "${s}". Sessions: ${model.sessions.join(', ')}.`);
-      const run = async (objective: StimulusObjective, base: string, highlight: [number, number]) => {
-        const x = randomInit(shape, seed++, postprocessor);
-        const optimizer = sgd(100);
-        const r = await optimizeStimulus(x, {
-          optimizer,
-          objective,
-          stopper: new OptimizationStopper(steps),
-          regularizers: regularizer,
-          postprocessors: postprocessor,
-          engine,
-        });
-        optimizer.dispose();
-        const video = videoFromTensor(x);
-        x.dispose();
-        writeFileAtomicSync(`${base}.npy`, stimulusNpy(video));
-        saveStimulusVisualizations(base, video, { highlight: [highlight] });
-        io.out(
-          `${base}: objective ${r.objectives[0]?.toFixed(4) ?? 'n/a'} → last step ${r.objectives[r.objectives.length - 1]?.toFixed(4) ?? 'n/a'}`,
-        );
+      mkdirSync(folder, { recursive: true });
+      const gallery: GalleryInput = {
+        title: `openretina visualize: ${checkpoint}`,
+        notes: [
+          `MEIs: preset ${settings.name} (SGD lr ${settings.lr}, at most ${settings.maxSteps} steps${settings.patience > 0 ? `, stop when the objective changes by ≤ ${settings.relativeTolerance} relative on ${settings.patience} steps in a row` : ''}), ${frames} frames, objective = mean response over output frames ${settings.window.start}–${settings.window.start + settings.window.length - 1}`,
+          `model: ${model.sessions.map((s) => `${s} ${model.neuronsPerSession[s]} neurons`).join(', ')}; input ${channels} channels ${model.stimulus.height}×${model.stimulus.width}, ${model.framesCut + 1} frames per output frame`,
+        ],
+        figures: [],
+        animations: [],
+        groups: [],
       };
-      // inner channels: the centre unit of each block output, the last 10 output frames of that layer
-      const reducer = new SliceMeanReducer({ axis: 0, start: 10, length: 10, warn: (m) => io.err(m) });
+      const saveFigure = (svg: string, base: string, caption: string) => {
+        mkdirSync(join(base, '..'), { recursive: true });
+        writeFileAtomicSync(`${base}.svg`, svg);
+        writeFileAtomicSync(`${base}.png`, svgToPng(svg));
+        gallery.figures.push({ caption, svg: `${relative(folder, base)}.svg`, png: `${relative(folder, base)}.png` });
+      };
+      await modelFigures(model, sessions, folder, saveFigure, gallery, animation);
+      io.out(`wrote the weight, readout and tuning figures to ${folder}`);
+
+      const meiFiles = async (
+        objective: StimulusObjective,
+        base: string,
+        label: string,
+        highlight: [number, number],
+        extra: Record<string, unknown>,
+      ) => {
+        const x = meiStart(shape, seed++, channels, settings);
+        const run = await runMei(x, objective, settings, { channels, engine });
+        mkdirSync(join(base, '..'), { recursive: true });
+        writeFileAtomicSync(`${base}.npy`, stimulusNpy(run.video));
+        writeJsonAtomicSync(`${base}.json`, meiRecord(run, settings, extra));
+        const { verdict } = run;
+        const files = await saveStimulusVisualizations(base, run.video, {
+          highlight: [highlight],
+          title: label,
+          subtitle: `MEI (${settings.name} preset): objective ${verdict.objectiveStart.toFixed(3)} → ${verdict.objectiveEnd.toFixed(3)} in ${run.result.iterations} steps, ${verdict.converged ? 'converged' : 'NOT converged'}`,
+          animation,
+          objectives: run.result.objectives,
+          objectiveCurve: { converged: verdict.converged, maxIterations: settings.maxSteps },
+        });
+        for (const w of verdict.warnings) io.err(`warning: ${label}: ${w}`);
+        io.out(
+          `${base}: objective ${verdict.objectiveStart.toFixed(4)} → ${verdict.objectiveEnd.toFixed(4)} in ${run.result.iterations} steps (${verdict.converged ? 'converged' : 'not converged'})`,
+        );
+        const mei: GalleryMei = {
+          base: relative(folder, base),
+          label,
+          objectiveStart: verdict.objectiveStart,
+          objectiveEnd: verdict.objectiveEnd,
+          iterations: run.result.iterations,
+          converged: verdict.converged,
+          warnings: verdict.warnings,
+          animation: relative(folder, files.animation || `${base}.svg`),
+        };
+        return mei;
+      };
+      // inner channels: the centre unit of each block output, the last output frames of that layer
+      const reducer = new SliceMeanReducer({ axis: 0, ...settings.window, warn: (m) => io.err(m) });
       const inner = new InnerNeuronVisualizationObjective(model, sessions[0], reducer);
       const layers = inner.blockNames();
       io.out(`Generating MEIs for the layers: ${layers.join(', ')}`);
       for (const layer of layers) {
         const outShape = inner.getOutputShapeForLayer(layer, shape);
         if (!outShape) continue;
-        const [, tLayer, , , channels] = outShape as [number, number, number, number, number];
+        const [, tLayer, , , nChannels] = outShape as [number, number, number, number, number];
         reducer.start = tLayer - reducer.length;
-        for (let ch = 0; ch < Math.min(channels, maxChannels); ch++) {
+        const meis: GalleryMei[] = [];
+        for (let ch = 0; ch < Math.min(nChannels, maxChannels); ch++) {
           inner.setLayerChannel(layer, ch);
           const w = reducer.window(tLayer);
           const first = frames - tLayer + w.start;
-          await run(inner, join(folder, layer, String(ch)), [first, first + w.length - 1]);
+          meis.push(
+            await meiFiles(inner, join(folder, layer, String(ch)), `${layer} · channel ${ch}`, [first, first + w.length - 1], {
+              layer,
+              channel: ch,
+            }),
+          );
         }
+        gallery.groups.push({ title: `Inner channels: ${layer} (centre unit)`, meis });
       }
       // output neurons
-      const outReducer = new SliceMeanReducer({ axis: 0, start: 10, length: 10, warn: (m) => io.err(m) });
+      const outReducer = new SliceMeanReducer({ axis: 0, ...settings.window, warn: (m) => io.err(m) });
       for (const session of sessions) {
         const n = model.neuronsPerSession[session]!;
+        const meis: GalleryMei[] = [];
         for (let neuron = 0; neuron < Math.min(n, maxNeurons); neuron++) {
           const objective = new IncreaseObjective(model, neuron, session, outReducer);
           const w = outReducer.window(frames - model.framesCut);
           const first = model.framesCut + w.start;
-          await run(objective, join(folder, 'output_neurons', session, String(neuron)), [first, first + w.length - 1]);
+          meis.push(
+            await meiFiles(
+              objective,
+              join(folder, 'output_neurons', session, String(neuron)),
+              `${session} · neuron ${neuron}`,
+              [first, first + w.length - 1],
+              {
+                session,
+                neuron,
+              },
+            ),
+          );
         }
+        gallery.groups.push({ title: `Output neurons: ${session}`, meis });
       }
-      io.out(`wrote MEIs to ${folder}`);
+      writeFileAtomicSync(join(folder, 'index.html'), renderGallery(gallery));
+      const all = gallery.groups.flatMap((g) => g.meis);
+      const open = all.filter((m) => !m.converged).length;
+      if (open > 0)
+        io.err(
+          `warning: ${open} of ${all.length} MEIs stopped at the step cap of ${settings.maxSteps} without converging (see index.html).`,
+        );
+      io.out(`wrote ${join(folder, 'index.html')} (${all.length} MEIs, ${all.length - open} converged)`);
       return ExitCode.ok;
     } finally {
       chosen?.engine.dispose();
@@ -127,3 +223,54 @@ export const visualizeCommand: Command = {
     }
   },
 };
+
+/** Weights of every conv layer and readout, direction tuning and ROI animations of each session. */
+async function modelFigures(
+  model: CoreReadout,
+  sessions: readonly string[],
+  folder: string,
+  save: (svg: string, base: string, caption: string) => void,
+  gallery: GalleryInput,
+  animation: 'gif' | 'mp4' | 'none',
+): Promise<void> {
+  const layers = await coreWeights(model);
+  layers.forEach((layer, i) => {
+    const svg = layerWeightsSvg(layer, i === 0 && model.stimulus.channels === 2 ? { inputNames: ['Green', 'UV'] } : {});
+    save(svg, join(folder, 'weights', layer.name), `Weights of ${layer.name}`);
+  });
+  const bar = { channels: model.stimulus.channels, height: model.stimulus.height, width: model.stimulus.width, frameRate: FRAME_RATE };
+  const barOptions = { ...bar, barWidth: Math.max(2, Math.round(Math.min(bar.height, bar.width) / 6)), speed: FRAME_RATE * 0.5 };
+  const movie = movingBarStimulus(barOptions);
+  for (const session of sessions) {
+    const masks = await readoutMasks(model, session);
+    if (masks)
+      save(
+        readoutMasksSvg(masks, { title: `Readout masks: ${session}` }),
+        join(folder, 'weights', `readout_${session}`),
+        `Readout masks of ${session}`,
+      );
+    const [t, h, w, c] = movie.shape;
+    const out = tf.tidy(() => model.forward(tf.tensor5d(movie.data, [1, t, h, w, c]), { session }));
+    const responses = { data: (await out.data()) as Float32Array, frames: out.shape[1]!, neurons: out.shape[2]! };
+    out.dispose();
+    const tuning = directionTuning(responses, model.framesCut, movingBarSweepFrames(barOptions), MOVING_BAR_DIRECTIONS);
+    save(
+      directionTuningSvg(tuning, { title: `Direction tuning (moving bar): ${session}` }),
+      join(folder, 'direction_tuning', session),
+      `Direction tuning of ${session}`,
+    );
+    if (masks && animation !== 'none') {
+      const frames = roiFrameSvgs(masks, responses, {
+        title: `${session}: predicted responses at the readout positions`,
+        framesCut: model.framesCut,
+        stimulus: 'moving bar',
+      }).map((s) => svgToRgba(s));
+      mkdirSync(join(folder, 'roi'), { recursive: true });
+      const useMp4 = animation === 'mp4' && findFfmpeg() !== undefined;
+      const path = join(folder, 'roi', `${session}.${useMp4 ? 'mp4' : 'gif'}`);
+      if (useMp4) await encodeMp4(frames, path, { fps: 10 });
+      else writeFileAtomicSync(path, encodeGif(frames, { fps: 10 }));
+      gallery.animations.push({ caption: `ROI animation of ${session} (moving bar)`, path: relative(folder, path) });
+    }
+  }
+}

@@ -154,9 +154,15 @@ describe('openretina train: model.loss and model.evaluation_loss', () => {
 
   it('unsupported losses, per-neuron losses and cell-type losses without cell types: clear errors, exit 1', async () => {
     const cases: [string, RegExp][] = [
-      ['++model.loss={_target_: torch.nn.HuberLoss}', /not a supported loss/],
+      [
+        '++model.loss={_target_: torch.nn.HuberLoss}',
+        /model\.loss\._target_: unknown _target_ "torch\.nn\.HuberLoss" \(accepted: .*PoissonLoss3d/,
+      ],
       ['++model.loss={_target_: openretina.modules.losses.poisson.PoissonLoss3d, per_neuron: true}', /per_neuron=true/],
-      ['++model.loss={_target_: openretina.modules.losses.poisson.PoissonLoss3d, gamma: 1}', /no argument\(s\) gamma/],
+      [
+        '++model.loss={_target_: openretina.modules.losses.poisson.PoissonLoss3d, gamma: 1}',
+        /model\.loss\.gamma: unknown key "gamma" \(accepted keys of model\.loss: .*avg/,
+      ],
       [
         '++model.loss={_target_: openretina.modules.losses.poisson.CelltypePoissonLoss3d}',
         /group_assignment.*missing for session_1, session_2/,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { meiCommand } from '../src/mei-command.js';
 import { visualizeCommand } from '../src/visualize-command.js';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { readGifInfo } from '@openretina/test-utils/gif';
+import { findFfmpeg } from '@openretina/plot/node';
 import { capture } from './helpers.js';
 
 /** PNG width and height from the IHDR chunk. */
@@ -25,7 +26,7 @@ function gifInfo(bytes: Uint8Array): { width: number; height: number; frames: nu
 const stateDict = join(OPENRETINA_FIXTURES, 'state_dict.safetensors');
 
 describe('openretina mei', () => {
-  it("reproduces OpenRetina's MEI from --init with the visualize settings, and writes npy, SVG, PNG and GIF", async () => {
+  it("reproduces OpenRetina's MEI from --init with --preset openretina, and writes npy, SVG, PNG (with its text), labelled GIF, objective curve and record", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mei-'));
     const init = ref('mei/stimulus_init');
     writeFileSync(join(dir, 'init.npy'), serializeNpy(init.data as Float32Array, init.shape));
@@ -42,17 +43,32 @@ describe('openretina mei', () => {
         join(dir, 'init.npy'),
         '--output',
         join(dir, 'mei.npy'),
+        '--preset',
+        'openretina',
       ],
       io,
     );
-    expect(io.errors).toEqual([]);
+    // OpenRetina's 10 steps end at the cap: the user is told
+    expect(io.errors).toEqual([expect.stringMatching(/^warning: session_2 neuron 7: stopped at the cap of 10 steps/)]);
     expect(code).toBe(0);
     const out = parseNpy(new Uint8Array(readFileSync(join(dir, 'mei.npy'))));
     expect(out.shape).toEqual([1, 2, 50, 18, 16]);
     expect(relativeError(toFloat32(out.data), ref('mei/stimulus_final').data as Float32Array)).toBeLessThan(1e-4);
-    expect(readFileSync(join(dir, 'mei.svg'), 'utf8')).toContain('session_2 neuron 7');
-    expect(pngSize(new Uint8Array(readFileSync(join(dir, 'mei.png'))))).toEqual([960, 600]);
-    expect(gifInfo(new Uint8Array(readFileSync(join(dir, 'mei.gif'))))).toEqual({ width: 16 * 8, height: 18 * 8, frames: 50 });
+    const svg = readFileSync(join(dir, 'mei.svg'), 'utf8');
+    for (const words of ['session_2 · neuron 7', 'NOT converged', 'Time [s]', '50 µm', 'Weight (max |w| = 1)'])
+      expect(svg).toContain(words);
+    expect(pngSize(new Uint8Array(readFileSync(join(dir, 'mei.png'))))).toEqual([960, 640]);
+    // frames of 16·15 px wide (at least 240 px for the label strip) under a 44 px strip with the title and frame index
+    expect(gifInfo(new Uint8Array(readFileSync(join(dir, 'mei.gif'))))).toEqual({ width: 16 * 15, height: 18 * 15 + 44, frames: 50 });
+    const record = JSON.parse(readFileSync(join(dir, 'mei.json'), 'utf8')) as {
+      preset: string;
+      iterations: number;
+      converged: boolean;
+      objectives: number[];
+    };
+    expect(record).toMatchObject({ preset: 'openretina', iterations: 10, converged: false });
+    expect(record.objectives).toHaveLength(10);
+    expect(readFileSync(join(dir, 'mei_objective.svg'), 'utf8')).toMatch(/<path [^>]*data-points="10"/);
   });
 
   it('loads an OpenRetina .ckpt through @openretina/hub and starts from a seeded, post-processed random stimulus', async () => {
@@ -87,6 +103,37 @@ describe('openretina mei', () => {
     expect(io.lines.some((l) => l.startsWith('step 2/2'))).toBe(true);
   });
 
+  it('the default preset runs until the objective settles, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mei-'));
+    const io = capture();
+    const args = [
+      '--checkpoint',
+      stateDict,
+      '--session',
+      'session_2',
+      '--neuron',
+      '7',
+      '--seed',
+      '1',
+      '--output',
+      join(dir, 'c.npy'),
+      '--no-visuals',
+    ];
+    expect(await meiCommand.run(args, io)).toBe(0);
+    const record = JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8')) as {
+      preset: string;
+      iterations: number;
+      converged: boolean;
+      objectives: number[];
+    };
+    expect(record.preset).toBe('default');
+    expect(record.converged).toBe(true);
+    expect(record.iterations).toBeGreaterThanOrEqual(20);
+    expect(record.iterations).toBeLessThan(300);
+    expect(io.lines.some((l) => /converged \(model gradient/.test(l))).toBe(true);
+    expect(io.errors).toEqual([]);
+  });
+
   it('rejects bad arguments with clear errors', async () => {
     const io = capture();
     expect(await meiCommand.run(['--neuron', '1'], io)).toBe(2);
@@ -96,11 +143,14 @@ describe('openretina mei', () => {
         capture(),
       ),
     ).rejects.toThrow(/out of range/);
+    await expect(
+      meiCommand.run(['--checkpoint', stateDict, '--neuron', '1', '--preset', 'fast', '--output', join(tmpdir(), 'x.npy')], capture()),
+    ).rejects.toThrow(/Unknown MEI preset "fast"; expected one of default, openretina/);
   });
 });
 
 describe('openretina visualize', () => {
-  it('writes MEIs for inner channels and output neurons into a folder', async () => {
+  it('writes a gallery: weights, tuning, ROI animation, MEIs of inner channels and neurons; MP4s with ffmpeg (deprecated --save-folder warns)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vis-'));
     const io = capture();
     const code = await visualizeCommand.run(
@@ -119,17 +169,43 @@ describe('openretina visualize', () => {
         '1',
         '--max-neurons',
         '2',
+        '--animation',
+        'mp4',
       ],
       io,
     );
     expect(code).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['layer0', 'layer1', 'output_neurons']);
-    expect(readdirSync(join(dir, 'layer1')).sort()).toEqual(['0.gif', '0.npy', '0.png', '0.svg']);
+    expect(io.errors[0]).toBe('warning: --save-folder is deprecated; use --output.');
+    const anim = findFfmpeg() ? 'mp4' : 'gif'; // MP4 needs ffmpeg on PATH (CI installs it), GIF otherwise
+    // one step cannot converge: every MEI says so, and the summary counts them
+    expect(io.errors.filter((e) => /stopped at the cap of 1 steps/.test(e))).toHaveLength(4);
+    expect(readdirSync(dir).sort()).toEqual(['direction_tuning', 'index.html', 'layer0', 'layer1', 'output_neurons', 'roi', 'weights']);
+    expect(readdirSync(join(dir, 'layer1')).sort()).toEqual([`0.${anim}`, '0.json', '0.npy', '0.png', '0.svg', '0_objective.svg'].sort());
+    expect(readdirSync(join(dir, 'weights')).sort()).toEqual([
+      'features.layer0.conv.png',
+      'features.layer0.conv.svg',
+      'features.layer1.conv.png',
+      'features.layer1.conv.svg',
+      'readout_session_1.png',
+      'readout_session_1.svg',
+    ]);
+    expect(readdirSync(join(dir, 'direction_tuning')).sort()).toEqual(['session_1.png', 'session_1.svg']);
+    expect(statSync(join(dir, 'roi', `session_1.${anim}`)).size).toBeGreaterThan(1000);
     expect(
       readdirSync(join(dir, 'output_neurons', 'session_1'))
-        .filter((f) => f.endsWith('.gif'))
+        .filter((f) => f.endsWith(`.${anim}`))
         .sort(),
-    ).toEqual(['0.gif', '1.gif']);
-    expect(gifInfo(new Uint8Array(readFileSync(join(dir, 'layer0', '0.gif')))).frames).toBe(40);
+    ).toEqual([`0.${anim}`, `1.${anim}`]);
+    expect(readFileSync(join(dir, 'output_neurons', 'session_1', '1.svg'), 'utf8')).toContain('session_1 · neuron 1');
+    const index = readFileSync(join(dir, 'index.html'), 'utf8');
+    expect(index).toContain('4 MEIs: 0 converged, 4 stopped at the step cap; 4 with a warning.');
+    expect(index.match(/<figure class="mei unconverged warned" data-converged="false">/g)).toHaveLength(4);
+    for (const link of [
+      'output_neurons/session_1/1.png',
+      'layer1/0_objective.svg',
+      'weights/features.layer0.conv.png',
+      `roi/session_1.${anim}`,
+    ])
+      expect(index).toContain(`"${link}"`);
   });
 });

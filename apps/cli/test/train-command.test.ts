@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,13 +23,27 @@ describe('openretina train / eval / create-data', () => {
   it('trains with the hdf5 one-liner and writes config, checkpoints, CSV log, metrics.json and report.html', async () => {
     const io = capture();
     const code = await runCli(
-      ['train', '--config', 'hdf5', ...oneLiner, `paths.output_dir=${run}`, '--backend', 'cpu', '--progress', 'none'],
+      [
+        'train',
+        '--config',
+        'hdf5',
+        ...oneLiner,
+        `paths.output_dir=${run}`,
+        'training_callbacks.model_checkpoint.save_last=true',
+        '--backend',
+        'cpu',
+        '--progress',
+        'none',
+        '--report-meis',
+        '1',
+      ],
       io,
     );
     expect(code, io.errors.join('\n')).toBe(0);
     for (const f of [
       'config.yaml',
       'metrics.csv',
+      'csv/metrics.csv', // the CSV logger of the config (save_dir ${paths.output_dir}, name csv/)
       'metrics.json',
       'report.html',
       'per_neuron_test_movie.csv',
@@ -38,6 +52,8 @@ describe('openretina train / eval / create-data', () => {
       expect(existsSync(join(run, f)), f).toBe(true);
     }
     for (const c of ['best', 'last', 'final']) expect(existsSync(join(run, 'checkpoints', c, 'model.safetensors')), c).toBe(true);
+    // the TensorBoard logger of the config writes its event file into ${paths.output_dir}/tensorboard/
+    expect(readdirSync(join(run, 'tensorboard')).some((f) => f.startsWith('events.out.tfevents.'))).toBe(true);
     const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as {
       test: Record<string, { correlation: number; n_neurons: number }>;
       epochs_run: number;
@@ -50,8 +66,13 @@ describe('openretina train / eval / create-data', () => {
     expect(csv[0]).toContain('val_evaluation_loss');
     const html = readFileSync(join(run, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
-    expect(html).not.toMatch(/<script|src="http/);
-    expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(5);
+    // self-contained: no external files; one inline script builds the "open in the demo" link
+    expect(html).not.toMatch(/src="http/);
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    expect(html).not.toMatch(/NaN/);
+    // curves, traces, correlations, two filter layers, one readout per session, one MEI
+    expect((html.match(/<svg/g) ?? []).length).toBe(3 + 2 + 2 + 1 + 1);
+    expect(html).toContain('Epochs are counted from 1');
     expect(readFileSync(join(run, 'config.yaml'), 'utf8')).toContain(`output_dir: ${run}`);
   }, 120_000);
 
@@ -103,8 +124,8 @@ describe('openretina train / eval / create-data', () => {
         'hdf5',
         ...overrides,
         'trainer.max_epochs=1',
-        `paths.load_model_path=${join(run, 'checkpoints', 'final')}`,
-        'only_train_readout=true',
+        `+paths.load_model_path=${join(run, 'checkpoints', 'final')}`,
+        '+only_train_readout=true',
         `paths.output_dir=${out}`,
         '--backend',
         'cpu',
@@ -140,7 +161,7 @@ describe('openretina train / eval / create-data', () => {
     }
     const usage = capture();
     expect(await runCli(['train'], usage)).toBe(2);
-    expect(usage.errors[0]).toContain('--config is required');
+    expect(usage.errors[0]).toContain('--config (or --config-name) is required');
     expect(await runCli(['train', '--config', 'hdf5', 'not-an-override'], capture())).toBe(1);
   }, 60_000);
 

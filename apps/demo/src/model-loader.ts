@@ -24,8 +24,8 @@ export interface LoadedModel {
   model: CoreReadout;
   /** What the user sees as the model's name. */
   name: string;
-  /** Where it came from: 'bundled', an uploaded OpenRetina checkpoint, or an uploaded checkpoint of ours. */
-  source: 'bundled' | 'openretina-ckpt' | 'ours';
+  /** Where it came from: 'bundled', an uploaded OpenRetina checkpoint, an uploaded checkpoint of ours, or one fetched from a URL (`?model=`). */
+  source: 'bundled' | 'openretina-ckpt' | 'ours' | 'url';
   card?: ModelCard;
 }
 
@@ -106,8 +106,11 @@ export function checkModelFits(model: CoreReadout, name: string): void {
  */
 export async function loadFromFiles(files: readonly NamedBytes[]): Promise<LoadedModel> {
   if (files.length === 0) throw new DemoLoadError('incomplete', 'No file chosen.');
-  const card = files.find((f) => f.name.toLowerCase().endsWith('.json'));
-  const weights = files.find((f) => isSafetensors(f.bytes) || f.name.toLowerCase().endsWith('.safetensors'));
+  // A whole checkpoint folder may come in (a folder picker): prefer our file names, then any .json / safetensors.
+  const base = (f: NamedBytes) => f.name.split('/').pop()!.toLowerCase();
+  const card = files.find((f) => base(f) === CARD_FILE) ?? files.find((f) => base(f).endsWith('.json'));
+  const weights =
+    files.find((f) => base(f) === WEIGHTS_FILE) ?? files.find((f) => isSafetensors(f.bytes) || base(f).endsWith('.safetensors'));
   if (card || weights) {
     if (!card || !weights) {
       throw new DemoLoadError(
@@ -145,7 +148,12 @@ export async function loadFromFiles(files: readonly NamedBytes[]): Promise<Loade
 }
 
 /** Loads a checkpoint in our format from its two files' contents. */
-export async function loadOurs(weights: Uint8Array, cardJson: string, name: string, source: 'bundled' | 'ours'): Promise<LoadedModel> {
+export async function loadOurs(
+  weights: Uint8Array,
+  cardJson: string,
+  name: string,
+  source: 'bundled' | 'ours' | 'url',
+): Promise<LoadedModel> {
   const declared = declaredInShape(cardJson);
   if (declared) checkInputSize(declared[0]!, declared[2]!, declared[3]!, name);
   let loaded: { model: CoreReadout; card: ModelCard };
@@ -182,14 +190,31 @@ function finish(loaded: LoadedModel, fileName = loaded.name): LoadedModel {
   return loaded;
 }
 
-/** Fetches and loads the bundled checkpoint folder (URL relative to the page). */
-export async function loadBundled(folderUrl: string, label: string): Promise<LoadedModel> {
+async function fetchCheckpoint(folderUrl: string, what: string): Promise<{ weights: Uint8Array; card: string }> {
   const get = async (file: string): Promise<Response> => {
-    const res = await fetch(new URL(file, folderUrl));
-    if (!res.ok) throw new DemoLoadError('incomplete', `Could not fetch the bundled model's ${file} (HTTP ${res.status}).`);
+    let res: Response;
+    try {
+      res = await fetch(new URL(file, folderUrl));
+    } catch (e) {
+      throw new DemoLoadError('incomplete', `Could not fetch ${what}'s ${file} from ${folderUrl}: ${messageOf(e)}`, { cause: e });
+    }
+    if (!res.ok) throw new DemoLoadError('incomplete', `Could not fetch ${what}'s ${file} from ${folderUrl} (HTTP ${res.status}).`);
     return res;
   };
   const [w, c] = await Promise.all([get(WEIGHTS_FILE), get(CARD_FILE)]);
-  const loaded = await loadOurs(new Uint8Array(await w.arrayBuffer()), await c.text(), label, 'bundled');
+  return { weights: new Uint8Array(await w.arrayBuffer()), card: await c.text() };
+}
+
+/** Fetches and loads the bundled checkpoint folder (URL relative to the page). */
+export async function loadBundled(folderUrl: string, label: string): Promise<LoadedModel> {
+  const { weights, card } = await fetchCheckpoint(folderUrl, 'the bundled model');
+  const loaded = await loadOurs(weights, card, label, 'bundled');
   return { ...loaded, name: label };
+}
+
+/** Fetches a checkpoint folder in our format from a URL (e.g. `?model=` from a training report's "open in demo" link). */
+export async function loadFromUrl(folderUrl: string): Promise<LoadedModel> {
+  const url = folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`;
+  const { weights, card } = await fetchCheckpoint(url, 'the model');
+  return loadOurs(weights, card, url, 'url');
 }

@@ -9,7 +9,7 @@ import {
   whiteNoise,
 } from '@openretina/data-io';
 
-export type StimulusKind = 'chirp' | 'moving-bar' | 'grating' | 'white-noise' | 'natural';
+export type StimulusKind = 'chirp' | 'moving-bar' | 'grating' | 'white-noise' | 'natural' | 'user';
 
 export const STIMULUS_LABELS: Record<StimulusKind, string> = {
   chirp: 'Chirp (full field)',
@@ -17,6 +17,7 @@ export const STIMULUS_LABELS: Record<StimulusKind, string> = {
   grating: 'Drifting grating',
   'white-noise': 'Binary white noise',
   natural: 'Natural-like movie',
+  user: 'Your movie (.npy or video file)',
 };
 
 export const FRAME_RATE = 30;
@@ -27,9 +28,12 @@ export interface StimulusChoice {
   direction?: number;
   /** Natural movie from the bundled dataset, if there is one (already matched to the model's input). */
   naturalMovie?: Movie;
+  /** The user's own movie (already matched to the model's input) and its file name. */
+  userMovie?: { movie: Movie; name: string };
 }
 
 export interface DemoStimulus {
+  kind: StimulusKind;
   movie: Movie;
   label: string;
   /** For the moving bar: frames per sweep and the directions in order. */
@@ -43,11 +47,12 @@ export function makeStimulus(choice: StimulusChoice, spec: StimulusSpec): DemoSt
   const geometry = { channels: spec.channels, height: spec.height, width: spec.width, frameRate: FRAME_RATE };
   switch (choice.kind) {
     case 'chirp':
-      return { movie: chirpStimulus(geometry), label: STIMULUS_LABELS.chirp };
+      return { kind: 'chirp', movie: chirpStimulus(geometry), label: STIMULUS_LABELS.chirp };
     case 'moving-bar': {
       const barWidth = Math.max(2, Math.round(Math.min(spec.height, spec.width) / 6));
       const opts = { ...geometry, barWidth, speed: FRAME_RATE * 0.5 };
       return {
+        kind: 'moving-bar',
         movie: movingBarStimulus(opts),
         label: STIMULUS_LABELS['moving-bar'],
         sweep: { frames: movingBarSweepFrames(opts), directions: MOVING_BAR_DIRECTIONS },
@@ -56,6 +61,7 @@ export function makeStimulus(choice: StimulusChoice, spec: StimulusSpec): DemoSt
     case 'grating': {
       const direction = choice.direction ?? 0;
       return {
+        kind: 'grating',
         movie: driftingGrating({
           ...geometry,
           duration: 4,
@@ -68,18 +74,28 @@ export function makeStimulus(choice: StimulusChoice, spec: StimulusSpec): DemoSt
     }
     case 'white-noise':
       return {
+        kind: 'white-noise',
         movie: whiteNoise({ ...geometry, frames: 6 * FRAME_RATE, holdFrames: 2, checkSize: 2, seed: 1 }),
         label: STIMULUS_LABELS['white-noise'],
       };
     case 'natural':
       if (choice.naturalMovie) {
         return {
+          kind: 'natural',
           movie: choice.naturalMovie,
           label: `${STIMULUS_LABELS.natural} (bundled dataset's test movie)`,
           displayScale: displayScaleOf(choice.naturalMovie),
         };
       }
-      return { movie: naturalLikeMovie(spec), label: `${STIMULUS_LABELS.natural} (synthetic 1/f scene)` };
+      return { kind: 'natural', movie: naturalLikeMovie(spec), label: `${STIMULUS_LABELS.natural} (synthetic 1/f scene)` };
+    case 'user':
+      if (!choice.userMovie) throw new Error('Open a movie file first (.npy or a video).');
+      return {
+        kind: 'user',
+        movie: choice.userMovie.movie,
+        label: `your movie ${choice.userMovie.name}`,
+        displayScale: displayScaleOf(choice.userMovie.movie),
+      };
   }
 }
 

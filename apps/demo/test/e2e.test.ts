@@ -2,6 +2,7 @@
 // server, drives Debian's Chromium with playwright-core, and saves screenshots under apps/demo/test-output/.
 // Skipped (with a message) only when /usr/bin/chromium is missing outside CI; in CI (process.env.CI set) it runs,
 // and .ci/run installs chromium first.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
@@ -14,6 +15,7 @@ const appDir = join(here, '..');
 const distDir = join(appDir, 'dist');
 const outDir = join(appDir, 'test-output');
 const fixtureCkpt = join(appDir, '..', '..', 'fixtures', 'openretina-1.1.1', 'model.ckpt');
+const bundledFolder = join(appDir, 'public', 'models', 'natural-core-readout');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 const haveChromium = existsSync(CHROMIUM);
@@ -29,6 +31,7 @@ const MIME: Record<string, string> = {
   '.safetensors': 'application/octet-stream',
   '.npy': 'application/octet-stream',
   '.svg': 'image/svg+xml',
+  '.webm': 'video/webm',
 };
 
 /** Serves `root` read-only on 127.0.0.1 at a random port, under /demo/ (to check the relative asset paths). */
@@ -114,7 +117,7 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   });
 
-  it('loads the bundled model, plays the natural movie and a moving bar, runs the gradient self-test and a 10-step MEI, loads the fixture .ckpt', async () => {
+  it('loads the bundled model, plays the natural movie and a moving bar, runs the gradient self-test and an MEI to convergence, opens movies and a checkpoint folder, loads the fixture .ckpt', async () => {
     await page.goto(url);
     await page.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 90_000 });
     expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
@@ -163,8 +166,13 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     await page.click('#play'); // pause
     // The direction-tuning plot has 8 directions per selected neuron; readout masks and filters are drawn.
     expect(await page.locator('#tuning').getAttribute('data-points')).toBe('24');
-    expect(await page.locator('#readout-canvas').getAttribute('data-neurons')).toBe('32');
+    expect(await page.locator('#tuning polygon[data-points="8"]').count()).toBe(3);
+    expect(await page.locator('#readout').getAttribute('data-neurons')).toBe('32');
+    expect(await page.locator('#readout .readout-centres circle').count()).toBe(32);
     expect(await page.locator('#filters').getAttribute('data-channels')).toBe('16');
+    // every map has a colour scale, every figure its words
+    expect(await page.locator('#filters .colorbar').count()).toBe(1);
+    expect(await page.locator('#filters').textContent()).toContain('out 7 · UV');
     await shot('02-moving-bar');
 
     // Gradient self-test on the MEI backend: finite differences of conv input gradients, model gradient vs cpu.
@@ -181,9 +189,10 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     expect(selftest.every((r) => r.pass && r.backend === backend.mei)).toBe(true);
     expect(await page.locator('#selftest').getAttribute('data-status')).toBe('pass');
 
-    // A 10-step MEI for neuron 7 of session_2.
+    // An MEI for neuron 7 of session_2 with the default preset: it runs until the objective settles (well before the cap).
     await page.fill('#mei-neuron', '7');
-    await page.fill('#mei-steps', '10');
+    await page.selectOption('#mei-preset', 'default');
+    await page.fill('#mei-steps', '80');
     await page.click('#mei-run');
     await page.waitForFunction(
       () => ['done', 'error', 'cancelled'].includes(document.querySelector('#mei-panel')?.getAttribute('data-state') ?? ''),
@@ -193,13 +202,81 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     const mei = await page.locator('#mei-panel').evaluate((e) => ({ ...(e as HTMLElement).dataset }));
     console.log(`[demo e2e] MEI: ${await page.locator('#mei-status').textContent()}`);
     expect(mei.state).toBe('done');
-    expect(mei.iterations).toBe('10');
+    expect(mei.converged).toBe('true');
+    expect(Number(mei.iterations)).toBeGreaterThanOrEqual(20); // the preset's minimum
+    expect(Number(mei.iterations)).toBeLessThan(80);
+    expect(mei.warnings).toBe('0');
     expect(Number(mei.norm)).toBeGreaterThan(1); // kept at norm 30 (then clipped to the ranges)
     const objectives = JSON.parse(mei.objectives!) as number[];
-    expect(objectives.at(-1)!).toBeGreaterThan(objectives[0]!);
-    expect(await page.locator('#mei-spatial canvas').count()).toBe(2);
-    expect(Number(await page.locator('#mei-temporal').getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(objectives.at(-1)!).toBeGreaterThan(objectives[0]! * 2);
+    // the same figure as `openretina mei`: two spatial maps with a colour scale, titles; and the objective curve
+    expect(await page.locator('#mei-figure [data-panel^="spatial-"]').count()).toBe(2);
+    expect(await page.locator('#mei-figure .colorbar').count()).toBe(1);
+    expect(await page.locator('#mei-figure').textContent()).toContain('session_2 · neuron 7');
+    expect(await page.locator('#mei-objective').textContent()).toMatch(/converged/);
+    expect(Number(await page.locator('#mei-objective path[data-points]').getAttribute('data-points'))).toBe(Number(mei.iterations));
     await shot('03-mei');
+
+    // OpenRetina's preset with a cap of 5 steps: stops at the cap and says so.
+    await page.selectOption('#mei-preset', 'openretina');
+    await page.fill('#mei-steps', '5');
+    await page.click('#mei-run');
+    await page.waitForFunction(() => document.querySelector('#mei-panel')?.getAttribute('data-iterations') === '5', undefined, {
+      timeout: 60_000,
+    });
+    expect(await page.locator('#mei-panel').getAttribute('data-converged')).toBe('false');
+    expect(await page.locator('#mei-warnings li').first().textContent()).toMatch(/stopped at the cap of 5 steps/);
+
+    // The user's own movie: a .npy [T, H, W, C] (the bundled natural movie) ...
+    await page.setInputFiles('#movie-file', join(bundledFolder, 'natural-movie.npy'));
+    await page.waitForFunction(() => document.querySelector('#responses')?.getAttribute('data-stimulus') === 'user', undefined, {
+      timeout: 30_000,
+    });
+    expect(Number(await responses.getAttribute('data-points'))).toBe(3 * (300 - 30));
+    expect(await responses.textContent()).toMatch(/your movie natural-movie\.npy/);
+    // ... and a video file decoded in the page (2 s at 30 Hz, scaled to 18×16); the test makes it with ffmpeg
+    // (.ci/run installs it; outside CI a machine without ffmpeg skips this step)
+    const haveFfmpeg = execFileSync('sh', ['-c', 'command -v ffmpeg || true'], { encoding: 'utf8' }).trim() !== '';
+    if (haveFfmpeg || inCi) {
+      const video = join(outDir, 'test-movie.webm');
+      execFileSync('ffmpeg', [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=64x48:rate=30',
+        '-t',
+        '2',
+        '-c:v',
+        'libvpx',
+        video,
+      ]);
+      await page.evaluate(() => document.querySelector('#responses')?.setAttribute('data-stimulus', 'pending'));
+      await page.setInputFiles('#movie-file', video);
+      await page.waitForFunction(
+        () => ['loaded', 'error'].includes(document.querySelector('#movie-file')?.getAttribute('data-state') ?? ''),
+        undefined,
+        { timeout: 60_000 },
+      );
+      expect(await page.locator('#movie-file').getAttribute('data-state')).toBe('loaded');
+      const videoFrames = Number(await page.locator('#movie-file').getAttribute('data-frames'));
+      expect(videoFrames).toBeGreaterThanOrEqual(55);
+      expect(Number(await responses.getAttribute('data-points'))).toBe(3 * (videoFrames - 30));
+    }
+    await shot('03b-user-movie');
+
+    // A checkpoint folder (our published format) picked as a folder.
+    await page.setInputFiles('#folder', bundledFolder);
+    await page.waitForFunction(
+      () => ['loaded', 'error'].includes(document.querySelector('#folder')?.getAttribute('data-state') ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
+    expect(await page.locator('#folder').getAttribute('data-state')).toBe('loaded');
+    expect(await page.locator('#model-name').getAttribute('data-source')).toBe('ours');
 
     // A file that is not a checkpoint gives a clear message and keeps the model.
     await page.setInputFiles('#file', {

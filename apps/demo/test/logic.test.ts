@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ncdhwToNdhwc, OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
-import { directionTuning } from '../src/analysis.js';
+import { directionTuning } from '@openretina/insilico';
 import { BUNDLED_MODEL } from '../src/bundled-model.js';
 import { DemoLoadError, loadFromFiles, loadOurs, type LoadedModel } from '../src/model-loader.js';
 import { parseNpy, toFloat32 } from '@openretina/formats';

@@ -41,14 +41,15 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/** Hex SHA-256 (Web Crypto: Node ≥ 20 and browsers). */
+/** Hex SHA-256 (Web Crypto: Node and browsers). */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function num(v: unknown): number | undefined {
+/** A finite number recorded in the data info's extras, else undefined. */
+function recordedRate(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
@@ -70,8 +71,8 @@ export async function createModelCard(model: CoreReadout, meta: CheckpointMeta =
   };
   if (info?.stimMean !== undefined && info.stimStd !== undefined) metadata.normalization = { mean: info.stimMean, std: info.stimStd };
   const rates: [string, unknown][] = [
-    ['responseRateHz', meta.responseRateHz ?? num(extra.response_rate_hz)],
-    ['stimulusRateHz', meta.stimulusRateHz ?? num(extra.stimulus_rate_hz)],
+    ['responseRateHz', meta.responseRateHz ?? recordedRate(extra.response_rate_hz)],
+    ['stimulusRateHz', meta.stimulusRateHz ?? recordedRate(extra.stimulus_rate_hz)],
     ['stimulusClass', meta.stimulusClass ?? (typeof extra.stimulus_class === 'string' ? extra.stimulus_class : undefined)],
     ['species', meta.species ?? (typeof extra.animal_species === 'string' ? extra.animal_species : undefined)],
   ];

@@ -1,6 +1,8 @@
 export const PACKAGE_NAME = '@openretina/insilico';
-export { OptimizationStopper, EarlyStopper } from './stoppers.js';
-export type { EarlyStopperOptions } from './stoppers.js';
+export { OptimizationStopper, EarlyStopper, ConvergenceStopper } from './stoppers.js';
+export type { EarlyStopperOptions, ConvergenceStopperOptions } from './stoppers.js';
+export { MEI_PRESETS, meiPreset, meiConstraints, meiStopper, meiConvergence } from './mei-settings.js';
+export type { MeiPreset, MeiPresetName, MeiConvergence } from './mei-settings.js';
 export { MeanReducer, SliceMeanReducer } from './reducers.js';
 export type { ResponseReducer, SliceMeanReducerOptions } from './reducers.js';
 export {
@@ -47,15 +49,22 @@ export type { Video } from './video.js';
 export {
   stimulusComposition,
   stimulusCompositionSvg,
-  stimulusCompositionPng,
   stimulusFrames,
-  stimulusToGif,
-  channelStyle,
-  divergingColor,
-  viridis,
-  Raster,
+  stimulusFrameImages,
+  stimulusFrameSvgs,
+  stimulusFrameLabelSvgs,
+  labelledFrameScale,
+  objectiveCurveSvg,
 } from './render.js';
-export type { StimulusComposition, CompositionOptions, CompositionPlotOptions, VideoFramesOptions, GifOptions } from './render.js';
+export type {
+  StimulusComposition,
+  CompositionOptions,
+  CompositionPlotOptions,
+  VideoFramesOptions,
+  GifOptions,
+  LabelledFrameOptions,
+  ObjectiveCurveOptions,
+} from './render.js';
 export { MeiAcrossContrasts, contrastGradient, getGradientGrid, equalizeChannels, numpyArange } from './tuning.js';
 export type { GradientGrid, GradientGridOptions } from './tuning.js';
 export {
@@ -70,3 +79,9 @@ export {
 export type { RawImage, PrepareMoviesOptions, LstaOptions, PcResult, BinnedVectorField } from './lsta.js';
 export { vectorFieldSvg, gradientGridSvg } from './vector-field-plot.js';
 export type { VectorFieldPlotOptions } from './vector-field-plot.js';
+export { coreWeights, readoutMasks, centreOfMass } from './model-weights.js';
+export type { LayerWeights, ReadoutMasks, InspectableModel } from './model-weights.js';
+export { directionTuning } from './direction-tuning.js';
+export type { DirectionTuning, ResponseTrace } from './direction-tuning.js';
+export { layerWeightsSvg, readoutMasksSvg, directionTuningSvg, roiFrameSvgs } from './model-figures.js';
+export type { LayerWeightsFigureOptions, ReadoutFigureOptions, TuningFigureOptions, RoiAnimationOptions } from './model-figures.js';

@@ -39,6 +39,8 @@ export interface OptimizeStimulusResult {
   objectives: number[];
   iterations: number;
   stoppedEarly: boolean;
+  /** The stopper ended the run because the objective settled (a {@link ConvergenceStopper}); false at the step cap. */
+  converged: boolean;
   /** The engine that computed the model's gradient (`options.engine.name`), or 'tfjs'. */
   engine: string;
 }
@@ -76,7 +78,7 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
       losses.push(lossValue!);
       objectives.push(objValue!);
       options.onIteration?.({ iteration: i, loss: lossValue!, objective: objValue! });
-      if (options.stopper.earlyStop(lossValue!)) {
+      if (options.stopper.earlyStop(lossValue!, objValue!)) {
         stoppedEarly = true;
         break;
       }
@@ -84,7 +86,14 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
   } finally {
     cotangent?.dispose();
   }
-  return { losses, objectives, iterations: losses.length, stoppedEarly, engine: linear ? options.engine!.name : 'tfjs' };
+  return {
+    losses,
+    objectives,
+    iterations: losses.length,
+    stoppedEarly,
+    converged: stoppedEarly && options.stopper.converged,
+    engine: linear ? options.engine!.name : 'tfjs',
+  };
 }
 
 interface StepValues {

@@ -1,8 +1,6 @@
-import { divergingColor, viridis } from './render.js';
+import { divergingColor, hex, viridis } from '@openretina/plot';
 import type { BinnedVectorField } from './lsta.js';
 import type { GradientGrid } from './tuning.js';
-
-const hex = (c: [number, number, number]) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 
 function arrow(x0: number, y0: number, x1: number, y1: number, color: string, head: number): string {
   const dx = x1 - x0;

@@ -20,16 +20,17 @@ import {
   prepareMoviesDataset,
   preprocessImages,
   stimulusComposition,
-  stimulusCompositionPng,
   stimulusCompositionSvg,
+  stimulusFrameSvgs,
   stimulusFrames,
-  stimulusToGif,
+  objectiveCurveSvg,
   vectorFieldSvg,
   videoFromChannelsFirst,
   videoFromTensor,
   videoToChannelsFirst,
   type Video,
 } from '../src/index.js';
+import { stimulusCompositionPng, stimulusToGif } from '../src/node.js';
 import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import { IdentityModel } from './fake-model.js';
 import { readGifInfo } from '@openretina/test-utils/gif';
@@ -79,22 +80,37 @@ describe('stimulus outputs', () => {
     expect(comp.frequencies[0]!.length).toBe(10);
     expect(comp.time[19]).toBeCloseTo(20 / 30, 12);
   });
-  it('SVG and PNG figures', () => {
-    const svg = stimulusCompositionSvg(testVideo(), { highlight: [[5, 9]], title: 'neuron 7' });
+  it('SVG and PNG figures: the same figure with its words (title, axis labels, colour scale, scale bar)', () => {
+    const svg = stimulusCompositionSvg(testVideo(), { highlight: [[5, 9]], title: 'session_2 · neuron 7', subtitle: 'converged' });
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg.match(/<polyline/g)!.length).toBe(4);
-    expect(svg).toContain('Weighted Frequency');
-    expect(svg).toContain('50 µm');
-    const png = decode(stimulusCompositionPng(testVideo(), { highlight: [[5, 9]] }));
-    expect([png.width, png.height, png.channels]).toEqual([960, 600, 4]);
+    expect(svg.match(/<path [^>]*data-points/g)!.length).toBe(4); // 2 traces + 2 spectra
+    for (const words of ['Weighted frequency', '50 µm', 'session_2 · neuron 7', 'Time [s]', 'Frequency [Hz]', 'Spatial component: UV'])
+      expect(svg).toContain(words);
+    expect(svg).toContain('<linearGradient'); // the colour bar of the spatial maps
+    const png = decode(stimulusCompositionPng(testVideo(), { highlight: [[5, 9]], title: 'neuron 7' }));
+    expect([png.width, png.height, png.channels]).toEqual([960, 640, 4]);
+    // the title is drawn: dark pixels in the title band, centred
+    let ink = 0;
+    for (let y = 0; y < 26; y++) for (let x = 380; x < 580; x++) if (png.data[(y * 960 + x) * 4]! < 100) ink++;
+    expect(ink).toBeGreaterThan(40);
+  });
+  it('objective curve', () => {
+    const svg = objectiveCurveSvg([0.1, 0.2, 0.25], { title: 'MEI objective', converged: false, maxIterations: 3 });
+    expect(svg).toContain('0.1000 → 0.2500 after 3 steps (+150.0 %) · NOT converged');
+    expect(svg).toMatch(/<path [^>]*data-points="3"/);
   });
   it('frames and GIF: min-max to uint8, 2 channels → green/red, frame count and size', () => {
     const v = testVideo(7, 3, 4, 2);
     const { width, height, frames } = stimulusFrames(v, { scale: 2, startAtFrame: 2 });
     expect([width, height, frames.length]).toEqual([8, 6, 5]);
     expect(frames[0]![2]).toBe(0); // blue plane empty for 2 channels
-    const gif = readGifInfo(stimulusToGif(v, { scale: 3 }));
-    expect(gif).toEqual({ width: 12, height: 9, frames: 7 });
+    // labelled frames: the picture under a strip with the title and the frame index
+    const svgs = stimulusFrameSvgs(v, { scale: 3, title: 'session_1 · neuron 2', highlight: [[3, 4]] });
+    expect(svgs.length).toBe(7);
+    expect(svgs[3]).toContain('frame 4/7 · 0.6 s · objective window');
+    expect(svgs[0]).toContain('session_1 · neuron 2');
+    const gif = readGifInfo(stimulusToGif(v, { scale: 3, title: 'session_1 · neuron 2' }));
+    expect(gif).toEqual({ width: 12, height: 9 + 44, frames: 7 });
   });
 });
 

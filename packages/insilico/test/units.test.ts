@@ -4,8 +4,13 @@ import {
   StimulusAdam,
   ChangeNormJointlyClipRangeSeparately,
   ContrastiveNeuronObjective,
+  ConvergenceStopper,
   EarlyStopper,
   IncreaseObjective,
+  MEI_PRESETS,
+  meiConvergence,
+  meiPreset,
+  meiStopper,
   MeanReducer,
   OptimizationStopper,
   RangeRegularizationLoss,
@@ -297,6 +302,66 @@ describe('optimizers and the loop', () => {
     expect(r.losses).toEqual(seen);
     expect(r.losses).toEqual([10, -6, 10, -6, 10]);
     expect(r.stoppedEarly).toBe(true);
+    expect(r.converged).toBe(false); // an EarlyStopper stop is not a convergence verdict
     x.dispose();
+  });
+
+  it('ConvergenceStopper ends the loop once the objective settles and reports convergence; otherwise the cap', async () => {
+    // objective = −Σ(x − 2)² on one number, x from 0 with SGD lr 0.1: x → 2 geometrically, the objective → 0
+    const run = async (cap: number) => {
+      const x = tf.variable(tf.zeros([1, 1, 1, 1, 1]));
+      const obj: StimulusObjective = { forward: (s) => tf.neg(tf.sum(tf.square(tf.sub(s, 2)))) as tf.Scalar };
+      const opt = new StimulusSGD({ lr: 0.1 });
+      const r = await optimizeStimulus(x, {
+        optimizer: opt,
+        objective: obj,
+        stopper: new ConvergenceStopper({ maxIterations: cap, relativeTolerance: 0.6, patience: 2, minIterations: 3 }),
+      });
+      opt.dispose();
+      x.dispose();
+      return r;
+    };
+    // |Δo|/|o| = (1 − 0.64)/0.64 ≈ 0.56 ≤ 0.6 from the second objective on: converged after 3 iterations (the minimum)
+    const settled = await run(100);
+    expect(settled.converged).toBe(true);
+    expect(settled.iterations).toBe(3);
+    const capped = await run(2);
+    expect(capped.converged).toBe(false);
+    expect(capped.iterations).toBe(2);
+    expect(meiConvergence(capped, 2).warnings[0]).toMatch(/stopped at the cap of 2 steps/);
+  });
+
+  it('ConvergenceStopper: the relative change must stay small for `patience` iterations in a row', () => {
+    const s = new ConvergenceStopper({ maxIterations: 100, relativeTolerance: 0.01, patience: 3, minIterations: 0 });
+    const seq = [1, 1.005, 1.2, 1.201, 1.2015, 1.202];
+    const stops = seq.map((o) => s.earlyStop(-o, o));
+    expect(stops).toEqual([false, false, false, false, false, true]);
+    expect(s.converged).toBe(true);
+    // without an objective (NaN) it watches the loss
+    const l = new ConvergenceStopper({ maxIterations: 10, relativeTolerance: 0.1, patience: 1, minIterations: 0 });
+    expect([l.earlyStop(-1, Number.NaN), l.earlyStop(-1.01, Number.NaN)]).toEqual([false, true]);
+  });
+
+  it('MEI presets: OpenRetina’s never converge early, the default does; the verdict warns about a flat objective', () => {
+    expect(meiPreset('openretina')).toBe(MEI_PRESETS.openretina);
+    expect(() => meiPreset('nope')).toThrow(/Unknown MEI preset "nope"; expected one of default, openretina/);
+    const o = meiStopper(MEI_PRESETS.openretina);
+    expect(o.maxIterations).toBe(10);
+    for (let i = 0; i < 10; i++) expect(o.earlyStop(-1, 1)).toBe(false);
+    const d = meiStopper(MEI_PRESETS.default, 50);
+    expect([d.maxIterations, d.minIterations, d.patience, d.relativeTolerance]).toEqual([50, 20, 5, 1e-3]);
+    // the ON–OFF neurons' case with 10 steps: 0.0623 → 0.0637
+    const flat = meiConvergence(
+      { losses: [], objectives: [0.0623, 0.063, 0.0637], iterations: 10, stoppedEarly: false, converged: false, engine: 'tfjs' },
+      10,
+    );
+    expect(flat.hitCap).toBe(true);
+    expect(flat.warnings).toHaveLength(2);
+    expect(flat.warnings[1]).toMatch(/barely moved \(0\.06230 → 0\.06370, \+2\.2 %\): this MEI is probably noise/);
+    const good = meiConvergence(
+      { losses: [], objectives: [0.1, 1.6, 1.6], iterations: 30, stoppedEarly: true, converged: true, engine: 'tfjs' },
+      300,
+    );
+    expect(good.warnings).toEqual([]);
   });
 });

@@ -1,6 +1,9 @@
 import { ConfigError, type DataInfo, type StateDict } from '@openretina/contracts';
+import { camelCaseOptions, parseConfig } from './config-schema.js';
 import { CoreReadout } from './core-readout.js';
-import { type ConfigObject, type CoreReadoutConfig, coreReadoutParts, toOptions } from './registry.js';
+import { exampleCoreReadoutSchema } from './example-core-readout-schema.js';
+import { MISSING } from './option-schemas.js';
+import { type ConfigObject, type CoreReadoutConfig, coreReadoutParts } from './registry.js';
 
 /**
  * The constructor arguments of OpenRetina's `ExampleCoreReadout` (its checkpoints' flat hyper-parameters), camelCase.
@@ -46,31 +49,6 @@ export interface ExampleCoreReadoutOptions {
 
 const REQUIRED = ['inShape', 'hiddenChannels', 'temporalKernelSizes', 'spatialKernelSizes', 'nNeuronsDict'] as const;
 
-const OPTIONAL = [
-  'coreGammaInput',
-  'coreGammaHidden',
-  'coreGammaInSparse',
-  'coreGammaTemporal',
-  'coreInputPadding',
-  'coreHiddenPadding',
-  'readoutScale',
-  'readoutBias',
-  'readoutGaussianMasks',
-  'readoutGaussianMeanScale',
-  'readoutGaussianVarScale',
-  'readoutPositive',
-  'readoutGamma',
-  'readoutGammaMasks',
-  'readoutRegAvg',
-  'learningRate',
-  'cutFirstNFramesInCore',
-  'dropoutRate',
-  'maxpoolEveryNLayers',
-  'downsampleInputKernelSize',
-  'convolutionType',
-  'colorSquashingWeights',
-] as const;
-
 /**
  * Keys of an `ExampleCoreReadout` checkpoint's hyper-parameters that are not its architecture: `data_info` (read
  * separately), and what Lightning's `save_hyperparameters` collects from `BaseCoreReadout.__init__` — the core and
@@ -88,20 +66,15 @@ export function isExampleCoreReadoutHyperParameters(hp: Readonly<Record<string, 
 
 /**
  * `ExampleCoreReadout`'s flat hyper-parameters (OpenRetina's snake_case keys, as its checkpoints hold them) as
- * options. Unknown keys are a `ConfigError`; the non-architecture keys listed above are ignored.
+ * options, validated by the schema the models registry has for the class. Unknown keys are a `ConfigError`; the
+ * non-architecture keys listed above are ignored.
  */
 export function exampleCoreReadoutOptions(hp: Readonly<Record<string, unknown>>): ExampleCoreReadoutOptions {
   const architecture: ConfigObject = {};
-  for (const [k, v] of Object.entries(hp)) if (!NOT_ARCHITECTURE.has(k)) architecture[k] = v;
-  const options = toOptions(architecture, [...REQUIRED, ...OPTIONAL], 'ExampleCoreReadout');
-  const missing = REQUIRED.filter((k) => options[k] == null);
-  if (missing.length) {
-    throw new ConfigError(
-      `ExampleCoreReadout: missing ${missing.map((k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)).join(', ')}.`,
-    );
-  }
-  // tuples arrive as lists; nothing else to convert (the core and readout check their own options)
-  return options as unknown as ExampleCoreReadoutOptions;
+  for (const [k, v] of Object.entries(hp)) if (!NOT_ARCHITECTURE.has(k) && !/^_.*_$/.test(k)) architecture[k] = v;
+  const { nNeuronsDict, ...options } = camelCaseOptions(parseConfig(exampleCoreReadoutSchema.strict(), architecture, 'ExampleCoreReadout'));
+  if (nNeuronsDict === undefined || nNeuronsDict === MISSING) throw new ConfigError('ExampleCoreReadout: missing n_neurons_dict.');
+  return { ...options, nNeuronsDict };
 }
 
 /**

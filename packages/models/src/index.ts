@@ -11,13 +11,23 @@ export { TfjsEngine } from './tfjs-engine.js';
 export {
   buildCore,
   buildReadout,
+  buildLoss,
+  buildModel,
   buildCoreReadout,
   registerCore,
   registerReadout,
-  snakeToCamel,
-  toOptions,
+  registerLoss,
+  registerModel,
+  coreSchema,
+  readoutSchema,
+  lossSchema,
+  modelSchema,
+  registeredTargets,
 } from './registry.js';
-export type { BuildContext, ConfigObject, CoreReadoutConfig } from './registry.js';
+export type { ConfigObject, CoreReadoutConfig } from './registry.js';
+export type { BuildContext, LossBuildContext, ModelBuildContext, StaFilterLoader, StaFilters } from './build-context.js';
+export { camelCaseOptions, describeIssues, hydraKeys, parseConfig, snakeToCamel } from './config-schema.js';
+export type { CamelCaseOptions, SnakeToCamel } from './config-schema.js';
 export { SingleCellSeparatedLNP } from './linear-nonlinear.js';
 export type { SingleCellSeparatedLNPOptions, LnNonlinearity } from './linear-nonlinear.js';
 export { SingleCellSpatialContrast, SpatialContrastCoreReadout, cropBounds } from './spatial-contrast.js';

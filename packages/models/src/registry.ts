@@ -1,103 +1,138 @@
-import { ConfigError, UnsupportedError, type Core, type DataInfo, type MultiReadout } from '@openretina/contracts';
-import { ConditionedGRUCore, ConvGRUCore, DummyCore, SimpleCoreWrapper } from '@openretina/core';
-import { MultiFactorizedReadout, MultiGaussianMaskReadout, MultiSampledGaussianReadout, MultipleLNPReadout } from '@openretina/readout';
-import { CoreReadout, type CoreReadoutOptions } from './core-readout.js';
+import type { z } from 'zod';
+import { ConfigError, type Core, type DataInfo, type MultiReadout, type TrainableModel } from '@openretina/contracts';
+import type { BuildContext, LossBuildContext, ModelBuildContext } from './build-context.js';
+import { registerBuiltinCores } from './builtin-cores.js';
+import { registerBuiltinLosses } from './builtin-losses.js';
+import { registerBuiltinModels } from './builtin-models.js';
+import { registerBuiltinReadouts } from './builtin-readouts.js';
+import { ComponentRegistry } from './component-registry.js';
+import type { CamelCaseOptions } from './config-schema.js';
+import { CoreReadout, type CoreReadoutOptions, type ModelLoss } from './core-readout.js';
+// ExampleCoreReadout imports this module; its class is only used when a model is built, after both are loaded
+import { ExampleCoreReadout } from './example-core-readout.js';
+import { EXAMPLE_CORE_READOUT_TARGET, exampleCoreReadoutSchema } from './example-core-readout-schema.js';
+import { MISSING } from './option-schemas.js';
 
 /** A plain config object with OpenRetina's (snake_case) keys, optionally with a Hydra `_target_`. */
 export type ConfigObject = Record<string, unknown>;
 
-/** What a core or readout factory receives besides its own config. */
-export interface BuildContext {
-  /** `[C, T, H, W]` of the model input (OpenRetina's `in_shape`). */
-  inShape: readonly [number, number, number, number];
-  nNeuronsDict: Readonly<Record<string, number>>;
-  meanActivityDict?: Readonly<Record<string, Float32Array>> | undefined;
-  seed?: number;
+const cores = new ComponentRegistry<BuildContext, Core>('core', 'openretina.modules.core.base_core.SimpleCoreWrapper');
+const readouts = new ComponentRegistry<BuildContext, MultiReadout>(
+  'readout',
+  'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout',
+);
+const losses = new ComponentRegistry<LossBuildContext, ModelLoss>('loss');
+const models = new ComponentRegistry<ModelBuildContext, TrainableModel>('model');
+registerBuiltinCores(cores);
+registerBuiltinReadouts(readouts);
+registerBuiltinLosses(losses);
+registerBuiltinModels(models);
+models.register(EXAMPLE_CORE_READOUT_TARGET, exampleCoreReadoutSchema, ({ nNeuronsDict, ...options }, ctx) => {
+  const neurons = nNeuronsDict === undefined || nNeuronsDict === MISSING ? (ctx.nNeuronsDict ?? ctx.dataInfo?.nNeuronsDict) : nNeuronsDict;
+  if (!neurons) throw new ConfigError('model: ExampleCoreReadout needs n_neurons_dict (from the data).');
+  return new ExampleCoreReadout({
+    ...options,
+    nNeuronsDict: neurons,
+    dataInfo: ctx.dataInfo,
+    ...(ctx.seed === undefined ? {} : { seed: ctx.seed }),
+  });
+});
+
+/**
+ * Registers a core class under an OpenRetina `_target_` path (also reachable by its short class name). `schema`
+ * is a zod object of the section's snake_case keys (`_target_`, `_convert_` and `_partial_` are added); unknown keys
+ * are refused. The factory gets the validated section with camelCase keys, and returns any contracts `Core`.
+ */
+export function registerCore<S extends z.ZodObject>(
+  target: string,
+  schema: S,
+  factory: (options: CamelCaseOptions<z.output<S>>, context: BuildContext) => Core,
+  aliases: readonly string[] = [],
+): void {
+  cores.register(target, schema, factory, aliases);
 }
 
-/** Builds a core from its options: any object satisfying the contracts' `Core` (no base class of ours needed). */
-type CoreFactory = (options: Record<string, unknown>, context: BuildContext) => Core;
-/** Builds a multi-session readout from its options: any object satisfying the contracts' `MultiReadout`. */
-type ReadoutFactory = (options: Record<string, unknown>, context: BuildContext) => MultiReadout;
-
-interface Entry<F> {
-  /** Accepted option names (camelCase); anything else is an error, so typos never pass silently. */
-  keys: readonly string[];
-  create: F;
+/** Registers a multi-session readout class (as {@link registerCore}); the factory returns a contracts `MultiReadout`. */
+export function registerReadout<S extends z.ZodObject>(
+  target: string,
+  schema: S,
+  factory: (options: CamelCaseOptions<z.output<S>>, context: BuildContext) => MultiReadout,
+  aliases: readonly string[] = [],
+): void {
+  readouts.register(target, schema, factory, aliases);
 }
 
-const coreRegistry = new Map<string, Entry<CoreFactory>>();
-const readoutRegistry = new Map<string, Entry<ReadoutFactory>>();
-
-/** Short name → registry key, so configs may say `SimpleCoreWrapper` as well as the full class path. */
-function shortName(target: string): string {
-  return target.split('.').pop() ?? target;
+/** Registers a loss class for `model.loss` / `model.evaluation_loss` sections. */
+export function registerLoss<S extends z.ZodObject>(
+  target: string,
+  schema: S,
+  factory: (options: CamelCaseOptions<z.output<S>>, context: LossBuildContext) => ModelLoss,
+  aliases: readonly string[] = [],
+): void {
+  losses.register(target, schema, factory, aliases);
 }
 
-/** Registers a core class under an OpenRetina `_target_` path (also reachable by its short class name). */
-export function registerCore(target: string, keys: readonly string[], create: CoreFactory): void {
-  coreRegistry.set(target, { keys, create });
-  coreRegistry.set(shortName(target), { keys, create });
+/** Registers a model class that a `model` section names with its own `_target_` (e.g. the single-cell models). */
+export function registerModel<S extends z.ZodObject>(
+  target: string,
+  schema: S,
+  factory: (options: CamelCaseOptions<z.output<S>>, context: ModelBuildContext) => TrainableModel,
+  aliases: readonly string[] = [],
+): void {
+  models.register(target, schema, factory, aliases);
 }
 
-/** Registers a multi-session readout class under an OpenRetina `_target_` path. */
-export function registerReadout(target: string, keys: readonly string[], create: ReadoutFactory): void {
-  readoutRegistry.set(target, { keys, create });
-  readoutRegistry.set(shortName(target), { keys, create });
+/** Schemas (discriminated unions on `_target_`) of every registered core, readout, loss and model section. */
+export function coreSchema(): z.ZodType<ConfigObject> {
+  return cores.schema();
+}
+export function readoutSchema(): z.ZodType<ConfigObject> {
+  return readouts.schema();
+}
+export function lossSchema(): z.ZodType<ConfigObject> {
+  return losses.schema();
+}
+export function modelSchema(): z.ZodType<ConfigObject> {
+  return models.schema();
 }
 
-/** `temporal_kernel_sizes` → `temporalKernelSizes`. */
-export function snakeToCamel(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** The registered `_target_`s of each kind. */
+export function registeredTargets(): { cores: string[]; readouts: string[]; losses: string[]; models: string[] } {
+  return { cores: cores.targets(), readouts: readouts.targets(), losses: losses.targets(), models: models.targets() };
 }
 
-/** Converts an OpenRetina config section to our option names, dropping Hydra's `_target_`/`_convert_`/... keys. */
-export function toOptions(config: ConfigObject, allowed: readonly string[], what: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const unknown: string[] = [];
-  for (const [key, value] of Object.entries(config)) {
-    if (key.startsWith('_')) continue;
-    const camel = snakeToCamel(key);
-    if (!allowed.includes(camel)) unknown.push(key);
-    else out[camel] = value;
-  }
-  if (unknown.length) {
-    throw new ConfigError(`${what}: unknown option(s) ${unknown.join(', ')}. Accepted: ${allowed.join(', ')}.`, {
-      details: { unknown, allowed },
-    });
-  }
-  return out;
+/** Builds a core from an OpenRetina core section (`_target_` selects the class; SimpleCoreWrapper by default). */
+export function buildCore(config: ConfigObject, context: BuildContext, what = 'core'): Core {
+  return cores.build(config, context, what);
 }
 
-function lookup<F>(registry: Map<string, Entry<F>>, config: ConfigObject, kind: string, fallback: string): [string, Entry<F>] {
-  const target = typeof config._target_ === 'string' ? config._target_ : fallback;
-  const entry = registry.get(target);
-  if (!entry) {
-    const known = [...registry.keys()].filter((k) => k.includes('.'));
-    throw new ConfigError(`Unknown ${kind} _target_ "${target}". Known: ${known.join(', ')}.`);
-  }
-  return [target, entry];
+/** Builds a multi-session readout from an OpenRetina readout section (MultiGaussianMaskReadout by default). */
+export function buildReadout(config: ConfigObject, context: BuildContext, what = 'readout'): MultiReadout {
+  return readouts.build(config, context, what);
 }
 
-/** Builds a core from an OpenRetina core config (`_target_` selects the class; SimpleCoreWrapper by default). */
-export function buildCore(config: ConfigObject, context: BuildContext): Core {
-  const [target, entry] = lookup(coreRegistry, config, 'core', 'openretina.modules.core.base_core.SimpleCoreWrapper');
-  return entry.create(toOptions(config, entry.keys, target), context);
+/** A loss from a `model.loss` / `model.evaluation_loss` section (`_target_` + OpenRetina's arguments). */
+export function buildLoss(config: ConfigObject, context: LossBuildContext = {}, what = 'loss'): ModelLoss {
+  return losses.build(config, context, what);
 }
 
-/** Builds a multi-session readout from an OpenRetina readout config (MultiGaussianMaskReadout by default). */
-export function buildReadout(config: ConfigObject, context: BuildContext): MultiReadout {
-  const [target, entry] = lookup(readoutRegistry, config, 'readout', 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout');
-  return entry.create(toOptions(config, entry.keys, target), context);
+/** A model from a `model` section that names its class with `_target_` (OpenRetina's `hydra.utils.instantiate`). */
+export function buildModel(config: ConfigObject, context: ModelBuildContext = {}, what = 'model'): TrainableModel {
+  return models.build(config, context, what);
 }
 
-function asNumberArray(v: unknown, what: string, length?: number): number[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || (length !== undefined && v.length !== length)) {
+function numberList(v: unknown, what: string, length?: number): number[] {
+  if (
+    !Array.isArray(v) ||
+    !v.every((x): x is number => typeof x === 'number' && Number.isFinite(x)) ||
+    (length !== undefined && v.length !== length)
+  ) {
+    const hint = v === MISSING ? ' (it is ???: set it in the experiment config)' : '';
     throw new ConfigError(
-      `${what} must be ${length === undefined ? 'a list' : `a list of ${length}`} of numbers, got ${JSON.stringify(v)}.`,
+      `${what} must be ${length === undefined ? 'a list' : `a list of ${length}`} of numbers, got ${JSON.stringify(v)}${hint}.`,
     );
   }
-  return v as number[];
+  return v;
 }
 
 /**
@@ -115,8 +150,8 @@ export interface CoreReadoutConfig extends ConfigObject {
 
 /**
  * Builds a `CoreReadout` the way OpenRetina's `UnifiedCoreReadout` does: `hidden_channels` fills the core's
- * channels, the readout's `in_shape` comes from the core's output shape when missing, and the readout biases
- * start from the data info's mean activity.
+ * channels, the readout's `in_shape` comes from the core's output shape when missing (or `???`), and the readout
+ * biases start from the data info's mean activity.
  */
 export function buildCoreReadout(config: CoreReadoutConfig, options: { dataInfo?: DataInfo; seed?: number } = {}): CoreReadout {
   return new CoreReadout(coreReadoutParts(config, options));
@@ -131,29 +166,26 @@ export function coreReadoutParts(
   config: CoreReadoutConfig,
   options: { dataInfo?: DataInfo | undefined; seed?: number | undefined; meanActivity?: boolean },
 ): CoreReadoutOptions {
-  const inShape = asNumberArray(config.in_shape, 'in_shape', 4) as [number, number, number, number];
-  if (!config.n_neurons_dict || typeof config.n_neurons_dict !== 'object') {
-    throw new ConfigError('n_neurons_dict must map session names to neuron counts.');
-  }
+  const [c, t, h, w] = numberList(config.in_shape, 'in_shape', 4);
+  const inShape: [number, number, number, number] = [c!, t!, h!, w!];
   const nNeuronsDict = config.n_neurons_dict;
+  if (!nNeuronsDict || typeof nNeuronsDict !== 'object') throw new ConfigError('n_neurons_dict must map session names to neuron counts.');
   const coreConfig: ConfigObject = { ...config.core };
-  if (config.hidden_channels != null) {
-    coreConfig.channels = [inShape[0], ...asNumberArray(config.hidden_channels, 'hidden_channels')];
-  }
+  if (config.hidden_channels != null) coreConfig.channels = [inShape[0], ...numberList(config.hidden_channels, 'hidden_channels')];
   const context: BuildContext = {
     inShape,
     nNeuronsDict,
     meanActivityDict: options.meanActivity === false ? undefined : options.dataInfo?.meanActivityDict,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
   };
-  const core = buildCore(coreConfig, context);
+  const core = buildCore(coreConfig, context, 'core');
   try {
     const readoutConfig: ConfigObject = { ...config.readout };
-    if (readoutConfig.in_shape == null) {
-      const [t, h, w, c] = core.outputShape([inShape[1], inShape[2], inShape[3], inShape[0]]);
-      readoutConfig.in_shape = [c, t, h, w];
+    if (readoutConfig.in_shape == null || readoutConfig.in_shape === MISSING) {
+      const [ot, oh, ow, oc] = core.outputShape([inShape[1], inShape[2], inShape[3], inShape[0]]);
+      readoutConfig.in_shape = [oc, ot, oh, ow];
     }
-    const readout = buildReadout(readoutConfig, context);
+    const readout = buildReadout(readoutConfig, context, 'readout');
     return {
       core,
       readout,
@@ -161,217 +193,8 @@ export function coreReadoutParts(
       dataInfo: options.dataInfo,
       ...(typeof config.learning_rate === 'number' ? { learningRate: config.learning_rate } : {}),
     };
-  } catch (error) {
-    core.dispose(); // a bad readout config must not leak the core's variables
-    throw error;
+  } catch (e) {
+    core.dispose();
+    throw e;
   }
 }
-
-// Built-in classes. Other packages and third parties register theirs with registerCore / registerReadout.
-registerCore(
-  'openretina.modules.core.base_core.SimpleCoreWrapper',
-  [
-    'channels',
-    'temporalKernelSizes',
-    'spatialKernelSizes',
-    'gammaInput',
-    'gammaTemporal',
-    'gammaInSparse',
-    'gammaHidden',
-    'dropoutRate',
-    'cutFirstNFrames',
-    'maxpoolEveryNLayers',
-    'downsampleInputKernelSize',
-    'inputPadding',
-    'hiddenPadding',
-    'colorSquashingWeights',
-    'convolutionType',
-    'nNeuronsDict',
-  ],
-  (o, ctx) => {
-    const { nNeuronsDict: _ignored, ...rest } = o;
-    return new SimpleCoreWrapper({
-      ...(rest as unknown as ConstructorParameters<typeof SimpleCoreWrapper>[0]),
-      ...(ctx.seed === undefined ? {} : { seed: ctx.seed }),
-    });
-  },
-);
-registerCore('openretina.modules.core.base_core.DummyCore', ['cutFirstNFrames', 'nNeuronsDict', 'colorSquashingWeights'], (o, ctx) => {
-  if (o.colorSquashingWeights != null) throw new ConfigError('DummyCore does not support color_squashing_weights.');
-  const cut = o.cutFirstNFrames as number | null | undefined;
-  return new DummyCore(ctx.inShape[0], { cutFirstNFrames: cut ?? 0 });
-});
-registerReadout(
-  'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout',
-  [
-    'inShape',
-    'nNeuronsDict',
-    'meanActivityDict',
-    'scale',
-    'bias',
-    'gaussianMeanScale',
-    'gaussianVarScale',
-    'positive',
-    'maskL1Reg',
-    'featureWeightsL1Reg',
-    'readoutRegAvg',
-  ],
-  (o, ctx) =>
-    new MultiGaussianMaskReadout({
-      ...(o as unknown as ConstructorParameters<typeof MultiGaussianMaskReadout>[0]),
-      inShape: asNumberArray(o.inShape, 'readout.in_shape', 4) as [number, number, number, number],
-      nNeuronsDict: ctx.nNeuronsDict,
-      meanActivityDict: ctx.meanActivityDict,
-      ...(ctx.seed === undefined ? {} : { seed: ctx.seed + 1 }),
-    }),
-);
-
-/** Options OpenRetina accepts that we do not port: allowed only when null (their default). */
-function withoutNullOnly(o: Record<string, unknown>, keys: readonly string[], what: string): Record<string, unknown> {
-  const out = { ...o };
-  for (const k of keys) {
-    if (out[k] != null) throw new UnsupportedError(`${what}: option "${k}" is not supported by @openretina (it must be null).`);
-    delete out[k];
-  }
-  return out;
-}
-
-function readoutCommon(o: Record<string, unknown>, ctx: BuildContext, what: string) {
-  return {
-    inShape: asNumberArray(o.inShape, `${what}.in_shape`, 4) as [number, number, number, number],
-    nNeuronsDict: ctx.nNeuronsDict,
-    meanActivityDict: ctx.meanActivityDict,
-    ...(ctx.seed === undefined ? {} : { seed: ctx.seed + 1 }),
-  };
-}
-
-registerReadout(
-  'openretina.modules.readout.multi_readout.MultiFactorizedReadout',
-  [
-    'inShape',
-    'nNeuronsDict',
-    'meanActivityDict',
-    'maskL1Reg',
-    'weightsL1Reg',
-    'laplaceMaskReg',
-    'readoutBias',
-    'weightsConstraint',
-    'maskConstraint',
-    'initMask',
-    'initWeights',
-    'initScales',
-    'readoutRegAvg',
-    'cloneReadout',
-  ],
-  (o, ctx) =>
-    new MultiFactorizedReadout({
-      ...(o as unknown as ConstructorParameters<typeof MultiFactorizedReadout>[0]),
-      ...readoutCommon(o, ctx, 'MultiFactorizedReadout'),
-    }),
-);
-registerReadout(
-  'openretina.modules.readout.multi_readout.MultiSampledGaussianReadout',
-  [
-    'inShape',
-    'nNeuronsDict',
-    'meanActivityDict',
-    'bias',
-    'initMuRange',
-    'initSigmaRange',
-    'batchSample',
-    'alignCorners',
-    'gaussType',
-    'gamma',
-    'regAvg',
-    'readoutRegAvg',
-    'cloneReadout',
-    'gridMeanPredictor',
-    'sharedFeatures',
-    'sharedGrid',
-    'initGrid',
-  ],
-  (o, ctx) => {
-    const rest = withoutNullOnly(o, ['gridMeanPredictor', 'sharedFeatures', 'sharedGrid', 'initGrid'], 'MultiSampledGaussianReadout');
-    return new MultiSampledGaussianReadout({
-      ...(rest as unknown as ConstructorParameters<typeof MultiSampledGaussianReadout>[0]),
-      ...readoutCommon(o, ctx, 'MultiSampledGaussianReadout'),
-    });
-  },
-);
-registerReadout(
-  'openretina.modules.readout.multi_readout.MultipleLNPReadout',
-  [
-    'inShape',
-    'nNeuronsDict',
-    'meanActivityDict',
-    'smoothWeight',
-    'sparseWeight',
-    'smoothRegularizer',
-    'laplacePadding',
-    'nonlinearity',
-    'bias',
-    'readoutRegAvg',
-    'cloneReadout',
-  ],
-  (o, ctx) =>
-    new MultipleLNPReadout({
-      ...(o as unknown as ConstructorParameters<typeof MultipleLNPReadout>[0]),
-      ...readoutCommon(o, ctx, 'MultipleLNPReadout'),
-    }),
-);
-
-const GRU_CORE_KEYS = [
-  'channels',
-  'nNeuronsDict',
-  'temporalKernelSizes',
-  'spatialKernelSizes',
-  'gammaHidden',
-  'gammaInput',
-  'gammaInSparse',
-  'gammaTemporal',
-  'finalNonlinearity',
-  'bias',
-  'inputPadding',
-  'hiddenPadding',
-  'batchNorm',
-  'batchNormScale',
-  'batchNormMomentum',
-  'laplacePadding',
-  'batchAdaptation',
-  'useAvgReg',
-  'nonlinearity',
-  'convolutionType',
-  'useGru',
-  'useProjections',
-  'gruKwargs',
-] as const;
-
-/** `gru_kwargs` keeps OpenRetina's snake_case keys in configs; our GRU options are camelCase. */
-function gruCoreOptions(o: Record<string, unknown>, ctx: BuildContext): Record<string, unknown> {
-  const gru = o.gruKwargs;
-  return {
-    ...o,
-    nNeuronsDict: ctx.nNeuronsDict,
-    ...(gru && typeof gru === 'object'
-      ? {
-          gruKwargs: toOptions(
-            gru as ConfigObject,
-            ['recChannels', 'inputKern', 'recKern', 'groups', 'gammaRec', 'padInput'],
-            'gru_kwargs',
-          ),
-        }
-      : {}),
-    ...(ctx.seed === undefined ? {} : { seed: ctx.seed }),
-  };
-}
-
-registerCore(
-  'openretina.modules.core.gru_core.ConvGRUCore',
-  GRU_CORE_KEYS,
-  (o, ctx) => new ConvGRUCore(gruCoreOptions(o, ctx) as unknown as ConstructorParameters<typeof ConvGRUCore>[0]),
-);
-registerCore(
-  'openretina.modules.core.gru_core.ConditionedGRUCore',
-  [...GRU_CORE_KEYS, 'condDim'],
-  (o, ctx) => new ConditionedGRUCore(gruCoreOptions(o, ctx) as unknown as ConstructorParameters<typeof ConditionedGRUCore>[0]),
-);

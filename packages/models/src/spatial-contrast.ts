@@ -25,7 +25,9 @@ function filterTensor(init: FilterInit, shape: readonly number[], what: string):
     t.dispose();
     throw new ShapeError(`${what}: expected ${formatShape(shape)}, got ${got}.`);
   }
-  return tf.tidy(() => tf.reshape(t, [...shape]));
+  const out = tf.reshape(t, [...shape]);
+  t.dispose(); // the reshaped tensor keeps the data
+  return out;
 }
 
 /** The boundary-safe crop window OpenRetina uses around an RF centre: `[y0, y1, x0, x1]`. */

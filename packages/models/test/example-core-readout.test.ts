@@ -4,9 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, type DataInfo } from '@openretina/contracts';
 import {
   ExampleCoreReadout,
+  buildModel,
   exampleCoreReadoutConfig,
   exampleCoreReadoutOptions,
   isExampleCoreReadoutHyperParameters,
+  registeredTargets,
 } from '../src/index.js';
 
 // ExampleCoreReadout's flat arguments as a checkpoint's hyper-parameters hold them (a small architecture)
@@ -70,6 +72,18 @@ describe('ExampleCoreReadout', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('is registered: a model section naming it builds one, n_neurons_dict from the data', () => {
+    const { core: _c, readout: _r, loss: _l, data_info: _d, n_neurons_dict: _n, ...section } = hp;
+    const model = buildModel({ _target_: 'openretina.models.core_readout.ExampleCoreReadout', ...section }, { nNeuronsDict: { s: 4 } });
+    try {
+      expect(model).toBeInstanceOf(ExampleCoreReadout);
+      expect((model as ExampleCoreReadout).sessions).toEqual(['s']);
+    } finally {
+      model.dispose();
+    }
+    expect(registeredTargets().models).toContain('openretina.models.core_readout.ExampleCoreReadout');
+  });
+
   it('renames legacy bias_param keys as on_load_checkpoint does, keeping the order', () => {
     const t = { dtype: 'float32' as const, shape: [1], data: new Float32Array([1]) };
     const sd = new Map([
@@ -86,6 +100,6 @@ describe('ExampleCoreReadout', () => {
     expect(() => exampleCoreReadoutOptions({ ...hp, core_gamma_typo: 1 })).toThrow(ConfigError);
     expect(() => exampleCoreReadoutOptions({ ...hp, core_gamma_typo: 1 })).toThrow(/core_gamma_typo/);
     const { spatial_kernel_sizes: _, ...missing } = hp;
-    expect(() => exampleCoreReadoutOptions(missing)).toThrow(/missing spatial_kernel_sizes/);
+    expect(() => exampleCoreReadoutOptions(missing)).toThrow(/ExampleCoreReadout.*spatial_kernel_sizes/);
   });
 });

@@ -34,13 +34,18 @@ describe('model registry', () => {
   it('rejects unknown keys and targets with a clear ConfigError', () => {
     const cfg = manifest.config.model_cfg_resolved;
     const typo = () => buildCoreReadout({ ...cfg, core: { ...cfg.core, gamma_inptu: 1 } });
-    expect(typo).toThrow(/unknown option\(s\) gamma_inptu/);
+    expect(typo).toThrow(
+      /core\.gamma_inptu: unknown key "gamma_inptu" \(accepted keys of core: channels, temporal_kernel_sizes, .*gamma_input/,
+    );
+    let error: unknown;
     try {
       buildCoreReadout({ ...cfg, readout: { ...cfg.readout, _target_: 'my.Readout' } });
     } catch (e) {
-      expect(isOpenRetinaError(e, 'OPENRETINA_CONFIG')).toBe(true);
-      expect((e as Error).message).toContain('Unknown readout _target_ "my.Readout"');
+      error = e;
     }
+    expect(isOpenRetinaError(error, 'OPENRETINA_CONFIG')).toBe(true);
+    expect((error as Error).message).toContain('readout._target_: unknown readout "my.Readout" (registered: ');
+    expect(() => buildCoreReadout({ ...cfg, core: { ...cfg.core, gamma_input: 'big' } })).toThrow(/core\.gamma_input: .*expected number/i);
   });
 });
 

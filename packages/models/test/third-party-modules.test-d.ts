@@ -3,6 +3,7 @@
 // tested in packages/trainer/test/third-party-modules.test.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { expectTypeOf, test } from 'vitest';
+import { z } from 'zod';
 import {
   SPECIFICATION_VERSION,
   type Core,
@@ -68,7 +69,13 @@ test('CoreReadout, registerCore and registerReadout take contract-only cores and
   expectTypeOf(model.readout).toEqualTypeOf<MultiReadout>();
   expectTypeOf<CoreReadoutOptions['core']>().toEqualTypeOf<Core>();
   expectTypeOf<CoreReadoutOptions['readout']>().toEqualTypeOf<MultiReadout>();
-  registerCore('thirdparty.PlainCore', [], () => new PlainCore());
-  registerReadout('thirdparty.PlainReadout', [], () => new PlainReadout());
+  registerCore('thirdparty.PlainCore', z.object({ width: z.number().optional() }), (o) => {
+    expectTypeOf(o.width).toEqualTypeOf<number | undefined>();
+    return new PlainCore();
+  });
+  registerReadout('thirdparty.PlainReadout', z.object({ in_shape: z.array(z.number()) }), (o) => {
+    expectTypeOf(o.inShape).toEqualTypeOf<number[]>();
+    return new PlainReadout();
+  });
   expectTypeOf(buildCore).returns.toEqualTypeOf<Core>();
 });

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '@openretina/contracts';
+import { z } from 'zod';
+import { camelCaseOptions, hydraKeys, parseConfig } from '@openretina/models';
 import { EarlyStopping } from './early-stopping.js';
 import { AdamW, SGD, type Optimizer } from './optimizers.js';
 import {
@@ -13,75 +14,153 @@ import {
   type ScheduledLr,
 } from './schedulers.js';
 
-type Config = Readonly<Record<string, unknown>>;
-
-function shortName(target: unknown, what: string): string {
-  if (typeof target !== 'string') throw new ConfigError(`${what}: _target_ must be a class path string, got ${JSON.stringify(target)}.`);
-  return target.split('.').pop()!;
+/** `_target_` of a torch class: its full path or its short name. */
+function target<const P extends string, const S extends string>(path: P, short: S) {
+  return z.literal([path, short]);
 }
+const num = z.number();
+const count = z.number().int().nonnegative();
+/** torch's implementation switches (foreach, fused, ...): they choose kernels, not results; only null/false here. */
+const torchSwitch = z.union([z.null(), z.literal(false)]).optional();
 
-function take(config: Config, allowed: readonly string[], what: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const unknown: string[] = [];
-  for (const [k, v] of Object.entries(config)) {
-    if (k.startsWith('_')) continue;
-    if (!allowed.includes(k)) unknown.push(k);
-    else if (v !== null && v !== undefined) out[k] = v;
-  }
-  if (unknown.length) throw new ConfigError(`${what}: unknown option(s) ${unknown.join(', ')}. Accepted: ${allowed.join(', ')}.`);
-  return out;
-}
+const adamW = z
+  .object({
+    _target_: target('torch.optim.AdamW', 'AdamW'),
+    ...hydraKeys,
+    lr: num.optional(),
+    betas: z.tuple([num, num]).optional(),
+    eps: num.optional(),
+    weight_decay: num.optional(),
+    amsgrad: z.boolean().optional(),
+    maximize: z.boolean().optional(),
+    foreach: torchSwitch,
+    capturable: torchSwitch,
+    differentiable: torchSwitch,
+    fused: torchSwitch,
+  })
+  .strict();
 
-function num(v: unknown, what: string): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new ConfigError(`${what} must be a number, got ${JSON.stringify(v)}.`);
-  return v;
-}
+const sgd = z
+  .object({
+    _target_: target('torch.optim.SGD', 'SGD'),
+    ...hydraKeys,
+    lr: num.optional(),
+    momentum: num.optional(),
+    dampening: num.optional(),
+    weight_decay: num.optional(),
+    nesterov: z.boolean().optional(),
+    maximize: z.boolean().optional(),
+    foreach: torchSwitch,
+    differentiable: torchSwitch,
+  })
+  .strict();
+
+/** An `optimizer` section: torch.optim.AdamW or torch.optim.SGD with PyTorch's keys. */
+export const optimizerConfigSchema = z.discriminatedUnion('_target_', [adamW, sgd]);
+export type OptimizerConfig = z.output<typeof optimizerConfigSchema>;
+
+/** Lightning's keys of a scheduler section: what it monitors, and whether it steps per epoch or per batch. */
+const lightningKeys = {
+  ...hydraKeys,
+  monitor: z.string().nullable().optional(),
+  interval: z.enum(['epoch', 'step']).optional(),
+  frequency: z.number().int().positive().optional(),
+  last_epoch: z.literal(-1, { error: 'last_epoch other than -1 is not supported (resume from a training state instead)' }).optional(),
+  verbose: z.union([z.boolean(), z.literal('deprecated')]).optional(),
+};
+const scheduler = <const N extends string, S extends z.ZodRawShape>(name: N, shape: S) =>
+  z.object({ _target_: target(`torch.optim.lr_scheduler.${name}`, name), ...lightningKeys, ...shape }).strict();
+
+const reduceOnPlateau = scheduler('ReduceLROnPlateau', {
+  mode: z.enum(['min', 'max']).optional(),
+  factor: num.optional(),
+  patience: count.optional(),
+  threshold: num.optional(),
+  threshold_mode: z.enum(['rel', 'abs']).optional(),
+  cooldown: count.optional(),
+  min_lr: num.optional(),
+  eps: num.optional(),
+});
+const stepLr = scheduler('StepLR', { step_size: z.number().int().positive(), gamma: num.optional() });
+const multiStepLr = scheduler('MultiStepLR', { milestones: z.array(count), gamma: num.optional() });
+const exponentialLr = scheduler('ExponentialLR', { gamma: num });
+const cosineLr = scheduler('CosineAnnealingLR', { T_max: z.number().int().positive(), eta_min: num.optional() });
+const cosineRestarts = scheduler('CosineAnnealingWarmRestarts', {
+  T_0: z.number().int().positive(),
+  T_mult: z.number().int().positive().optional(),
+  eta_min: num.optional(),
+});
+const oneCycle = scheduler('OneCycleLR', {
+  max_lr: num.optional(),
+  total_steps: z.number().int().positive().nullable().optional(),
+  epochs: z.number().int().positive().nullable().optional(),
+  steps_per_epoch: z.number().int().positive().nullable().optional(),
+  pct_start: num.optional(),
+  anneal_strategy: z.enum(['cos', 'linear']).optional(),
+  cycle_momentum: z.boolean().optional(),
+  base_momentum: num.optional(),
+  max_momentum: num.optional(),
+  div_factor: num.optional(),
+  final_div_factor: num.optional(),
+  three_phase: z.boolean().optional(),
+});
+
+/** An `lr_scheduler` section: a torch scheduler with its keys plus Lightning's monitor/interval/frequency. */
+export const schedulerConfigSchema = z.discriminatedUnion('_target_', [
+  reduceOnPlateau,
+  stepLr,
+  multiStepLr,
+  exponentialLr,
+  cosineLr,
+  cosineRestarts,
+  oneCycle,
+]);
+export type SchedulerConfig = z.output<typeof schedulerConfigSchema>;
+
+/** `training_callbacks.early_stopping`: Lightning's EarlyStopping. */
+export const earlyStoppingConfigSchema = z
+  .object({
+    _target_: target('lightning.pytorch.callbacks.EarlyStopping', 'EarlyStopping').optional(),
+    ...hydraKeys,
+    monitor: z.string(),
+    min_delta: num.optional(),
+    patience: count.optional(),
+    /** Lightning prints a line when it stops; the loop's stop reason and progress events carry that here. */
+    verbose: z.boolean().optional(),
+    mode: z.enum(['min', 'max']).optional(),
+    strict: z.boolean().optional(),
+    check_finite: z.boolean().optional(),
+    stopping_threshold: num.nullable().optional(),
+    divergence_threshold: num.nullable().optional(),
+    check_on_train_epoch_end: z.union([z.null(), z.literal(false)]).optional(),
+    log_rank_zero_only: z.boolean().optional(),
+  })
+  .strict();
+export type EarlyStoppingConfig = z.output<typeof earlyStoppingConfigSchema>;
 
 /**
  * An optimizer from an OpenRetina `optimizer` config (`_target_: torch.optim.AdamW` or `torch.optim.SGD`, PyTorch
  * keys); null/undefined gives AdamW(lr) as `instantiate_optimizer` does.
  */
 export function createOptimizer(
-  config: Config | null | undefined,
+  config: Readonly<Record<string, unknown>> | null | undefined,
   params: ReadonlyMap<string, tf.Variable>,
   learningRate: number,
 ): Optimizer {
   if (!config) return new AdamW(params, { lr: learningRate });
-  const name = shortName(config._target_, 'optimizer');
-  if (name === 'AdamW') {
-    const o = take(
-      config,
-      ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable', 'fused'],
-      'optimizer (AdamW)',
-    );
-    const betas = o.betas as unknown;
-    if (betas !== undefined && (!Array.isArray(betas) || betas.length !== 2))
-      throw new ConfigError(`optimizer.betas must be a list of two numbers, got ${JSON.stringify(betas)}.`);
-    return new AdamW(params, {
-      lr: o.lr === undefined ? learningRate : num(o.lr, 'optimizer.lr'),
-      ...(betas ? { betas: [num(betas[0], 'optimizer.betas[0]'), num(betas[1], 'optimizer.betas[1]')] as [number, number] } : {}),
-      ...(o.eps === undefined ? {} : { eps: num(o.eps, 'optimizer.eps') }),
-      ...(o.weight_decay === undefined ? {} : { weightDecay: num(o.weight_decay, 'optimizer.weight_decay') }),
-      ...(o.amsgrad === undefined ? {} : { amsgrad: Boolean(o.amsgrad) }),
-      ...(o.maximize === undefined ? {} : { maximize: Boolean(o.maximize) }),
-    });
+  const parsed = parseConfig(optimizerConfigSchema, config, 'optimizer');
+  switch (parsed._target_) {
+    case 'torch.optim.SGD':
+    case 'SGD': {
+      const { foreach: _f, differentiable: _d, lr, ...o } = camelCaseOptions(parsed);
+      return new SGD(params, { ...o, lr: lr ?? learningRate });
+    }
+    case 'torch.optim.AdamW':
+    case 'AdamW': {
+      const { foreach: _f, differentiable: _d, capturable: _c, fused: _u, lr, ...o } = camelCaseOptions(parsed);
+      return new AdamW(params, { ...o, lr: lr ?? learningRate });
+    }
   }
-  if (name === 'SGD') {
-    const o = take(
-      config,
-      ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize', 'foreach', 'differentiable'],
-      'optimizer (SGD)',
-    );
-    return new SGD(params, {
-      lr: o.lr === undefined ? learningRate : num(o.lr, 'optimizer.lr'),
-      ...(o.momentum === undefined ? {} : { momentum: num(o.momentum, 'optimizer.momentum') }),
-      ...(o.dampening === undefined ? {} : { dampening: num(o.dampening, 'optimizer.dampening') }),
-      ...(o.weight_decay === undefined ? {} : { weightDecay: num(o.weight_decay, 'optimizer.weight_decay') }),
-      ...(o.nesterov === undefined ? {} : { nesterov: Boolean(o.nesterov) }),
-      ...(o.maximize === undefined ? {} : { maximize: Boolean(o.maximize) }),
-    });
-  }
-  throw new ConfigError(`Unsupported optimizer _target_ "${String(config._target_)}" (supported: torch.optim.AdamW, torch.optim.SGD).`);
 }
 
 /**
@@ -92,7 +171,7 @@ export function createOptimizer(
  * is never logged: the loop then raises an error; pass a config with `monitor: val_evaluation_loss`).
  */
 export function createScheduler(
-  config: Config | null | undefined,
+  config: Readonly<Record<string, unknown>> | null | undefined,
   optimizer: Optimizer,
   learningRate: number,
   totalSteps?: number,
@@ -112,156 +191,95 @@ export function createScheduler(
       frequency: 1,
     };
   }
-  const { monitor, interval, frequency, last_epoch: lastEpoch, verbose: _verbose, ...rest } = config;
-  if (lastEpoch !== undefined && lastEpoch !== null && lastEpoch !== -1)
-    throw new ConfigError('lr_scheduler.last_epoch other than -1 is not supported (resume from a training state instead).');
-  const iv = (interval ?? 'epoch') as string;
-  if (iv !== 'epoch' && iv !== 'step')
-    throw new ConfigError(`lr_scheduler.interval must be "epoch" or "step", got ${JSON.stringify(interval)}.`);
-  const freq = frequency === undefined || frequency === null ? 1 : num(frequency, 'lr_scheduler.frequency');
-  const mon = monitor === undefined ? 'val_correlation' : (monitor as string | null);
-  const name = shortName(rest._target_, 'lr_scheduler');
-  const w = (scheduler: ScheduledLr['scheduler']): ScheduledLr => ({ scheduler, monitor: mon, interval: iv, frequency: freq });
-  const what = `lr_scheduler (${name})`;
-  switch (name) {
+  const parsed = parseConfig(schedulerConfigSchema, config, 'lr_scheduler');
+  const { monitor, interval, frequency } = parsed;
+  const w = (s: ScheduledLr['scheduler']): ScheduledLr => ({
+    scheduler: s,
+    monitor: monitor === undefined ? 'val_correlation' : monitor,
+    interval: interval ?? 'epoch',
+    frequency: frequency ?? 1,
+  });
+  switch (parsed._target_) {
+    case 'torch.optim.lr_scheduler.ReduceLROnPlateau':
     case 'ReduceLROnPlateau': {
-      const o = take(rest, ['mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown', 'min_lr', 'eps'], what);
-      const factor = o.factor === undefined ? 0.1 : num(o.factor, 'lr_scheduler.factor');
+      const p = camelCaseOptions(parsed);
       // OpenRetina's rule reads the factor with a 0.3 default for min_lr (torch's own default factor is 0.1).
-      const minLrFactor = o.factor === undefined ? 0.3 : factor;
+      const { minLr, factor, mode, patience, threshold, thresholdMode, cooldown, eps } = p;
       return w(
         new ReduceLROnPlateau(optimizer, {
-          factor,
-          minLr: o.min_lr === undefined ? learningRate * minLrFactor ** 3 : num(o.min_lr, 'lr_scheduler.min_lr'),
-          ...(o.mode === undefined ? {} : { mode: o.mode as 'min' | 'max' }),
-          ...(o.patience === undefined ? {} : { patience: num(o.patience, 'lr_scheduler.patience') }),
-          ...(o.threshold === undefined ? {} : { threshold: num(o.threshold, 'lr_scheduler.threshold') }),
-          ...(o.threshold_mode === undefined ? {} : { thresholdMode: o.threshold_mode as 'rel' | 'abs' }),
-          ...(o.cooldown === undefined ? {} : { cooldown: num(o.cooldown, 'lr_scheduler.cooldown') }),
-          ...(o.eps === undefined ? {} : { eps: num(o.eps, 'lr_scheduler.eps') }),
+          factor: factor ?? 0.1,
+          minLr: minLr ?? learningRate * (factor ?? 0.3) ** 3,
+          ...defined({ mode, patience, threshold, thresholdMode, cooldown, eps }),
         }),
       );
     }
+    case 'torch.optim.lr_scheduler.StepLR':
     case 'StepLR': {
-      const o = take(rest, ['step_size', 'gamma'], what);
-      return w(
-        new StepLR(optimizer, {
-          stepSize: num(o.step_size, 'lr_scheduler.step_size'),
-          ...(o.gamma === undefined ? {} : { gamma: num(o.gamma, 'lr_scheduler.gamma') }),
-        }),
-      );
+      const { stepSize, gamma } = camelCaseOptions(parsed);
+      return w(new StepLR(optimizer, { stepSize, ...defined({ gamma }) }));
     }
+    case 'torch.optim.lr_scheduler.MultiStepLR':
     case 'MultiStepLR': {
-      const o = take(rest, ['milestones', 'gamma'], what);
-      if (!Array.isArray(o.milestones))
-        throw new ConfigError(`lr_scheduler.milestones must be a list, got ${JSON.stringify(o.milestones)}.`);
+      const { milestones, gamma } = camelCaseOptions(parsed);
+      return w(new MultiStepLR(optimizer, { milestones, ...defined({ gamma }) }));
+    }
+    case 'torch.optim.lr_scheduler.ExponentialLR':
+    case 'ExponentialLR':
+      return w(new ExponentialLR(optimizer, { gamma: parsed.gamma }));
+    case 'torch.optim.lr_scheduler.CosineAnnealingLR':
+    case 'CosineAnnealingLR':
+      return w(new CosineAnnealingLR(optimizer, { tMax: parsed.T_max, ...defined({ etaMin: parsed.eta_min }) }));
+    case 'torch.optim.lr_scheduler.CosineAnnealingWarmRestarts':
+    case 'CosineAnnealingWarmRestarts':
       return w(
-        new MultiStepLR(optimizer, {
-          milestones: o.milestones.map((m) => num(m, 'lr_scheduler.milestones[]')),
-          ...(o.gamma === undefined ? {} : { gamma: num(o.gamma, 'lr_scheduler.gamma') }),
-        }),
+        new CosineAnnealingWarmRestarts(optimizer, { t0: parsed.T_0, ...defined({ tMult: parsed.T_mult, etaMin: parsed.eta_min }) }),
       );
-    }
-    case 'ExponentialLR': {
-      const o = take(rest, ['gamma'], what);
-      return w(new ExponentialLR(optimizer, { gamma: num(o.gamma, 'lr_scheduler.gamma') }));
-    }
-    case 'CosineAnnealingLR': {
-      const o = take(rest, ['T_max', 'eta_min'], what);
-      return w(
-        new CosineAnnealingLR(optimizer, {
-          tMax: num(o.T_max, 'lr_scheduler.T_max'),
-          ...(o.eta_min === undefined ? {} : { etaMin: num(o.eta_min, 'lr_scheduler.eta_min') }),
-        }),
-      );
-    }
-    case 'CosineAnnealingWarmRestarts': {
-      const o = take(rest, ['T_0', 'T_mult', 'eta_min'], what);
-      return w(
-        new CosineAnnealingWarmRestarts(optimizer, {
-          t0: num(o.T_0, 'lr_scheduler.T_0'),
-          ...(o.T_mult === undefined ? {} : { tMult: num(o.T_mult, 'lr_scheduler.T_mult') }),
-          ...(o.eta_min === undefined ? {} : { etaMin: num(o.eta_min, 'lr_scheduler.eta_min') }),
-        }),
-      );
-    }
+    case 'torch.optim.lr_scheduler.OneCycleLR':
     case 'OneCycleLR': {
-      const o = take(
-        rest,
-        [
-          'max_lr',
-          'total_steps',
-          'epochs',
-          'steps_per_epoch',
-          'pct_start',
-          'anneal_strategy',
-          'cycle_momentum',
-          'base_momentum',
-          'max_momentum',
-          'div_factor',
-          'final_div_factor',
-          'three_phase',
-        ],
-        what,
+      const { maxLr, totalSteps: steps, epochs, stepsPerEpoch, ...rest } = camelCaseOptions(parsed);
+      return w(
+        new OneCycleLR(optimizer, {
+          ...defined({
+            pctStart: rest.pctStart,
+            annealStrategy: rest.annealStrategy,
+            cycleMomentum: rest.cycleMomentum,
+            baseMomentum: rest.baseMomentum,
+            maxMomentum: rest.maxMomentum,
+            divFactor: rest.divFactor,
+            finalDivFactor: rest.finalDivFactor,
+            threePhase: rest.threePhase,
+            epochs: epochs ?? undefined,
+            stepsPerEpoch: stepsPerEpoch ?? undefined,
+            totalSteps: steps ?? (stepsPerEpoch == null ? totalSteps : undefined),
+          }),
+          maxLr: maxLr ?? learningRate,
+        }),
       );
-      const n = (k: string): number | undefined => (o[k] === undefined ? undefined : num(o[k], `lr_scheduler.${k}`));
-      const opts = {
-        maxLr: n('max_lr') ?? learningRate,
-        pctStart: n('pct_start'),
-        annealStrategy: o.anneal_strategy as 'cos' | 'linear' | undefined,
-        cycleMomentum: o.cycle_momentum as boolean | undefined,
-        baseMomentum: n('base_momentum'),
-        maxMomentum: n('max_momentum'),
-        divFactor: n('div_factor'),
-        finalDivFactor: n('final_div_factor'),
-        threePhase: o.three_phase as boolean | undefined,
-        totalSteps: n('total_steps') ?? (o.steps_per_epoch === undefined ? totalSteps : undefined),
-        epochs: n('epochs'),
-        stepsPerEpoch: n('steps_per_epoch'),
-      };
-      const clean = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as unknown as ConstructorParameters<
-        typeof OneCycleLR
-      >[1];
-      return w(new OneCycleLR(optimizer, clean));
     }
-    default:
-      throw new ConfigError(
-        `Unsupported lr_scheduler _target_ "${String(rest._target_)}" (supported: ReduceLROnPlateau, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR).`,
-      );
   }
+  throw new Error(`unreachable: lr_scheduler ${String((parsed as { _target_: string })._target_)}`);
+}
+
+/** The entries whose value is defined (options objects take no explicit undefined). */
+function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /** Early stopping from OpenRetina's `training_callbacks.early_stopping` config (Lightning keys). */
-export function createEarlyStopping(config: Config): EarlyStopping {
-  const o = take(
-    config,
-    [
-      'monitor',
-      'min_delta',
-      'patience',
-      'verbose',
-      'mode',
-      'strict',
-      'check_finite',
-      'stopping_threshold',
-      'divergence_threshold',
-      'check_on_train_epoch_end',
-      'log_rank_zero_only',
-    ],
-    'early_stopping',
+export function createEarlyStopping(config: Readonly<Record<string, unknown>>): EarlyStopping {
+  const { monitor, minDelta, patience, mode, strict, checkFinite, stoppingThreshold, divergenceThreshold } = camelCaseOptions(
+    parseConfig(earlyStoppingConfigSchema, config, 'early_stopping'),
   );
-  if (typeof o.monitor !== 'string')
-    throw new ConfigError(`early_stopping.monitor must be a metric name, got ${JSON.stringify(o.monitor)}.`);
   return new EarlyStopping({
-    monitor: o.monitor,
-    ...(o.min_delta === undefined ? {} : { minDelta: num(o.min_delta, 'early_stopping.min_delta') }),
-    ...(o.patience === undefined ? {} : { patience: num(o.patience, 'early_stopping.patience') }),
-    ...(o.mode === undefined ? {} : { mode: o.mode as 'min' | 'max' }),
-    ...(o.strict === undefined ? {} : { strict: Boolean(o.strict) }),
-    ...(o.check_finite === undefined ? {} : { checkFinite: Boolean(o.check_finite) }),
-    ...(o.stopping_threshold === undefined ? {} : { stoppingThreshold: num(o.stopping_threshold, 'early_stopping.stopping_threshold') }),
-    ...(o.divergence_threshold === undefined
-      ? {}
-      : { divergenceThreshold: num(o.divergence_threshold, 'early_stopping.divergence_threshold') }),
+    monitor,
+    ...defined({
+      minDelta,
+      patience,
+      mode,
+      strict,
+      checkFinite,
+      stoppingThreshold: stoppingThreshold ?? undefined,
+      divergenceThreshold: divergenceThreshold ?? undefined,
+    }),
   });
 }

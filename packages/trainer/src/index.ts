@@ -14,7 +14,15 @@ export {
 export type { LrTarget, OneCycleLROptions, ReduceLROnPlateauOptions, Scheduler, ScheduledLr, SchedulerStateDict } from './schedulers.js';
 export { EarlyStopping } from './early-stopping.js';
 export type { EarlyStoppingOptions, EarlyStoppingDecision } from './early-stopping.js';
-export { createOptimizer, createScheduler, createEarlyStopping } from './factory.js';
+export {
+  createOptimizer,
+  createScheduler,
+  createEarlyStopping,
+  optimizerConfigSchema,
+  schedulerConfigSchema,
+  earlyStoppingConfigSchema,
+} from './factory.js';
+export type { OptimizerConfig, SchedulerConfig, EarlyStoppingConfig } from './factory.js';
 export {
   correlation,
   mse,

@@ -52,3 +52,5 @@ export class CsvLogger implements TrainLogger {
     }
   }
 }
+
+export { TensorBoardLogger, crc32c, encodeEvent, tfRecord } from './tensorboard-logger.js';

@@ -398,17 +398,17 @@ export class ReduceLROnPlateau {
   }
 
   loadStateDict(sd: SchedulerStateDict): void {
-    const num = (k: string): number => {
+    const stateValue = (k: string): number => {
       const v = sd[k];
       if (typeof v !== 'number' && v !== null)
         throw new StateDictError(`ReduceLROnPlateau state "${k}" must be a number, got ${JSON.stringify(v)}.`);
       // JSON turns ±Infinity into null: restore the mode's "worst" value.
       return v === null ? (this.mode === 'min' ? Infinity : -Infinity) : v;
     };
-    this.best = num('best');
-    this.numBadEpochs = num('num_bad_epochs');
-    this.cooldownCounter = num('cooldown_counter');
-    this.lastEpoch = num('last_epoch');
+    this.best = stateValue('best');
+    this.numBadEpochs = stateValue('num_bad_epochs');
+    this.cooldownCounter = stateValue('cooldown_counter');
+    this.lastEpoch = stateValue('last_epoch');
     const last = sd._last_lr;
     if (Array.isArray(last) && typeof last[0] === 'number') this.lastLr = last[0];
   }

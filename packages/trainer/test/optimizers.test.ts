@@ -89,7 +89,9 @@ describe('optimizers reproduce PyTorch 1.13 trajectories (fixtures/trainer/optim
     ) as SGD;
     expect(sgd.momentum).toBe(0.9);
     expect(createOptimizer(null, ps, 0.003).lr).toBe(0.003);
-    expect(() => createOptimizer({ _target_: 'torch.optim.Adam' }, ps, 0.1)).toThrow(/Unsupported optimizer/);
+    expect(() => createOptimizer({ _target_: 'torch.optim.Adam' }, ps, 0.1)).toThrow(
+      /optimizer._target_: unknown _target_ "torch.optim.Adam" \(accepted: torch.optim.AdamW, AdamW, torch.optim.SGD, SGD\)/,
+    );
     expect(() => createOptimizer({ _target_: 'torch.optim.AdamW', weightdecay: 1 }, ps, 0.1)).toThrow(/weightdecay/);
     const g = new Map([['nope', tf.zeros([1])]]);
     expect(() => adamw.step(g)).toThrow(/nope/);

@@ -16,6 +16,7 @@ import {
   type SessionBatch,
   type StateDict,
 } from '@openretina/contracts';
+import { z } from 'zod';
 import { buildCoreReadout, registerCore, registerReadout, type CoreReadout, type CoreReadoutConfig } from '@openretina/models';
 import { loadCheckpoint, saveCheckpoint } from '@openretina/hub/node';
 import { train, type TrainingData } from '../src/index.js';
@@ -165,12 +166,17 @@ class PooledReadout implements MultiReadout {
   }
 }
 
-registerCore('thirdparty.MixCore', ['channels', 'gamma', 'seed'], (o) => {
-  const [inC, outC] = o.channels as [number, number];
-  return new MixCore(inC, outC, o.gamma as number, o.seed as number);
-});
-registerReadout('thirdparty.PooledReadout', ['inShape', 'nNeuronsDict', 'meanActivityDict'], (o, ctx) => {
-  const [c] = o.inShape as number[];
+// Third parties register their classes with their own zod schemas (snake_case keys, as in OpenRetina's configs).
+registerCore(
+  'thirdparty.MixCore',
+  z.object({ channels: z.tuple([z.number(), z.number()]), gamma: z.number(), seed: z.number().int() }),
+  (o) => {
+    const [inC, outC] = o.channels;
+    return new MixCore(inC, outC, o.gamma, o.seed);
+  },
+);
+registerReadout('thirdparty.PooledReadout', z.object({ in_shape: z.array(z.number()) }), (o, ctx) => {
+  const [c] = o.inShape;
   return new PooledReadout(c!, ctx.nNeuronsDict);
 });
 

@@ -3,10 +3,12 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '@openretina/contracts';
+import { parseDefaultsList, toChoice, type GroupChoice } from './defaults-list.js';
+import { MISSING } from './interpolate.js';
 import { parseOverride, type Override } from './overrides.js';
-import { clone, deletePath, isTree, merge, setPath, type ConfigTree, type ConfigValue } from './tree.js';
+import { clone, deletePath, getPath, hasPath, isTree, merge, setPath, type ConfigTree } from './tree.js';
 
-/** The folder of the presets shipped with the CLI (`configs/` beside `dist/`). */
+/** The folder of the presets shipped with the CLI (`configs/` beside `dist/`): OpenRetina's config tree. */
 export function presetsDirectory(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const candidate of [join(here, '..', 'configs'), join(here, '..', '..', 'configs'), join(here, '..', '..', '..', 'configs')]) {
@@ -15,7 +17,7 @@ export function presetsDirectory(): string {
   throw new ConfigError(`The openretina presets folder was not found next to ${here}.`);
 }
 
-/** Names of the experiment presets (top-level YAML files of the presets folder). */
+/** Names of the experiment configs (top-level YAML files) of a config folder. */
 export function listPresets(dir = presetsDirectory()): string[] {
   return readdirSync(dir)
     .filter((f) => extname(f) === '.yaml' && statSync(join(dir, f)).isFile())
@@ -32,91 +34,158 @@ function readYaml(path: string): ConfigTree {
   }
   if (parsed == null) return {};
   if (!isTree(parsed)) throw new ConfigError(`${path}: the top level must be a mapping of keys to values.`);
-  return parsed as ConfigTree;
-}
-
-type DefaultsEntry = { group: string; options: string[]; optional: boolean } | 'self';
-
-function parseDefaults(list: ConfigValue | undefined, file: string): DefaultsEntry[] {
-  if (list === undefined) return ['self'];
-  if (!Array.isArray(list)) throw new ConfigError(`${file}: "defaults" must be a list.`);
-  return list.map((item) => {
-    if (item === '_self_') return 'self';
-    if (!isTree(item) || Object.keys(item).length !== 1) {
-      throw new ConfigError(`${file}: each defaults entry must be "_self_" or "group: option", got ${JSON.stringify(item)}.`);
-    }
-    const [rawGroup, value] = Object.entries(item)[0]!;
-    const optional = rawGroup.startsWith('optional ');
-    const group = rawGroup.replace(/^optional /, '');
-    const options = value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
-    return { group, options, optional };
-  });
+  return parsed;
 }
 
 export interface ComposeOptions {
-  /** `key.sub=value`, `group=option`, `+new.key=value`, `~key` (Hydra override grammar, simplified). */
+  /** Hydra overrides: `key=value`, `group=option`, `+key=value`, `++key=value`, `~key`. */
   overrides?: readonly string[];
-  presetsDir?: string;
+  /**
+   * The config tree (Hydra's `--config-path`): `experiment` is a config name in it and its groups are read from
+   * it alone. Without it, `experiment` is a preset name or a YAML file, and groups are looked up beside the file,
+   * then in the presets.
+   */
+  configDir?: string;
 }
+
+/** Hydra's own defaults for where runs go (`hydra.run.dir`, `hydra.sweep.dir`). */
+const HYDRA_DEFAULTS: ConfigTree = {
+  run: { dir: 'outputs/${now:%Y-%m-%d}/${now:%H-%M-%S}' },
+  sweep: { dir: 'multirun/${now:%Y-%m-%d}/${now:%H-%M-%S}' },
+};
 
 /** Keys of this port (not in OpenRetina's configs) that `key=value` may set without `+`: the compute engine. */
 const IMPLICIT_KEYS = new Set(['trainer.engine']);
 
+/** The chosen option(s) per config group, as Hydra records them in `hydra.runtime.choices`. */
+export type GroupChoices = Record<string, GroupChoice>;
+
 /**
- * Composes an experiment config the way Hydra does for OpenRetina's config tree: the experiment's `defaults`
- * list pulls group files (`model/base_core_readout.yaml` → key `model`), `_self_` places the experiment's own
- * values, then command-line overrides apply. `experiment` is a preset name or a path to a YAML file; a YAML file
- * outside the presets may use the presets' groups too.
+ * Composes an experiment config the way Hydra does: the primary config's defaults list is walked in order, each
+ * group's option file merged into the group's package (`hydra/sweeper` → `hydra.sweeper`; a list of options merges
+ * each), `_self_` merges the config's own keys where it stands (at the end when absent); `override` entries and
+ * command-line `group=option` replace choices, `group: null` drops a group, `group: ???` must be chosen; then
+ * `+group=option` entries follow the primary config and value overrides apply. Groups under `hydra/` that the tree
+ * does not hold (Hydra's own and its plugins', e.g. `hydra/sweeper: optuna`) are recorded only. The result holds
+ * the job's keys and a `hydra` node with `run`, `sweep`, anything the configs put there and `runtime.choices`;
+ * interpolations are left unresolved ({@link resolveExperiment} resolves them).
  */
 export function composeConfig(experiment: string, options: ComposeOptions = {}): ConfigTree {
-  const presets = options.presetsDir ?? presetsDirectory();
-  const file = existsSync(experiment) && statSync(experiment).isFile() ? experiment : join(presets, `${experiment}.yaml`);
+  const { file, searchPath } = locate(experiment, options.configDir);
+  const name = basename(file, '.yaml');
+  const own = readYaml(file);
+  const entries = parseDefaultsList(own.defaults, file);
+  delete own.defaults;
+  const overrides = (options.overrides ?? []).map(parseOverride);
+
+  const groupDir = (group: string) => searchPath.map((d) => join(d, group)).find((d) => existsSync(d) && statSync(d).isDirectory());
+  const choices: GroupChoices = {};
+  const order: (string | '_self_')[] = [];
+  for (const e of entries) {
+    if (e.kind === 'self') order.push('_self_');
+    else if (!e.override) {
+      choices[e.group] = e.choice;
+      order.push(e.group);
+    }
+  }
+  if (!order.includes('_self_')) order.push('_self_');
+  const optional = new Set(entries.flatMap((e) => (e.kind === 'group' && e.optional ? [e.group] : [])));
+  for (const e of entries) {
+    if (e.kind !== 'group' || !e.override) continue;
+    if (!(e.group in choices) && e.group.split('/')[0] !== 'hydra') {
+      throw new ConfigError(`${name}: could not override "${e.group}": no such group in the defaults list.`);
+    }
+    choices[e.group] = e.choice;
+  }
+
+  const appended: string[] = [];
+  const valueOverrides: Override[] = [];
+  for (const o of overrides) {
+    const group = o.key.replaceAll('.', '/');
+    if (o.kind === 'delete' && group in choices) choices[group] = null;
+    else if (o.kind === 'set' && group in choices) choices[group] = toChoice(o.value, `Override "${o.key}=${o.raw}"`);
+    else if (o.kind === 'add' && groupDir(group)) {
+      if (group in choices) throw new ConfigError(`Could not add "${group}=${o.raw}": "${group}" is already in the defaults list.`);
+      choices[group] = toChoice(o.value, `Override "+${o.key}=${o.raw}"`);
+      appended.push(group);
+    } else valueOverrides.push(o);
+  }
+
+  const groupConfig = (group: string, option: string): ConfigTree | undefined => {
+    const dir = groupDir(group);
+    const path = dir && join(dir, `${option}.yaml`);
+    if (!path || !existsSync(path)) {
+      if (group.split('/')[0] === 'hydra' && !dir) return undefined; // Hydra's own group or a plugin's
+      if (optional.has(group)) return undefined;
+      const available = dir
+        ? readdirSync(dir)
+            .filter((f) => f.endsWith('.yaml'))
+            .map((f) => basename(f, '.yaml'))
+        : [];
+      throw new ConfigError(
+        `${name}: config group "${group}" has no option "${option}". ${dir ? `Available: ${available.sort().join(', ')}.` : `There is no group "${group}" in ${searchPath.join(', ')}.`}`,
+      );
+    }
+    const content = readYaml(path);
+    delete content.defaults;
+    const wrapped: ConfigTree = {};
+    setPath(wrapped, group.replaceAll('/', '.'), content, false);
+    return wrapped;
+  };
+  const mergeGroup = (config: ConfigTree, group: string): ConfigTree => {
+    const choice = choices[group];
+    if (choice === null || choice === undefined) return config;
+    if (choice === MISSING) throw new ConfigError(`${name}: you must choose the "${group}" config, e.g. ${group}=<option>.`);
+    let out = config;
+    for (const option of Array.isArray(choice) ? choice : [choice]) {
+      const part = groupConfig(group, option);
+      if (part) out = merge(out, part);
+    }
+    return out;
+  };
+
+  let config: ConfigTree = { hydra: clone(HYDRA_DEFAULTS) };
+  for (const item of order) config = item === '_self_' ? merge(config, own) : mergeGroup(config, item);
+  for (const group of appended) config = mergeGroup(config, group);
+
+  for (const o of valueOverrides) {
+    const exists = hasPath(config, o.key);
+    if (o.kind === 'delete') deletePath(config, o.key);
+    else if (o.kind === 'set' && !exists && !IMPLICIT_KEYS.has(o.key)) {
+      throw new ConfigError(`Unknown config key "${o.key}" (override "${o.key}=${o.raw}"). Use "+${o.key}=..." to add a new key.`);
+    } else if (o.kind === 'add' && exists) {
+      throw new ConfigError(`Could not add "${o.key}": it is already in the config (use "${o.key}=..." or "++${o.key}=...").`);
+    } else setPath(config, o.key, clone(o.value), false);
+  }
+  const hydra = config.hydra as ConfigTree;
+  hydra.runtime = merge(isTree(hydra.runtime) ? hydra.runtime : {}, { choices: clone(choices) as ConfigTree });
+  return config;
+}
+
+/** The primary config file and the folders its groups are read from. */
+function locate(experiment: string, configDir: string | undefined): { file: string; searchPath: string[] } {
+  if (configDir !== undefined) {
+    const dir = resolve(configDir);
+    const file = join(dir, experiment.endsWith('.yaml') ? experiment : `${experiment}.yaml`);
+    if (!existsSync(file)) {
+      const names = existsSync(dir) ? listPresets(dir) : [];
+      throw new ConfigError(
+        `No config "${experiment}" in ${dir}${names.length ? ` (configs: ${names.join(', ')})` : ' (no such folder)'}.`,
+      );
+    }
+    return { file, searchPath: [dir] };
+  }
+  const presets = presetsDirectory();
+  const isFile = existsSync(experiment) && statSync(experiment).isFile();
+  const file = isFile ? resolve(experiment) : join(presets, `${experiment}.yaml`);
   if (!existsSync(file)) {
     throw new ConfigError(`No config "${experiment}": not a file, and not one of the presets (${listPresets(presets).join(', ')}).`);
   }
-  const own = readYaml(file);
-  const overrides = (options.overrides ?? []).map(parseOverride);
-  const groupDirs = [dirname(resolve(file)), presets];
-  const entries = parseDefaults(own.defaults, file);
-  delete own.defaults;
+  return { file, searchPath: [...new Set([dirname(file), presets])] };
+}
 
-  // Group selections on the command line (`model=core_gaussian_readout`) replace the defaults' choices.
-  const remaining: Override[] = [];
-  for (const o of overrides) {
-    const isGroup = o.kind !== 'delete' && groupDirs.some((d) => existsSync(join(d, o.key)) && statSync(join(d, o.key)).isDirectory());
-    const entry = entries.find((e): e is Exclude<DefaultsEntry, 'self'> => e !== 'self' && e.group === o.key);
-    if (isGroup && typeof o.value === 'string' && (entry || o.kind === 'add')) {
-      if (entry) entry.options = [o.value];
-      else entries.splice(entries.indexOf('self'), 0, { group: o.key, options: [o.value], optional: false });
-    } else remaining.push(o);
-  }
-
-  let config: ConfigTree = {};
-  for (const entry of entries) {
-    if (entry === 'self') {
-      config = merge(config, own);
-      continue;
-    }
-    for (const option of entry.options) {
-      const groupFile = groupDirs.map((d) => join(d, entry.group, `${option}.yaml`)).find((p) => existsSync(p));
-      if (!groupFile) {
-        if (entry.optional) continue;
-        const available = groupDirs
-          .map((d) => join(d, entry.group))
-          .filter((d) => existsSync(d))
-          .flatMap((d) => readdirSync(d).map((f) => basename(f, '.yaml')));
-        throw new ConfigError(`Config group "${entry.group}" has no option "${option}". Available: ${available.join(', ') || '(none)'}.`);
-      }
-      const content = readYaml(groupFile);
-      delete content.defaults;
-      config = merge(config, { [entry.group]: content });
-    }
-  }
-  if (!entries.includes('self')) config = merge(config, own);
-
-  for (const o of remaining) {
-    if (o.kind === 'delete') deletePath(config, o.key);
-    else setPath(config, o.key, clone(o.value), o.kind === 'set' && !IMPLICIT_KEYS.has(o.key));
-  }
-  return config;
+/** The group choices recorded by {@link composeConfig}. */
+export function groupChoices(config: ConfigTree): GroupChoices {
+  const c = getPath(config, 'hydra.runtime.choices');
+  return isTree(c) ? (c as GroupChoices) : {};
 }

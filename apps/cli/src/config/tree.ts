@@ -10,12 +10,15 @@ export function isTree(v: unknown): v is ConfigTree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Deep merge as Hydra/OmegaConf do: trees merge key by key, anything else (lists included) is replaced. */
+/**
+ * Deep merge as OmegaConf does: trees merge key by key, anything else (lists included) is replaced, except that a
+ * `???` (missing) value does not replace a value that is there.
+ */
 export function merge(base: ConfigTree, over: ConfigTree): ConfigTree {
   const out: ConfigTree = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = isTree(b) && isTree(v) ? merge(b, v) : clone(v);
+    out[k] = isTree(b) && isTree(v) ? merge(b, v) : v === '???' && b !== undefined ? b : clone(v);
   }
   return out;
 }
@@ -33,6 +36,13 @@ export function getPath(tree: ConfigTree, path: string): ConfigValue | undefined
     else return undefined;
   }
   return node;
+}
+
+/** Whether `a.b.c` is a key of the config (a null or `???` value counts). */
+export function hasPath(tree: ConfigTree, path: string): boolean {
+  const parts = path.split('.');
+  const parent = parts.length > 1 ? getPath(tree, parts.slice(0, -1).join('.')) : tree;
+  return isTree(parent) && parts[parts.length - 1]! in parent;
 }
 
 /** Writes `a.b.c = value`, creating trees on the way. `mustExist` refuses new keys (Hydra's rule without `+`). */

@@ -14,7 +14,7 @@ export function hoeflingMoviesFromPickle(obj: unknown, source = 'pickle'): Movie
   }
   const toMovie = (a: NdArray) => movieFromCTHW(toFloat32(a.data as ArrayLike<number>), a.shape);
   const stats = ((d.movie_stats as Record<string, unknown> | undefined)?.dichromatic ?? {}) as Record<string, unknown>;
-  const num = (v: unknown) => (v === undefined ? NaN : Number(fieldScalar(v)));
+  const statValue = (v: unknown) => (v === undefined ? NaN : Number(fieldScalar(v)));
   let randomSequences: MovieSplit['randomSequences'];
   if (isNdArray(d.random_sequences)) {
     const rs = d.random_sequences;
@@ -24,7 +24,7 @@ export function hoeflingMoviesFromPickle(obj: unknown, source = 'pickle'): Movie
     train: toMovie(d.train),
     test: toMovie(d.test),
     ...(randomSequences ? { randomSequences } : {}),
-    normMean: num(stats.mean),
-    normStd: num(stats.sd),
+    normMean: statValue(stats.mean),
+    normStd: statValue(stats.sd),
   });
 }

@@ -12,6 +12,8 @@ export interface HoeflingQualityChecks {
   filterCounts: boolean;
   countThreshold: number;
   classifierConfidence: number;
+  /** Receives one line per filtering step (neurons and fields kept), as OpenRetina's `verbose` prints them. */
+  report?: (message: string) => void;
 }
 
 /** The quality checks of OpenRetina's Höfling 2024 config. */
@@ -37,21 +39,31 @@ export function filterHoeflingResponses(
 ): Record<string, NdTree> {
   const c = { ...HOEFLING_2024_QUALITY_CHECKS, ...checks };
   const out: Record<string, NdTree> = {};
+  // neurons and fields left after each step: original, cell types, quality indices, classifier confidence, counts
+  const neurons = [0, 0, 0, 0, 0];
+  const fields = [0, 0, 0, 0, 0];
+  const tally = (stage: number, n: number) => {
+    neurons[stage]! += n;
+    if (n > 0) fields[stage]! += 1;
+  };
   for (const [name, f0] of Object.entries(all)) {
     let f: Field = f0 as Field;
     const step = (mask: boolean[]) => {
       f = maskField(f, mask);
     };
     const n = () => fieldNeurons(f);
+    tally(0, n());
     if (c.filterCellTypes) {
       const types = toNumberArray(fieldArray(f, 'group_assignment', name).data);
       step(types.map((t) => c.cellTypesList.includes(t)));
     }
+    tally(1, n());
     if (n() > 0) {
       const cq = toNumberArray(fieldArray(f, 'chirp_qi', name).data);
       const dq = toNumberArray(fieldArray(f, 'd_qi', name).data);
       step(cq.map((v, i) => (c.qiLogic === 'and' ? v >= c.chirpQi && dq[i]! >= c.dQi : v >= c.chirpQi || dq[i]! >= c.dQi)));
     }
+    tally(2, n());
     if (n() > 0 && c.classifierConfidence > 0) {
       const conf = fieldArray(f, 'group_confidences', name);
       const vals = toNumberArray(conf.data);
@@ -60,9 +72,23 @@ export function filterHoeflingResponses(
       for (let i = 0; i < n(); i++) mask.push(Math.max(...vals.slice(i * cols, (i + 1) * cols)) >= c.classifierConfidence);
       step(mask);
     }
+    tally(3, n());
     if (n() === 0) continue;
     if (c.filterCounts && n() <= c.countThreshold) continue;
+    tally(4, n());
     out[name] = f as NdTree;
+  }
+  if (c.report) {
+    const steps = [
+      'original',
+      'of the target cell types',
+      'passing the quality indices',
+      'above the classifier confidence',
+      'in fields with enough neurons',
+    ];
+    steps.forEach((what, i) =>
+      c.report!(`quality checks: ${neurons[i]} neurons in ${fields[i]} fields ${i === 0 ? '(before filtering)' : what}`),
+    );
   }
   return out;
 }

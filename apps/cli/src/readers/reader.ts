@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { parseConfig } from '@openretina/models';
+import type { MovieSplit, ResponseSplit } from '@openretina/contracts';
+import type { ResolveOptions } from '@openretina/data-io/node';
+
+/** Movies and responses per session, as a `data_io` section says. */
+export interface ExperimentData {
+  movies: Record<string, MovieSplit>;
+  responses: Record<string, ResponseSplit>;
+  /** Test stimulus names (the test folds of the loaders). */
+  testNames: string[];
+}
+
+/** What a reader gets besides its section: how to resolve a relative data path, downloads, and a log line. */
+export interface ReaderContext {
+  resolvePath: (path: string) => string;
+  download: ResolveOptions;
+  log: (message: string) => void;
+}
+
+/**
+ * A data reader: the `data_io` section whose `stimuli._target_` / `responses._target_` name OpenRetina's loading
+ * functions (and, as aliases, our short names), its schema, and the loader.
+ */
+export interface DataReader {
+  /** The section's `stimuli._target_` (OpenRetina's function path), then its aliases. */
+  targets: readonly string[];
+  /** Strict schema of the whole `data_io` section. */
+  schema: z.ZodType<Record<string, unknown>>;
+  read(section: unknown, context: ReaderContext): Promise<ExperimentData>;
+}
+
+/** Defines a reader from its schema and a loader typed by it. */
+export function defineReader<S extends z.ZodType<Record<string, unknown>>>(
+  targets: readonly string[],
+  schema: S,
+  load: (section: z.output<S>, context: ReaderContext) => Promise<ExperimentData>,
+): DataReader {
+  return { targets, schema, read: (section, context) => load(parseConfig(schema, section, 'data_io'), context) };
+}
+
+/** `_target_` of a function given by its path and our short alias. */
+export function functionTarget<const P extends string, const A extends string>(path: P, alias: A) {
+  return z.literal([path, alias]);
+}
+
+/** Hydra's `_convert_` (how containers are handed over; plain data here whatever the value). */
+export const convert = { _convert_: z.enum(['none', 'partial', 'object', 'all']).optional() };
+
+/** `data_io.data_info`: entries merged into the data info (OpenRetina's partial_data_info), e.g. rates and pixel size. */
+export const dataInfoSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional();
+
+/** The test names shared by every session's responses. */
+export function testNamesOf(responses: Readonly<Record<string, ResponseSplit>>): string[] {
+  return [...new Set(Object.values(responses).flatMap((r) => Object.keys(r.test)))].sort();
+}
