@@ -1,17 +1,32 @@
+import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@openretina/backend';
 import { writeFileAtomic } from '@openretina/formats/node';
+import { writeOpenRetinaCheckpoint } from '@openretina/hub';
 import { loadCoreReadout } from '@openretina/hub/node';
 import { exportOnnx } from '@openretina/onnx';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { cliDownloadOptions } from './download-progress.js';
 
+const FORMATS = ['onnx', 'ckpt'] as const;
+type ExportFormat = (typeof FORMATS)[number];
+
+/** `--format`, else from the output's extension (`.ckpt`/`.pt` → ckpt, anything else → onnx). */
+function exportFormat(format: string | undefined, output: string): ExportFormat | undefined {
+  if (format !== undefined) return (FORMATS as readonly string[]).includes(format) ? (format as ExportFormat) : undefined;
+  return ['.ckpt', '.pt'].includes(extname(output).toLowerCase()) ? 'ckpt' : 'onnx';
+}
+
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Export a model (.ckpt/.pt, checkpoint folder or a published name) to ONNX (opset 17, dynamic batch and time)',
+  summary: 'Export a model (.ckpt/.pt, checkpoint folder or a published name) to ONNX or back to an OpenRetina .ckpt',
   usage:
-    'openretina export --checkpoint C [--session S] --output model.onnx [--conv-form depthwise|composed]\n' +
-    '  graph input (batch, C, time, H, W) as OpenRetina; without --session every session, concatenated in sorted order.',
+    'openretina export --checkpoint C --output model.onnx [--format onnx] [--session S] [--conv-form depthwise|composed]\n' +
+    'openretina export --checkpoint C --output model.ckpt [--format ckpt]\n' +
+    '  onnx (opset 17, dynamic batch and time): graph input (batch, C, time, H, W) as OpenRetina; without --session every\n' +
+    '  session, concatenated in sorted order.\n' +
+    '  ckpt: a Lightning-layout checkpoint with UnifiedCoreReadout hyper-parameters (plain containers and tensors) that\n' +
+    '  OpenRetina\'s load_core_readout_model(path, "cpu") loads. --format defaults from the extension (.ckpt/.pt: ckpt).',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
       args: argv,
@@ -19,7 +34,8 @@ export const exportCommand: Command = {
         checkpoint: { type: 'string' },
         session: { type: 'string' },
         output: { type: 'string' },
-        'conv-form': { type: 'string', default: 'depthwise' },
+        format: { type: 'string' },
+        'conv-form': { type: 'string' },
       },
       strict: true,
     });
@@ -27,18 +43,37 @@ export const exportCommand: Command = {
       io.err(`--checkpoint and --output are required.\nUsage: ${exportCommand.usage}`);
       return ExitCode.usage;
     }
-    const convForm = values['conv-form'];
+    const format = exportFormat(values.format, values.output);
+    if (!format) {
+      io.err(`--format must be onnx or ckpt, got "${values.format}".`);
+      return ExitCode.usage;
+    }
+    const convForm = values['conv-form'] ?? 'depthwise';
     if (convForm !== 'depthwise' && convForm !== 'composed') {
       io.err(`--conv-form must be depthwise or composed, got "${convForm}".`);
+      return ExitCode.usage;
+    }
+    if (format === 'ckpt' && (values.session !== undefined || values['conv-form'] !== undefined)) {
+      io.err('--session and --conv-form apply to ONNX exports; a .ckpt holds every session.');
       return ExitCode.usage;
     }
     await initBackend('cpu');
     const model = await loadCoreReadout(values.checkpoint, cliDownloadOptions());
     try {
-      const bytes = exportOnnx(model, { convForm, ...(values.session === undefined ? {} : { session: values.session }) });
-      await writeFileAtomic(values.output, bytes);
-      const sessions = values.session ?? model.sessions.join(', ');
-      io.out(`wrote ${values.output} (${(bytes.byteLength / 1024).toFixed(0)} KiB; sessions: ${sessions}; frames cut: ${model.framesCut})`);
+      if (format === 'ckpt') {
+        const bytes = writeOpenRetinaCheckpoint(model);
+        await writeFileAtomic(values.output, bytes);
+        io.out(
+          `wrote ${values.output} (${(bytes.byteLength / 1024).toFixed(0)} KiB; OpenRetina UnifiedCoreReadout; sessions: ${model.sessions.join(', ')})`,
+        );
+      } else {
+        const bytes = exportOnnx(model, { convForm, ...(values.session === undefined ? {} : { session: values.session }) });
+        await writeFileAtomic(values.output, bytes);
+        const sessions = values.session ?? model.sessions.join(', ');
+        io.out(
+          `wrote ${values.output} (${(bytes.byteLength / 1024).toFixed(0)} KiB; sessions: ${sessions}; frames cut: ${model.framesCut})`,
+        );
+      }
     } finally {
       model.dispose();
     }

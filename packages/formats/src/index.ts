@@ -15,7 +15,9 @@ export {
 export type { ElementType, ElementTypeName, NumpyDtype, NumericArray } from './dtypes.js';
 export { unpickle, PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
 export type { Recogniser, BuildHandler, UnpickleOptions } from './pickle.js';
-export { ArrayValue, arrayValueFromStrided } from './array-value.js';
+export { serializePickle, pickleOrderedDict, PyFloat, PyPersistentId } from './pickle-writer.js';
+export type { SerializePickleOptions } from './pickle-writer.js';
+export { ArrayValue, arrayValueFromStrided, contiguousStrides } from './array-value.js';
 export type { ReadLimits, StridedView } from './array-value.js';
 export {
   readPickle,

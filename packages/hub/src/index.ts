@@ -1,9 +1,12 @@
-// Browser-safe entry of @openretina/hub: OpenRetina checkpoint reading (torch zip archives through
-// @openretina/formats' safe pickle reader), our checkpoint format in memory, the published-model registry and model
+// Browser-safe entry of @openretina/hub: OpenRetina checkpoint reading and writing (torch zip archives through
+// @openretina/formats' safe pickle reader and writer), our checkpoint format in memory, the published-model registry and model
 // cards. File system and downloads are in '@openretina/hub/node'; ONNX export, inference and the ONNX Runtime engine
 // are in '@openretina/onnx'.
 
 export { readTorchArchive } from './torch-archive.js';
+export { writeTorchArchive } from './torch-archive-writer.js';
+export { writeOpenRetinaCheckpoint, LIGHTNING_LAYOUT_VERSION } from './openretina-checkpoint-writer.js';
+export type { WriteOpenRetinaCheckpointOptions } from './openretina-checkpoint-writer.js';
 export {
   readOpenRetinaCheckpoint,
   modelFromCheckpoint,

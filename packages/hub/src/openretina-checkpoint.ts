@@ -1,6 +1,13 @@
 import { ConfigError, FileFormatError, type DataInfo, type StateDict, type StateTensor } from '@openretina/contracts';
-import type { CoreReadout, CoreReadoutConfig } from '@openretina/models';
-import { buildRemembered } from './architecture.js';
+import {
+  type CoreReadout,
+  type CoreReadoutConfig,
+  ExampleCoreReadout,
+  exampleCoreReadoutConfig,
+  exampleCoreReadoutOptions,
+  isExampleCoreReadoutHyperParameters,
+} from '@openretina/models';
+import { buildRemembered, rememberArchitecture, rememberCheckpointDataInfo } from './architecture.js';
 import { ArrayValue, PyDict, PyObject, type ReadPickleOptions, defineOwn, toPlain } from '@openretina/formats';
 import { readTorchArchive } from './torch-archive.js';
 
@@ -135,8 +142,13 @@ export function readOpenRetinaCheckpoint(bytes: Uint8Array, options: ReadPickleO
   return { kind: 'state_dict', stateDict: toStateDict(raw, source), hyperParameters: {}, dataInfo: undefined, extra: {} };
 }
 
-/** The architecture config (OpenRetina keys) of a checkpoint's hyper-parameters, filling gaps from data_info. */
+/**
+ * The architecture config (OpenRetina's `UnifiedCoreReadout` keys) of a checkpoint's hyper-parameters, filling gaps
+ * from data_info. `ExampleCoreReadout` checkpoints (flat `core_*`/`readout_*` arguments) give the equivalent
+ * `UnifiedCoreReadout` architecture (`exampleCoreReadoutConfig` of @openretina/models).
+ */
 export function architectureFromHyperParameters(hp: Record<string, unknown>): CoreReadoutConfig {
+  if (isExampleCoreReadoutHyperParameters(hp)) return exampleCoreReadoutConfig(exampleCoreReadoutOptions(hp));
   const info = isRecord(hp.data_info) ? hp.data_info : {};
   const nNeurons = hp.n_neurons_dict ?? info.n_neurons_dict;
   let inShape = hp.in_shape;
@@ -146,7 +158,7 @@ export function architectureFromHyperParameters(hp: Record<string, unknown>): Co
   }
   if (!isRecord(hp.core) || !isRecord(hp.readout) || !Array.isArray(inShape) || !isRecord(nNeurons)) {
     throw new ConfigError(
-      `The checkpoint's hyper_parameters do not describe a core-readout model (need core, readout, in_shape and n_neurons_dict; have ${Object.keys(hp).join(', ') || 'nothing'}). Pass the architecture explicitly.`,
+      `The checkpoint's hyper_parameters do not describe a core-readout model (need core, readout, in_shape and n_neurons_dict, or ExampleCoreReadout's flat arguments; have ${Object.keys(hp).join(', ') || 'nothing'}). Pass the architecture explicitly.`,
     );
   }
   return {
@@ -169,19 +181,28 @@ export interface ModelFromCheckpointOptions {
 }
 
 /**
- * Rebuilds the model of an OpenRetina checkpoint (the `_target_` classes through the models registry) and loads its
- * weights. The model is returned in eval mode.
+ * Rebuilds the model of an OpenRetina checkpoint (the `_target_` classes through the models registry; an
+ * `ExampleCoreReadout` checkpoint as that class, its legacy `readout.*.bias_param` keys renamed to `.bias` as
+ * OpenRetina's `on_load_checkpoint` does) and loads its weights. The model is returned in eval mode.
  */
 export function modelFromCheckpoint(ckpt: OpenRetinaCheckpoint, options: ModelFromCheckpointOptions = {}): CoreReadout {
-  const architecture = options.architecture ?? architectureFromHyperParameters(ckpt.hyperParameters);
   const dataInfo = options.dataInfo ?? ckpt.dataInfo;
-  const model = buildRemembered(architecture, dataInfo);
+  let model: CoreReadout;
+  let stateDict = ckpt.stateDict;
+  if (!options.architecture && isExampleCoreReadoutHyperParameters(ckpt.hyperParameters)) {
+    const example = ExampleCoreReadout.fromHyperParameters(ckpt.hyperParameters, { dataInfo });
+    model = rememberArchitecture(example, example.architecture);
+    stateDict = ExampleCoreReadout.renameLegacyKeys(stateDict).stateDict;
+  } else {
+    model = buildRemembered(options.architecture ?? architectureFromHyperParameters(ckpt.hyperParameters), dataInfo);
+  }
   try {
-    model.loadStateDict(ckpt.stateDict, { strict: options.strict ?? true });
+    model.loadStateDict(stateDict, { strict: options.strict ?? true });
   } catch (error) {
     model.dispose();
     throw error;
   }
+  if (!options.dataInfo && isRecord(ckpt.hyperParameters.data_info)) rememberCheckpointDataInfo(model, ckpt.hyperParameters.data_info);
   model.eval();
   return model;
 }

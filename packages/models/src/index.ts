@@ -1,5 +1,12 @@
 export { CoreReadout } from './core-readout.js';
 export type { CoreReadoutOptions } from './core-readout.js';
+export {
+  ExampleCoreReadout,
+  exampleCoreReadoutConfig,
+  exampleCoreReadoutOptions,
+  isExampleCoreReadoutHyperParameters,
+} from './example-core-readout.js';
+export type { ExampleCoreReadoutOptions } from './example-core-readout.js';
 export { TfjsEngine } from './tfjs-engine.js';
 export { isModelCausal } from './causality.js';
 export type { CausalityCheckOptions } from './causality.js';

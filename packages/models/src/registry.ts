@@ -7,7 +7,10 @@ import { registerBuiltinModels } from './builtin-models.js';
 import { registerBuiltinReadouts } from './builtin-readouts.js';
 import { ComponentRegistry } from './component-registry.js';
 import type { CamelCaseOptions } from './config-schema.js';
-import { CoreReadout, type ModelLoss } from './core-readout.js';
+import { CoreReadout, type CoreReadoutOptions, type ModelLoss } from './core-readout.js';
+// ExampleCoreReadout imports this module; its class is only used when a model is built, after both are loaded
+import { ExampleCoreReadout } from './example-core-readout.js';
+import { EXAMPLE_CORE_READOUT_TARGET, exampleCoreReadoutSchema } from './example-core-readout-schema.js';
 import { MISSING } from './option-schemas.js';
 
 /** A plain config object with OpenRetina's (snake_case) keys, optionally with a Hydra `_target_`. */
@@ -24,6 +27,16 @@ registerBuiltinCores(cores);
 registerBuiltinReadouts(readouts);
 registerBuiltinLosses(losses);
 registerBuiltinModels(models);
+models.register(EXAMPLE_CORE_READOUT_TARGET, exampleCoreReadoutSchema, ({ nNeuronsDict, ...options }, ctx) => {
+  const neurons = nNeuronsDict === undefined || nNeuronsDict === MISSING ? (ctx.nNeuronsDict ?? ctx.dataInfo?.nNeuronsDict) : nNeuronsDict;
+  if (!neurons) throw new ConfigError('model: ExampleCoreReadout needs n_neurons_dict (from the data).');
+  return new ExampleCoreReadout({
+    ...options,
+    nNeuronsDict: neurons,
+    dataInfo: ctx.dataInfo,
+    ...(ctx.seed === undefined ? {} : { seed: ctx.seed }),
+  });
+});
 
 /**
  * Registers a core class under an OpenRetina `_target_` path (also reachable by its short class name). `schema`
@@ -141,6 +154,18 @@ export interface CoreReadoutConfig extends ConfigObject {
  * biases start from the data info's mean activity.
  */
 export function buildCoreReadout(config: CoreReadoutConfig, options: { dataInfo?: DataInfo; seed?: number } = {}): CoreReadout {
+  return new CoreReadout(coreReadoutParts(config, options));
+}
+
+/**
+ * The core, readout and options of a `CoreReadout` built from `config` (see {@link buildCoreReadout}); with
+ * `meanActivity: false` the readout biases do not start from the data info's mean activity (OpenRetina's
+ * `ExampleCoreReadout` does not pass it). Package-internal: subclasses hand it to `CoreReadout`'s constructor.
+ */
+export function coreReadoutParts(
+  config: CoreReadoutConfig,
+  options: { dataInfo?: DataInfo | undefined; seed?: number | undefined; meanActivity?: boolean },
+): CoreReadoutOptions {
   const [c, t, h, w] = numberList(config.in_shape, 'in_shape', 4);
   const inShape: [number, number, number, number] = [c!, t!, h!, w!];
   const nNeuronsDict = config.n_neurons_dict;
@@ -150,7 +175,7 @@ export function buildCoreReadout(config: CoreReadoutConfig, options: { dataInfo?
   const context: BuildContext = {
     inShape,
     nNeuronsDict,
-    meanActivityDict: options.dataInfo?.meanActivityDict,
+    meanActivityDict: options.meanActivity === false ? undefined : options.dataInfo?.meanActivityDict,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
   };
   const core = buildCore(coreConfig, context, 'core');
@@ -161,13 +186,13 @@ export function buildCoreReadout(config: CoreReadoutConfig, options: { dataInfo?
       readoutConfig.in_shape = [oc, ot, oh, ow];
     }
     const readout = buildReadout(readoutConfig, context, 'readout');
-    return new CoreReadout({
+    return {
       core,
       readout,
       inputShape: [inShape[0], inShape[2], inShape[3]],
       dataInfo: options.dataInfo,
       ...(typeof config.learning_rate === 'number' ? { learningRate: config.learning_rate } : {}),
-    });
+    };
   } catch (e) {
     core.dispose();
     throw e;

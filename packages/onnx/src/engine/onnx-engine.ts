@@ -13,6 +13,9 @@ import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
 import { buildEngineGraph, engineNames as n, enginePlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 
+/** Values of the largest dense matrix the engine builds per layer (2^26 float32 = 256 MiB); larger models run in TF.js. */
+const MAX_PLACEMENT_VALUES = 2 ** 26;
+
 function gradsByName(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
   const out = new Map<string, tf.Tensor>();
   for (const [name, v] of params) {
@@ -87,10 +90,23 @@ export class OnnxEngine implements ComputeEngine {
    * cover this model (…)"); with `training`, also whether they compute its training loss (the default Poisson sum).
    */
   static supports(model: CoreReadout, options: { training?: boolean } = {}): { ok: true } | { ok: false; reason: string } {
+    let plan: EnginePlan;
     try {
-      enginePlan(model, model.sessions[0]!, 1000);
+      plan = enginePlan(model, model.sessions[0]!, 1000);
     } catch (e) {
       return { ok: false, reason: `the ONNX graphs do not cover this model (${(e as Error).message})` };
+    }
+    // the graphs hold dense spatial placement matrices, which grow with the square of the frame size
+    for (const [l, p] of plan.layers.entries()) {
+      const P = p.hIn * p.wIn;
+      const Q = p.hOut * p.wOut;
+      const values = Math.max(p.kh * p.kw * Q * P, p.O * Q * p.I * P);
+      if (values > MAX_PLACEMENT_VALUES) {
+        return {
+          ok: false,
+          reason: `the ONNX graphs' dense spatial matrices of layer ${l} (${p.hIn}×${p.wIn} frames, ${p.kh}×${p.kw} kernels) would hold ${values.toExponential(1)} values, over the engine's ${MAX_PLACEMENT_VALUES.toExponential(1)}`,
+        };
+      }
     }
     if (options.training && !model.usesDefaultLoss) return { ok: false, reason: defaultLossOnly(model) };
     return { ok: true };
