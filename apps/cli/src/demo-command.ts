@@ -9,6 +9,7 @@ import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CoreReadout } from '@openretina/models';
 import { MultiGaussianMaskReadout } from '@openretina/readout';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 
 /** The Höfling 2024 low-res architecture (2 → 16 → 16 channels, 18 × 16 pixels). */
 export function buildHoeflingLowRes(nNeuronsDict: Record<string, number>, seed = 42): CoreReadout {
@@ -81,8 +82,7 @@ export const demoCommand: Command = {
     });
     const frames = Number(values.frames);
     if (!Number.isInteger(frames) || frames < 31) {
-      io.err(`--frames must be an integer ≥ 31 (the model needs 30 frames of history), got "${values.frames}".`);
-      return ExitCode.usage;
+      throw new UsageError(`--frames must be an integer ≥ 31 (the model needs 30 frames of history), got "${values.frames}".`);
     }
     const backend = await initBackend(values.backend as 'auto');
     io.out(`backend: ${backend.name} (${backend.reason})`);

@@ -6,13 +6,16 @@ import { loadCoreReadout } from '@openretina/hub/node';
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { writeCsvReport, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
 import { makeDataloaders } from './dataloaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
 import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
+import { assertFiniteData, assertFiniteWeights } from './finite-inputs.js';
 import { checkSessionsMatch } from './model-construction.js';
+import { evaluationFolder } from './run-folder.js';
 import { configSource, parseConfigArgs } from './train-command.js';
 import { cliDownloadOptions } from './download-progress.js';
 
@@ -43,17 +46,18 @@ export const evalCommand: Command = {
     '  config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv, evaluation_<split>.json,\n' +
     '  summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}).',
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, overrides } = parseConfigArgs(argv, {
+    const { values: raw, overrides } = parseConfigArgs(argv, {
       checkpoint: { type: 'string' },
       output: { type: 'string' },
       'var-ratio-cutoff': { type: 'string' },
     });
+    const values = raw as Record<string, string | undefined>;
     const source = configSource(values);
     if (!source || !values.output) {
-      io.err(`--config (or --config-name) and --output are required.\nUsage: ${evalCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--config (or --config-name) and --output are required.`);
     }
-    const out = resolve(values.output);
+    // next to a training run, never over its files: `--output RUN_DIR` writes RUN_DIR/evaluation
+    const out = evaluationFolder(resolve(values.output));
     const { cfg } = loadExperimentConfig(
       source.config,
       [...overrides, ...(overrides.some((o) => o.startsWith('paths.output_dir=')) ? [] : [`paths.output_dir=${out}`])],
@@ -62,14 +66,14 @@ export const evalCommand: Command = {
     const evaluation = cfg.evaluation ?? {};
     const checkpoint = values.checkpoint ?? (evaluation.model_path && evaluation.model_path !== '???' ? evaluation.model_path : undefined);
     if (!checkpoint) {
-      io.err(`--checkpoint (or evaluation.model_path) is required.\nUsage: ${evalCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--checkpoint (or evaluation.model_path) is required.`);
     }
     const cutoff = values['var-ratio-cutoff'] === undefined ? (evaluation.var_ratio_cutoff ?? 0.15) : Number(values['var-ratio-cutoff']);
     if (!Number.isFinite(cutoff)) throw new ConfigError(`--var-ratio-cutoff must be a number, got "${values['var-ratio-cutoff']}".`);
     const backend = await initBackend((values.backend ?? (cfg.trainer.accelerator === 'cpu' ? 'cpu' : 'auto')) as 'auto');
     io.out(`backend: ${backend.name} (${backend.reason})`);
     const data = await loadExperimentData(cfg);
+    assertFiniteData(data, resolveDataDir(String(cfg.paths.data_dir)));
     experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
     const engineChoice = parseEngineChoice(
       values.engine ?? cfg.trainer.engine ?? 'auto',
@@ -78,6 +82,7 @@ export const evalCommand: Command = {
     const model = await loadCoreReadout(checkpoint, cliDownloadOptions());
     let chosen: ChosenEngine | undefined;
     try {
+      assertFiniteWeights(model, checkpoint);
       checkSessionsMatch(model, Object.keys(data.responses), checkpoint);
       const { channels, height, width } = model.stimulus;
       const first = Object.values(data.movies)[0]!.train.shape;
@@ -129,6 +134,7 @@ export const evalCommand: Command = {
       io.out(summary);
       for (const e of evaluations)
         io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
+      if (out !== resolve(values.output)) io.out(`${values.output} holds a training run: the evaluation goes to ${out}`);
       io.out(`wrote ${out} (metrics.json, summary.txt, per_neuron_*.csv, evaluation_*.json)`);
     } finally {
       chosen?.engine.dispose();

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '@openretina/formats/node';
 import { loadCoreReadout } from '@openretina/hub/node';
 import { exportOnnx } from '@openretina/onnx';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { cliDownloadOptions } from './download-progress.js';
 
 export const exportCommand: Command = {
@@ -24,13 +25,11 @@ export const exportCommand: Command = {
       strict: true,
     });
     if (!values.checkpoint || !values.output) {
-      io.err(`--checkpoint and --output are required.\nUsage: ${exportCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--checkpoint and --output are required.`);
     }
     const convForm = values['conv-form'];
     if (convForm !== 'depthwise' && convForm !== 'composed') {
-      io.err(`--conv-form must be depthwise or composed, got "${convForm}".`);
-      return ExitCode.usage;
+      throw new UsageError(`--conv-form must be depthwise or composed, got "${convForm}".`);
     }
     await initBackend('cpu');
     const model = await loadCoreReadout(values.checkpoint, cliDownloadOptions());

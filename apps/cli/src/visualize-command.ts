@@ -25,6 +25,7 @@ import type { CoreReadout } from '@openretina/models';
 import { encodeGif } from '@openretina/plot';
 import { encodeMp4, findFfmpeg, svgToPng, svgToRgba } from '@openretina/plot/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, runMei, stimulusNpy } from './mei-shared.js';
 import { renderGallery, type GalleryInput, type GalleryMei } from './visualize-gallery.js';
@@ -79,8 +80,7 @@ export const visualizeCommand: Command = {
     }
     const folder = values.output ?? values['save-folder'];
     if (!checkpoint || !folder) {
-      io.err(`--checkpoint and --output are required.\nUsage: ${visualizeCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--checkpoint and --output are required.`);
     }
     const settings = meiSettings(values);
     const animation = animationOption(values.animation);

@@ -3,6 +3,7 @@ import '#register-gradients';
 
 export { Module, fromStateTensor, toStateEntry } from './module.js';
 export { Rng, toRng, xavierNormal } from './random.js';
+export { assertFinite, firstNonFinite } from './finite.js';
 export { assertShape, prod } from './shapes.js';
 export { resolvePadding3d, padVideo, temporalDepthwise } from './conv-utils.js';
 export type { PadPair, Padding3d } from './conv-utils.js';
