@@ -69,7 +69,7 @@ function findBundledWeights(): string | undefined {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'Build the Höfling low-res model, load bundled OpenRetina weights and predict responses to a chirp',
-  usage: 'openretina demo [--frames 150] [--output runs/demo] [--backend auto|wasm|cpu]',
+  usage: 'openretina demo [--frames 150] [--output runs/demo] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
       args: argv,

@@ -38,7 +38,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a trained model on the test splits of an experiment (per-neuron CSV, JSON, summary)',
   usage:
-    'openretina eval --checkpoint C --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] --output DIR [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    'openretina eval --checkpoint C --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] --output DIR [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     '  an evaluation section (e.g. +evaluation=default) is honoured: model_path (for --checkpoint), model_tag, data_split,\n' +
     '  var_ratio_cutoff, model_results_path (per-neuron CSV) and summary_results_path (summary JSON)\n' +
     '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime for the predictions when it covers the model, else TF.js\n' +

@@ -21,7 +21,7 @@ export const meiCommand: Command = {
   summary: 'Most exciting input of one model neuron, run until the objective settles; .npy, SVG/PNG, GIF/MP4 and the objective curve',
   usage:
     'openretina mei --checkpoint C --session S --neuron N --output mei.npy [--preset default|openretina] [--steps CAP] [--lr LR]\n' +
-    '  [--frames 50] [--seed 0 | --init init.npy] [--animation gif|mp4|none] [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  [--frames 50] [--seed 0 | --init init.npy] [--animation gif|mp4|none] [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     `  --preset (default "default"):\n${presets}\n` +
     '  --steps: the step cap (the run stops earlier when the objective settles, except with --preset openretina);\n' +
     '  a warning says when the cap was hit or the objective barely moved (the MEI is then probably noise).\n' +

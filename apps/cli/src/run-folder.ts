@@ -42,6 +42,8 @@ export function clearRunFiles(dir: string): void {
       RUN_MARKERS.includes(name) ||
       name === 'report.html' ||
       name === 'lightning_logs' ||
+      name === 'csv' ||
+      name === 'tensorboard' ||
       /^(per_neuron_.*\.csv|evaluation_.*\.json)$/.test(name)
     )
       rmSync(join(dir, name), { recursive: true, force: true });

@@ -400,7 +400,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: "Train a model from an experiment config (a preset, a YAML file, or OpenRetina's config tree) with Hydra overrides",
   usage:
-    'openretina train --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu] [--progress auto|bar|lines|none]\n' +
+    'openretina train --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--progress auto|bar|lines|none]\n' +
     "  configs compose like Hydra's: defaults lists, group=option, +key=value, ++key=value, ~key, ${...} interpolations\n" +
     '  [--report-meis 3] [--demo-url http://localhost:4173/]\n' +
     '  --report-meis: MEIs of that many best test neurons in report.html (0: none); --demo-url: where report.html opens the model\n' +

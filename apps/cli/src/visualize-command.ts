@@ -38,7 +38,7 @@ export const visualizeCommand: Command = {
     'A gallery (index.html) of a model: weights of every layer and readout, direction tuning, ROI animations, MEIs of inner channels and neurons',
   usage:
     'openretina visualize --checkpoint C --output DIR [--preset default|openretina] [--steps CAP] [--lr LR] [--frames 50] [--seed 0]\n' +
-    '  [--session S] [--max-channels N] [--max-neurons N] [--animation gif|mp4|none] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  [--session S] [--max-channels N] [--max-neurons N] [--animation gif|mp4|none] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     `  --preset (default "default"): ${Object.values(MEI_PRESETS)
       .map((p) => `${p.name} = ${p.description}`)
       .join('; ')}\n` +
