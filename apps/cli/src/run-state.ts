@@ -12,7 +12,18 @@ import type { TrainingState } from '@openretina/trainer';
 export const TRAINING_STATE_FILE = 'training_state.json';
 const FORMAT = 'openretina-ts/training-state';
 
-const TYPED = { Float32Array, Float64Array, Int32Array, Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array } as const;
+const TYPED = {
+  Float32Array,
+  Float64Array,
+  Int32Array,
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  BigInt64Array,
+  BigUint64Array,
+} as const;
 type TypedName = keyof typeof TYPED;
 
 /** JSON with Maps and typed arrays kept exactly (typed arrays as base64 of their bytes, so floats round-trip bit for bit). */
