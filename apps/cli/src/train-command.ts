@@ -243,6 +243,7 @@ async function trainInFolder(
     const bestDir = join(checkpointsDir, 'best');
     const lastDir = join(checkpointsDir, 'last');
     const resumeState = options.resume ? readTrainingState(lastDir) : undefined;
+    const metricsCsv = new RunMetricsCsv(join(out, 'metrics.csv'), resumeState?.history);
     if (resumeState) io.out(`resuming after epoch ${resumeState.epoch} from ${lastDir}`);
     const monitor = ckpt?.monitor ?? 'val_evaluation_loss';
     const meta = { name: cfg.exp_name, description: `Trained by openretina train (${config})` };
@@ -261,10 +262,7 @@ async function trainInFolder(
       checkpoint: { monitor, mode: ckpt?.mode ?? 'max' },
       onlyTrainReadout: cfg.only_train_readout ?? false,
       ...(resumeState ? { resume: resumeState } : {}),
-      logger: [
-        new RunMetricsCsv(join(out, 'metrics.csv'), resumeState?.history),
-        ...experimentLoggers(cfg, { csv: (p) => new CsvLogger(p), tensorboard: (d) => new TensorBoardLogger(d) }),
-      ],
+      logger: [...experimentLoggers(cfg, { csv: (p) => new CsvLogger(p), tensorboard: (d) => new TensorBoardLogger(d) })],
       onProgress: progressRenderer(progress),
       callbacks: {
         onCheckpoint: async (ctx, best) => {
@@ -272,7 +270,11 @@ async function trainInFolder(
           if (ckpt?.verbose) io.out(`epoch ${best.epoch + 1}: ${monitor} ${best.score.toFixed(4)}, best so far: saved ${bestDir}`);
         },
         // after every epoch: the weights and the whole training state, so that `train --resume` continues from here
-        onEpochEnd: async (ctx) => saveLastCheckpoint(ctx.model, ctx.state(), lastDir, meta),
+        // (metrics.csv after it, so that it never runs ahead of the state a resume starts from)
+        onEpochEnd: async (ctx, record) => {
+          await saveLastCheckpoint(ctx.model, ctx.state(), lastDir, meta);
+          metricsCsv.log(record);
+        },
         ...(cfg.trainer.detect_anomaly
           ? {
               onBatchEnd: (_ctx, info) => {
