@@ -1,8 +1,8 @@
 // Network faults on 127.0.0.1: a server that stalls before the headers, one that stops mid-body, one that drops the
 // connection, and a listing that is not JSON. Nothing hangs, the URL is named, and a partial download resumes.
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { type Server, type Socket, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
