@@ -1,13 +1,15 @@
-import { isOpenRetinaError } from '@openretina/contracts';
 import { ExitCode, consoleIO, type CliIO, type Command } from './commands.js';
 import { createDataCommand } from './create-data-command.js';
 import { demoCommand } from './demo-command.js';
 import { downloadCommand } from './download-command.js';
 import { evalCommand } from './eval-command.js';
+import { reportFailure, UsageError } from './errors.js';
 import { exportCommand } from './export-command.js';
 import { meiCommand } from './mei-command.js';
 import { predictCommand } from './predict-command.js';
+import { presetsCommand } from './presets-command.js';
 import { trainCommand } from './train-command.js';
+import { cliVersion } from './version.js';
 import { visualizeCommand } from './visualize-command.js';
 
 /** Every subcommand of `openretina`. */
@@ -21,24 +23,34 @@ export const commands: Command[] = [
   downloadCommand,
   meiCommand,
   visualizeCommand,
+  presetsCommand,
 ];
 
 function help(io: CliIO): void {
   io.out('openretina <command> [options]\n\nCommands:');
   for (const c of commands) io.out(`  ${c.name.padEnd(12)} ${c.summary}`);
-  io.out('\nRun `openretina <command> --help` for the options of a command.');
+  io.out('\nRun `openretina <command> --help` for the options of a command; `openretina --version` for the version.');
+  io.out('--debug (any command): print the stack trace of a failure.');
 }
 
-/** Runs the CLI with the given arguments and returns the exit code (never calls process.exit). */
+/**
+ * Runs the CLI with the given arguments and returns the exit code (never calls process.exit). Every failure is one
+ * `error [CODE]: message` line: exit code 2 for usage errors, 1 for the rest; `--debug` adds the stack trace.
+ */
 export async function runCli(argv: string[], io: CliIO = consoleIO): Promise<number> {
-  const [name, ...rest] = argv;
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(cliVersion());
+    return ExitCode.ok;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     help(io);
     return name ? ExitCode.ok : ExitCode.usage;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.err(`Unknown command "${name}". Commands: ${commands.map((c) => c.name).join(', ')}.`);
+    io.err(`error [USAGE]: Unknown command "${name}". Commands: ${commands.map((c) => c.name).join(', ')}.`);
     return ExitCode.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -48,14 +60,10 @@ export async function runCli(argv: string[], io: CliIO = consoleIO): Promise<num
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (isOpenRetinaError(error)) {
-      io.err(`error [${error.code}]: ${error.message}`);
-      return ExitCode.failure;
-    }
-    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`${error.message}\nUsage: ${command.usage}`);
-      return ExitCode.usage;
-    }
-    throw error;
+    const code = reportFailure(error, io.err, debug);
+    if (code === ExitCode.usage) io.err(`Usage: ${command.usage}`);
+    return code;
   }
 }
+
+export { UsageError };

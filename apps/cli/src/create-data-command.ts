@@ -1,13 +1,11 @@
 import { parseArgs } from 'node:util';
 import { createSyntheticDataset } from '@openretina/data-io/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 
-function positiveInt(text: string | undefined, flag: string, io: CliIO, min = 1): number | null {
+function positiveInt(text: string | undefined, flag: string, min = 1): number {
   const v = Number(text);
-  if (!Number.isInteger(v) || v < min) {
-    io.err(`${flag} must be an integer ≥ ${min}, got "${text}".`);
-    return null;
-  }
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${text}".`);
   return v;
 }
 
@@ -34,25 +32,23 @@ export const createDataCommand: Command = {
       strict: true,
     });
     if (positionals.length !== 1) {
-      io.err(`Give exactly one output folder.\nUsage: ${createDataCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`Give exactly one output folder.`);
     }
-    const numColors = positiveInt(values['num-colors'], '--num-colors', io);
-    const numStimuli = positiveInt(values['num-stimuli'], '--num-stimuli', io);
-    const numSessions = positiveInt(values['num-sessions'], '--num-sessions', io);
-    const clipLength = positiveInt(values['clip-length'], '--clip-length', io);
-    const height = positiveInt(values.height, '--height', io, 2);
-    const width = positiveInt(values.width, '--width', io, 2);
-    const seed = positiveInt(values.seed, '--seed', io, 0);
-    if ([numColors, numStimuli, numSessions, clipLength, height, width, seed].some((v) => v === null)) return ExitCode.usage;
+    const numColors = positiveInt(values['num-colors'], '--num-colors');
+    const numStimuli = positiveInt(values['num-stimuli'], '--num-stimuli');
+    const numSessions = positiveInt(values['num-sessions'], '--num-sessions');
+    const clipLength = positiveInt(values['clip-length'], '--clip-length');
+    const height = positiveInt(values.height, '--height', 2);
+    const width = positiveInt(values.width, '--width', 2);
+    const seed = positiveInt(values.seed, '--seed', 0);
     const created = await createSyntheticDataset(positionals[0]!, {
-      numColors: numColors!,
-      numStimuli: numStimuli!,
-      numSessions: numSessions!,
-      clipLength: clipLength!,
-      height: height!,
-      width: width!,
-      seed: seed!,
+      numColors: numColors,
+      numStimuli: numStimuli,
+      numSessions: numSessions,
+      clipLength: clipLength,
+      height: height,
+      width: width,
+      seed: seed,
     });
     io.out(
       `wrote ${created.dir}: stimuli ${created.stimulusNames.join(', ')}; sessions ${Object.entries(created.neuronsPerSession)

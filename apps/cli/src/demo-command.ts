@@ -9,6 +9,7 @@ import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CoreReadout } from '@openretina/models';
 import { MultiGaussianMaskReadout } from '@openretina/readout';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 
 /** The Höfling 2024 low-res architecture (2 → 16 → 16 channels, 18 × 16 pixels). */
 export function buildHoeflingLowRes(nNeuronsDict: Record<string, number>, seed = 42): CoreReadout {
@@ -68,7 +69,7 @@ function findBundledWeights(): string | undefined {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'Build the Höfling low-res model, load bundled OpenRetina weights and predict responses to a chirp',
-  usage: 'openretina demo [--frames 150] [--output runs/demo] [--backend auto|wasm|cpu]',
+  usage: 'openretina demo [--frames 150] [--output runs/demo] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
       args: argv,
@@ -81,8 +82,7 @@ export const demoCommand: Command = {
     });
     const frames = Number(values.frames);
     if (!Number.isInteger(frames) || frames < 31) {
-      io.err(`--frames must be an integer ≥ 31 (the model needs 30 frames of history), got "${values.frames}".`);
-      return ExitCode.usage;
+      throw new UsageError(`--frames must be an integer ≥ 31 (the model needs 30 frames of history), got "${values.frames}".`);
     }
     const backend = await initBackend(values.backend as 'auto');
     io.out(`backend: ${backend.name} (${backend.reason})`);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { PUBLISHED_MODELS, downloadPublishedModel, isPublishedModel } from '@openretina/hub/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { cliDownloadOptions, isDownloadProgressDisplay } from './download-progress.js';
 
 export const downloadCommand: Command = {
@@ -25,17 +26,14 @@ export const downloadCommand: Command = {
     }
     const name = positionals[0];
     if (!name || positionals.length > 1) {
-      io.err(`Give one model name.\nUsage: ${downloadCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`Give one model name.`);
     }
     if (!isPublishedModel(name)) {
-      io.err(`Unknown model "${name}". Published models: ${Object.keys(PUBLISHED_MODELS).join(', ')}.`);
-      return ExitCode.usage;
+      throw new UsageError(`Unknown model "${name}". Published models: ${Object.keys(PUBLISHED_MODELS).join(', ')}.`);
     }
     const progress = values.progress ?? 'auto';
     if (!isDownloadProgressDisplay(progress)) {
-      io.err(`--progress must be auto, bar, lines or none, got "${progress}".`);
-      return ExitCode.usage;
+      throw new UsageError(`--progress must be auto, bar, lines or none, got "${progress}".`);
     }
     const path = await downloadPublishedModel(name, {
       ...cliDownloadOptions(progress),

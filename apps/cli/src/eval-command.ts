@@ -6,6 +6,7 @@ import { loadCoreReadout } from '@openretina/hub/node';
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { writeCsvReport, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import {
   evaluateLoaderSplit,
@@ -19,7 +20,9 @@ import { resolveDataDir } from './data-path.js';
 import { makeDataloaders } from './dataloaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
 import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
+import { assertFiniteData, assertFiniteWeights } from './finite-inputs.js';
 import { checkSessionsMatch } from './model-construction.js';
+import { evaluationFolder } from './run-folder.js';
 import { configSource, parseConfigArgs } from './train-command.js';
 import { cliDownloadOptions } from './download-progress.js';
 
@@ -40,7 +43,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a trained model on the test (or training, validation) splits of an experiment (per-neuron CSV, JSON, summary)',
   usage:
-    'openretina eval --checkpoint C --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] --output DIR [--split test|train|validation|<test name>] [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    'openretina eval --checkpoint C --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] --output DIR [--split test|train|validation|<test name>] [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     '  --split (or evaluation.data_split=...): test (default) = every test split; train or validation = those loaders,\n' +
     '  each clip against its own targets; or one test split by name\n' +
     '  an evaluation section (e.g. +evaluation=default) is honoured: model_path (for --checkpoint), model_tag, data_split,\n' +
@@ -50,18 +53,19 @@ export const evalCommand: Command = {
     '  config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv, evaluation_<split>.json,\n' +
     '  summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}; "train" or "validation" for those).',
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, overrides } = parseConfigArgs(argv, {
+    const { values: raw, overrides } = parseConfigArgs(argv, {
       checkpoint: { type: 'string' },
       output: { type: 'string' },
       'var-ratio-cutoff': { type: 'string' },
       split: { type: 'string' },
     });
+    const values = raw as Record<string, string | undefined>;
     const source = configSource(values);
     if (!source || !values.output) {
-      io.err(`--config (or --config-name) and --output are required.\nUsage: ${evalCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--config (or --config-name) and --output are required.`);
     }
-    const out = resolve(values.output);
+    // next to a training run, never over its files: `--output RUN_DIR` writes RUN_DIR/evaluation
+    const out = evaluationFolder(resolve(values.output));
     const { cfg } = loadExperimentConfig(
       source.config,
       [...overrides, ...(overrides.some((o) => o.startsWith('paths.output_dir=')) ? [] : [`paths.output_dir=${out}`])],
@@ -70,8 +74,7 @@ export const evalCommand: Command = {
     const evaluation = cfg.evaluation ?? {};
     const checkpoint = values.checkpoint ?? (evaluation.model_path && evaluation.model_path !== '???' ? evaluation.model_path : undefined);
     if (!checkpoint) {
-      io.err(`--checkpoint (or evaluation.model_path) is required.\nUsage: ${evalCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--checkpoint (or evaluation.model_path) is required.`);
     }
     const cutoff = values['var-ratio-cutoff'] === undefined ? (evaluation.var_ratio_cutoff ?? 0.15) : Number(values['var-ratio-cutoff']);
     if (!Number.isFinite(cutoff)) throw new ConfigError(`--var-ratio-cutoff must be a number, got "${values['var-ratio-cutoff']}".`);
@@ -82,6 +85,7 @@ export const evalCommand: Command = {
     const data = await loadExperimentData(cfg);
     // Checked before the model loads: an unknown split name fails fast.
     const testSplits = kind === 'test' ? evaluationSplits(split, data.testNames) : [];
+    assertFiniteData(data, resolveDataDir(String(cfg.paths.data_dir)));
     experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
     const engineChoice = parseEngineChoice(
       values.engine ?? cfg.trainer.engine ?? 'auto',
@@ -90,6 +94,7 @@ export const evalCommand: Command = {
     const model = await loadCoreReadout(checkpoint, cliDownloadOptions());
     let chosen: ChosenEngine | undefined;
     try {
+      assertFiniteWeights(model, checkpoint);
       checkSessionsMatch(model, Object.keys(data.responses), checkpoint);
       const { channels, height, width } = model.stimulus;
       const first = Object.values(data.movies)[0]!.train.shape;
@@ -139,6 +144,7 @@ export const evalCommand: Command = {
       io.out(summary);
       for (const e of evaluations)
         io.out(`${kind} correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
+      if (out !== resolve(values.output)) io.out(`${values.output} holds a training run: the evaluation goes to ${out}`);
       io.out(`wrote ${out} (metrics.json, summary.txt, per_neuron_*.csv, evaluation_*.json)`);
     } finally {
       chosen?.engine.dispose();

@@ -6,6 +6,7 @@ import { writeOpenRetinaCheckpoint } from '@openretina/hub';
 import { loadCoreReadout } from '@openretina/hub/node';
 import { exportOnnx } from '@openretina/onnx';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { cliDownloadOptions } from './download-progress.js';
 
 const FORMATS = ['onnx', 'ckpt'] as const;
@@ -21,10 +22,11 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'Export a model (.ckpt/.pt, checkpoint folder or a published name) to ONNX or back to an OpenRetina .ckpt',
   usage:
-    'openretina export --checkpoint C --output model.onnx [--format onnx] [--session S] [--conv-form depthwise|composed]\n' +
+    'openretina export --checkpoint C --output model.onnx [--format onnx] [--session S] [--conv-form gemm|depthwise|composed]\n' +
     'openretina export --checkpoint C --output model.ckpt [--format ckpt]\n' +
     '  onnx (opset 17, dynamic batch and time): graph input (batch, C, time, H, W) as OpenRetina; without --session every\n' +
-    '  session, concatenated in sorted order.\n' +
+    "  session, concatenated in sorted order; --conv-form: the library's default when omitted (gemm when the model\n" +
+    '  allows it, else depthwise).\n' +
     '  ckpt: a Lightning-layout checkpoint with UnifiedCoreReadout hyper-parameters (plain containers and tensors) that\n' +
     '  OpenRetina\'s load_core_readout_model(path, "cpu") loads. --format defaults from the extension (.ckpt/.pt: ckpt).',
   async run(argv: string[], io: CliIO): Promise<number> {
@@ -40,22 +42,16 @@ export const exportCommand: Command = {
       strict: true,
     });
     if (!values.checkpoint || !values.output) {
-      io.err(`--checkpoint and --output are required.\nUsage: ${exportCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--checkpoint and --output are required.`);
     }
     const format = exportFormat(values.format, values.output);
-    if (!format) {
-      io.err(`--format must be onnx or ckpt, got "${values.format}".`);
-      return ExitCode.usage;
-    }
-    const convForm = values['conv-form'] ?? 'depthwise';
-    if (convForm !== 'depthwise' && convForm !== 'composed') {
-      io.err(`--conv-form must be depthwise or composed, got "${convForm}".`);
-      return ExitCode.usage;
+    if (!format) throw new UsageError(`--format must be onnx or ckpt, got "${values.format}".`);
+    const convForm = values['conv-form'];
+    if (convForm !== undefined && convForm !== 'gemm' && convForm !== 'depthwise' && convForm !== 'composed') {
+      throw new UsageError(`--conv-form must be gemm, depthwise or composed, got "${convForm}".`);
     }
     if (format === 'ckpt' && (values.session !== undefined || values['conv-form'] !== undefined)) {
-      io.err('--session and --conv-form apply to ONNX exports; a .ckpt holds every session.');
-      return ExitCode.usage;
+      throw new UsageError('--session and --conv-form apply to ONNX exports; a .ckpt holds every session.');
     }
     await initBackend('cpu');
     const model = await loadCoreReadout(values.checkpoint, cliDownloadOptions());
@@ -67,7 +63,10 @@ export const exportCommand: Command = {
           `wrote ${values.output} (${(bytes.byteLength / 1024).toFixed(0)} KiB; OpenRetina UnifiedCoreReadout; sessions: ${model.sessions.join(', ')})`,
         );
       } else {
-        const bytes = exportOnnx(model, { convForm, ...(values.session === undefined ? {} : { session: values.session }) });
+        const bytes = exportOnnx(model, {
+          ...(convForm === undefined ? {} : { convForm }),
+          ...(values.session === undefined ? {} : { session: values.session }),
+        });
         await writeFileAtomic(values.output, bytes);
         const sessions = values.session ?? model.sessions.join(', ');
         io.out(

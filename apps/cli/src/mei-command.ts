@@ -7,6 +7,8 @@ import { IncreaseObjective, MEI_PRESETS, SliceMeanReducer } from '@openretina/in
 import { writeFileAtomicSync, writeJsonAtomicSync } from '@openretina/formats/node';
 import { saveStimulusVisualizations } from '@openretina/insilico/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { refuseOutputOverInput } from './run-folder.js';
+import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, npyInit, runMei, stimulusNpy } from './mei-shared.js';
 
@@ -19,7 +21,7 @@ export const meiCommand: Command = {
   summary: 'Most exciting input of one model neuron, run until the objective settles; .npy, SVG/PNG, GIF/MP4 and the objective curve',
   usage:
     'openretina mei --checkpoint C --session S --neuron N --output mei.npy [--preset default|openretina] [--steps CAP] [--lr LR]\n' +
-    '  [--frames 50] [--seed 0 | --init init.npy] [--animation gif|mp4|none] [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  [--frames 50] [--seed 0 | --init init.npy] [--animation gif|mp4|none] [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     `  --preset (default "default"):\n${presets}\n` +
     '  --steps: the step cap (the run stops earlier when the objective settles, except with --preset openretina);\n' +
     '  a warning says when the cap was hit or the objective barely moved (the MEI is then probably noise).\n' +
@@ -52,10 +54,10 @@ export const meiCommand: Command = {
       strict: true,
     });
     if (!values.checkpoint || !values.output || values.neuron === undefined) {
-      io.err(`--checkpoint, --neuron and --output are required.\nUsage: ${meiCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--checkpoint, --neuron and --output are required.`);
     }
-    if (values.seed !== undefined && values.init !== undefined) throw new ConfigError('Give either --seed or --init, not both.');
+    if (values.seed !== undefined && values.init !== undefined) throw new UsageError('Give either --seed or --init, not both.');
+    refuseOutputOverInput(values.output, { '--init': values.init, '--checkpoint': values.checkpoint });
     const neuron = intOption(values.neuron, 'neuron', 0);
     const settings = meiSettings(values);
     const animation = animationOption(values.animation);
@@ -67,6 +69,8 @@ export const meiCommand: Command = {
     try {
       chosen = await chooseEngine(model, engineChoice);
       io.out(describeEngine(chosen));
+      if (values.session === undefined && model.sessions.length > 1)
+        throw new UsageError(`--session is required: the model has ${model.sessions.length} sessions (${model.sessions.join(', ')}).`);
       const session = values.session ?? model.sessions[0]!;
       const nNeurons = model.neuronsPerSession[session];
       if (nNeurons === undefined) throw new ConfigError(`Unknown session "${session}". Sessions: ${model.sessions.join(', ')}.`);
@@ -81,7 +85,9 @@ export const meiCommand: Command = {
       const frames = x.shape[1]!;
       if (frames <= model.framesCut) {
         x.dispose();
-        throw new ConfigError(`The stimulus needs more than ${model.framesCut} frames, got ${frames}.`);
+        throw new ConfigError(
+          `The stimulus needs at least ${model.framesCut + 1} frames (the model cuts ${model.framesCut}), got ${frames}.`,
+        );
       }
       const reducer = new SliceMeanReducer({ ...settings.window, axis: 0, warn: (m) => io.err(m) });
       const objective = new IncreaseObjective(model, neuron, session, reducer);

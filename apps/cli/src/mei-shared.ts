@@ -21,9 +21,12 @@ import {
 } from '@openretina/insilico';
 import type { ComputeEngine } from '@openretina/contracts';
 import { parseNpy, readSafetensors, serializeNpy, toFloat32 } from '@openretina/formats';
+import { Rng, assertFinite } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
 import { buildHoeflingLowRes } from './demo-command.js';
 import { cliDownloadOptions } from './download-progress.js';
+import { UsageError } from './errors.js';
+import { assertFiniteWeights } from './finite-inputs.js';
 
 /**
  * Loads a model for MEIs: a `.safetensors` state dict of the Höfling low-res architecture (sessions and neuron counts
@@ -43,22 +46,37 @@ export async function loadMeiModel(checkpoint: string): Promise<CoreReadout> {
       throw new FileFormatError(`${checkpoint} has no readout.<session>.bias entries: not a Höfling low-res core-readout state dict.`);
     }
     model = buildHoeflingLowRes(nNeurons);
-    model.loadStateDict(tensors);
+    try {
+      model.loadStateDict(tensors);
+    } catch (error) {
+      model.dispose(); // a state dict that does not fit leaves no tensors behind
+      throw error;
+    }
   } else {
     model = await loadCoreReadout(checkpoint, cliDownloadOptions());
   }
   model.eval();
+  try {
+    assertFiniteWeights(model, checkpoint);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   return model;
 }
 
-/** `randn(shape) · 0.1` (seeded, TF.js's generator: not PyTorch's numbers), then the post-processor, as OpenRetina. */
+/**
+ * `randn(shape) · 0.1`, then the post-processor, as OpenRetina. The numbers come from our seeded generator (layers'
+ * `Rng`, not PyTorch's): every seed, 0 included, gives the same start on every run and backend (TF.js's own
+ * `randomNormal` treats a seed of 0 as "no seed").
+ */
 export function randomInit(
   shape: [number, number, number, number, number],
   seed: number,
   postprocessor: ChangeNormJointlyClipRangeSeparately,
 ): tf.Variable {
   return tf.tidy(() => {
-    const x = tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed), 0.1) as tf.Tensor5D;
+    const x = new Rng(seed).randn(shape, 0.1) as tf.Tensor5D;
     return tf.variable(postprocessor.process(x));
   });
 }
@@ -71,6 +89,7 @@ export function npyInit(path: string, model: CoreReadout): tf.Variable {
   if (s.length !== 5 || s[0] !== 1 || s[1] !== channels || s[3] !== height || s[4] !== width) {
     throw new ShapeError(`${path}: expected a stimulus (1, ${channels}, T, ${height}, ${width}), got ${formatShape(s)}.`);
   }
+  assertFinite(toFloat32(arr.data), `${path} (the --init stimulus)`, s);
   const video = videoFromChannelsFirst(toFloat32(arr.data), s);
   return tf.tidy(() => tf.variable(tf.tensor5d(video.data, [1, ...video.shape])));
 }
@@ -83,13 +102,13 @@ export function stimulusNpy(video: Video): Uint8Array {
 
 export function intOption(value: string | undefined, name: string, min: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${name} must be an integer ≥ ${min}, got "${value}".`);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${value}".`);
   return n;
 }
 
 export function numberOption(value: string | undefined, name: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new ConfigError(`--${name} must be a number, got "${value}".`);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a finite number, got "${value}".`);
   return n;
 }
 
@@ -176,6 +195,18 @@ export function animationOption(value: string | undefined): 'gif' | 'mp4' | 'non
   return v;
 }
 
+/** The largest stimulus an MEI is computed on (values), far beyond any retina model's input but within memory. */
+const MAX_STIMULUS_VALUES = 2 ** 27;
+
+/** Refuses a stimulus shape too large to allocate (e.g. `--frames 100000000`) with a clear error. */
+export function checkStimulusSize(shape: readonly number[], flag = '--frames'): void {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n > MAX_STIMULUS_VALUES)
+    throw new UsageError(
+      `A stimulus of shape [${shape.join(', ')}] has ${n} values, more than the ${MAX_STIMULUS_VALUES} an MEI is computed on: lower ${flag}.`,
+    );
+}
+
 /** The post-processed random start of a preset's stimulus shape. */
 export function meiStart(
   shape: [number, number, number, number, number],
@@ -183,5 +214,6 @@ export function meiStart(
   channels: number,
   settings: MeiPreset,
 ): tf.Variable {
+  checkStimulusSize(shape);
   return randomInit(shape, seed, meiConstraints(channels, settings).postprocessor);
 }

@@ -5,17 +5,21 @@ import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
 import { CoreReadout } from '@openretina/models';
 import { readNpyFile, writeNpyFile } from '@openretina/data-io/node';
 import { toFloat32 } from '@openretina/formats';
+import { assertFinite } from '@openretina/layers';
 import { loadResponseModel } from '@openretina/hub/node';
 import { loadOnnxModel } from '@openretina/onnx/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { cliDownloadOptions } from './download-progress.js';
+import { assertFiniteWeights } from './finite-inputs.js';
+import { refuseOutputOverInput } from './run-folder.js';
 
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict responses of a model (.ckpt/.pt, checkpoint folder, .onnx or a published name) to a stimulus .npy',
   usage:
-    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     '  --engine: auto (default) = ONNX Runtime when it covers a core-readout model, else TF.js (ensembles and .onnx\n' +
     '  files run as loaded);\n' +
     '  x.npy: float (B, C, T, H, W) as OpenRetina (or (C, T, H, W)); y.npy: float32 (B, T_out, N);\n' +
@@ -34,14 +38,17 @@ export const predictCommand: Command = {
       strict: true,
     });
     if (!values.checkpoint || !values.input || !values.output) {
-      io.err(`--checkpoint, --input and --output are required.\nUsage: ${predictCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--checkpoint, --input and --output are required.`);
     }
+    refuseOutputOverInput(values.output, { '--input': values.input, '--checkpoint': values.checkpoint });
     const engineChoice = parseEngineChoice(values.engine);
     await initBackend(values.backend as 'auto');
     const array = await readNpyFile(values.input);
     const shape = array.shape.length === 4 ? [1, ...array.shape] : array.shape;
     if (shape.length !== 5) throw new ShapeError(`${values.input}: expected a (B, C, T, H, W) stimulus, got ${formatShape(array.shape)}.`);
+    if (shape.some((d) => d === 0))
+      throw new ShapeError(`${values.input}: the stimulus ${formatShape(shape)} is empty (every dimension must be ≥ 1).`);
+    assertFinite(toFloat32(array.data), `${values.input} (the stimulus, (B, C, T, H, W))`, shape);
     const onnxOptions = values.session === undefined ? {} : { sessionName: values.session };
     const model = await loadResponseModel(values.checkpoint, {
       ...cliDownloadOptions(),
@@ -49,6 +56,7 @@ export const predictCommand: Command = {
     });
     let chosen: ChosenEngine | undefined;
     try {
+      assertFiniteWeights(model, values.checkpoint);
       let predict = (x: tf.Tensor5D): Promise<tf.Tensor3D> =>
         model.predict(x, values.session === undefined ? {} : { session: values.session });
       if (model instanceof CoreReadout) {

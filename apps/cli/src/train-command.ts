@@ -18,6 +18,7 @@ import {
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CsvLogger, TensorBoardLogger, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
@@ -30,6 +31,11 @@ import { intOption } from './mei-shared.js';
 import { PROGRESS_MODES, progressRenderer, type ProgressMode } from './progress.js';
 import { describeStop, renderReport } from './report.js';
 import { reportMeis, reportSplits, reportWeights } from './report-data.js';
+import { assertFiniteData } from './finite-inputs.js';
+import { checkRunFolder, clearRunFiles } from './run-folder.js';
+import { lockRunFolder } from './run-lock.js';
+import { RunMetricsCsv } from './run-metrics.js';
+import { readTrainingState, saveLastCheckpoint } from './run-state.js';
 
 /** What {@link runTraining} returns (also for programmatic use and tests). */
 export interface TrainingRun {
@@ -50,19 +56,24 @@ export interface RunTrainingOptions {
   reportMeis?: number;
   /** The browser demo's URL for report.html's "open in the demo" link (default: `vite preview`'s http://localhost:4173/). */
   demoUrl?: string;
+  /** Replace the run a folder already holds (`--overwrite`); without it such a folder is refused. */
+  overwrite?: boolean;
+  /** Continue the run in the output folder from its `last/` checkpoint (`--resume RUN_DIR`). */
+  resume?: boolean;
   io: CliIO;
 }
 
 /** Where `pnpm --filter @openretina/demo preview` serves the demo. */
 export const DEFAULT_DEMO_URL = 'http://localhost:4173/';
 
-function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
+function splitArgs(argv: string[], booleans: ReadonlySet<string>): { flags: string[]; overrides: string[] } {
   const flags: string[] = [];
   const overrides: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--')) {
       flags.push(a);
+      if (booleans.has(a.slice(2))) continue; // a switch takes no value
       if (!a.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.push(argv[++i]!);
     } else overrides.push(a);
   }
@@ -72,9 +83,10 @@ function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
 /** Parses `--config C [--backend B] [--progress P] key=value ...` (options and overrides in any order). */
 export function parseConfigArgs(
   argv: string[],
-  extra: Record<string, { type: 'string' }> = {},
-): { values: Record<string, string | undefined>; overrides: string[] } {
-  const { flags, overrides } = splitArgs(argv);
+  extra: Record<string, { type: 'string' } | { type: 'boolean' }> = {},
+): { values: Record<string, string | boolean | undefined>; overrides: string[] } {
+  const booleans = new Set(Object.entries(extra).flatMap(([k, o]) => (o.type === 'boolean' ? [k] : [])));
+  const { flags, overrides } = splitArgs(argv, booleans);
   const { values } = parseArgs({
     args: flags,
     options: {
@@ -91,7 +103,7 @@ export function parseConfigArgs(
   for (const o of overrides) {
     if (!o.includes('=') && !o.startsWith('~')) throw new ConfigError(`"${o}" is not an override of the form key=value.`);
   }
-  return { values: values as Record<string, string | undefined>, overrides };
+  return { values: values as Record<string, string | boolean | undefined>, overrides };
 }
 
 function limitCount(limit: number | undefined, total: number | undefined): number | undefined {
@@ -168,8 +180,37 @@ export async function runTraining(config: string, overrides: readonly string[], 
   const backend = await initBackend((options.backend ?? (cfg.trainer.accelerator === 'cpu' ? 'cpu' : 'auto')) as 'auto');
   io.out(`backend: ${backend.name} (${backend.reason})`);
   const out = resolve(outputDir);
+  // a folder that holds a run is not written over; one process per folder
+  checkRunFolder(out, { overwrite: options.overwrite ?? false, resume: options.resume ?? false });
+  mkdirSync(out, { recursive: true });
+  const lock = lockRunFolder(out);
+  try {
+    if (options.overwrite && !options.resume) clearRunFiles(out);
+    return await trainInFolder(config, overrides, options, { tree, cfg, out, started, progress, engineChoice, backend });
+  } finally {
+    lock.release();
+  }
+}
 
+/** {@link runTraining} once the run folder is checked and locked. */
+async function trainInFolder(
+  config: string,
+  overrides: readonly string[],
+  options: RunTrainingOptions,
+  run: {
+    tree: ReturnType<typeof loadExperimentConfig>['tree'];
+    cfg: ReturnType<typeof loadExperimentConfig>['cfg'];
+    out: string;
+    started: number;
+    progress: ProgressMode;
+    engineChoice: ReturnType<typeof parseEngineChoice>;
+    backend: Awaited<ReturnType<typeof initBackend>>;
+  },
+): Promise<TrainingRun> {
+  const { io } = options;
+  const { tree, cfg, out, started, progress, engineChoice, backend } = run;
   const data = await loadExperimentData(cfg, (m) => io.out(m));
+  assertFiniteData(data, resolveDataDir(String(cfg.paths.data_dir)));
   const sessions = Object.keys(data.responses).sort();
   const dataInfo = experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
   io.out(
@@ -200,6 +241,10 @@ export async function runTraining(config: string, overrides: readonly string[], 
       cfg.trainer.limit_val_batches,
     );
     const bestDir = join(checkpointsDir, 'best');
+    const lastDir = join(checkpointsDir, 'last');
+    const resumeState = options.resume ? readTrainingState(lastDir) : undefined;
+    const metricsCsv = new RunMetricsCsv(join(out, 'metrics.csv'), resumeState?.history);
+    if (resumeState) io.out(`resuming after epoch ${resumeState.epoch} from ${lastDir}`);
     const monitor = ckpt?.monitor ?? 'val_evaluation_loss';
     const meta = { name: cfg.exp_name, description: `Trained by openretina train (${config})` };
     const accumulate = cfg.trainer.accumulate_grad_batches ?? 1;
@@ -216,15 +261,19 @@ export async function runTraining(config: string, overrides: readonly string[], 
       earlyStopping: es ? createEarlyStopping(es) : null,
       checkpoint: { monitor, mode: ckpt?.mode ?? 'max' },
       onlyTrainReadout: cfg.only_train_readout ?? false,
-      logger: [
-        new CsvLogger(join(out, 'metrics.csv')),
-        ...experimentLoggers(cfg, { csv: (p) => new CsvLogger(p), tensorboard: (d) => new TensorBoardLogger(d) }),
-      ],
+      ...(resumeState ? { resume: resumeState } : {}),
+      logger: [...experimentLoggers(cfg, { csv: (p) => new CsvLogger(p), tensorboard: (d) => new TensorBoardLogger(d) })],
       onProgress: progressRenderer(progress),
       callbacks: {
         onCheckpoint: async (ctx, best) => {
           await saveCheckpoint(ctx.model, bestDir, meta);
           if (ckpt?.verbose) io.out(`epoch ${best.epoch + 1}: ${monitor} ${best.score.toFixed(4)}, best so far: saved ${bestDir}`);
+        },
+        // after every epoch: the weights and the whole training state, so that `train --resume` continues from here
+        // (metrics.csv after it, so that it never runs ahead of the state a resume starts from)
+        onEpochEnd: async (ctx, record) => {
+          await saveLastCheckpoint(ctx.model, ctx.state(), lastDir, meta);
+          metricsCsv.log(record);
         },
         ...(cfg.trainer.detect_anomaly
           ? {
@@ -236,13 +285,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
           : {}),
       },
     });
-    if (ckpt?.save_last) {
-      // the weights at the end of training (the model now holds the best ones)
-      const bestWeights = model.stateDict();
-      model.loadStateDict(result.finalState.model);
-      await saveCheckpoint(model, join(checkpointsDir, 'last'), meta);
-      model.loadStateDict(bestWeights);
-    }
+    // last/ holds the weights at the end of training (written after the last epoch), whatever save_last says
     const trainSeconds = (Date.now() - started) / 1000;
     const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;
     const stopSummary = describeStop(
@@ -348,17 +391,18 @@ export async function runTraining(config: string, overrides: readonly string[], 
 }
 
 /** `--config X`, or Hydra's `--config-path DIR --config-name NAME` (then groups come from DIR alone). */
-export function configSource(values: Record<string, string | undefined>): { config: string; configDir?: string } | undefined {
+export function configSource(values: Record<string, string | boolean | undefined>): { config: string; configDir?: string } | undefined {
   const name = values['config-name'] ?? values.config;
-  if (!name) return undefined;
-  return values['config-path'] === undefined ? { config: name } : { config: name, configDir: values['config-path'] };
+  if (typeof name !== 'string' || !name) return undefined;
+  const dir = values['config-path'];
+  return typeof dir !== 'string' ? { config: name } : { config: name, configDir: dir };
 }
 
 export const trainCommand: Command = {
   name: 'train',
   summary: "Train a model from an experiment config (a preset, a YAML file, or OpenRetina's config tree) with Hydra overrides",
   usage:
-    'openretina train --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu] [--progress auto|bar|lines|none]\n' +
+    'openretina train --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--progress auto|bar|lines|none]\n' +
     "  configs compose like Hydra's: defaults lists, group=option, +key=value, ++key=value, ~key, ${...} interpolations\n" +
     '  [--report-meis 3] [--demo-url http://localhost:4173/]\n' +
     '  --report-meis: MEIs of that many best test neurons in report.html (0: none); --demo-url: where report.html opens the model\n' +
@@ -369,13 +413,32 @@ export const trainCommand: Command = {
     '  the run goes to hydra.run.dir (or paths.output_dir): config.yaml, metrics.csv, metrics.json, per_neuron_<split>.csv,\n' +
     '  evaluation_<split>.json, report.html, and the checkpoints (best, final; last with save_last) under the checkpoint dirpath',
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, overrides } = parseConfigArgs(argv, { 'report-meis': { type: 'string' }, 'demo-url': { type: 'string' } });
-    const source = configSource(values);
-    if (!source) {
-      io.err(`--config (or --config-name) is required.\nUsage: ${trainCommand.usage}`);
-      return ExitCode.usage;
+    const { values: raw, overrides } = parseConfigArgs(argv, {
+      'report-meis': { type: 'string' },
+      'demo-url': { type: 'string' },
+      overwrite: { type: 'boolean' },
+      resume: { type: 'string' },
+    });
+    const overwrite = raw.overwrite === true;
+    const values = raw as Record<string, string | undefined>;
+    let source = configSource(values);
+    let runOverrides = overrides;
+    if (values.resume !== undefined) {
+      // the run's own resolved config, into its own folder: nothing else may change
+      if (source || overrides.length || overwrite)
+        throw new UsageError(
+          '--resume RUN_DIR continues a run with its own config.yaml: give no --config, overrides or --overwrite with it.',
+        );
+      const dir = resolve(values.resume);
+      source = { config: join(dir, 'config.yaml') };
+      runOverrides = [`paths.output_dir=${dir}`];
     }
-    await runTraining(source.config, overrides, {
+    if (!source) {
+      throw new UsageError(`--config (or --config-name) is required.`);
+    }
+    await runTraining(source.config, runOverrides, {
+      overwrite,
+      resume: values.resume !== undefined,
       ...(source.configDir === undefined ? {} : { configDir: source.configDir }),
       ...(values.backend === undefined ? {} : { backend: values.backend }),
       progress: (values.progress ?? 'auto') as ProgressMode,

@@ -25,6 +25,7 @@ import type { CoreReadout } from '@openretina/models';
 import { encodeGif } from '@openretina/plot';
 import { encodeMp4, findFfmpeg, svgToPng, svgToRgba } from '@openretina/plot/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
+import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, runMei, stimulusNpy } from './mei-shared.js';
 import { renderGallery, type GalleryInput, type GalleryMei } from './visualize-gallery.js';
@@ -37,7 +38,7 @@ export const visualizeCommand: Command = {
     'A gallery (index.html) of a model: weights of every layer and readout, direction tuning, ROI animations, MEIs of inner channels and neurons',
   usage:
     'openretina visualize --checkpoint C --output DIR [--preset default|openretina] [--steps CAP] [--lr LR] [--frames 50] [--seed 0]\n' +
-    '  [--session S] [--max-channels N] [--max-neurons N] [--animation gif|mp4|none] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  [--session S] [--max-channels N] [--max-neurons N] [--animation gif|mp4|none] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     `  --preset (default "default"): ${Object.values(MEI_PRESETS)
       .map((p) => `${p.name} = ${p.description}`)
       .join('; ')}\n` +
@@ -79,8 +80,7 @@ export const visualizeCommand: Command = {
     }
     const folder = values.output ?? values['save-folder'];
     if (!checkpoint || !folder) {
-      io.err(`--checkpoint and --output are required.\nUsage: ${visualizeCommand.usage}`);
-      return ExitCode.usage;
+      throw new UsageError(`--checkpoint and --output are required.`);
     }
     const settings = meiSettings(values);
     const animation = animationOption(values.animation);

@@ -11,8 +11,13 @@ export function capture(): CliIO & { lines: string[]; errors: string[] } {
 }
 
 /** A tiny generic-HDF5 dataset, 2 channels 18×16, with a stimulus named test_movie (as in the one-liner). */
-export async function writeTinyDataset(dir: string, sessionPrefix = 'session'): Promise<void> {
+export async function writeTinyDataset(
+  dir: string,
+  sessionPrefix = 'session',
+  edit: (synthetic: ReturnType<typeof generateSyntheticData>) => void = () => {},
+): Promise<void> {
   const synthetic = generateSyntheticData({ numColors: 2, numStimuli: 2, numSessions: 2, clipLength: 4, height: 18, width: 16, seed: 3 });
+  edit(synthetic);
   const rename = (name: string) => (name === 'random_noise_1' ? 'test_movie' : name);
   const stimuli = Object.fromEntries(Object.entries(synthetic.stimuli).map(([k, v]) => [rename(k), v]));
   const sessions = Object.fromEntries(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNpy, serializeNpy, toFloat32 } from '@openretina/formats';
+import { runCli } from '../src/index.js';
 import { meiCommand } from '../src/mei-command.js';
 import { visualizeCommand } from '../src/visualize-command.js';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
@@ -136,7 +137,10 @@ describe('openretina mei', () => {
 
   it('rejects bad arguments with clear errors', async () => {
     const io = capture();
-    expect(await meiCommand.run(['--neuron', '1'], io)).toBe(2);
+    // a usage error: the command throws it, `openretina` prints it as `error [USAGE]:` and exits with 2
+    await expect(meiCommand.run(['--neuron', '1'], capture())).rejects.toThrow(/--checkpoint, --neuron and --output are required/);
+    expect(await runCli(['mei', '--neuron', '1'], io)).toBe(2);
+    expect(io.errors[0]).toMatch(/^error \[USAGE\]: --checkpoint, --neuron and --output are required/);
     await expect(
       meiCommand.run(
         ['--checkpoint', stateDict, '--session', 'session_1', '--neuron', '99', '--steps', '0', '--output', join(tmpdir(), 'x.npy')],

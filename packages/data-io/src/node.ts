@@ -36,6 +36,8 @@ export {
   resolveDataPath,
 } from './node/cache.js';
 export type { DownloadOptions, DownloadPhase, DownloadProgress, ResolveOptions } from './node/cache.js';
+export { networkTimeouts, timedFetch } from './node/timed-fetch.js';
+export type { NetworkTimeouts, TimedResponse } from './node/timed-fetch.js';
 
 // the pre-rendered chirp and moving-bar stimuli
 export { loadStimulus, loadMovingBar, loadMovingBarStack } from './node/artificial-stimuli.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError, formatShape, type ComputeEngine } from '@openretina/contracts';
+import { ConfigError, DataError, ShapeError, formatShape, type ComputeEngine } from '@openretina/contracts';
+import { assertFinite } from '@openretina/layers';
 import { IncreaseObjective, type StimulusObjective } from './objectives.js';
 import type { StimulusOptimizer } from './optimizers.js';
 import type { StimulusPostprocessor, StimulusRegularizationLoss } from './regularizers.js';
@@ -56,10 +57,23 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
   const regularizers = toList(options.regularizers);
   const postprocessors = toList(options.postprocessors);
   const x = stimulus as unknown as tf.Variable<tf.Rank.R5>;
+  assertFinite(x, 'The initial stimulus of optimizeStimulus');
   const losses: number[] = [];
   const objectives: number[] = [];
   let stoppedEarly = false;
   const linear = engineObjective(options.objective, options.engine);
+  // An objective that throws (e.g. a neuron index out of range) throws here, outside a gradient tape: a throw inside
+  // one leaves the tensors the tape saved for the backward pass behind.
+  if (!linear)
+    tf.tidy(() => {
+      options.objective.forward(x as unknown as tf.Tensor5D);
+    });
+  else
+    tf.tidy(() => {
+      linear.fromResponses(
+        tf.zeros([Math.max(1, x.shape[1] - linear.model.framesCut), linear.model.neuronsPerSession[linear.session] ?? 1]),
+      );
+    });
   const cotangent = linear ? objectiveCotangent(linear, x.shape) : null;
   try {
     for (let i = 0; i < options.stopper.maxIterations; i++) {
@@ -75,6 +89,22 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
       const [lossValue] = await value.data();
       const [objValue] = objectiveValue ? await objectiveValue.data() : [Number.NaN];
       tf.dispose([value, grad, ...(objectiveValue ? [objectiveValue] : [])]);
+      // a NaN or Inf objective or stimulus never becomes a result: stop with an error instead
+      const stimulusSum = tf.tidy(() => tf.sum(x));
+      const [sum] = await stimulusSum.data();
+      stimulusSum.dispose();
+      const bad = !Number.isFinite(lossValue!)
+        ? `the loss is ${lossValue}`
+        : objectiveValue && !Number.isFinite(objValue!)
+          ? `the objective is ${objValue}`
+          : !Number.isFinite(sum!)
+            ? 'the stimulus holds NaN or Inf values'
+            : null;
+      if (bad !== null)
+        throw new DataError(
+          `optimizeStimulus stopped at iteration ${i + 1}: ${bad} (a learning rate too large for this model, or a non-finite model or stimulus).`,
+          { details: { iteration: i, loss: lossValue, objective: objValue } },
+        );
       losses.push(lossValue!);
       objectives.push(objValue!);
       options.onIteration?.({ iteration: i, loss: lossValue!, objective: objValue! });

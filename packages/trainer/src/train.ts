@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   ConfigError,
+  DataError,
   StateDictError,
   type SessionBatch,
   type StateDict,
   type StatefulModule,
   type TrainableModel,
 } from '@openretina/contracts';
+import { firstNonFinite } from '@openretina/layers';
 import { TfjsEngine } from '@openretina/models';
 import type { EarlyStopping } from './early-stopping.js';
 import { AdamW, Optimizer, clipGradNorm } from './optimizers.js';
@@ -181,6 +183,19 @@ function stepMetrics(step: { total: number; data: number; regularizers: Readonly
   return out;
 }
 
+/** Why a step's loss or gradients are not finite (one reduction over every gradient), or null when they are. */
+function nonFiniteStep(step: { total: number; grads: Map<string, tf.Tensor> }): string | null {
+  if (!Number.isFinite(step.total)) return `the loss is ${step.total}`;
+  if (step.grads.size === 0) return null;
+  const grads = [...step.grads.values()];
+  const total = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.abs(g)))));
+  const value = total.dataSync()[0]!;
+  total.dispose();
+  if (Number.isFinite(value)) return null;
+  const name = [...step.grads].find(([, g]) => firstNonFinite(g) !== null)?.[0];
+  return name === undefined ? null : `the gradient of ${name} is not finite`; // else only the sum overflowed
+}
+
 /** The mutable state of a run: what a snapshot saves and a resume restores. */
 interface Run {
   epoch: number;
@@ -234,6 +249,15 @@ async function trainEpoch<M extends TrainableModel>(loop: Loop<M>): Promise<Reco
           throw e;
         }
         const step = await pending;
+        // A NaN or Inf loss or gradient would poison the weights: stop with the weights of the last good step.
+        const problem = nonFiniteStep(step);
+        if (problem !== null) {
+          tf.dispose([...step.grads.values()]);
+          throw new DataError(
+            `Training stopped at epoch ${run.epoch + 1}, batch ${batchIndex + 1} (session ${batch.session}): ${problem}. The weights before this step are kept; check the data for NaN/Inf values or lower the learning rate.`,
+            { details: { epoch: run.epoch, batch: batchIndex, session: batch.session } },
+          );
+        }
         summed = accumulateGradients(summed, step.grads, settings.k);
         inGroup++;
         loss = step.total;
@@ -294,56 +318,58 @@ export async function train<M extends TrainableModel>(model: M, data: TrainingDa
       : typeof options.optimizer === 'function'
         ? options.optimizer(params)
         : new AdamW(params, { lr: model.learningRate ?? 1e-3 });
-  // Lightning's estimated_stepping_batches: optimizer steps = ⌈batches / k⌉ per epoch.
-  const totalSteps = data.stepsPerEpoch === undefined ? undefined : Math.ceil(data.stepsPerEpoch / settings.k) * settings.maxEpochs;
-  const scheduled =
-    options.scheduler === null
-      ? null
-      : typeof options.scheduler === 'function'
-        ? options.scheduler(optimizer, totalSteps)
-        : (options.scheduler ?? defaultScheduler(optimizer));
-  const earlyStopping = options.earlyStopping ?? null;
-  const engine = options.engine ?? new TfjsEngine(model);
-
-  const run: Run = { epoch: 0, globalStep: 0, best: null, history: [], stopRequested: false, stopReason: null };
-  if (options.resume) {
-    const r = options.resume;
-    model.loadStateDict(r.model);
-    optimizer.loadStateDict(r.optimizer);
-    if (scheduled && r.scheduler) scheduled.scheduler.loadStateDict(r.scheduler);
-    else if (scheduled && !r.scheduler) throw new StateDictError('The resume state has no scheduler state, but a scheduler is configured.');
-    if (earlyStopping && r.earlyStopping) earlyStopping.loadStateDict(r.earlyStopping);
-    run.epoch = r.epoch;
-    run.globalStep = r.globalStep;
-    run.best = r.best ? { ...r.best, stateDict: copyStateDict(r.best.stateDict) } : null;
-    run.history.push(...r.history);
-  }
-  const snapshot = (): TrainingState => ({
-    epoch: run.epoch,
-    globalStep: run.globalStep,
-    model: model.stateDict(),
-    optimizer: optimizer.stateDict(),
-    scheduler: scheduled ? scheduled.scheduler.stateDict() : null,
-    earlyStopping: earlyStopping ? earlyStopping.stateDict() : null,
-    best: run.best ? { ...run.best, stateDict: copyStateDict(run.best.stateDict) } : null,
-    history: run.history.map((h) => ({ ...h, metrics: { ...h.metrics } })),
-  });
-  const context = (): TrainContext<M> => ({
-    model,
-    optimizer,
-    epoch: run.epoch,
-    globalStep: run.globalStep,
-    history: run.history,
-    state: snapshot,
-    stop: () => {
-      run.stopRequested = true;
-      run.stopReason ??= 'stopped by a callback';
-    },
-  });
-  const loop: Loop<M> = { model, data, engine, optimizer, scheduled, settings, run, context };
-  const { callbacks, loggers } = settings;
-
+  // from here on the optimizer (and any tensor the run makes) is freed however the run ends
   try {
+    // Lightning's estimated_stepping_batches: optimizer steps = ⌈batches / k⌉ per epoch.
+    const totalSteps = data.stepsPerEpoch === undefined ? undefined : Math.ceil(data.stepsPerEpoch / settings.k) * settings.maxEpochs;
+    const scheduled =
+      options.scheduler === null
+        ? null
+        : typeof options.scheduler === 'function'
+          ? options.scheduler(optimizer, totalSteps)
+          : (options.scheduler ?? defaultScheduler(optimizer));
+    const earlyStopping = options.earlyStopping ?? null;
+    const engine = options.engine ?? new TfjsEngine(model);
+
+    const run: Run = { epoch: 0, globalStep: 0, best: null, history: [], stopRequested: false, stopReason: null };
+    if (options.resume) {
+      const r = options.resume;
+      model.loadStateDict(r.model);
+      optimizer.loadStateDict(r.optimizer);
+      if (scheduled && r.scheduler) scheduled.scheduler.loadStateDict(r.scheduler);
+      else if (scheduled && !r.scheduler)
+        throw new StateDictError('The resume state has no scheduler state, but a scheduler is configured.');
+      if (earlyStopping && r.earlyStopping) earlyStopping.loadStateDict(r.earlyStopping);
+      run.epoch = r.epoch;
+      run.globalStep = r.globalStep;
+      run.best = r.best ? { ...r.best, stateDict: copyStateDict(r.best.stateDict) } : null;
+      run.history.push(...r.history);
+    }
+    const snapshot = (): TrainingState => ({
+      epoch: run.epoch,
+      globalStep: run.globalStep,
+      model: model.stateDict(),
+      optimizer: optimizer.stateDict(),
+      scheduler: scheduled ? scheduled.scheduler.stateDict() : null,
+      earlyStopping: earlyStopping ? earlyStopping.stateDict() : null,
+      best: run.best ? { ...run.best, stateDict: copyStateDict(run.best.stateDict) } : null,
+      history: run.history.map((h) => ({ ...h, metrics: { ...h.metrics } })),
+    });
+    const context = (): TrainContext<M> => ({
+      model,
+      optimizer,
+      epoch: run.epoch,
+      globalStep: run.globalStep,
+      history: run.history,
+      state: snapshot,
+      stop: () => {
+        run.stopRequested = true;
+        run.stopReason ??= 'stopped by a callback';
+      },
+    });
+    const loop: Loop<M> = { model, data, engine, optimizer, scheduled, settings, run, context };
+    const { callbacks, loggers } = settings;
+
     for (const cb of callbacks) await cb.onTrainStart?.(context());
     // PyTorch stops when max_epochs is reached, or when an earlier early stop was recorded in the resumed state.
     if (earlyStopping?.stopped) run.stopRequested = true;

@@ -6,6 +6,7 @@ import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { DataError, DownloadError, FileFormatError, UnsupportedError } from '@openretina/contracts';
 import { unzipSync } from 'fflate';
 import { replaceDirectoryAtomic, writeFileAtomic } from '@openretina/formats/node';
+import { timedFetch, type NetworkTimeouts } from './timed-fetch.js';
 
 /** Environment variable that sets the cache directory (as in OpenRetina). */
 export const CACHE_ENV_VAR = 'OPENRETINA_CACHE_DIRECTORY';
@@ -45,7 +46,7 @@ export interface DownloadProgress {
 }
 
 /** Options of {@link downloadToCache}. */
-export interface DownloadOptions {
+export interface DownloadOptions extends NetworkTimeouts {
   /** Path of the file under the cache directory (default: the URL's last path component). */
   relativePath?: string;
   /** Cache directory (default {@link getCacheDirectory}). */
@@ -133,18 +134,18 @@ async function fetchToPart(
   options: DownloadOptions,
   report: (received: number, total: number | undefined) => void,
 ): Promise<void> {
-  const doFetch = options.fetch ?? globalThis.fetch;
   const have = await fileSize(partPath);
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (have > 0) headers.Range = `bytes=${have}-`;
-  const response = await doFetch(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+  const timed = await timedFetch(url, { headers, ...(options.signal ? { signal: options.signal } : {}) }, options);
+  const response = timed.response;
   if (response.status === 416 && have > 0) {
     // our part is already complete (or bigger than the file): let the size checks decide
-    await response.body?.cancel();
+    await timed.cancel();
     return;
   }
   if (!response.ok) {
-    await response.body?.cancel();
+    await timed.cancel();
     throw new DownloadError(`HTTP ${response.status} ${response.statusText} for ${url}.`, { details: { url, status: response.status } });
   }
   let offset = 0;
@@ -152,7 +153,7 @@ async function fetchToPart(
     const range = /bytes (\d+)-\d+\/(\d+|\*)/.exec(response.headers.get('content-range') ?? '');
     offset = range ? Number(range[1]) : have;
     if (offset !== have) {
-      await response.body?.cancel();
+      await timed.cancel();
       await rm(partPath, { force: true });
       throw new DownloadError(`The server resumed ${url} at byte ${offset}, expected ${have}; restarting.`);
     }
@@ -164,7 +165,7 @@ async function fetchToPart(
   let received = offset;
   try {
     if (!response.body) throw new DownloadError(`Empty response body for ${url}.`);
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of timed.chunks()) {
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       received += chunk.length;
       report(received, total);
@@ -330,15 +331,33 @@ async function hfList(
   options: ResolveOptions,
 ): Promise<HfEntry[] | undefined> {
   const url = `${endpoint}/api/datasets/${repo}/tree/${revision}/${path.split('/').map(encodeURIComponent).join('/')}?recursive=true`;
-  let response: Response;
+  let text: string;
   try {
-    response = await (options.fetch ?? globalThis.fetch)(url, { headers: options.headers ?? {} });
+    const timed = await timedFetch(url, { headers: options.headers ?? {} }, options);
+    if (timed.response.status === 404) {
+      await timed.cancel();
+      return undefined;
+    }
+    if (!timed.response.ok) {
+      await timed.cancel();
+      throw new DownloadError(`HTTP ${timed.response.status} listing ${url}.`, { details: { url } });
+    }
+    text = await timed.text();
   } catch (error) {
+    if (error instanceof DownloadError) throw error;
     throw new DownloadError(`Cannot list ${url}: ${describeNetworkError(error)}`, { cause: error, details: { url } });
   }
-  if (response.status === 404) return undefined;
-  if (!response.ok) throw new DownloadError(`HTTP ${response.status} listing ${url}.`, { details: { url } });
-  return (await response.json()) as HfEntry[];
+  let entries: unknown;
+  try {
+    entries = JSON.parse(text);
+  } catch (cause) {
+    throw new DownloadError(`The listing ${url} is not JSON (${JSON.stringify(text.slice(0, 60))}…): is the endpoint a HuggingFace hub?`, {
+      cause,
+      details: { url },
+    });
+  }
+  if (!Array.isArray(entries)) throw new DownloadError(`The listing ${url} is not a JSON array of files.`, { details: { url } });
+  return entries as HfEntry[];
 }
 
 /**
@@ -351,8 +370,7 @@ async function hfList(
 export async function resolveDataPath(pathOrUrl: string, options: ResolveOptions = {}): Promise<string> {
   const cacheDir = getCacheDirectory(options.cacheDir);
   const endpoint = (options.hfEndpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
-  const isHf =
-    pathOrUrl.startsWith('https://huggingface.co/') || (options.hfEndpoint !== undefined && pathOrUrl.startsWith(`${endpoint}/`));
+  const isHf = pathOrUrl.startsWith('https://huggingface.co/') || pathOrUrl.startsWith(`${endpoint}/`);
   if (isHf) {
     const target = pathOrUrl.split('main/').pop()!.replace(/\/$/, '');
     const repo = options.hfRepo ?? HF_DATASET_REPO;

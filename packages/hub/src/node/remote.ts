@@ -73,7 +73,8 @@ export async function downloadPublishedModel(name: PublishedModelName, options: 
     if (hit) return hit;
   }
   const { huggingFaceCache: _ignored, ...resolveOptions } = options;
-  const url = publishedModelUrl(name, options.hfEndpoint);
+  // the URL actually used (HF_ENDPOINT included), so that messages name the server that was asked
+  const url = publishedModelUrl(name, options.hfEndpoint ?? process.env.HF_ENDPOINT);
   try {
     return await resolveDataPath(url, resolveOptions);
   } catch (error) {

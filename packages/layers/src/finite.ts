@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DataError, formatShape } from '@openretina/contracts';
+
+/** The multi-index of a flat index in a tensor of `shape`. */
+function unravel(flat: number, shape: readonly number[]): number[] {
+  const index = new Array<number>(shape.length).fill(0);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const n = shape[d]!;
+    index[d] = flat % n;
+    flat = Math.floor(flat / n);
+  }
+  return index;
+}
+
+/**
+ * The index of the first NaN or ±Inf of a tensor or an array of numbers, or null when every value is finite. One
+ * reduction on the backend (`any(!isFinite(x))`); the element loop runs only to locate a value already known to be bad.
+ */
+export function firstNonFinite(x: tf.Tensor | ArrayLike<number>, shape?: readonly number[]): { index: number[]; value: number } | null {
+  if (x instanceof tf.Tensor && x.dtype !== 'float32') return null; // integers and booleans are always finite
+  const t = x instanceof tf.Tensor ? x : tf.tensor1d(x as ArrayLike<number> as Float32Array, 'float32');
+  try {
+    const anyBad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(t.size === 0 ? tf.zeros([1]) : t))));
+    const bad = anyBad.dataSync()[0] === 1;
+    anyBad.dispose();
+    if (!bad) return null;
+    const data = t.dataSync();
+    let i = 0;
+    while (i < data.length && Number.isFinite(data[i]!)) i++;
+    const s = shape ?? (x instanceof tf.Tensor ? x.shape : [data.length]);
+    return { index: unravel(i, s), value: data[i]! };
+  } finally {
+    if (t !== x) t.dispose();
+  }
+}
+
+/**
+ * Throws a DataError when `x` holds a NaN or ±Inf: `what` names the array (and the file it came from), the message the
+ * first bad index and value. Typed arrays of integers are skipped (always finite).
+ */
+export function assertFinite(x: tf.Tensor | ArrayLike<number>, what: string, shape?: readonly number[]): void {
+  if (!(x instanceof tf.Tensor) && !(x instanceof Float32Array || x instanceof Float64Array || Array.isArray(x))) return;
+  const found = firstNonFinite(x, shape);
+  if (found === null) return;
+  const s = shape ?? (x instanceof tf.Tensor ? x.shape : undefined);
+  throw new DataError(
+    `${what} holds a non-finite value: ${found.value} at index [${found.index.join(', ')}]${s ? ` (shape ${formatShape(s)})` : ''}. Every value must be a finite number.`,
+    { details: { index: found.index, value: found.value } },
+  );
+}
