@@ -7,6 +7,8 @@ import { evalCommand } from './eval-command.js';
 import { exportCommand } from './export-command.js';
 import { meiCommand } from './mei-command.js';
 import { predictCommand } from './predict-command.js';
+import { sweepCommand } from './sweep/sweep-command.js';
+import { workerCommand } from './sweep/worker-command.js';
 import { trainCommand } from './train-command.js';
 import { visualizeCommand } from './visualize-command.js';
 
@@ -21,6 +23,8 @@ export const commands: Command[] = [
   downloadCommand,
   meiCommand,
   visualizeCommand,
+  sweepCommand,
+  workerCommand,
 ];
 
 function help(io: CliIO): void {

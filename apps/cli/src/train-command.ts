@@ -13,10 +13,12 @@ import {
   train,
   trainingDataFromLoaders,
   type TrainingData,
+  type TrainLogger,
   type TrainResult,
 } from '@openretina/trainer';
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CsvLogger, TensorBoardLogger, writeJsonReport } from '@openretina/trainer/node';
+import { MlflowLogger } from '@openretina/trainer';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
@@ -50,6 +52,8 @@ export interface RunTrainingOptions {
   reportMeis?: number;
   /** The browser demo's URL for report.html's "open in the demo" link (default: `vite preview`'s http://localhost:4173/). */
   demoUrl?: string;
+  /** More loggers of each epoch (a sweep's trial reports its progress through one). */
+  loggers?: readonly TrainLogger[];
   io: CliIO;
 }
 
@@ -206,6 +210,17 @@ export async function runTraining(config: string, overrides: readonly string[], 
     io.out(
       `training ${cfg.exp_name}: ${cfg.trainer.max_epochs} epochs max, ${trainingData.stepsPerEpoch} batches per epoch, batch ${cfg.dataloader.batch_size}${accumulate > 1 ? `, gradients accumulated over ${accumulate} batches` : ''}${cfg.only_train_readout ? ', readout only' : ''} → ${out}`,
     );
+    const mlflowLoggers: MlflowLogger[] = [];
+    const configLoggers = experimentLoggers(cfg, {
+      csv: (p) => new CsvLogger(p),
+      tensorboard: (d) => new TensorBoardLogger(d),
+      mlflow: (settings) => {
+        // MLflow's params: the trial's overrides (what a sweep varies) and the experiment's name and seed
+        const logger = new MlflowLogger({ ...settings, params: { exp_name: cfg.exp_name, seed: cfg.seed, config, overrides: overrides.join(' ') } });
+        mlflowLoggers.push(logger);
+        return logger;
+      },
+    });
     const result = await train(model, trainingData, {
       maxEpochs: cfg.trainer.max_epochs,
       optimizer: (params) => createOptimizer(optimizerConfig, params, learningRate),
@@ -218,7 +233,8 @@ export async function runTraining(config: string, overrides: readonly string[], 
       onlyTrainReadout: cfg.only_train_readout ?? false,
       logger: [
         new CsvLogger(join(out, 'metrics.csv')),
-        ...experimentLoggers(cfg, { csv: (p) => new CsvLogger(p), tensorboard: (d) => new TensorBoardLogger(d) }),
+        ...configLoggers,
+        ...(options.loggers ?? []),
       ],
       onProgress: progressRenderer(progress),
       callbacks: {
@@ -235,7 +251,11 @@ export async function runTraining(config: string, overrides: readonly string[], 
             }
           : {}),
       },
+    }).catch(async (error: unknown) => {
+      for (const l of mlflowLoggers) await l.finish('FAILED').catch(() => {});
+      throw error;
     });
+    for (const l of mlflowLoggers) await l.finish('FINISHED');
     if (ckpt?.save_last) {
       // the weights at the end of training (the model now holds the best ones)
       const bestWeights = model.stateDict();
