@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMlflowStandIn } from '@openretina/test-utils/mlflow-server';
 import { runCli, sampleParams, type SearchSpace } from '../src/index.js';
 import { capture, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';
 import { REDIS_SERVER, cliProcess, freePort, startRedis, stop } from './sweep-redis.js';
@@ -52,8 +53,21 @@ describe('openretina sweep on one machine', () => {
   it('runs the seeded study as --jobs local processes and writes sweep.json and sweep.html', async () => {
     const out = join(root, 'local');
     const io = capture();
-    expect(await runCli(['sweep', ...study(out)], io)).toBe(0);
+    // every trial also logs to MLflow (a stand-in server that checks MLflow's REST schema)
+    const mlflow = await startMlflowStandIn();
+    const tracking = ['+logger.mlflow._target_=MLFlowLogger', '+logger.mlflow.experiment_name=tiny_sweep', `+logger.mlflow.tracking_uri=${mlflow.url}`];
+    expect(await runCli(['sweep', ...study(out), ...tracking], io)).toBe(0);
+    await mlflow.close();
     local = readSweep(out);
+    expect(mlflow.rejected).toEqual([]);
+    const runs = [...mlflow.runs.values()];
+    expect(runs).toHaveLength(4);
+    for (const r of runs) {
+      expect(r.status).toBe('FINISHED');
+      expect(r.metrics.filter((m) => m.key === 'val_evaluation_loss')).toHaveLength(2);
+      const trial = local.trials.find((t) => r.params.overrides!.includes(`paths.output_dir=${t.run_dir} `))!;
+      expect(r.params.overrides).toContain(`model.learning_rate=${trial.params['model.learning_rate']}`);
+    }
     expect(local.study).toBe('h5_core_readout'); // exp_name of the hdf5 preset
     expect(local.direction).toBe('minimize');
     expect(local.trials.map((t) => t.number)).toEqual([0, 1, 2, 3]);

@@ -70,16 +70,30 @@ export class MlflowLogger implements TrainLogger {
     return json;
   }
 
-  private async experimentId(): Promise<string> {
-    const name = this.settings.experimentName;
+  private async existingExperiment(name: string): Promise<string | null> {
     try {
       const got = await this.call('GET', `experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`);
       return String((got.experiment as { experiment_id: string }).experiment_id);
     } catch (error) {
-      if ((error as { errorCode?: unknown }).errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw error;
+      if ((error as { errorCode?: unknown }).errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
+      throw error;
     }
-    const created = await this.call('POST', 'experiments/create', { name });
-    return String(created.experiment_id);
+  }
+
+  private async experimentId(): Promise<string> {
+    const name = this.settings.experimentName;
+    const existing = await this.existingExperiment(name);
+    if (existing !== null) return existing;
+    try {
+      const created = await this.call('POST', 'experiments/create', { name });
+      return String(created.experiment_id);
+    } catch (error) {
+      // parallel trials race to create the experiment: the loser uses the winner's
+      if ((error as { errorCode?: unknown }).errorCode !== 'RESOURCE_ALREADY_EXISTS') throw error;
+      const raced = await this.existingExperiment(name);
+      if (raced === null) throw error;
+      return raced;
+    }
   }
 
   private async startRun(): Promise<string> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOpenRetinaError } from '@openretina/contracts';
 import { MlflowLogger } from '../src/index.js';
-import { startMlflowStandIn, type MlflowStandIn } from './mlflow-server.js';
+import { startMlflowStandIn, type MlflowStandIn } from '@openretina/test-utils/mlflow-server';
 
 describe('MlflowLogger (MLflow REST API 2.0)', () => {
   let server: MlflowStandIn;
@@ -47,6 +47,14 @@ describe('MlflowLogger (MLflow REST API 2.0)', () => {
     expect(r0!.metrics.some((m) => m.key === 'train_loss')).toBe(false);
     expect(r0!.metrics.filter((m) => m.key === 'lr').map((m) => m.value)).toEqual([0.01, 0.005]);
     expect(r1!.status).toBe('FAILED');
+  });
+
+  it('uses the experiment another run created meanwhile (parallel trials)', async () => {
+    const loggers = [0, 1, 2].map((i) => new MlflowLogger({ trackingUri: server.url, experimentName: 'parallel', runName: `p${i}` }));
+    await Promise.all(loggers.map((l) => l.run()));
+    expect(server.experiments.has('parallel')).toBe(true);
+    const ids = [...server.runs.values()].filter((r) => r.run_name?.startsWith('p')).map((r) => r.experiment_id);
+    expect(ids).toEqual(Array(3).fill(server.experiments.get('parallel')));
   });
 
   it('refuses a tracking URI that is not a server, and names an unreachable one', async () => {

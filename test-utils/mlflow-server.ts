@@ -103,6 +103,8 @@ export async function startMlflowStandIn(): Promise<MlflowStandIn> {
       const b = parsed.data as Record<string, unknown>;
       switch (endpoint) {
         case 'POST experiments/create': {
+          if (experiments.has(String(b.name)))
+            return reply(400, { error_code: 'RESOURCE_ALREADY_EXISTS', message: `Experiment '${String(b.name)}' already exists.` });
           const id = String(experiments.size + 1);
           experiments.set(String(b.name), id);
           return reply(200, { experiment_id: id });
