@@ -3,6 +3,7 @@ import {
   defaultGamma,
   defaultWeights,
   gridPoints,
+  planStudy,
   parseDistribution,
   randomSource,
   sampleParams,
@@ -149,5 +150,52 @@ describe("TPE (Optuna's TPESampler, univariate)", () => {
     // past the startup trials the history decides: not the draws of the same streams without it
     const withoutHistory = Array.from({ length: 30 }, (_, k) => sampleParams('tpe', space, 9, 15 + k, []));
     expect(drawn).not.toEqual(withoutHistory);
+  });
+});
+
+describe("a hyper-parameter-search config's hydra.sweeper block", () => {
+  const config = 'goldin_2022_core_readout_hparams_search';
+  // what this port cannot do is dropped as the refusal says (a W&B-style callback; MLflow's default sqlite store)
+  const drop = ['~training_callbacks.weight_visualization', '~logger.mlflow'];
+  it("runs OpenRetina's config as it is: params, n_trials, direction, sampler seed, study name, objective", () => {
+    const { spec, configSeed, sweeper } = planStudy({ config, args: [...drop, 'paths.output_dir=/tmp/hp'] });
+    expect(sweeper).toBe('optuna');
+    expect(spec).toMatchObject({
+      study: 'core_readout_goldin_2022',
+      direction: 'minimize',
+      sampler: 'tpe',
+      seed: 42,
+      nTrials: 50,
+      jobs: 1,
+      objective: 'val_loss',
+      outputDir: '/tmp/hp',
+    });
+    expect(Object.keys(spec.space)).toEqual([
+      'model.core.spatial_kernel_sizes',
+      'model.core.gamma_input',
+      'model.readout.weights_l1_reg',
+      'model.readout.laplace_mask_reg',
+      'model.readout.mask_l1_reg',
+    ]);
+    expect(spec.space['model.core.spatial_kernel_sizes']).toEqual({ kind: 'categorical', choices: [[20], [25], [30]] });
+    expect(configSeed).toBe(42);
+    // the command line wins: a fixed value removes a parameter, a sweep replaces it, options replace settings
+    const cli = planStudy({
+      config,
+      args: [...drop, 'model.core.spatial_kernel_sizes=[25]', 'model.core.gamma_input=tag(log, interval(1e-3, 10))'],
+      trials: 3,
+      sampler: 'random',
+      seed: 1,
+      direction: 'maximize',
+    }).spec;
+    expect(cli.space['model.core.spatial_kernel_sizes']).toBeUndefined();
+    expect(cli.space['model.core.gamma_input']).toEqual({ kind: 'float', low: 1e-3, high: 10, log: true });
+    expect(cli).toMatchObject({ nTrials: 3, sampler: 'random', seed: 1, direction: 'maximize' });
+  });
+
+  it('refuses what a trial could not do (the default sqlite MLflow store) before any trial, saying what to do', () => {
+    expect(() => planStudy({ config, args: ['~training_callbacks.weight_visualization'] })).toThrow(
+      /tracking_uri "sqlite:.*set logger.mlflow.tracking_uri=http/,
+    );
   });
 });

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '@openretina/contracts';
 import { sweeperSettings, isTree, type ConfigTree } from '../config/index.js';
 import { loadExperimentConfig } from '../experiment-config.js';
+import { refuseUnavailable } from '../run-outputs.js';
 import { SAMPLERS, gridPoints, type SamplerName } from './samplers.js';
 import { spaceFromParams, splitSweepOverrides } from './search-space.js';
 import type { Direction, StudySpec } from './study.js';
@@ -42,6 +43,7 @@ export function planStudy(request: SweepRequest): PlannedStudy {
   const config = request.configDir === undefined && existsSync(request.config) ? resolve(request.config) : request.config;
   const configDir = request.configDir === undefined ? undefined : resolve(request.configDir);
   const loaded = loadExperimentConfig(config, cli.fixed, configDir === undefined ? {} : { configDir });
+  refuseUnavailable(loaded.cfg); // before any trial starts
   const sweeper = sweeperSettings({ config: loaded.tree, hydra: loaded.hydra });
   const s = sweeper.settings;
   const fromConfig = isTree(s.params) ? spaceFromParams(s.params as ConfigTree) : { space: {}, fixed: [] };
