@@ -9,7 +9,9 @@ const metric = z.object({ key: z.string().min(1).max(250), value: z.number(), ti
 
 /** Request bodies of the endpoints the logger uses (MLflow REST API 2.0). */
 const schemas = {
-  'POST experiments/create': z.object({ name: z.string().min(1), artifact_location: z.string().optional(), tags: z.array(keyValue).optional() }).strict(),
+  'POST experiments/create': z
+    .object({ name: z.string().min(1), artifact_location: z.string().optional(), tags: z.array(keyValue).optional() })
+    .strict(),
   'POST runs/create': z
     .object({
       experiment_id: z.string().min(1),
@@ -23,7 +25,10 @@ const schemas = {
     .object({
       run_id: z.string().min(1),
       metrics: z.array(metric).max(1000).optional(),
-      params: z.array(keyValue.extend({ value: z.string().max(6000) })).max(100).optional(),
+      params: z
+        .array(keyValue.extend({ value: z.string().max(6000) }))
+        .max(100)
+        .optional(),
       tags: z.array(keyValue).max(100).optional(),
     })
     .strict(),
@@ -110,10 +115,19 @@ export async function startMlflowStandIn(): Promise<MlflowStandIn> {
           return reply(200, { experiment_id: id });
         }
         case 'POST runs/create': {
-          if (![...experiments.values()].includes(String(b.experiment_id))) return reply(404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no experiment' });
+          if (![...experiments.values()].includes(String(b.experiment_id)))
+            return reply(404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no experiment' });
           const run_id = `run${runs.size + 1}`;
           const tags = Object.fromEntries(((b.tags as { key: string; value: string }[]) ?? []).map((t) => [t.key, t.value]));
-          runs.set(run_id, { run_id, experiment_id: String(b.experiment_id), ...(b.run_name ? { run_name: String(b.run_name) } : {}), tags, params: {}, metrics: [], status: 'RUNNING' });
+          runs.set(run_id, {
+            run_id,
+            experiment_id: String(b.experiment_id),
+            ...(b.run_name ? { run_name: String(b.run_name) } : {}),
+            tags,
+            params: {},
+            metrics: [],
+            status: 'RUNNING',
+          });
           return reply(200, { run: { info: { run_id, run_uuid: run_id, experiment_id: b.experiment_id, status: 'RUNNING' }, data: {} } });
         }
         case 'POST runs/log-batch': {

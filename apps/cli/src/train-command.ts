@@ -216,7 +216,10 @@ export async function runTraining(config: string, overrides: readonly string[], 
       tensorboard: (d) => new TensorBoardLogger(d),
       mlflow: (settings) => {
         // MLflow's params: the trial's overrides (what a sweep varies) and the experiment's name and seed
-        const logger = new MlflowLogger({ ...settings, params: { exp_name: cfg.exp_name, seed: cfg.seed, config, overrides: overrides.join(' ') } });
+        const logger = new MlflowLogger({
+          ...settings,
+          params: { exp_name: cfg.exp_name, seed: cfg.seed, config, overrides: overrides.join(' ') },
+        });
         mlflowLoggers.push(logger);
         return logger;
       },
@@ -231,11 +234,7 @@ export async function runTraining(config: string, overrides: readonly string[], 
       earlyStopping: es ? createEarlyStopping(es) : null,
       checkpoint: { monitor, mode: ckpt?.mode ?? 'max' },
       onlyTrainReadout: cfg.only_train_readout ?? false,
-      logger: [
-        new CsvLogger(join(out, 'metrics.csv')),
-        ...configLoggers,
-        ...(options.loggers ?? []),
-      ],
+      logger: [new CsvLogger(join(out, 'metrics.csv')), ...configLoggers, ...(options.loggers ?? [])],
       onProgress: progressRenderer(progress),
       callbacks: {
         onCheckpoint: async (ctx, best) => {

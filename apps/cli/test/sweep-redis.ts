@@ -42,10 +42,11 @@ export function cliProcess(args: string[]): { child: ChildProcess; lines: string
   const onData = (d: Buffer) => {
     for (const l of d.toString().split('\n').filter(Boolean)) {
       lines.push(l);
-      for (const w of [...waiters]) if (w.re.test(l)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(l);
-      }
+      for (const w of [...waiters])
+        if (w.re.test(l)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(l);
+        }
     }
   };
   child.stdout!.on('data', onData);

@@ -38,7 +38,10 @@ describe('sweep search-space grammar (Hydra Optuna sweeper)', () => {
     // Hydra's range excludes its end
     expect(parseDistribution('k', 'range(2, 10, 4)')).toEqual({ kind: 'int', low: 2, high: 6, step: 4, log: false });
     expect(parseDistribution('k', 'range(0.1, 0.4, 0.1)')).toEqual({ kind: 'categorical', choices: [0.1, 0.2, 0.3] });
-    expect(parseDistribution('k', 'choice(adam, "a b", true, null)')).toEqual({ kind: 'categorical', choices: ['adam', 'a b', true, null] });
+    expect(parseDistribution('k', 'choice(adam, "a b", true, null)')).toEqual({
+      kind: 'categorical',
+      choices: ['adam', 'a b', true, null],
+    });
     expect(parseDistribution('k', '[1, 2]')).toBeNull();
     const split = splitSweepOverrides(['a=choice(1,2)', 'b=3', '+c=[1,2]']);
     expect(Object.keys(split.space)).toEqual(['a']);
@@ -65,7 +68,9 @@ function inSpace(p: Record<string, unknown>): boolean {
   const x = p.x as number;
   const lr = p.lr as number;
   const n = p.n as number;
-  return x >= 0 && x <= 1 && lr >= 1e-4 && lr <= 1e-1 && [2, 4, 6, 8, 10].includes(n) && ['adam', 'sgd', 'rmsprop'].includes(p.opt as string);
+  return (
+    x >= 0 && x <= 1 && lr >= 1e-4 && lr <= 1e-1 && [2, 4, 6, 8, 10].includes(n) && ['adam', 'sgd', 'rmsprop'].includes(p.opt as string)
+  );
 }
 
 describe('samplers', () => {

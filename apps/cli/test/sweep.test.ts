@@ -55,7 +55,11 @@ describe('openretina sweep on one machine', () => {
     const io = capture();
     // every trial also logs to MLflow (a stand-in server that checks MLflow's REST schema)
     const mlflow = await startMlflowStandIn();
-    const tracking = ['+logger.mlflow._target_=MLFlowLogger', '+logger.mlflow.experiment_name=tiny_sweep', `+logger.mlflow.tracking_uri=${mlflow.url}`];
+    const tracking = [
+      '+logger.mlflow._target_=MLFlowLogger',
+      '+logger.mlflow.experiment_name=tiny_sweep',
+      `+logger.mlflow.tracking_uri=${mlflow.url}`,
+    ];
     expect(await runCli(['sweep', ...study(out), ...tracking], io)).toBe(0);
     await mlflow.close();
     local = readSweep(out);
@@ -147,7 +151,9 @@ describe.skipIf(!REDIS_SERVER)('openretina sweep --queue with openretina worker 
     expect(others.some((w) => w.lines.some((x) => new RegExp(`trial ${trial} complete`).test(x)))).toBe(true);
     expect(killed.lines.some((x) => new RegExp(`trial ${trial} complete`).test(x))).toBe(false);
     // each trial finished exactly once among the workers
-    const completions = others.flatMap((w) => w.lines.filter((x) => /: trial \d+ complete/.test(x)).map((x) => Number(/trial (\d+) complete/.exec(x)![1])));
+    const completions = others.flatMap((w) =>
+      w.lines.filter((x) => /: trial \d+ complete/.test(x)).map((x) => Number(/trial (\d+) complete/.exec(x)![1])),
+    );
     expect(completions.sort()).toEqual([0, 1, 2, 3]);
 
     const status = capture();
@@ -179,7 +185,9 @@ describe.skipIf(!REDIS_SERVER)('openretina sweep --queue with openretina worker 
     await worker.waitFor(/trial 0 epoch 1:/);
     await stop(server, 'SIGKILL');
     for (let i = 0; i < 200 && !io.errors.some((l) => /lost the queue/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(io.errors.join('\n')).toMatch(new RegExp(`error: lost the queue at ${queueUrl} \\(ECONNREFUSED\\); waiting for it to come back`));
+    expect(io.errors.join('\n')).toMatch(
+      new RegExp(`error: lost the queue at ${queueUrl} \\(ECONNREFUSED\\); waiting for it to come back`),
+    );
     server = await startRedis(port, dir);
     children.push(server);
     expect(await sweep).toBe(0);

@@ -56,13 +56,17 @@ export class MlflowLogger implements TrainLogger {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new DataError(`MLflow at ${this.base} is unreachable (${method} ${path}): ${error instanceof Error ? error.message : String(error)}.`);
+      throw new DataError(
+        `MLflow at ${this.base} is unreachable (${method} ${path}): ${error instanceof Error ? error.message : String(error)}.`,
+      );
     }
     const text = await response.text();
     const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     if (!response.ok) {
       const err = Object.assign(
-        new DataError(`MLflow ${method} ${path} answered ${response.status}: ${String(json.error_code ?? '')} ${String(json.message ?? text)}`.trim()),
+        new DataError(
+          `MLflow ${method} ${path} answered ${response.status}: ${String(json.error_code ?? '')} ${String(json.message ?? text)}`.trim(),
+        ),
         { errorCode: json.error_code },
       );
       throw err;
@@ -123,7 +127,11 @@ export class MlflowLogger implements TrainLogger {
   async log(record: EpochRecord): Promise<void> {
     const runId = await this.run();
     const timestamp = this.now();
-    const values: Record<string, number> = { epoch: record.epoch, ...(Number.isFinite(record.lr) ? { lr: record.lr } : {}), ...record.metrics };
+    const values: Record<string, number> = {
+      epoch: record.epoch,
+      ...(Number.isFinite(record.lr) ? { lr: record.lr } : {}),
+      ...record.metrics,
+    };
     const metrics = Object.entries(values)
       .filter(([, v]) => typeof v === 'number' && Number.isFinite(v))
       .map(([key, value]) => ({ key, value, timestamp, step: record.step }));

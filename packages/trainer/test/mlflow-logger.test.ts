@@ -58,7 +58,9 @@ describe('MlflowLogger (MLflow REST API 2.0)', () => {
   });
 
   it('refuses a tracking URI that is not a server, and names an unreachable one', async () => {
-    expect(() => new MlflowLogger({ trackingUri: 'sqlite:///mlflow.db', experimentName: 'x' })).toThrow(/must be an MLflow tracking server/);
+    expect(() => new MlflowLogger({ trackingUri: 'sqlite:///mlflow.db', experimentName: 'x' })).toThrow(
+      /must be an MLflow tracking server/,
+    );
     const closed = await startMlflowStandIn();
     await closed.close();
     const logger = new MlflowLogger({ trackingUri: closed.url, experimentName: 'x' });

@@ -9,7 +9,9 @@ import { TensorBoardLogger } from '../src/node.js';
 const here = join(dirname(fileURLToPath(import.meta.url)), 'tensorboard');
 // The independent reader needs Debian's python3-protobuf and protobuf-compiler (the README's test command installs them).
 // Debian's interpreter first: a python3 earlier on PATH (pyenv, venv) may lack Debian's packages.
-const python = ['/usr/bin/python3', 'python3'].find((py) => spawnSync(py, ['-c', 'import google.protobuf'], { encoding: 'utf8' }).status === 0);
+const python = ['/usr/bin/python3', 'python3'].find(
+  (py) => spawnSync(py, ['-c', 'import google.protobuf'], { encoding: 'utf8' }).status === 0,
+);
 const hasReader = python !== undefined && spawnSync('protoc', ['--version'], { encoding: 'utf8' }).status === 0;
 
 describe.skipIf(!hasReader)('TensorBoard event files, read by protoc + python3-protobuf', () => {

@@ -1,6 +1,6 @@
 // The Redis side of a queued sweep: the BullMQ queue of trials, the study's state (spec and trials) in Redis hashes,
 // and the connection's outage handling (a clear message, then the sweep goes on when Redis is back).
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ConfigError } from '@openretina/contracts';
 import type { CliIO } from '../commands.js';
@@ -43,7 +43,10 @@ export function connectRedis(url: string, io?: CliIO, what = 'the queue'): Redis
 }
 
 /** The study's state in Redis: its spec, and one hash field per trial (a trial number is recorded once). */
-export function redisStore(redis: Redis, study: string): TrialStore & {
+export function redisStore(
+  redis: Redis,
+  study: string,
+): TrialStore & {
   saveSpec(spec: StudySpec): Promise<void>;
   all: () => TrialRecord[];
 } {
@@ -112,15 +115,15 @@ export function queueExecutor(queue: Queue, spec: StudySpec, pollMs = 300): Tria
       if (!(await queue.getJob(id))) await add();
       for (;;) {
         const j = await queue.getJob(id);
-        if (!j) await add(); // Redis came back without the job (no persistence): the trial runs again, once
+        if (!j)
+          await add(); // Redis came back without the job (no persistence): the trial runs again, once
         else {
           const state = await j.getState();
           if (state === 'completed') {
             const r = j.returnvalue as TrialResult;
             return { state: r.state, value: r.value, ...(r.error ? { error: r.error } : {}) };
           }
-          if (state === 'failed')
-            return { state: 'fail', value: null, error: `${j.failedReason} (after ${j.attemptsMade} attempts)` };
+          if (state === 'failed') return { state: 'fail', value: null, error: `${j.failedReason} (after ${j.attemptsMade} attempts)` };
         }
         await new Promise((r) => setTimeout(r, pollMs));
       }

@@ -34,7 +34,7 @@ function splitTopLevel(text: string): string[] {
     }
   }
   parts.push(text.slice(start).trim());
-  return parts.filter((p, i, all) => p !== '' || all.length > 1);
+  return parts.length === 1 && parts[0] === '' ? [] : parts;
 }
 
 /** A scalar or list as YAML reads it (Hydra's override values are YAML-like). */
@@ -96,7 +96,8 @@ export function parseDistribution(key: string, text: string, tags: string[] = []
     case 'tag': {
       const inner = c.args[c.args.length - 1]!;
       const more = c.args.slice(0, -1);
-      if (!call(inner)) throw new ConfigError(`Sweep parameter ${key}: tag(...) must end with a sweep, e.g. tag(log, interval(1e-4, 1e-1)).`);
+      if (!call(inner))
+        throw new ConfigError(`Sweep parameter ${key}: tag(...) must end with a sweep, e.g. tag(log, interval(1e-4, 1e-1)).`);
       return parseDistribution(key, inner, [...tags, ...more]);
     }
     default:
@@ -120,9 +121,7 @@ export function splitSweepOverrides(args: readonly string[]): { space: SearchSpa
 
 /** The search space of a `hydra.sweeper.params` block (values are sweep expressions, or fixed values). */
 export function spaceFromParams(params: Record<string, unknown>): { space: SearchSpace; fixed: string[] } {
-  return splitSweepOverrides(
-    Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`),
-  );
+  return splitSweepOverrides(Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));
 }
 
 /** A parameter value written as a Hydra override value (`[16, 16]`, `0.001`, `name`). */

@@ -80,7 +80,11 @@ export async function driveStudy(
       trials.set(n, t);
       await store.save(t);
       round.push(t);
-      io.out(`trial ${n}: ${Object.entries(params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+      io.out(
+        `trial ${n}: ${Object.entries(params)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(' ')}`,
+      );
     }
     await options.onChange?.(all());
     await Promise.all(round.map(runOne));

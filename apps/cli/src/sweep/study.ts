@@ -77,7 +77,14 @@ export function sweepSummary(spec: StudySpec, trials: readonly TrialRecord[]) {
     n_trials: spec.nTrials,
     trials: [...trials]
       .sort((a, b) => a.number - b.number)
-      .map((t) => ({ number: t.number, params: t.params, value: t.value, state: t.state, run_dir: t.run_dir, ...(t.error ? { error: t.error } : {}) })),
+      .map((t) => ({
+        number: t.number,
+        params: t.params,
+        value: t.value,
+        state: t.state,
+        run_dir: t.run_dir,
+        ...(t.error ? { error: t.error } : {}),
+      })),
     best: best ? { number: best.number, params: best.params, value: best.value, run_dir: best.run_dir } : null,
   };
 }

@@ -63,7 +63,8 @@ async function finish(spec: StudySpec, trials: TrialRecord[], io: CliIO): Promis
 export async function runSweep(request: SweepRequest | { resume: string }, options: RunSweepOptions): Promise<SweepResult> {
   const { io } = options;
   if (!options.queue) {
-    if ('resume' in request) throw new ConfigError('--resume needs --queue: a study is kept in Redis (a local sweep lives in its own process).');
+    if ('resume' in request)
+      throw new ConfigError('--resume needs --queue: a study is kept in Redis (a local sweep lives in its own process).');
     const { spec, configSeed } = planStudy(request);
     header(spec, io, 'on this machine');
     mkdirSync(spec.outputDir, { recursive: true });
@@ -223,7 +224,8 @@ export const sweepCommand: Command = {
       io.err(`--config (or --config-name) is required.\nUsage: ${sweepCommand.usage}`);
       return ExitCode.usage;
     }
-    for (const o of overrides) if (!o.includes('=') && !o.startsWith('~')) throw new ConfigError(`"${o}" is not an override of the form key=value.`);
+    for (const o of overrides)
+      if (!o.includes('=') && !o.startsWith('~')) throw new ConfigError(`"${o}" is not an override of the form key=value.`);
     const request: SweepRequest = {
       config: source.config,
       ...(source.configDir === undefined ? {} : { configDir: source.configDir }),

@@ -13,7 +13,10 @@ const complete = (trials: readonly TrialRecord[]) =>
 function objectiveFigure(spec: StudySpec, trials: readonly TrialRecord[]): string {
   const done = complete(trials);
   const fig = new Figure({ width: 640, height: 320, title: `${spec.objective} per trial (${spec.direction})` });
-  const ax = fig.axes({ x: 0, y: fig.top, width: 640, height: 320 - fig.top }, { xLabel: 'trial', yLabel: spec.objective, id: 'objective' });
+  const ax = fig.axes(
+    { x: 0, y: fig.top, width: 640, height: 320 - fig.top },
+    { xLabel: 'trial', yLabel: spec.objective, id: 'objective' },
+  );
   if (done.length) {
     ax.scatter(
       done.map((t) => t.number),
@@ -61,7 +64,12 @@ function parameterFigure(spec: StudySpec, trials: readonly TrialRecord[]): strin
       ...(d.kind === 'float' && d.log ? { xScale: 'log' as const } : {}),
       ...(p.ticks ? { xTicks: p.ticks, xTickLabels: p.labels!, xDomain: [-0.5, p.ticks.length - 0.5] as const } : {}),
     });
-    if (done.length) ax.scatter(p.x, done.map((t) => t.value!), { titles: done.map((t) => `trial ${t.number}`) });
+    if (done.length)
+      ax.scatter(
+        p.x,
+        done.map((t) => t.value!),
+        { titles: done.map((t) => `trial ${t.number}`) },
+      );
   });
   return fig.toSvg();
 }

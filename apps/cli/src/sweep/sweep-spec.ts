@@ -55,7 +55,8 @@ export function planStudy(request: SweepRequest): PlannedStudy {
     throw new ConfigError(
       'Nothing to sweep: give key=choice(a,b), key=interval(lo,hi), key=range(lo,hi,step) or key=tag(log,interval(lo,hi)), or a config with hydra.sweeper.params.',
     );
-  const samplerName = (request.sampler ?? (sweeper.sampler === 'random' || sweeper.sampler === 'grid' ? sweeper.sampler : 'tpe')) as SamplerName;
+  const samplerName = (request.sampler ??
+    (sweeper.sampler === 'random' || sweeper.sampler === 'grid' ? sweeper.sampler : 'tpe')) as SamplerName;
   if (!SAMPLERS.includes(samplerName)) throw new ConfigError(`--sampler must be one of ${SAMPLERS.join(', ')}, got "${request.sampler}".`);
   const direction = (request.direction ?? (typeof s.direction === 'string' ? s.direction : 'minimize')) as Direction;
   if (direction !== 'minimize' && direction !== 'maximize')

@@ -49,7 +49,13 @@ function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -179,7 +185,10 @@ function fromDomain(d: Distribution, x: number): ParamValue {
 }
 
 /** The good trials (the best gamma(n), by loss then number) and the rest, each in trial order. */
-export function splitObservations(finished: readonly Observation[], gamma: (n: number) => number): { below: Observation[]; above: Observation[] } {
+export function splitObservations(
+  finished: readonly Observation[],
+  gamma: (n: number) => number,
+): { below: Observation[]; above: Observation[] } {
   const ranked = [...finished].sort((a, b) => a.loss - b.loss || a.number - b.number);
   const nBelow = gamma(finished.length);
   const byNumber = (a: Observation, b: Observation) => a.number - b.number;
@@ -210,7 +219,11 @@ export function sampleTpe(
   const { below, above } = splitObservations(usable, o.gamma);
   const params: Record<string, ParamValue> = {};
   for (const [key, d] of Object.entries(space)) {
-    const values = (group: Observation[]) => group.filter((t) => key in t.params).map((t) => toDomain(d, t.params[key]!)).filter((v) => v >= 0 || d.kind !== 'categorical');
+    const values = (group: Observation[]) =>
+      group
+        .filter((t) => key in t.params)
+        .map((t) => toDomain(d, t.params[key]!))
+        .filter((v) => v >= 0 || d.kind !== 'categorical');
     const l = buildEstimator(d, values(below), o);
     const g = buildEstimator(d, values(above), o);
     let best = Number.NaN;

@@ -36,7 +36,11 @@ async function main(): Promise<void> {
     await send({ type: 'done', runDir: job.runDir });
     process.exit(0);
   } catch (error) {
-    const message = isOpenRetinaError(error) ? `[${error.code}] ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const message = isOpenRetinaError(error)
+      ? `[${error.code}] ${error.message}`
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
     await send({ type: 'error', message });
     process.exit(1);
   }

@@ -23,7 +23,10 @@ export function trialEntry(): string {
 }
 
 /** Trains one trial in its own process; `onEpoch` gets each epoch's metrics. The run folder is emptied first. */
-export function runTrialProcess(job: TrialJob, onEpoch: (epoch: number, metrics: Record<string, number>) => void = () => {}): Promise<TrialOutcome> {
+export function runTrialProcess(
+  job: TrialJob,
+  onEpoch: (epoch: number, metrics: Record<string, number>) => void = () => {},
+): Promise<TrialOutcome> {
   rmSync(job.runDir, { recursive: true, force: true }); // a retried trial starts from nothing
   return new Promise((resolve) => {
     let error: string | undefined;
