@@ -29,7 +29,7 @@ export interface StudySpec {
   /** `--backend` / `--engine` of the trials. */
   backend?: string;
   engine?: string;
-  /** Tries of a trial on a queue before it counts as failed. */
+  /** BullMQ attempts of a trial's job (a worker's death is retried by the workers' --max-retries). */
   maxAttempts: number;
 }
 

@@ -176,7 +176,7 @@ export const sweepCommand: Command = {
     'openretina sweep --config PRESET|FILE | --config-path DIR --config-name NAME [key=value ...]\n' +
     '    [key=choice(a,b,...) | key=interval(lo,hi) | key=range(lo,hi,step) | key=tag(log,interval(lo,hi)) ...]\n' +
     '    [--trials N] [--sampler tpe|random|grid] [--seed S] [--jobs J] [--direction minimize|maximize] [--study NAME]\n' +
-    '    [--queue redis://HOST:PORT] [--max-attempts 3] [--backend B] [--engine E]\n' +
+    '    [--queue redis://HOST:PORT] [--backend B] [--engine E]\n' +
     '  openretina sweep --resume STUDY --queue redis://HOST:PORT     continue a study kept in Redis\n' +
     '  openretina sweep --status --queue redis://HOST:PORT [--study NAME]   show the studies, trials and workers\n' +
     "  the config's hydra.sweeper block (params, n_trials, direction, sampler.seed, study_name) is read; the command line wins\n" +
@@ -200,7 +200,6 @@ export const sweepCommand: Command = {
         queue: { type: 'string' },
         resume: { type: 'string' },
         status: { type: 'boolean' },
-        'max-attempts': { type: 'string' },
         backend: { type: 'string' },
         engine: { type: 'string' },
       },
@@ -236,7 +235,6 @@ export const sweepCommand: Command = {
       ...(values.jobs === undefined ? {} : { jobs: intOption(values.jobs, 'jobs', 1) }),
       ...(values.direction === undefined ? {} : { direction: values.direction }),
       ...(values.study === undefined ? {} : { study: values.study }),
-      ...(values['max-attempts'] === undefined ? {} : { maxAttempts: intOption(values['max-attempts'], 'max-attempts', 1) }),
       ...(values.backend === undefined ? {} : { backend: values.backend }),
       ...(values.engine === undefined ? {} : { engine: values.engine }),
     };

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long a trial's lock lives without renewal: after that a dead worker's trial is taken by another (default 30). */
   stallSeconds?: number;
+  /** How often a trial whose worker died is run again by another worker (default 2: three tries in all). */
+  maxRetries?: number;
   /** Stop after this many trials (default: run until stopped). */
   maxTrials?: number;
   io: CliIO;
@@ -54,8 +56,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
       concurrency: options.concurrency ?? 1,
       lockDuration: stallMs,
       stalledInterval: Math.max(1000, Math.floor(stallMs / 2)),
-      // a trial whose worker died goes back to the queue; its attempts bound how often
-      maxStalledCount: 2,
+      // a trial whose worker died goes back to the queue, at most this often; then it fails
+      maxStalledCount: options.maxRetries ?? 2,
       autorun: true,
     },
   );
@@ -76,9 +78,9 @@ export const workerCommand: Command = {
   name: 'worker',
   summary: 'Take sweep trials off a Redis queue and train them (run any number, on any machines that see the data)',
   usage:
-    'openretina worker --queue redis://HOST:PORT [--concurrency 1] [--stall-seconds 30] [--max-trials N]\n' +
+    'openretina worker --queue redis://HOST:PORT [--concurrency 1] [--stall-seconds 30] [--max-retries 2] [--max-trials N]\n' +
     '  trains the trials that `openretina sweep --queue URL` puts on the queue, each as `openretina train` in its own process;\n' +
-    '  a worker that dies mid-trial loses its lock after --stall-seconds and another worker retries the trial',
+    '  a worker that dies mid-trial loses its lock after --stall-seconds and another worker retries the trial (--max-retries times)',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
       args: argv,
@@ -87,6 +89,7 @@ export const workerCommand: Command = {
         concurrency: { type: 'string' },
         'stall-seconds': { type: 'string' },
         'max-trials': { type: 'string' },
+        'max-retries': { type: 'string' },
       },
       strict: true,
     });
@@ -99,6 +102,7 @@ export const workerCommand: Command = {
       ...(values.concurrency === undefined ? {} : { concurrency: intOption(values.concurrency, 'concurrency', 1) }),
       ...(values['stall-seconds'] === undefined ? {} : { stallSeconds: intOption(values['stall-seconds'], 'stall-seconds', 1) }),
       ...(values['max-trials'] === undefined ? {} : { maxTrials: intOption(values['max-trials'], 'max-trials', 1) }),
+      ...(values['max-retries'] === undefined ? {} : { maxRetries: intOption(values['max-retries'], 'max-retries', 0) }),
       io,
     });
     return ExitCode.ok;
