@@ -8,6 +8,8 @@ import { exportCommand } from './export-command.js';
 import { meiCommand } from './mei-command.js';
 import { predictCommand } from './predict-command.js';
 import { presetsCommand } from './presets-command.js';
+import { sweepCommand } from './sweep/sweep-command.js';
+import { workerCommand } from './sweep/worker-command.js';
 import { trainCommand } from './train-command.js';
 import { cliVersion } from './version.js';
 import { visualizeCommand } from './visualize-command.js';
@@ -24,6 +26,8 @@ export const commands: Command[] = [
   meiCommand,
   visualizeCommand,
   presetsCommand,
+  sweepCommand,
+  workerCommand,
 ];
 
 function help(io: CliIO): void {

@@ -24,3 +24,4 @@ export { renderReport, describeStop } from './report.js';
 export type { ReportInput, ReportSplit, ReportMei } from './report.js';
 export { trainingCurvesSvg, correlationSvg, testTracesSvg } from './report-figures.js';
 export type { TraceExample, CorrelationRow } from './report-figures.js';
+export * from './sweep/index.js';

@@ -28,10 +28,18 @@ export function loggerDir(saveDir: string, name: string | null | undefined, vers
   return join(root, `version_${taken.length ? Math.max(...taken) + 1 : 0}`);
 }
 
-/** The loggers of the config's `logger` section (CSV: metrics.csv; TensorBoard: an event file). */
-export function experimentLoggers(
+/** What an MLflow logger of the config asks for (the `logger.mlflow` keys). */
+export interface MlflowLoggerConfig {
+  trackingUri: string;
+  experimentName: string;
+  runName: string | null;
+  tags: Record<string, string>;
+}
+
+/** The loggers of the config's `logger` section (CSV: metrics.csv; TensorBoard: an event file; MLflow: its REST API). */
+export function experimentLoggers<M extends TrainLogger = TrainLogger>(
   cfg: ExperimentConfig,
-  make: { csv: (path: string) => TrainLogger; tensorboard: (dir: string) => TrainLogger },
+  make: { csv: (path: string) => TrainLogger; tensorboard: (dir: string) => TrainLogger; mlflow?: (settings: MlflowLoggerConfig) => M },
 ): TrainLogger[] {
   return Object.values(cfg.logger ?? {}).flatMap((l) => {
     switch (l._target_) {
@@ -41,8 +49,20 @@ export function experimentLoggers(
       case 'lightning.pytorch.loggers.TensorBoardLogger':
       case 'TensorBoardLogger':
         return [make.tensorboard(loggerDir(l.save_dir, l.name, l.version))];
+      case 'lightning.pytorch.loggers.MLFlowLogger':
+      case 'MLFlowLogger':
+        return make.mlflow
+          ? [
+              make.mlflow({
+                trackingUri: l.tracking_uri ?? 'http://localhost:5000',
+                experimentName: l.experiment_name,
+                runName: l.run_name ?? null,
+                tags: l.tags ?? {},
+              }),
+            ]
+          : [];
       default:
-        return []; // MLflow and W&B: refused by refuseUnavailable
+        return []; // W&B: refused by refuseUnavailable
     }
   });
 }
@@ -52,7 +72,12 @@ export function refuseUnavailable(cfg: ExperimentConfig): void {
   const problems: string[] = [];
   for (const [name, l] of Object.entries(cfg.logger ?? {})) {
     const cls = l._target_.split('.').pop();
-    if (cls === 'MLFlowLogger' || cls === 'WandbLogger') {
+    if (cls === 'MLFlowLogger' && 'tracking_uri' in l && !/^https?:\/\//.test(l.tracking_uri ?? 'http://')) {
+      problems.push(
+        `logger.${name} (${cls}) tracking_uri "${l.tracking_uri}" is not an MLflow tracking server; set logger.${name}.tracking_uri=http://HOST:5000 (or MLFLOW_TRACKING_URI) or drop it with ~logger.${name}`,
+      );
+    }
+    if (cls === 'WandbLogger') {
       problems.push(`logger.${name} (${cls}) needs a service that @openretina does not talk to; drop it with ~logger.${name}`);
     }
   }

@@ -13,10 +13,12 @@ import {
   train,
   trainingDataFromLoaders,
   type TrainingData,
+  type TrainLogger,
   type TrainResult,
 } from '@openretina/trainer';
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CsvLogger, TensorBoardLogger, writeJsonReport } from '@openretina/trainer/node';
+import { MlflowLogger } from '@openretina/trainer';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
@@ -60,6 +62,8 @@ export interface RunTrainingOptions {
   overwrite?: boolean;
   /** Continue the run in the output folder from its `last/` checkpoint (`--resume RUN_DIR`). */
   resume?: boolean;
+  /** More loggers of each epoch (a sweep's trial reports its progress through one). */
+  loggers?: readonly TrainLogger[];
   io: CliIO;
 }
 
@@ -251,6 +255,20 @@ async function trainInFolder(
     io.out(
       `training ${cfg.exp_name}: ${cfg.trainer.max_epochs} epochs max, ${trainingData.stepsPerEpoch} batches per epoch, batch ${cfg.dataloader.batch_size}${accumulate > 1 ? `, gradients accumulated over ${accumulate} batches` : ''}${cfg.only_train_readout ? ', readout only' : ''} → ${out}`,
     );
+    const mlflowLoggers: MlflowLogger[] = [];
+    const configLoggers = experimentLoggers(cfg, {
+      csv: (p) => new CsvLogger(p),
+      tensorboard: (d) => new TensorBoardLogger(d),
+      mlflow: (settings) => {
+        // MLflow's params: the trial's overrides (what a sweep varies) and the experiment's name and seed
+        const logger = new MlflowLogger({
+          ...settings,
+          params: { exp_name: cfg.exp_name, seed: cfg.seed, config, overrides: overrides.join(' ') },
+        });
+        mlflowLoggers.push(logger);
+        return logger;
+      },
+    });
     const result = await train(model, trainingData, {
       maxEpochs: cfg.trainer.max_epochs,
       optimizer: (params) => createOptimizer(optimizerConfig, params, learningRate),
@@ -262,7 +280,7 @@ async function trainInFolder(
       checkpoint: { monitor, mode: ckpt?.mode ?? 'max' },
       onlyTrainReadout: cfg.only_train_readout ?? false,
       ...(resumeState ? { resume: resumeState } : {}),
-      logger: [...experimentLoggers(cfg, { csv: (p) => new CsvLogger(p), tensorboard: (d) => new TensorBoardLogger(d) })],
+      logger: [...configLoggers, ...(options.loggers ?? [])],
       onProgress: progressRenderer(progress),
       callbacks: {
         onCheckpoint: async (ctx, best) => {
@@ -284,7 +302,11 @@ async function trainInFolder(
             }
           : {}),
       },
+    }).catch(async (error: unknown) => {
+      for (const l of mlflowLoggers) await l.finish('FAILED').catch(() => {});
+      throw error;
     });
+    for (const l of mlflowLoggers) await l.finish('FINISHED');
     // last/ holds the weights at the end of training (written after the last epoch), whatever save_last says
     const trainSeconds = (Date.now() - started) / 1000;
     const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;

@@ -56,3 +56,5 @@ export { trainingDataFromLoaders } from './data.js';
 export type { LoadersByFold, TrainingDataOptions } from './data.js';
 export { collectPredictions, evaluateModel, loaderSplitSessions, testMetrics } from './evaluate-model.js';
 export type { CollectedPredictions, SessionSplitData } from './evaluate-model.js';
+export { MlflowLogger } from './mlflow-logger.js';
+export type { MlflowSettings } from './mlflow-logger.js';

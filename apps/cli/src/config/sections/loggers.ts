@@ -1,4 +1,4 @@
-// `logger`: Lightning loggers by name; CSV and TensorBoard are written, MLflow and W&B are refused when training.
+// `logger`: Lightning loggers by name; CSV, TensorBoard and MLflow (REST) are written, W&B is refused when training.
 import { z } from 'zod';
 import { classTarget, hydraKeys } from './common.js';
 
@@ -24,7 +24,7 @@ const tensorboard = z
   })
   .strict();
 
-/** MLflow and Weights & Biases: validated here, refused by `openretina train` (services it does not talk to). */
+/** MLflow: written over its REST API (an http(s) tracking_uri); Weights & Biases: validated here, refused by `openretina train`. */
 const mlflow = z
   .object({
     _target_: classTarget('lightning.pytorch.loggers.MLFlowLogger', 'MLFlowLogger'),

@@ -1,0 +1,132 @@
+// The Redis side of a queued sweep: the BullMQ queue of trials, the study's state (spec and trials) in Redis hashes,
+// and the connection's outage handling (a clear message, then the sweep goes on when Redis is back).
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { ConfigError } from '@openretina/contracts';
+import type { CliIO } from '../commands.js';
+import type { StudySpec, TrialRecord } from './study.js';
+import type { TrialExecutor, TrialStore } from './study-driver.js';
+import type { TrialJob } from './trial-args.js';
+import type { TrialOutcome } from './trial-runner.js';
+
+/** The queue every sweep's trials go onto (one queue; a job names its study). */
+export const QUEUE_NAME = 'openretina-trials';
+const PREFIX = 'openretina:sweep';
+const studiesKey = `${PREFIX}s`;
+const specKey = (study: string) => `${PREFIX}:${study}:spec`;
+const trialsKey = (study: string) => `${PREFIX}:${study}:trials`;
+
+/** The BullMQ job id of a trial (custom ids may not contain ':'). */
+export function trialJobId(study: string, number: number): string {
+  return `${study.replace(/[^\w.-]/g, '_')}--trial-${number}`;
+}
+
+/** A Redis connection to `url` (redis://HOST:PORT[/DB]) that waits through outages instead of failing commands. */
+export function connectRedis(url: string, io?: CliIO, what = 'the queue'): Redis {
+  if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`--queue must be a Redis URL (redis://HOST:PORT), got "${url}".`);
+  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+  let down = false;
+  redis.on('error', (error: Error & { code?: string }) => {
+    if (down) return;
+    down = true;
+    io?.err(
+      `error: lost ${what} at ${url} (${error.code ?? error.message}); waiting for it to come back (the study's state is kept in Redis; \`openretina sweep --resume STUDY --queue ${url}\` continues it from any machine)`,
+    );
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    io?.out(`${what} at ${url} is back; going on`);
+    redis.emit('openretina:back');
+  });
+  return redis;
+}
+
+/** The study's state in Redis: its spec, and one hash field per trial (a trial number is recorded once). */
+export function redisStore(
+  redis: Redis,
+  study: string,
+): TrialStore & {
+  saveSpec(spec: StudySpec): Promise<void>;
+  all: () => TrialRecord[];
+} {
+  const known = new Map<number, TrialRecord>();
+  // after an outage the server may have lost what it had: write back what this process knows
+  redis.on('openretina:back', () => {
+    for (const t of known.values()) void redis.hset(trialsKey(study), String(t.number), JSON.stringify(t));
+  });
+  return {
+    async saveSpec(spec) {
+      await redis.multi().set(specKey(study), JSON.stringify(spec)).sadd(studiesKey, study).exec();
+    },
+    async load() {
+      const raw = await redis.hgetall(trialsKey(study));
+      for (const v of Object.values(raw)) {
+        const t = JSON.parse(v) as TrialRecord;
+        known.set(t.number, t);
+      }
+      return [...known.values()];
+    },
+    async save(t) {
+      known.set(t.number, t);
+      await redis.hset(trialsKey(study), String(t.number), JSON.stringify(t));
+    },
+    all: () => [...known.values()],
+  };
+}
+
+/** A study's spec as stored, or null. */
+export async function loadSpec(redis: Redis, study: string): Promise<StudySpec | null> {
+  const raw = await redis.get(specKey(study));
+  return raw ? (JSON.parse(raw) as StudySpec) : null;
+}
+
+/** Every study on this Redis. */
+export async function listStudies(redis: Redis): Promise<string[]> {
+  return (await redis.smembers(studiesKey)).sort();
+}
+
+/** A study's trials as stored. */
+export async function loadTrials(redis: Redis, study: string): Promise<TrialRecord[]> {
+  const raw = await redis.hgetall(trialsKey(study));
+  return Object.values(raw)
+    .map((v) => JSON.parse(v) as TrialRecord)
+    .sort((a, b) => a.number - b.number);
+}
+
+/** What a worker returns for a trial (the job's return value). */
+export interface TrialResult extends TrialOutcome {
+  worker: string;
+}
+
+/** Trials as jobs on the queue: added once (by job id), then polled until a worker finished them. */
+export function queueExecutor(queue: Queue, spec: StudySpec, pollMs = 300): TrialExecutor {
+  return {
+    async run(job: TrialJob): Promise<TrialOutcome> {
+      const id = trialJobId(spec.study, job.number);
+      const add = () =>
+        queue.add('trial', job, {
+          jobId: id,
+          attempts: spec.maxAttempts,
+          backoff: { type: 'fixed', delay: 0 },
+          removeOnComplete: false,
+          removeOnFail: false,
+        });
+      if (!(await queue.getJob(id))) await add();
+      for (;;) {
+        const j = await queue.getJob(id);
+        if (!j)
+          await add(); // Redis came back without the job (no persistence): the trial runs again, once
+        else {
+          const state = await j.getState();
+          if (state === 'completed') {
+            const r = j.returnvalue as TrialResult;
+            return { state: r.state, value: r.value, ...(r.error ? { error: r.error } : {}) };
+          }
+          if (state === 'failed') return { state: 'fail', value: null, error: `${j.failedReason} (after ${j.attemptsMade} attempts)` };
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+  };
+}

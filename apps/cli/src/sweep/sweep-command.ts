@@ -1,0 +1,244 @@
+// `openretina sweep`: a hyper-parameter search whose trials are ordinary training runs, as local processes
+// (--jobs) or as jobs on a Redis queue (--queue) taken by `openretina worker`s on any machines.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
+import { ConfigError } from '@openretina/contracts';
+import { ExitCode, type CliIO, type Command } from '../commands.js';
+import { intOption } from '../mei-shared.js';
+import { configSource } from '../train-command.js';
+import { localExecutor, memoryStore } from './local-executor.js';
+import { QUEUE_NAME, connectRedis, listStudies, loadSpec, loadTrials, queueExecutor, redisStore, trialJobId } from './redis-queue.js';
+import { describeDistribution } from './search-space.js';
+import { planStudy, type SweepRequest } from './sweep-spec.js';
+import { writeSweepHtml } from './sweep-html.js';
+import { driveStudy } from './study-driver.js';
+import { bestTrial, writeSweepJson, type StudySpec, type TrialRecord } from './study.js';
+
+/** What {@link runSweep} returns. */
+export interface SweepResult {
+  spec: StudySpec;
+  trials: TrialRecord[];
+  best: TrialRecord | null;
+}
+
+/** Options of {@link runSweep} beyond the study. */
+export interface RunSweepOptions {
+  /** redis://HOST:PORT: trials go onto this queue (workers run them); default: local processes. */
+  queue?: string;
+  io: CliIO;
+}
+
+function writeResults(spec: StudySpec, trials: readonly TrialRecord[]): void {
+  mkdirSync(spec.outputDir, { recursive: true });
+  writeSweepJson(spec, trials);
+  const best = bestTrial(spec, trials);
+  const configYaml = best && existsSync(join(best.run_dir, 'config.yaml')) ? readFileSync(join(best.run_dir, 'config.yaml'), 'utf8') : null;
+  writeSweepHtml(spec, trials, configYaml);
+}
+
+function header(spec: StudySpec, io: CliIO, where: string): void {
+  io.out(
+    `sweep ${spec.study}: ${spec.nTrials} trials, sampler ${spec.sampler} (seed ${spec.seed}), ${spec.direction} ${spec.objective}, ${spec.jobs} at a time ${where} → ${spec.outputDir}`,
+  );
+  for (const [k, d] of Object.entries(spec.space)) io.out(`  ${k}: ${describeDistribution(d)}`);
+}
+
+async function finish(spec: StudySpec, trials: TrialRecord[], io: CliIO): Promise<SweepResult> {
+  writeResults(spec, trials);
+  const best = bestTrial(spec, trials);
+  io.out(
+    best
+      ? `best: trial ${best.number}, ${spec.objective} = ${best.value} (${Object.entries(best.params)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(' ')}) in ${best.run_dir}`
+      : 'no trial finished',
+  );
+  io.out(`sweep written to ${join(spec.outputDir, 'sweep.json')} and sweep.html`);
+  return { spec, trials, best };
+}
+
+/** Runs a study (new, or resumed with `resume` on a queue). */
+export async function runSweep(request: SweepRequest | { resume: string }, options: RunSweepOptions): Promise<SweepResult> {
+  const { io } = options;
+  if (!options.queue) {
+    if ('resume' in request)
+      throw new ConfigError('--resume needs --queue: a study is kept in Redis (a local sweep lives in its own process).');
+    const { spec, configSeed } = planStudy(request);
+    header(spec, io, 'on this machine');
+    mkdirSync(spec.outputDir, { recursive: true });
+    const trials = await driveStudy(spec, localExecutor(io), memoryStore(), io, {
+      configSeed,
+      onChange: (t) => writeResults(spec, t),
+    });
+    return finish(spec, trials, io);
+  }
+  const redis = connectRedis(options.queue, io);
+  const queue = new Queue(QUEUE_NAME, { connection: redis });
+  queue.on('error', () => {}); // reported once by connectRedis
+  try {
+    let spec: StudySpec;
+    let configSeed: number | null;
+    if ('resume' in request) {
+      const stored = await loadSpec(redis, request.resume);
+      if (!stored) {
+        const known = await listStudies(redis);
+        throw new ConfigError(`No study "${request.resume}" on ${options.queue}; studies there: ${known.join(', ') || 'none'}.`);
+      }
+      spec = stored;
+      configSeed = (stored as StudySpec & { configSeed?: number | null }).configSeed ?? null;
+      io.out(`resuming study ${spec.study} from ${options.queue}`);
+    } else {
+      const planned = planStudy(request);
+      spec = planned.spec;
+      configSeed = planned.configSeed;
+      if (await loadSpec(redis, spec.study))
+        throw new ConfigError(
+          `A study "${spec.study}" is already on ${options.queue}: continue it with --resume ${spec.study}, or name a new one with --study NAME.`,
+        );
+    }
+    const store = redisStore(redis, spec.study);
+    await store.saveSpec({ ...spec, configSeed } as StudySpec);
+    header(spec, io, `on the queue ${options.queue}`);
+    const trials = await driveStudy(spec, queueExecutor(queue, spec), store, io, {
+      configSeed,
+      onChange: (t) => writeResults(spec, t),
+    });
+    return await finish(spec, trials, io);
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
+/** `--status`: the studies on a queue, their trials, and what the workers are doing. */
+export async function sweepStatus(url: string, study: string | undefined, io: CliIO): Promise<void> {
+  const redis = connectRedis(url, io);
+  const queue = new Queue(QUEUE_NAME, { connection: redis });
+  try {
+    const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
+    const workers = await queue.getWorkers();
+    io.out(
+      `queue ${url}: ${workers.length} worker(s); trials waiting ${counts.waiting}, running ${counts.active}, completed ${counts.completed}, failed ${counts.failed}`,
+    );
+    const studies = study ? [study] : await listStudies(redis);
+    for (const name of studies) {
+      const spec = await loadSpec(redis, name);
+      if (!spec) {
+        io.out(`study ${name}: not on this queue`);
+        continue;
+      }
+      const trials = await loadTrials(redis, name);
+      const best = bestTrial(spec, trials);
+      const done = trials.filter((t) => t.state === 'complete').length;
+      io.out(
+        `study ${name}: ${done}/${spec.nTrials} complete, ${trials.filter((t) => t.state === 'running').length} running, ${trials.filter((t) => t.state === 'fail').length} failed; best ${best ? `trial ${best.number} ${spec.objective} = ${best.value}` : '-'}; ${spec.outputDir}`,
+      );
+      for (const t of trials) {
+        let progress = '';
+        if (t.state === 'running') {
+          const job = await queue.getJob(trialJobId(name, t.number));
+          const p = job?.progress as { worker?: string; epoch?: number | null } | undefined;
+          progress = job ? ` [${await job.getState()}${p?.worker ? ` on ${p.worker}` : ''}${p?.epoch ? `, epoch ${p.epoch}` : ''}]` : '';
+        }
+        io.out(
+          `  trial ${t.number}: ${t.state}${t.value === null ? '' : ` ${t.value}`}${progress} ${Object.entries(t.params)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(' ')}`,
+        );
+      }
+    }
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
+function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
+  const boolean = new Set(['--status']);
+  const flags: string[] = [];
+  const overrides: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      flags.push(a);
+      if (!boolean.has(a) && !a.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.push(argv[++i]!);
+    } else overrides.push(a);
+  }
+  return { flags, overrides };
+}
+
+export const sweepCommand: Command = {
+  name: 'sweep',
+  summary: 'Hyper-parameter search (TPE, random or grid): trials as local processes (--jobs) or on a Redis queue (--queue)',
+  usage:
+    'openretina sweep --config PRESET|FILE | --config-path DIR --config-name NAME [key=value ...]\n' +
+    '    [key=choice(a,b,...) | key=interval(lo,hi) | key=range(lo,hi,step) | key=tag(log,interval(lo,hi)) ...]\n' +
+    '    [--trials N] [--sampler tpe|random|grid] [--seed S] [--jobs J] [--direction minimize|maximize] [--study NAME]\n' +
+    '    [--queue redis://HOST:PORT] [--backend B] [--engine E]\n' +
+    '  openretina sweep --resume STUDY --queue redis://HOST:PORT     continue a study kept in Redis\n' +
+    '  openretina sweep --status --queue redis://HOST:PORT [--study NAME]   show the studies, trials and workers\n' +
+    "  the config's hydra.sweeper block (params, n_trials, direction, sampler.seed, study_name) is read; the command line wins\n" +
+    '  each trial is `openretina train` into paths.output_dir/trial_<n>; its objective is objective_target (default\n' +
+    '  val_evaluation_loss) at its best epoch; paths.output_dir gets sweep.json and sweep.html\n' +
+    '  without --queue, --jobs trials run at once as processes here; with --queue, run `openretina worker --queue URL` anywhere',
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { flags, overrides } = splitArgs(argv);
+    const { values } = parseArgs({
+      args: flags,
+      options: {
+        config: { type: 'string' },
+        'config-path': { type: 'string' },
+        'config-name': { type: 'string' },
+        trials: { type: 'string' },
+        sampler: { type: 'string' },
+        seed: { type: 'string' },
+        jobs: { type: 'string' },
+        direction: { type: 'string' },
+        study: { type: 'string' },
+        queue: { type: 'string' },
+        resume: { type: 'string' },
+        status: { type: 'boolean' },
+        backend: { type: 'string' },
+        engine: { type: 'string' },
+      },
+      strict: true,
+    });
+    if (values.status) {
+      if (!values.queue) {
+        io.err('--status needs --queue redis://HOST:PORT (a local sweep shows its state in paths.output_dir/sweep.json).');
+        return ExitCode.usage;
+      }
+      await sweepStatus(values.queue, values.study, io);
+      return ExitCode.ok;
+    }
+    const queue = values.queue === undefined ? {} : { queue: values.queue };
+    if (values.resume) {
+      await runSweep({ resume: values.resume }, { ...queue, io });
+      return ExitCode.ok;
+    }
+    const source = configSource({ config: values.config, 'config-path': values['config-path'], 'config-name': values['config-name'] });
+    if (!source) {
+      io.err(`--config (or --config-name) is required.\nUsage: ${sweepCommand.usage}`);
+      return ExitCode.usage;
+    }
+    for (const o of overrides)
+      if (!o.includes('=') && !o.startsWith('~')) throw new ConfigError(`"${o}" is not an override of the form key=value.`);
+    const request: SweepRequest = {
+      config: source.config,
+      ...(source.configDir === undefined ? {} : { configDir: source.configDir }),
+      args: overrides,
+      ...(values.trials === undefined ? {} : { trials: intOption(values.trials, 'trials', 1) }),
+      ...(values.sampler === undefined ? {} : { sampler: values.sampler }),
+      ...(values.seed === undefined ? {} : { seed: intOption(values.seed, 'seed', 0) }),
+      ...(values.jobs === undefined ? {} : { jobs: intOption(values.jobs, 'jobs', 1) }),
+      ...(values.direction === undefined ? {} : { direction: values.direction }),
+      ...(values.study === undefined ? {} : { study: values.study }),
+      ...(values.backend === undefined ? {} : { backend: values.backend }),
+      ...(values.engine === undefined ? {} : { engine: values.engine }),
+    };
+    await runSweep(request, { ...queue, io });
+    return ExitCode.ok;
+  },
+};
