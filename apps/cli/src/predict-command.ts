@@ -8,14 +8,14 @@ import { toFloat32 } from '@openretina/formats';
 import { loadResponseModel } from '@openretina/hub/node';
 import { loadOnnxModel } from '@openretina/onnx/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
-import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
+import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { cliDownloadOptions } from './download-progress.js';
 
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict responses of a model (.ckpt/.pt, checkpoint folder, .onnx or a published name) to a stimulus .npy',
   usage:
-    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--engine auto|onnx|tfjs] [--device cpu|cuda|webgpu] [--backend auto|wasm|cpu]\n' +
     '  --engine: auto (default) = ONNX Runtime when it covers a core-readout model, else TF.js (ensembles and .onnx\n' +
     '  files run as loaded);\n' +
     '  x.npy: float (B, C, T, H, W) as OpenRetina (or (C, T, H, W)); y.npy: float32 (B, T_out, N);\n' +
@@ -30,6 +30,7 @@ export const predictCommand: Command = {
         session: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
         engine: { type: 'string', default: 'auto' },
+        device: { type: 'string', default: 'cpu' },
       },
       strict: true,
     });
@@ -53,7 +54,7 @@ export const predictCommand: Command = {
         model.predict(x, values.session === undefined ? {} : { session: values.session });
       if (model instanceof CoreReadout) {
         model.eval();
-        chosen = await chooseEngine(model, engineChoice);
+        chosen = await chooseEngine(model, engineChoice, { device: parseDevice(values.device) });
         io.out(describeEngine(chosen));
         const engine = chosen.engine;
         const sessions = values.session === undefined ? [...model.sessions] : [values.session];

@@ -13,6 +13,8 @@ export { OnnxEngine } from './engine/onnx-engine.js';
 export type { OnnxEngineOptions } from './engine/onnx-engine.js';
 export { createEngine, onnxSupport } from './engine/create-engine.js';
 export type { EngineChoice, CreateEngineOptions } from './engine/create-engine.js';
+export { DEVICES, parseDevice, executionProvidersFor, probeDevice, checkDevice } from './engine/device.js';
+export type { Device } from './engine/device.js';
 export { buildEngineGraph, enginePlan, engineNames } from './engine/training-graph.js';
 export type { EnginePlan, EngineConvPlan, EngineGraphKind } from './engine/training-graph.js';
 export {

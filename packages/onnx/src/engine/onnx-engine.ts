@@ -272,11 +272,12 @@ export class OnnxEngine implements ComputeEngine {
     // BatchNorm running statistics, as a TF.js training forward updates them.
     const B = inputs.shape[0];
     if (this.model.training) {
+      const plans = enginePlan(this.model, session, inputs.shape[1]).layers; // once per step, not per layer
       tf.tidy(() => {
         this.layers.forEach((l, i) => {
           const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt, momentum: m } = l.norm;
           if (!rm || !rv || !nbt) return;
-          const plan = enginePlan(this.model, session, inputs.shape[1]).layers[i]!;
+          const plan = plans[i]!;
           const count = B * plan.tOut * plan.hOut * plan.wOut;
           const mean = tf.tensor1d(get(n.batchMean(i)).data as Float32Array);
           const unbiased = tf.mul(tf.tensor1d(get(n.batchVar(i)).data as Float32Array), count / Math.max(count - 1, 1));
