@@ -56,7 +56,7 @@ export async function probeDevice(ort: OrtLike, device: Device): Promise<{ ok: t
     const out = await session.run({ x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) });
     await session.release?.();
     const y = out.y?.data as Float32Array | undefined;
-    if (!y || y[3] !== 8) return { ok: false, reason: `the ${device} provider loaded but computed a wrong probe result` };
+    if (y?.[3] !== 8) return { ok: false, reason: `the ${device} provider loaded but computed a wrong probe result` };
     return { ok: true };
   } catch (e) {
     return { ok: false, reason: `the ${device} provider did not load (${firstLine(e)})` };
