@@ -96,11 +96,16 @@ export class OnnxEngine implements ComputeEngine {
     return { ok: true };
   }
 
+  /**
+   * The ONNX Runtime session of a graph. A graph is a function of its plan alone (shapes, kernel sizes, neurons,
+   * nonlinearity; the weights are inputs), so readout sessions with equal plans (e.g. equal neuron counts) share one
+   * session: at 50 sessions a cache per session name held 50 copies of each graph and its memory arena.
+   */
   private session(kind: EngineGraphKind | 'forward-weights', session: string, T: number): Promise<OrtSessionLike> {
-    const key = `${kind}|${session}|${T}`;
+    const plan: EnginePlan = enginePlan(this.model, session, T);
+    const key = `${kind}|${JSON.stringify(plan)}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const plan: EnginePlan = enginePlan(this.model, session, T);
       const bytes =
         kind === 'forward'
           ? buildEngineForwardGraph(plan)
