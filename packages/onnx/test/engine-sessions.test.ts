@@ -15,7 +15,12 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
     let created = 0;
     const counting: OrtLike = {
       Tensor: ort.Tensor,
-      InferenceSession: { create: (bytes, options) => (created++, ort.InferenceSession.create(bytes, options)) },
+      InferenceSession: {
+        create: (bytes, options) => {
+          created++;
+          return ort.InferenceSession.create(bytes, options);
+        },
+      },
     };
     const engine = new OnnxEngine(model, { ort: counting });
     const reference = new TfjsEngine(model);
