@@ -70,8 +70,9 @@ describe('openretina train / eval / create-data', () => {
     expect(html).not.toMatch(/src="http/);
     expect(html.match(/<script>/g)).toHaveLength(1);
     expect(html).not.toMatch(/NaN/);
-    // curves, traces, correlations, two filter layers, one readout per session, one MEI
-    expect((html.match(/<svg/g) ?? []).length).toBe(3 + 2 + 2 + 1 + 1);
+    // the training curves (one figure), test traces and correlations, two filter layers, the readout masks of each
+    // of the two sessions, one MEI
+    expect((html.match(/<svg/g) ?? []).length).toBe(1 + 2 + 2 + 2 + 1);
     expect(html).toContain('Epochs are counted from 1');
     expect(readFileSync(join(run, 'config.yaml'), 'utf8')).toContain(`output_dir: ${run}`);
   }, 120_000);
@@ -124,6 +125,7 @@ describe('openretina train / eval / create-data', () => {
         'hdf5',
         ...overrides,
         'trainer.max_epochs=1',
+        '--report-meis=0',
         `+paths.load_model_path=${join(run, 'checkpoints', 'final')}`,
         '+only_train_readout=true',
         `paths.output_dir=${out}`,
