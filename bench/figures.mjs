@@ -180,6 +180,10 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const later = secs.slice(1).sort((a, b) => a - b);
   result.engine = lines.find((l) => l.startsWith('engine'))?.replace(/^engine:\s*/, '') ?? engineName;
   result.epoch_seconds = secs;
+  // Where the epochs went (trainer's EpochRecord.phases, ms): medians over the epochs after the first.
+  const laterH = run.result.history.length > 1 ? run.result.history.slice(1) : run.result.history;
+  const mid = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  result.phases_ms = Object.fromEntries(Object.keys(laterH[0]?.phases ?? {}).map((k) => [k, mid(laterH.map((h) => h.phases[k]))]));
   result.median_ms = (later.length ? later[(later.length - 1) >> 1] : secs[0]) * 1000;
   // Paths inside the repository are recorded relative to it (results are committed).
   result.log = lines.filter((l) => /^(backend|data|engine)/.test(l)).map((l) => l.replaceAll(`${ROOT}/`, ''));

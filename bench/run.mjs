@@ -45,6 +45,7 @@ function torchSide() {
   const t = JSON.parse(readFileSync(out, 'utf8')).timings;
   // (d): OpenRetina's own training loop on the bundled dataset (train_reference.py, same settings as the preset)
   let epochMs;
+  let epochPhases;
   const epochJson = join(tmp, 'torch-epoch.json');
   if (existsSync(BUNDLED_DATA) && existsSync(join(TORCH_REF, 'train_reference.py'))) {
     log('PyTorch (OpenRetina) epochs on the bundled dataset …');
@@ -73,10 +74,18 @@ function torchSide() {
         .map((r) => (r.seconds_train + r.seconds_val) * 1000)
         .sort((a, b) => a - b);
       if (later.length) epochMs = later[(later.length - 1) >> 1];
+      const mid = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+      if (h.length > 1) {
+        epochPhases = {
+          train_ms: mid(h.slice(1).map((r) => r.seconds_train * 1000)),
+          validation_ms: mid(h.slice(1).map((r) => r.seconds_val * 1000)),
+        };
+      }
     } else log(`train_reference.py failed: ${(e.stderr ?? '').slice(-400)}`);
   }
   return {
     epoch_bundled: epochMs,
+    epoch_bundled_phases: epochPhases,
     source: 'same session',
     torch: JSON.parse(readFileSync(out, 'utf8')).env?.torch,
     inference_b32: t.a_inference_b32_t50?.median_ms,
@@ -158,6 +167,8 @@ const results = {
     steps_per_epoch: f.epoch_bundled?.steps_per_epoch ?? null,
     batch_size: f.epoch_bundled?.batch_size ?? null,
     batch_prep_ms: f.epoch_bundled?.batch_prep_ms ?? null,
+    phases_ms: f.epoch_bundled?.phases_ms ?? null,
+    openretina_phases_ms: torch.epoch_bundled_phases ?? null,
     data: BUNDLED_DATA.slice(ROOT.length + 1),
   },
   machine: {
@@ -227,6 +238,8 @@ ${row(`(d) one epoch, bundled dataset (${results.epoch_bundled.steps_per_epoch ?
 \`${results.epoch_bundled.data}\`), median of the epochs after the first (which also builds the ONNX Runtime sessions);
 epoch seconds ${JSON.stringify(results.epoch_bundled.epoch_seconds)}. OpenRetina: \`train_reference.py --batch-size 16\` on the same data, same
 rule${torch.source === 'same session' && torch.epoch_bundled ? '' : ' (recorded 0.61 s/epoch from bench/TRAINING.md: the run could not be repeated here)'}.
+Epoch phases, ours (ms, medians of epochs 2–${process.env.BENCH_EPOCHS ?? 4}; data = taking batches, step = engine loss + gradients, optimizer = clip + AdamW):
+${JSON.stringify(f.epoch_bundled?.phases_ms ?? {})}; OpenRetina (train_reference.py): ${JSON.stringify(torch.epoch_bundled_phases ?? {})}.
 Batch preparation (the same loaders iterated alone): median ${results.epoch_bundled.batch_prep_ms?.median?.toFixed(2) ?? '?'} ms per batch,
 ${results.epoch_bundled.batch_prep_ms?.total?.toFixed(1) ?? '?'} ms per epoch.
 

@@ -2,9 +2,19 @@
 // graphs cover the model (the faster engine on CPU, see bench/RESULTS.md), else TF.js; printed with the reason.
 import { ConfigError, type ComputeEngine } from '@openretina/contracts';
 import { TfjsEngine, type CoreReadout } from '@openretina/models';
-import { createEngine, loadOnnxRuntimeNode, onnxSupport, type EngineChoice, type OrtLike } from '@openretina/onnx/node';
+import {
+  checkDevice,
+  createEngine,
+  loadOnnxRuntimeNode,
+  onnxSupport,
+  parseDevice,
+  type Device,
+  type EngineChoice,
+  type OrtLike,
+} from '@openretina/onnx/node';
 
-export type { EngineChoice };
+export type { EngineChoice, Device };
+export { parseDevice };
 
 export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'onnx', 'tfjs'];
 
@@ -39,10 +49,16 @@ function onnxRuntime(): Promise<OrtLike> {
 export async function chooseEngine(
   model: CoreReadout,
   choice: EngineChoice,
-  options: { training?: boolean; threads?: number } = {},
+  options: { training?: boolean; threads?: number; device?: Device } = {},
 ): Promise<ChosenEngine> {
+  const device = options.device ?? 'cpu';
+  if (device !== 'cpu' && choice === 'tfjs')
+    throw new ConfigError(
+      `--device ${device} runs the ONNX engine; --engine tfjs runs on the TF.js backend (--backend). Drop one of them.`,
+    );
   if (choice === 'tfjs') return { engine: new TfjsEngine(model), name: 'tfjs', reason: 'requested' };
   const refuse = (why: string): ChosenEngine => {
+    if (device !== 'cpu') throw new ConfigError(`--device ${device} needs the ONNX engine: ${why}.`);
     if (choice === 'onnx') throw new ConfigError(`engine "onnx": ${why}. Use --engine tfjs (or auto).`);
     return { engine: new TfjsEngine(model), name: 'tfjs', reason: `auto: ${why}` };
   };
@@ -54,14 +70,17 @@ export async function chooseEngine(
   } catch (e) {
     return refuse(`onnxruntime-node is not available (${(e as Error).message})`);
   }
+  await checkDevice(ort, device); // a ConfigError naming what the device lacks
   const engine = createEngine(model, 'onnx', ort, {
     ...(options.training === undefined ? {} : { training: options.training }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(device === 'cpu' ? {} : { device }),
   });
+  const on = device === 'cpu' ? '' : `, on ${device}`;
   return {
     engine,
     name: 'onnx',
-    reason: choice === 'auto' ? 'auto: ONNX Runtime covers this model, the faster engine on CPU' : 'requested',
+    reason: `${choice === 'auto' ? 'auto: ONNX Runtime covers this model, the faster engine on CPU' : 'requested'}${on}`,
   };
 }
 

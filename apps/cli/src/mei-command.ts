@@ -9,7 +9,7 @@ import { saveStimulusVisualizations } from '@openretina/insilico/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { refuseOutputOverInput } from './run-folder.js';
 import { UsageError } from './errors.js';
-import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
+import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, npyInit, runMei, stimulusNpy } from './mei-shared.js';
 
 const presets = Object.values(MEI_PRESETS)
@@ -21,7 +21,7 @@ export const meiCommand: Command = {
   summary: 'Most exciting input of one model neuron, run until the objective settles; .npy, SVG/PNG, GIF/MP4 and the objective curve',
   usage:
     'openretina mei --checkpoint C --session S --neuron N --output mei.npy [--preset default|openretina] [--steps CAP] [--lr LR]\n' +
-    '  [--frames 50] [--seed 0 | --init init.npy] [--animation gif|mp4|none] [--no-visuals] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
+    '  [--frames 50] [--seed 0 | --init init.npy] [--animation gif|mp4|none] [--no-visuals] [--engine auto|onnx|tfjs] [--device cpu|cuda|webgpu] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     `  --preset (default "default"):\n${presets}\n` +
     '  --steps: the step cap (the run stops earlier when the objective settles, except with --preset openretina);\n' +
     '  a warning says when the cap was hit or the objective barely moved (the MEI is then probably noise).\n' +
@@ -50,6 +50,7 @@ export const meiCommand: Command = {
         'no-visuals': { type: 'boolean', default: false },
         backend: { type: 'string', default: 'auto' },
         engine: { type: 'string', default: 'auto' },
+        device: { type: 'string', default: 'cpu' },
       },
       strict: true,
     });
@@ -67,7 +68,7 @@ export const meiCommand: Command = {
     const model = await loadMeiModel(values.checkpoint);
     let chosen: ChosenEngine | undefined;
     try {
-      chosen = await chooseEngine(model, engineChoice);
+      chosen = await chooseEngine(model, engineChoice, { device: parseDevice(values.device) });
       io.out(describeEngine(chosen));
       if (values.session === undefined && model.sessions.length > 1)
         throw new UsageError(`--session is required: the model has ${model.sessions.length} sessions (${model.sessions.join(', ')}).`);

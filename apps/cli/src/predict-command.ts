@@ -10,7 +10,7 @@ import { loadResponseModel } from '@openretina/hub/node';
 import { loadOnnxModel } from '@openretina/onnx/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { UsageError } from './errors.js';
-import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
+import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { cliDownloadOptions } from './download-progress.js';
 import { assertFiniteWeights } from './finite-inputs.js';
 import { refuseOutputOverInput } from './run-folder.js';
@@ -19,7 +19,7 @@ export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict responses of a model (.ckpt/.pt, checkpoint folder, .onnx or a published name) to a stimulus .npy',
   usage:
-    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
+    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--engine auto|onnx|tfjs] [--device cpu|cuda|webgpu] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
     '  --engine: auto (default) = ONNX Runtime when it covers a core-readout model, else TF.js (ensembles and .onnx\n' +
     '  files run as loaded);\n' +
     '  x.npy: float (B, C, T, H, W) as OpenRetina (or (C, T, H, W)); y.npy: float32 (B, T_out, N);\n' +
@@ -34,6 +34,7 @@ export const predictCommand: Command = {
         session: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
         engine: { type: 'string', default: 'auto' },
+        device: { type: 'string', default: 'cpu' },
       },
       strict: true,
     });
@@ -61,7 +62,7 @@ export const predictCommand: Command = {
         model.predict(x, values.session === undefined ? {} : { session: values.session });
       if (model instanceof CoreReadout) {
         model.eval();
-        chosen = await chooseEngine(model, engineChoice);
+        chosen = await chooseEngine(model, engineChoice, { device: parseDevice(values.device) });
         io.out(describeEngine(chosen));
         const engine = chosen.engine;
         const sessions = values.session === undefined ? [...model.sessions] : [values.session];

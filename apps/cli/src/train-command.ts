@@ -21,7 +21,7 @@ import { CsvLogger, TensorBoardLogger, writeJsonReport } from '@openretina/train
 import { MlflowLogger } from '@openretina/trainer';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { UsageError } from './errors.js';
-import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
+import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
 import { makeDataloaders } from './dataloaders.js';
@@ -53,6 +53,8 @@ export interface RunTrainingOptions {
   backend?: string;
   /** `auto` | `onnx` | `tfjs`; default the config's `trainer.engine`, else `auto`. */
   engine?: string;
+  /** Where the ONNX engine runs: `cpu` (default) | `cuda` | `webgpu` (a ConfigError says what a device lacks). */
+  device?: string;
   progress?: ProgressMode;
   /** MEIs of this many best test neurons in report.html (default 3; 0: none). */
   reportMeis?: number;
@@ -100,6 +102,7 @@ export function parseConfigArgs(
       backend: { type: 'string' },
       progress: { type: 'string', default: 'auto' },
       engine: { type: 'string' },
+      device: { type: 'string' },
       ...extra,
     },
     strict: true,
@@ -225,7 +228,7 @@ async function trainInFolder(
   let chosen: ChosenEngine | undefined;
   try {
     io.out(`loss: ${lossClassName(model.lossFunction)}, evaluation loss: ${lossClassName(model.evaluationLossFunction)}`);
-    chosen = await chooseEngine(model, engineChoice, { training: true });
+    chosen = await chooseEngine(model, engineChoice, { training: true, device: parseDevice(options.device) });
     io.out(describeEngine(chosen));
     const engine = chosen.engine; // training steps, validation and the test evaluation
     mkdirSync(out, { recursive: true });
@@ -424,11 +427,12 @@ export const trainCommand: Command = {
   name: 'train',
   summary: "Train a model from an experiment config (a preset, a YAML file, or OpenRetina's config tree) with Hydra overrides",
   usage:
-    'openretina train --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--progress auto|bar|lines|none]\n' +
+    'openretina train --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] [--engine auto|onnx|tfjs] [--device cpu|cuda|webgpu] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--progress auto|bar|lines|none]\n' +
     "  configs compose like Hydra's: defaults lists, group=option, +key=value, ++key=value, ~key, ${...} interpolations\n" +
     '  [--report-meis 3] [--demo-url http://localhost:4173/]\n' +
     '  --report-meis: MEIs of that many best test neurons in report.html (0: none); --demo-url: where report.html opens the model\n' +
     '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime when it covers the model and loss, else TF.js\n' +
+    '  --device: where the ONNX engine runs, cpu (default), cuda (NVIDIA GPU + CUDA 12/cuDNN 9 + the CUDA provider) or webgpu\n' +
     "  presets: OpenRetina's experiments (hoefling_2024_core_readout_low_res, hdf5_core_readout, ...) and bundled_core_readout\n" +
     "  overrides use OpenRetina's keys, e.g. paths.data_dir=/data/my_lab data_io.test_names=[test_movie]\n" +
     '  data_io.color_channels=2 model.hidden_channels=[16,16] trainer.max_epochs=20 paths.output_dir=DIR\n' +
@@ -465,6 +469,7 @@ export const trainCommand: Command = {
       ...(values.backend === undefined ? {} : { backend: values.backend }),
       progress: (values.progress ?? 'auto') as ProgressMode,
       ...(values.engine === undefined ? {} : { engine: values.engine }),
+      ...(values.device === undefined ? {} : { device: values.device }),
       ...(values['report-meis'] === undefined ? {} : { reportMeis: intOption(values['report-meis'], 'report-meis', 0) }),
       ...(values['demo-url'] === undefined ? {} : { demoUrl: values['demo-url'] }),
       io,

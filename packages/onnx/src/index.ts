@@ -11,4 +11,9 @@ export { OnnxEngine } from './engine/onnx-engine.js';
 export type { OnnxEngineOptions } from './engine/onnx-engine.js';
 export { createEngine, onnxSupport } from './engine/create-engine.js';
 export type { EngineChoice, CreateEngineOptions } from './engine/create-engine.js';
-// The engine's graph builders (plans, VJP and GEMM forward graphs) stay inside: OnnxEngine is their interface.
+export { DEVICES, parseDevice, executionProvidersFor, probeDevice, checkDevice } from './engine/device.js';
+export type { Device } from './engine/device.js';
+// The engine's graph builders stay inside (OnnxEngine is their interface), except the training graph of one session,
+// exported for profiling it with ONNX Runtime's own profiler (`pnpm bench`'s profile_train_step_onnx).
+export { buildEngineGraph, enginePlan } from './engine/training-graph.js';
+export type { EnginePlan } from './engine/training-graph.js';

@@ -4,10 +4,10 @@ import { buildCoreReadout, type CoreReadout } from '@openretina/models';
  * A small two-session core-readout for engine tests: temporal and spatial padding, cut frames and every core
  * regularizer term, so the ONNX graphs are exercised beyond the fixture architecture.
  */
-export function buildSmallModel(): CoreReadout {
+export function buildSmallModel(neurons: Record<string, number> = { a: 3, b: 4 }): CoreReadout {
   return buildCoreReadout({
     in_shape: [2, 16, 9, 8],
-    n_neurons_dict: { a: 3, b: 4 },
+    n_neurons_dict: neurons,
     hidden_channels: [3, 4],
     core: {
       temporal_kernel_sizes: [5, 3],

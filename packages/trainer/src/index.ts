@@ -40,6 +40,7 @@ export { evaluateSession, summarizeEvaluation, formatEvaluationReport, toCsv, to
 export type { SessionEvaluationInput, SessionEvaluation, NeuronResult, EvaluationSummary, SummaryOptions } from './evaluation.js';
 export { train, defaultScheduler } from './train.js';
 export { validate } from './validate.js';
+export type { EpochPhase } from './epoch-phases.js';
 export type {
   TrainingData,
   TrainOptions,

@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ComputeEngine, SessionBatch, StateDict, TrainableModel } from '@openretina/contracts';
 import type { EarlyStopping } from './early-stopping.js';
+import type { EpochPhase } from './epoch-phases.js';
 import type { Optimizer, OptimizerStateDict } from './optimizers.js';
 import type { ScheduledLr, SchedulerStateDict } from './schedulers.js';
 
@@ -31,6 +32,11 @@ export interface EpochRecord {
    * val_evaluation_loss, and epoch_seconds.
    */
   metrics: Record<string, number>;
+  /**
+   * Milliseconds this epoch spent per phase (see `EpochPhase`): data, step, optimizer, validation, checkpoint,
+   * logging, callbacks. Set once the epoch's loggers and callbacks are done (loggers see the record without it).
+   */
+  phases?: Readonly<Record<EpochPhase, number>>;
 }
 
 /** Receives one record per epoch (e.g. `CsvLogger` from '@openretina/trainer/node'). */

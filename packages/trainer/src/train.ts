@@ -28,6 +28,7 @@ import type {
 } from './train-types.js';
 import { validate } from './validate.js';
 import { WeightedMeans } from './weighted-means.js';
+import { EpochPhases } from './epoch-phases.js';
 
 /** The default scheduler of OpenRetina's configs: ReduceLROnPlateau(max, 0.3, patience 5, 5e-4 abs, min_lr = lr·0.3³). */
 export function defaultScheduler(optimizer: Optimizer): ScheduledLr {
@@ -216,6 +217,8 @@ interface Loop<M extends TrainableModel> {
   settings: Settings<M>;
   run: Run;
   context: () => TrainContext<M>;
+  /** Where this epoch's time goes (reset per epoch). */
+  phases: EpochPhases;
 }
 
 /**
@@ -224,13 +227,16 @@ interface Loop<M extends TrainableModel> {
  * and at the epoch's end. Returns the batch-weighted means of the step metrics.
  */
 async function trainEpoch<M extends TrainableModel>(loop: Loop<M>): Promise<Record<string, number>> {
-  const { model, engine, optimizer, settings, run } = loop;
+  const { model, engine, optimizer, settings, run, phases } = loop;
   model.train();
   const means = new WeightedMeans();
   let batchIndex = 0;
+  let t = performance.now();
   settings.progress({ type: 'epochStart', epoch: run.epoch, maxEpochs: settings.maxEpochs, stepsPerEpoch: loop.data.stepsPerEpoch });
+  t = phases.add('logging', t);
   const iterator = loop.data.train(run.epoch)[Symbol.iterator]();
   let next = iterator.next();
+  t = phases.add('data', t);
   let summed: Map<string, tf.Tensor> | null = null;
   let inGroup = 0;
   try {
@@ -239,6 +245,7 @@ async function trainEpoch<M extends TrainableModel>(loop: Loop<M>): Promise<Reco
       let loss: number;
       try {
         const pending = engine.lossAndGrads(batch.inputs, batch.targets, batch.session, model.parametersForSession(batch.session));
+        t = phases.add('step', t);
         try {
           next = iterator.next(); // prefetch while the step runs
         } catch (e) {
@@ -248,7 +255,9 @@ async function trainEpoch<M extends TrainableModel>(loop: Loop<M>): Promise<Reco
           );
           throw e;
         }
+        t = phases.add('data', t);
         const step = await pending;
+        t = phases.add('step', t);
         // A NaN or Inf loss or gradient would poison the weights: stop with the weights of the last good step.
         const problem = nonFiniteStep(step);
         if (problem !== null) {
@@ -274,8 +283,11 @@ async function trainEpoch<M extends TrainableModel>(loop: Loop<M>): Promise<Reco
         run.globalStep++;
         stepScheduler(loop.scheduled, { interval: 'step', globalStep: run.globalStep });
       }
+      t = phases.add('optimizer', t);
       settings.progress({ type: 'batchEnd', epoch: run.epoch, batch: batchIndex, session: batch.session, loss });
+      t = phases.add('logging', t);
       for (const cb of settings.callbacks) await cb.onBatchEnd?.(loop.context(), { session: batch.session, loss, batch: batchIndex });
+      t = phases.add('callbacks', t);
       batchIndex++;
     }
   } finally {
@@ -375,12 +387,18 @@ export async function train<M extends TrainableModel>(model: M, data: TrainingDa
     if (earlyStopping?.stopped) run.stopRequested = true;
 
     while (run.epoch < settings.maxEpochs && !run.stopRequested) {
-      for (const cb of callbacks) await cb.onEpochStart?.(context());
+      const phases = new EpochPhases();
+      loop.phases = phases;
+      await phases.time('callbacks', async () => {
+        for (const cb of callbacks) await cb.onEpochStart?.(context());
+      });
       const lr = optimizer.lr;
       const started = Date.now();
       const trainMetrics = await trainEpoch(loop);
-      const metrics = { ...trainMetrics, ...(await validate(model, data.validation(), engine)) };
-      for (const cb of callbacks) await cb.onValidationEnd?.(context(), metrics);
+      const metrics = { ...trainMetrics, ...(await phases.time('validation', () => validate(model, data.validation(), engine))) };
+      await phases.time('callbacks', async () => {
+        for (const cb of callbacks) await cb.onValidationEnd?.(context(), metrics);
+      });
 
       const { improved, score } = selectCheckpoint(metrics, settings.checkpoint, run.best);
       checkEarlyStopping(earlyStopping, metrics, run);
@@ -394,12 +412,20 @@ export async function train<M extends TrainableModel>(model: M, data: TrainingDa
       run.history.push(record);
       run.epoch++;
       if (improved) {
-        run.best = { epoch: record.epoch, score, stateDict: model.stateDict() };
-        for (const cb of callbacks) await cb.onCheckpoint?.(context(), run.best);
+        await phases.time('checkpoint', async () => {
+          run.best = { epoch: record.epoch, score, stateDict: model.stateDict() };
+          for (const cb of callbacks) await cb.onCheckpoint?.(context(), run.best);
+        });
       }
-      settings.progress({ type: 'epochEnd', record, maxEpochs: settings.maxEpochs });
-      for (const l of loggers) await l.log(record);
-      for (const cb of callbacks) await cb.onEpochEnd?.(context(), record);
+      await phases.time('logging', async () => {
+        settings.progress({ type: 'epochEnd', record, maxEpochs: settings.maxEpochs });
+        for (const l of loggers) await l.log(record);
+      });
+      await phases.time('callbacks', async () => {
+        for (const cb of callbacks) await cb.onEpochEnd?.(context(), record);
+      });
+      // Filled in last, so it covers the checkpoint, the loggers and the callbacks of this epoch too.
+      record.phases = phases.values();
     }
 
     const result: TrainResult = {

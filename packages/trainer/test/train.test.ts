@@ -104,8 +104,9 @@ function weights(m: CoreReadout): Map<string, number[]> {
   return new Map([...m.stateDict()].map(([k, v]) => [k, Array.from(v.data as ArrayLike<number>, Number)]));
 }
 
-function strip(history: { metrics: Record<string, number> }[]): unknown[] {
-  return history.map((h) => ({ ...h, metrics: { ...h.metrics, epoch_seconds: 0 } }));
+/** A history without its wall-clock timings (epoch_seconds, the phases), which differ between identical runs. */
+function strip(history: { metrics: Record<string, number>; phases?: unknown }[]): unknown[] {
+  return history.map(({ phases: _phases, ...h }) => ({ ...h, metrics: { ...h.metrics, epoch_seconds: 0 } }));
 }
 
 describe('train(): the training loop', () => {
@@ -154,6 +155,31 @@ describe('train(): the training loop', () => {
     const sd = model.stateDict();
     for (const [k, v] of result.best!.stateDict)
       expect(Array.from(sd.get(k)!.data as ArrayLike<number>, Number), k).toEqual(Array.from(v.data as ArrayLike<number>, Number));
+    model.dispose();
+  });
+
+  it('records where each epoch went: data, step, optimizer, validation, checkpoint, logging, callbacks (ms)', async () => {
+    const model = tinyModel();
+    const seen: (Record<string, number> | undefined)[] = [];
+    const t0 = performance.now();
+    const result = await train(model, data, {
+      ...quiet,
+      maxEpochs: 2,
+      logger: { log: (r) => void seen.push(r.phases) },
+      callbacks: { onCheckpoint: () => new Promise((r) => setTimeout(r, 5)) },
+    });
+    const wall = performance.now() - t0;
+    expect(seen).toEqual([undefined, undefined]); // loggers see the record before its phases are complete
+    for (const h of result.history) {
+      const p = h.phases!;
+      expect(Object.keys(p)).toEqual(['data', 'step', 'optimizer', 'validation', 'checkpoint', 'logging', 'callbacks']);
+      expect(Object.values(p).every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+      expect(p.step).toBeGreaterThan(0);
+      expect(p.validation).toBeGreaterThan(0);
+    }
+    expect(result.history[0]!.phases!.checkpoint).toBeGreaterThanOrEqual(4); // the first epoch always improves
+    const total = result.history.reduce((a, h) => a + Object.values(h.phases!).reduce((x, y) => x + y, 0), 0);
+    expect(total).toBeLessThanOrEqual(wall + 1);
     model.dispose();
   });
 

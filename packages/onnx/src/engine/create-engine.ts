@@ -1,6 +1,7 @@
 import { ConfigError, type ComputeEngine, type TrainableModel } from '@openretina/contracts';
 import { CoreReadout, TfjsEngine } from '@openretina/models';
 import type { OrtLike } from '../ort.js';
+import { executionProvidersFor, type Device } from './device.js';
 import { OnnxEngine, type OnnxEngineOptions } from './onnx-engine.js';
 
 /** Which compute engine runs the heavy paths: `auto` picks the fastest available one for the model. */
@@ -10,6 +11,11 @@ export type EngineChoice = 'auto' | 'onnx' | 'tfjs';
 export interface CreateEngineOptions extends Omit<OnnxEngineOptions, 'ort'> {
   /** The engine will train the model: ONNX Runtime must also compute its training loss (the default Poisson sum). */
   training?: boolean;
+  /**
+   * Where ONNX Runtime runs the graphs (default `cpu`): sets `executionProviders` (the device's provider, then the
+   * CPU) unless those are given. Check first with `checkDevice(ort, device)`, which says what a device lacks.
+   */
+  device?: Device;
 }
 
 /** Whether the ONNX engine covers `model` (for `options.training`, its loss too), and why not. */
@@ -28,8 +34,14 @@ export function onnxSupport(model: TrainableModel, options: { training?: boolean
  * on CPU, see bench/RESULTS.md), else TF.js.
  */
 export function createEngine(model: TrainableModel, choice: EngineChoice, ort?: OrtLike, options: CreateEngineOptions = {}): ComputeEngine {
+  const { training, device, ...rest } = options;
+  if (device !== undefined && device !== 'cpu' && (choice === 'tfjs' || !ort))
+    throw new ConfigError(
+      `device "${device}" needs the ONNX engine with onnxruntime passed in; the TF.js engine runs on its TF.js backend (choose that with the backend, not the device).`,
+    );
   if (choice === 'tfjs') return new TfjsEngine(model);
-  const { training, ...onnxOptions } = options;
+  const onnxOptions =
+    device === undefined || rest.executionProviders ? rest : { ...rest, executionProviders: executionProvidersFor(device) };
   const support = onnxSupport(model, training === undefined ? {} : { training });
   if (choice === 'onnx') {
     if (!ort) {
@@ -40,5 +52,10 @@ export function createEngine(model: TrainableModel, choice: EngineChoice, ort?: 
     if (!support.ok) throw new ConfigError(`engine "onnx": ${support.reason}.`);
     return new OnnxEngine(model as CoreReadout, { ...onnxOptions, ort });
   }
-  return ort && support.ok ? new OnnxEngine(model as CoreReadout, { ...onnxOptions, ort }) : new TfjsEngine(model);
+  if (ort && support.ok) return new OnnxEngine(model as CoreReadout, { ...onnxOptions, ort });
+  if (device !== undefined && device !== 'cpu')
+    throw new ConfigError(
+      `device "${device}" needs the ONNX engine, which cannot run this model: ${support.ok ? 'no onnxruntime' : support.reason}.`,
+    );
+  return new TfjsEngine(model);
 }

@@ -112,11 +112,16 @@ export class OnnxEngine implements ComputeEngine {
     return { ok: true };
   }
 
+  /**
+   * The ONNX Runtime session of a graph. A graph is a function of its plan alone (shapes, kernel sizes, neurons,
+   * nonlinearity; the weights are inputs), so readout sessions with equal plans (e.g. equal neuron counts) share one
+   * session: at 50 sessions a cache per session name held 50 copies of each graph and its memory arena.
+   */
   private session(kind: EngineGraphKind | 'forward-weights', session: string, T: number): Promise<OrtSessionLike> {
-    const key = `${kind}|${session}|${T}`;
+    const plan: EnginePlan = enginePlan(this.model, session, T);
+    const key = `${kind}|${JSON.stringify(plan)}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const plan: EnginePlan = enginePlan(this.model, session, T);
       const bytes =
         kind === 'forward'
           ? buildEngineForwardGraph(plan)
@@ -288,11 +293,12 @@ export class OnnxEngine implements ComputeEngine {
     // BatchNorm running statistics, as a TF.js training forward updates them.
     const B = inputs.shape[0];
     if (this.model.training) {
+      const plans = enginePlan(this.model, session, inputs.shape[1]).layers; // once per step, not per layer
       tf.tidy(() => {
         this.layers.forEach((l, i) => {
           const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt, momentum: m } = l.norm;
           if (!rm || !rv || !nbt) return;
-          const plan = enginePlan(this.model, session, inputs.shape[1]).layers[i]!;
+          const plan = plans[i]!;
           const count = B * plan.tOut * plan.hOut * plan.wOut;
           const mean = tf.tensor1d(get(n.batchMean(i)).data as Float32Array);
           const unbiased = tf.mul(tf.tensor1d(get(n.batchVar(i)).data as Float32Array), count / Math.max(count - 1, 1));
