@@ -66,6 +66,8 @@ GENERATORS = [
     Generator("hub", "fixtures/hub/make_fixtures.py", "fixtures/hub", False, None),
     Generator("data-io/sridhar_2025_loader", "fixtures/data-io/make_sridhar_loader_fixtures.py",
               "fixtures/data-io/sridhar_2025_loader", True, None),
+    Generator("data-io/sta_processing", "fixtures/data-io/make_sta_processing_fixtures.py",
+              "fixtures/data-io/sta_processing", True, None),
     Generator("data-io/datasets", "fixtures/data-io/make_dataset_fixtures.py", "fixtures/data-io/datasets", False, None),
     Generator("data-io/readers", "fixtures/data-io/make_reader_fixtures.py", "fixtures/data-io/readers", True, None),
     Generator("data-io/openretina_pieces", "fixtures/data-io/make_openretina_pieces_fixtures.py",
