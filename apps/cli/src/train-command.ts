@@ -21,10 +21,12 @@ import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
-import { makeDataloaders } from './dataloaders.js';
+import { experimentLoaders } from './experiment-loaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
 import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
 import { buildExperimentModel, coreReadoutSection } from './model-construction.js';
+import { hasModelTarget } from './model-family.js';
+import { runModelFamilyTraining } from './train-model-family.js';
 import { experimentLoggers, findCallback, refuseUnavailable } from './run-outputs.js';
 import { intOption } from './mei-shared.js';
 import { PROGRESS_MODES, progressRenderer, type ProgressMode } from './progress.js';
@@ -154,7 +156,6 @@ export async function runTraining(config: string, overrides: readonly string[], 
     options.configDir === undefined ? {} : { configDir: options.configDir },
   );
   refuseUnavailable(cfg);
-  coreReadoutSection(cfg); // a model class with its own _target_ is refused before any data is read
   const progress = options.progress ?? 'auto';
   if (!PROGRESS_MODES.includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
   const engineChoice = parseEngineChoice(
@@ -167,15 +168,18 @@ export async function runTraining(config: string, overrides: readonly string[], 
   // trainer.accelerator: cpu picks the TF.js CPU backend; --backend decides when given.
   const backend = await initBackend((options.backend ?? (cfg.trainer.accelerator === 'cpu' ? 'cpu' : 'auto')) as 'auto');
   io.out(`backend: ${backend.name} (${backend.reason})`);
+  // a model class of its own (`model._target_`): the same loop for any TrainableModel
+  if (hasModelTarget(cfg)) return runModelFamilyTraining({ config, overrides, tree, cfg, outputDir, backend, progress, started, io });
+  coreReadoutSection(cfg);
   const out = resolve(outputDir);
 
-  const data = await loadExperimentData(cfg, (m) => io.out(m));
+  const read = await loadExperimentData(cfg, (m) => io.out(m));
+  const dataInfo = experimentDataInfo(cfg, read, (m) => io.err(`warning: ${m}`));
+  const { loaders, data } = await experimentLoaders(cfg, read);
   const sessions = Object.keys(data.responses).sort();
-  const dataInfo = experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
   io.out(
     `data: ${resolveDataDir(String(cfg.paths.data_dir))} (${readerName(cfg)}): ${sessions.map((s) => `${s} ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}; test: ${data.testNames.join(', ')}`,
   );
-  const loaders = makeDataloaders(cfg, data);
   const model = await buildExperimentModel(cfg, dataInfo, (m) => io.out(m));
   let chosen: ChosenEngine | undefined;
   try {
