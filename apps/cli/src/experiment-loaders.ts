@@ -7,7 +7,10 @@ import type { ExperimentData } from './readers/reader.js';
 import { isSridharDataloader, sridharLoaders } from './sridhar-loaders.js';
 
 /** Train, validation and test loaders, and the responses of the neurons they load (for the test evaluation). */
-export async function experimentLoaders(cfg: ExperimentConfig, read: ExperimentData): Promise<{ loaders: DataloaderDict; data: ExperimentData }> {
+export async function experimentLoaders(
+  cfg: ExperimentConfig,
+  read: ExperimentData,
+): Promise<{ loaders: DataloaderDict; data: ExperimentData }> {
   if (isSridharDataloader(cfg)) return sridharLoaders(cfg);
   return { loaders: makeDataloaders(cfg, read), data: read };
 }

@@ -9,7 +9,14 @@ import { DataError, type TrainableModel } from '@openretina/contracts';
 import { writeSafetensors } from '@openretina/formats';
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { TfjsEngine } from '@openretina/models';
-import { createEarlyStopping, createOptimizer, createScheduler, train, trainingDataFromLoaders, type TrainResult } from '@openretina/trainer';
+import {
+  createEarlyStopping,
+  createOptimizer,
+  createScheduler,
+  train,
+  trainingDataFromLoaders,
+  type TrainResult,
+} from '@openretina/trainer';
 import { CsvLogger, TensorBoardLogger, writeJsonReport } from '@openretina/trainer/node';
 import type { CliIO } from './commands.js';
 import type { ConfigTree, ExperimentConfig } from './config/index.js';
@@ -46,7 +53,9 @@ function saveStateDict(model: TrainableModel, dir: string, cfg: ExperimentConfig
  * Trains the model class of `model._target_` on the experiment's data and writes the run folder: config.yaml,
  * metrics.csv, metrics.json, per_neuron_<split>.csv, evaluation_<split>.json and checkpoints/{best,final}.
  */
-export async function runModelFamilyTraining(run: ModelFamilyRun): Promise<{ outputDir: string; metrics: Record<string, unknown>; result: TrainResult }> {
+export async function runModelFamilyTraining(
+  run: ModelFamilyRun,
+): Promise<{ outputDir: string; metrics: Record<string, unknown>; result: TrainResult }> {
   const { cfg, io } = run;
   const out = resolve(run.outputDir);
   const read = await loadExperimentData(cfg, (m) => io.out(m));
@@ -54,7 +63,9 @@ export async function runModelFamilyTraining(run: ModelFamilyRun): Promise<{ out
   const { loaders, data } = await experimentLoaders(cfg, read);
   const sessions = Object.keys(data.responses).sort();
   const neurons = (s: string) => data.responses[s]!.train.shape[1];
-  io.out(`data: ${resolveDataDir(String(cfg.paths.data_dir))}: ${sessions.map((s) => `${s} ${neurons(s)} neurons`).join(', ')}; test: ${data.testNames.join(', ')}`);
+  io.out(
+    `data: ${resolveDataDir(String(cfg.paths.data_dir))}: ${sessions.map((s) => `${s} ${neurons(s)} neurons`).join(', ')}; test: ${data.testNames.join(', ')}`,
+  );
   const model = await buildTargetModel(cfg, dataInfo);
   const engine = new TfjsEngine(model);
   try {
@@ -100,10 +111,18 @@ export async function runModelFamilyTraining(run: ModelFamilyRun): Promise<{ out
     });
     const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;
     const stopSummary = describeStop(
-      { epochsRun: result.epochsRun, maxEpochs: cfg.trainer.max_epochs, stoppedEarly: result.stoppedEarly, stopReason: result.stopReason, best },
+      {
+        epochsRun: result.epochsRun,
+        maxEpochs: cfg.trainer.max_epochs,
+        stoppedEarly: result.stoppedEarly,
+        stopReason: result.stopReason,
+        best,
+      },
       es as { monitor?: string; patience?: number; min_delta?: number } | undefined,
     );
-    io.out(`trained ${result.epochsRun} epochs; kept epoch ${best ? best.epoch + 1 : '-'} (${monitor} ${best?.score.toFixed(5) ?? '-'}). ${stopSummary}`);
+    io.out(
+      `trained ${result.epochsRun} epochs; kept epoch ${best ? best.epoch + 1 : '-'} (${monitor} ${best?.score.toFixed(5) ?? '-'}). ${stopSummary}`,
+    );
     const evaluations = await evaluateTestSplits(model, loaders, data, engine, { expName: cfg.exp_name });
     saveStateDict(model, join(checkpointsDir, 'final'), cfg);
     const metrics: Record<string, unknown> = {
@@ -127,7 +146,8 @@ export async function runModelFamilyTraining(run: ModelFamilyRun): Promise<{ out
     writeEvaluationFiles(out, evaluations);
     writeJsonReport(join(out, 'metrics.json'), metrics);
     io.out(formatSummaries(evaluations));
-    for (const e of evaluations) io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
+    for (const e of evaluations)
+      io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
     io.out(`run written to ${out} (config.yaml, metrics.json, metrics.csv, per_neuron_*.csv; checkpoints in ${checkpointsDir})`);
     return { outputDir: out, metrics, result };
   } finally {
