@@ -75,8 +75,11 @@ export async function runModelFamilyTraining(
     writeFileAtomicSync(join(out, 'config.yaml'), toYaml(run.tree));
     const section = cfg.model as { learning_rate?: number; optimizer?: unknown; lr_scheduler?: unknown };
     const learningRate = section.learning_rate ?? model.learningRate ?? 1e-3;
-    const optimizerConfig = (section.optimizer ?? cfg.optimizer ?? null) as Parameters<typeof createOptimizer>[0];
-    const schedulerConfig = (section.lr_scheduler ?? cfg.lr_scheduler ?? null) as Parameters<typeof createScheduler>[0] | null;
+    // OpenRetina instantiates these classes from the model section alone: their configure_optimizers is AdamW at the
+    // model's learning rate with ReduceLROnPlateau (train()'s default scheduler); top-level optimizer /
+    // lr_scheduler groups do not reach them
+    const optimizerConfig = (section.optimizer ?? null) as Parameters<typeof createOptimizer>[0];
+    const schedulerConfig = (section.lr_scheduler ?? null) as Parameters<typeof createScheduler>[0] | null;
     const es = findCallback(cfg, 'EarlyStopping');
     const ckpt = findCallback(cfg, 'ModelCheckpoint');
     const checkpointsDir = resolve(ckpt?.dirpath ?? join(out, 'checkpoints'));
@@ -86,7 +89,9 @@ export async function runModelFamilyTraining(
     const result = await train(model, trainingData, {
       maxEpochs: cfg.trainer.max_epochs,
       optimizer: (params) => createOptimizer(optimizerConfig, params, learningRate),
-      scheduler: schedulerConfig === null ? null : (opt, totalSteps) => createScheduler(schedulerConfig, opt, learningRate, totalSteps),
+      ...(schedulerConfig === null
+        ? {}
+        : { scheduler: (opt, totalSteps) => createScheduler(schedulerConfig, opt, learningRate, totalSteps) }),
       gradientClipVal: cfg.trainer.gradient_clip_val ?? null,
       accumulateGradBatches: cfg.trainer.accumulate_grad_batches ?? 1,
       engine,
