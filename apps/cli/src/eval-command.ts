@@ -9,9 +9,9 @@ import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
-import { makeDataloaders } from './dataloaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
 import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
+import { experimentLoaders } from './experiment-loaders.js';
 import { checkSessionsMatch } from './model-construction.js';
 import { configSource, parseConfigArgs } from './train-command.js';
 import { cliDownloadOptions } from './download-progress.js';
@@ -86,11 +86,11 @@ export const evalCommand: Command = {
           `The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(String(cfg.paths.data_dir))} has [${first[3]}, ${first[1]}, ${first[2]}].`,
         );
       }
-      const loaders = makeDataloaders(cfg, data);
+      const { loaders, data: loaded } = await experimentLoaders(cfg, data);
       chosen = await chooseEngine(model, engineChoice);
       io.out(describeEngine(chosen));
-      const splits = evaluationSplits(evaluation.data_split, data.testNames);
-      const evaluations = await evaluateTestSplits(model, loaders, data, chosen.engine, {
+      const splits = evaluationSplits(evaluation.data_split, loaded.testNames);
+      const evaluations = await evaluateTestSplits(model, loaders, loaded, chosen.engine, {
         varRatioCutoff: cutoff,
         modelPath: checkpoint,
         expName: cfg.exp_name,
