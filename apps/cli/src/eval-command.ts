@@ -7,7 +7,14 @@ import { writeFileAtomicSync } from '@openretina/formats/node';
 import { writeCsvReport, writeJsonReport } from '@openretina/trainer/node';
 import { ExitCode, type CliIO, type Command } from './commands.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
-import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
+import {
+  evaluateLoaderSplit,
+  evaluateTestSplits,
+  formatSummaries,
+  testSection,
+  writeEvaluationFiles,
+  type SplitEvaluation,
+} from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
 import { loadExperimentConfig } from './experiment-config.js';
 import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
@@ -16,13 +23,11 @@ import { checkSessionsMatch } from './model-construction.js';
 import { configSource, parseConfigArgs } from './train-command.js';
 import { cliDownloadOptions } from './download-progress.js';
 
-/** OpenRetina's `evaluation.data_split`: `test` (every test stimulus) or one test stimulus by name. */
+/** The test splits of OpenRetina's `evaluation.data_split`: `test` (every test stimulus) or one test stimulus by name. */
 function evaluationSplits(split: string | undefined, testNames: readonly string[]): string[] {
   if (split === undefined || split === 'test') return [...testNames];
   if (testNames.includes(split)) return [split];
-  throw new ConfigError(
-    `evaluation.data_split "${split}": evaluated here are the test stimuli, "test" (all) or one of ${testNames.join(', ')} (the train and validation folds are not).`,
-  );
+  throw new ConfigError(`Unknown split "${split}": expected test, train, validation or a test split (${testNames.join(', ')}).`);
 }
 
 /** `results.csv` → `results_<split>.csv`. */
@@ -33,20 +38,23 @@ function suffixed(path: string, split: string): string {
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'Evaluate a trained model on the test splits of an experiment (per-neuron CSV, JSON, summary)',
+  summary: 'Evaluate a trained model on the test (or training, validation) splits of an experiment (per-neuron CSV, JSON, summary)',
   usage:
-    'openretina eval --checkpoint C --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] --output DIR [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    'openretina eval --checkpoint C --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] --output DIR [--split test|train|validation|<test name>] [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]\n' +
+    '  --split (or evaluation.data_split=...): test (default) = every test split; train or validation = those loaders,\n' +
+    '  each clip against its own targets; or one test split by name\n' +
     '  an evaluation section (e.g. +evaluation=default) is honoured: model_path (for --checkpoint), model_tag, data_split,\n' +
     '  var_ratio_cutoff, model_results_path (per-neuron CSV) and summary_results_path (summary JSON)\n' +
     '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime for the predictions when it covers the model, else TF.js\n' +
     '  C: an @openretina checkpoint folder, an OpenRetina .ckpt or a published model name; the data come from the\n' +
     '  config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv, evaluation_<split>.json,\n' +
-    '  summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}).',
+    '  summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}; "train" or "validation" for those).',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, overrides } = parseConfigArgs(argv, {
       checkpoint: { type: 'string' },
       output: { type: 'string' },
       'var-ratio-cutoff': { type: 'string' },
+      split: { type: 'string' },
     });
     const source = configSource(values);
     if (!source || !values.output) {
@@ -68,8 +76,12 @@ export const evalCommand: Command = {
     const cutoff = values['var-ratio-cutoff'] === undefined ? (evaluation.var_ratio_cutoff ?? 0.15) : Number(values['var-ratio-cutoff']);
     if (!Number.isFinite(cutoff)) throw new ConfigError(`--var-ratio-cutoff must be a number, got "${values['var-ratio-cutoff']}".`);
     const backend = await initBackend((values.backend ?? (cfg.trainer.accelerator === 'cpu' ? 'cpu' : 'auto')) as 'auto');
+    const split = values.split ?? evaluation.data_split ?? 'test';
+    const kind = split === 'train' || split === 'validation' ? split : 'test';
     io.out(`backend: ${backend.name} (${backend.reason})`);
     const data = await loadExperimentData(cfg);
+    // Checked before the model loads: an unknown split name fails fast.
+    const testSplits = kind === 'test' ? evaluationSplits(split, data.testNames) : [];
     experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
     const engineChoice = parseEngineChoice(
       values.engine ?? cfg.trainer.engine ?? 'auto',
@@ -89,13 +101,11 @@ export const evalCommand: Command = {
       const { loaders, data: loaded } = await experimentLoaders(cfg, data);
       chosen = await chooseEngine(model, engineChoice);
       io.out(describeEngine(chosen));
-      const splits = evaluationSplits(evaluation.data_split, loaded.testNames);
-      const evaluations = await evaluateTestSplits(model, loaders, loaded, chosen.engine, {
-        varRatioCutoff: cutoff,
-        modelPath: checkpoint,
-        expName: cfg.exp_name,
-        splits,
-      });
+      const splitOptions = { varRatioCutoff: cutoff, modelPath: checkpoint, expName: cfg.exp_name };
+      const evaluations: SplitEvaluation[] =
+        kind === 'test'
+          ? await evaluateTestSplits(model, loaders, loaded, chosen.engine, { ...splitOptions, splits: testSplits })
+          : [await evaluateLoaderSplit(model, loaders, kind, loaded, chosen.engine, splitOptions)];
       mkdirSync(out, { recursive: true });
       writeEvaluationFiles(out, evaluations);
       const modelTag = evaluation.model_tag ?? checkpoint;
@@ -118,7 +128,7 @@ export const evalCommand: Command = {
       const summary = formatSummaries(evaluations);
       writeFileAtomicSync(join(out, 'summary.txt'), `${summary}\n`);
       writeJsonReport(join(out, 'metrics.json'), {
-        test: testSection(evaluations),
+        [kind]: testSection(evaluations),
         checkpoint,
         model_tag: modelTag,
         config: source.config,
@@ -128,7 +138,7 @@ export const evalCommand: Command = {
       });
       io.out(summary);
       for (const e of evaluations)
-        io.out(`test correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
+        io.out(`${kind} correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
       io.out(`wrote ${out} (metrics.json, summary.txt, per_neuron_*.csv, evaluation_*.json)`);
     } finally {
       chosen?.engine.dispose();

@@ -5,6 +5,7 @@ import type { ComputeEngine, TrainableModel } from '@openretina/contracts';
 import {
   evaluateModel,
   formatEvaluationReport,
+  loaderSplitSessions,
   type EvaluationSummary,
   type NeuronResult,
   type SessionSplitData,
@@ -49,6 +50,23 @@ export async function evaluateTestSplits(
     out.push(splitEvaluation(split, sessions, await evaluateModel(model, sessions, summaryOptions(split, options), engine)));
   }
   return out;
+}
+
+/**
+ * Evaluates the model on the training or the validation loaders (OpenRetina's `evaluation.data_split: train |
+ * validation`): every clip's output against that clip's own targets (see `evaluateModel`).
+ */
+export async function evaluateLoaderSplit(
+  model: CoreReadout,
+  loaders: DataloaderDict,
+  split: 'train' | 'validation',
+  data: ExperimentData,
+  engine: Pick<ComputeEngine, 'predict'>,
+  options: SplitOptions = {},
+): Promise<SplitEvaluation> {
+  const kwargs = Object.fromEntries(Object.entries(data.responses).map(([s, r]) => [s, r.sessionKwargs ?? {}]));
+  const sessions = loaderSplitSessions(loaders, split, kwargs);
+  return splitEvaluation(split, sessions, await evaluateModel(model, sessions, summaryOptions(split, options), engine));
 }
 
 function summaryOptions(split: string, options: SplitOptions): SummaryOptions {

@@ -27,6 +27,8 @@ describe('main job regression floor (bundled dataset, hoefling low-res architect
         'wasm',
         '--progress',
         'none',
+        '--report-meis',
+        '0',
       ],
       io,
     );

@@ -31,7 +31,20 @@ async function train(name: string, extra: string[], expectCode = 0): Promise<{ i
   const io = capture();
   const dir = join(root, name);
   const code = await runCli(
-    ['train', '--config', 'hdf5', ...overrides, ...extra, `paths.output_dir=${dir}`, '--backend', 'cpu', '--progress', 'none'],
+    [
+      'train',
+      '--config',
+      'hdf5',
+      ...overrides,
+      ...extra,
+      `paths.output_dir=${dir}`,
+      '--backend',
+      'cpu',
+      '--progress',
+      'none',
+      '--report-meis',
+      '0',
+    ],
     io,
   );
   expect(code, io.errors.join('\n')).toBe(expectCode);
@@ -192,6 +205,8 @@ describe('openretina mei / predict --engine', () => {
         '7',
         '--init',
         join(root, 'init.npy'),
+        '--preset',
+        'openretina',
       ];
       expect(await runCli(['mei', ...args, '--output', out, '--no-visuals', '--engine', engine], io), io.errors.join('\n')).toBe(0);
       expect(io.lines).toContain(`engine: ${engine} (requested)`);

@@ -70,8 +70,9 @@ describe('openretina train / eval / create-data', () => {
     expect(html).not.toMatch(/src="http/);
     expect(html.match(/<script>/g)).toHaveLength(1);
     expect(html).not.toMatch(/NaN/);
-    // curves, traces, correlations, two filter layers, one readout per session, one MEI
-    expect((html.match(/<svg/g) ?? []).length).toBe(3 + 2 + 2 + 1 + 1);
+    // the training curves (one figure), test traces and correlations, two filter layers, the readout masks of each
+    // of the two sessions, one MEI
+    expect((html.match(/<svg/g) ?? []).length).toBe(1 + 2 + 2 + 2 + 1);
     expect(html).toContain('Epochs are counted from 1');
     expect(readFileSync(join(run, 'config.yaml'), 'utf8')).toContain(`output_dir: ${run}`);
   }, 120_000);
@@ -90,6 +91,58 @@ describe('openretina train / eval / create-data', () => {
     expect(readFileSync(join(out, 'summary.txt'), 'utf8')).toContain('Variance ratio cutoff: 0.15');
     expect(readFileSync(join(out, 'per_neuron_test_movie.csv'), 'utf8').split('\n')[0]).toContain('corr_to_average');
   }, 60_000);
+
+  it('evaluates on the validation and training loaders (--split, +evaluation.data_split), and refuses an unknown split', async () => {
+    for (const [flag, split] of [
+      [['--split', 'validation'], 'validation'],
+      [['+evaluation.data_split=train'], 'train'],
+    ] as const) {
+      const out = join(root, `eval_${split}`);
+      const io = capture();
+      const argv = [
+        'eval',
+        '--checkpoint',
+        join(run, 'checkpoints', 'final'),
+        '--config',
+        'hdf5',
+        ...oneLiner,
+        ...flag,
+        '--output',
+        out,
+        '--backend',
+        'cpu',
+      ];
+      expect(await runCli(argv, io), io.errors.join('\n')).toBe(0);
+      const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<
+        string,
+        Record<string, { correlation: number; n_neurons: number }>
+      >;
+      expect(Object.keys(metrics)).toContain(split);
+      expect(metrics.test).toBeUndefined();
+      expect(Number.isFinite(metrics[split]![split]!.correlation)).toBe(true);
+      expect(metrics[split]![split]!.n_neurons).toBeGreaterThan(0);
+      const header = readFileSync(join(out, `per_neuron_${split}.csv`), 'utf8').split('\n');
+      expect(header[1]).toContain(`,${split},`); // data_split column
+      expect(io.lines.join('\n')).toContain(`${split} correlation (${split})`);
+    }
+    const io = capture();
+    const argv = [
+      'eval',
+      '--checkpoint',
+      join(run, 'checkpoints', 'final'),
+      '--config',
+      'hdf5',
+      ...oneLiner,
+      '--split',
+      'tset',
+      '--output',
+      join(root, 'e4'),
+      '--backend',
+      'cpu',
+    ];
+    expect(await runCli(argv, io)).toBe(1);
+    expect(io.errors.join('\n')).toMatch(/Unknown split "tset": expected test, train, validation or a test split \(test_movie\)/);
+  }, 120_000);
 
   it("a dataset whose sessions are not the model's: a clear error, exit 1", async () => {
     const io = capture();
@@ -124,6 +177,7 @@ describe('openretina train / eval / create-data', () => {
         'hdf5',
         ...overrides,
         'trainer.max_epochs=1',
+        '--report-meis=0',
         `+paths.load_model_path=${join(run, 'checkpoints', 'final')}`,
         '+only_train_readout=true',
         `paths.output_dir=${out}`,

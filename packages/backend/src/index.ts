@@ -10,5 +10,3 @@ export type { WasmKernelInfo } from './wasm-kernels.js';
 export { fastDepthwiseConv2d, fastTapCount } from './depthwise.js';
 export type { DepthwisePadding } from './depthwise.js';
 export type { ExplicitPadding } from './kernels/common.js';
-
-export const PACKAGE_NAME = '@openretina/backend';

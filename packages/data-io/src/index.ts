@@ -1,7 +1,6 @@
 // Browser-safe entry of @openretina/data-io: no fs, no http, no HDF5. Node-only readers, writers, the download cache
 // and the dataset loaders are in '@openretina/data-io/node' (which re-exports everything here too). Every name here
 // is documented in the README; helpers that only this package uses stay behind the package boundary.
-export const PACKAGE_NAME = '@openretina/data-io';
 
 // containers and layouts
 export {

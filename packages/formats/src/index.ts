@@ -1,27 +1,21 @@
 // Browser-safe entry of @openretina/formats: binary formats in pure TypeScript (no TF.js). Atomic file writes are in
 // '@openretina/formats/node'.
-export const PACKAGE_NAME = '@openretina/formats';
-
 export { float16BitsToNumber, bfloat16BitsToNumber, float16ToFloat32, bfloat16ToFloat32, roundToFloat16 } from './float16.js';
 export {
   ELEMENT_TYPES,
-  HOST_LITTLE_ENDIAN,
   elementType,
   stateElementType,
   torchStorageElementType,
   safetensorsElementType,
   numpyDtype,
-  isLittleEndianOrder,
-  isNativeOrder,
-  swapByteOrder,
   decodeElements,
   toStateArray,
   toFloat32,
 } from './dtypes.js';
 export type { ElementType, ElementTypeName, NumpyDtype, NumericArray } from './dtypes.js';
-export { unpickle, decodeLong, PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
+export { unpickle, PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
 export type { Recogniser, BuildHandler, UnpickleOptions } from './pickle.js';
-export { ArrayValue, arrayValueFromStrided, contiguousStrides } from './array-value.js';
+export { ArrayValue, arrayValueFromStrided } from './array-value.js';
 export type { ReadLimits, StridedView } from './array-value.js';
 export {
   readPickle,

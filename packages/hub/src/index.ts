@@ -2,7 +2,6 @@
 // @openretina/formats' safe pickle reader), our checkpoint format in memory, the published-model registry and model
 // cards. File system and downloads are in '@openretina/hub/node'; ONNX export, inference and the ONNX Runtime engine
 // are in '@openretina/onnx'.
-export const PACKAGE_NAME = '@openretina/hub';
 
 export { readTorchArchive } from './torch-archive.js';
 export {
@@ -23,8 +22,6 @@ export {
   checkpointToBytes,
   checkpointFromBytes,
   parseModelCard,
-  canonicalJson,
-  sha256Hex,
 } from './model-card.js';
 export type { CheckpointMeta } from './model-card.js';
 export {
@@ -37,29 +34,20 @@ export {
   publishedModelUrl,
 } from './registry.js';
 export type { PublishedModelName } from './registry.js';
+// OpenRetina's legacy Höfling ensemble (GIN files: YAML config, data info and state dict per seed)
 export {
   LEGACY_HOEFLING_ENSEMBLE_NAME,
   LEGACY_ENSEMBLE_REMOTE_URL,
   LEGACY_ENSEMBLE_MODEL_PATH,
   LEGACY_ENSEMBLE_SEEDS,
-  legacyMemberFileNames,
-  formatSeed,
-  seedOfConfigFile,
-  parseLegacyConfig,
-  readLegacyDataInfo,
-  readLegacyStateDict,
-  findPrefix,
-  loadStateDictFlexible,
-  centerReadouts,
-  legacyMemberFromFiles,
-  legacyEnsembleFromFiles,
-} from './legacy-ensemble.js';
-export type {
-  LegacyConfig,
-  FlexibleLoadOptions,
-  FlexibleLoadResult,
-  CenterOptions,
-  LegacyMemberFiles,
-  LegacyEnsembleOptions,
-  LegacyEnsemble,
-} from './legacy-ensemble.js';
+} from './legacy/files.js';
+export { parseLegacyConfig } from './legacy/config.js';
+export type { LegacyConfig } from './legacy/config.js';
+export { readLegacyDataInfo } from './legacy/data-info.js';
+export { readLegacyStateDict } from './legacy/state-dict.js';
+export { loadStateDictFlexible } from './legacy/flexible-load.js';
+export type { FlexibleLoadOptions, FlexibleLoadResult } from './legacy/flexible-load.js';
+export { centerReadouts } from './legacy/center-readouts.js';
+export type { CenterOptions } from './legacy/center-readouts.js';
+export { legacyMemberFromFiles, legacyEnsembleFromFiles } from './legacy/ensemble.js';
+export type { LegacyMemberFiles, LegacyEnsembleOptions, LegacyEnsemble } from './legacy/ensemble.js';

@@ -17,9 +17,6 @@ export type { LegacySourceOptions } from './node/remote.js';
 export {
   loadLegacyHoeflingEnsemble,
   loadLegacyHoeflingMember,
-  resolveLegacyEnsemble,
   isLegacyEnsembleSource,
-  isLegacyEnsembleDirectory,
-  legacySeedsInDirectory,
 } from './node/legacy-ensemble-fs.js';
 export type { LoadLegacyEnsembleOptions } from './node/legacy-ensemble-fs.js';

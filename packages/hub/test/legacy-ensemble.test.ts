@@ -11,7 +11,6 @@ import { REPO_ROOT, ncdhwToNdhwc, readRawSafetensors, relativeError, type RawTen
 import {
   LEGACY_ENSEMBLE_MODEL_PATH,
   centerReadouts,
-  findPrefix,
   isLegacyEnsembleSource,
   legacyEnsembleFromFiles,
   loadCoreReadout,
@@ -22,6 +21,7 @@ import {
   parseLegacyConfig,
   readLegacyStateDict,
 } from '../src/node.js';
+import { findPrefix } from '../src/legacy/flexible-load.js';
 
 const LEGACY = join(REPO_ROOT, 'fixtures', 'hub', 'legacy');
 const DIR = join(LEGACY, 'ensemble');

@@ -1,4 +1,3 @@
-export const PACKAGE_NAME = '@openretina/insilico';
 export { OptimizationStopper, EarlyStopper, ConvergenceStopper } from './stoppers.js';
 export type { EarlyStopperOptions, ConvergenceStopperOptions } from './stoppers.js';
 export { MEI_PRESETS, meiPreset, meiConstraints, meiStopper, meiConvergence } from './mei-settings.js';

@@ -1,10 +1,9 @@
 // TF.js gradients (tfjs-core registers none by itself): resolved per runtime through package.json's `imports`.
 import '#register-gradients';
 
-export { Module, fromStateTensor, toStateEntry } from './module.js';
+export { Module } from './module.js';
 export { Rng, toRng, xavierNormal } from './random.js';
-export { assertShape, prod } from './shapes.js';
-export { resolvePadding3d, padVideo, temporalDepthwise } from './conv-utils.js';
+export { resolvePadding3d, temporalDepthwise } from './conv-utils.js';
 export type { PadPair, Padding3d } from './conv-utils.js';
 export { SpaceTimeSeparableConv3d, temporalBasis } from './separable-conv.js';
 export type { SpaceTimeConvOptions } from './separable-conv.js';
@@ -28,7 +27,6 @@ export {
   groupSparsity,
 } from './regularizers.js';
 export {
-  alignTarget,
   poissonLoss,
   l1PoissonLoss,
   celltypeWeights,
@@ -43,7 +41,7 @@ export type { ConvolutionType, SpaceTimeConv } from './conv-factory.js';
 export { toChannelsLast, toChannelsFirst, channelsFirstToLast } from './layout.js';
 export { WeightedChannelSum } from './channel-sum.js';
 export { torchAbs } from './abs.js';
-export { ConvParams, Linear, conv2dTorch } from './torch-layers.js';
+export { ConvParams, Linear } from './torch-layers.js';
 export type { TorchInit } from './torch-layers.js';
 export { TorchSeparableConv3d, FullConv3d, TimeIndependentConv3d } from './space-time-convs.js';
 export { FiLM } from './film.js';

@@ -16,6 +16,12 @@ export interface SpaceTimeConvOptions {
   bias?: boolean;
   /** Session keys that get their own learnable log-speed (`log_speed_<session>`), as OpenRetina's `log_speed_dict`. */
   logSpeedSessions?: readonly string[];
+  /**
+   * The space-time separable convolution's `subsampling_factor` (default 3): its sin/cos basis has
+   * `⌊temporalKernelSize / subsamplingFactor⌋` frequencies, so the factor may not exceed the temporal kernel size.
+   * The other convolution types have no such basis and ignore it.
+   */
+  subsamplingFactor?: number;
   seed?: number | Rng;
 }
 
@@ -42,7 +48,8 @@ export function temporalBasis(logSpeed: tf.Tensor, length: number, numFreqs: num
 
 /**
  * OpenRetina's `STSeparableBatchConv3d` ("custom_separable"): a temporal kernel built from a smooth sin/cos
- * basis times a spatial kernel. State-dict entries: `sin_weights`, `cos_weights` `[O, I, K]` (K = L // 3),
+ * basis times a spatial kernel. State-dict entries: `sin_weights`, `cos_weights` `[O, I, K]` (K = L // subsampling
+ * factor, 3 by default),
  * `weight_spatial` `[O, I, 1, kh, kw]`, optional `bias` `[O]`, `_log_speed_default` `[1]`, and
  * `log_speed_<session>` `[1]` per session.
  *
@@ -51,11 +58,12 @@ export function temporalBasis(logSpeed: tf.Tensor, length: number, numFreqs: num
  * which is exact and several times cheaper than the composed conv3d.
  */
 export class SpaceTimeSeparableConv3d extends Module {
-  static readonly subsamplingFactor = 3;
   readonly inChannels: number;
   readonly outChannels: number;
   readonly temporalKernelSize: number;
   readonly spatialKernel: readonly [number, number];
+  /** OpenRetina's `subsampling_factor`: the basis has `⌊L / factor⌋` frequencies. */
+  readonly subsamplingFactor: number;
   readonly numFreqs: number;
   readonly padding: Padding3d;
   readonly sinWeights: tf.Variable;
@@ -71,16 +79,21 @@ export class SpaceTimeSeparableConv3d extends Module {
     const { inChannels: I, outChannels: O, temporalKernelSize: L } = options;
     const kh = options.spatialKernelSize;
     const kw = options.spatialKernelSize2 ?? kh;
-    const K = Math.floor(L / SpaceTimeSeparableConv3d.subsamplingFactor);
-    if (K < 1) {
+    const factor = options.subsamplingFactor ?? 3;
+    if (!Number.isInteger(factor) || factor < 1) {
+      throw new ConfigError(`subsamplingFactor must be a positive integer, got ${JSON.stringify(options.subsamplingFactor)}.`);
+    }
+    if (!Number.isInteger(L) || L < factor) {
       throw new ConfigError(
-        `temporal kernel size ${L} is smaller than the subsampling factor ${SpaceTimeSeparableConv3d.subsamplingFactor} of the sin/cos basis.`,
+        `temporal kernel size ${L} is smaller than the subsampling factor ${factor} of the sin/cos basis (OpenRetina raises too); use a subsamplingFactor of at most ${L}.`,
       );
     }
+    const K = Math.floor(L / factor);
     this.inChannels = I;
     this.outChannels = O;
     this.temporalKernelSize = L;
     this.spatialKernel = [kh, kw];
+    this.subsamplingFactor = factor;
     this.numFreqs = K;
     this.padding = options.padding ?? 0;
     this.sinWeights = this.registerParameter('sin_weights', rng.randn([O, I, K], 0.01));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '@openretina/contracts';
 import {
   ConvGRUCell,
   FiLM,
@@ -8,6 +9,7 @@ import {
   GRUModule,
   Laplace,
   LaplaceL2norm,
+  SpaceTimeSeparableConv3d,
   ParametrizedELU,
   ParametrizedSoftplus,
   TimeLaplaceL23dnorm,
@@ -137,6 +139,60 @@ describe('space-time convolutions match OpenRetina (PyTorch)', () => {
       });
     }
   }
+});
+
+describe("the space-time separable conv's subsampling factor matches OpenRetina (PyTorch)", () => {
+  // OpenRetina's test_convolutions: temporal kernel sizes 1 and 5 with subsampling_factor = min(size, 3); plus
+  // other factors. Output with the default and a session's log-speed, and every gradient of sum(y · r).
+  for (const [kt, ks, factor] of [
+    [1, 1, 1],
+    [1, 3, 1],
+    [5, 3, 3],
+    [5, 3, 2],
+    [6, 3, 5],
+  ] as const) {
+    it(`temporal ${kt}, spatial ${ks}, factor ${factor}: ${Math.floor(kt / factor)} frequencies, output and gradients`, () => {
+      const prefix = `conv/st_separable/t${kt}s${ks}f${factor}`;
+      const conv = new SpaceTimeSeparableConv3d({
+        inChannels: 2,
+        outChannels: 5,
+        temporalKernelSize: kt,
+        spatialKernelSize: ks,
+        subsamplingFactor: factor,
+        bias: true,
+        logSpeedSessions: ['s1'],
+        seed: 1,
+      });
+      expect(conv.numFreqs).toBe(Math.floor(kt / factor));
+      const state = fxState(prefix);
+      expect([...conv.stateDict()].map(([k, v]) => [k, v.shape])).toEqual([...state].map(([k, v]) => [k, v.shape]));
+      conv.loadStateDict(state);
+      const x = fxVideo(`${prefix}/x`);
+      const r = tf.tidy(() => tf.transpose(fxTensor(`${prefix}/r`), [0, 2, 3, 4, 1]));
+      const before = tf.memory().numTensors;
+      const y = conv.forward(x);
+      close(toTorchLayout(y), fx(`${prefix}/y`).data, 1e-5);
+      const params = [...conv.namedParameters()];
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(conv.forward(x, { session: 's1' }), r)) as tf.Scalar,
+        params.map(([, v]) => v),
+      );
+      for (const [name, v] of params) close(grads[v.name]!.dataSync(), fx(`${prefix}/grad/${name}`).data, 1e-5);
+      const gx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(conv.forward(input as tf.Tensor5D, { session: 's1' }), r)))(x);
+      close(toTorchLayout(gx), fx(`${prefix}/grad_input`).data, 1e-5);
+      tf.dispose([y, gx, value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, r]);
+      conv.dispose();
+    });
+  }
+
+  it('refuses a factor above the temporal kernel size or below 1, as OpenRetina raises', () => {
+    const base = { inChannels: 2, outChannels: 5, temporalKernelSize: 1, spatialKernelSize: 3 };
+    expect(() => new SpaceTimeSeparableConv3d(base)).toThrow(/temporal kernel size 1 is smaller than the subsampling factor 3/);
+    expect(() => new SpaceTimeSeparableConv3d({ ...base, subsamplingFactor: 0 })).toThrow(ConfigError);
+    expect(() => new SpaceTimeSeparableConv3d({ ...base, temporalKernelSize: 5, subsamplingFactor: 6 })).toThrow(ConfigError);
+  });
 });
 
 describe('GRU, FiLM and nonlinearities match OpenRetina (PyTorch)', () => {

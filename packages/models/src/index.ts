@@ -1,6 +1,8 @@
 export { CoreReadout } from './core-readout.js';
 export type { CoreReadoutOptions } from './core-readout.js';
 export { TfjsEngine } from './tfjs-engine.js';
+export { isModelCausal } from './causality.js';
+export type { CausalityCheckOptions } from './causality.js';
 export {
   buildCore,
   buildReadout,
@@ -30,22 +32,17 @@ export type { AutoencoderOptions, AutoencoderStepParts } from './sparse-autoenco
 export { EnsembleModel } from './ensemble.js';
 export { ResponseModelEnsemble } from './response-model-ensemble.js';
 export type { EnsembleMember } from './ensemble.js';
-export {
-  ParametricFactorizedBatchConv3dCore,
-  LegacyCoreLayer,
-  LegacyScale2d,
-  SpatialXFeature3d,
-  SpatialXFeature3dReadout,
-  LegacyEncoder,
-  buildLegacyHoeflingModel,
-} from './legacy-hoefling.js';
-export type {
-  ParametricFactorizedBatchConv3dCoreOptions,
-  SpatialXFeature3dOptions,
-  SpatialXFeature3dReadoutOptions,
-  LegacySessionInfo,
-  LegacyDataInfo,
-  LegacyModelConfig,
-} from './legacy-hoefling.js';
+export { ParametricFactorizedBatchConv3dCore } from './legacy/core.js';
+export type { ParametricFactorizedBatchConv3dCoreOptions } from './legacy/core.js';
+export { LegacyCoreLayer } from './legacy/core-layer.js';
+export { LegacyScale2d } from './legacy/scale2d.js';
+export { SpatialXFeature3d } from './legacy/readout.js';
+export type { SpatialXFeature3dOptions } from './legacy/readout.js';
+export { SpatialXFeature3dReadout } from './legacy/multi-readout.js';
+export type { SpatialXFeature3dReadoutOptions } from './legacy/multi-readout.js';
+export { LegacyEncoder } from './legacy/encoder.js';
+export { buildLegacyHoeflingModel } from './legacy/build.js';
+export type { LegacySessionInfo, LegacyDataInfo } from './legacy/build.js';
+export type { LegacyModelConfig } from './legacy/model-config.js';
 export { DEFAULT_LOSS, DEFAULT_EVALUATION_LOSS, applyModelLoss, isDefaultPoissonLoss, lossClassName } from './core-readout.js';
 export type { ModelLoss } from './core-readout.js';

@@ -288,6 +288,15 @@ for (const backend of backends) {
 
     it('gives clear errors', () => {
       expect(() => tiny({ hiden_channels: [2] })).toThrow(ConfigError);
+      expect(() => tiny({ hiden_channels: [2] })).toThrow(/unknown option\(s\) hiden_channels\. Accepted: hidden_channels, /);
+      // The zod schema names the key and the value it got; flags may be 0/1 and integers bigint, as in the YAML files.
+      expect(() => tiny({ layers: 'two', core_bias: 'yes' })).toThrow(
+        /model_config\.layers is invalid .*got "two".*model_config\.core_bias/,
+      );
+      expect(() => tiny({ gamma_hidden: Number.POSITIVE_INFINITY })).toThrow(/model_config\.gamma_hidden/);
+      const fromYaml = tiny({ batch_norm_scale: 1, layers: 2n });
+      expect(fromYaml.stateDict().has('core.features.layer0.scale.scale')).toBe(true); // only with batch_norm_scale and no core_bias
+      fromYaml.dispose();
       expect(() => tiny({ nonlinearity: 'Nope' })).toThrow(ConfigError);
       expect(() => tiny({ stack: 5 })).toThrow(ConfigError);
       const m = tiny();

@@ -1,11 +1,9 @@
 // Browser-safe entry of @openretina/onnx: ONNX export of core-readout models, ONNX inference and the ONNX Runtime
 // compute engine, with the onnxruntime module passed in (`import * as ort from 'onnxruntime-web'`). Node's
 // onnxruntime-node loader and file reading are in '@openretina/onnx/node'.
-export const PACKAGE_NAME = '@openretina/onnx';
 
 export type { OrtLike, OrtSessionLike, OrtTensorLike } from './ort.js';
-export { OnnxGraph, GRAPH_OPSET } from './graph-builder.js';
-export { exportOnnx, readOnnxInfo, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, ONNX_META, GEMM_REFERENCE_FRAMES } from './onnx-export.js';
+export { exportOnnx, readOnnxInfo, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, ONNX_META } from './onnx-export.js';
 export type { ExportOnnxOptions } from './onnx-export.js';
 export { OnnxResponseModel } from './onnx-model.js';
 export type { OnnxModelOptions } from './onnx-model.js';
@@ -13,13 +11,4 @@ export { OnnxEngine } from './engine/onnx-engine.js';
 export type { OnnxEngineOptions } from './engine/onnx-engine.js';
 export { createEngine, onnxSupport } from './engine/create-engine.js';
 export type { EngineChoice, CreateEngineOptions } from './engine/create-engine.js';
-export { buildEngineGraph, enginePlan, engineNames } from './engine/training-graph.js';
-export type { EnginePlan, EngineConvPlan, EngineGraphKind } from './engine/training-graph.js';
-export {
-  buildEngineForwardGraph,
-  buildEngineForwardWeightsGraph,
-  forwardWeightNames,
-  temporalBlockSize,
-  defaultLayerOrder,
-} from './engine/forward-graph.js';
-export type { LayerOrder, EngineForwardOptions } from './engine/forward-graph.js';
+// The engine's graph builders (plans, VJP and GEMM forward graphs) stay inside: OnnxEngine is their interface.

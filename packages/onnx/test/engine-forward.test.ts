@@ -3,16 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
 import { buildSmallModel } from './small-model.js';
 import { relativeError } from '@openretina/test-utils/fixtures';
-import {
-  OnnxEngine,
-  buildEngineForwardGraph,
-  buildEngineForwardWeightsGraph,
-  enginePlan,
-  exportOnnx,
-  loadOnnxModel,
-  loadOnnxRuntimeNode,
-  type LayerOrder,
-} from '../src/node.js';
+import { OnnxEngine, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode } from '../src/node.js';
+import { buildEngineForwardGraph, buildEngineForwardWeightsGraph, type LayerOrder } from '../src/engine/forward-graph.js';
+import { enginePlan } from '../src/engine/training-graph.js';
 
 const TOL = 1e-5;
 const ORDERS: LayerOrder[][] = [

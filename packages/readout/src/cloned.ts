@@ -45,9 +45,20 @@ export class ClonedReadout<S extends ReadoutBase = ReadoutBase> extends ReadoutB
     return out;
   }
 
-  /** Mean (`average`, default) or sum of `|source.features · alpha|`; needs a source with `features [..., N]`. */
+  /**
+   * Mean (`average`, default) or sum of `|source.features · alpha|`; needs a source with `features [..., N]` (a
+   * point-Gaussian source's per-neuron features, shared ones expanded, as OpenRetina's `features` property).
+   */
   featureL1(average = true): tf.Scalar {
-    const features = (this.source as unknown as { features?: unknown }).features;
+    const source = this.source as unknown as { features?: unknown; readoutFeatures?: () => tf.Tensor };
+    if (typeof source.readoutFeatures === 'function') {
+      const perNeuron = source.readoutFeatures.bind(source);
+      return tf.tidy(() => {
+        const a = torchAbs(tf.mul(perNeuron(), this.alpha));
+        return (average ? tf.mean(a) : tf.sum(a)) as tf.Scalar;
+      });
+    }
+    const features = source.features;
     if (!(features instanceof tf.Tensor)) {
       throw new UnsupportedError(
         `ClonedReadout.featureL1 needs a source readout with "features"; ${this.source.constructor.name} has none.`,

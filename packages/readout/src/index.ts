@@ -8,7 +8,14 @@ export { MultiGaussianMaskReadout } from './multi-gaussian-mask.js';
 export type { MultiGaussianMaskReadoutOptions } from './multi-gaussian-mask.js';
 export { bilinearSamplingMatrix } from './grid-sample.js';
 export { PointGaussianReadout, FullGaussian2d } from './point-gaussian.js';
-export type { GaussType, PointGaussianReadoutOptions, PointGaussianForwardOptions } from './point-gaussian.js';
+export type {
+  GaussType,
+  PointGaussianReadoutOptions,
+  PointGaussianForwardOptions,
+  SharedFeaturesOptions,
+  SharedGridOptions,
+} from './point-gaussian.js';
+export type { GridMeanPredictorOptions } from './grid-mean-predictor.js';
 export { FactorizedReadout, KlindtReadoutWrapper3D } from './factorized.js';
 export type { FactorizedReadoutOptions, FactorizedWeightsConstraint, FactorizedMaskConstraint, TensorInit } from './factorized.js';
 export { LNPReadout, InnerProductKernel } from './lnp.js';

@@ -52,6 +52,15 @@ export class MultiReadoutBase<R extends ReadoutBase = ReadoutBase> extends Modul
     this.cloneReadout = options.cloneReadout ?? false;
     this.factory = factory;
     this.rng = toRng(options.seed);
+    try {
+      this.buildSessions(options, clone);
+    } catch (error) {
+      this.dispose(); // the sessions built before the failure
+      throw error;
+    }
+  }
+
+  private buildSessions(options: MultiReadoutOptions, clone: CloneFactory<R> | undefined): void {
     if (!this.cloneReadout) {
       this.addSessions(options.nNeuronsDict, options.meanActivityDict);
       return;

@@ -5,7 +5,14 @@ import { FactorizedReadout, type FactorizedMaskConstraint, type FactorizedWeight
 import { applyNonlinearity, type Nonlinearity } from './gaussian-mask.js';
 import { LNPReadout, type LnpNonlinearity } from './lnp.js';
 import { MultiReadoutBase } from './multi-readout.js';
-import { PointGaussianReadout, type GaussType, type PointGaussianForwardOptions } from './point-gaussian.js';
+import type { GridMeanPredictorOptions } from './grid-mean-predictor.js';
+import {
+  PointGaussianReadout,
+  type GaussType,
+  type PointGaussianForwardOptions,
+  type SharedFeaturesOptions,
+  type SharedGridOptions,
+} from './point-gaussian.js';
 import type { ReadoutInShape } from './readout-base.js';
 
 interface MultiCommon {
@@ -80,6 +87,17 @@ export interface MultiSampledGaussianReadoutOptions extends MultiCommon {
   regAvg?: boolean;
   /** Applied after each session's point readout (bias included); softplus by default. */
   nonlinearity?: Nonlinearity;
+  /** Given to every session's readout, as OpenRetina does (so `matchIds` must fit each session's neuron count). */
+  sharedFeatures?: SharedFeaturesOptions | null;
+  /** Given to every session's readout, as OpenRetina does. */
+  sharedGrid?: SharedGridOptions | null;
+  /** Given to every session's readout with that session's entry of `sourceGrids`. */
+  gridMeanPredictor?: GridMeanPredictorOptions | null;
+  /**
+   * Per session, the `source_grid` of its grid-mean predictor (`[N][d]`). OpenRetina's multi readout has no such
+   * argument, so its grid-mean predictor cannot be built there.
+   */
+  sourceGrids?: Readonly<Record<string, readonly (readonly number[])[]>> | null;
 }
 
 /**
@@ -93,13 +111,17 @@ export class MultiSampledGaussianReadout extends MultiReadoutBase<PointGaussianR
   constructor(options: MultiSampledGaussianReadoutOptions) {
     super(
       { ...options, readoutRegAvg: options.readoutRegAvg ?? options.regAvg ?? false },
-      ({ inShape, outDims, meanActivity, seed }) =>
+      ({ session, inShape, outDims, meanActivity, seed }) =>
         new PointGaussianReadout({
           inShape,
           outDims,
           meanActivity,
           seed,
           ...defined({
+            sharedFeatures: options.sharedFeatures,
+            sharedGrid: options.sharedGrid,
+            gridMeanPredictor: options.gridMeanPredictor,
+            sourceGrid: options.sourceGrids?.[session],
             bias: options.bias,
             initMuRange: options.initMuRange,
             initSigmaRange: options.initSigmaRange,

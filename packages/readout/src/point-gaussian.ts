@@ -1,10 +1,33 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, UnsupportedError, formatShape } from '@openretina/contracts';
-import { torchAbs, toRng, type Rng } from '@openretina/layers';
+import { Linear, torchAbs, toRng, type Rng } from '@openretina/layers';
 import { bilinearSamplingMatrix } from './grid-sample.js';
+import { GridMeanPredictor, type GridMeanPredictorOptions } from './grid-mean-predictor.js';
+import { sharingIndex } from './match-ids.js';
 import { ReadoutBase, reduceBy, type ReadoutInShape } from './readout-base.js';
 
 export type GaussType = 'full' | 'uncorrelated' | 'isotropic';
+
+/**
+ * OpenRetina's `shared_features`: neurons with equal `matchIds` share one feature vector (entries ordered by
+ * ascending id), each neuron scaled by its own `scales` entry. With `sharedFeatures` (another readout's
+ * {@link PointGaussianReadout.features}, `[1, c, 1, distinct ids]`) this readout uses that variable instead of its
+ * own, and its feature L1 is 0 (the owner counts it).
+ */
+export interface SharedFeaturesOptions {
+  matchIds: ArrayLike<number>;
+  sharedFeatures?: tf.Variable | null;
+}
+
+/**
+ * OpenRetina's `shared_grid`: neurons with equal `matchIds` share one mean location. With `sharedGrid` (another
+ * readout's {@link PointGaussianReadout.mu}, `[1, distinct ids, 1, 2]`) the locations are that variable through a
+ * learned 2×2 linear map (`mu_transform`, starting as the identity).
+ */
+export interface SharedGridOptions {
+  matchIds: ArrayLike<number>;
+  sharedGrid?: tf.Variable | null;
+}
 
 export interface PointGaussianReadoutOptions {
   /** Core output `(c, t, h, w)`. */
@@ -25,10 +48,15 @@ export interface PointGaussianReadoutOptions {
   gammaReadout?: number;
   /** Seeds the initialisation and the training-time location samples. */
   seed?: number | Rng;
-  /** OpenRetina's grid-mean predictor, shared features and shared grids are not ported. */
-  gridMeanPredictor?: never;
-  sharedFeatures?: never;
-  sharedGrid?: never;
+  /**
+   * OpenRetina's `grid_mean_predictor`: the mean locations are predicted from `sourceGrid` (one row of d
+   * coordinates per neuron, centred and scaled to max |value| 1) by a small network instead of being parameters.
+   */
+  gridMeanPredictor?: GridMeanPredictorOptions | null;
+  /** `source_grid`, `[N][d]`: required with `gridMeanPredictor`. */
+  sourceGrid?: readonly (readonly number[])[] | null;
+  sharedFeatures?: SharedFeaturesOptions | null;
+  sharedGrid?: SharedGridOptions | null;
 }
 
 export interface PointGaussianForwardOptions {
@@ -39,15 +67,30 @@ export interface PointGaussianForwardOptions {
    * (batch·time) elements (1 without `batchSample`). Only read when sampling. For reproducing a given draw.
    */
   noise?: tf.Tensor;
+  /**
+   * OpenRetina's `shift` (from eye tracking): an (x, y) offset added to every neuron's location of a flattened
+   * (batch·time) element after the clamp, `[M, 2]` (or `[B, T, 2]` for {@link PointGaussianReadout.forward}).
+   */
+  shift?: tf.Tensor;
 }
+
+/** How the mean locations are obtained: own parameters, shared ones (indexed, maybe transformed), or predicted. */
+type GridSource =
+  | { kind: 'own' }
+  | { kind: 'shared'; index: tf.Variable; transform: Linear | undefined }
+  | { kind: 'predicted'; predictor: GridMeanPredictor; sourceGrid: tf.Variable };
 
 /**
  * OpenRetina's `PointGaussianReadout` (alias `FullGaussian2d`, Lurz et al. 2021): each neuron reads the core
  * features at one location, bilinearly interpolated, and weights the channels. In training the location is drawn
  * from a learned 2-D Gaussian per neuron (a new draw for every flattened batch·time element), in eval it is the
  * mean. `forward` maps `[B, T, h, w, c]` → `[B, T, N]` (no nonlinearity: `MultiSampledGaussianReadout` adds it).
- * Entries: `_mu [1, N, 1, 2]`, `sigma` (`[1, N, 2, 2]` full, `[1, N, 1, 2]` uncorrelated, `[1, N, 1, 1]`
- * isotropic), `_features [1, c, 1, N]`, `bias [N]`.
+ *
+ * Entries in PyTorch's order: parameters `_mu [1, N, 1, 2]` (`[1, distinct ids, 1, 2]` with a shared grid; none with
+ * a grid-mean predictor), `sigma` (`[1, N, 2, 2]` full, `[1, N, 1, 2]` uncorrelated, `[1, N, 1, 1]` isotropic),
+ * `_features [1, c, 1, N]` (`[1, c, 1, distinct ids]` shared), `scales [1, 1, 1, N]` (shared features), `bias [N]`;
+ * buffers `grid_sharing_index` / `source_grid`, `feature_sharing_index`; then `mu_transform.*` (shared grid from
+ * another readout, or the predictor). Sharing indices are int64 in the state dict, as in PyTorch.
  *
  * Random locations come from the seeded `Rng` (layers' random.ts), not torch's generator: the same seed gives the
  * same draws here, but not PyTorch's numbers (pass `noise` to reproduce a given draw).
@@ -61,22 +104,22 @@ export class PointGaussianReadout extends ReadoutBase {
   readonly gammaReadout: number;
   readonly initMuRange: number;
   readonly initSigmaRange: number;
-  /** `_mu`: the mean locations, (x, y) in [-1, 1]. */
-  readonly mu: tf.Variable;
+  /** `_mu`: the mean locations, (x, y) in [-1, 1] (one per distinct id with a shared grid; none when predicted). */
+  readonly mu: tf.Variable | undefined;
   readonly sigma: tf.Variable;
-  /** `_features [1, c, 1, N]`. */
+  /** `_features [1, c, 1, N]`, or one column per distinct id with shared features (OpenRetina's `shared_features`). */
   readonly features: tf.Variable;
+  /** Per-neuron scales of shared features `[1, 1, 1, N]`. */
+  readonly scales: tf.Variable | undefined;
   readonly bias: tf.Variable | undefined;
+  /** False when the features are another readout's (its L1 is counted there). */
+  readonly ownsFeatures: boolean;
+  private readonly featureIndex: tf.Variable | undefined;
+  private readonly gridSource: GridSource;
   private readonly rng: Rng;
 
   constructor(options: PointGaussianReadoutOptions) {
     super();
-    const opts = options as PointGaussianReadoutOptions & Record<string, unknown>;
-    for (const key of ['gridMeanPredictor', 'sharedFeatures', 'sharedGrid'] as const) {
-      if (opts[key] !== undefined && opts[key] !== null) {
-        throw new UnsupportedError(`PointGaussianReadout: "${key}" (OpenRetina's ${snake(key)}) is not supported.`);
-      }
-    }
     const muRange = options.initMuRange ?? 0.1;
     const sigmaRange = options.initSigmaRange ?? 0.15;
     if (!(muRange > 0 && muRange <= 1) || !(sigmaRange > 0)) {
@@ -85,6 +128,11 @@ export class PointGaussianReadout extends ReadoutBase {
     const gaussType = options.gaussType ?? 'full';
     const sigmaShape = SIGMA_SHAPES[gaussType];
     if (!sigmaShape) throw new ConfigError(`Unknown gaussType "${String(gaussType)}": expected full, uncorrelated or isotropic.`);
+    const predictor = options.gridMeanPredictor ?? null;
+    const sharedGrid = options.sharedGrid ?? null;
+    if (predictor && sharedGrid) {
+      throw new ConfigError('PointGaussianReadout: gridMeanPredictor and sharedGrid cannot both be set (as in OpenRetina).');
+    }
     const [c] = options.inShape;
     const n = options.outDims;
     this.inShape = options.inShape;
@@ -96,24 +144,101 @@ export class PointGaussianReadout extends ReadoutBase {
     this.initMuRange = muRange;
     this.initSigmaRange = sigmaRange;
     this.rng = toRng(options.seed);
-    // PyTorch's registration order: _mu, sigma, _features, bias.
-    this.mu = this.registerParameter('_mu', this.rng.rand([1, n, 1, 2], -muRange, muRange));
-    this.sigma = this.registerParameter(
-      'sigma',
-      gaussType === 'full' ? this.rng.rand([1, n, ...sigmaShape], -sigmaRange, sigmaRange) : tf.fill([1, n, ...sigmaShape], sigmaRange),
-    );
-    this.features = this.registerParameter('_features', tf.fill([1, c, 1, n], 1 / c));
-    this.bias = (options.bias ?? true) ? this.registerParameter('bias', tf.zeros([n])) : undefined;
-    this.initializeBias(options.meanActivity);
+    try {
+      // PyTorch's registration order: the grid (_mu / mu_transform / its buffer), sigma, the features, bias.
+      if (predictor) {
+        const grid = normalizedSourceGrid(options.sourceGrid, n);
+        this.mu = undefined;
+        this.gridSource = {
+          kind: 'predicted',
+          predictor: this.registerModule('mu_transform', new GridMeanPredictor(grid.shape[1], predictor, this.rng)),
+          sourceGrid: this.registerBuffer('source_grid', grid),
+        };
+      } else if (sharedGrid) {
+        const { index, entries } = sharingIndex(sharedGrid.matchIds, n, 'PointGaussianReadout sharedGrid');
+        const given = sharedGrid.sharedGrid ?? null;
+        let transform: Linear | undefined;
+        if (given) {
+          // Another readout's locations, as they are (OpenRetina re-initialises the shared variable here).
+          checkShape(given, [1, entries, 1, 2], 'sharedGrid.sharedGrid');
+          this.mu = this.registerSharedParameter('_mu', given);
+          const linear = this.registerModule('mu_transform', new Linear(2, 2, { rng: this.rng }));
+          tf.tidy(() => linear.reset(tf.eye(2), tf.zeros([2])));
+          transform = linear;
+        } else {
+          this.mu = this.registerParameter('_mu', this.rng.rand([1, entries, 1, 2], -muRange, muRange));
+        }
+        const gridIndex = this.registerBuffer('grid_sharing_index', tf.tensor1d(index, 'int32'), { stateDtype: 'int64' });
+        this.gridSource = { kind: 'shared', index: gridIndex, transform };
+      } else {
+        this.mu = this.registerParameter('_mu', this.rng.rand([1, n, 1, 2], -muRange, muRange));
+        this.gridSource = { kind: 'own' };
+      }
+      this.sigma = this.registerParameter(
+        'sigma',
+        gaussType === 'full' ? this.rng.rand([1, n, ...sigmaShape], -sigmaRange, sigmaRange) : tf.fill([1, n, ...sigmaShape], sigmaRange),
+      );
+      const sharedFeatures = options.sharedFeatures ?? null;
+      if (sharedFeatures) {
+        const { index, entries } = sharingIndex(sharedFeatures.matchIds, n, 'PointGaussianReadout sharedFeatures');
+        const given = sharedFeatures.sharedFeatures ?? null;
+        // Another readout's features, as they are (OpenRetina refills the shared variable with 1/c here).
+        if (given) checkShape(given, [1, c, 1, entries], 'sharedFeatures.sharedFeatures');
+        this.features = given
+          ? this.registerSharedParameter('_features', given)
+          : this.registerParameter('_features', tf.fill([1, c, 1, entries], 1 / c));
+        this.ownsFeatures = !given;
+        this.scales = this.registerParameter('scales', tf.ones([1, 1, 1, n]));
+        this.featureIndex = this.registerBuffer('feature_sharing_index', tf.tensor1d(index, 'int32'), { stateDtype: 'int64' });
+      } else {
+        this.features = this.registerParameter('_features', tf.fill([1, c, 1, n], 1 / c));
+        this.ownsFeatures = true;
+        this.scales = undefined;
+        this.featureIndex = undefined;
+      }
+      this.bias = (options.bias ?? true) ? this.registerParameter('bias', tf.zeros([n])) : undefined;
+      this.initializeBias(options.meanActivity);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
   }
 
   protected get biasVariable(): tf.Variable | undefined {
     return this.bias;
   }
 
-  /** Clamps `_mu` to [-1, 1] in place, as OpenRetina does before every grid sampling. */
+  /**
+   * Clamps `_mu` to [-1, 1] in place, as OpenRetina does before every grid sampling. Only own, unshared locations
+   * are clamped: with a shared or predicted grid OpenRetina clamps a computed copy, which changes nothing.
+   */
   clampMu(): void {
-    tf.tidy(() => this.mu.assign(tf.clipByValue(this.mu, -1, 1)));
+    const mu = this.mu;
+    if (this.gridSource.kind === 'own' && mu) tf.tidy(() => mu.assign(tf.clipByValue(mu, -1, 1)));
+  }
+
+  /** The mean locations `[1, N, 1, 2]` before the clamp (OpenRetina's `mu` property); a new tensor. */
+  meanLocations(): tf.Tensor4D {
+    return tf.tidy(() => {
+      const n = this.outDims;
+      const source = this.gridSource;
+      if (source.kind === 'predicted') return tf.reshape(source.predictor.forward(source.sourceGrid as tf.Tensor2D), [1, n, 1, 2]);
+      const mu = this.mu!;
+      if (source.kind === 'own') return tf.clone(mu) as tf.Tensor4D;
+      let rows: tf.Tensor2D = tf.reshape(mu, [mu.shape[1]!, 2]);
+      if (source.transform) rows = source.transform.forward(rows) as tf.Tensor2D;
+      return tf.reshape(tf.matMul(oneHot(source.index, rows.shape[0]), rows), [1, n, 1, 2]);
+    });
+  }
+
+  /** The features each neuron weights the channels with, `[1, c, 1, N]` (OpenRetina's `features` property); a new tensor. */
+  readoutFeatures(): tf.Tensor4D {
+    return tf.tidy(() => {
+      if (!this.featureIndex || !this.scales) return tf.clone(this.features) as tf.Tensor4D;
+      const [, c, , entries] = this.features.shape as [number, number, number, number];
+      const perNeuron = tf.matMul(tf.reshape(this.features, [c, entries]), oneHot(this.featureIndex, entries), false, true);
+      return tf.mul(this.scales, tf.reshape(perNeuron, [1, c, 1, this.outDims])) as tf.Tensor4D;
+    });
   }
 
   /**
@@ -145,7 +270,7 @@ export class PointGaussianReadout extends ReadoutBase {
       } else {
         offset = tf.mul(norm, this.sigma);
       }
-      return tf.clipByValue(tf.add(offset, this.mu), -1, 1) as tf.Tensor4D;
+      return tf.clipByValue(tf.add(offset, this.meanLocations()), -1, 1) as tf.Tensor4D;
     });
   }
 
@@ -154,12 +279,19 @@ export class PointGaussianReadout extends ReadoutBase {
     return this.sampleGrid(1, { sample: false });
   }
 
-  /** `Σ std_n(_mu)` (unbiased), OpenRetina's `mu_dispersion` (not part of the regularizer). */
+  /** `Σ std_n(_mu)` (unbiased, over the rows of `_mu`), OpenRetina's `mu_dispersion` (not part of the regularizer). */
   muDispersion(): tf.Scalar {
+    const mu = this.mu;
+    if (!mu) {
+      throw new UnsupportedError(
+        'PointGaussianReadout.muDispersion needs _mu, which a grid-mean predictor replaces (OpenRetina fails there too).',
+      );
+    }
     return tf.tidy(() => {
-      const mu = tf.reshape(this.mu, [this.outDims, 2]);
-      const mean = tf.mean(mu, 0, true);
-      const variance = tf.div(tf.sum(tf.square(tf.sub(mu, mean)), 0), this.outDims - 1);
+      const rows = mu.shape[1]!;
+      const m = tf.reshape(mu, [rows, 2]);
+      const mean = tf.mean(m, 0, true);
+      const variance = tf.div(tf.sum(tf.square(tf.sub(m, mean)), 0), rows - 1);
       return tf.sum(tf.sqrt(variance)) as tf.Scalar;
     });
   }
@@ -185,12 +317,22 @@ export class PointGaussianReadout extends ReadoutBase {
     }
     const m = x.shape[0];
     const n = this.outDims;
+    const shift = options.shift;
+    if (shift && (shift.size !== m * 2 || shift.shape[shift.rank - 1] !== 2)) {
+      throw new ShapeError(
+        `PointGaussianReadout shift must be one (x, y) per flattened element, [${m}, 2], got ${formatShape(shift.shape)}.`,
+      );
+    }
     const sample = options.sample ?? this.training;
-    const perElement = this.batchSample && sample;
-    const grid = this.sampleGrid(perElement ? m : 1, { ...options, sample });
+    const drawn = this.batchSample && sample;
+    // A shift moves each element's locations: then every element needs its own sampling matrix.
+    const perElement = drawn || shift !== undefined;
+    const grid = this.sampleGrid(drawn ? m : 1, { ...options, sample });
     const out = tf.tidy(() => {
-      const feat = tf.reshape(this.features, [c, n]);
-      const s = bilinearSamplingMatrix(tf.reshape(grid, [perElement ? m : 1, n, 2]), h, w, this.alignCorners);
+      const feat = tf.reshape(this.readoutFeatures(), [c, n]);
+      let locations: tf.Tensor = tf.reshape(grid, [drawn ? m : 1, n, 2]);
+      if (shift) locations = tf.add(drawn ? locations : tf.tile(locations, [m, 1, 1]), tf.reshape(shift, [m, 1, 2]));
+      const s = bilinearSamplingMatrix(locations, h, w, this.alignCorners);
       let y: tf.Tensor;
       if (perElement) {
         // [M, N, hw] × [M, hw, c] → [M, N, c], weighted over c.
@@ -210,9 +352,9 @@ export class PointGaussianReadout extends ReadoutBase {
     return out;
   }
 
-  /** `apply_reduction(|features|)`. */
+  /** `apply_reduction(|features|)` of the features this readout owns; 0 when they are another readout's. */
   featureL1(reduction: 'sum' | 'mean' = 'sum'): tf.Scalar {
-    return tf.tidy(() => reduceBy(torchAbs(this.features), reduction));
+    return tf.tidy(() => (this.ownsFeatures ? reduceBy(torchAbs(this.readoutFeatures()), reduction) : tf.scalar(0)));
   }
 
   /** `gamma_readout · featureL1(reduction)`. */
@@ -230,6 +372,42 @@ const SIGMA_SHAPES: Record<GaussType, [number, number]> = {
   isotropic: [1, 1],
 };
 
-function snake(key: string): string {
-  return key.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+/** `source_grid` centred per column and divided by its largest |value|, as OpenRetina's `init_grid_predictor`. */
+function normalizedSourceGrid(sourceGrid: readonly (readonly number[])[] | null | undefined, neurons: number): tf.Tensor2D {
+  const d = sourceGrid?.[0]?.length ?? 0;
+  if (
+    !sourceGrid ||
+    sourceGrid.length !== neurons ||
+    d < 1 ||
+    sourceGrid.some((row) => row.length !== d || row.some((v) => !Number.isFinite(v)))
+  ) {
+    throw new ConfigError(
+      `PointGaussianReadout with a gridMeanPredictor needs sourceGrid: ${neurons} rows of d ≥ 1 finite coordinates (one per neuron), got ${sourceGrid ? `${sourceGrid.length} rows` : 'none'}.`,
+    );
+  }
+  const centred = sourceGrid.map((row) => [...row]);
+  for (let j = 0; j < d; j++) {
+    const mean = centred.reduce((a, row) => a + row[j]!, 0) / neurons;
+    for (const row of centred) row[j] = row[j]! - mean;
+  }
+  const max = Math.max(...centred.flat().map(Math.abs));
+  if (!(max > 0)) throw new ConfigError('PointGaussianReadout sourceGrid: every row is the same point, so it cannot be scaled to [-1, 1].');
+  return tf.tensor2d(
+    Float32Array.from(centred.flat(), (v) => v / max),
+    [neurons, d],
+  );
+}
+
+/**
+ * `[N, entries]` rows selecting each neuron's shared entry: indexing as a matrix product, whose gradient every
+ * backend has (a gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks).
+ */
+function oneHot(index: tf.Tensor, entries: number): tf.Tensor2D {
+  return tf.cast(tf.oneHot(index as tf.Tensor1D, entries), 'float32') as tf.Tensor2D;
+}
+
+function checkShape(v: tf.Variable, shape: readonly number[], what: string): void {
+  if (v.rank !== shape.length || v.shape.some((s, i) => s !== shape[i])) {
+    throw new ConfigError(`PointGaussianReadout ${what} must have shape ${formatShape(shape)}, got ${formatShape(v.shape)}.`);
+  }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, ShapeError, UnsupportedError } from '@openretina/contracts';
+import { ConfigError, ShapeError } from '@openretina/contracts';
 import { MultiSampledGaussianReadout, PointGaussianReadout, FullGaussian2d, bilinearSamplingMatrix, type GaussType } from '../src/index.js';
 import {
   finiteDifferenceError,
@@ -109,7 +109,9 @@ describe('PointGaussianReadout', () => {
     expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, initMuRange: 1.5 })).toThrow(ConfigError);
     expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, initSigmaRange: 0 })).toThrow(ConfigError);
     expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, gaussType: 'iso' as GaussType })).toThrow(ConfigError);
-    expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, sharedGrid: {} as never })).toThrow(UnsupportedError);
+    expect(() => new PointGaussianReadout({ inShape: [3, 5, 4, 6], outDims: 2, sharedGrid: {} as never })).toThrow(
+      /sharedGrid: match_ids must be set/,
+    );
   });
 
   it('maps [B, T, h, w, c] to [B, T, N]; samples per (batch·time) element in training, the mean in eval; seeded', () => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, type ComputeEngine, type SessionBatch, type TrainableModel } from '@openretina/contracts';
+import { ConfigError, ShapeError, type ComputeEngine, type SessionBatch, type TrainableModel } from '@openretina/contracts';
 import { TfjsEngine } from '@openretina/models';
 import { evaluateSession, summarizeEvaluation, type EvaluationSummary, type NeuronResult, type SummaryOptions } from './evaluation.js';
+import type { LoadersByFold } from './data.js';
 import type { NDArray } from './metrics.js';
 
 /** Model output and targets of a session's batches, batch and time flattened and concatenated (as `openretina eval`). */
@@ -10,6 +11,10 @@ export interface CollectedPredictions {
   predictions: { data: Float32Array; shape: [number, number] };
   /** `[Σ B·T, N]` */
   targets: { data: Float32Array; shape: [number, number] };
+  /** Each clip's targets over the frames the model predicts (its last T_out): `[Σ B·T_out, N]`, row for row with `predictions`. */
+  alignedTargets: { data: Float32Array; shape: [number, number] };
+  /** Frames each clip's output is shorter than its targets (the model's cut frames). */
+  clipLag: number;
 }
 
 /**
@@ -25,15 +30,29 @@ export async function collectPredictions(
   model.eval();
   const preds: Float32Array[] = [];
   const targs: Float32Array[] = [];
+  const aligned: Float32Array[] = [];
   let n = -1;
+  let clipLag = -1;
   try {
     for (const b of batches) {
       try {
         const out = await engine.predict(b.inputs, b.session);
+        const [, tOut, neurons] = out.shape;
         preds.push((await out.data()) as Float32Array);
-        n = out.shape[2];
+        n = neurons;
         out.dispose();
-        targs.push((await b.targets.data()) as Float32Array);
+        const [batch, t] = b.targets.shape;
+        if (t < tOut || (clipLag >= 0 && t - tOut !== clipLag)) {
+          throw new ShapeError(
+            `collectPredictions: the model returned ${tOut} frames for targets of ${t} (earlier batches: ${clipLag} fewer).`,
+          );
+        }
+        clipLag = t - tOut;
+        const targets = (await b.targets.data()) as Float32Array;
+        targs.push(targets);
+        const last = new Float32Array(batch * tOut * n);
+        for (let i = 0; i < batch; i++) last.set(targets.subarray((i * t + t - tOut) * n, (i + 1) * t * n), i * tOut * n);
+        aligned.push(last);
       } finally {
         tf.dispose([b.inputs, b.targets]);
       }
@@ -42,10 +61,15 @@ export async function collectPredictions(
     model.train(wasTraining);
   }
   if (n < 0) throw new ShapeError('collectPredictions: no batches.');
-  return concatenated(preds, targs, n);
+  return { ...concatenated(preds, targs, aligned, n), clipLag };
 }
 
-function concatenated(preds: Float32Array[], targs: Float32Array[], n: number): CollectedPredictions {
+function concatenated(
+  preds: Float32Array[],
+  targs: Float32Array[],
+  aligned: Float32Array[],
+  n: number,
+): Omit<CollectedPredictions, 'clipLag'> {
   const cat = (parts: Float32Array[]): Float32Array => {
     const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
     let o = 0;
@@ -57,22 +81,37 @@ function concatenated(preds: Float32Array[], targs: Float32Array[], n: number): 
   };
   const p = cat(preds);
   const t = cat(targs);
-  return { predictions: { data: p, shape: [p.length / n, n] }, targets: { data: t, shape: [t.length / n, n] } };
+  const a = cat(aligned);
+  return {
+    predictions: { data: p, shape: [p.length / n, n] },
+    targets: { data: t, shape: [t.length / n, n] },
+    alignedTargets: { data: a, shape: [a.length / n, n] },
+  };
 }
 
 /** One session of a split for {@link evaluateModel}. */
 export interface SessionSplitData {
   batches: Iterable<SessionBatch>;
-  /** Trial-averaged responses `[T, N]` of the split (the loader's responses). */
-  averageResponses: NDArray;
+  /**
+   * Trial-averaged responses `[T, N]` of a split served as one clip per batch element from its first frame (a test
+   * split). Without them (training and validation splits, served as many clips) each clip's output is compared with
+   * that clip's own targets over the frames it predicts.
+   */
+  averageResponses?: NDArray | undefined;
   /** `[trials, T, N]`, when recorded. */
   responsesByTrial?: NDArray | undefined;
   sessionKwargs?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /**
- * Per-neuron results and the cutoff summary of a model on one split (OpenRetina's `openretina eval`). The
- * predictions come from `engine.predict` (default: the model's TF.js forward); the metrics are functions of them.
+ * Per-neuron results and the cutoff summary of a model on one split (OpenRetina's `openretina eval`, whose
+ * `evaluation.data_split` may be train, validation or a test split). The predictions come from `engine.predict`
+ * (default: the model's TF.js forward); the metrics are functions of them. Name the split in `options.dataSplit`.
+ *
+ * For a session without `averageResponses` (train and validation) every clip is aligned with its own targets, so
+ * correlations, MSE and Poisson losses compare each predicted frame with the response it predicts. OpenRetina
+ * aligns the concatenated clips with the session's whole response trace by one lag, which matches frames only for
+ * a split served as a single clip (a test split); its train loader is also shuffled.
  */
 export async function evaluateModel(
   model: TrainableModel,
@@ -86,6 +125,28 @@ export async function evaluateModel(
   return evaluateCollected(sessions, collected, options);
 }
 
+/**
+ * The sessions of one split of per-session loaders (`loaders[split]`, e.g. "train" or "validation" of data-io's
+ * `multipleMoviesDataloaders`) for {@link evaluateModel}: each clip is compared with its own targets.
+ */
+export function loaderSplitSessions(
+  loaders: LoadersByFold,
+  split: string,
+  sessionKwargs: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {},
+): Record<string, SessionSplitData> {
+  const fold = loaders[split];
+  if (!fold || Object.keys(fold).length === 0) {
+    throw new ConfigError(
+      `No loaders for the split "${split}"; the loaders have ${Object.keys(loaders).sort().join(', ') || 'no splits'}.`,
+    );
+  }
+  return Object.fromEntries(
+    Object.keys(fold)
+      .sort()
+      .map((session) => [session, { batches: fold[session]!, sessionKwargs: sessionKwargs[session] }]),
+  );
+}
+
 function evaluateCollected(
   sessions: Readonly<Record<string, SessionSplitData>>,
   collected: Readonly<Record<string, CollectedPredictions>>,
@@ -96,18 +157,21 @@ function evaluateCollected(
   let lag = -1;
   for (const session of Object.keys(sessions).sort()) {
     const s = sessions[session]!;
-    const { predictions, targets } = collected[session]!;
+    const { predictions, targets, alignedTargets, clipLag } = collected[session]!;
+    const perClip = s.averageResponses === undefined;
     const ev = evaluateSession({
       session,
       predictions,
-      targets,
-      averageResponses: s.averageResponses,
-      responsesByTrial: s.responsesByTrial,
+      targets: perClip ? alignedTargets : targets,
+      averageResponses: s.averageResponses ?? alignedTargets,
+      responsesByTrial: perClip ? undefined : s.responsesByTrial,
       sessionKwargs: s.sessionKwargs,
       dataSplit: options.dataSplit ?? 'test',
     });
-    if (lag >= 0 && ev.lag !== lag) throw new ShapeError(`Inconsistent lag between sessions: ${ev.lag} (${session}) vs ${lag}.`);
-    lag = ev.lag;
+    // Clips aligned one by one are compared at lag 0; the lag to report is then each clip's cut.
+    const sessionLag = perClip ? clipLag : ev.lag;
+    if (lag >= 0 && sessionLag !== lag) throw new ShapeError(`Inconsistent lag between sessions: ${sessionLag} (${session}) vs ${lag}.`);
+    lag = sessionLag;
     trials.push(ev.nTrials);
     rows.push(...ev.rows);
   }

@@ -1,4 +1,3 @@
-export const PACKAGE_NAME = '@openretina/trainer';
 export { Optimizer, AdamW, SGD, clipGradNorm } from './optimizers.js';
 export type { AdamWOptions, SGDOptions, ClipResult, NamedGrads, OptimizerStateDict, ParamState } from './optimizers.js';
 export {
@@ -13,6 +12,8 @@ export {
 } from './schedulers.js';
 export type { LrTarget, OneCycleLROptions, ReduceLROnPlateauOptions, Scheduler, ScheduledLr, SchedulerStateDict } from './schedulers.js';
 export { EarlyStopping } from './early-stopping.js';
+export { OptimizerResetCallback } from './optimizer-reset-callback.js';
+export type { OptimizerReset } from './optimizer-reset-callback.js';
 export type { EarlyStoppingOptions, EarlyStoppingDecision } from './early-stopping.js';
 export {
   createOptimizer,
@@ -26,7 +27,7 @@ export type { OptimizerConfig, SchedulerConfig, EarlyStoppingConfig } from './fa
 export {
   correlation,
   mse,
-  poissonLoss,
+  poissonLossNumpy,
   explainableVsTotalVar,
   feve,
   oracleCorrJackknife,
@@ -53,5 +54,5 @@ export type {
 } from './train-types.js';
 export { trainingDataFromLoaders } from './data.js';
 export type { LoadersByFold, TrainingDataOptions } from './data.js';
-export { collectPredictions, evaluateModel, testMetrics } from './evaluate-model.js';
+export { collectPredictions, evaluateModel, loaderSplitSessions, testMetrics } from './evaluate-model.js';
 export type { CollectedPredictions, SessionSplitData } from './evaluate-model.js';

@@ -105,8 +105,8 @@ export function mse(y1: NDArray, y2: NDArray, axis = -1): Float64NDArray {
 }
 
 /** `poisson_loss_numpy`: mean of `ŷ − y·log(ŷ + eps)` along `axis`. */
-export function poissonLoss(yTrue: NDArray, yPred: NDArray, eps = 1e-8, axis = -1): Float64NDArray {
-  sameShape(yTrue, yPred, 'poissonLoss');
+export function poissonLossNumpy(yTrue: NDArray, yPred: NDArray, eps = 1e-8, axis = -1): Float64NDArray {
+  sameShape(yTrue, yPred, 'poissonLossNumpy');
   return reduceFibres([yTrue, yPred], axis, ([y, p]) => {
     let s = 0;
     for (let t = 0; t < y!.length; t++) s += p![t]! - y![t]! * Math.log(p![t]! + eps);

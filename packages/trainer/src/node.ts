@@ -53,4 +53,4 @@ export class CsvLogger implements TrainLogger {
   }
 }
 
-export { TensorBoardLogger, crc32c, encodeEvent, tfRecord } from './tensorboard-logger.js';
+export { TensorBoardLogger } from './tensorboard-logger.js';

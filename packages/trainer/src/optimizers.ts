@@ -160,6 +160,14 @@ export abstract class Optimizer {
     this.setGroupOptions(group);
   }
 
+  /**
+   * Forgets every parameter's state (moments, step counts), keeping the hyper-parameters and the current learning
+   * rate: the next step is the first of a new optimizer on the same parameters.
+   */
+  resetState(): void {
+    this.disposeState();
+  }
+
   private disposeState(): void {
     for (const slots of this.slots.values()) for (const v of slots.values()) v.dispose();
     this.slots.clear();

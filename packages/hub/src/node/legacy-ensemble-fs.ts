@@ -3,21 +3,17 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { ConfigError, DataError, FileFormatError } from '@openretina/contracts';
 import { downloadToCache, type DownloadOptions } from '@openretina/data-io/node';
 import type { LegacyEncoder } from '@openretina/models';
+import { centerReadouts, type CenterOptions } from '../legacy/center-readouts.js';
+import { legacyEnsembleFromFiles, type LegacyEnsemble, type LegacyEnsembleOptions, type LegacyMemberFiles } from '../legacy/ensemble.js';
 import {
   LEGACY_ENSEMBLE_MODEL_PATH,
   LEGACY_ENSEMBLE_REMOTE_URL,
   LEGACY_ENSEMBLE_SEEDS,
   LEGACY_HOEFLING_ENSEMBLE_NAME,
-  centerReadouts,
   formatSeed,
-  legacyEnsembleFromFiles,
   legacyMemberFileNames,
   seedOfConfigFile,
-  type CenterOptions,
-  type LegacyEnsemble,
-  type LegacyEnsembleOptions,
-  type LegacyMemberFiles,
-} from '../legacy-ensemble.js';
+} from '../legacy/files.js';
 
 /** Options of {@link loadLegacyHoeflingEnsemble}. */
 export interface LoadLegacyEnsembleOptions

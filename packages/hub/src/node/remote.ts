@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { DataError, DownloadError, UnsupportedError, isOpenRetinaError, type ResponseModel } from '@openretina/contracts';
 import { getCacheDirectory, resolveDataPath, type ResolveOptions } from '@openretina/data-io/node';
 import { type CoreReadout, type EnsembleModel, type LegacyEncoder, ResponseModelEnsemble } from '@openretina/models';
-import type { CenterOptions } from '../legacy-ensemble.js';
+import type { CenterOptions } from '../legacy/center-readouts.js';
 import { coreReadoutFromCheckpointBytes, type ModelFromCheckpointOptions } from '../openretina-checkpoint.js';
 import { HF_REPO, isPublishedModel, publishedModelRepoPath, publishedModelUrl, type PublishedModelName } from '../registry.js';
 import type { ReadPickleOptions } from '@openretina/formats';
