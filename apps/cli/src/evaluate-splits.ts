@@ -57,7 +57,7 @@ export async function evaluateTestSplits(
  * validation`): every clip's output against that clip's own targets (see `evaluateModel`).
  */
 export async function evaluateLoaderSplit(
-  model: CoreReadout,
+  model: TrainableModel,
   loaders: DataloaderDict,
   split: 'train' | 'validation',
   data: ExperimentData,
