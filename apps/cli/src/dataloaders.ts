@@ -34,7 +34,7 @@ export function makeDataloaders(cfg: ExperimentConfig, data: ExperimentData): Da
     }
     default:
       throw new UnsupportedError(
-        `dataloader._target_ ${d._target_}: the Sridhar 2025 single-cell and multi-cell loaders are not wired into openretina train yet.`,
+        `dataloader._target_ ${d._target_}: this loader reads its data itself (experimentLoaders); it is not a function of the data_io section's movies and responses.`,
       );
   }
 }

@@ -17,10 +17,10 @@ import {
   type SplitEvaluation,
 } from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
-import { makeDataloaders } from './dataloaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
 import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
 import { assertFiniteData, assertFiniteWeights } from './finite-inputs.js';
+import { experimentLoaders } from './experiment-loaders.js';
 import { checkSessionsMatch } from './model-construction.js';
 import { evaluationFolder } from './run-folder.js';
 import { configSource, parseConfigArgs } from './train-command.js';
@@ -103,14 +103,14 @@ export const evalCommand: Command = {
           `The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(String(cfg.paths.data_dir))} has [${first[3]}, ${first[1]}, ${first[2]}].`,
         );
       }
-      const loaders = makeDataloaders(cfg, data);
+      const { loaders, data: loaded } = await experimentLoaders(cfg, data);
       chosen = await chooseEngine(model, engineChoice);
       io.out(describeEngine(chosen));
       const splitOptions = { varRatioCutoff: cutoff, modelPath: checkpoint, expName: cfg.exp_name };
       const evaluations: SplitEvaluation[] =
         kind === 'test'
-          ? await evaluateTestSplits(model, loaders, data, chosen.engine, { ...splitOptions, splits: testSplits })
-          : [await evaluateLoaderSplit(model, loaders, kind, data, chosen.engine, splitOptions)];
+          ? await evaluateTestSplits(model, loaders, loaded, chosen.engine, { ...splitOptions, splits: testSplits })
+          : [await evaluateLoaderSplit(model, loaders, kind, loaded, chosen.engine, splitOptions)];
       mkdirSync(out, { recursive: true });
       writeEvaluationFiles(out, evaluations);
       const modelTag = evaluation.model_tag ?? checkpoint;

@@ -1,8 +1,7 @@
 // Test evaluation of a model on every test split of an experiment (used by `train` after fitting and by `eval`).
 import { join } from 'node:path';
 import type { DataloaderDict } from '@openretina/data-io';
-import type { ComputeEngine } from '@openretina/contracts';
-import type { CoreReadout } from '@openretina/models';
+import type { ComputeEngine, TrainableModel } from '@openretina/contracts';
 import {
   evaluateModel,
   formatEvaluationReport,
@@ -40,7 +39,7 @@ type SplitOptions = { varRatioCutoff?: number; modelPath?: string; expName?: str
  * eval-mode responses from `engine.predict` (TF.js or ONNX Runtime); the metrics are the same functions of them.
  */
 export async function evaluateTestSplits(
-  model: CoreReadout,
+  model: TrainableModel,
   loaders: DataloaderDict,
   data: ExperimentData,
   engine: Pick<ComputeEngine, 'predict'>,
@@ -58,7 +57,7 @@ export async function evaluateTestSplits(
  * validation`): every clip's output against that clip's own targets (see `evaluateModel`).
  */
 export async function evaluateLoaderSplit(
-  model: CoreReadout,
+  model: TrainableModel,
   loaders: DataloaderDict,
   split: 'train' | 'validation',
   data: ExperimentData,

@@ -24,10 +24,12 @@ import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
-import { makeDataloaders } from './dataloaders.js';
+import { experimentLoaders } from './experiment-loaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
 import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
 import { buildExperimentModel, coreReadoutSection } from './model-construction.js';
+import { hasModelTarget } from './model-family.js';
+import { runModelFamilyTraining } from './train-model-family.js';
 import { experimentLoggers, findCallback, refuseUnavailable } from './run-outputs.js';
 import { intOption } from './mei-shared.js';
 import { PROGRESS_MODES, progressRenderer, type ProgressMode } from './progress.js';
@@ -173,7 +175,6 @@ export async function runTraining(config: string, overrides: readonly string[], 
     options.configDir === undefined ? {} : { configDir: options.configDir },
   );
   refuseUnavailable(cfg);
-  coreReadoutSection(cfg); // a model class with its own _target_ is refused before any data is read
   const progress = options.progress ?? 'auto';
   if (!PROGRESS_MODES.includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
   const engineChoice = parseEngineChoice(
@@ -193,6 +194,12 @@ export async function runTraining(config: string, overrides: readonly string[], 
   const lock = lockRunFolder(out);
   try {
     if (options.overwrite && !options.resume) clearRunFiles(out);
+    // a model class of its own (`model._target_`): the same loop for any TrainableModel
+    if (hasModelTarget(cfg)) {
+      if (options.resume) throw new UsageError('--resume continues core-readout runs only; this config trains a model class of its own.');
+      return await runModelFamilyTraining({ config, overrides, tree, cfg, outputDir: out, backend, progress, started, io });
+    }
+    coreReadoutSection(cfg);
     return await trainInFolder(config, overrides, options, { tree, cfg, out, started, progress, engineChoice, backend });
   } finally {
     lock.release();
@@ -216,14 +223,14 @@ async function trainInFolder(
 ): Promise<TrainingRun> {
   const { io } = options;
   const { tree, cfg, out, started, progress, engineChoice, backend } = run;
-  const data = await loadExperimentData(cfg, (m) => io.out(m));
-  assertFiniteData(data, resolveDataDir(String(cfg.paths.data_dir)));
+  const read = await loadExperimentData(cfg, (m) => io.out(m));
+  assertFiniteData(read, resolveDataDir(String(cfg.paths.data_dir)));
+  const dataInfo = experimentDataInfo(cfg, read, (m) => io.err(`warning: ${m}`));
+  const { loaders, data } = await experimentLoaders(cfg, read);
   const sessions = Object.keys(data.responses).sort();
-  const dataInfo = experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
   io.out(
     `data: ${resolveDataDir(String(cfg.paths.data_dir))} (${readerName(cfg)}): ${sessions.map((s) => `${s} ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}; test: ${data.testNames.join(', ')}`,
   );
-  const loaders = makeDataloaders(cfg, data);
   const model = await buildExperimentModel(cfg, dataInfo, (m) => io.out(m));
   let chosen: ChosenEngine | undefined;
   try {

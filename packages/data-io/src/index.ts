@@ -117,6 +117,12 @@ export type { SridharMovieDatasetOptions } from './datasets/sridhar-2025/movie-d
 export { SridharNoiseDataset } from './datasets/sridhar-2025/noise-dataset.js';
 export type { NoiseFrames, NoiseTrialSource, SridharNoiseDatasetOptions } from './datasets/sridhar-2025/noise-dataset.js';
 export { locationFromSta } from './datasets/sridhar-2025/sta-location.js';
+
+// STA processing (OpenRetina's utils/sta_processing)
+export { fit2dGaussian, gaussian2dGrid } from './sta/gaussian-fit.js';
+export type { Gaussian2D, Gaussian2DFit } from './sta/gaussian-fit.js';
+export { alignSta, extractFiltersFromSta, gaussianContourMask } from './sta/sta-filters.js';
+export type { Sta, StaFilterOptions, StaFilterSet } from './sta/sta-filters.js';
 export { sridharPlaceholderMovies } from './datasets/sridhar-2025/placeholder-movies.js';
 export type { SridharPlaceholderOptions } from './datasets/sridhar-2025/placeholder-movies.js';
 export { sridharTrialSplit, filterSridharTrials } from './datasets/sridhar-2025/trial-split.js';

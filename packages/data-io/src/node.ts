@@ -59,4 +59,6 @@ export { npyNoiseTrialSource } from './node/datasets/sridhar-2025/noise-trial-so
 export { sridharStaFileName, getSridharLocationsFromStas } from './node/datasets/sridhar-2025/stas.js';
 export { buildSridharMoviesFromResponses } from './node/datasets/sridhar-2025/placeholder-movies.js';
 export { loadSridhar2025 } from './node/datasets/sridhar-2025/load.js';
+export { loadStaAndExtractFilters } from './node/sta-filters.js';
+export type { LoadStaFilterOptions } from './node/sta-filters.js';
 export type { Sridhar2025Options, Sridhar2025Data } from './node/datasets/sridhar-2025/load.js';

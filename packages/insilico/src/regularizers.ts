@@ -89,7 +89,9 @@ export class RangeRegularizationLoss implements StimulusRegularizationLoss {
       if (lows.some((v) => v !== -Infinity)) terms.push(tf.sum(tf.relu(tf.sub(tf.tensor1d(lows), flat))));
       if (highs.some((v) => v !== Infinity)) terms.push(tf.sum(tf.relu(tf.sub(flat, tf.tensor1d(highs)))));
       if (this.maxNorm !== null) terms.push(tf.relu(tf.sub(tf.norm(stimulus), this.maxNorm)) as tf.Scalar);
-      const total = terms.length === 0 ? tf.scalar(0) : terms.reduce((a, b) => tf.add(a, b));
+      // without any bound the penalty is 0, still a function of the stimulus so that its gradient (zero) exists when
+      // it is differentiated on its own (the engine path of optimizeStimulus does)
+      const total = terms.length === 0 ? tf.mul(tf.sum(stimulus), 0) : terms.reduce((a, b) => tf.add(a, b));
       return tf.mul(total, this.factor) as tf.Scalar;
     });
   }

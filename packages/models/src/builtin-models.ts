@@ -18,7 +18,7 @@ function shapeOf(s: readonly [number, number, number, number] | typeof MISSING, 
 function staLoader(ctx: ModelBuildContext, what: string): StaFilterLoader {
   if (!ctx.loadStaFilters) {
     throw new UnsupportedError(
-      `${what}: the filters of this model come from STA files (OpenRetina's load_sta_and_extract_filters), which @openretina does not read yet; pass loadStaFilters to build it.`,
+      `${what}: the filters of this model come from STA files (OpenRetina's load_sta_and_extract_filters); pass loadStaFilters to build it (e.g. a wrapper of @openretina/data-io/node's loadStaAndExtractFilters, as openretina train does).`,
     );
   }
   return ctx.loadStaFilters;

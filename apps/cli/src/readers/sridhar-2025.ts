@@ -1,7 +1,8 @@
-// Sridhar et al. 2025 (natural movies and white noise): validated here; reading it in the CLI is not wired yet.
+// Sridhar et al. 2025 (natural movies and white noise): OpenRetina's build_movies_from_responses and
+// response_splits_from_pickles (the containers the data info comes from; the loaders come from the dataloader section).
 import { z } from 'zod';
-import { UnsupportedError } from '@openretina/contracts';
-import { defineReader, functionTarget } from './reader.js';
+import { buildSridharMoviesFromResponses, loadSridhar2025Responses } from '@openretina/data-io/node';
+import { defineReader, functionTarget, testNamesOf } from './reader.js';
 
 const sessionFiles = z.record(z.string(), z.string());
 
@@ -47,9 +48,23 @@ const schema = z
 export const sridhar2025Reader = defineReader(
   ['openretina.data_io.sridhar_2025.stimuli.build_movies_from_responses', 'sridhar_2025'],
   schema,
-  async () => {
-    throw new UnsupportedError(
-      'data_io: the Sridhar 2025 data (build_movies_from_responses / response_splits_from_pickles) cannot be trained on by `openretina train` yet: @openretina/data-io has its loaders (loadSridhar2025), but the CLI does not wire them to the frame_movie_loader / white_noise_loader dataloaders.',
-    );
+  async (io, ctx) => {
+    const st = io.stimuli;
+    const movies = await buildSridharMoviesFromResponses(ctx.resolvePath(st.base_path), st.response_files, {
+      channels: st.channels,
+      height: st.height,
+      width: st.width,
+      stimulusSeed: st.stimulus_seed,
+      stimIdPrefix: st.stim_id_prefix,
+      resolve: ctx.download,
+    });
+    const r = io.responses;
+    const responses = await loadSridhar2025Responses(ctx.resolvePath(r.base_path), {
+      files: r.files,
+      excludedCells: r.excluded_cells,
+      stimulusSeed: r.stimulus_seed,
+      resolve: ctx.download,
+    });
+    return { movies, responses, testNames: testNamesOf(responses) };
   },
 );
