@@ -379,7 +379,7 @@ export async function train<M extends TrainableModel>(model: M, data: TrainingDa
         run.stopReason ??= 'stopped by a callback';
       },
     });
-    const loop: Loop<M> = { model, data, engine, optimizer, scheduled, settings, run, context };
+    const loop: Loop<M> = { model, data, engine, optimizer, scheduled, settings, run, context, phases: new EpochPhases() };
     const { callbacks, loggers } = settings;
 
     for (const cb of callbacks) await cb.onTrainStart?.(context());
