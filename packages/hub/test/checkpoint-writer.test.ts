@@ -101,7 +101,15 @@ describe('writeOpenRetinaCheckpoint: checkpoints that OpenRetina loads (checked 
       in_shape: [1, 8, 6, 6],
       n_neurons_dict: { s: 2 },
       hidden_channels: [2],
-      core: { temporal_kernel_sizes: [3], spatial_kernel_sizes: [3], cut_first_n_frames: 0 },
+      core: {
+        temporal_kernel_sizes: [3],
+        spatial_kernel_sizes: [3],
+        gamma_input: 0,
+        gamma_temporal: 0,
+        gamma_in_sparse: 0,
+        gamma_hidden: 0,
+        cut_first_n_frames: 0,
+      },
       readout: {},
     });
     try {
