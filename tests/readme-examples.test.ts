@@ -39,12 +39,7 @@ const DOCUMENTATION = new Set([
 ]);
 
 /** `readme#heading` of the blocks that do not run here, and why. */
-const NOT_RUN: Record<string, string> = {
-  'packages/data-io/README.md#Dataset readers': 'downloads the full Höfling 2024 and Maheswaranathan 2023 datasets (GBs)',
-  'packages/data-io/README.md#Sridhar 2025 (marmoset MEA: natural movie and white noise)':
-    'reads the Sridhar 2025 dataset from a local copy',
-  'packages/data-io/README.md#Artificial stimuli': 'reads the Höfling 2024 responses HDF5 and the chirp pickle (public dataset files)',
-};
+const NOT_RUN: Record<string, string> = {};
 
 const key = (b: ReadmeBlock) => `${b.readme}#${b.heading}`;
 
