@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '@openretina/contracts';
+import { RUN_ENGINE_FILE } from './run-engine.js';
 import { LOCK_FILE } from './run-lock.js';
 
 /** Files whose presence makes a folder a run's (a training run's, or an evaluation's metrics.json). */
@@ -41,6 +42,7 @@ export function clearRunFiles(dir: string): void {
     if (
       RUN_MARKERS.includes(name) ||
       name === 'report.html' ||
+      name === RUN_ENGINE_FILE ||
       name === 'lightning_logs' ||
       name === 'csv' ||
       name === 'tensorboard' ||

@@ -39,6 +39,7 @@ import { assertFiniteData } from './finite-inputs.js';
 import { checkRunFolder, clearRunFiles } from './run-folder.js';
 import { lockRunFolder } from './run-lock.js';
 import { RunMetricsCsv } from './run-metrics.js';
+import { readRunEngine, RUN_ENGINE_FILE, writeRunEngine } from './run-engine.js';
 import { readTrainingState, saveLastCheckpoint } from './run-state.js';
 
 /** What {@link runTraining} returns (also for programmatic use and tests). */
@@ -177,15 +178,19 @@ export async function runTraining(config: string, overrides: readonly string[], 
   refuseUnavailable(cfg);
   const progress = options.progress ?? 'auto';
   if (!PROGRESS_MODES.includes(progress)) throw new ConfigError(`--progress must be auto, bar, lines or none, got "${progress}".`);
+  // a resumed run continues on the engine and backend it trained on, unless told otherwise
+  const recorded = options.resume ? readRunEngine(resolve(outputDir)) : undefined;
   const engineChoice = parseEngineChoice(
-    options.engine ?? cfg.trainer.engine ?? 'auto',
-    options.engine === undefined ? 'trainer.engine' : '--engine',
+    options.engine ?? recorded?.engine ?? cfg.trainer.engine ?? 'auto',
+    options.engine === undefined ? (recorded ? `${RUN_ENGINE_FILE} (the run's engine)` : 'trainer.engine') : '--engine',
   );
   if (cfg.trainer.precision !== undefined && !String(cfg.trainer.precision).startsWith('32')) {
     io.out(`trainer.precision=${cfg.trainer.precision} permits 16-bit arithmetic; @openretina computes in float32 (at least as precise).`);
   }
   // trainer.accelerator: cpu picks the TF.js CPU backend; --backend decides when given.
-  const backend = await initBackend((options.backend ?? (cfg.trainer.accelerator === 'cpu' ? 'cpu' : 'auto')) as 'auto');
+  const backend = await initBackend(
+    (options.backend ?? recorded?.backend ?? (cfg.trainer.accelerator === 'cpu' ? 'cpu' : 'auto')) as 'auto',
+  );
   io.out(`backend: ${backend.name} (${backend.reason})`);
   const out = resolve(outputDir);
   // a folder that holds a run is not written over; one process per folder
@@ -240,6 +245,7 @@ async function trainInFolder(
     const engine = chosen.engine; // training steps, validation and the test evaluation
     mkdirSync(out, { recursive: true });
     writeFileAtomicSync(join(out, 'config.yaml'), toYaml(tree));
+    writeRunEngine(out, { engine: chosen.name, backend: backend.name });
 
     const section = coreReadoutSection(cfg);
     const learningRate = section.learning_rate ?? model.learningRate;

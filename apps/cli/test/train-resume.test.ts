@@ -84,9 +84,12 @@ describe('train --resume after kill -9', () => {
     expect(done).toBeLessThan(EPOCHS);
 
     const resumed = capture();
-    const code = await runCli(['train', '--resume', killedRun, '--backend', 'cpu', '--progress', 'none', '--report-meis', '0'], resumed);
+    const code = await runCli(['train', '--resume', killedRun, '--progress', 'none', '--report-meis', '0'], resumed);
     expect(code, resumed.errors.join('\n')).toBe(0);
     expect(resumed.lines.join('\n')).toMatch(/resuming after epoch \d/);
+    // on the engine and backend the killed run used (run-engine.json), without saying them again
+    expect(resumed.lines).toContain('engine: tfjs (requested)');
+    expect(resumed.lines.join('\n')).toMatch(/backend: cpu/);
     expect(existsSync(join(killedRun, LOCK_FILE))).toBe(false);
 
     const straight = join(root, 'straight');
