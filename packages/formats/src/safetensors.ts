@@ -37,9 +37,15 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
     const shape = info.shape ?? [];
     const [begin, end] = info.data_offsets ?? [NaN, NaN];
     const numel = shape.reduce((a, b) => a * b, 1);
-    if (!(begin >= 0 && end >= begin && end <= dataLen) || end - begin !== numel * type.bytes) {
+    // two different faults: a header that disagrees with itself (an edited file), and data cut short (a truncated one)
+    if (!(begin >= 0 && end >= begin) || end - begin !== numel * type.bytes) {
       throw new FileFormatError(
-        `${source}: tensor "${name}" ${JSON.stringify(shape)} ${info.dtype} has offsets [${begin}, ${end}] that do not fit ${dataLen} data bytes (truncated?).`,
+        `${source}: tensor "${name}" ${JSON.stringify(shape)} ${info.dtype} needs ${numel * type.bytes} bytes, but its header gives offsets [${begin}, ${end}] (${end - begin} bytes): the header's shape, dtype and offsets disagree.`,
+      );
+    }
+    if (end > dataLen) {
+      throw new FileFormatError(
+        `${source}: tensor "${name}" ends at data byte ${end}, but the file holds ${dataLen} data bytes: the file is truncated.`,
       );
     }
     const { dtype, data } = toStateArray(decodeElements(bytes.subarray(dataStart + begin, dataStart + end), type, numel), type);

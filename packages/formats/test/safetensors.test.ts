@@ -65,7 +65,15 @@ describe('safetensors', () => {
   it('names what is wrong with truncated, foreign and inconsistent files', () => {
     const good = writeSafetensors(new Map([['w', { shape: [4], dtype: 'float32', data: new Float32Array(4) }]]));
     expect(() => readSafetensors(good.subarray(0, 5), 'x.safetensors')).toThrow(/x\.safetensors: too short/);
-    expect(() => readSafetensors(good.subarray(0, good.length - 4), 'x.safetensors')).toThrow(/"w" \[4\] F32 has offsets \[0, 16\]/);
+    expect(() => readSafetensors(good.subarray(0, good.length - 4), 'x.safetensors')).toThrow(
+      /"w" ends at data byte 16, but the file holds 12 data bytes: the file is truncated/,
+    );
+    // an edited header (the shape says 5 floats, the offsets 4): not called a truncation
+    const edited = rawFile({ w: { dtype: 'F32', shape: [5], data_offsets: [0, 16] } }, new Uint8Array(16));
+    expect(() => readSafetensors(edited, 'e.safetensors')).toThrow(
+      /"w" \[5\] F32 needs 20 bytes, but its header gives offsets \[0, 16\] \(16 bytes\): the header's shape, dtype and offsets disagree/,
+    );
+    expect(() => readSafetensors(edited)).not.toThrow(/truncated/);
     expect(() => readSafetensors(rawFile({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)))).toThrow(
       /unsupported dtype C64/,
     );

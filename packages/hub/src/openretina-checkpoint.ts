@@ -158,7 +158,7 @@ export function architectureFromHyperParameters(hp: Record<string, unknown>): Co
   }
   if (!isRecord(hp.core) || !isRecord(hp.readout) || !Array.isArray(inShape) || !isRecord(nNeurons)) {
     throw new ConfigError(
-      `The checkpoint's hyper_parameters do not describe a core-readout model (need core, readout, in_shape and n_neurons_dict, or ExampleCoreReadout's flat arguments; have ${Object.keys(hp).join(', ') || 'nothing'}). Pass the architecture explicitly.`,
+      `The checkpoint's hyper_parameters do not describe a core-readout model (need core, readout, in_shape and n_neurons_dict, or ExampleCoreReadout's flat arguments; have ${Object.keys(hp).join(', ') || 'nothing'}). Pass the architecture explicitly: in code, { architecture: { in_shape, n_neurons_dict, hidden_channels, core, readout } } to loadCoreReadout or coreReadoutFromCheckpointBytes; the openretina CLI reads only checkpoints that describe their model (rebuild it in code and save it with saveCheckpoint).`,
     );
   }
   return {
