@@ -155,9 +155,9 @@ describe('interpolations (OmegaConf grammar) and the Hydra runtime', () => {
       paths: { log_dir: 'logs', output_dir: '${hydra:runtime.output_dir}', here: '${hydra:runtime.cwd}' },
       hydra: { run: { dir: '${paths.log_dir}/runs/${exp}/${now:%Y-%m-%d_%H-%M-%S}' } },
     };
-    const { config, hydra } = resolveExperiment(composed, { now: CLOCK, cwd: '/work', env: {} });
-    expect(config.paths).toEqual({ log_dir: 'logs', output_dir: '/work/logs/runs/e1/2024-05-06_07-08-09', here: '/work' });
-    expect(hydra).toMatchObject({ runtime: { output_dir: '/work/logs/runs/e1/2024-05-06_07-08-09', cwd: '/work' } });
+    const { config, hydra } = resolveExperiment(composed, { now: CLOCK, cwd: '/lab/project', env: {} });
+    expect(config.paths).toEqual({ log_dir: 'logs', output_dir: '/lab/project/logs/runs/e1/2024-05-06_07-08-09', here: '/lab/project' });
+    expect(hydra).toMatchObject({ runtime: { output_dir: '/lab/project/logs/runs/e1/2024-05-06_07-08-09', cwd: '/lab/project' } });
     // Hydra's own default run dir applies when the configs set none
     const plain = resolveExperiment(composeConfig('hdf5_core_readout', { overrides: ['~hydra.run.dir', '+hydra.run.dir=outputs/x'] }), {
       now: CLOCK,
