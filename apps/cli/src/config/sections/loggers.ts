@@ -2,27 +2,22 @@
 import { z } from 'zod';
 import { classTarget, hydraKeys } from './common.js';
 
-const csv = z
-  .object({
-    _target_: classTarget('lightning.pytorch.loggers.csv_logs.CSVLogger', 'CSVLogger'),
-    ...hydraKeys,
-    save_dir: z.string(),
-    name: z.string().nullable().optional(),
-    version: z.union([z.string(), z.number().int()]).nullable().optional(),
-    prefix: z.literal('', { error: 'metric-name prefixes are not supported (prefix: "")' }).optional(),
-  })
-  .strict();
+/** CSV and TensorBoard take the same settings: where to write, and Lightning's name/version sub-folders. */
+function fileLogger<const P extends string, const S extends string>(target: P, shortName: S) {
+  return z
+    .object({
+      _target_: classTarget(target, shortName),
+      ...hydraKeys,
+      save_dir: z.string(),
+      name: z.string().nullable().optional(),
+      version: z.union([z.string(), z.number().int()]).nullable().optional(),
+      prefix: z.literal('', { error: 'metric-name prefixes are not supported (prefix: "")' }).optional(),
+    })
+    .strict();
+}
 
-const tensorboard = z
-  .object({
-    _target_: classTarget('lightning.pytorch.loggers.TensorBoardLogger', 'TensorBoardLogger'),
-    ...hydraKeys,
-    save_dir: z.string(),
-    name: z.string().nullable().optional(),
-    version: z.union([z.string(), z.number().int()]).nullable().optional(),
-    prefix: z.literal('', { error: 'metric-name prefixes are not supported (prefix: "")' }).optional(),
-  })
-  .strict();
+const csv = fileLogger('lightning.pytorch.loggers.csv_logs.CSVLogger', 'CSVLogger');
+const tensorboard = fileLogger('lightning.pytorch.loggers.TensorBoardLogger', 'TensorBoardLogger');
 
 /** MLflow: written over its REST API (an http(s) tracking_uri); Weights & Biases: validated here, refused by `openretina train`. */
 const mlflow = z
