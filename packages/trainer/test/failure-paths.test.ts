@@ -4,71 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isOpenRetinaError, type SessionBatch } from '@openretina/contracts';
 import { buildCoreReadout, type CoreReadout } from '@openretina/models';
 import { train, type TrainingData, type TrainingState } from '../src/index.js';
-
-const SESSIONS: Record<string, number> = { s1: 3, s2: 4, s3: 2 };
-const T = 14;
-const H = 6;
-const W = 6;
-
-function tinyModel(seed = 1): CoreReadout {
-  return buildCoreReadout(
-    {
-      in_shape: [2, T, H, W],
-      n_neurons_dict: SESSIONS,
-      hidden_channels: [4],
-      core: {
-        temporal_kernel_sizes: [5],
-        spatial_kernel_sizes: [3],
-        gamma_input: 0.1,
-        gamma_hidden: 0,
-        gamma_in_sparse: 0,
-        gamma_temporal: 1,
-        input_padding: 0,
-        hidden_padding: 0,
-        cut_first_n_frames: 0,
-      },
-      readout: {
-        scale: true,
-        bias: true,
-        gaussian_mean_scale: 6,
-        gaussian_var_scale: 4,
-        positive: true,
-        mask_l1_reg: 0.01,
-        feature_weights_l1_reg: 0.01,
-        readout_reg_avg: false,
-      },
-      learning_rate: 0.01,
-    },
-    { seed },
-  );
-}
-
-/** mulberry32: a tiny seeded PRNG for synthetic data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A batch whose responses follow one input pixel per neuron (learnable), deterministic in `seed`. */
-function batch(session: string, seed: number, b = 2): SessionBatch {
-  const r = rng(seed);
-  const n = SESSIONS[session]!;
-  const x = new Float32Array(b * T * H * W * 2).map(() => r() * 2 - 1);
-  const y = new Float32Array(b * T * n);
-  for (let i = 0; i < b; i++)
-    for (let t = 0; t < T; t++)
-      for (let k = 0; k < n; k++) {
-        const px = x[(((i * T + t) * H + 2 + (k % 2)) * W + 2 + k) * 2]!;
-        y[(i * T + t) * n + k] = Math.log1p(Math.exp(2 * px)) + 0.1 * r();
-      }
-  return { session, inputs: tf.tensor5d(x, [b, T, H, W, 2]), targets: tf.tensor3d(y, [b, T, n]) };
-}
+import { batch, H, SESSIONS, T, tinyModel, W } from './tiny-training.js';
 
 /** Data whose batches come from `make` (each call a fresh pair of tensors, as loaders give). */
 function dataOf(make: (session: string, seed: number) => SessionBatch): TrainingData {
