@@ -1,4 +1,5 @@
 import { OnnxGraph } from '../graph-builder.js';
+import { oneHotPlacement, spatialTapIndex } from './placements.js';
 import { engineNames as n, type EnginePlan } from './training-graph.js';
 
 /**
@@ -225,50 +226,6 @@ export function temporalBlockSize(L: number, tOut: number | undefined): number {
   return Math.max(L - 1, 1, tOut !== undefined && tOut <= 2 * blocked ? tOut : blocked);
 }
 
-/**
- * Block Toeplitz placement `[L, Tb·(Tb + L − 1)]`: output frame c of a block reads window row `r = c + l` through
- * tap l; temporal-first orders each tap's matrix `(r, c)`, spatial-first `(c, r)`.
- */
-export function blockToeplitzPlacement(L: number, Tb: number, order: LayerOrder = 'temporal-first'): Float32Array {
-  const Wn = Tb + L - 1;
-  const d = new Float32Array(L * Wn * Tb);
-  for (let l = 0; l < L; l++)
-    for (let c = 0; c < Tb; c++) d[l * Wn * Tb + (order === 'temporal-first' ? (c + l) * Tb + c : c * Wn + c + l)] = 1;
-  return d;
-}
-
-/**
- * Spatial placement `[kh·kw, Q·P]`: 1 where output position q reads input position p through tap (a, b) (padding
- * folded in); temporal-first orders each tap's matrix `(q, p)`, spatial-first `(p, q)`.
- */
-export function spatialPlacementMatrix(
-  hIn: number,
-  wIn: number,
-  kh: number,
-  kw: number,
-  ph: readonly [number, number],
-  pw: readonly [number, number],
-  order: LayerOrder = 'temporal-first',
-): { E: Float32Array; hOut: number; wOut: number } {
-  const hOut = hIn + ph[0] + ph[1] - kh + 1;
-  const wOut = wIn + pw[0] + pw[1] - kw + 1;
-  const P = hIn * wIn;
-  const Q = hOut * wOut;
-  const E = new Float32Array(kh * kw * Q * P);
-  for (let a = 0; a < kh; a++)
-    for (let b = 0; b < kw; b++)
-      for (let y = 0; y < hOut; y++)
-        for (let x = 0; x < wOut; x++) {
-          const yi = y + a - ph[0];
-          const xi = x + b - pw[0];
-          if (yi < 0 || yi >= hIn || xi < 0 || xi >= wIn) continue;
-          const q = y * wOut + x;
-          const pi = yi * wIn + xi;
-          E[(a * kw + b) * Q * P + (order === 'temporal-first' ? q * P + pi : pi * Q + q)] = 1;
-        }
-  return { E, hOut, wOut };
-}
-
 /** Default order: spatial-first for layers with few input channels (the stimulus layer), else temporal-first. */
 export function defaultLayerOrder(I: number): LayerOrder {
   return I < 8 ? 'spatial-first' : 'temporal-first';
@@ -324,11 +281,16 @@ export function buildEngineForwardWeightsGraph(plan: EnginePlan, options: Engine
       [n.shift(l), [O]],
     ] as const)
       g.input(name, [...dims]);
-    const D = g.floats('place_t', blockToeplitzPlacement(L, Tb, order), [L, Wn * Tb]);
+    const tf1 = order === 'temporal-first';
+    // 0/1 placements from one-hot indices (see oneHotPlacement): the block Toeplitz `[L, Tb·Wn]` (output frame c of a
+    // block reads window row c + l through tap l; temporal-first orders each tap's matrix (row, c), spatial-first
+    // (c, row)) and the spatial placement `[kh·kw, Q·P]` (temporal-first (q, p), spatial-first (p, q))
+    const taps = Int32Array.from({ length: L * Tb }, (_, i) => Math.floor(i / Tb) + (i % Tb)); // window row c + l
+    const D = oneHotPlacement(g, taps, [L, Tb], Wn, tf1 ? 1 : 2, [L, Wn * Tb]);
     const mt = g.matmul(g.reshape(n.wt(l), [O * I, L]), D);
-    const { E } = spatialPlacementMatrix(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw, order);
-    const k = g.matmul(g.reshape(n.ws(l), [O * I, kk]), g.floats('place_s', E, [kk, Q * P]));
-    if (order === 'temporal-first') {
+    const { index } = spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw);
+    const k = g.matmul(g.reshape(n.ws(l), [O * I, kk]), oneHotPlacement(g, index, [kk, Q], P, tf1 ? 2 : 1, [kk, Q * P]));
+    if (tf1) {
       g.output(w.toeplitz(l), g.reshape(mt, [O, I, Wn, Tb]), [O, I, Wn, Tb]);
       const K = g.mul(g.reshape(g.transpose(g.reshape(k, [O, I, Q, P]), [0, 2, 1, 3]), [O, Q, I * P]), g.reshape(n.scale(l), [O, 1, 1]));
       g.output(w.placement(l), K, [O, Q, I * P]);

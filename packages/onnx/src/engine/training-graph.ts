@@ -2,6 +2,7 @@ import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import { UnsupportedError } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import { OnnxGraph } from '../graph-builder.js';
+import { oneHotPlacement, spatialTapIndex, temporalTapIndex } from './placements.js';
 
 /** One space-time separable conv block of the core, with the shapes of a fixed-length input. */
 export interface EngineConvPlan {
@@ -143,35 +144,6 @@ export const engineNames = {
   batchVar: (l: number) => `var${l}`,
 } as const;
 
-/** `E[(a, b), (q, p)] = 1` when output position q reads input position p through tap (a, b) (padding folded in). */
-function spatialPlacement(p: EngineConvPlan): Float32Array {
-  const P = p.hIn * p.wIn;
-  const Q = p.hOut * p.wOut;
-  const e = new Float32Array(p.kh * p.kw * Q * P);
-  for (let a = 0; a < p.kh; a++)
-    for (let b = 0; b < p.kw; b++)
-      for (let y = 0; y < p.hOut; y++)
-        for (let x = 0; x < p.wOut; x++) {
-          const yi = y + a - p.ph[0];
-          const xi = x + b - p.pw[0];
-          if (yi < 0 || yi >= p.hIn || xi < 0 || xi >= p.wIn) continue;
-          e[(a * p.kw + b) * Q * P + (y * p.wOut + x) * P + yi * p.wIn + xi] = 1;
-        }
-  return e;
-}
-
-/** `D[l, t·T' + t'] = 1` when output frame t' reads input frame t through tap l (padding folded in); `transposed` orders (t', t). */
-function temporalPlacement(p: EngineConvPlan, transposed: boolean): Float32Array {
-  const d = new Float32Array(p.L * p.tIn * p.tOut);
-  for (let l = 0; l < p.L; l++)
-    for (let to = 0; to < p.tOut; to++) {
-      const ti = to + l - p.pt[0];
-      if (ti < 0 || ti >= p.tIn) continue;
-      d[l * p.tIn * p.tOut + (transposed ? to * p.tIn + ti : ti * p.tOut + to)] = 1;
-    }
-  return d;
-}
-
 interface LayerForward {
   h3: string; // input [I, P, B·T]
   K: string; // [I, O·Q, P]
@@ -208,6 +180,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
   // 4-D permutation element by element, several times slower
   let h3 = g.transpose(g.reshape(g.transpose(g.reshape(n.x, [-1, C]), [1, 0]), [C, -1, H * W]), [0, 2, 1]);
   const fw: LayerForward[] = [];
+  const placements: string[] = [];
   let act = '';
   plan.layers.forEach((p, l) => {
     const { I, O } = p;
@@ -216,8 +189,9 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
     const kk = p.kh * p.kw;
     g.input(n.wt(l), [O, I, p.L]);
     g.input(n.ws(l), [O, I, p.kh, p.kw]);
-    const E = g.floats('place_s', spatialPlacement(p), [kk, Q * P]);
-    const D = g.floats('place_t', temporalPlacement(p, false), [p.L, p.tIn * p.tOut]);
+    const E = oneHotPlacement(g, spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw).index, [kk, Q], P, 2, [kk, Q * P]);
+    const D = oneHotPlacement(g, temporalTapIndex(p.L, p.tIn, p.tOut, p.pt[0]), [p.L, p.tOut], p.tIn, 1, [p.L, p.tIn * p.tOut]);
+    placements.push(E);
     // K[i, o·Q + q, p] = Σ_ab ws[o, i, a, b] E[ab, q·P + p]
     const wsIO = g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]);
     const K = g.reshape(g.matmul(wsIO, E), [I, O * Q, P]);
@@ -318,12 +292,12 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
     const ds3 = g.reshape(ds4, [I, O * Q2, -1]); // [I, O·Q, B·T]
     if (train) {
       const dMtT = g.matmul(g.transpose(dc4, [0, 1, 3, 2]), f.s4); // [I, O, T', T]
-      const DT = g.floats('place_tT', temporalPlacement(p, true), [p.L, p.tOut * p.tIn]);
+      const DT = oneHotPlacement(g, temporalTapIndex(p.L, p.tIn, p.tOut, p.pt[0]), [p.L, p.tOut], p.tIn, 2, [p.L, p.tOut * p.tIn]);
       const dwtIO = g.matmul(g.reshape(dMtT, [I * O, p.tOut * p.tIn]), g.transpose(DT, [1, 0])); // [I·O, L]
       g.output(n.grad(n.wt(l)), g.transpose(g.reshape(dwtIO, [I, O, p.L]), [1, 0, 2]), [O, I, p.L]);
       // spatial: s = K @ h; dK = ds @ hᵀ
       const dK = g.matmul(ds3, g.transpose(f.h3, [0, 2, 1])); // [I, O·Q, P]
-      const ET = g.floats('place_sT', transposePlacement(spatialPlacement(p), kk, Q2 * P), [Q2 * P, kk]);
+      const ET = g.transpose(placements[l]!, [1, 0]); // [Q·P, kk]
       const dwsIO = g.matmul(g.reshape(dK, [I * O, Q2 * P]), ET); // [I·O, kk]
       g.output(n.grad(n.ws(l)), g.transpose(g.reshape(dwsIO, [I, O, p.kh, p.kw]), [1, 0, 2, 3]), [O, I, p.kh, p.kw]);
     }
@@ -338,10 +312,4 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
     return g.encode('openretina_vjp');
   }
   return g.encode('openretina_train');
-}
-
-function transposePlacement(e: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(e.length);
-  for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = e[r * cols + k]!;
-  return out;
 }
