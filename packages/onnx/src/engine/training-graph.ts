@@ -269,7 +269,6 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
     const { I, O } = p;
     const Q2 = p.hOut * p.wOut;
     const P = p.hIn * p.wIn;
-    const kk = p.kh * p.kw;
     // ELU: d z = da · (z > 0 ? 1 : a + 1)
     const dz = g.op('Where', [g.op('Greater', [f.z, g.scalar(0)]), da, g.mul(da, g.add(f.a, g.scalar(1)))]);
     let dconv: string;
