@@ -1,6 +1,6 @@
 import { OnnxGraph } from '../graph-builder.js';
 import { oneHotPlacement, spatialTapIndex } from './placements.js';
-import { engineNames as n, type EnginePlan } from './training-graph.js';
+import { NEURONS, engineNames as n, type EnginePlan } from './training-graph.js';
 
 /**
  * The eval-mode forward of a space-time separable core + linear readout as GEMMs, shared by the engine's predict
@@ -314,7 +314,7 @@ export function buildEngineForwardWeightsGraph(plan: EnginePlan, options: Engine
  */
 export function buildEngineForwardGraph(plan: EnginePlan, options: EngineForwardOptions = {}): Uint8Array {
   const g = new OnnxGraph();
-  const { C, H, W, T, N, c } = plan;
+  const { C, H, W, T, c } = plan;
   const P0 = H * W;
   const shapes = forwardShapes(plan, options);
   const w = forwardWeightNames;
@@ -350,10 +350,12 @@ export function buildEngineForwardGraph(plan: EnginePlan, options: EngineForward
     h = gemmLayer(g, h, layer, B, l === plan.layers.length - 1 ? { cut: plan.cut } : undefined);
   });
   const Q = shapes[shapes.length - 1]!.Q;
-  g.input(n.readoutWeight, [c * Q, N]);
-  g.input(n.readoutBias, [N]);
-  const out = gemmFeaturesReadout(g, h, layout, c, Q, N, n.readoutWeight, n.readoutBias, plan.nonlinearity);
-  const btn = layout === 'time-last' ? g.reshape(out, [-1, plan.tOut, N]) : g.transpose(g.reshape(out, [plan.tOut, -1, N]), [1, 0, 2]);
-  g.output(n.output, btn, ['batch', plan.tOut, N]);
+  // the neuron count is symbolic, so readout sessions of any size share the graph
+  g.input(n.readoutWeight, [c * Q, NEURONS]);
+  g.input(n.readoutBias, [NEURONS]);
+  const out = gemmFeaturesReadout(g, h, layout, c, Q, -1, n.readoutWeight, n.readoutBias, plan.nonlinearity);
+  const btn =
+    layout === 'time-last' ? reshapeTo(g, out, [B, [plan.tOut, -1]]) : g.transpose(reshapeTo(g, out, [[plan.tOut], B, [-1]]), [1, 0, 2]);
+  g.output(n.output, btn, ['batch', plan.tOut, NEURONS]);
   return g.encode('openretina_forward');
 }

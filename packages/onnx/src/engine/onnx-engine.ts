@@ -11,7 +11,7 @@ import {
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
-import { buildEngineGraph, engineNames as n, enginePlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
+import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 
 /** Values of the largest dense matrix the engine builds per layer (2^26 float32 = 256 MiB); larger models run in TF.js. */
 const MAX_PLACEMENT_VALUES = 2 ** 26;
@@ -113,13 +113,15 @@ export class OnnxEngine implements ComputeEngine {
   }
 
   /**
-   * The ONNX Runtime session of a graph. A graph is a function of its plan alone (shapes, kernel sizes, neurons,
-   * nonlinearity; the weights are inputs), so readout sessions with equal plans (e.g. equal neuron counts) share one
-   * session: at 50 sessions a cache per session name held 50 copies of each graph and its memory arena.
+   * The ONNX Runtime session of a graph. A graph is a function of its plan alone (shapes, kernel sizes,
+   * nonlinearity; the weights are inputs; the neuron count is a symbolic dimension), so all readout sessions of a
+   * model share one session per graph kind and length: at 50 sessions a cache per session name held 50 copies of
+   * each graph and its memory arena, and the bundled dataset's two sessions (24 and 32 neurons) built each graph
+   * twice.
    */
   private session(kind: EngineGraphKind | 'forward-weights', session: string, T: number): Promise<OrtSessionLike> {
     const plan: EnginePlan = enginePlan(this.model, session, T);
-    const key = `${kind}|${JSON.stringify(plan)}`;
+    const key = `${kind}|${JSON.stringify(graphKeyPlan(plan))}`;
     let s = this.sessions.get(key);
     if (!s) {
       const bytes =

@@ -118,6 +118,18 @@ export function enginePlan(model: CoreReadout, session: string, T: number): Engi
   };
 }
 
+/**
+ * The symbolic neuron dimension of the engine graphs: a graph is the same for every readout session of a model
+ * whatever its neuron count, so one ONNX Runtime session serves them all (see {@link graphKeyPlan}).
+ */
+export const NEURONS = 'neurons';
+
+/** The part of a plan a graph depends on: everything but the neuron count (symbolic in the graphs). */
+export function graphKeyPlan(plan: EnginePlan): Omit<EnginePlan, 'N'> {
+  const { N: _n, ...rest } = plan;
+  return rest;
+}
+
 /** Which graph: a training step (loss + all parameter gradients), an eval vector-Jacobian product to the input, or a forward. */
 export type EngineGraphKind = 'train' | 'vjp' | 'forward';
 
@@ -173,7 +185,8 @@ interface LayerForward {
 export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8Array {
   const g = new OnnxGraph();
   const n = engineNames;
-  const { C, H, W, T, N, c } = plan;
+  const { C, H, W, T, c } = plan;
+  const N = NEURONS;
   const train = kind === 'train';
   g.input(n.x, ['batch', T, H, W, C]);
   // [B, T, H, W, C] → [C, B·T·P] (2-D transpose) → [C, P, B·T] (batched 2-D transpose); onnxruntime runs a general
@@ -232,11 +245,11 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
   const feat2 = g.reshape(feat, [c * Q, -1]); // [c·Q, B·T_out]
   g.input(n.readoutWeight, [c * Q, N]);
   g.input(n.readoutBias, [N]);
-  const pre = g.add(g.matmul(g.transpose(n.readoutWeight, [1, 0]), feat2), g.reshape(n.readoutBias, [N, 1])); // [N, B·T_out]
+  const pre = g.add(g.matmul(g.transpose(n.readoutWeight, [1, 0]), feat2), g.reshape(n.readoutBias, [-1, 1])); // [N, B·T_out]
   const out =
     plan.nonlinearity === 'softplus' ? g.op('Softplus', [pre]) : plan.nonlinearity === 'exp' ? g.op('Exp', [pre]) : g.op('Identity', [pre]);
-  const toBTN = (v: string) => g.transpose(g.reshape(v, [N, -1, tOut]), [1, 2, 0]);
-  const fromBTN = (v: string) => g.reshape(g.transpose(v, [2, 0, 1]), [N, -1]);
+  const toBTN = (v: string) => g.transpose(g.reshape(v, [0, -1, tOut]), [1, 2, 0]); // [N, B·T_out] → [B, T_out, N]
+  const fromBTN = (v: string) => g.reshape(g.transpose(v, [2, 0, 1]), [0, -1]);
   if (kind === 'forward') {
     g.output(n.output, toBTN(out), ['batch', tOut, N]);
     return g.encode('openretina_forward');
