@@ -13,25 +13,29 @@ function unravel(flat: number, shape: readonly number[]): number[] {
 }
 
 /**
- * The index of the first NaN or ±Inf of a tensor or an array of numbers, or null when every value is finite. One
- * reduction on the backend (`any(!isFinite(x))`); the element loop runs only to locate a value already known to be bad.
+ * The index of the first NaN or ±Inf of a tensor or an array of numbers, or null when every value is finite. A
+ * tensor: one reduction on the backend (`any(!isFinite(x))`), the element loop runs only to locate a value already
+ * known to be bad. An array: a plain loop (copying a dataset's movies into a tensor took longer than scanning them and
+ * grew the TF.js wasm heap, which never shrinks, by the size of the largest movie plus two masks).
  */
 export function firstNonFinite(x: tf.Tensor | ArrayLike<number>, shape?: readonly number[]): { index: number[]; value: number } | null {
   if (x instanceof tf.Tensor && x.dtype !== 'float32') return null; // integers and booleans are always finite
-  const t = x instanceof tf.Tensor ? x : tf.tensor1d(x as ArrayLike<number> as Float32Array, 'float32');
-  try {
-    const anyBad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(t.size === 0 ? tf.zeros([1]) : t))));
-    const bad = anyBad.dataSync()[0] === 1;
-    anyBad.dispose();
-    if (!bad) return null;
-    const data = t.dataSync();
-    let i = 0;
-    while (i < data.length && Number.isFinite(data[i]!)) i++;
-    const s = shape ?? (x instanceof tf.Tensor ? x.shape : [data.length]);
-    return { index: unravel(i, s), value: data[i]! };
-  } finally {
-    if (t !== x) t.dispose();
+  if (!(x instanceof tf.Tensor)) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      // v − v is 0 for finite numbers and NaN for NaN and ±Inf
+      if (v - v !== 0) return { index: unravel(i, shape ?? [x.length]), value: v };
+    }
+    return null;
   }
+  const anyBad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(x.size === 0 ? tf.zeros([1]) : x))));
+  const bad = anyBad.dataSync()[0] === 1;
+  anyBad.dispose();
+  if (!bad) return null;
+  const data = x.dataSync();
+  let i = 0;
+  while (i < data.length && Number.isFinite(data[i]!)) i++;
+  return { index: unravel(i, shape ?? x.shape), value: data[i]! };
 }
 
 /**
