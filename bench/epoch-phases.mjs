@@ -17,7 +17,10 @@ const out = mkdtempSync(join(tmpdir(), 'orbench-phases-'));
 const lines = [];
 const stamp = (l) => lines.push({ at: performance.now(), line: String(l) });
 const load = loadavg()[0];
+// EPOCH_PHASES_REPORT_MEIS=0 leaves the report's MEIs out (bench/scale-memory.mjs: memory of the data path alone)
+const reportMeis = process.env.EPOCH_PHASES_REPORT_MEIS === undefined ? {} : { reportMeis: Number(process.env.EPOCH_PHASES_REPORT_MEIS) };
 const run = await app.runTraining(config, [`trainer.max_epochs=${epochs}`, `paths.output_dir=${out}`, ...overrides], {
+  ...reportMeis,
   progress: 'none',
   io: { out: stamp, err: stamp },
 });

@@ -23,6 +23,19 @@ function log(s) {
   process.stderr.write(`${s}\n`);
 }
 
+/**
+ * Runs a command to its end and returns its wall seconds and peak RSS (MB, from GNU time's %M when /usr/bin/time
+ * exists; null otherwise), plus spawnSync's result: the whole-run figure compares what a user waits for.
+ */
+function timedRun(cmd, args, options) {
+  const gnuTime = existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const r = gnuTime ? spawnSync('/usr/bin/time', ['-f', '__TIMED__ %e %M', cmd, ...args], options) : spawnSync(cmd, args, options);
+  const wallS = (performance.now() - t0) / 1000;
+  const m = /__TIMED__ ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  return { r, wall_s: wallS, peak_rss_mb: m ? Number(m[2]) / 1024 : null };
+}
+
 function torchSide() {
   if (process.env.BENCH_SKIP_TORCH) return { source: 'recorded', reason: 'BENCH_SKIP_TORCH set' };
   const py = '/usr/bin/python3';
@@ -46,10 +59,11 @@ function torchSide() {
   // (d): OpenRetina's own training loop on the bundled dataset (train_reference.py, same settings as the preset)
   let epochMs;
   let epochPhases;
+  let runWall;
   const epochJson = join(tmp, 'torch-epoch.json');
   if (existsSync(BUNDLED_DATA) && existsSync(join(TORCH_REF, 'train_reference.py'))) {
     log('PyTorch (OpenRetina) epochs on the bundled dataset …');
-    const e = spawnSync(
+    const timed = timedRun(
       py,
       [
         join(TORCH_REF, 'train_reference.py'),
@@ -67,6 +81,8 @@ function torchSide() {
       ],
       { env: { ...process.env, OPENRETINA_SRC: src }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    const e = timed.r;
+    runWall = { wall_s: timed.wall_s, peak_rss_mb: timed.peak_rss_mb };
     if (e.status === 0 && existsSync(epochJson)) {
       const h = JSON.parse(readFileSync(epochJson, 'utf8')).history ?? [];
       const later = h
@@ -86,6 +102,7 @@ function torchSide() {
   return {
     epoch_bundled: epochMs,
     epoch_bundled_phases: epochPhases,
+    run_bundled: runWall,
     source: 'same session',
     torch: JSON.parse(readFileSync(out, 'utf8')).env?.torch,
     inference_b32: t.a_inference_b32_t50?.median_ms,
@@ -125,6 +142,43 @@ const names = [
   'profile_train_step_tfjs',
 ];
 const f = Object.fromEntries(names.map((n) => [n, figure(n)]));
+
+/**
+ * (f) The whole `openretina train` run on the bundled dataset as a user waits for it (node start, import, config,
+ * data, model, engine, BENCH_EPOCHS epochs, test, checkpoints, report.html with its MEIs), through
+ * bench/epoch-phases.mjs (which also gives the stages and epoch phases), against train_reference.py's wall time for
+ * the same epochs (its data loading, epochs and test).
+ */
+function runBundled() {
+  const out = join(tmp, 'run_bundled.json');
+  log('run_bundled …');
+  const load = loadavg()[0];
+  const timed = timedRun(
+    process.execPath,
+    [join(ROOT, 'bench', 'epoch-phases.mjs'), process.env.BENCH_EPOCHS ?? '4', 'bundled_core_readout', out],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  if (timed.r.status !== 0 || !existsSync(out)) return { error: `exit ${timed.r.status}: ${(timed.r.stderr ?? '').slice(-400)}` };
+  const phases = JSON.parse(readFileSync(out, 'utf8'));
+  return { wall_s: timed.wall_s, peak_rss_mb: timed.peak_rss_mb ?? phases.peak_rss_mb, stages_ms: phases.stages, loadavg_before: load };
+}
+const runFigure = runBundled();
+
+/** (g) Peak RSS against the number of training clips (bench/scale-memory.mjs), only with BENCH_SCALE=1: minutes. */
+function scaleMemory() {
+  if (!process.env.BENCH_SCALE) return null;
+  const out = join(tmp, 'scale_memory.json');
+  log('scale_memory …');
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'scale-memory.mjs'), '--json', out], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return r.status === 0 && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { error: `exit ${r.status}` };
+}
+const scaleFigure = scaleMemory();
 const med = (n) => (typeof f[n]?.median_ms === 'number' ? Math.round(f[n].median_ms * 10) / 10 : null);
 const rss = (n) => (typeof f[n]?.peak_rss_mb === 'number' ? Math.round(f[n].peak_rss_mb) : null);
 
@@ -171,6 +225,14 @@ const results = {
     openretina_phases_ms: torch.epoch_bundled_phases ?? null,
     data: BUNDLED_DATA.slice(ROOT.length + 1),
   },
+  run_bundled: {
+    epochs: Number(process.env.BENCH_EPOCHS ?? 4),
+    ours: runFigure,
+    openretina: torch.run_bundled ?? null,
+    ratio_wall: null,
+    ratio_peak_rss: null,
+  },
+  scale_memory: scaleFigure,
   machine: {
     cpus: cpus().length,
     model: cpus()[0]?.model,
@@ -192,6 +254,8 @@ results.ratio_to_openretina = {
   train_step_b32_tfjs: ratio(results.extra_median_ms.train_step_b32_tfjs, results.openretina_ms.train_step_b32),
   mei_iteration_tfjs: ratio(results.extra_median_ms.mei_iteration_tfjs, results.openretina_ms.mei_iteration),
 };
+results.run_bundled.ratio_wall = ratio(runFigure.wall_s, torch.run_bundled?.wall_s);
+results.run_bundled.ratio_peak_rss = ratio(runFigure.peak_rss_mb, torch.run_bundled?.peak_rss_mb);
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
 writeFileSync(join(ROOT, 'bench', 'raw-figures.json'), `${JSON.stringify({ torch, figures: f }, null, 1)}\n`);
 
@@ -242,6 +306,13 @@ Epoch phases, ours (ms, medians of epochs 2–${process.env.BENCH_EPOCHS ?? 4}; 
 ${JSON.stringify(f.epoch_bundled?.phases_ms ?? {})}; OpenRetina (train_reference.py): ${JSON.stringify(torch.epoch_bundled_phases ?? {})}.
 Batch preparation (the same loaders iterated alone): median ${results.epoch_bundled.batch_prep_ms?.median?.toFixed(2) ?? '?'} ms per batch,
 ${results.epoch_bundled.batch_prep_ms?.total?.toFixed(1) ?? '?'} ms per epoch.
+
+(f) the whole run, \`openretina train --config bundled_core_readout trainer.max_epochs=${results.run_bundled.epochs}\` (node start to exit,
+report.html with its MEIs included; load ${typeof runFigure.loadavg_before === 'number' ? runFigure.loadavg_before.toFixed(2) : '—'} before): wall ${runFigure.wall_s?.toFixed(1) ?? '—'} s, peak RSS
+${runFigure.peak_rss_mb?.toFixed(0) ?? '—'} MB; stages (ms) ${JSON.stringify(Object.fromEntries(Object.entries(runFigure.stages_ms ?? {}).map(([k, v]) => [k, Math.round(v)])))}.
+OpenRetina, \`train_reference.py\` for the same epochs: wall ${torch.run_bundled?.wall_s?.toFixed(1) ?? '—'} s, peak RSS ${torch.run_bundled?.peak_rss_mb?.toFixed(0) ?? '—'} MB.
+Ratios (ours ÷ OpenRetina): wall ${results.run_bundled.ratio_wall ?? '—'}, peak RSS ${results.run_bundled.ratio_peak_rss ?? '—'}.
+${scaleFigure ? `\n(g) peak RSS against training clips (bench/scale-memory.mjs): ${scaleFigure.error ?? scaleFigure.markdown}\n` : '(g) scale memory: not run (BENCH_SCALE=1 runs bench/scale-memory.mjs, minutes).'}
 
 Training-step phases (ONNX, batch 32, one run): ${JSON.stringify(f.train_step_b32?.phases_ms ?? {})}; batch 128: ${JSON.stringify(f.train_step_b128?.phases_ms ?? {})}.
 MEI-iteration phases (ONNX, medians, ms): ${JSON.stringify(f.mei_iteration?.phases_ms ?? {})}.
