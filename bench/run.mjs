@@ -82,8 +82,8 @@ function torchSide() {
       { env: { ...process.env, OPENRETINA_SRC: src }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const e = timed.r;
-    runWall = { wall_s: timed.wall_s, peak_rss_mb: timed.peak_rss_mb };
     if (e.status === 0 && existsSync(epochJson)) {
+      runWall = { wall_s: timed.wall_s, peak_rss_mb: timed.peak_rss_mb };
       const h = JSON.parse(readFileSync(epochJson, 'utf8')).history ?? [];
       const later = h
         .slice(1)

@@ -59,8 +59,8 @@ for (const clips of sizes) {
       'bundled_core_readout',
       out,
       `paths.data_dir=${dir}`,
-      `+trainer.limit_train_batches=${values.batches}`,
-      '+trainer.limit_val_batches=2',
+      `++trainer.limit_train_batches=${values.batches}`,
+      '++trainer.limit_val_batches=2',
     ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EPOCH_PHASES_REPORT_MEIS: '0' } },
   );
