@@ -58,14 +58,15 @@ export async function runCli(argv: string[], io: CliIO = consoleIO): Promise<num
     return ExitCode.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(`${command.summary}\n\nUsage: ${command.usage}`);
+    io.out(command.usage);
     return ExitCode.ok;
   }
   try {
     return await command.run(rest, io);
   } catch (error) {
     const code = reportFailure(error, io.err, debug);
-    if (code === ExitCode.usage) io.err(`Usage: ${command.usage}`);
+    if (code === ExitCode.usage)
+      io.err(`Usage: ${command.synopsis.join('\n       ')}\n(\`openretina ${command.name} --help\` lists every option)`);
     return code;
   }
 }
