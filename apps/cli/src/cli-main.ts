@@ -13,6 +13,7 @@ import { workerCommand } from './sweep/worker-command.js';
 import { trainCommand } from './train-command.js';
 import { cliVersion } from './version.js';
 import { visualizeCommand } from './visualize-command.js';
+import { cliReference } from './options/help-text.js';
 
 /** Every subcommand of `openretina`. */
 export const commands: Command[] = [
@@ -29,6 +30,11 @@ export const commands: Command[] = [
   sweepCommand,
   workerCommand,
 ];
+
+/** The command reference (synopsis and option table of every command) as Markdown, as the README holds it. */
+export function commandReference(): string {
+  return cliReference(commands);
+}
 
 function help(io: CliIO): void {
   io.out('openretina <command> [options]\n\nCommands:');

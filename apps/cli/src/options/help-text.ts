@@ -20,11 +20,11 @@ export function optionLabel(name: string, spec: OptionSpec): string {
 
 /** The description with its allowed values, default and deprecated names. */
 export function optionDescription(spec: OptionSpec): string {
-  const parts = [spec.description];
-  if (spec.choices) parts.push(`one of: ${spec.choices.join(', ')}`);
-  if (spec.default !== undefined && spec.default !== false) parts.push(`default: ${String(spec.default)}`);
-  if (spec.deprecated?.length) parts.push(`deprecated names: ${spec.deprecated.map((d) => `--${d}`).join(', ')}`);
-  return parts.length === 1 ? parts[0]! : `${parts[0]} (${parts.slice(1).join('; ')})`;
+  const facts: string[] = [];
+  if (spec.choices) facts.push(`one of: ${spec.choices.join(', ')}`);
+  if (spec.default !== undefined && spec.default !== false) facts.push(`default: ${String(spec.default)}`);
+  if (spec.deprecated?.length) facts.push(`deprecated names: ${spec.deprecated.map((d) => `--${d}`).join(', ')}`);
+  return facts.length ? `${spec.description} [${facts.join('; ')}]` : spec.description;
 }
 
 /** The full `openretina <command> --help` text. */
@@ -51,4 +51,15 @@ export function markdownReference(source: HelpSource): string {
     for (const [name, spec] of entries) lines.push(`| \`${cell(optionLabel(name, spec))}\` | ${cell(optionDescription(spec))} |`);
   }
   return lines.join('\n');
+}
+
+/** The markers around the generated command reference in the CLI's README. */
+export const REFERENCE_MARKERS = [
+  '<!-- cli-reference:start (generated: node apps/cli/scripts/cli-reference.mjs) -->',
+  '<!-- cli-reference:end -->',
+] as const;
+
+/** The README's command reference of these commands, between its markers. */
+export function cliReference(sources: readonly HelpSource[]): string {
+  return [REFERENCE_MARKERS[0], '', ...sources.map((s) => `${markdownReference(s)}\n`), REFERENCE_MARKERS[1]].join('\n');
 }
