@@ -426,6 +426,11 @@ const trainOptions: OptionTable = {
     description:
       "training progress on stderr: a bar of the epoch's batches redrawn in place, one line per epoch, or nothing (auto: a bar on a TTY, else lines)",
   },
+  output: {
+    type: 'string',
+    placeholder: 'DIR',
+    description: 'the run folder (the same as the override paths.output_dir=DIR; default hydra.run.dir)',
+  },
   'report-meis': { type: 'string', placeholder: 'N', description: 'MEIs of the N best test neurons in report.html (default 3; 0: none)' },
   'demo-url': {
     type: 'string',
@@ -448,7 +453,7 @@ export const trainCommand = defineCommand({
   name: 'train',
   summary: "Train a model from an experiment config (a preset, a YAML file, or OpenRetina's config tree) with Hydra overrides",
   synopsis: [
-    'openretina train --config FILE|PRESET [key=value ...] [options]',
+    'openretina train --config FILE|PRESET [key=value ...] [--output DIR] [options]',
     'openretina train --config-path DIR --config-name NAME [key=value ...] [options]',
     'openretina train --resume RUN_DIR [options]',
   ],
@@ -468,11 +473,17 @@ export const trainCommand = defineCommand({
     const values = raw as Record<string, string | undefined>;
     let source = configSource(values);
     let runOverrides = overrides;
+    if (values.output !== undefined) {
+      // --output is paths.output_dir, the folder every other writing command names with --output
+      if (overrides.some((o) => /^\+{0,2}paths\.output_dir=/.test(o)))
+        throw new UsageError('Give --output DIR or paths.output_dir=DIR, not both.');
+      runOverrides = [...overrides, `paths.output_dir=${values.output}`];
+    }
     if (values.resume !== undefined) {
       // the run's own resolved config, into its own folder: nothing else may change
-      if (source || overrides.length || overwrite)
+      if (source || overrides.length || overwrite || values.output !== undefined)
         throw new UsageError(
-          '--resume RUN_DIR continues a run with its own config.yaml: give no --config, overrides or --overwrite with it.',
+          '--resume RUN_DIR continues a run with its own config.yaml: give no --config, overrides, --output or --overwrite with it.',
         );
       const dir = resolve(values.resume);
       source = { config: join(dir, 'config.yaml') };

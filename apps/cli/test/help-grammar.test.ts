@@ -118,8 +118,15 @@ describe('deprecated names', () => {
     expect(both.errors).toContain(`error [USAGE]: Give ${now} or its deprecated name ${old}, not both`);
   });
 
-  it('every command writes with --output', () => {
-    for (const name of ['eval', 'predict', 'mei', 'visualize', 'export', 'demo', 'create-data'])
+  it('every command that writes names its file or folder with --output', async () => {
+    for (const name of ['train', 'eval', 'predict', 'mei', 'visualize', 'export', 'demo', 'create-data'])
       expect(Object.keys(commands.find((c) => c.name === name)!.options), name).toContain('output');
+    // train --output is paths.output_dir: giving both is a usage error, as is --output with --resume
+    const both = await run(['train', '--config', 'hdf5', '--output', absent('--a'), `paths.output_dir=${absent('--b')}`]);
+    expect(both.code).toBe(2);
+    expect(both.io.errors[0]).toBe('error [USAGE]: Give --output DIR or paths.output_dir=DIR, not both.');
+    const resume = await run(['train', '--resume', absent('--run'), '--output', absent('--c')]);
+    expect(resume.code).toBe(2);
+    expect(resume.io.errors[0]).toMatch(/^error \[USAGE\]: --resume RUN_DIR continues a run with its own config\.yaml/);
   });
 });

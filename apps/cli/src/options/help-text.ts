@@ -45,10 +45,16 @@ export function helpText(source: HelpSource): string {
 export function markdownReference(source: HelpSource): string {
   const cell = (s: string) => s.replaceAll('|', '\\|');
   const lines = [`### \`openretina ${source.name}\``, '', source.summary, '', '```text', ...source.synopsis, '```'];
-  const entries = Object.entries(source.options);
-  if (entries.length) {
-    lines.push('', '| Option | Meaning |', '| --- | --- |');
-    for (const [name, spec] of entries) lines.push(`| \`${cell(optionLabel(name, spec))}\` | ${cell(optionDescription(spec))} |`);
+  const rows = Object.entries(source.options).map(([name, spec]) => [
+    `\`${cell(optionLabel(name, spec))}\``,
+    cell(optionDescription(spec)),
+  ]);
+  if (rows.length) {
+    // columns padded as the formatter (Biome) writes Markdown tables, so that formatting leaves the reference as is
+    const width = [0, 1].map((i) => Math.max(i === 0 ? 6 : 7, ...rows.map((r) => r[i]!.length)));
+    const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+    lines.push('', row(['Option', 'Meaning']), row(width.map((w) => '-'.repeat(w))));
+    for (const r of rows) lines.push(row(r));
   }
   return lines.join('\n');
 }
