@@ -205,7 +205,7 @@ export const sweepCommand = defineCommand({
   async run(argv: string[], io: CliIO): Promise<number> {
     const parsed = parseOptions(sweepOptions, argv, { overrides: true, warn: (line) => io.err(line) });
     const { overrides } = parsed;
-    const values = parsed.values as Record<string, string | undefined>; // --status is a switch: true or undefined
+    const values = parsed.values as Record<string, string | undefined>; // --status, a switch, is a boolean here
     if (values.status) {
       if (!values.queue) {
         io.err('--status needs --queue redis://HOST:PORT (a local sweep shows its state in paths.output_dir/sweep.json).');
