@@ -87,9 +87,6 @@ export function refuseUnavailable(cfg: ExperimentConfig): void {
       problems.push(`training_callbacks.${name} (${cls}) is not available in @openretina; drop it with ~training_callbacks.${name}`);
     }
   }
-  const limitTest = cfg.trainer.limit_test_batches;
-  if (limitTest !== undefined && limitTest !== null)
-    problems.push(`trainer.limit_test_batches=${limitTest}: the test evaluation uses every test batch; set it to null`);
   if (problems.length)
     throw new UnsupportedError(`This experiment asks for what openretina train does not do:\n  ${problems.join('\n  ')}`);
 }

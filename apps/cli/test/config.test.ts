@@ -268,6 +268,12 @@ describe('experiment schema', () => {
     );
     expectConfigError(() => validateExperiment(resolved(['training_callbacks.model_checkpoint.save_top_k=3'])), 'save_top_k: 1');
     expectConfigError(() => validateExperiment(resolved(['trainer.accelerator=gpu'])), 'trainer.accelerator');
+    // Lightning's limits are known without +; the test evaluation always uses every batch
+    expect(validateExperiment(resolved(['trainer.limit_train_batches=3', 'trainer.limit_test_batches=null'])).trainer).toMatchObject({
+      limit_train_batches: 3,
+      limit_test_batches: null,
+    });
+    expectConfigError(() => validateExperiment(resolved(['trainer.limit_test_batches=5'])), 'limit_test_batches: null');
     expectConfigError(() => validateExperiment(resolved(['+evaluation=default', 'evaluation.model_path=m'])), 'compute_dataset_statistics');
     expect(
       validateExperiment(resolved(['+evaluation=default', 'evaluation.model_path=m', 'evaluation.compute_dataset_statistics=false']))

@@ -19,8 +19,8 @@ export const trainerSchema = z
     // Lightning's limits (null: every batch), known without `+` (see TRAINER_NULL_DEFAULT_KEYS)
     limit_train_batches: z.number().positive().nullable().optional(),
     limit_val_batches: z.number().positive().nullable().optional(),
-    /** The test evaluation uses every test batch: only null (Lightning's default) is accepted (see refuseUnavailable). */
-    limit_test_batches: z.number().positive().nullable().optional(),
+    /** The test evaluation uses every test batch: only null, Lightning's default. */
+    limit_test_batches: z.null({ error: 'the test evaluation uses every test batch here (limit_test_batches: null)' }).optional(),
     /** Metrics are logged once per epoch here; the value only thins Lightning's per-step logging. */
     log_every_n_steps: positiveInt.optional(),
     /** Where Lightning writes when no logger/checkpoint path is given; here every output path is explicit. */
