@@ -1,9 +1,10 @@
 // `pnpm bench`: the performance figures of issue 8 on the default engine, beside OpenRetina (PyTorch) run in the
 // same session when Debian's torch is importable (else the recorded anchor). Writes bench/results.json and
 // bench/RESULTS.md = the generated part + bench/ANALYSIS.md + bench/TRAINING.md (both hand-written, kept as they
-// are). Needs built packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_EPOCHS (default 4),
-// BENCH_SKIP_TORCH=1, OPENRETINA_SRC (the OpenRetina source tree for the PyTorch side, run by the scripts in
-// reference/pytorch, see its README; when unset, the recorded anchor is used).
+// are). Needs built packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_EPOCHS (default 4; also the
+// epochs of (f), the whole run), BENCH_SCALE=1 ((g), bench/scale-memory.mjs: minutes), BENCH_SKIP_TORCH=1,
+// OPENRETINA_SRC (the OpenRetina source tree for the PyTorch side, run by the scripts in reference/pytorch, see its
+// README; when unset, the recorded anchor is used).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, loadavg } from 'node:os';
