@@ -6,6 +6,48 @@ import { defineConfig, type Plugin } from 'vite';
 const require = createRequire(import.meta.url);
 const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+// onnxruntime-web: its ESM build that loads the WebAssembly runtime from `env.wasm.wasmPaths` (the page sets ort/),
+// and the one runtime that build uses (SIMD + threads, with WebGPU through JSEP): its module, which is also the
+// threads' worker script, and its .wasm.
+const ortDir = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
+const ortEntry = join(ortDir, 'ort.min.mjs');
+const ortFiles = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+
+/**
+ * Cross-origin isolation (COOP + COEP), which SharedArrayBuffer and so ONNX Runtime's WebAssembly threads need.
+ * Everything the page loads is same-origin; a `?model=` URL on another origin must allow CORS (fetch needs it anyway).
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+const MIME: Record<string, string> = { '.wasm': 'application/wasm', '.mjs': 'text/javascript' };
+
+/**
+ * Serves (dev) and copies (build) onnxruntime-web's runtime files to `ort/` next to index.html, where the page's
+ * `env.wasm.wasmPaths` (relative to the page) finds them.
+ */
+function ortWasm(): Plugin {
+  return {
+    name: 'openretina-ort-wasm',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = req.url?.split('?')[0]?.split('/').pop();
+        if (name && req.url?.includes('/ort/') && ortFiles.includes(name)) {
+          res.setHeader('Content-Type', MIME[name.slice(name.lastIndexOf('.'))]!);
+          for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+          res.end(readFileSync(join(ortDir, name)));
+          return;
+        }
+        next();
+      });
+    },
+    generateBundle() {
+      for (const f of ortFiles) this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ortDir, f)) });
+    },
+  };
+}
 
 /**
  * Serves (dev) and copies (build) the TF.js wasm binaries to `wasm/` next to index.html, where the page's
@@ -34,7 +76,13 @@ function tfjsWasm(): Plugin {
 export default defineConfig({
   // Relative asset paths: the built site works from any folder of any static server.
   base: './',
-  plugins: [tfjsWasm()],
+  plugins: [tfjsWasm(), ortWasm()],
+  resolve: {
+    // the build of onnxruntime-web without its runtime inlined (that one locates it through import.meta.url)
+    alias: [{ find: /^onnxruntime-web$/, replacement: ortEntry }],
+  },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
