@@ -6,12 +6,16 @@ import { defineConfig, type Plugin } from 'vite';
 const require = createRequire(import.meta.url);
 const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
-// onnxruntime-web: its ESM build that loads the WebAssembly runtime from `env.wasm.wasmPaths` (the page sets ort/),
-// and the one runtime that build uses (SIMD + threads, with WebGPU through JSEP): its module, which is also the
-// threads' worker script, and its .wasm.
+// onnxruntime-web: the ESM builds that load their WebAssembly runtime from `env.wasm.wasmPaths` (the page sets ort/)
+// — `onnxruntime-web` (WebAssembly + WebGPU through JSEP) and `onnxruntime-web/wasm` (WebAssembly only, half the
+// size) — and the runtime each uses (SIMD + threads): its module, which is also the threads' worker script, and its
+// .wasm.
 const ortDir = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
-const ortEntry = join(ortDir, 'ort.min.mjs');
-const ortFiles = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+const ortEntries = [
+  { find: /^onnxruntime-web$/, replacement: join(ortDir, 'ort.min.mjs') },
+  { find: /^onnxruntime-web\/wasm$/, replacement: join(ortDir, 'ort.wasm.min.mjs') },
+];
+const ortFiles = ['jsep.mjs', 'jsep.wasm', 'mjs', 'wasm'].map((ext) => `ort-wasm-simd-threaded.${ext}`);
 
 /**
  * Cross-origin isolation (COOP + COEP), which SharedArrayBuffer and so ONNX Runtime's WebAssembly threads need.
@@ -78,8 +82,9 @@ export default defineConfig({
   base: './',
   plugins: [tfjsWasm(), ortWasm()],
   resolve: {
-    // the build of onnxruntime-web without its runtime inlined (that one locates it through import.meta.url)
-    alias: [{ find: /^onnxruntime-web$/, replacement: ortEntry }],
+    // the builds of onnxruntime-web without their runtime module inlined (those locate it through import.meta.url,
+    // which bundling moves)
+    alias: ortEntries,
   },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
