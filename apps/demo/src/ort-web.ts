@@ -1,6 +1,5 @@
-// onnxruntime-web for the demo's ONNX route: loaded on demand (a page without it still runs on TF.js), its
-// WebAssembly files served next to the page (vite.config.ts copies them to ort/), the execution provider chosen
-// from what the browser offers.
+// onnxruntime-web for the demo's ONNX route: loaded on demand (a page without it still runs on TF.js; its .wasm is
+// an asset of the build, found through import.meta.url), the execution provider chosen from what the browser offers.
 import type { OrtLike } from '@openretina/onnx';
 import { executionProvidersFor, probeDevice } from '@openretina/onnx';
 
@@ -18,7 +17,7 @@ export interface OrtWeb {
 }
 
 interface OrtEnv {
-  env: { wasm: { wasmPaths?: string; numThreads?: number; proxy?: boolean } };
+  env: { wasm: { numThreads?: number } };
 }
 
 /** Whether `navigator.gpu` gives an adapter (headless and older browsers have none, or no navigator.gpu at all). */
@@ -47,7 +46,6 @@ export async function loadOrtWeb(request: string | null): Promise<OrtWeb> {
   const isolated = globalThis.crossOriginIsolated === true;
   const threads = isolated ? Math.max(1, navigator.hardwareConcurrency || 1) : 1;
   // Settings take effect when the first session is created, so they are set before any.
-  module.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
   module.env.wasm.numThreads = threads;
   if (!isolated) notes.push('The page is not cross-origin isolated: ONNX Runtime runs on one WebAssembly thread.');
   let provider: OrtProvider = 'wasm';

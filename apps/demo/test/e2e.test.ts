@@ -25,7 +25,6 @@ if (skip) console.warn(`[demo e2e] SKIPPED: ${CHROMIUM} not found and not in CI 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
   '.css': 'text/css',
   '.json': 'application/json',
   '.wasm': 'application/wasm',
