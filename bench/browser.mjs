@@ -130,9 +130,25 @@ function writeAtomic(file, text) {
   renameSync(tmp, file);
 }
 
+/** The markdown table at the end of `text` with its columns padded to equal widths (as the formatter leaves it). */
+function alignLastTable(text) {
+  const lines = text.split('\n');
+  let start = lines.length;
+  while (start > 0 && lines[start - 1].startsWith('|')) start--;
+  const rows = lines.slice(start).map((l) =>
+    l
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim()),
+  );
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => (/^-+$/.test(r[j]) ? 3 : r[j].length))));
+  const out = rows.map((r) => `| ${r.map((c, j) => (/^-+$/.test(c) ? '-'.repeat(widths[j]) : c.padEnd(widths[j]))).join(' | ')} |`);
+  return [...lines.slice(0, start), ...out].join('\n');
+}
+
 // bench/BROWSER.md keeps every run: a row appended to its table.
 const table = readFileSync(TABLE, 'utf8').trimEnd();
-writeAtomic(TABLE, `${table}\n${row}\n`);
+writeAtomic(TABLE, `${alignLastTable(`${table}\n${row}`)}\n`);
 // Run alone: bench/RESULTS.md's browser section (everything from BROWSER.md's heading to the next section) follows.
 if (!process.env.BENCH_FROM_RUN && existsSync(RESULTS)) {
   const section = readFileSync(TABLE, 'utf8').trimEnd();
