@@ -54,7 +54,13 @@ export function onnxEngine(state: DemoState): ComputeEngine {
   if (r.engine?.model !== model) {
     r.engine?.dispose();
     const web = r.ortWeb!;
-    r.engine = createEngine(model, 'onnx', web.ort, { threads: web.threads, executionProviders: web.executionProviders });
+    r.engine = createEngine(model, 'onnx', web.ort, {
+      threads: web.threads,
+      executionProviders: web.executionProviders,
+      // Threads sleep when idle instead of spinning: a page shares the cores with the main thread (TF.js's part of an
+      // MEI step, drawing) and other tabs, and workers left spinning after a run slowed whatever ran next.
+      sessionOptions: { extra: { session: { intra_op: { allow_spinning: '0' } } } },
+    });
   }
   return r.engine;
 }
