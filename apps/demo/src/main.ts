@@ -134,8 +134,8 @@ function renderRoute(state: DemoState): void {
 
 /** The toggle: recomputes what the route computes (responses, tuning) on the chosen one. */
 async function routeChanged(state: DemoState, route: Route): Promise<void> {
-  state.route.chosen = route;
-  if (route === 'tfjs') dropEngine(state);
+  state.meiAbort?.abort(); // a running MEI stops after its current step (showing the stimulus so far)
+  state.route.chosen = route; // the ONNX engine stays with the model (disposed when the model goes), for a switch back
   const blocker = route === 'onnx' ? onnxBlocker(state) : undefined;
   if (blocker) message(`ONNX Runtime cannot run this model (${blocker}): predictions and MEIs stay on TF.js.`, 'note');
   renderRoute(state);

@@ -34,8 +34,8 @@ async function hasWebGpuAdapter(): Promise<boolean> {
 /**
  * Loads onnxruntime-web and picks its provider: `webgpu` when `navigator.gpu` gives an adapter and a one-node graph
  * runs on it, else `wasm` with one thread per core when the page is cross-origin isolated (threads need
- * SharedArrayBuffer; the demo's servers send COOP/COEP for that), else one thread. `request` (`?ort=wasm|webgpu`)
- * restricts the choice. Throws when onnxruntime-web cannot load or run at all (the caller falls back to TF.js).
+ * SharedArrayBuffer; the demo's servers send COOP/COEP for that), else one thread. `request` (`?ort=` in the URL):
+ * `wasm` skips WebGPU. Throws when onnxruntime-web cannot load or run at all (the caller falls back to TF.js).
  */
 export async function loadOrtWeb(request: string | null): Promise<OrtWeb> {
   const adapter = request !== 'wasm' && (await hasWebGpuAdapter());

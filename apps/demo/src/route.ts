@@ -15,7 +15,7 @@ export interface RouteState {
   ortWeb: OrtWeb | undefined;
   /** Why ONNX Runtime is not available (it did not load), shown next to the toggle. */
   unavailable: string | undefined;
-  /** The ONNX engine of the loaded model, created on first use and disposed when the model or the route changes. */
+  /** The ONNX engine of the loaded model, created on first use and disposed when another model replaces it. */
   engine: ComputeEngine | undefined;
 }
 
