@@ -8,7 +8,8 @@ export const T = 14;
 export const H = 6;
 export const W = 6;
 
-export function tinyModel(seed = 1): CoreReadout {
+/** The tiny model; `dropoutRate` > 0 adds Dropout3d after the core layer (a random stream used while training). */
+export function tinyModel(seed = 1, dropoutRate = 0): CoreReadout {
   return buildCoreReadout(
     {
       in_shape: [2, T, H, W],
@@ -24,6 +25,7 @@ export function tinyModel(seed = 1): CoreReadout {
         input_padding: 0,
         hidden_padding: 0,
         cut_first_n_frames: 0,
+        ...(dropoutRate > 0 ? { dropout_rate: dropoutRate } : {}),
       },
       readout: {
         scale: true,
