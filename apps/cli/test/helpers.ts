@@ -1,6 +1,7 @@
 // Shared helpers of the CLI tests.
 import { generateSyntheticData } from '@openretina/data-io';
 import { writeHdf5Dataset } from '@openretina/data-io/node';
+import { expect } from 'vitest';
 import type { CliIO } from '../src/index.js';
 
 /** A CliIO that records what a command prints. */
@@ -48,4 +49,15 @@ export function tinyHdf5Overrides(dataDir: string, trainBatches: number): string
     'trainer.max_epochs=2',
     `++trainer.limit_train_batches=${trainBatches}`,
   ];
+}
+
+/** A failure as the brief asks: exit 1 (2 for usage), one `error [CODE]: message` line first, no stack trace. */
+export function expectCleanFailure(r: { code: number; errors: string[] }, label: string, code?: RegExp): void {
+  expect([1, 2], `${label}: exit code ${r.code}; ${r.errors.join(' | ')}`).toContain(r.code);
+  // warnings may come first; exactly one error line
+  const lines = r.errors.filter((l) => l.startsWith('error ['));
+  expect(lines, `${label}: ${r.errors.join(' | ')}`).toHaveLength(1);
+  expect(lines[0], label).toMatch(/^error \[[A-Z_]+\]: \S/);
+  if (code) expect(lines[0], label).toMatch(code);
+  expect(r.errors.join('\n'), label).not.toMatch(/^\s+at /m);
 }

@@ -157,7 +157,7 @@ export async function replaceDirectoryAtomic(
     const replacing = (await isDirectory(target)) === true;
     if (replacing) await rename(target, aside);
     try {
-      await pauseInsideSwap();
+      if (replacing) await pauseInsideSwap();
       await rename(staging, target);
     } catch (error) {
       if (replacing) await rename(aside, target);
