@@ -174,7 +174,7 @@ async function fetchToPart(
   // a failed write (a full disk) ends the stream with an error instead of a 'drain': remember it and stop reading
   let writeError: Error | undefined;
   const failed = new Promise<never>((_, reject) =>
-    out.once('error', (e) => {
+    out.on('error', (e) => {
       writeError = e;
       reject(e);
     }),
