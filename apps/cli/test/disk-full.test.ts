@@ -7,39 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, publishedModelRepoPath } from '@openretina/hub/node';
-import { runCli } from '../src/index.js';
 import { LOCK_FILE } from '../src/run-lock.js';
 import { readTrainingState } from '../src/run-state.js';
-import { capture, expectCleanFailure, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';
+import { expectCleanFailure, runCaptured, tinyTrainArgs, writeTinyDataset } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'openretina-disk-full-'));
 const data = join(root, 'lab');
 const saved: Record<string, string | undefined> = {};
 const ENV = ['OPENRETINA_TEST_ENOSPC', 'HF_ENDPOINT', 'HF_HUB_CACHE', 'OPENRETINA_CACHE_DIRECTORY'];
 
-async function cli(args: string[]): Promise<{ code: number; lines: string[]; errors: string[] }> {
-  const io = capture();
-  const code = await runCli(args, io);
-  return { code, lines: io.lines, errors: io.errors };
-}
-
 /** A two-epoch run into `out`. */
-function train(out: string): Promise<{ code: number; errors: string[] }> {
-  return cli([
-    'train',
-    '--config',
-    'hdf5',
-    ...tinyHdf5Overrides(data, 1),
-    'seed=0',
-    `paths.output_dir=${out}`,
-    '--backend',
-    'cpu',
-    '--progress',
-    'none',
-    '--report-meis',
-    '0',
-  ]);
-}
+const train = (out: string) => runCaptured(tinyTrainArgs(data, out));
 
 const tempFiles = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.tmp/.test(f));
 
@@ -113,7 +91,7 @@ describe('a full disk (ENOSPC)', () => {
         process.env.HF_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         process.env.HF_HUB_CACHE = join(root, 'empty-hf-cache');
         process.env.OPENRETINA_CACHE_DIRECTORY = cache;
-        const r = await cli(['download', 'hoefling_2024_base_low_res', '--force', '--progress', 'none']);
+        const r = await runCaptured(['download', 'hoefling_2024_base_low_res', '--force', '--progress', 'none']);
         expectCleanFailure(
           r,
           'download',

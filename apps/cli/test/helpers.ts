@@ -2,7 +2,7 @@
 import { generateSyntheticData } from '@openretina/data-io';
 import { writeHdf5Dataset } from '@openretina/data-io/node';
 import { expect } from 'vitest';
-import type { CliIO } from '../src/index.js';
+import { runCli, type CliIO } from '../src/index.js';
 
 /** A CliIO that records what a command prints. */
 export function capture(): CliIO & { lines: string[]; errors: string[] } {
@@ -60,4 +60,30 @@ export function expectCleanFailure(r: { code: number; errors: string[] }, label:
   expect(lines[0], label).toMatch(/^error \[[A-Z_]+\]: \S/);
   if (code) expect(lines[0], label).toMatch(code);
   expect(r.errors.join('\n'), label).not.toMatch(/^\s+at /m);
+}
+
+/** `openretina train` on the tiny dataset into `out` (one training batch, seed 0, cpu, quiet), then `extra`. */
+export function tinyTrainArgs(dataDir: string, out: string, extra: string[] = []): string[] {
+  return [
+    'train',
+    '--config',
+    'hdf5',
+    ...tinyHdf5Overrides(dataDir, 1),
+    'seed=0',
+    `paths.output_dir=${out}`,
+    '--backend',
+    'cpu',
+    '--progress',
+    'none',
+    '--report-meis',
+    '0',
+    ...extra,
+  ];
+}
+
+/** Runs a command in this process: its exit code and what it printed. */
+export async function runCaptured(args: string[]): Promise<{ code: number; lines: string[]; errors: string[] }> {
+  const io = capture();
+  const code = await runCli(args, io);
+  return { code, lines: io.lines, errors: io.errors };
 }

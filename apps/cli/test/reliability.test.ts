@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serializeNpy } from '@openretina/formats';
 import { OPENRETINA_FIXTURES } from '@openretina/test-utils/fixtures';
-import { runCli } from '../src/index.js';
 import { LOCK_FILE } from '../src/run-lock.js';
-import { capture, expectCleanFailure, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';
+import { expectCleanFailure, runCaptured, tinyHdf5Overrides, tinyTrainArgs, writeTinyDataset } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'openretina-reliability-'));
 const data = join(root, 'lab');
@@ -20,30 +19,6 @@ const ckpt = join(OPENRETINA_FIXTURES, 'model.ckpt');
 const aFile = join(root, 'a-file');
 /** A folder nobody may write into: a read-only mode for ordinary users, /sys (read-only even for root) otherwise. */
 const readOnly = process.getuid?.() === 0 ? '/sys/openretina-test' : join(root, 'read-only');
-
-function trainArgs(dataDir: string, out: string, extra: string[] = []): string[] {
-  return [
-    'train',
-    '--config',
-    'hdf5',
-    ...tinyHdf5Overrides(dataDir, 1),
-    'seed=0',
-    `paths.output_dir=${out}`,
-    '--backend',
-    'cpu',
-    '--progress',
-    'none',
-    '--report-meis',
-    '0',
-    ...extra,
-  ];
-}
-
-async function cli(args: string[]): Promise<{ code: number; lines: string[]; errors: string[] }> {
-  const io = capture();
-  const code = await runCli(args, io);
-  return { code, lines: io.lines, errors: io.errors };
-}
 
 /** Every file under `dir` by relative path, with its bytes. */
 function treeBytes(dir: string): Map<string, Buffer> {
@@ -106,9 +81,9 @@ describe('every failure is an `error [CODE]:` line (bad inputs and faults, every
     { label: 'train: unknown key', args: () => [...argv('train', { config: 'hdf5' }), 'model.no_such_key=1'], code: /OPENRETINA_CONFIG/ },
     { label: 'train: unknown option', args: () => argv('train', { config: 'hdf5', frobnicate: '1' }), code: /USAGE/ },
     { label: 'train: --resume of a folder without a run', args: () => argv('train', { resume: join(root, 'nothing-here') }) },
-    { label: 'train: output under a file', args: () => trainArgs(data, join(aFile, 'run')), code: /ENOTDIR|EEXIST|CONFIG/ },
-    { label: 'train: read-only output', args: () => trainArgs(data, join(readOnly, 'run')), code: /EACCES|EROFS|EPERM/ },
-    { label: 'train: Inf in the responses', args: () => trainArgs(infData, join(root, 'inf-run')), code: /OPENRETINA_DATA/ },
+    { label: 'train: output under a file', args: () => tinyTrainArgs(data, join(aFile, 'run')), code: /ENOTDIR|EEXIST|CONFIG/ },
+    { label: 'train: read-only output', args: () => tinyTrainArgs(data, join(readOnly, 'run')), code: /EACCES|EROFS|EPERM/ },
+    { label: 'train: Inf in the responses', args: () => tinyTrainArgs(infData, join(root, 'inf-run')), code: /OPENRETINA_DATA/ },
     { label: 'eval: no output', args: () => argv('eval', { config: 'hdf5' }), code: /USAGE/ },
     { label: 'eval: missing checkpoint', args: () => evalArgs({ checkpoint: join(root, 'none'), output: join(root, 'ev') }) },
     { label: 'predict: missing options', args: () => argv('predict', { input: x() }), code: /USAGE/ },
@@ -163,7 +138,7 @@ describe('every failure is an `error [CODE]:` line (bad inputs and faults, every
   ];
   for (const { label, args, code, exitsOk } of table) {
     it(label, async () => {
-      const r = await cli(args());
+      const r = await runCaptured(args());
       if (exitsOk) expect(r.code, r.errors.join('\n')).toBe(0);
       else expectCleanFailure(r, label, code);
     }, 120_000);
@@ -180,19 +155,19 @@ describe('runs are never overwritten', () => {
   const run = join(root, 'run');
 
   it('refuses a folder that holds a run, keeps its files, and replaces it only with --overwrite', async () => {
-    expect((await cli(trainArgs(data, run))).code).toBe(0);
+    expect((await runCaptured(tinyTrainArgs(data, run))).code).toBe(0);
     const metrics = readFileSync(join(run, 'metrics.json'));
-    const again = await cli(trainArgs(data, run));
+    const again = await runCaptured(tinyTrainArgs(data, run));
     expectCleanFailure(again, 'second train', /OPENRETINA_CONFIG.*already holds a run.*--overwrite/);
     expect(readFileSync(join(run, 'metrics.json'))).toEqual(metrics);
     expect(existsSync(join(run, LOCK_FILE))).toBe(false);
-    const replaced = await cli(trainArgs(data, run, ['--overwrite']));
+    const replaced = await runCaptured(tinyTrainArgs(data, run, ['--overwrite']));
     expect(replaced.code, replaced.errors.join('\n')).toBe(0);
   }, 240_000);
 
   it('eval --output RUN_DIR writes RUN_DIR/evaluation and leaves the run files alone', async () => {
     const before = readFileSync(join(run, 'metrics.json'));
-    const r = await cli([
+    const r = await runCaptured([
       'eval',
       '--config',
       'hdf5',
@@ -213,10 +188,10 @@ describe('runs are never overwritten', () => {
     const locked = join(root, 'locked');
     mkdirSync(locked);
     writeFileSync(join(locked, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), started: 'now' }));
-    expectCleanFailure(await cli(trainArgs(data, locked)), 'locked', new RegExp(`in use by process ${process.pid}`));
+    expectCleanFailure(await runCaptured(tinyTrainArgs(data, locked)), 'locked', new RegExp(`in use by process ${process.pid}`));
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(join(locked, LOCK_FILE), JSON.stringify({ pid: Number(dead.stdout), host: hostname(), started: 'then' }));
-    const r = await cli(trainArgs(data, locked));
+    const r = await runCaptured(tinyTrainArgs(data, locked));
     expect(r.code, r.errors.join('\n')).toBe(0);
     expect(existsSync(join(locked, LOCK_FILE))).toBe(false);
   }, 240_000);
@@ -235,7 +210,7 @@ describe('the same seed gives the same bytes (seed 0 included)', () => {
       backend: 'cpu',
       output: out,
     };
-    const r = await cli([...argv('mei', options), '--no-visuals']);
+    const r = await runCaptured([...argv('mei', options), '--no-visuals']);
     expect(r.code, r.errors.join('\n')).toBe(0);
     return readFileSync(out);
   }
@@ -250,7 +225,7 @@ describe('the same seed gives the same bytes (seed 0 included)', () => {
 
   it('train (the weights of two runs with seed=0)', async () => {
     const other = join(root, 'run-again');
-    expect((await cli(trainArgs(data, other))).code).toBe(0);
+    expect((await runCaptured(tinyTrainArgs(data, other))).code).toBe(0);
     for (const c of ['best', 'last', 'final']) {
       const a = readFileSync(join(root, 'run', 'checkpoints', c, 'model.safetensors'));
       expect(readFileSync(join(other, 'checkpoints', c, 'model.safetensors')).equals(a), c).toBe(true);
@@ -258,7 +233,8 @@ describe('the same seed gives the same bytes (seed 0 included)', () => {
   }, 240_000);
 
   it('create-data (every file: the .npy stimuli and the HDF5 sessions)', async () => {
-    for (const d of ['cd-a', 'cd-b']) expect((await cli(['create-data', join(root, d), '--clip-length', '2', '--seed', '0'])).code).toBe(0);
+    for (const d of ['cd-a', 'cd-b'])
+      expect((await runCaptured(['create-data', join(root, d), '--clip-length', '2', '--seed', '0'])).code).toBe(0);
     const files = treeBytes(join(root, 'cd-a'));
     expect([...files.keys()].some((f) => /\.(h5|hdf5)$/.test(f))).toBe(true);
     expect([...files.keys()].some((f) => f.endsWith('.npy'))).toBe(true);
@@ -267,7 +243,7 @@ describe('the same seed gives the same bytes (seed 0 included)', () => {
 
   it('visualize (every file of the gallery)', async () => {
     const gallery = async (out: string) => {
-      const r = await cli(
+      const r = await runCaptured(
         argv('visualize', {
           checkpoint: stateDict,
           output: out,
