@@ -16,62 +16,52 @@ function rot(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
+const A = 0;
+const B = 1;
+const C = 2;
+/** lookup3's mix: rounds of `x -= z; x ^= rot(z, r); z += y` as [x, z, y, r]. */
+const MIX = [
+  [A, C, B, 4],
+  [B, A, C, 6],
+  [C, B, A, 8],
+  [A, C, B, 16],
+  [B, A, C, 19],
+  [C, B, A, 4],
+] as const;
+/** lookup3's final: rounds of `x ^= z; x -= rot(z, r)` as [x, z, r]. */
+const FINAL = [
+  [C, B, 14],
+  [A, C, 11],
+  [B, A, 25],
+  [C, B, 16],
+  [A, C, 4],
+  [B, A, 14],
+  [C, B, 24],
+] as const;
+
 /** Bob Jenkins' lookup3 `hashlittle` (HDF5's metadata checksum), initial value 0. */
 export function lookup3(bytes: Uint8Array): number {
-  let a = (0xdeadbeef + bytes.length) >>> 0;
-  let b = a;
-  let c = a;
-  let i = 0;
-  let left = bytes.length;
-  const word = (at: number, n: number) => {
-    let w = 0;
-    for (let j = 0; j < n; j++) w += bytes[at + j]! * 2 ** (8 * j);
-    return w;
+  const s = new Uint32Array(3).fill(0xdeadbeef + bytes.length); // a, b, c (arithmetic modulo 2^32)
+  /** Adds the (up to) 12 little-endian bytes from `at` to a, b, c. */
+  const add = (at: number) => {
+    for (let j = 0; j < 12 && at + j < bytes.length; j++) s[j >> 2]! += bytes[at + j]! * 2 ** (8 * (j & 3));
   };
-  while (left > 12) {
-    a = (a + word(i, 4)) >>> 0;
-    b = (b + word(i + 4, 4)) >>> 0;
-    c = (c + word(i + 8, 4)) >>> 0;
-    a = (a - c) >>> 0;
-    a = (a ^ rot(c, 4)) >>> 0;
-    c = (c + b) >>> 0;
-    b = (b - a) >>> 0;
-    b = (b ^ rot(a, 6)) >>> 0;
-    a = (a + c) >>> 0;
-    c = (c - b) >>> 0;
-    c = (c ^ rot(b, 8)) >>> 0;
-    b = (b + a) >>> 0;
-    a = (a - c) >>> 0;
-    a = (a ^ rot(c, 16)) >>> 0;
-    c = (c + b) >>> 0;
-    b = (b - a) >>> 0;
-    b = (b ^ rot(a, 19)) >>> 0;
-    a = (a + c) >>> 0;
-    c = (c - b) >>> 0;
-    c = (c ^ rot(b, 4)) >>> 0;
-    b = (b + a) >>> 0;
-    i += 12;
-    left -= 12;
+  let at = 0;
+  for (; bytes.length - at > 12; at += 12) {
+    add(at);
+    for (const [x, z, y, r] of MIX) {
+      s[x]! -= s[z]!;
+      s[x]! ^= rot(s[z]!, r);
+      s[z]! += s[y]!;
+    }
   }
-  if (left === 0) return c;
-  a = (a + word(i, Math.min(left, 4))) >>> 0;
-  if (left > 4) b = (b + word(i + 4, Math.min(left - 4, 4))) >>> 0;
-  if (left > 8) c = (c + word(i + 8, left - 8)) >>> 0;
-  c = (c ^ b) >>> 0;
-  c = (c - rot(b, 14)) >>> 0;
-  a = (a ^ c) >>> 0;
-  a = (a - rot(c, 11)) >>> 0;
-  b = (b ^ a) >>> 0;
-  b = (b - rot(a, 25)) >>> 0;
-  c = (c ^ b) >>> 0;
-  c = (c - rot(b, 16)) >>> 0;
-  a = (a ^ c) >>> 0;
-  a = (a - rot(c, 4)) >>> 0;
-  b = (b ^ a) >>> 0;
-  b = (b - rot(a, 14)) >>> 0;
-  c = (c ^ b) >>> 0;
-  c = (c - rot(b, 24)) >>> 0;
-  return c;
+  if (bytes.length === at) return s[C]!; // nothing left (only for empty input)
+  add(at);
+  for (const [x, z, r] of FINAL) {
+    s[x]! ^= s[z]!;
+    s[x]! -= rot(s[z]!, r);
+  }
+  return s[C]!;
 }
 
 function readUint(bytes: Uint8Array, at: number, n: number): number {
