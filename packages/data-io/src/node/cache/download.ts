@@ -1,29 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { basename, dirname, extname, join, resolve, sep } from 'node:path';
-import { DataError, DownloadError, FileFormatError, UnsupportedError } from '@openretina/contracts';
-import { unzipSync } from 'fflate';
-import { recoverDirectory, replaceDirectoryAtomic, writeFileAtomic } from '@openretina/formats/node';
-import { timedFetch, type NetworkTimeouts } from './timed-fetch.js';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { DownloadError } from '@openretina/contracts';
+import { timedFetch, type NetworkTimeouts } from '../timed-fetch.js';
+import { findInCache, getCacheDirectory } from './cache-directory.js';
+import { unzipAndCleanup } from './unzip.js';
 
-/** Environment variable that sets the cache directory (as in OpenRetina). */
-export const CACHE_ENV_VAR = 'OPENRETINA_CACHE_DIRECTORY';
-/** OpenRetina's HuggingFace dataset repository. */
-export const HF_DATASET_REPO = 'open-retina/open-retina';
-/** Base URL of the GIN server. */
-export const GIN_BASE_URL = 'https://gin.g-node.org/';
-
-function expandHome(p: string): string {
-  return p === '~' ? homedir() : p.startsWith(`~/`) || p.startsWith(`~${sep}`) ? join(homedir(), p.slice(2)) : p;
-}
-
-/** The cache directory: `override`, else `$OPENRETINA_CACHE_DIRECTORY`, else `~/openretina_cache`. */
-export function getCacheDirectory(override?: string): string {
-  const dir = override ?? process.env[CACHE_ENV_VAR] ?? join(homedir(), 'openretina_cache');
-  return resolve(expandHome(dir));
-}
+/*
+ * Resumable, checked downloads into the cache: bytes go to a \`.part\` file that is resumed with a Range request, and
+ * become the target only once size and SHA-256 are right.
+ */
 
 /** What a download is doing when it reports progress. */
 export type DownloadPhase = 'start' | 'data' | 'retry' | 'done';
@@ -72,41 +59,6 @@ export interface DownloadOptions extends NetworkTimeouts {
   signal?: AbortSignal;
 }
 
-/**
- * The path under which `relPath` is present in the cache, or undefined (OpenRetina's `is_target_present`): the exact
- * path, else a sibling with the same stem (e.g. the folder extracted from `foo.zip`), ignoring `.part`, `.lock`,
- * `.metadata` and temp files.
- */
-export async function findInCache(cacheDir: string, relPath: string): Promise<string | undefined> {
-  const target = join(cacheDir, relPath);
-  const dir = dirname(target);
-  const stem = basename(target, extname(target));
-  // an extraction (folder swap) or a file write killed midway is repaired before we look
-  recoverDirectory(target);
-  if (stem !== basename(target)) recoverDirectory(join(dir, stem));
-  if (await exists(target)) return target;
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch {
-    return undefined;
-  }
-  for (const e of entries.sort()) {
-    if (e.startsWith('.') || /\.(part|lock|metadata|tmp)$/.test(e)) continue;
-    if (e === stem || basename(e, extname(e)) === stem) return join(dir, e);
-  }
-  return undefined;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function fileSize(p: string): Promise<number> {
   try {
     return (await stat(p)).size;
@@ -127,7 +79,8 @@ function isFileSystemError(error: unknown): error is Error & { code: string; sys
   return e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string';
 }
 
-function describeNetworkError(error: unknown): string {
+/** A network failure in words (offline, refused, timed out, …). */
+export function describeNetworkError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? (error as { code?: string }).code;
   if (code === 'ECONNREFUSED') return 'connection refused (offline, or the server is down)';
@@ -198,51 +151,6 @@ async function fetchToPart(
   if (lengthHeader !== null && received !== offset + Number(lengthHeader)) {
     throw new DownloadError(`The download of ${url} ended after ${received} of ${offset + Number(lengthHeader)} bytes.`);
   }
-}
-
-/**
- * Extracts a zip next to itself and deletes it (OpenRetina's `unzip_and_cleanup`): a single member is extracted into
- * the zip's folder; a single top-level folder named like the zip goes into the zip's folder; anything else goes into
- * `<zip stem>/`. Extraction happens in a temp folder that is renamed into place. Returns the extracted path.
- */
-export async function unzipAndCleanup(zipPath: string): Promise<string> {
-  const bytes = await readFile(zipPath);
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  } catch (error) {
-    throw new FileFormatError(`${zipPath}: not a valid zip archive.`, { cause: error });
-  }
-  const names = Object.keys(files).filter((n) => !n.startsWith('__MACOSX/'));
-  const fileNames = names.filter((n) => !n.endsWith('/'));
-  const parent = dirname(zipPath);
-  const stem = basename(zipPath, extname(zipPath));
-  let result: string;
-  let inside: (name: string) => string; // archive name -> path inside the extracted result
-  const single = fileNames.length === 1 && !fileNames[0]!.includes('/');
-  if (single) {
-    result = join(parent, fileNames[0]!);
-    inside = () => '';
-  } else if (names.length > 0 && names.every((n) => n.startsWith(`${stem}/`))) {
-    result = join(parent, stem);
-    inside = (n) => n.slice(stem.length + 1);
-  } else {
-    result = join(parent, stem);
-    inside = (n) => n;
-  }
-  if (single) await writeFileAtomic(result, files[fileNames[0]!]!);
-  else {
-    await replaceDirectoryAtomic(result, async (staging) => {
-      for (const name of fileNames) {
-        const dest = resolve(staging, inside(name));
-        if (!dest.startsWith(resolve(staging) + sep)) throw new FileFormatError(`${zipPath}: unsafe path "${name}" in the archive.`);
-        await mkdir(dirname(dest), { recursive: true });
-        await writeFile(dest, files[name]!);
-      }
-    });
-  }
-  await rm(zipPath, { force: true });
-  return result;
 }
 
 /**
@@ -328,114 +236,4 @@ export async function downloadToCache(url: string, options: DownloadOptions = {}
   const result = isZip ? await unzipAndCleanup(target) : target;
   report('done');
   return result;
-}
-
-/** Options of {@link resolveDataPath}. */
-export interface ResolveOptions extends Omit<DownloadOptions, 'relativePath' | 'expectedSize' | 'sha256'> {
-  /** HuggingFace endpoint (default `$HF_ENDPOINT` or `https://huggingface.co`). */
-  hfEndpoint?: string;
-  /** HuggingFace dataset repository (default `open-retina/open-retina`). */
-  hfRepo?: string;
-  /** Revision (default `main`). */
-  revision?: string;
-}
-
-interface HfEntry {
-  type: string;
-  path: string;
-  size?: number;
-  lfs?: { oid?: string; size?: number };
-}
-
-async function hfList(
-  endpoint: string,
-  repo: string,
-  revision: string,
-  path: string,
-  options: ResolveOptions,
-): Promise<HfEntry[] | undefined> {
-  const url = `${endpoint}/api/datasets/${repo}/tree/${revision}/${path.split('/').map(encodeURIComponent).join('/')}?recursive=true`;
-  let text: string;
-  try {
-    const timed = await timedFetch(url, { headers: options.headers ?? {} }, options);
-    if (timed.response.status === 404) {
-      await timed.cancel();
-      return undefined;
-    }
-    if (!timed.response.ok) {
-      await timed.cancel();
-      throw new DownloadError(`HTTP ${timed.response.status} listing ${url}.`, { details: { url } });
-    }
-    text = await timed.text();
-  } catch (error) {
-    if (error instanceof DownloadError) throw error;
-    throw new DownloadError(`Cannot list ${url}: ${describeNetworkError(error)}`, { cause: error, details: { url } });
-  }
-  let entries: unknown;
-  try {
-    entries = JSON.parse(text);
-  } catch (cause) {
-    throw new DownloadError(`The listing ${url} is not JSON (${JSON.stringify(text.slice(0, 60))}…): is the endpoint a HuggingFace hub?`, {
-      cause,
-      details: { url },
-    });
-  }
-  if (!Array.isArray(entries)) throw new DownloadError(`The listing ${url} is not a JSON array of files.`, { details: { url } });
-  return entries as HfEntry[];
-}
-
-/**
- * A local path for a file or folder given as a local path or a remote URL (OpenRetina's `get_local_file_path`):
- * - `https://huggingface.co/…/main/<path>`: `<path>` of the dataset repository, cached at `<cache>/<path>`; a folder is
- *   downloaded file by file (sizes and LFS SHA-256 checked);
- * - `https://gin.g-node.org/…`: cached under its last two path components;
- * - other URLs are not supported; anything else is a local path (`~` expanded) that must exist.
- */
-export async function resolveDataPath(pathOrUrl: string, options: ResolveOptions = {}): Promise<string> {
-  const cacheDir = getCacheDirectory(options.cacheDir);
-  const endpoint = (options.hfEndpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
-  const isHf = pathOrUrl.startsWith('https://huggingface.co/') || pathOrUrl.startsWith(`${endpoint}/`);
-  if (isHf) {
-    const target = pathOrUrl.split('main/').pop()!.replace(/\/$/, '');
-    const repo = options.hfRepo ?? HF_DATASET_REPO;
-    const revision = options.revision ?? 'main';
-    const hit = options.force ? undefined : await findInCache(cacheDir, target);
-    if (hit !== undefined && !target.toLowerCase().endsWith('.zip')) return hit;
-    const entries = hit !== undefined ? [] : await hfList(endpoint, repo, revision, target, options);
-    const fileUrl = (p: string) => `${endpoint}/datasets/${repo}/resolve/${revision}/${p.split('/').map(encodeURIComponent).join('/')}`;
-    const files = (entries ?? []).filter((e) => e.type === 'file');
-    if (hit !== undefined || entries === undefined || (files.length === 1 && files[0]!.path === target) || files.length === 0) {
-      // a single file (the tree listing of a file path is the file itself, or 404)
-      const meta = files.find((f) => f.path === target);
-      return downloadToCache(fileUrl(target), {
-        ...options,
-        cacheDir,
-        relativePath: target,
-        ...(meta?.size !== undefined ? { expectedSize: meta.lfs?.size ?? meta.size } : {}),
-        ...(meta?.lfs?.oid !== undefined ? { sha256: meta.lfs.oid } : {}),
-      });
-    }
-    for (const f of files.filter((e) => e.path === target || e.path.startsWith(`${target}/`))) {
-      await downloadToCache(fileUrl(f.path), {
-        ...options,
-        cacheDir,
-        relativePath: f.path,
-        ...(f.size !== undefined ? { expectedSize: f.lfs?.size ?? f.size } : {}),
-        ...(f.lfs?.oid !== undefined ? { sha256: f.lfs.oid } : {}),
-      });
-    }
-    return join(cacheDir, target);
-  }
-  if (pathOrUrl.startsWith(GIN_BASE_URL)) {
-    const parts = new URL(pathOrUrl).pathname.split('/').filter(Boolean);
-    return downloadToCache(pathOrUrl, { ...options, cacheDir, relativePath: parts.slice(-2).map(decodeURIComponent).join('/') });
-  }
-  if (/^[a-z]+:\/\//i.test(pathOrUrl)) {
-    throw new UnsupportedError(
-      `Only HuggingFace (https://huggingface.co/) and GIN (${GIN_BASE_URL}) URLs are supported, got ${pathOrUrl}.`,
-    );
-  }
-  const local = resolve(expandHome(pathOrUrl));
-  if (!(await exists(local))) throw new DataError(`Local path ${local} does not exist.`);
-  return local;
 }
