@@ -8,6 +8,8 @@ import { ConfigError } from '@openretina/contracts';
 import { ExitCode, type CliIO, type Command } from '../commands.js';
 import { intOption } from '../mei-shared.js';
 import { configSource } from '../train-command.js';
+import { cliVersion } from '../version.js';
+import { kubernetesJob, shellQuote, slurmScript } from './cluster-templates.js';
 import { localExecutor, memoryStore } from './local-executor.js';
 import { QUEUE_NAME, connectRedis, listStudies, loadSpec, loadTrials, queueExecutor, redisStore, trialJobId } from './redis-queue.js';
 import { describeDistribution } from './search-space.js';
@@ -156,7 +158,7 @@ export async function sweepStatus(url: string, study: string | undefined, io: Cl
 }
 
 function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
-  const boolean = new Set(['--status']);
+  const boolean = new Set(['--status', '--print-slurm', '--print-k8s']);
   const flags: string[] = [];
   const overrides: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -169,6 +171,48 @@ function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
   return { flags, overrides };
 }
 
+/** `--print-slurm` / `--print-k8s`: the workers' template for the study on the command line (its name and --jobs). */
+function printClusterTemplate(
+  argv: string[],
+  overrides: string[],
+  values: Record<string, string | boolean | undefined>,
+  io: CliIO,
+): number {
+  const queue = values.queue;
+  if (typeof queue !== 'string') {
+    io.err('--print-slurm and --print-k8s need --queue redis://HOST:PORT: the workers they start take trials from it.');
+    return ExitCode.usage;
+  }
+  if (values['print-slurm'] && values['print-k8s']) {
+    io.err('Give one of --print-slurm and --print-k8s.');
+    return ExitCode.usage;
+  }
+  const jobs = typeof values.jobs === 'string' ? intOption(values.jobs, 'jobs', 1) : undefined;
+  const study = typeof values.study === 'string' ? values.study : undefined;
+  const source = configSource(values);
+  // with a config, the study is planned (and so validated) for its name and worker count; without, the flags alone
+  const planned = source
+    ? planStudy({
+        config: source.config,
+        ...(source.configDir === undefined ? {} : { configDir: source.configDir }),
+        args: overrides,
+        ...(jobs === undefined ? {} : { jobs }),
+        ...(study === undefined ? {} : { study }),
+      }).spec
+    : null;
+  const input = {
+    queue,
+    workers: planned?.jobs ?? jobs ?? 1,
+    name: planned?.study ?? study ?? 'sweep',
+    sweepCommand: source
+      ? ['openretina', 'sweep', ...argv.filter((a) => a !== '--print-slurm' && a !== '--print-k8s')].map(shellQuote).join(' ')
+      : null,
+    version: cliVersion(),
+  };
+  for (const line of (values['print-slurm'] ? slurmScript(input) : kubernetesJob(input)).trimEnd().split('\n')) io.out(line);
+  return ExitCode.ok;
+}
+
 export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'Hyper-parameter search (TPE, random or grid): trials as local processes (--jobs) or on a Redis queue (--queue)',
@@ -179,6 +223,8 @@ export const sweepCommand: Command = {
     '    [--queue redis://HOST:PORT] [--backend B] [--engine E]\n' +
     '  openretina sweep --resume STUDY --queue redis://HOST:PORT     continue a study kept in Redis\n' +
     '  openretina sweep --status --queue redis://HOST:PORT [--study NAME]   show the studies, trials and workers\n' +
+    '  openretina sweep ... --queue redis://HOST:PORT --print-slurm | --print-k8s   print a SLURM array script or a Kubernetes\n' +
+    "    Job manifest that starts the study's workers (--jobs of them), and exit\n" +
     "  the config's hydra.sweeper block (params, n_trials, direction, sampler.seed, study_name) is read; the command line wins\n" +
     '  each trial is `openretina train` into paths.output_dir/trial_<n>; its objective is objective_target (default\n' +
     '  val_evaluation_loss) at its best epoch; paths.output_dir gets sweep.json and sweep.html\n' +
@@ -200,6 +246,8 @@ export const sweepCommand: Command = {
         queue: { type: 'string' },
         resume: { type: 'string' },
         status: { type: 'boolean' },
+        'print-slurm': { type: 'boolean' },
+        'print-k8s': { type: 'boolean' },
         backend: { type: 'string' },
         engine: { type: 'string' },
       },
@@ -214,6 +262,7 @@ export const sweepCommand: Command = {
       return ExitCode.ok;
     }
     const queue = values.queue === undefined ? {} : { queue: values.queue };
+    if (values['print-slurm'] || values['print-k8s']) return printClusterTemplate(argv, overrides, values, io);
     if (values.resume) {
       await runSweep({ resume: values.resume }, { ...queue, io });
       return ExitCode.ok;
