@@ -121,7 +121,9 @@ describe.skipIf(!REDIS_SERVER)('openretina sweep --queue with openretina worker 
   });
 
   it('three workers, one killed mid-trial: every trial completes once, with the values of the local run', async () => {
-    const workers = [0, 1, 2].map(() => cliProcess(['worker', '--queue', url, '--stall-seconds', '2']));
+    // 5 s locks: a trial on the bundled data renews its lock dozens of times, and a live worker starved of CPU for
+    // longer than the lock (shared, loaded test machines) would lose its trial to a retry that the test did not cause
+    const workers = [0, 1, 2].map(() => cliProcess(['worker', '--queue', url, '--stall-seconds', '5']));
     children.push(...workers.map((w) => w.child));
     await Promise.all(workers.map((w) => w.waitFor(/waiting for trials/)));
     const out = join(root, 'queued');
@@ -132,7 +134,8 @@ describe.skipIf(!REDIS_SERVER)('openretina sweep --queue with openretina worker 
     const killed = workers[line.i]!;
     const trial = Number(/trial (\d+) epoch/.exec(line.l)![1]);
     killed.child.kill('SIGKILL');
-    expect(await sweep).toBe(0);
+    const code = await sweep;
+    expect(code, [...io.errors, ...workers.flatMap((w, i) => w.lines.map((l) => `worker ${i}: ${l}`))].join('\n')).toBe(0);
     const queued = readSweep(out);
     expect(queued.trials.map((t) => t.number)).toEqual([0, 1, 2, 3]);
     for (const t of queued.trials) {
