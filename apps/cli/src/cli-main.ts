@@ -13,6 +13,7 @@ import { workerCommand } from './sweep/worker-command.js';
 import { trainCommand } from './train-command.js';
 import { cliVersion } from './version.js';
 import { visualizeCommand } from './visualize-command.js';
+import { cliReference } from './options/help-text.js';
 
 /** Every subcommand of `openretina`. */
 export const commands: Command[] = [
@@ -29,6 +30,11 @@ export const commands: Command[] = [
   sweepCommand,
   workerCommand,
 ];
+
+/** The command reference (synopsis and option table of every command) as Markdown, as the README holds it. */
+export function commandReference(): string {
+  return cliReference(commands);
+}
 
 function help(io: CliIO): void {
   io.out('openretina <command> [options]\n\nCommands:');
@@ -58,14 +64,15 @@ export async function runCli(argv: string[], io: CliIO = consoleIO): Promise<num
     return ExitCode.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(`${command.summary}\n\nUsage: ${command.usage}`);
+    io.out(command.usage);
     return ExitCode.ok;
   }
   try {
     return await command.run(rest, io);
   } catch (error) {
     const code = reportFailure(error, io.err, debug);
-    if (code === ExitCode.usage) io.err(`Usage: ${command.usage}`);
+    if (code === ExitCode.usage)
+      io.err(`Usage: ${command.synopsis.join('\n       ')}\n(\`openretina ${command.name} --help\` lists every option)`);
     return code;
   }
 }

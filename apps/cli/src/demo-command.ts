@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { SimpleCoreWrapper } from '@openretina/core';
@@ -8,7 +7,9 @@ import { readSafetensors } from '@openretina/formats';
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CoreReadout } from '@openretina/models';
 import { MultiGaussianMaskReadout } from '@openretina/readout';
-import { ExitCode, type CliIO, type Command } from './commands.js';
+import { ExitCode, defineCommand, type CliIO } from './commands.js';
+import { backendOption } from './options/common-options.js';
+import { parseOptions, type OptionTable } from './options/option-table.js';
 import { UsageError } from './errors.js';
 
 /** The Höfling 2024 low-res architecture (2 → 16 → 16 channels, 18 × 16 pixels). */
@@ -66,20 +67,28 @@ function findBundledWeights(): string | undefined {
   return undefined;
 }
 
-export const demoCommand: Command = {
+const demoOptions: OptionTable = {
+  frames: {
+    type: 'string',
+    placeholder: 'N',
+    default: '150',
+    description: 'frames of the chirp (≥ 31: the model needs 30 frames of history)',
+  },
+  output: { type: 'string', placeholder: 'DIR', default: join('runs', 'demo'), description: 'the folder of responses.json' },
+  backend: { ...backendOption, default: 'auto' },
+};
+
+export const demoCommand = defineCommand({
   name: 'demo',
   summary: 'Build the Höfling low-res model, load bundled OpenRetina weights and predict responses to a chirp',
-  usage: 'openretina demo [--frames 150] [--output runs/demo] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]',
+  synopsis: ['openretina demo [options]'],
+  options: demoOptions,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        frames: { type: 'string', default: '150' },
-        output: { type: 'string', default: join('runs', 'demo') },
-        backend: { type: 'string', default: 'auto' },
-      },
-      strict: true,
-    });
+    const values = parseOptions(demoOptions, argv, { warn: (line) => io.err(line) }).values as {
+      frames: string;
+      output: string;
+      backend: string;
+    };
     const frames = Number(values.frames);
     if (!Number.isInteger(frames) || frames < 31) {
       throw new UsageError(`--frames must be an integer ≥ 31 (the model needs 30 frames of history), got "${values.frames}".`);
@@ -115,4 +124,4 @@ export const demoCommand: Command = {
     io.out(`wrote ${file}`);
     return ExitCode.ok;
   },
-};
+});

@@ -5,9 +5,12 @@ import { ConfigError } from '@openretina/contracts';
 import { loadCoreReadout } from '@openretina/hub/node';
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { writeCsvReport, writeJsonReport } from '@openretina/trainer/node';
-import { ExitCode, type CliIO, type Command } from './commands.js';
+import { ExitCode, defineCommand, type CliIO } from './commands.js';
+import { backendOption, checkpointOption, configOptions, deviceOption, engineOption, progressOption } from './options/common-options.js';
+import type { OptionTable } from './options/option-table.js';
+import { evaluationProgressRenderer, type ProgressMode } from './progress.js';
 import { UsageError } from './errors.js';
-import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
+import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import {
   evaluateLoaderSplit,
   evaluateTestSplits,
@@ -39,26 +42,48 @@ function suffixed(path: string, split: string): string {
   return `${path.slice(0, path.length - ext.length)}_${split}${ext}`;
 }
 
-export const evalCommand: Command = {
+const evalOptions: OptionTable = {
+  checkpoint: { ...checkpointOption, description: `${checkpointOption.description} (or evaluation.model_path)` },
+  ...configOptions,
+  output: { type: 'string', placeholder: 'DIR', description: 'the folder to write (a training run folder: its evaluation/ subfolder)' },
+  split: {
+    type: 'string',
+    placeholder: 'SPLIT',
+    description:
+      'test (default: every test split), train, validation (those loaders, each clip against its own targets) or one test split by name; or evaluation.data_split=...',
+  },
+  'var-ratio-cutoff': { type: 'string', placeholder: 'X', description: 'the variance-ratio cutoff of the filtered summary (default 0.15)' },
+  engine: {
+    ...engineOption,
+    description:
+      'the engine of the predictions (or trainer.engine=...; auto, the default: ONNX Runtime when it covers the model, else TF.js)',
+  },
+  device: { ...deviceOption, description: `${deviceOption.description} (default cpu)` },
+  backend: { ...backendOption, description: `${backendOption.description} (default auto; cpu when trainer.accelerator=cpu)` },
+  progress: {
+    ...progressOption,
+    description:
+      "evaluation progress on stderr: a bar of each split's predicted batches, one line per split, or nothing (auto: a bar on a TTY, else lines)",
+  },
+};
+
+export const evalCommand = defineCommand({
   name: 'eval',
   summary: 'Evaluate a trained model on the test (or training, validation) splits of an experiment (per-neuron CSV, JSON, summary)',
-  usage:
-    'openretina eval --checkpoint C --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] --output DIR [--split test|train|validation|<test name>] [--var-ratio-cutoff 0.15] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
-    '  --split (or evaluation.data_split=...): test (default) = every test split; train or validation = those loaders,\n' +
-    '  each clip against its own targets; or one test split by name\n' +
-    '  an evaluation section (e.g. +evaluation=default) is honoured: model_path (for --checkpoint), model_tag, data_split,\n' +
-    '  var_ratio_cutoff, model_results_path (per-neuron CSV) and summary_results_path (summary JSON)\n' +
-    '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime for the predictions when it covers the model, else TF.js\n' +
-    '  C: an @openretina checkpoint folder, an OpenRetina .ckpt or a published model name; the data come from the\n' +
-    '  config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv, evaluation_<split>.json,\n' +
-    '  summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}; "train" or "validation" for those).',
+  synopsis: [
+    'openretina eval --checkpoint C --config FILE|PRESET [key=value ...] --output DIR [options]',
+    'openretina eval --checkpoint C --config-path DIR --config-name NAME [key=value ...] --output DIR [options]',
+  ],
+  options: evalOptions,
+  notes: [
+    'An evaluation section (e.g. +evaluation=default) is honoured: model_path (for --checkpoint), model_tag, data_split,',
+    'var_ratio_cutoff, model_results_path (per-neuron CSV) and summary_results_path (summary JSON).',
+    'The data come from the config (paths.data_dir, data_io.*, dataloader.*). Writes DIR/per_neuron_<split>.csv,',
+    'evaluation_<split>.json, summary.txt and metrics.json ({"test": {"<split>": {"correlation": ...}}}; "train" or',
+    '"validation" for those).',
+  ],
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values: raw, overrides } = parseConfigArgs(argv, {
-      checkpoint: { type: 'string' },
-      output: { type: 'string' },
-      'var-ratio-cutoff': { type: 'string' },
-      split: { type: 'string' },
-    });
+    const { values: raw, overrides } = parseConfigArgs(argv, evalOptions, (line) => io.err(line));
     const values = raw as Record<string, string | undefined>;
     const source = configSource(values);
     if (!source || !values.output) {
@@ -104,13 +129,28 @@ export const evalCommand: Command = {
         );
       }
       const { loaders, data: loaded } = await experimentLoaders(cfg, data);
-      chosen = await chooseEngine(model, engineChoice);
+      chosen = await chooseEngine(model, engineChoice, { device: parseDevice(values.device) });
       io.out(describeEngine(chosen));
       const splitOptions = { varRatioCutoff: cutoff, modelPath: checkpoint, expName: cfg.exp_name };
-      const evaluations: SplitEvaluation[] =
-        kind === 'test'
-          ? await evaluateTestSplits(model, loaders, loaded, chosen.engine, { ...splitOptions, splits: testSplits })
-          : [await evaluateLoaderSplit(model, loaders, kind, loaded, chosen.engine, splitOptions)];
+      // the predictions counted per split for --progress (the same modes as train's)
+      const progress = evaluationProgressRenderer((values.progress ?? 'auto') as ProgressMode);
+      const engine = chosen.engine;
+      const counted = {
+        predict: async (...args: Parameters<typeof engine.predict>) => {
+          const y = await engine.predict(...args);
+          progress.batchEnd();
+          return y;
+        },
+      };
+      const names = kind === 'test' ? testSplits : [kind];
+      const evaluations: SplitEvaluation[] = [];
+      for (const [i, name] of names.entries()) {
+        progress.startSplit(name, i, names.length);
+        if (kind === 'test')
+          evaluations.push(...(await evaluateTestSplits(model, loaders, loaded, counted, { ...splitOptions, splits: [name] })));
+        else evaluations.push(await evaluateLoaderSplit(model, loaders, kind, loaded, counted, splitOptions));
+        progress.endSplit();
+      }
       mkdirSync(out, { recursive: true });
       writeEvaluationFiles(out, evaluations);
       const modelTag = evaluation.model_tag ?? checkpoint;
@@ -152,4 +192,4 @@ export const evalCommand: Command = {
     }
     return ExitCode.ok;
   },
-};
+});

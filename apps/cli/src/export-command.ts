@@ -1,55 +1,62 @@
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { initBackend } from '@openretina/backend';
 import { writeFileAtomic } from '@openretina/formats/node';
 import { writeOpenRetinaCheckpoint } from '@openretina/hub';
 import { loadCoreReadout } from '@openretina/hub/node';
 import { exportOnnx } from '@openretina/onnx';
-import { ExitCode, type CliIO, type Command } from './commands.js';
+import { ExitCode, defineCommand, type CliIO } from './commands.js';
+import { checkpointOption, sessionOption } from './options/common-options.js';
+import { parseOptions, type OptionTable } from './options/option-table.js';
 import { UsageError } from './errors.js';
 import { cliDownloadOptions } from './download-progress.js';
 
 const FORMATS = ['onnx', 'ckpt'] as const;
 type ExportFormat = (typeof FORMATS)[number];
 
-/** `--format`, else from the output's extension (`.ckpt`/`.pt` → ckpt, anything else → onnx). */
-function exportFormat(format: string | undefined, output: string): ExportFormat | undefined {
-  if (format !== undefined) return (FORMATS as readonly string[]).includes(format) ? (format as ExportFormat) : undefined;
+/** `--format` (checked by the option table), else from the output's extension (`.ckpt`/`.pt` → ckpt, else onnx). */
+function exportFormat(format: string | undefined, output: string): ExportFormat {
+  if (format !== undefined) return format as ExportFormat;
   return ['.ckpt', '.pt'].includes(extname(output).toLowerCase()) ? 'ckpt' : 'onnx';
 }
 
-export const exportCommand: Command = {
+const exportOptions: OptionTable = {
+  checkpoint: checkpointOption,
+  output: { type: 'string', placeholder: 'FILE', description: 'the file to write (model.onnx or model.ckpt)' },
+  format: {
+    type: 'string',
+    placeholder: 'F',
+    choices: FORMATS,
+    description: 'what to write (default from the extension of --output: .ckpt/.pt → ckpt, else onnx)',
+  },
+  session: { ...sessionOption, description: 'ONNX only: one session (default every session, concatenated in sorted order)' },
+  'conv-form': {
+    type: 'string',
+    placeholder: 'FORM',
+    choices: ['gemm', 'depthwise', 'composed'],
+    description: "ONNX only: how convolutions are written (default the library's: gemm when the model allows it, else depthwise)",
+  },
+};
+
+export const exportCommand = defineCommand({
   name: 'export',
   summary: 'Export a model (.ckpt/.pt, checkpoint folder or a published name) to ONNX or back to an OpenRetina .ckpt',
-  usage:
-    'openretina export --checkpoint C --output model.onnx [--format onnx] [--session S] [--conv-form gemm|depthwise|composed]\n' +
-    'openretina export --checkpoint C --output model.ckpt [--format ckpt]\n' +
-    '  onnx (opset 17, dynamic batch and time): graph input (batch, C, time, H, W) as OpenRetina; without --session every\n' +
-    "  session, concatenated in sorted order; --conv-form: the library's default when omitted (gemm when the model\n" +
-    '  allows it, else depthwise).\n' +
-    '  ckpt: a Lightning-layout checkpoint with UnifiedCoreReadout hyper-parameters (plain containers and tensors) that\n' +
-    '  OpenRetina\'s load_core_readout_model(path, "cpu") loads. --format defaults from the extension (.ckpt/.pt: ckpt).',
+  synopsis: [
+    'openretina export --checkpoint C --output model.onnx [--format onnx] [--session S] [--conv-form FORM]',
+    'openretina export --checkpoint C --output model.ckpt [--format ckpt]',
+  ],
+  options: exportOptions,
+  notes: [
+    'onnx (opset 17, dynamic batch and time): graph input (batch, C, time, H, W) as OpenRetina.',
+    'ckpt: a Lightning-layout checkpoint with UnifiedCoreReadout hyper-parameters (plain containers and tensors) that',
+    'OpenRetina\'s load_core_readout_model(path, "cpu") loads.',
+  ],
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        checkpoint: { type: 'string' },
-        session: { type: 'string' },
-        output: { type: 'string' },
-        format: { type: 'string' },
-        'conv-form': { type: 'string' },
-      },
-      strict: true,
-    });
+    const values = parseOptions(exportOptions, argv, { warn: (line) => io.err(line) }).values as Record<string, string | undefined>;
     if (!values.checkpoint || !values.output) {
       throw new UsageError(`--checkpoint and --output are required.`);
     }
     const format = exportFormat(values.format, values.output);
-    if (!format) throw new UsageError(`--format must be onnx or ckpt, got "${values.format}".`);
-    const convForm = values['conv-form'];
-    if (convForm !== undefined && convForm !== 'gemm' && convForm !== 'depthwise' && convForm !== 'composed') {
-      throw new UsageError(`--conv-form must be gemm, depthwise or composed, got "${convForm}".`);
-    }
+    const convForm = values['conv-form'] as 'gemm' | 'depthwise' | 'composed' | undefined;
     if (format === 'ckpt' && (values.session !== undefined || values['conv-form'] !== undefined)) {
       throw new UsageError('--session and --conv-form apply to ONNX exports; a .ckpt holds every session.');
     }
@@ -78,4 +85,4 @@ export const exportCommand: Command = {
     }
     return ExitCode.ok;
   },
-};
+});

@@ -1,5 +1,7 @@
-export { runCli, commands } from './cli-main.js';
+export { runCli, commands, commandReference } from './cli-main.js';
 export { ExitCode, consoleIO } from './commands.js';
+export type { OptionSpec, OptionTable } from './options/option-table.js';
+export type { HelpSource } from './options/help-text.js';
 export type { Command, CliIO } from './commands.js';
 export { buildHoeflingLowRes, demoCommand } from './demo-command.js';
 export * from './config/index.js';

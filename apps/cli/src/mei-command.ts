@@ -1,59 +1,54 @@
 import { basename, dirname, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
-import { IncreaseObjective, MEI_PRESETS, SliceMeanReducer } from '@openretina/insilico';
+import { IncreaseObjective, SliceMeanReducer } from '@openretina/insilico';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '@openretina/formats/node';
 import { saveStimulusVisualizations } from '@openretina/insilico/node';
-import { ExitCode, type CliIO, type Command } from './commands.js';
+import { ExitCode, defineCommand, type CliIO } from './commands.js';
+import { backendOption, checkpointOption, deviceOption, engineOption, sessionOption } from './options/common-options.js';
+import { meiOptions } from './options/mei-options.js';
+import { parseOptions, type OptionTable } from './options/option-table.js';
 import { refuseOutputOverInput } from './run-folder.js';
 import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, npyInit, runMei, stimulusNpy } from './mei-shared.js';
 
-const presets = Object.values(MEI_PRESETS)
-  .map((p) => `    ${p.name}: ${p.description}`)
-  .join('\n');
+const meiCommandOptions: OptionTable = {
+  checkpoint: {
+    ...checkpointOption,
+    description:
+      'the model: an OpenRetina .ckpt, a checkpoint folder, a published model name, or a Höfling low-res state_dict .safetensors',
+  },
+  session: { ...sessionOption, description: 'the session of the neuron (required when the model has several)' },
+  neuron: { type: 'string', placeholder: 'N', description: 'the neuron (index within the session, from 0)' },
+  output: { type: 'string', placeholder: 'FILE', description: 'the MEI .npy to write; the figures go next to it' },
+  ...meiOptions,
+  'no-visuals': { type: 'boolean', default: false, description: 'write only the .npy and .json (no SVG, PNG or animation)' },
+  backend: { ...backendOption, default: 'auto' },
+  engine: {
+    ...engineOption,
+    default: 'auto',
+    description: "the engine of the model's input gradient (auto: ONNX Runtime when it covers the model, else TF.js)",
+  },
+  device: { ...deviceOption, default: 'cpu' },
+};
 
-export const meiCommand: Command = {
+export const meiCommand = defineCommand({
   name: 'mei',
   summary: 'Most exciting input of one model neuron, run until the objective settles; .npy, SVG/PNG, GIF/MP4 and the objective curve',
-  usage:
-    'openretina mei --checkpoint C --session S --neuron N --output mei.npy [--preset default|openretina] [--steps CAP] [--lr LR]\n' +
-    '  [--frames 50] [--seed 0 | --init init.npy] [--animation gif|mp4|none] [--no-visuals] [--engine auto|onnx|tfjs] [--device cpu|cuda|webgpu] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
-    `  --preset (default "default"):\n${presets}\n` +
-    '  --steps: the step cap (the run stops earlier when the objective settles, except with --preset openretina);\n' +
-    '  a warning says when the cap was hit or the objective barely moved (the MEI is then probably noise).\n' +
-    "  --engine: auto (default) = ONNX Runtime for the model's input gradient when it covers the model, else TF.js;\n" +
-    '  --backend: the TF.js backend (default auto: tfjs-node when installed, else wasm with corrected kernels).\n' +
-    '  C: an OpenRetina .ckpt, a checkpoint folder, a published model name, or a Höfling low-res state_dict .safetensors.\n' +
-    "  init.npy / mei.npy use OpenRetina's (1, C, T, H, W) layout; an --init stimulus is used as given, a --seed one is\n" +
-    '  post-processed (norm 30, channel ranges) first. Next to mei.npy: mei.svg and mei.png (the same figure: traces,\n' +
-    '  spectrum, spatial maps with a colour scale and a 50 µm bar), mei.gif (or mei.mp4 with --animation mp4 and ffmpeg\n' +
-    '  on PATH) with labelled frames, mei_objective.svg (objective per step) and mei.json (settings, objectives, verdict).',
+  synopsis: ['openretina mei --checkpoint C [--session S] --neuron N --output mei.npy [options]'],
+  options: meiCommandOptions,
+  notes: [
+    'A warning says when the step cap was hit or the objective barely moved (the MEI is then probably noise).',
+    "mei.npy uses OpenRetina's (1, C, T, H, W) layout; an --init stimulus is used as given, a --seed one is",
+    'post-processed (norm 30, channel ranges) first. Next to mei.npy: mei.svg and mei.png (the same figure: traces,',
+    'spectrum, spatial maps with a colour scale and a 50 µm bar), mei.gif (or mei.mp4 with --animation mp4 and ffmpeg',
+    'on PATH) with labelled frames, mei_objective.svg (objective per step) and mei.json (settings, objectives, verdict).',
+  ],
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        checkpoint: { type: 'string' },
-        session: { type: 'string' },
-        neuron: { type: 'string' },
-        preset: { type: 'string', default: 'default' },
-        frames: { type: 'string' },
-        steps: { type: 'string' },
-        lr: { type: 'string' },
-        seed: { type: 'string' },
-        init: { type: 'string' },
-        output: { type: 'string' },
-        animation: { type: 'string', default: 'gif' },
-        'no-visuals': { type: 'boolean', default: false },
-        backend: { type: 'string', default: 'auto' },
-        engine: { type: 'string', default: 'auto' },
-        device: { type: 'string', default: 'cpu' },
-      },
-      strict: true,
-    });
+    const parsed = parseOptions(meiCommandOptions, argv, { warn: (line) => io.err(line) });
+    const values = parsed.values as Record<string, string | undefined>;
     if (!values.checkpoint || !values.output || values.neuron === undefined) {
       throw new UsageError(`--checkpoint, --neuron and --output are required.`);
     }
@@ -111,7 +106,7 @@ export const meiCommand: Command = {
       io.out(`wrote ${values.output}`);
       const base = join(dirname(values.output), basename(values.output, extname(values.output)));
       writeJsonAtomicSync(`${base}.json`, meiRecord(run, settings, { session, neuron, frames, checkpoint: values.checkpoint }));
-      if (!values['no-visuals']) {
+      if (parsed.values['no-visuals'] !== true) {
         const w = reducer.window(frames - model.framesCut);
         const first = model.framesCut + w.start;
         const files = await saveStimulusVisualizations(base, run.video, {
@@ -132,4 +127,4 @@ export const meiCommand: Command = {
       model.dispose();
     }
   },
-};
+});

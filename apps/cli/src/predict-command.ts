@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, ShapeError, formatShape } from '@openretina/contracts';
@@ -8,36 +7,40 @@ import { toFloat32 } from '@openretina/formats';
 import { assertFinite } from '@openretina/layers';
 import { loadResponseModel } from '@openretina/hub/node';
 import { loadOnnxModel } from '@openretina/onnx/node';
-import { ExitCode, type CliIO, type Command } from './commands.js';
+import { ExitCode, defineCommand, type CliIO } from './commands.js';
+import { backendOption, checkpointOption, deviceOption, engineOption, sessionOption } from './options/common-options.js';
+import { parseOptions, type OptionTable } from './options/option-table.js';
 import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { cliDownloadOptions } from './download-progress.js';
 import { assertFiniteWeights } from './finite-inputs.js';
 import { refuseOutputOverInput } from './run-folder.js';
 
-export const predictCommand: Command = {
+const predictOptions: OptionTable = {
+  checkpoint: {
+    ...checkpointOption,
+    description: 'the model: an OpenRetina .ckpt/.pt, a checkpoint folder, an .onnx file or a published model name',
+  },
+  input: { type: 'string', placeholder: 'FILE', description: 'the stimulus .npy: float (B, C, T, H, W) as OpenRetina, or (C, T, H, W)' },
+  output: { type: 'string', placeholder: 'FILE', description: 'the responses .npy to write: float32 (B, T_out, N)' },
+  session: { ...sessionOption, description: 'one session (default every session, concatenated in sorted order)' },
+  backend: { ...backendOption, default: 'auto' },
+  engine: {
+    ...engineOption,
+    default: 'auto',
+    description:
+      'the compute engine (auto: ONNX Runtime when it covers a core-readout model, else TF.js; ensembles and .onnx files run as loaded)',
+  },
+  device: { ...deviceOption, default: 'cpu' },
+};
+
+export const predictCommand = defineCommand({
   name: 'predict',
   summary: 'Predict responses of a model (.ckpt/.pt, checkpoint folder, .onnx or a published name) to a stimulus .npy',
-  usage:
-    'openretina predict --checkpoint C --input x.npy [--session S] --output y.npy [--engine auto|onnx|tfjs] [--device cpu|cuda|webgpu] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
-    '  --engine: auto (default) = ONNX Runtime when it covers a core-readout model, else TF.js (ensembles and .onnx\n' +
-    '  files run as loaded);\n' +
-    '  x.npy: float (B, C, T, H, W) as OpenRetina (or (C, T, H, W)); y.npy: float32 (B, T_out, N);\n' +
-    '  without --session all sessions are concatenated in sorted order.',
+  synopsis: ['openretina predict --checkpoint C --input x.npy --output y.npy [options]'],
+  options: predictOptions,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        checkpoint: { type: 'string' },
-        input: { type: 'string' },
-        output: { type: 'string' },
-        session: { type: 'string' },
-        backend: { type: 'string', default: 'auto' },
-        engine: { type: 'string', default: 'auto' },
-        device: { type: 'string', default: 'cpu' },
-      },
-      strict: true,
-    });
+    const values = parseOptions(predictOptions, argv, { warn: (line) => io.err(line) }).values as Record<string, string | undefined>;
     if (!values.checkpoint || !values.input || !values.output) {
       throw new UsageError(`--checkpoint, --input and --output are required.`);
     }
@@ -99,4 +102,4 @@ export const predictCommand: Command = {
     }
     return ExitCode.ok;
   },
-};
+});

@@ -1,14 +1,18 @@
-import { parseArgs } from 'node:util';
 import { listPresets, presetsDirectory } from './config/compose.js';
-import { ExitCode, type CliIO, type Command } from './commands.js';
+import { ExitCode, defineCommand, type CliIO } from './commands.js';
+import { parseOptions, type OptionTable } from './options/option-table.js';
 
-export const presetsCommand: Command = {
+const presetsOptions: OptionTable = {};
+
+export const presetsCommand = defineCommand({
   name: 'presets',
   summary: 'List every experiment preset that `train --config` and `eval --config` accept',
-  usage: 'openretina presets\n  prints one preset name per line (the YAML files of the configs folder shipped with the CLI).',
+  synopsis: ['openretina presets'],
+  options: presetsOptions,
+  notes: ['Prints one preset name per line (the YAML files of the configs folder shipped with the CLI).'],
   async run(argv: string[], io: CliIO): Promise<number> {
-    parseArgs({ args: argv, options: {}, strict: true });
+    parseOptions(presetsOptions, argv);
     for (const name of listPresets(presetsDirectory())) io.out(name);
     return ExitCode.ok;
   },
-};
+});

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, DataError } from '@openretina/contracts';
@@ -19,7 +18,9 @@ import {
 import { writeFileAtomicSync } from '@openretina/formats/node';
 import { CsvLogger, TensorBoardLogger, writeJsonReport } from '@openretina/trainer/node';
 import { MlflowLogger } from '@openretina/trainer';
-import { ExitCode, type CliIO, type Command } from './commands.js';
+import { ExitCode, defineCommand, type CliIO } from './commands.js';
+import { backendOption, configOptions, deviceOption, engineOption, progressOption } from './options/common-options.js';
+import { parseOptions, type OptionTable } from './options/option-table.js';
 import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseDevice, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
 import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles } from './evaluate-splits.js';
@@ -75,45 +76,20 @@ export interface RunTrainingOptions {
 /** Where `pnpm --filter @openretina/demo preview` serves the demo. */
 export const DEFAULT_DEMO_URL = 'http://localhost:4173/';
 
-function splitArgs(argv: string[], booleans: ReadonlySet<string>): { flags: string[]; overrides: string[] } {
-  const flags: string[] = [];
-  const overrides: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      flags.push(a);
-      if (booleans.has(a.slice(2))) continue; // a switch takes no value
-      if (!a.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.push(argv[++i]!);
-    } else overrides.push(a);
-  }
-  return { flags, overrides };
-}
-
-/** Parses `--config C [--backend B] [--progress P] key=value ...` (options and overrides in any order). */
+/**
+ * Parses `--config C [--backend B] ... key=value ...` (options and Hydra overrides in any order) with a command's
+ * option table; every bare word must be an override (`key=value`, `~key`).
+ */
 export function parseConfigArgs(
   argv: string[],
-  extra: Record<string, { type: 'string' } | { type: 'boolean' }> = {},
+  table: OptionTable,
+  warn?: (line: string) => void,
 ): { values: Record<string, string | boolean | undefined>; overrides: string[] } {
-  const booleans = new Set(Object.entries(extra).flatMap(([k, o]) => (o.type === 'boolean' ? [k] : [])));
-  const { flags, overrides } = splitArgs(argv, booleans);
-  const { values } = parseArgs({
-    args: flags,
-    options: {
-      config: { type: 'string' },
-      'config-path': { type: 'string' },
-      'config-name': { type: 'string' },
-      backend: { type: 'string' },
-      progress: { type: 'string', default: 'auto' },
-      engine: { type: 'string' },
-      device: { type: 'string' },
-      ...extra,
-    },
-    strict: true,
-  });
+  const { values, overrides } = parseOptions(table, argv, { overrides: true, ...(warn ? { warn } : {}) });
   for (const o of overrides) {
     if (!o.includes('=') && !o.startsWith('~')) throw new ConfigError(`"${o}" is not an override of the form key=value.`);
   }
-  return { values: values as Record<string, string | boolean | undefined>, overrides };
+  return { values, overrides };
 }
 
 function limitCount(limit: number | undefined, total: number | undefined): number | undefined {
@@ -257,8 +233,8 @@ async function trainInFolder(
     const checkpointsDir = resolve(ckpt?.dirpath ?? join(out, 'checkpoints'));
     const trainingData = limitBatches(
       trainingDataFromLoaders(loaders, cfg.seed === null ? {} : { seed: cfg.seed }),
-      cfg.trainer.limit_train_batches,
-      cfg.trainer.limit_val_batches,
+      cfg.trainer.limit_train_batches ?? undefined,
+      cfg.trainer.limit_val_batches ?? undefined,
     );
     const bestDir = join(checkpointsDir, 'best');
     const lastDir = join(checkpointsDir, 'last');
@@ -436,37 +412,78 @@ export function configSource(values: Record<string, string | boolean | undefined
   return typeof dir !== 'string' ? { config: name } : { config: name, configDir: dir };
 }
 
-export const trainCommand: Command = {
+const trainOptions: OptionTable = {
+  ...configOptions,
+  engine: {
+    ...engineOption,
+    description:
+      'the compute engine (or trainer.engine=...; auto, the default: ONNX Runtime when it covers the model and loss, else TF.js)',
+  },
+  device: { ...deviceOption, description: `${deviceOption.description} (default cpu)` },
+  backend: { ...backendOption, description: `${backendOption.description} (default auto; cpu when trainer.accelerator=cpu)` },
+  progress: {
+    ...progressOption,
+    description:
+      "training progress on stderr: a bar of the epoch's batches redrawn in place, one line per epoch, or nothing (auto: a bar on a TTY, else lines)",
+  },
+  output: {
+    type: 'string',
+    placeholder: 'DIR',
+    description: 'the run folder (the same as the override paths.output_dir=DIR; default hydra.run.dir)',
+  },
+  'report-meis': { type: 'string', placeholder: 'N', description: 'MEIs of the N best test neurons in report.html (default 3; 0: none)' },
+  'demo-url': {
+    type: 'string',
+    placeholder: 'URL',
+    description: `where report.html opens the model in the browser demo (default ${DEFAULT_DEMO_URL})`,
+  },
+  overwrite: {
+    type: 'boolean',
+    default: false,
+    description: 'replace the run the output folder holds (without it such a folder is refused)',
+  },
+  resume: {
+    type: 'string',
+    placeholder: 'RUN_DIR',
+    description: 'continue the run in RUN_DIR from its last/ checkpoint, with its own config.yaml',
+  },
+};
+
+export const trainCommand = defineCommand({
   name: 'train',
   summary: "Train a model from an experiment config (a preset, a YAML file, or OpenRetina's config tree) with Hydra overrides",
-  usage:
-    'openretina train --config FILE|PRESET | --config-path DIR --config-name NAME [key=value ...] [--engine auto|onnx|tfjs] [--device cpu|cuda|webgpu] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--progress auto|bar|lines|none]\n' +
-    "  configs compose like Hydra's: defaults lists, group=option, +key=value, ++key=value, ~key, ${...} interpolations\n" +
-    '  [--report-meis 3] [--demo-url http://localhost:4173/]\n' +
-    '  --report-meis: MEIs of that many best test neurons in report.html (0: none); --demo-url: where report.html opens the model\n' +
-    '  --engine (or trainer.engine=...): auto (default) = ONNX Runtime when it covers the model and loss, else TF.js\n' +
-    '  --device: where the ONNX engine runs, cpu (default), cuda (NVIDIA GPU + CUDA 12/cuDNN 9 + the CUDA provider) or webgpu\n' +
-    "  presets: OpenRetina's experiments (hoefling_2024_core_readout_low_res, hdf5_core_readout, ...) and bundled_core_readout\n" +
-    "  overrides use OpenRetina's keys, e.g. paths.data_dir=/data/my_lab data_io.test_names=[test_movie]\n" +
-    '  data_io.color_channels=2 model.hidden_channels=[16,16] trainer.max_epochs=20 paths.output_dir=DIR\n' +
-    '  the run goes to hydra.run.dir (or paths.output_dir): config.yaml, metrics.csv, metrics.json, per_neuron_<split>.csv,\n' +
-    '  evaluation_<split>.json, report.html, and the checkpoints (best, final; last with save_last) under the checkpoint dirpath',
+  synopsis: [
+    'openretina train --config FILE|PRESET [key=value ...] [--output DIR] [options]',
+    'openretina train --config-path DIR --config-name NAME [key=value ...] [options]',
+    'openretina train --resume RUN_DIR [options]',
+  ],
+  options: trainOptions,
+  notes: [
+    "Configs compose like Hydra's: defaults lists, group=option, +key=value, ++key=value, ~key, ${...} interpolations;",
+    'an override given twice applies in order (the last value wins; a mapping merges into a mapping, as Hydra).',
+    "Presets: `openretina presets` lists them. Overrides use OpenRetina's keys, e.g. paths.data_dir=/data/my_lab",
+    'data_io.test_names=[test_movie] data_io.color_channels=2 model.hidden_channels=[16,16] trainer.max_epochs=20',
+    'trainer.limit_train_batches=10 paths.output_dir=DIR.',
+    'The run goes to hydra.run.dir (or paths.output_dir): config.yaml, metrics.csv, metrics.json, per_neuron_<split>.csv,',
+    'evaluation_<split>.json, report.html, and the checkpoints (best, final; last with save_last) under the checkpoint dirpath.',
+  ],
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values: raw, overrides } = parseConfigArgs(argv, {
-      'report-meis': { type: 'string' },
-      'demo-url': { type: 'string' },
-      overwrite: { type: 'boolean' },
-      resume: { type: 'string' },
-    });
+    const { values: raw, overrides } = parseConfigArgs(argv, trainOptions, (line) => io.err(line));
     const overwrite = raw.overwrite === true;
     const values = raw as Record<string, string | undefined>;
     let source = configSource(values);
     let runOverrides = overrides;
+    if (values.output !== undefined) {
+      // --output is paths.output_dir, the folder every other writing command names with --output
+      if (overrides.some((o) => /^\+{0,2}paths\.output_dir=/.test(o)))
+        throw new UsageError('Give --output DIR or paths.output_dir=DIR, not both.');
+      runOverrides = [...overrides, `paths.output_dir=${values.output}`];
+    }
     if (values.resume !== undefined) {
       // the run's own resolved config, into its own folder: nothing else may change
-      if (source || overrides.length || overwrite)
+      if (source || overrides.length || overwrite || values.output !== undefined)
         throw new UsageError(
-          '--resume RUN_DIR continues a run with its own config.yaml: give no --config, overrides or --overwrite with it.',
+          '--resume RUN_DIR continues a run with its own config.yaml: give no --config, overrides, --output or --overwrite with it.',
         );
       const dir = resolve(values.resume);
       source = { config: join(dir, 'config.yaml') };
@@ -489,4 +506,4 @@ export const trainCommand: Command = {
     });
     return ExitCode.ok;
   },
-};
+});

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@openretina/backend';
 import { ConfigError } from '@openretina/contracts';
@@ -9,7 +8,6 @@ import { writeFileAtomicSync, writeJsonAtomicSync } from '@openretina/formats/no
 import {
   IncreaseObjective,
   InnerNeuronVisualizationObjective,
-  MEI_PRESETS,
   SliceMeanReducer,
   coreWeights,
   directionTuning,
@@ -24,68 +22,67 @@ import { saveStimulusVisualizations } from '@openretina/insilico/node';
 import type { CoreReadout } from '@openretina/models';
 import { encodeGif } from '@openretina/plot';
 import { encodeMp4, findFfmpeg, svgToPng, svgToRgba } from '@openretina/plot/node';
-import { ExitCode, type CliIO, type Command } from './commands.js';
+import { ExitCode, defineCommand, type CliIO } from './commands.js';
+import { backendOption, checkpointOption, engineOption, sessionOption } from './options/common-options.js';
+import { meiOptions } from './options/mei-options.js';
+import { parseOptions, type OptionTable } from './options/option-table.js';
 import { UsageError } from './errors.js';
 import { chooseEngine, describeEngine, parseEngineChoice, type ChosenEngine } from './engine-choice.js';
-import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, runMei, stimulusNpy } from './mei-shared.js';
+import { animationOption, intOption, loadMeiModel, meiRecord, meiSettings, meiStart, npyInit, runMei, stimulusNpy } from './mei-shared.js';
 import { renderGallery, type GalleryInput, type GalleryMei } from './visualize-gallery.js';
 
 const FRAME_RATE = 30;
 
-export const visualizeCommand: Command = {
+const visualizeOptions: OptionTable = {
+  checkpoint: {
+    ...checkpointOption,
+    description:
+      'the model: an OpenRetina .ckpt, a checkpoint folder, a published model name, or a Höfling low-res state_dict .safetensors',
+    deprecated: ['model-path'],
+  },
+  output: { type: 'string', placeholder: 'DIR', description: 'the gallery folder', deprecated: ['save-folder'] },
+  ...meiOptions,
+  frames: { ...meiOptions.frames, deprecated: ['time-steps-stimulus'] },
+  session: { ...sessionOption, description: 'only this session (default every session)' },
+  'max-channels': {
+    type: 'string',
+    placeholder: 'N',
+    description: 'MEIs of at most N channels per inner layer (default all; 0: no inner-channel MEIs)',
+  },
+  'max-neurons': { type: 'string', placeholder: 'N', description: 'MEIs of at most N neurons per session (default all; 0: none)' },
+  backend: { ...backendOption, default: 'auto' },
+  engine: {
+    ...engineOption,
+    default: 'auto',
+    description: "the engine of the model's input gradient (auto: ONNX Runtime when it covers the model, else TF.js)",
+  },
+};
+
+export const visualizeCommand = defineCommand({
   name: 'visualize',
   summary:
     'A gallery (index.html) of a model: weights of every layer and readout, direction tuning, ROI animations, MEIs of inner channels and neurons',
-  usage:
-    'openretina visualize --checkpoint C --output DIR [--preset default|openretina] [--steps CAP] [--lr LR] [--frames 50] [--seed 0]\n' +
-    '  [--session S] [--max-channels N] [--max-neurons N] [--animation gif|mp4|none] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]\n' +
-    `  --preset (default "default"): ${Object.values(MEI_PRESETS)
-      .map((p) => `${p.name} = ${p.description}`)
-      .join('; ')}\n` +
-    '  --save-folder is the deprecated name of --output.\n' +
-    "  --engine: auto (default) = ONNX Runtime for the model's input gradient when it covers the model, else TF.js;\n" +
-    '  --backend: the TF.js backend (default auto: tfjs-node when installed, else wasm with corrected kernels).\n' +
-    '  --animation mp4 needs ffmpeg on PATH (GIF otherwise).\n' +
-    '  Writes DIR/index.html (the gallery), DIR/weights/<layer>.{svg,png} and readout_<session>.{svg,png},\n' +
-    '  DIR/direction_tuning/<session>.{svg,png}, DIR/roi/<session>.{gif|mp4} (moving-bar responses at the readout positions),\n' +
-    '  DIR/<layer>/<channel>.* and DIR/output_neurons/<session>/<neuron>.* ({npy,svg,png,gif|mp4,json}, _objective.svg).',
+  synopsis: ['openretina visualize --checkpoint C --output DIR [options]'],
+  options: visualizeOptions,
+  notes: [
+    'Inner-channel objectives run on TF.js. Every MEI starts from --init when given, else from a random start (seed',
+    '--seed, then +1 per MEI).',
+    'Writes DIR/index.html (the gallery), DIR/weights/<layer>.{svg,png} and readout_<session>.{svg,png},',
+    'DIR/direction_tuning/<session>.{svg,png}, DIR/roi/<session>.{gif|mp4} (moving-bar responses at the readout positions),',
+    'DIR/<layer>/<channel>.* and DIR/output_neurons/<session>/<neuron>.* ({npy,svg,png,gif|mp4,json}, _objective.svg).',
+  ],
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        checkpoint: { type: 'string' },
-        'model-path': { type: 'string' },
-        output: { type: 'string' },
-        'save-folder': { type: 'string' },
-        preset: { type: 'string', default: 'default' },
-        frames: { type: 'string' },
-        'time-steps-stimulus': { type: 'string' },
-        steps: { type: 'string' },
-        lr: { type: 'string' },
-        seed: { type: 'string', default: '0' },
-        session: { type: 'string' },
-        'max-channels': { type: 'string' },
-        'max-neurons': { type: 'string' },
-        animation: { type: 'string', default: 'gif' },
-        backend: { type: 'string', default: 'auto' },
-        engine: { type: 'string', default: 'auto' },
-      },
-      strict: true,
-    });
-    const checkpoint = values.checkpoint ?? values['model-path'];
-    if (values['save-folder'] !== undefined) {
-      io.err('warning: --save-folder is deprecated; use --output.');
-      if (values.output !== undefined && values.output !== values['save-folder'])
-        throw new ConfigError(`Give --output or --save-folder, not both (got ${values.output} and ${values['save-folder']}).`);
-    }
-    const folder = values.output ?? values['save-folder'];
+    const values = parseOptions(visualizeOptions, argv, { warn: (line) => io.err(line) }).values as Record<string, string | undefined>;
+    const checkpoint = values.checkpoint;
+    const folder = values.output;
     if (!checkpoint || !folder) {
       throw new UsageError(`--checkpoint and --output are required.`);
     }
+    if (values.seed !== undefined && values.init !== undefined) throw new UsageError('Give either --seed or --init, not both.');
     const settings = meiSettings(values);
     const animation = animationOption(values.animation);
     if (animation === 'mp4' && !findFfmpeg()) io.err('warning: ffmpeg is not on PATH: animations are written as GIFs.');
-    let seed = intOption(values.seed, 'seed', 0);
+    let seed = intOption(values.seed ?? '0', 'seed', 0);
     const maxChannels = values['max-channels'] === undefined ? Infinity : intOption(values['max-channels'], 'max-channels', 0);
     const maxNeurons = values['max-neurons'] === undefined ? Infinity : intOption(values['max-neurons'], 'max-neurons', 0);
     const engineChoice = parseEngineChoice(values.engine);
@@ -97,7 +94,12 @@ export const visualizeCommand: Command = {
       chosen = await chooseEngine(model, engineChoice);
       io.out(`${describeEngine(chosen)}; inner-channel objectives run on TF.js`);
       const engine = chosen.engine;
-      const frames = intOption(values['time-steps-stimulus'] ?? values.frames ?? String(settings.frames), 'frames', model.framesCut + 1);
+      // an --init stimulus is every MEI's start (read, checked against the model, per MEI); its length sets the frames
+      const init = values.init;
+      const initStart = init === undefined ? undefined : () => npyInit(init, model);
+      const frames = initStart
+        ? initFrames(initStart(), model.framesCut)
+        : intOption(values.frames ?? String(settings.frames), 'frames', model.framesCut + 1);
       const shape = model.stimulusShape(frames);
       const channels = model.stimulus.channels;
       const sessions = values.session ? [values.session] : [...model.sessions];
@@ -130,7 +132,7 @@ export const visualizeCommand: Command = {
         highlight: [number, number],
         extra: Record<string, unknown>,
       ) => {
-        const x = meiStart(shape, seed++, channels, settings);
+        const x = initStart ? initStart() : meiStart(shape, seed++, channels, settings);
         const run = await runMei(x, objective, settings, { channels, engine });
         mkdirSync(join(base, '..'), { recursive: true });
         writeFileAtomicSync(`${base}.npy`, stimulusNpy(run.video));
@@ -163,8 +165,12 @@ export const visualizeCommand: Command = {
       // inner channels: the centre unit of each block output, the last output frames of that layer
       const reducer = new SliceMeanReducer({ axis: 0, ...settings.window, warn: (m) => io.err(m) });
       const inner = new InnerNeuronVisualizationObjective(model, sessions[0], reducer);
-      const layers = inner.blockNames();
-      io.out(`Generating MEIs for the layers: ${layers.join(', ')}`);
+      const layers = maxChannels > 0 ? inner.blockNames() : [];
+      io.out(
+        layers.length > 0
+          ? `Generating MEIs for the layers: ${layers.join(', ')}`
+          : 'inner-channel MEIs are off (--max-channels 0); weight plots of every layer are written',
+      );
       for (const layer of layers) {
         const outShape = inner.getOutputShapeForLayer(layer, shape);
         if (!outShape) continue;
@@ -222,7 +228,16 @@ export const visualizeCommand: Command = {
       model.dispose();
     }
   },
-};
+});
+
+/** The frames of an --init stimulus (disposed here): more than the model cuts. */
+function initFrames(x: tf.Variable, framesCut: number): number {
+  const frames = x.shape[1]!;
+  x.dispose();
+  if (frames <= framesCut)
+    throw new ConfigError(`The stimulus needs at least ${framesCut + 1} frames (the model cuts ${framesCut}), got ${frames}.`);
+  return frames;
+}
 
 /** Weights of every conv layer and readout, direction tuning and ROI animations of each session. */
 async function modelFigures(

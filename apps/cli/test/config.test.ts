@@ -103,6 +103,30 @@ describe('composition (Hydra defaults lists)', () => {
     expectConfigError(() => composeConfig('main', { configDir: dir, overrides: ['name'] }), 'not of the form key=value');
   });
 
+  it("one key given twice: applied in order as Hydra's OmegaConf.update(merge=True), the last value wins, mappings merge", () => {
+    const c = composeConfig('main', {
+      configDir: dir,
+      overrides: ['model.width=3', 'model.width=5', 'model={depth: 7}', 'model={heads: 2}', '++new={a: 1}', '++new={b: 2}'],
+    });
+    expect(jobOf(c).model).toEqual({ width: 5, depth: 7, heads: 2 });
+    expect(jobOf(c).new).toEqual({ a: 1, b: 2 });
+    // a value replaces a mapping (and a mapping a value); a group chosen twice: the last choice
+    expect(composeConfig('main', { configDir: dir, overrides: ['name=x', 'name={first: 1}'] }).name).toEqual({ first: 1 });
+    expect(composeConfig('main', { configDir: dir, overrides: ['model=large', 'model=small'] }).model).toEqual({ width: 8, depth: 2 });
+    // +key twice: the second finds the key there, as Hydra refuses it
+    expectConfigError(() => composeConfig('main', { configDir: dir, overrides: ['+k=1', '+k=2'] }), 'already in the config');
+  });
+
+  it("Lightning's trainer.limit_*_batches are set without + (their default is null)", () => {
+    const d = tree({ 'run.yaml': 'trainer:\n  max_epochs: 2\n' });
+    const c = composeConfig('run', {
+      configDir: d,
+      overrides: ['trainer.limit_train_batches=10', 'trainer.limit_val_batches=0.5', 'trainer.limit_test_batches=null'],
+    });
+    expect(c.trainer).toEqual({ max_epochs: 2, limit_train_batches: 10, limit_val_batches: 0.5, limit_test_batches: null });
+    expectConfigError(() => composeConfig('run', { configDir: d, overrides: ['trainer.limit_nothing=1'] }), 'Unknown config key');
+  });
+
   it('refuses a group left ??? and an option that does not exist, naming the available ones', () => {
     expectConfigError(() => composeConfig('must_choose', { configDir: dir }), 'you must choose the "model" config');
     expect(composeConfig('must_choose', { configDir: dir, overrides: ['model=small'] }).model).toEqual({ width: 4, depth: 2 });
@@ -244,6 +268,12 @@ describe('experiment schema', () => {
     );
     expectConfigError(() => validateExperiment(resolved(['training_callbacks.model_checkpoint.save_top_k=3'])), 'save_top_k: 1');
     expectConfigError(() => validateExperiment(resolved(['trainer.accelerator=gpu'])), 'trainer.accelerator');
+    // Lightning's limits are known without +; the test evaluation always uses every batch
+    expect(validateExperiment(resolved(['trainer.limit_train_batches=3', 'trainer.limit_test_batches=null'])).trainer).toMatchObject({
+      limit_train_batches: 3,
+      limit_test_batches: null,
+    });
+    expectConfigError(() => validateExperiment(resolved(['trainer.limit_test_batches=5'])), 'limit_test_batches: null');
     expectConfigError(() => validateExperiment(resolved(['+evaluation=default', 'evaluation.model_path=m'])), 'compute_dataset_statistics');
     expect(
       validateExperiment(resolved(['+evaluation=default', 'evaluation.model_path=m', 'evaluation.compute_dataset_statistics=false']))

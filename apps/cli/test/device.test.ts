@@ -21,8 +21,8 @@ describe('openretina predict --device', () => {
     );
     expect(ok.lines).toContain('engine: onnx (requested)');
     const bad = capture();
-    expect(await runCli([...args, '--output', join(root, 'z.npy'), '--device', 'gpu'], bad)).toBe(1);
-    expect(bad.errors.join('\n')).toMatch(/--device must be cpu, cuda or webgpu, got "gpu"/);
+    expect(await runCli([...args, '--output', join(root, 'z.npy'), '--device', 'gpu'], bad)).toBe(2); // a usage error
+    expect(bad.errors[0]).toBe('error [USAGE]: --device must be cpu, cuda or webgpu, got "gpu".');
     const tfjs = capture();
     expect(await runCli([...args, '--output', join(root, 'w.npy'), '--engine', 'tfjs', '--device', 'cuda'], tfjs)).toBe(1);
     expect(tfjs.errors.join('\n')).toMatch(/--device cuda runs the ONNX engine; --engine tfjs runs on the TF\.js backend/);

@@ -247,7 +247,7 @@ describe('openretina mei / predict --engine', () => {
     }
     const io = capture();
     expect(await runCli(['predict', '--checkpoint', ckpt, '--input', input, '--output', join(root, 'z.npy'), '--engine', 'gpu'], io)).toBe(
-      1,
+      2, // a usage error: --engine's values are in the help
     );
     expect(io.errors.join('\n')).toMatch(/--engine must be auto, onnx or tfjs/);
   }, 60_000);

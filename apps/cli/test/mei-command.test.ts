@@ -149,7 +149,7 @@ describe('openretina mei', () => {
     ).rejects.toThrow(/out of range/);
     await expect(
       meiCommand.run(['--checkpoint', stateDict, '--neuron', '1', '--preset', 'fast', '--output', join(tmpdir(), 'x.npy')], capture()),
-    ).rejects.toThrow(/Unknown MEI preset "fast"; expected one of default, openretina/);
+    ).rejects.toThrow(/--preset must be default or openretina, got "fast"/);
   });
 });
 
@@ -179,7 +179,7 @@ describe('openretina visualize', () => {
       io,
     );
     expect(code).toBe(0);
-    expect(io.errors[0]).toBe('warning: --save-folder is deprecated; use --output.');
+    expect(io.errors[0]).toBe('warning: --save-folder is deprecated, use --output');
     const anim = findFfmpeg() ? 'mp4' : 'gif'; // MP4 needs ffmpeg on PATH (CI installs it), GIF otherwise
     // one step cannot converge: every MEI says so, and the summary counts them
     expect(io.errors.filter((e) => /stopped at the cap of 1 steps/.test(e))).toHaveLength(4);
@@ -212,4 +212,38 @@ describe('openretina visualize', () => {
     ])
       expect(index).toContain(`"${link}"`);
   });
+});
+
+describe('openretina visualize: --init, --lr and --max-channels 0', () => {
+  it("starts every MEI from --init with mei's checks, takes --lr, and says that inner-channel MEIs are off", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vis-init-'));
+    const init = join(dir, 'init.npy');
+    writeFileSync(init, serializeNpy(new Float32Array(2 * 40 * 18 * 16).fill(0.05), [1, 2, 40, 18, 16]));
+    const out = join(dir, 'gallery');
+    const base = ['--checkpoint', stateDict, '--output', out, '--session', 'session_1', '--max-channels', '0', '--max-neurons', '1'];
+    const io = capture();
+    const code = await runCli(
+      ['visualize', ...base, '--init', init, '--lr', '7', '--steps', '1', '--animation', 'none', '--backend', 'cpu'],
+      io,
+    );
+    expect(code, io.errors.join('\n')).toBe(0);
+    expect(io.lines).toContain('inner-channel MEIs are off (--max-channels 0); weight plots of every layer are written');
+    expect(io.lines.some((l) => l.startsWith('Generating MEIs for the layers'))).toBe(false);
+    expect(readdirSync(out).sort()).toEqual(['direction_tuning', 'index.html', 'output_neurons', 'weights']);
+    const record = JSON.parse(readFileSync(join(out, 'output_neurons', 'session_1', '0.json'), 'utf8'));
+    expect(record.settings.lr).toBe(7);
+    expect(record.settings.max_steps).toBe(1);
+    // --seed and --init exclude each other; an --init that does not fit the model is refused as in mei
+    const both = capture();
+    expect(await runCli(['visualize', ...base, '--init', init, '--seed', '1'], both)).toBe(2);
+    expect(both.errors[0]).toBe('error [USAGE]: Give either --seed or --init, not both.');
+    const short = join(dir, 'short.npy');
+    writeFileSync(short, serializeNpy(new Float32Array(2 * 10 * 18 * 16), [1, 2, 10, 18, 16]));
+    const tooShort = capture();
+    expect(await runCli(['visualize', ...base, '--init', short, '--backend', 'cpu'], tooShort)).toBe(1);
+    expect(tooShort.errors[0]).toMatch(/^error \[OPENRETINA_CONFIG\]: The stimulus needs at least 31 frames .* got 10/);
+    const badLr = capture();
+    expect(await runCli(['visualize', ...base, '--lr', 'fast'], badLr)).toBe(2);
+    expect(badLr.errors[0]).toBe('error [USAGE]: --lr must be a finite number, got "fast".');
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 // The CLI draws the trainer's progress events: plain epoch lines off a TTY, a bar redrawn in place on a TTY.
 import { describe, expect, it } from 'vitest';
 import type { EpochRecord, TrainProgress } from '@openretina/trainer';
-import { progressRenderer } from '../src/progress.js';
+import { evaluationProgressRenderer, progressRenderer } from '../src/progress.js';
 
 function record(epoch: number): EpochRecord {
   return {
@@ -53,5 +53,34 @@ describe('progress rendering', () => {
     expect(render('none', true)).toEqual([]);
     const onProgress = progressRenderer('lines', undefined);
     expect(() => events().forEach(onProgress)).not.toThrow();
+  });
+});
+
+describe('evaluation progress (eval --progress: the same modes)', () => {
+  function evaluate(mode: 'auto' | 'bar' | 'lines' | 'none', isTTY: boolean): string[] {
+    const written: string[] = [];
+    const progress = evaluationProgressRenderer(mode, { write: (s: string) => written.push(s), isTTY });
+    for (const [i, split] of ['test_a', 'test_b'].entries()) {
+      progress.startSplit(split, i, 2);
+      for (let b = 0; b < 3; b++) progress.batchEnd();
+      progress.endSplit();
+    }
+    return written.map((w) => w.replace(/\([\d.]+ s\)/, '(T s)'));
+  }
+
+  it('lines (and auto off a TTY): one line per split', () => {
+    const lines = ['Split 1/2 (test_a): 3 batches predicted (T s)\n', 'Split 2/2 (test_b): 3 batches predicted (T s)\n'];
+    expect(evaluate('lines', true)).toEqual(lines);
+    expect(evaluate('auto', false)).toEqual(lines);
+  });
+
+  it('bar (and auto on a TTY): the count redrawn in place, then the split line; none: nothing', () => {
+    const bar = evaluate('auto', true);
+    expect(bar[0]).toBe('\rSplit 1/2 (test_a) 1 batches\x1b[K');
+    expect(bar.filter((w) => w.endsWith('\n'))).toEqual([
+      '\rSplit 1/2 (test_a): 3 batches predicted (T s)\x1b[K\n',
+      '\rSplit 2/2 (test_b): 3 batches predicted (T s)\x1b[K\n',
+    ]);
+    expect(evaluate('none', true)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { ConfigError } from '@openretina/contracts';
 import { parseDefaultsList, toChoice, type GroupChoice } from './defaults-list.js';
 import { MISSING } from './interpolate.js';
 import { parseOverride, type Override } from './overrides.js';
+import { TRAINER_NULL_DEFAULT_KEYS } from './sections/trainer.js';
 import { clone, deletePath, getPath, hasPath, isTree, merge, setPath, type ConfigTree } from './tree.js';
 
 /** The folder of the presets shipped with the CLI (`configs/` beside `dist/`): OpenRetina's config tree. */
@@ -55,7 +56,8 @@ const HYDRA_DEFAULTS: ConfigTree = {
 };
 
 /** Keys of this port (not in OpenRetina's configs) that `key=value` may set without `+`: the compute engine. */
-const IMPLICIT_KEYS = new Set(['trainer.engine']);
+/** Keys an override sets without `+` although no config spells them out (our engine key, Lightning's null defaults). */
+const IMPLICIT_KEYS = new Set(['trainer.engine', ...TRAINER_NULL_DEFAULT_KEYS.map((k) => `trainer.${k}`)]);
 
 /** The chosen option(s) per config group, as Hydra records them in `hydra.runtime.choices`. */
 export type GroupChoices = Record<string, GroupChoice>;
@@ -103,7 +105,8 @@ export function composeConfig(experiment: string, options: ComposeOptions = {}):
   for (const o of overrides) {
     const group = o.key.replaceAll('.', '/');
     if (o.kind === 'delete' && group in choices) choices[group] = null;
-    else if (o.kind === 'set' && group in choices) choices[group] = toChoice(o.value, `Override "${o.key}=${o.raw}"`);
+    // a mapping is a value even for a group's key (Hydra: a dict override is a config override)
+    else if (o.kind === 'set' && group in choices && !isTree(o.value)) choices[group] = toChoice(o.value, `Override "${o.key}=${o.raw}"`);
     else if (o.kind === 'add' && groupDir(group)) {
       if (group in choices) throw new ConfigError(`Could not add "${group}=${o.raw}": "${group}" is already in the defaults list.`);
       choices[group] = toChoice(o.value, `Override "+${o.key}=${o.raw}"`);
@@ -155,7 +158,12 @@ export function composeConfig(experiment: string, options: ComposeOptions = {}):
       throw new ConfigError(`Unknown config key "${o.key}" (override "${o.key}=${o.raw}"). Use "+${o.key}=..." to add a new key.`);
     } else if (o.kind === 'add' && exists) {
       throw new ConfigError(`Could not add "${o.key}": it is already in the config (use "${o.key}=..." or "++${o.key}=...").`);
-    } else setPath(config, o.key, clone(o.value), false);
+    } else {
+      // as Hydra (OmegaConf.update with merge): overrides apply in order, so of one key given twice the last value
+      // wins, and a mapping merges into the mapping that is there
+      const current = getPath(config, o.key);
+      setPath(config, o.key, isTree(current) && isTree(o.value) ? merge(current, o.value) : clone(o.value), false);
+    }
   }
   const hydra = config.hydra as ConfigTree;
   hydra.runtime = merge(isTree(hydra.runtime) ? hydra.runtime : {}, { choices: clone(choices) as ConfigTree });

@@ -2,10 +2,11 @@
 // (--jobs) or as jobs on a Redis queue (--queue) taken by `openretina worker`s on any machines.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { ConfigError } from '@openretina/contracts';
-import { ExitCode, type CliIO, type Command } from '../commands.js';
+import { ExitCode, defineCommand, type CliIO } from '../commands.js';
+import { backendOption, configOptions, engineOption } from '../options/common-options.js';
+import { parseOptions, type OptionTable } from '../options/option-table.js';
 import { intOption } from '../mei-shared.js';
 import { configSource } from '../train-command.js';
 import { cliVersion } from '../version.js';
@@ -17,6 +18,46 @@ import { planStudy, type SweepRequest } from './sweep-spec.js';
 import { writeSweepHtml } from './sweep-html.js';
 import { driveStudy } from './study-driver.js';
 import { bestTrial, writeSweepJson, type StudySpec, type TrialRecord } from './study.js';
+
+/** The options of `openretina sweep` (its parser and --help are generated from them). */
+const sweepOptions: OptionTable = {
+  ...configOptions,
+  trials: { type: 'string', placeholder: 'N', description: 'trials in the study (default hydra.sweeper.n_trials)' },
+  sampler: {
+    type: 'string',
+    placeholder: 'S',
+    choices: ['tpe', 'random', 'grid'],
+    description: "how trials are sampled (default the config's sampler, else tpe)",
+  },
+  seed: { type: 'string', placeholder: 'N', description: "the sampler's seed (default hydra.sweeper.sampler.seed)" },
+  jobs: { type: 'string', placeholder: 'J', description: 'trials sampled per round (and run at once without --queue)' },
+  direction: {
+    type: 'string',
+    placeholder: 'D',
+    choices: ['minimize', 'maximize'],
+    description: "whether the objective is minimised or maximised (default the config's)",
+  },
+  study: { type: 'string', placeholder: 'NAME', description: 'the study name (default hydra.sweeper.study_name)' },
+  queue: {
+    type: 'string',
+    placeholder: 'redis://HOST:PORT',
+    description: 'put the trials on this Redis queue for `openretina worker`s (default: processes here)',
+  },
+  resume: { type: 'string', placeholder: 'STUDY', description: 'continue a study kept in Redis (with --queue)' },
+  status: { type: 'boolean', default: false, description: 'show the studies, trials and workers of --queue' },
+  'print-slurm': {
+    type: 'boolean',
+    default: false,
+    description: "print a SLURM array script of the study's workers (--jobs of them, on --queue) and exit",
+  },
+  'print-k8s': {
+    type: 'boolean',
+    default: false,
+    description: "print a Kubernetes Job manifest of the study's workers (--jobs of them, on --queue) and exit",
+  },
+  backend: { ...backendOption, description: `each trial's ${backendOption.description}` },
+  engine: { ...engineOption, description: `each trial's ${engineOption.description}` },
+};
 
 /** What {@link runSweep} returns. */
 export interface SweepResult {
@@ -157,20 +198,6 @@ export async function sweepStatus(url: string, study: string | undefined, io: Cl
   }
 }
 
-function splitArgs(argv: string[]): { flags: string[]; overrides: string[] } {
-  const boolean = new Set(['--status', '--print-slurm', '--print-k8s']);
-  const flags: string[] = [];
-  const overrides: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      flags.push(a);
-      if (!boolean.has(a) && !a.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.push(argv[++i]!);
-    } else overrides.push(a);
-  }
-  return { flags, overrides };
-}
-
 /** `--print-slurm` / `--print-k8s`: the workers' template for the study on the command line (its name and --jobs). */
 function printClusterTemplate(
   argv: string[],
@@ -213,46 +240,27 @@ function printClusterTemplate(
   return ExitCode.ok;
 }
 
-export const sweepCommand: Command = {
+export const sweepCommand = defineCommand({
   name: 'sweep',
   summary: 'Hyper-parameter search (TPE, random or grid): trials as local processes (--jobs) or on a Redis queue (--queue)',
-  usage:
-    'openretina sweep --config PRESET|FILE | --config-path DIR --config-name NAME [key=value ...]\n' +
-    '    [key=choice(a,b,...) | key=interval(lo,hi) | key=range(lo,hi,step) | key=tag(log,interval(lo,hi)) ...]\n' +
-    '    [--trials N] [--sampler tpe|random|grid] [--seed S] [--jobs J] [--direction minimize|maximize] [--study NAME]\n' +
-    '    [--queue redis://HOST:PORT] [--backend B] [--engine E]\n' +
-    '  openretina sweep --resume STUDY --queue redis://HOST:PORT     continue a study kept in Redis\n' +
-    '  openretina sweep --status --queue redis://HOST:PORT [--study NAME]   show the studies, trials and workers\n' +
-    '  openretina sweep ... --queue redis://HOST:PORT --print-slurm | --print-k8s   print a SLURM array script or a Kubernetes\n' +
-    "    Job manifest that starts the study's workers (--jobs of them), and exit\n" +
-    "  the config's hydra.sweeper block (params, n_trials, direction, sampler.seed, study_name) is read; the command line wins\n" +
-    '  each trial is `openretina train` into paths.output_dir/trial_<n>; its objective is objective_target (default\n' +
-    '  val_evaluation_loss) at its best epoch; paths.output_dir gets sweep.json and sweep.html\n' +
-    '  without --queue, --jobs trials run at once as processes here; with --queue, run `openretina worker --queue URL` anywhere',
+  synopsis: [
+    'openretina sweep --config PRESET|FILE | --config-path DIR --config-name NAME [key=value ...]',
+    '    [key=choice(a,b,...) | key=interval(lo,hi) | key=range(lo,hi,step) | key=tag(log,interval(lo,hi)) ...] [options]',
+    'openretina sweep --resume STUDY --queue redis://HOST:PORT',
+    'openretina sweep --status --queue redis://HOST:PORT [--study NAME]',
+    'openretina sweep --config ... --queue redis://HOST:PORT [--jobs J] --print-slurm | --print-k8s',
+  ],
+  options: sweepOptions,
+  notes: [
+    "The config's hydra.sweeper block (params, n_trials, direction, sampler.seed, study_name) is read; the command line wins.",
+    'Each trial is `openretina train` into paths.output_dir/trial_<n>; its objective is objective_target (default',
+    'val_evaluation_loss) at its best epoch; paths.output_dir gets sweep.json and sweep.html.',
+    'Without --queue, --jobs trials run at once as processes here; with --queue, run `openretina worker --queue URL` anywhere.',
+  ],
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { flags, overrides } = splitArgs(argv);
-    const { values } = parseArgs({
-      args: flags,
-      options: {
-        config: { type: 'string' },
-        'config-path': { type: 'string' },
-        'config-name': { type: 'string' },
-        trials: { type: 'string' },
-        sampler: { type: 'string' },
-        seed: { type: 'string' },
-        jobs: { type: 'string' },
-        direction: { type: 'string' },
-        study: { type: 'string' },
-        queue: { type: 'string' },
-        resume: { type: 'string' },
-        status: { type: 'boolean' },
-        'print-slurm': { type: 'boolean' },
-        'print-k8s': { type: 'boolean' },
-        backend: { type: 'string' },
-        engine: { type: 'string' },
-      },
-      strict: true,
-    });
+    const parsed = parseOptions(sweepOptions, argv, { overrides: true, warn: (line) => io.err(line) });
+    const { overrides } = parsed;
+    const values = parsed.values as Record<string, string | undefined>; // --status, a switch, is a boolean here
     if (values.status) {
       if (!values.queue) {
         io.err('--status needs --queue redis://HOST:PORT (a local sweep shows its state in paths.output_dir/sweep.json).');
@@ -262,7 +270,7 @@ export const sweepCommand: Command = {
       return ExitCode.ok;
     }
     const queue = values.queue === undefined ? {} : { queue: values.queue };
-    if (values['print-slurm'] || values['print-k8s']) return printClusterTemplate(argv, overrides, values, io);
+    if (values['print-slurm'] || values['print-k8s']) return printClusterTemplate(argv, overrides, parsed.values, io);
     if (values.resume) {
       await runSweep({ resume: values.resume }, { ...queue, io });
       return ExitCode.ok;
@@ -290,4 +298,4 @@ export const sweepCommand: Command = {
     await runSweep(request, { ...queue, io });
     return ExitCode.ok;
   },
-};
+});

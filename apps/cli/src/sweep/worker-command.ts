@@ -1,13 +1,26 @@
 // `openretina worker --queue redis://HOST:PORT`: takes trials off the queue and trains them, one at a time by
 // default, each in its own process; a killed worker's trial goes back to the queue when its lock expires.
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Worker, type Job } from 'bullmq';
-import { ExitCode, type CliIO, type Command } from '../commands.js';
+import { ExitCode, defineCommand, type CliIO } from '../commands.js';
+import { parseOptions, type OptionTable } from '../options/option-table.js';
 import { intOption } from '../mei-shared.js';
 import { QUEUE_NAME, connectRedis, type TrialResult } from './redis-queue.js';
 import type { TrialJob } from './trial-args.js';
 import { runTrialProcess } from './trial-runner.js';
+
+/** The options of `openretina worker` (its parser and --help are generated from them). */
+const workerOptions: OptionTable = {
+  queue: { type: 'string', placeholder: 'redis://HOST:PORT', description: 'the Redis queue that `openretina sweep --queue` fills' },
+  concurrency: { type: 'string', placeholder: 'N', description: 'trials at once, each in its own process (default 1)' },
+  'stall-seconds': {
+    type: 'string',
+    placeholder: 'S',
+    description: "how long a trial's lock lives without renewal: then another worker takes a dead worker's trial (default 30)",
+  },
+  'max-retries': { type: 'string', placeholder: 'N', description: 'how often a trial whose worker died is run again (default 2)' },
+  'max-trials': { type: 'string', placeholder: 'N', description: 'stop after N trials (default: run until stopped)' },
+};
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
@@ -74,25 +87,17 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   return finished;
 }
 
-export const workerCommand: Command = {
+export const workerCommand = defineCommand({
   name: 'worker',
   summary: 'Take sweep trials off a Redis queue and train them (run any number, on any machines that see the data)',
-  usage:
-    'openretina worker --queue redis://HOST:PORT [--concurrency 1] [--stall-seconds 30] [--max-retries 2] [--max-trials N]\n' +
-    '  trains the trials that `openretina sweep --queue URL` puts on the queue, each as `openretina train` in its own process;\n' +
-    '  a worker that dies mid-trial loses its lock after --stall-seconds and another worker retries the trial (--max-retries times)',
+  synopsis: ['openretina worker --queue redis://HOST:PORT [options]'],
+  options: workerOptions,
+  notes: [
+    'Trains the trials that `openretina sweep --queue URL` puts on the queue, each as `openretina train` in its own process;',
+    'a worker that dies mid-trial loses its lock after --stall-seconds and another worker retries the trial (--max-retries times).',
+  ],
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        queue: { type: 'string' },
-        concurrency: { type: 'string' },
-        'stall-seconds': { type: 'string' },
-        'max-trials': { type: 'string' },
-        'max-retries': { type: 'string' },
-      },
-      strict: true,
-    });
+    const values = parseOptions(workerOptions, argv, { warn: (line) => io.err(line) }).values as Record<string, string | undefined>;
     if (!values.queue) {
       io.err(`--queue is required.\nUsage: ${workerCommand.usage}`);
       return ExitCode.usage;
@@ -107,4 +112,4 @@ export const workerCommand: Command = {
     });
     return ExitCode.ok;
   },
-};
+});

@@ -16,8 +16,11 @@ export const trainerSchema = z
       .union([z.boolean(), z.literal('warn')])
       .nullable()
       .optional(),
-    limit_train_batches: z.number().positive().optional(),
-    limit_val_batches: z.number().positive().optional(),
+    // Lightning's limits (null: every batch), known without `+` (see TRAINER_NULL_DEFAULT_KEYS)
+    limit_train_batches: z.number().positive().nullable().optional(),
+    limit_val_batches: z.number().positive().nullable().optional(),
+    /** The test evaluation uses every test batch: only null, Lightning's default. */
+    limit_test_batches: z.null({ error: 'the test evaluation uses every test batch here (limit_test_batches: null)' }).optional(),
     /** Metrics are logged once per epoch here; the value only thins Lightning's per-step logging. */
     log_every_n_steps: positiveInt.optional(),
     /** Where Lightning writes when no logger/checkpoint path is given; here every output path is explicit. */
@@ -31,4 +34,10 @@ export const trainerSchema = z
     engine: z.enum(['auto', 'onnx', 'tfjs']).optional(),
   })
   .strict();
+/**
+ * Lightning Trainer arguments whose default is null (every batch): an override sets them without `+`, as in
+ * OpenRetina's README (`trainer.limit_train_batches=10`), although the trainer presets do not spell them out.
+ */
+export const TRAINER_NULL_DEFAULT_KEYS = ['limit_train_batches', 'limit_val_batches', 'limit_test_batches'] as const;
+
 export type TrainerConfig = z.output<typeof trainerSchema>;
