@@ -189,7 +189,8 @@ describe.skipIf(!REDIS_SERVER)('openretina sweep --queue with openretina worker 
     );
     server = await startRedis(port, dir);
     children.push(server);
-    expect(await sweep).toBe(0);
+    const code = await sweep;
+    expect(code, [...io.errors, ...worker.lines.map((l) => `worker: ${l}`)].join('\n')).toBe(0);
     expect(io.lines.some((l) => /is back; going on/.test(l))).toBe(true);
     const result = readSweep(out);
     expect(result.trials.map((t) => [t.number, t.state])).toEqual([
