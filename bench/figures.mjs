@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { FRAMES, NEURONS, ROOT, SESSION, buildModel, loadPackages, peakRssMb, randomData, time } from './lib.mjs';
 
 const [figure, outPath] = process.argv.slice(2);
-const { tf, backend, models, onnx, trainer, insilico } = await loadPackages();
+const { tf, backend, models, onnx, onnxInternal, trainer, insilico } = await loadPackages();
 await backend.initBackend('wasm');
 const model = buildModel(models);
 const ort = await onnx.loadOnnxRuntimeNode();
@@ -210,7 +210,7 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   result.batch_size = cfg.dataloader.batch_size;
 } else if (figure === 'profile_train_step_onnx') {
   // Per-op profile of the ONNX training graph (onnxruntime's own profiler), batch 32.
-  const { buildEngineGraph, enginePlan } = onnx;
+  const { buildEngineGraph, enginePlan } = onnxInternal;
   const bytes = buildEngineGraph(enginePlan(model, SESSION, FRAMES), 'train');
   const { mkdtempSync, readFileSync, readdirSync } = await import('node:fs');
   const { join } = await import('node:path');

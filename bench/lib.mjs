@@ -8,18 +8,20 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (pkg, entry = 'index.js') => join(ROOT, 'packages', pkg, 'dist', entry);
 
 export async function loadPackages() {
-  const [backend, models, hub, onnx, trainer, insilico] = await Promise.all([
+  const [backend, models, hub, onnx, onnxInternal, trainer, insilico] = await Promise.all([
     import(dist('backend')),
     import(dist('models')),
     import(dist('hub', 'node.js')),
     import(dist('onnx', 'node.js')),
+    import(dist('onnx', 'internal.js')), // @openretina/onnx/internal: the engine's graph builders, for the ONNX profile
+
     import(dist('trainer')),
     import(dist('insilico')),
   ]);
   const tf = await import(join(ROOT, 'packages', 'models', 'node_modules', '@tensorflow', 'tfjs-core', 'dist', 'tf-core.node.js')).then(
     (m) => m.default ?? m,
   );
-  return { tf, backend, models, hub, onnx, trainer, insilico };
+  return { tf, backend, models, hub, onnx, onnxInternal, trainer, insilico };
 }
 
 export const SESSION = 'session_1';

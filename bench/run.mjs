@@ -1,7 +1,7 @@
 // `pnpm bench`: the performance figures of issue 8 on the default engine, beside OpenRetina (PyTorch) run in the
 // same session when Debian's torch is importable (else the recorded anchor). Writes bench/results.json and
 // bench/RESULTS.md = the generated part + bench/ANALYSIS.md + bench/TRAINING.md (both hand-written, kept as they
-// are). Needs built packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_EPOCHS (default 4),
+// are) + bench/BROWSER.md (the browser figures of bench/browser.mjs, run here: a row appended per run). Needs built packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_EPOCHS (default 4),
 // BENCH_SKIP_TORCH=1, OPENRETINA_SRC (the OpenRetina source tree for the PyTorch side, run by the scripts in
 // reference/pytorch, see its README; when unset, the recorded anchor is used).
 import { spawnSync } from 'node:child_process';
@@ -125,6 +125,15 @@ const names = [
   'profile_train_step_tfjs',
 ];
 const f = Object.fromEntries(names.map((n) => [n, figure(n)]));
+// The browser figures (bench/browser.mjs: the demo in headless Chromium, ONNX Runtime Web vs TF.js): a row appended to
+// bench/BROWSER.md, which goes into RESULTS.md below with the hand-written sections.
+log('browser (headless Chromium) …');
+const browserJson = join(tmp, 'browser.json');
+spawnSync(process.execPath, [join(ROOT, 'bench', 'browser.mjs')], {
+  env: { ...process.env, BENCH_FROM_RUN: '1', BENCH_BROWSER_JSON: browserJson },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const browser = existsSync(browserJson) ? JSON.parse(readFileSync(browserJson, 'utf8')) : null;
 const med = (n) => (typeof f[n]?.median_ms === 'number' ? Math.round(f[n].median_ms * 10) / 10 : null);
 const rss = (n) => (typeof f[n]?.peak_rss_mb === 'number' ? Math.round(f[n].peak_rss_mb) : null);
 
@@ -177,6 +186,12 @@ const results = {
     node: process.version,
     loadavg_at_start: LOAD_AT_START,
     loadavg_at_end: loadavg(),
+  },
+  browser: browser && {
+    chromium: browser.chromium,
+    route: browser.route,
+    timings: browser.timings,
+    loadavg_before: browser.loadavg_before,
   },
   date: new Date().toISOString(),
 };
@@ -270,7 +285,8 @@ ${profT
   .map((k) => `| ${k.kernel} | ${k.ms.toFixed(1)} | ${k.count} |`)
   .join('\n')}
 `;
-// Hand-written sections, appended as they are: ANALYSIS.md (reading the numbers), TRAINING.md (side-by-side training).
-const handWritten = ['ANALYSIS.md', 'TRAINING.md'].map((name) => join(ROOT, 'bench', name)).filter((p) => existsSync(p));
+// Hand-written sections, appended as they are: ANALYSIS.md (reading the numbers), TRAINING.md (side-by-side training),
+// BROWSER.md (the browser runs' table, one row per run of bench/browser.mjs).
+const handWritten = ['ANALYSIS.md', 'TRAINING.md', 'BROWSER.md'].map((name) => join(ROOT, 'bench', name)).filter((p) => existsSync(p));
 writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), [md, ...handWritten.map((p) => readFileSync(p, 'utf8'))].join('\n'));
 log(JSON.stringify(results, null, 1));

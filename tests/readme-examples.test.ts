@@ -39,7 +39,10 @@ const DOCUMENTATION = new Set([
 ]);
 
 /** `readme#heading` of the blocks that do not run here, and why. */
-const NOT_RUN: Record<string, string> = {};
+const NOT_RUN: Record<string, string> = {
+  'packages/onnx/README.md#In a browser, with onnxruntime-web':
+    "browser-only (document, crossOriginIsolated, onnxruntime-web's WebAssembly runtime); apps/demo/test/routes-e2e.test.ts runs the same steps (the demo's src/ort-web.ts and src/route.ts) in headless Chromium",
+};
 
 const key = (b: ReadmeBlock) => `${b.readme}#${b.heading}`;
 

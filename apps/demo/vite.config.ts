@@ -6,6 +6,14 @@ import { defineConfig, type Plugin } from 'vite';
 const require = createRequire(import.meta.url);
 const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+/**
+ * Cross-origin isolation (COOP + COEP), which SharedArrayBuffer and so ONNX Runtime's WebAssembly threads need.
+ * Everything the page loads is same-origin; a `?model=` URL on another origin must allow CORS (fetch needs it anyway).
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 /**
  * Serves (dev) and copies (build) the TF.js wasm binaries to `wasm/` next to index.html, where the page's
@@ -34,7 +42,13 @@ function tfjsWasm(): Plugin {
 export default defineConfig({
   // Relative asset paths: the built site works from any folder of any static server.
   base: './',
+  // onnxruntime-web needs nothing here: its ESM builds locate their .wasm with `new URL(…, import.meta.url)`, which
+  // Vite emits as an asset, and start their threads' workers from their own chunk.
   plugins: [tfjsWasm()],
+  // (the dev server's dependency pre-bundling would move onnxruntime-web away from its .wasm files)
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

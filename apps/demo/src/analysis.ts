@@ -1,13 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Movie } from '@openretina/contracts';
+import type { ComputeEngine, Movie } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import type { Responses } from './state.js';
 
-/** Predicted responses `[T_out, N]` of one session for a whole movie (output frame i ↔ input frame i + framesCut). */
-export async function predictResponses(model: CoreReadout, movie: Movie, session: string): Promise<Responses> {
+/**
+ * Predicted responses `[T_out, N]` of one session for a whole movie (output frame i ↔ input frame i + framesCut),
+ * by `engine` (the ONNX route) when given, else by the model's TF.js forward.
+ */
+export async function predictResponses(model: CoreReadout, movie: Movie, session: string, engine?: ComputeEngine): Promise<Responses> {
   const [t, h, w, c] = movie.shape;
   if (t <= model.framesCut) throw new Error(`The stimulus has ${t} frames; the model needs more than ${model.framesCut}.`);
-  const out = tf.tidy(() => model.forward(tf.tensor5d(movie.data, [1, t, h, w, c]), { session }));
+  let out: tf.Tensor3D;
+  if (engine) {
+    const x = tf.tensor5d(movie.data, [1, t, h, w, c]);
+    try {
+      out = await engine.predict(x, session);
+    } finally {
+      x.dispose();
+    }
+  } else out = tf.tidy(() => model.forward(tf.tensor5d(movie.data, [1, t, h, w, c]), { session }));
   const data = (await out.data()) as Float32Array;
   const [, frames, neurons] = out.shape;
   out.dispose();

@@ -29,6 +29,10 @@ export async function setUpBackends(request: string | null): Promise<Backends> {
   const notes: string[] = [];
   // The wasm binaries are copied next to the page (vite.config.ts): resolve them relative to it.
   setWasmPaths(new URL('wasm/', document.baseURI).href);
+  // The page is cross-origin isolated (for ONNX Runtime's threads), where TF.js's wasm backend would pick its
+  // threaded build, whose workers fail in this bundle ("e is not defined" in the worker blob): TF.js keeps its
+  // single-threaded SIMD build, as before the isolation.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   let mei = 'cpu';
   if (request !== 'cpu') {
     try {

@@ -7,6 +7,7 @@ import { setUpBackends } from './backend.js';
 import { BUNDLED_MODEL } from './bundled-model.js';
 import { $, busy, clearErrors, describeError, message } from './dom.js';
 import { loadBundled, loadFromFiles, loadFromUrl, type LoadedModel } from './model-loader.js';
+import { loadOrtWeb, type OrtWeb } from './ort-web.js';
 import { loadFilters, renderFilters } from './panels/filters-panel.js';
 import { fillPresets, runMei, syncCap } from './panels/mei-panel.js';
 import { readChosenFiles, renderModelInfo } from './panels/model-panel.js';
@@ -23,17 +24,21 @@ import {
   togglePlayback,
 } from './panels/stimulus-panel.js';
 import { computeTuning, renderTuning } from './panels/tuning-panel.js';
+import { activeRoute, createRouteState, describeRoute, dropEngine, onnxBlocker, routeEngine, type Route } from './route.js';
+import { meiOnRoute, predictOnRoute, timeRoutes } from './route-bench.js';
 import { createState, neuronCount, type DemoState } from './state.js';
 
 async function useModel(state: DemoState, loaded: LoadedModel): Promise<void> {
   stopPlayback(state);
   state.meiAbort?.abort();
+  dropEngine(state);
   state.loaded?.model.dispose();
   state.loaded = loaded;
   forgetUserMovie(state);
   const m = loaded.model;
   state.session = m.sessions.includes('session_2') ? 'session_2' : m.sessions[0]!;
   renderModelInfo(state);
+  renderRoute(state);
   await loadFilters(state);
   renderFilters(state);
   await sessionChanged(state);
@@ -58,7 +63,7 @@ async function stimulusChanged(state: DemoState): Promise<void> {
   state.stimulus = chosenStimulus(state);
   $<HTMLInputElement>('frame-slider').max = String(state.stimulus.movie.shape[0] - 1);
   state.frame = 0;
-  state.responses = await predictResponses(m, state.stimulus.movie, state.session);
+  state.responses = await predictResponses(m, state.stimulus.movie, state.session, routeEngine(state));
   renderResponses(state);
   showFrame(state, 0, setResponseCursor);
 }
@@ -109,6 +114,36 @@ async function onMovieFile(state: DemoState, input: HTMLInputElement): Promise<v
   input.value = '';
 }
 
+/** Shows the active route and provider (the text, and data-* attributes for tests and the benchmark). */
+function renderRoute(state: DemoState): void {
+  const box = $('route-status');
+  box.textContent = describeRoute(state);
+  const web = state.route.ortWeb;
+  Object.assign(box.dataset, {
+    route: activeRoute(state),
+    chosen: state.route.chosen,
+    provider: activeRoute(state) === 'onnx' ? web!.provider : state.backends.display,
+    threads: String(web?.threads ?? 0),
+    isolated: String(globalThis.crossOriginIsolated === true),
+  });
+  const select = $<HTMLSelectElement>('route');
+  select.value = state.route.chosen;
+  const onnxOption = select.querySelector<HTMLOptionElement>('option[value="onnx"]');
+  if (onnxOption) onnxOption.disabled = state.route.ortWeb === undefined;
+}
+
+/** The toggle: recomputes what the route computes (responses, tuning) on the chosen one. */
+async function routeChanged(state: DemoState, route: Route): Promise<void> {
+  state.meiAbort?.abort(); // a running MEI stops after its current step (showing the stimulus so far)
+  state.route.chosen = route; // the ONNX engine stays with the model (disposed when the model goes), for a switch back
+  const blocker = route === 'onnx' ? onnxBlocker(state) : undefined;
+  if (blocker) message(`ONNX Runtime cannot run this model (${blocker}): predictions and MEIs stay on TF.js.`, 'note');
+  renderRoute(state);
+  await computeTuning(state);
+  renderTuning(state);
+  await stimulusChanged(state);
+}
+
 function wire(state: DemoState): void {
   const redrawSelection = () => {
     renderResponses(state);
@@ -120,6 +155,7 @@ function wire(state: DemoState): void {
     state.session = $<HTMLSelectElement>('session').value;
     void busy('Session', () => sessionChanged(state));
   });
+  $('route').addEventListener('change', () => void busy('Route', () => routeChanged(state, $<HTMLSelectElement>('route').value as Route)));
   $('play').addEventListener('click', () => togglePlayback(state, setResponseCursor));
   $('frame-slider').addEventListener('input', () => showFrame(state, Number($<HTMLInputElement>('frame-slider').value), setResponseCursor));
   $('neurons').addEventListener('change', redrawSelection);
@@ -142,7 +178,17 @@ function wire(state: DemoState): void {
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const backends = await setUpBackends(params.get('backend'));
-  const state = createState(backends);
+  // ONNX Runtime Web is the default route when it loads (?route=tfjs starts on TF.js, ?ort=wasm skips WebGPU).
+  let ortWeb: OrtWeb | undefined;
+  let ortError: string | undefined;
+  try {
+    ortWeb = await loadOrtWeb(params.get('ort'));
+  } catch (e) {
+    ortError = describeError(e).text;
+    message(`ONNX Runtime Web is unavailable (${ortError}): predictions and MEIs run on TF.js.`, 'note');
+  }
+  const state = createState(backends, createRouteState(ortWeb, ortError, params.get('route')));
+  for (const n of ortWeb?.notes ?? []) message(n, 'note');
   const bs = $('backend-status');
   bs.textContent = `TF.js backend: ${backends.display} for predictions, ${backends.mei} (gradient-checked) for MEIs`;
   Object.assign(bs.dataset, { display: backends.display, mei: backends.mei, webgl: String(backends.webgl) });
@@ -150,6 +196,7 @@ async function main(): Promise<void> {
   fillStimulusChoices();
   fillPresets();
   wire(state);
+  renderRoute(state);
   await loadNaturalMovie(state);
   const modelUrl = params.get('model');
   if (modelUrl) {
@@ -165,8 +212,14 @@ async function main(): Promise<void> {
   document.body.dataset.ready = 'true';
   if (state.loaded) await runSelfTest(state);
   document.body.dataset.selftest = 'done';
-  // For debugging from the console.
-  (globalThis as unknown as { openretinaDemo: unknown }).openretinaDemo = { tf, state };
+  // For debugging from the console, and for the route-parity test and the browser benchmark (bench/browser.mjs).
+  (globalThis as unknown as { openretinaDemo: unknown }).openretinaDemo = {
+    tf,
+    state,
+    predictOnRoute: (route: Route, frames: number) => predictOnRoute(state, route, frames),
+    meiOnRoute: (route: Route, neuron: number, steps: number) => meiOnRoute(state, route, neuron, steps),
+    timeRoutes: (options: { frames?: number; runs?: number; warmup?: number }) => timeRoutes(state, options),
+  };
 }
 
 void main().catch((e: unknown) => {

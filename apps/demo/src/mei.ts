@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Movie } from '@openretina/contracts';
+import type { ComputeEngine, Movie } from '@openretina/contracts';
 import {
   IncreaseObjective,
   OptimizationStopper,
@@ -28,6 +28,8 @@ export interface MeiOptions {
   signal: AbortSignal;
   onStep?: (step: number, objective: number) => void;
   seed?: number;
+  /** The ONNX route's engine for the model's gradient; TF.js's own gradient when absent. */
+  engine?: ComputeEngine;
 }
 
 export interface MeiResult {
@@ -41,12 +43,25 @@ export interface MeiResult {
   windowFrames: [number, number];
 }
 
+/** One MEI in progress: the stimulus variable, the optimiser and the objective, stepped one iteration at a time. */
+export interface MeiRun {
+  readonly settings: MeiPreset;
+  readonly stimulus: tf.Variable;
+  /** One gradient-ascent iteration (the objective, constraints and regulariser of the preset). */
+  step(): Promise<{ objective: number; loss: number }>;
+  dispose(): void;
+}
+
 /**
- * A most exciting input for one neuron with the CLI's MEI presets (the same optimiser, constraints, objective and
- * convergence rule as `openretina mei`): SGD on the stimulus, kept at norm 30 and the green/UV ranges for 2-channel
- * models, objective the mean response over output frames 10–19, stopped when the objective settles or at the cap.
+ * Sets up an MEI for one neuron with the CLI's MEI presets (the same optimiser, constraints and objective as
+ * `openretina mei`): SGD on the stimulus, kept at norm 30 and the green/UV ranges for 2-channel models, objective
+ * the mean response over output frames 10–19. With `engine` (the ONNX route) the model's part of the gradient is
+ * the engine's vector-Jacobian product, else TF.js's own gradient.
  */
-export async function computeMei(model: CoreReadout, options: MeiOptions): Promise<MeiResult> {
+export function createMeiRun(
+  model: CoreReadout,
+  options: Pick<MeiOptions, 'session' | 'neuron' | 'preset' | 'maxSteps' | 'seed' | 'engine'>,
+): MeiRun {
   const base = meiPreset(options.preset);
   const settings: MeiPreset = { ...base, maxSteps: options.maxSteps ?? base.maxSteps };
   const frames = Math.max(settings.frames, model.framesCut + settings.window.start + settings.window.length);
@@ -55,14 +70,42 @@ export async function computeMei(model: CoreReadout, options: MeiOptions): Promi
   const init = tf.tidy(() =>
     postprocessor.process(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', options.seed ?? 777), 0.1) as tf.Tensor5D),
   );
-  const stimulus = tf.variable(init, true, `mei_${Date.now()}`);
+  const stimulus = tf.variable(init, true, `mei_${Date.now()}_${Math.random().toString(36).slice(2)}`);
   init.dispose();
   const optimizer = new StimulusSGD({ lr: settings.lr });
+  const objective = new IncreaseObjective(model, options.neuron, options.session, new SliceMeanReducer({ axis: 0, ...settings.window }));
+  return {
+    settings,
+    stimulus,
+    // One optimizeStimulus call per step (plain SGD keeps no state between steps, so this is the same run), so that
+    // the page stays responsive between steps; the caller's stopper sees every step.
+    async step() {
+      const r = await optimizeStimulus(stimulus, {
+        optimizer,
+        objective,
+        stopper: new OptimizationStopper(1),
+        regularizers: regularizer,
+        postprocessors: postprocessor,
+        ...(options.engine ? { engine: options.engine } : {}),
+      });
+      return { objective: r.objectives[0]!, loss: r.losses[0]! };
+    },
+    dispose() {
+      optimizer.dispose();
+      stimulus.dispose();
+    },
+  };
+}
+
+/**
+ * A most exciting input for one neuron ({@link createMeiRun}), stopped when the objective settles or at the cap
+ * (the convergence rule of `openretina mei`).
+ */
+export async function computeMei(model: CoreReadout, options: MeiOptions): Promise<MeiResult> {
+  const run = createMeiRun(model, options);
+  const { settings, stimulus } = run;
   const stopper = meiStopper(settings);
   try {
-    const objective = new IncreaseObjective(model, options.neuron, options.session, new SliceMeanReducer({ axis: 0, ...settings.window }));
-    // One optimizeStimulus call per step (plain SGD keeps no state between steps, so this is the same run), so that
-    // the page stays responsive and the cancel button is seen between steps; the preset's stopper sees every step.
     const objectives: number[] = [];
     const losses: number[] = [];
     let cancelled = false;
@@ -72,27 +115,23 @@ export async function computeMei(model: CoreReadout, options: MeiOptions): Promi
         cancelled = true;
         break;
       }
-      const r = await optimizeStimulus(stimulus, {
-        optimizer,
-        objective,
-        stopper: new OptimizationStopper(1),
-        regularizers: regularizer,
-        postprocessors: postprocessor,
-      });
-      objectives.push(r.objectives[0]!);
-      losses.push(r.losses[0]!);
-      options.onStep?.(step + 1, r.objectives[0]!);
-      if (stopper.earlyStop(r.losses[0]!, r.objectives[0]!)) {
+      const r = await run.step();
+      objectives.push(r.objective);
+      losses.push(r.loss);
+      options.onStep?.(step + 1, r.objective);
+      if (stopper.earlyStop(r.loss, r.objective)) {
         converged = stopper.converged;
         break;
       }
       await yieldToPage();
     }
     const data = (await stimulus.data()) as Float32Array;
-    const result = { losses, objectives, iterations: objectives.length, stoppedEarly: converged, converged, engine: 'tfjs' };
+    const engine = options.engine?.name ?? 'tfjs';
+    const result = { losses, objectives, iterations: objectives.length, stoppedEarly: converged, converged, engine };
     const first = model.framesCut + settings.window.start;
+    const [, t, h, w, c] = stimulus.shape as [number, number, number, number, number];
     return {
-      movie: { data: data.slice(), shape: [shape[1], shape[2], shape[3], shape[4]] },
+      movie: { data: data.slice(), shape: [t, h, w, c] },
       objectives,
       cancelled,
       iterations: objectives.length,
@@ -101,7 +140,6 @@ export async function computeMei(model: CoreReadout, options: MeiOptions): Promi
       windowFrames: [first, first + settings.window.length - 1],
     };
   } finally {
-    optimizer.dispose();
-    stimulus.dispose();
+    run.dispose();
   }
 }

@@ -3,6 +3,7 @@ import type { Movie } from '@openretina/contracts';
 import type { DirectionTuning, LayerWeights, ReadoutMasks } from '@openretina/insilico';
 import type { Backends } from './backend.js';
 import type { LoadedModel } from './model-loader.js';
+import type { RouteState } from './route.js';
 import type { DemoStimulus } from './stimuli.js';
 
 export interface Responses {
@@ -13,6 +14,8 @@ export interface Responses {
 
 export interface DemoState {
   backends: Backends;
+  /** ONNX Runtime Web or TF.js for predictions and MEIs (the toggle), and the ONNX engine of the loaded model. */
+  route: RouteState;
   loaded: LoadedModel | undefined;
   session: string;
   stimulus: DemoStimulus | undefined;
@@ -30,9 +33,10 @@ export interface DemoState {
   gradientsOk: boolean;
 }
 
-export function createState(backends: Backends): DemoState {
+export function createState(backends: Backends, route: RouteState): DemoState {
   return {
     backends,
+    route,
     loaded: undefined,
     session: '',
     stimulus: undefined,

@@ -26,15 +26,12 @@ export type { NdArray, NdTree } from './ndarray.js';
 
 // loaders and cyclers
 export { FrameSequence } from './frames.js';
-export { genShiftsWithBoundaries, MovieSampler, MovieDataLoader, getMovieDataloader, multipleMoviesDataloaders } from './loaders.js';
-export type {
-  SplitName,
-  NanPolicy,
-  MovieSamplerOptions,
-  MovieDataLoaderOptions,
-  MultipleMoviesOptions,
-  DataloaderDict,
-} from './loaders.js';
+export { genShiftsWithBoundaries, MovieSampler } from './loaders/movie-sampler.js';
+export type { SplitName, MovieSamplerOptions } from './loaders/movie-sampler.js';
+export { MovieDataLoader, getMovieDataloader } from './loaders/movie-dataloader.js';
+export type { NanPolicy, MovieDataLoaderOptions } from './loaders/movie-dataloader.js';
+export { multipleMoviesDataloaders } from './loaders/multiple-movies.js';
+export type { MultipleMoviesOptions, DataloaderDict } from './loaders/multiple-movies.js';
 export { LongCycler, ShortCycler } from './cyclers.js';
 export type { SizedIterable, LongCyclerOptions } from './cyclers.js';
 

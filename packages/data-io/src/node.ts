@@ -25,17 +25,12 @@ export { createSyntheticDataset } from './node/synthetic-fs.js';
 export type { CreatedSyntheticDataset } from './node/synthetic-fs.js';
 
 // the download cache
-export {
-  CACHE_ENV_VAR,
-  HF_DATASET_REPO,
-  GIN_BASE_URL,
-  getCacheDirectory,
-  findInCache,
-  unzipAndCleanup,
-  downloadToCache,
-  resolveDataPath,
-} from './node/cache.js';
-export type { DownloadOptions, DownloadPhase, DownloadProgress, ResolveOptions } from './node/cache.js';
+export { CACHE_ENV_VAR, getCacheDirectory, findInCache } from './node/cache/cache-directory.js';
+export { unzipAndCleanup } from './node/cache/unzip.js';
+export { downloadToCache } from './node/cache/download.js';
+export type { DownloadOptions, DownloadPhase, DownloadProgress } from './node/cache/download.js';
+export { HF_DATASET_REPO, GIN_BASE_URL, resolveDataPath } from './node/cache/resolve-data-path.js';
+export type { ResolveOptions } from './node/cache/resolve-data-path.js';
 export { networkTimeouts, timedFetch } from './node/timed-fetch.js';
 export type { NetworkTimeouts, TimedResponse } from './node/timed-fetch.js';
 

@@ -14,7 +14,7 @@ import {
   multipleMoviesDataloaders,
 } from '../src/index.js';
 import { cycle } from '../src/cyclers.js';
-import { computeTestBatchSize, drawValidationClips, splitClips } from '../src/loaders.js';
+import { computeTestBatchSize, drawValidationClips, splitClips } from '../src/loaders/clip-splits.js';
 import { codedMovie, codedResponses } from './helpers.js';
 
 await tf.setBackend('cpu');

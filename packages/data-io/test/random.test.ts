@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MT19937 } from '../src/index.js';
-import { drawValidationClips } from '../src/loaders.js';
+import { drawValidationClips } from '../src/loaders/clip-splits.js';
 
 // Reference values printed by numpy 1.24 (legacy RandomState / np.random.seed).
 describe('MT19937 (numpy legacy RandomState parity)', () => {

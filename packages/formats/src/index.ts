@@ -13,10 +13,11 @@ export {
   toFloat32,
 } from './dtypes.js';
 export type { ElementType, ElementTypeName, NumpyDtype, NumericArray } from './dtypes.js';
-export { unpickle, PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
-export type { Recogniser, BuildHandler, UnpickleOptions } from './pickle.js';
-export { serializePickle, pickleOrderedDict, PyFloat, PyPersistentId } from './pickle-writer.js';
-export type { SerializePickleOptions } from './pickle-writer.js';
+export { unpickle } from './pickle/unpickle.js';
+export { PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle/values.js';
+export type { Recogniser, BuildHandler, UnpickleOptions } from './pickle/unpickle.js';
+export { serializePickle, pickleOrderedDict, PyFloat, PyPersistentId } from './pickle/writer.js';
+export type { SerializePickleOptions } from './pickle/writer.js';
 export { ArrayValue, arrayValueFromStrided, contiguousStrides } from './array-value.js';
 export type { ReadLimits, StridedView } from './array-value.js';
 export {
@@ -26,8 +27,8 @@ export {
   finishNdarrays,
   isKnownInertGlobal,
   pickledIntTuple,
-} from './data-pickle.js';
-export type { ReadPickleOptions } from './data-pickle.js';
+} from './pickle/data-pickle.js';
+export type { ReadPickleOptions } from './pickle/data-pickle.js';
 export { toPlain, defineOwn } from './plain.js';
 export type { InertObject } from './plain.js';
 export { parseNpy, serializeNpy, parseNpz } from './npy.js';

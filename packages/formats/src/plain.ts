@@ -1,5 +1,5 @@
 import { ConfigError, FileFormatError, UnsupportedError } from '@openretina/contracts';
-import { PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
+import { PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle/values.js';
 import { ArrayValue } from './array-value.js';
 
 /*

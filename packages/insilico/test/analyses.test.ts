@@ -13,10 +13,8 @@ import {
   equalizeChannels,
   getGradientGrid,
   getImagesCoordinate,
-  getModelTemporalPadding,
   getPcFromPca,
   gradientGridSvg,
-  numpyArange,
   prepareMoviesDataset,
   preprocessImages,
   stimulusComposition,
@@ -30,6 +28,8 @@ import {
   videoToChannelsFirst,
   type Video,
 } from '../src/index.js';
+import { getModelTemporalPadding } from '../src/lsta.js';
+import { numpyArange } from '../src/tuning.js';
 import { stimulusCompositionPng, stimulusToGif } from '../src/node.js';
 import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import { IdentityModel } from './fake-model.js';

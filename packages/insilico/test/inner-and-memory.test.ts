@@ -13,8 +13,8 @@ import {
   SliceMeanReducer,
   TemporalGaussianLowPassFilterProcessor,
   optimizeStimulus,
-  resolveLayerName,
 } from '../src/index.js';
+import { resolveLayerName } from '../src/objectives.js';
 import type { CoreReadout } from '@openretina/models';
 import { buildFixtureModel } from '@openretina/test-utils/fixture-model';
 

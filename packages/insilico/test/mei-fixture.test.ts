@@ -10,8 +10,8 @@ import {
   StimulusSGD,
   SliceMeanReducer,
   optimizeStimulus,
-  stimulusLossAndGrad,
 } from '../src/index.js';
+import { stimulusLossAndGrad } from '../src/optimize.js';
 import { ndhwcToNcdhw, ref, refScalar, relativeError } from '@openretina/test-utils/fixtures';
 import { buildFixtureModel, refVideo } from '@openretina/test-utils/fixture-model';
 import type { CoreReadout } from '@openretina/models';

@@ -17,11 +17,11 @@ import {
   StimulusSGD,
   SliceMeanReducer,
   TemporalGaussianLowPassFilterProcessor,
-  contrastiveObjective,
-  gaussian1dKernel,
   optimizeStimulus,
   type StimulusObjective,
 } from '../src/index.js';
+import { contrastiveObjective } from '../src/objectives.js';
+import { gaussian1dKernel } from '../src/regularizers.js';
 import { IdentityModel } from './fake-model.js';
 
 beforeAll(async () => {

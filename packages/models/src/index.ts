@@ -28,8 +28,8 @@ export {
 } from './registry.js';
 export type { ConfigObject, CoreReadoutConfig } from './registry.js';
 export type { BuildContext, LossBuildContext, ModelBuildContext, StaFilterLoader, StaFilters } from './build-context.js';
-export { camelCaseOptions, describeIssues, hydraKeys, parseConfig, snakeToCamel } from './config-schema.js';
-export type { CamelCaseOptions, SnakeToCamel } from './config-schema.js';
+export { camelCaseOptions, describeIssues, hydraKeys, parseConfig } from './config-schema.js';
+export type { CamelCaseOptions } from './config-schema.js';
 export { SingleCellSeparatedLNP } from './linear-nonlinear.js';
 export type { SingleCellSeparatedLNPOptions, LnNonlinearity } from './linear-nonlinear.js';
 export { SingleCellSpatialContrast, SpatialContrastCoreReadout, cropBounds } from './spatial-contrast.js';

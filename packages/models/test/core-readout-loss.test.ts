@@ -12,37 +12,14 @@ import {
   type CoreReadout,
   type ModelLoss,
 } from '../src/index.js';
+import { tinyCoreReadoutConfig } from '@openretina/test-utils/tiny-core-readout';
 
 const T = 10;
 const SESSIONS = { s1: 3, s2: 2 };
 
 function build(options: { loss?: ModelLoss; evaluationLoss?: ModelLoss } = {}): CoreReadout {
   const m = buildCoreReadout(
-    {
-      in_shape: [2, T, 6, 5],
-      n_neurons_dict: SESSIONS,
-      hidden_channels: [3],
-      core: {
-        temporal_kernel_sizes: [3],
-        spatial_kernel_sizes: [3],
-        gamma_input: 0.1,
-        gamma_hidden: 0,
-        gamma_in_sparse: 0.05,
-        gamma_temporal: 1,
-        input_padding: 0,
-        hidden_padding: 0,
-        cut_first_n_frames: 0,
-      },
-      readout: {
-        scale: true,
-        bias: true,
-        gaussian_mean_scale: 6,
-        gaussian_var_scale: 4,
-        positive: true,
-        mask_l1_reg: 0.01,
-        feature_weights_l1_reg: 0.01,
-      },
-    },
+    tinyCoreReadoutConfig({ sessions: SESSIONS, inShape: [2, T, 6, 5], hiddenChannels: 3, temporalKernel: 3, gammaInSparse: 0.05 }),
     { seed: 2 },
   );
   m.setLosses(options);

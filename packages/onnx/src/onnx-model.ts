@@ -8,7 +8,8 @@ import {
   type ResponseModel,
   type StimulusSpec,
 } from '@openretina/contracts';
-import { ONNX_META, readOnnxInfo } from './onnx-export.js';
+import { ONNX_META } from './export/metadata.js';
+import { readOnnxInfo } from './export/read-onnx-info.js';
 import type { OrtLike, OrtSessionLike } from './ort.js';
 
 export interface OnnxModelOptions {

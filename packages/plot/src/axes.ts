@@ -1,5 +1,5 @@
 // A cartesian panel: marks are collected first, the domains come from the data (unless given), then it renders.
-import { colormap, hex, SERIES_COLORS, type Colormap, type ColormapName } from './colormaps.js';
+import { colormap, SERIES_COLORS, type Colormap, type ColormapName } from './colormaps.js';
 import { colorize, mapLimits, pngDataUri, type MapData } from './image.js';
 import { extent, Scale, tickLabels, type ScaleType } from './scale.js';
 import { el, escapeXml, formatNumber, n2, text, textWidth, type TextStyle } from './svg.js';
@@ -431,9 +431,4 @@ export class Axes {
       el('rect', { x: lx, y: ly, width: w, height: h, fill: 'white', 'fill-opacity': 0.85, stroke: '#bbb' }) + rows.join(''),
     );
   }
-}
-
-/** `#rrggbb` of a colour map at u (for series coloured by a value). */
-export function colorAt(name: ColormapName, u: number): string {
-  return hex(colormap(name).at(u));
 }

@@ -93,6 +93,11 @@ export function hex(c: RGB): string {
     .join('')}`;
 }
 
+/** `#rrggbb` of a colour map at u (for series coloured by a value). */
+export function colorAt(name: ColormapName, u: number): string {
+  return hex(colormap(name).at(u));
+}
+
 /** Line colours for several series (matplotlib's tab10). */
 export const SERIES_COLORS: readonly string[] = [
   '#1f77b4',

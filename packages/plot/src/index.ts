@@ -1,12 +1,13 @@
 // @openretina/plot: static figures as SVG strings, the same in Node and the browser (no DOM, no TF.js).
 export { Figure, colorbar, gridRects } from './figure.js';
 export type { FigureOptions, ColorbarOptions, ImagePanelOptions, ImagePlacement } from './figure.js';
-export { Axes, colorAt } from './axes.js';
+export { Axes } from './axes.js';
 export type { AxesOptions, Rect, Margins, LineStyle, PointStyle, BarStyle, HistogramOptions, HeatmapOptions } from './axes.js';
 export { PolarAxes } from './polar.js';
 export type { PolarOptions, PolarSeries } from './polar.js';
 export {
   colormap,
+  colorAt,
   viridis,
   divergingColor,
   hex,

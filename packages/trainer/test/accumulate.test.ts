@@ -5,6 +5,7 @@ import { TfjsEngine, buildCoreReadout, type CoreReadout, type ModelLoss } from '
 import { OnnxEngine, loadOnnxRuntimeNode, type OrtLike } from '@openretina/onnx/node';
 import { relativeError } from '@openretina/test-utils/fixtures';
 import { SGD, StepLR, train, type TrainOptions, type TrainingData } from '../src/index.js';
+import { tinyCoreReadoutConfig } from '@openretina/test-utils/tiny-core-readout';
 
 // Lightning's accumulate_grad_batches = k: each batch's loss is divided by k, the gradients of k batches summed, then
 // one clip + optimizer step. With batches B_1..B_k of the same session and size, and R the (batch-independent)
@@ -23,22 +24,14 @@ const SESSIONS: Record<string, number> = { a: 3, b: 2 };
 
 function model(loss?: ModelLoss): CoreReadout {
   const m = buildCoreReadout(
-    {
-      in_shape: [2, T, H, W],
-      n_neurons_dict: SESSIONS,
+    tinyCoreReadoutConfig({
+      sessions: SESSIONS,
+      inShape: [2, T, H, W],
       core: { _target_: 'openretina.modules.core.base_core.DummyCore' },
-      readout: {
-        scale: true,
-        bias: true,
-        gaussian_mean_scale: 6,
-        gaussian_var_scale: 4,
-        positive: true,
-        mask_l1_reg: 0.05,
-        feature_weights_l1_reg: 0.05,
-        readout_reg_avg: false,
-      },
-      learning_rate: 0.01,
-    },
+      readoutL1: 0.05,
+      readoutRegAvg: false,
+      learningRate: 0.01,
+    }),
     {
       seed: 5,
       dataInfo: {
@@ -55,33 +48,15 @@ function model(loss?: ModelLoss): CoreReadout {
 /** A core-readout with a BatchNorm core the ONNX engine covers. */
 function bn(loss?: ModelLoss): CoreReadout {
   const m = buildCoreReadout(
-    {
-      in_shape: [2, T, H, W],
-      n_neurons_dict: SESSIONS,
-      hidden_channels: [3],
-      core: {
-        temporal_kernel_sizes: [3],
-        spatial_kernel_sizes: [3],
-        gamma_input: 0.1,
-        gamma_hidden: 0,
-        gamma_in_sparse: 0.05,
-        gamma_temporal: 1,
-        input_padding: 0,
-        hidden_padding: 0,
-        cut_first_n_frames: 0,
-      },
-      readout: {
-        scale: true,
-        bias: true,
-        gaussian_mean_scale: 6,
-        gaussian_var_scale: 4,
-        positive: true,
-        mask_l1_reg: 0.01,
-        feature_weights_l1_reg: 0.01,
-        readout_reg_avg: false,
-      },
-      learning_rate: 0.01,
-    },
+    tinyCoreReadoutConfig({
+      sessions: SESSIONS,
+      inShape: [2, T, H, W],
+      hiddenChannels: 3,
+      temporalKernel: 3,
+      gammaInSparse: 0.05,
+      readoutRegAvg: false,
+      learningRate: 0.01,
+    }),
     { seed: 3 },
   );
   if (loss) m.setLosses({ loss });

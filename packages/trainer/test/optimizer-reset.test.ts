@@ -15,6 +15,7 @@ import {
   type TrainingData,
 } from '../src/index.js';
 import { maxRelErr, trainerFixture } from './helpers.js';
+import { tinyCoreReadoutConfig } from '@openretina/test-utils/tiny-core-readout';
 
 interface ResetFixture {
   init: number[];
@@ -58,32 +59,7 @@ describe('OptimizerResetCallback', () => {
 
   it('inside train(): every epoch-end LR decrease resets the optimizer at the next validation end', async () => {
     const model = buildCoreReadout(
-      {
-        in_shape: [1, 10, 5, 5],
-        n_neurons_dict: { s1: 2 },
-        hidden_channels: [2],
-        core: {
-          temporal_kernel_sizes: [3],
-          spatial_kernel_sizes: [3],
-          gamma_input: 0.1,
-          gamma_hidden: 0,
-          gamma_in_sparse: 0,
-          gamma_temporal: 1,
-          input_padding: 0,
-          hidden_padding: 0,
-          cut_first_n_frames: 0,
-        },
-        readout: {
-          scale: true,
-          bias: true,
-          gaussian_mean_scale: 6,
-          gaussian_var_scale: 4,
-          positive: true,
-          mask_l1_reg: 0.01,
-          feature_weights_l1_reg: 0.01,
-        },
-        learning_rate: 0.01,
-      },
+      tinyCoreReadoutConfig({ sessions: { s1: 2 }, inShape: [1, 10, 5, 5], hiddenChannels: 2, temporalKernel: 3, learningRate: 0.01 }),
       { seed: 1 },
     );
     const batch = (seed: number): SessionBatch => ({

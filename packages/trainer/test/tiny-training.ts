@@ -1,7 +1,9 @@
-// The tiny multi-session core-readout and its learnable synthetic batches that the training tests share.
+// The tiny multi-session core-readout (test-utils' tiny core-readout config) and its learnable synthetic batches that
+// the training tests share.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SessionBatch } from '@openretina/contracts';
 import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+import { tinyCoreReadoutConfig } from '@openretina/test-utils/tiny-core-readout';
 
 export const SESSIONS: Record<string, number> = { s1: 3, s2: 4, s3: 2 };
 export const T = 14;
@@ -9,36 +11,9 @@ export const H = 6;
 export const W = 6;
 
 export function tinyModel(seed = 1): CoreReadout {
-  return buildCoreReadout(
-    {
-      in_shape: [2, T, H, W],
-      n_neurons_dict: SESSIONS,
-      hidden_channels: [4],
-      core: {
-        temporal_kernel_sizes: [5],
-        spatial_kernel_sizes: [3],
-        gamma_input: 0.1,
-        gamma_hidden: 0,
-        gamma_in_sparse: 0,
-        gamma_temporal: 1,
-        input_padding: 0,
-        hidden_padding: 0,
-        cut_first_n_frames: 0,
-      },
-      readout: {
-        scale: true,
-        bias: true,
-        gaussian_mean_scale: 6,
-        gaussian_var_scale: 4,
-        positive: true,
-        mask_l1_reg: 0.01,
-        feature_weights_l1_reg: 0.01,
-        readout_reg_avg: false,
-      },
-      learning_rate: 0.01,
-    },
-    { seed },
-  );
+  return buildCoreReadout(tinyCoreReadoutConfig({ sessions: SESSIONS, inShape: [2, T, H, W], readoutRegAvg: false, learningRate: 0.01 }), {
+    seed,
+  });
 }
 
 /** mulberry32: a tiny seeded PRNG for synthetic data. */

@@ -5,6 +5,7 @@ import { TfjsEngine, buildCoreReadout, type CoreReadout } from '@openretina/mode
 import { OnnxEngine, createEngine, loadOnnxRuntimeNode, type OrtLike } from '@openretina/onnx/node';
 import { relativeError } from '@openretina/test-utils/fixtures';
 import { SGD, train, type TrainOptions, type TrainingData } from '../src/index.js';
+import { tinyCoreReadoutConfig } from '@openretina/test-utils/tiny-core-readout';
 
 /** What train() takes as an engine. */
 type TrainingEngine = Pick<ComputeEngine, 'lossAndGrads' | 'predict'>;
@@ -18,33 +19,14 @@ const W = 5;
 
 function tinyModel(): CoreReadout {
   return buildCoreReadout(
-    {
-      in_shape: [2, T, H, W],
-      n_neurons_dict: SESSIONS,
-      hidden_channels: [3],
-      core: {
-        temporal_kernel_sizes: [5],
-        spatial_kernel_sizes: [3],
-        gamma_input: 0.1,
-        gamma_hidden: 0,
-        gamma_in_sparse: 0.05,
-        gamma_temporal: 1,
-        input_padding: 0,
-        hidden_padding: 0,
-        cut_first_n_frames: 0,
-      },
-      readout: {
-        scale: true,
-        bias: true,
-        gaussian_mean_scale: 6,
-        gaussian_var_scale: 4,
-        positive: true,
-        mask_l1_reg: 0.01,
-        feature_weights_l1_reg: 0.01,
-        readout_reg_avg: false,
-      },
-      learning_rate: 0.01,
-    },
+    tinyCoreReadoutConfig({
+      sessions: SESSIONS,
+      inShape: [2, T, H, W],
+      hiddenChannels: 3,
+      gammaInSparse: 0.05,
+      readoutRegAvg: false,
+      learningRate: 0.01,
+    }),
     { seed: 3 },
   );
 }

@@ -5,6 +5,7 @@ import { onBackend } from '../backend.js';
 import { $, describeError, showSvg } from '../dom.js';
 import { drawFrame, maxAbs } from '../frame-canvas.js';
 import { computeMei, type MeiResult } from '../mei.js';
+import { activeRoute, routeEngine } from '../route.js';
 import { neuronCount, type DemoState } from '../state.js';
 
 export function fillPresets(): void {
@@ -42,12 +43,17 @@ export async function runMei(state: DemoState): Promise<void> {
   $<HTMLButtonElement>('mei-run').disabled = true;
   $<HTMLButtonElement>('mei-cancel').disabled = false;
   panel.dataset.state = 'running';
-  $('mei-status').textContent = `starting on ${state.backends.mei}…`;
   $('mei-warnings').replaceChildren();
+  const engine = routeEngine(state);
+  // where the gradients come from: ONNX Runtime's vector-Jacobian product, or TF.js's own on the MEI backend
+  const where = activeRoute(state) === 'onnx' ? `ONNX Runtime (${state.route.ortWeb!.provider})` : state.backends.mei;
+  $('mei-status').textContent = `starting on ${where}…`;
+  panel.dataset.route = activeRoute(state);
   const t0 = performance.now();
   try {
     const result = await onBackend(state.backends.mei, () =>
       computeMei(m, {
+        ...(engine ? { engine } : {}),
         session: state.session,
         neuron,
         preset: $<HTMLSelectElement>('mei-preset').value,
@@ -55,7 +61,7 @@ export async function runMei(state: DemoState): Promise<void> {
         signal: abort.signal,
         onStep: (step, objective) => {
           progress.value = step;
-          $('mei-status').textContent = `step ${step} (at most ${cap}) · objective ${objective.toFixed(3)} · ${state.backends.mei}`;
+          $('mei-status').textContent = `step ${step} (at most ${cap}) · objective ${objective.toFixed(3)} · ${where}`;
         },
       }),
     );
@@ -65,7 +71,7 @@ export async function runMei(state: DemoState): Promise<void> {
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     $('mei-status').textContent = result.cancelled
       ? `cancelled after ${result.iterations} steps (${secs} s); showing the stimulus so far`
-      : `${v.converged ? 'converged' : 'NOT converged'}: ${result.iterations} steps in ${secs} s on ${state.backends.mei}; objective ${v.objectiveStart.toFixed(3)} → ${v.objectiveEnd.toFixed(3)}`;
+      : `${v.converged ? 'converged' : 'NOT converged'}: ${result.iterations} steps in ${secs} s on ${where}; objective ${v.objectiveStart.toFixed(3)} → ${v.objectiveEnd.toFixed(3)}`;
     $('mei-warnings').replaceChildren(...v.warnings.map((w) => Object.assign(document.createElement('li'), { textContent: w })));
     Object.assign(panel.dataset, {
       state: result.cancelled ? 'cancelled' : 'done',

@@ -1,7 +1,9 @@
 import type { MovieSplit, ResponseSplit } from '@openretina/contracts';
 import { DataError } from '@openretina/contracts';
 import { FrameSequence } from '../../frames.js';
-import { type DataloaderDict, MovieDataLoader, computeTestBatchSize } from '../../loaders.js';
+import { computeTestBatchSize } from '../../loaders/clip-splits.js';
+import { MovieDataLoader } from '../../loaders/movie-dataloader.js';
+import type { DataloaderDict } from '../../loaders/multiple-movies.js';
 import { flipWidth } from '../../layout.js';
 import { deriveSeed } from '../../random/derive-seed.js';
 import { HOEFLING_2024 } from './constants.js';

@@ -4,7 +4,7 @@ import { HOEFLING_2024 } from '../../datasets/hoefling-2024/constants.js';
 import { hoeflingMoviesFromPickle } from '../../datasets/hoefling-2024/movies.js';
 import { type HoeflingResponseOptions, hoeflingResponsesFromFields } from '../../datasets/hoefling-2024/responses.js';
 import type { NdTree } from '../../ndarray.js';
-import { type ResolveOptions, resolveDataPath } from '../cache.js';
+import { type ResolveOptions, resolveDataPath } from '../cache/resolve-data-path.js';
 import { loadH5IntoDict } from '../hdf5.js';
 import { readPickleFile, singleFile } from './dataset-files.js';
 

@@ -10,7 +10,8 @@ import { renderFixationMovie } from '../../datasets/karamanlis-2024.js';
 import { movieFromCTHW } from '../../layout.js';
 import { type NdArray, floatValues, toNumberArray } from '../../ndarray.js';
 import { resizeBilinearAntialias } from '../../resize.js';
-import { type ResolveOptions, resolveDataPath, unzipAndCleanup } from '../cache.js';
+import { type ResolveOptions, resolveDataPath } from '../cache/resolve-data-path.js';
+import { unzipAndCleanup } from '../cache/unzip.js';
 import type { SessionData } from '../generic-hdf5.js';
 import { loadDatasetFromH5 } from '../load-dataset-from-h5.js';
 

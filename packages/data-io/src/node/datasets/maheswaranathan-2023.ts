@@ -4,7 +4,7 @@ import { DataError } from '@openretina/contracts';
 import { createResponseSplit, normalizedMovieSplit } from '../../containers.js';
 import { responsesFromNT, trialResponsesFromTrialsNT } from '../../layout.js';
 import { floatValues } from '../../ndarray.js';
-import { type ResolveOptions, resolveDataPath } from '../cache.js';
+import { type ResolveOptions, resolveDataPath } from '../cache/resolve-data-path.js';
 import type { SessionData } from '../generic-hdf5.js';
 import { getDataset, openHdf5, readDataset } from '../hdf5.js';
 import { loadDatasetFromH5 } from '../load-dataset-from-h5.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DataError } from '@openretina/contracts';
 import { roundToFloat16, toFloat32 } from '@openretina/formats';
 import type { SridharFrames } from '../../../datasets/sridhar-2025/render.js';
-import { type ResolveOptions, resolveDataPath } from '../../cache.js';
+import { type ResolveOptions, resolveDataPath } from '../../cache/resolve-data-path.js';
 import { readNpyFile } from '../../npy-fs.js';
 
 /**

@@ -18,7 +18,7 @@ import { sridharPlaceholderMovies } from '../../../datasets/sridhar-2025/placeho
 import { renderSridharMovie, type SridharRenderOptions } from '../../../datasets/sridhar-2025/render.js';
 import { filterSridharTrials, sridharTrialSplit } from '../../../datasets/sridhar-2025/trial-split.js';
 import { deriveSeed } from '../../../random/derive-seed.js';
-import { type ResolveOptions, resolveDataPath } from '../../cache.js';
+import { type ResolveOptions, resolveDataPath } from '../../cache/resolve-data-path.js';
 import { loadSridharFrames } from './frames.js';
 import { npyNoiseTrialSource } from './noise-trial-source.js';
 import { loadSridhar2025Responses } from './responses.js';

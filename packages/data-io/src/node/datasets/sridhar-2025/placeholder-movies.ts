@@ -5,7 +5,7 @@ import { DataError } from '@openretina/contracts';
 import { readPickle, toPlain } from '@openretina/formats';
 import { sridharPlaceholderMovies } from '../../../datasets/sridhar-2025/placeholder-movies.js';
 import type { NdArray } from '../../../ndarray.js';
-import { type ResolveOptions, resolveDataPath } from '../../cache.js';
+import { type ResolveOptions, resolveDataPath } from '../../cache/resolve-data-path.js';
 
 /**
  * Placeholder movies with the lengths of the response pickles (OpenRetina's `build_movies_from_responses`): train

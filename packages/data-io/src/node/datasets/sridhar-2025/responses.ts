@@ -5,7 +5,7 @@ import { toFloat32 } from '@openretina/formats';
 import { createResponseSplit } from '../../../containers.js';
 import { SRIDHAR_2025 } from '../../../datasets/sridhar-2025/constants.js';
 import type { NdArray } from '../../../ndarray.js';
-import { type ResolveOptions, resolveDataPath } from '../../cache.js';
+import { type ResolveOptions, resolveDataPath } from '../../cache/resolve-data-path.js';
 import { readPickleFile } from '../dataset-files.js';
 
 /** Options of {@link loadSridhar2025Responses}. */

@@ -1,5 +1,5 @@
 import { ConfigError } from '@openretina/contracts';
-import { PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './pickle.js';
+import { PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple } from './values.js';
 
 /*
  * A pickle writer for plain data (protocol 2, what torch.save writes): None, bools, ints (numbers that are integers,

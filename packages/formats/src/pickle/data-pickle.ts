@@ -1,7 +1,8 @@
 import { FileFormatError, UnsupportedError } from '@openretina/contracts';
-import { type ArrayValue, arrayValueFromStrided, contiguousStrides, type ReadLimits } from './array-value.js';
-import { decodeElements, isLittleEndianOrder, numpyDtype, type NumpyDtype } from './dtypes.js';
-import { PyBytes, PyDict, type PyGlobal, PyObject, PyTuple, type Recogniser, unpickle } from './pickle.js';
+import { type ArrayValue, arrayValueFromStrided, contiguousStrides, type ReadLimits } from '../array-value.js';
+import { decodeElements, isLittleEndianOrder, numpyDtype, type NumpyDtype } from '../dtypes.js';
+import { type Recogniser, unpickle } from './unpickle.js';
+import { PyBytes, PyDict, type PyGlobal, PyObject, PyTuple } from './values.js';
 
 /*
  * Recognisers for the data types of Python data pickles (dict/OrderedDict/list/tuple, numpy arrays, dtypes and

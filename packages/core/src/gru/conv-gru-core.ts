@@ -1,164 +1,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, SPECIFICATION_VERSION, ShapeError, UnknownSessionError, formatShape, type Core } from '@openretina/contracts';
 import {
-  BatchNorm3d,
-  Bias3d,
-  FiLM,
   FlatLaplaceL23dnorm,
   GRUModule,
   Module,
-  Scale3d,
   TimeLaplaceL23dnorm,
   createConvolution,
   groupSparsity,
   temporalBasis,
   temporalSmoothing,
   toRng,
-  type ConvolutionType,
   type Padding3d,
-  type Rng,
   type SpaceTimeConv,
 } from '@openretina/layers';
+import { GRUCoreFeatures, GRUCoreLayer, GRUCoreProjection, type SessionOption, type Shape4 } from './blocks.js';
+import { NONLINEARITIES } from './nonlinearities.js';
+import { type ConvGRUCoreOptions, type GruOptions, truthy } from './options.js';
 
-/** `gru_kwargs` of OpenRetina's `ConvGRUCore` (the `GRU_Module` appended when `use_gru` is set). */
-export interface GruOptions {
-  recChannels: number;
-  inputKern: number;
-  recKern: number;
-  groups?: number;
-  gammaRec?: number;
-  padInput?: boolean;
-}
-
-/** Nonlinearities by their `torch.nn` class name (OpenRetina's `nonlinearity` option). */
-const NONLINEARITIES: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-  ELU: (x) => tf.elu(x),
-  ReLU: (x) => tf.relu(x),
-  ReLU6: (x) => tf.relu6(x),
-  LeakyReLU: (x) => tf.leakyRelu(x, 0.01),
-  SELU: (x) => tf.selu(x),
-  Softplus: (x) => tf.softplus(x),
-  Sigmoid: (x) => tf.sigmoid(x),
-  Tanh: (x) => tf.tanh(x),
-  SiLU: (x) => tf.mul(x, tf.sigmoid(x)),
-  Identity: (x) => tf.clone(x),
-};
-
-/** Python truthiness of an OpenRetina option value (`0`, `false`, `null`, `""` and `[]` are false). */
-function truthy(v: unknown): boolean {
-  if (Array.isArray(v)) return v.length > 0;
-  return Boolean(v);
-}
-
-export interface ConvGRUCoreOptions {
-  /** `[in, hidden_1, …, hidden_L]` */
-  channels: readonly number[];
-  /** Sessions and their neuron counts (only the keys are used: one `log_speed_<session>` each with `batchAdaptation`). */
-  nNeuronsDict?: Readonly<Record<string, number>> | null;
-  /** A number (every layer) or one per layer; default `[21]`. */
-  temporalKernelSizes?: number | readonly number[];
-  /** A number (every layer) or one per layer; default `[14]`. */
-  spatialKernelSizes?: number | readonly number[];
-  gammaHidden?: number;
-  gammaInput?: number;
-  gammaInSparse?: number;
-  gammaTemporal?: number;
-  /** Nonlinearity after the last layer too (default true). */
-  finalNonlinearity?: boolean;
-  bias?: boolean;
-  /** Truthy → `(0, k0//2, k0//2)` on the first layer. */
-  inputPadding?: unknown;
-  /** Truthy → `(0, k//2, k//2)` on hidden layers, with OpenRetina's index shift (see the class doc). */
-  hiddenPadding?: unknown;
-  batchNorm?: boolean;
-  batchNormScale?: boolean;
-  batchNormMomentum?: number;
-  laplacePadding?: number | null;
-  /** One learnable log-speed per session, shared by every convolution. Needs `nNeuronsDict`. */
-  batchAdaptation?: boolean;
-  useAvgReg?: boolean;
-  /** A `torch.nn` class name: ELU (default), ReLU, ReLU6, LeakyReLU, SELU, Softplus, Sigmoid, Tanh, SiLU, Identity. */
-  nonlinearity?: string;
-  convolutionType?: ConvolutionType | string;
-  useGru?: boolean;
-  /** A 1×1×1 full convolution (no bias) + nonlinearity after layer 0 (`features.projection`). */
-  useProjections?: boolean;
-  gruKwargs?: GruOptions | null;
-  seed?: number | Rng;
-}
-
-type Shape4 = [number, number, number, number];
-type SessionOption = { session?: string };
-
-/** One `features.layer<i>` block: conv → [BatchNorm3d] → [Bias3d | Scale3d] → [nonlinearity]. */
-export class GRUCoreLayer extends Module {
-  readonly conv: SpaceTimeConv;
-  readonly norm: BatchNorm3d | undefined;
-  readonly bias: Bias3d | undefined;
-  readonly scale: Scale3d | undefined;
-  readonly nonlinearity: ((x: tf.Tensor) => tf.Tensor) | undefined;
-
-  constructor(
-    conv: SpaceTimeConv,
-    options: { batchNorm: boolean; bias: boolean; batchNormScale: boolean; momentum: number; nonlinearity?: (x: tf.Tensor) => tf.Tensor },
-  ) {
-    super();
-    const c = conv.outChannels;
-    this.conv = this.registerModule('conv', conv);
-    if (options.batchNorm) {
-      this.norm = this.registerModule(
-        'norm',
-        new BatchNorm3d(c, { momentum: options.momentum, affine: options.bias && options.batchNormScale }),
-      );
-      if (options.bias && !options.batchNormScale) this.bias = this.registerModule('bias', new Bias3d(c));
-      if (!options.bias && options.batchNormScale) this.scale = this.registerModule('scale', new Scale3d(c));
-    }
-    this.nonlinearity = options.nonlinearity;
-  }
-
-  outputShape(input: readonly [number, number, number, number]): Shape4 {
-    return this.conv.outputShape(input);
-  }
-
-  forward(x: tf.Tensor5D, options: SessionOption = {}): tf.Tensor5D {
-    return tf.tidy(() => {
-      let y = this.conv.forward(x, options);
-      if (this.norm) y = this.norm.forward(y);
-      if (this.bias) y = this.bias.forward(y);
-      if (this.scale) y = this.scale.forward(y);
-      if (this.nonlinearity) y = this.nonlinearity(y) as tf.Tensor5D;
-      return y;
-    });
-  }
-}
-
-/** `features.projection`: a 1×1×1 full convolution (`0`) followed by the nonlinearity. */
-export class GRUCoreProjection extends Module {
-  readonly conv: SpaceTimeConv;
-  constructor(
-    conv: SpaceTimeConv,
-    readonly nonlinearity: (x: tf.Tensor) => tf.Tensor,
-  ) {
-    super();
-    this.conv = this.registerModule('0', conv);
-  }
-  outputShape(input: readonly [number, number, number, number]): Shape4 {
-    return this.conv.outputShape(input);
-  }
-  forward(x: tf.Tensor5D, options: SessionOption = {}): tf.Tensor5D {
-    return tf.tidy(() => this.nonlinearity(this.conv.forward(x, options)) as tf.Tensor5D);
-  }
-}
-
-/** The ordered `features` container: `layer0`, [`projection`], `layer1`, …, [`gru`]. */
-class GRUCoreFeatures extends Module {
-  readonly blocks: { name: string; module: GRUCoreLayer | GRUCoreProjection | GRUModule }[] = [];
-  add<M extends GRUCoreLayer | GRUCoreProjection | GRUModule>(name: string, module: M): M {
-    this.registerModule(name, module);
-    this.blocks.push({ name, module });
-    return module;
-  }
-}
+/*
+ * OpenRetina's `ConvGRUCore`: builds the blocks from the options, runs them, and computes the core's regularizer.
+ */
 
 /**
  * OpenRetina's `ConvGRUCore`: space-time conv blocks (conv → BatchNorm → bias/scale → nonlinearity), an optional
@@ -450,53 +311,6 @@ export class ConvGRUCore extends Module implements Core {
         tf.mul(this.temporalSmoothness(), this.gammaTemporal),
         tf.mul(this.groupSparsity0(), this.gammaInSparse),
       ]) as tf.Scalar;
-    });
-  }
-}
-
-export interface ConditionedGRUCoreOptions extends ConvGRUCoreOptions {
-  /** Size of the conditioning vector fed to every FiLM layer. */
-  condDim: number;
-}
-
-/**
- * OpenRetina's `ConditionedGRUCore`: a `ConvGRUCore` with a FiLM layer (`film_<i>`, i = the index of the block in
- * `features`) after every block that has a convolution and a BatchNorm. `forward(x, { conditioning })` takes a
- * `[B, cond_dim]` conditioning tensor (zeros when omitted).
- */
-export class ConditionedGRUCore extends ConvGRUCore {
-  readonly condDim: number;
-  private readonly films = new Map<number, FiLM>();
-
-  constructor(options: ConditionedGRUCoreOptions) {
-    super(options);
-    this.condDim = options.condDim;
-    const rng = toRng(options.seed).fork();
-    let j = 0;
-    this.features.blocks.forEach(({ module }, i) => {
-      if (module instanceof GRUCoreLayer && module.norm) {
-        this.films.set(i, this.registerModule(`film_${i}`, new FiLM(this.hiddenChannels[j]!, this.condDim, { seed: rng.fork() })));
-        j++;
-      }
-    });
-  }
-
-  override forward(x: tf.Tensor5D, options: SessionOption & { conditioning?: tf.Tensor2D } = {}): tf.Tensor5D {
-    this.checkInput(x, 'ConditionedGRUCore');
-    const c = options.conditioning;
-    if (c && (c.rank !== 2 || c.shape[0] !== x.shape[0] || c.shape[1] !== this.condDim)) {
-      throw new ShapeError(`ConditionedGRUCore expects conditioning [${x.shape[0]}, ${this.condDim}], got ${formatShape(c.shape)}.`);
-    }
-    const session = this.convSession(options.session);
-    return tf.tidy(() => {
-      const cond = c ?? tf.zeros([x.shape[0], this.condDim]);
-      let y = x;
-      this.features.blocks.forEach(({ module }, i) => {
-        y = module instanceof GRUModule ? (module.forward(y) as tf.Tensor5D) : module.forward(y, session);
-        const film = this.films.get(i);
-        if (film) y = film.forward(y, cond);
-      });
-      return y;
     });
   }
 }

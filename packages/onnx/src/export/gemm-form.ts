@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { UnsupportedError } from '@openretina/contracts';
+import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
+import type { CoreReadout } from '@openretina/models';
+import { OnnxGraph } from '../graph-builder.js';
+import {
+  convertLayout,
+  defaultLayerOrder,
+  gemmFeaturesReadout,
+  gemmLayer,
+  layoutOf,
+  temporalBlockSize,
+  type GemmForwardLayer,
+} from '../engine/forward-graph.js';
+import { type AnyModule, dataOf, sessionReadouts } from './model-weights.js';
+import { sessionMetadata } from './metadata.js';
+import { type ExportOnnxOptions, GEMM_REFERENCE_FRAMES, ONNX_INPUT, ONNX_OUTPUT } from './options.js';
+
+/*
+ * The \`gemm\` form of the whole model: each layer as batched MatMuls over time blocks (the fastest form on
+ * onnxruntime's CPU provider).
+ */
+
+/** The `gemm` form (see {@link ExportOnnxOptions.convForm}): weights folded into block Toeplitz and placement constants. */
+export function exportGemm(
+  model: CoreReadout,
+  layers: AnyModule[],
+  coreOptions: Record<string, unknown>,
+  sessions: readonly string[],
+  options: ExportOnnxOptions,
+): Uint8Array {
+  const { channels: C, height: H, width: W } = model.stimulus;
+  const g = new OnnxGraph();
+  g.input(ONNX_INPUT, ['batch', C, 'time', H, W]);
+  const B = g.op('Shape', [ONNX_INPUT], { start: 0, end: 1 });
+  const x4 = g.reshape(ONNX_INPUT, [0, C, 0, H * W]); // [B, C, T, P]
+  let [h, w] = [H, W];
+  let tRef = GEMM_REFERENCE_FRAMES;
+  let layout: 'time-last' | 'positions-last' | undefined;
+  let act = '';
+  layers.forEach((layer, l) => {
+    const conv = layer.conv;
+    if (!(conv instanceof SpaceTimeSeparableConv3d)) {
+      throw new UnsupportedError(`ONNX export supports the custom_separable convolution only (got ${(conv as object).constructor.name}).`);
+    }
+    const { inChannels: I, outChannels: O, temporalKernelSize: L } = conv;
+    const [kh, kw] = conv.spatialKernel;
+    const [pt, ph, pw] = resolvePadding3d(conv.padding, [L, kh, kw]);
+    const order = options.layerOrders?.[l] ?? defaultLayerOrder(I);
+    const P = h * w;
+    const hOut = h + ph[0] + ph[1] - kh + 1;
+    const wOut = w + pw[0] + pw[1] - kw + 1;
+    const Q = hOut * wOut;
+    tRef = Math.max(tRef + pt[0] + pt[1] - L + 1, 1);
+    const Tb = Math.max(L - 1, 1, (options.blockFrames ?? temporalBlockSize)(L, tRef));
+    const Wn = Tb + L - 1;
+    const wt = tf.tidy(() => dataOf(conv.temporalKernel(options.session))); // [O, I, L]
+    const ws = dataOf(conv.weightSpatial); // [O, I, 1, kh, kw]
+    const tf1 = order === 'temporal-first';
+    // block Toeplitz: temporal-first [O, I, Wn, Tb] (row r, col c); spatial-first [O, Tb, I, Wn]
+    const Mt = new Float32Array(O * I * Wn * Tb);
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < I; i++)
+        for (let ll = 0; ll < L; ll++)
+          for (let cc = 0; cc < Tb; cc++) {
+            const r = cc + ll;
+            Mt[tf1 ? ((o * I + i) * Wn + r) * Tb + cc : ((o * Tb + cc) * I + i) * Wn + r] = wt[(o * I + i) * L + ll]!;
+          }
+    // spatial placement: temporal-first [O, Q, I, P]; spatial-first [O, I, P, Q]
+    const K = new Float32Array(O * I * P * Q);
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < I; i++)
+        for (let a = 0; a < kh; a++)
+          for (let b = 0; b < kw; b++) {
+            const v = ws[((o * I + i) * kh + a) * kw + b]!;
+            for (let y = 0; y < hOut; y++)
+              for (let xx = 0; xx < wOut; xx++) {
+                const yi = y + a - ph[0];
+                const xi = xx + b - pw[0];
+                if (yi < 0 || yi >= h || xi < 0 || xi >= w) continue;
+                const q = y * wOut + xx;
+                const p = yi * w + xi;
+                const at = tf1 ? ((o * Q + q) * I + i) * P + p : ((o * I + i) * P + p) * Q + q;
+                K[at] = K[at]! + v;
+              }
+          }
+    // eval BatchNorm (+ conv bias before it, + the bias after it) folded into scale and shift
+    const norm = layer.norm as AnyModule;
+    const mean = norm.runningMean as tf.Variable | undefined;
+    const variance = norm.runningVar as tf.Variable | undefined;
+    if (!mean || !variance) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
+    const gamma = norm.weight ? dataOf(norm.weight as tf.Variable) : new Float32Array(O).fill(1);
+    const beta = norm.bias ? dataOf(norm.bias as tf.Variable) : new Float32Array(O);
+    const rm = dataOf(mean);
+    const rv = dataOf(variance);
+    const convBias = conv.bias ? dataOf(conv.bias) : new Float32Array(O);
+    const after = dataOf((layer.bias as AnyModule).bias as tf.Variable);
+    const scale = new Float32Array(O);
+    const shift = new Float32Array(O);
+    for (let o = 0; o < O; o++) {
+      scale[o] = gamma[o]! / Math.sqrt(rv[o]! + (norm.eps as number));
+      shift[o] = beta[o]! + (convBias[o]! - rm[o]!) * scale[o]! + after[o]!;
+    }
+    // the scale goes into the second stage's matrix (its rows belong to one output channel each)
+    const second = tf1 ? K : Mt;
+    const per = second.length / O;
+    for (let i = 0; i < second.length; i++) second[i] = second[i]! * scale[Math.floor(i / per)]!;
+    const spec: GemmForwardLayer = {
+      order,
+      I,
+      O,
+      L,
+      pt: [pt[0], pt[1]],
+      P,
+      Q,
+      Tb,
+      Mt: g.floats('toeplitz', Mt, tf1 ? [O, I, Wn, Tb] : [O, 1, Tb, I * Wn]),
+      K: g.floats('placement', K, tf1 ? [O, Q, I * P] : [O, 1, I, P, Q]),
+      shift: g.floats('bn_shift', shift, [O, 1]),
+    };
+    const want = layoutOf(order);
+    if (layout === undefined) {
+      act =
+        want === 'time-last'
+          ? g.reshape(g.transpose(x4, [1, 3, 0, 2]), [1, C, -1, 0])
+          : g.reshape(g.transpose(x4, [1, 2, 0, 3]), [C, 0, -1]);
+    } else act = convertLayout(g, act, layout, want, I, P);
+    layout = want;
+    const cut = (coreOptions.cutFirstNFrames as number | undefined) ?? 30;
+    act = gemmLayer(g, act, spec, B, l === layers.length - 1 ? { cut } : undefined);
+    [h, w] = [hOut, wOut];
+  });
+  const c = model.core.outChannels;
+  const Q = h * w;
+  const { weights, bias, N, nl } = sessionReadouts(model, sessions, c, [h, w]);
+  if (nl !== 'identity' && !['softplus', 'exp', 'relu', 'elu'].includes(nl))
+    throw new UnsupportedError(`ONNX export: readout nonlinearity "${nl}" is not supported.`);
+  const out = gemmFeaturesReadout(
+    g,
+    act,
+    layout!,
+    c,
+    Q,
+    N,
+    g.floats('readout_w', weights, [c * Q, N]),
+    g.floats('readout_b', bias, [N]),
+    nl,
+  );
+  const shape = (parts: (number[] | string)[]) =>
+    g.op(
+      'Concat',
+      parts.map((p) => (typeof p === 'string' ? p : g.ints(p))),
+      { axis: 0 },
+    );
+  const responses =
+    layout === 'time-last'
+      ? g.op('Reshape', [out, shape([B, [-1, N]])])
+      : g.transpose(g.op('Reshape', [out, shape([[-1], B, [N]])]), [1, 0, 2]);
+  g.output(ONNX_OUTPUT, responses, ['batch', 'time_out', N]);
+  return g.encode(options.name ?? 'openretina', sessionMetadata(model, sessions, C, H, W));
+}
