@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileFormatError } from '@openretina/contracts';
-import { replaceDirectoryAtomic } from '@openretina/formats/node';
+import { recoverDirectory, replaceDirectoryAtomic } from '@openretina/formats/node';
 import { CARD_FILE, WEIGHTS_FILE, checkpointToBytes, type CheckpointMeta } from '@openretina/hub';
 import type { CoreReadout } from '@openretina/models';
 import type { TrainingState } from '@openretina/trainer';
@@ -63,8 +63,9 @@ export async function saveLastCheckpoint(model: CoreReadout, state: TrainingStat
   });
 }
 
-/** Reads the training state of a `last/` folder written by {@link saveLastCheckpoint}. */
+/** Reads the training state of a `last/` folder written by {@link saveLastCheckpoint} (repaired first if a save of it was killed). */
 export function readTrainingState(dir: string): TrainingState {
+  recoverDirectory(dir);
   const path = join(dir, TRAINING_STATE_FILE);
   let text: string;
   try {

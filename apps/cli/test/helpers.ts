@@ -1,7 +1,8 @@
 // Shared helpers of the CLI tests.
 import { generateSyntheticData } from '@openretina/data-io';
 import { writeHdf5Dataset } from '@openretina/data-io/node';
-import type { CliIO } from '../src/index.js';
+import { expect } from 'vitest';
+import { runCli, type CliIO } from '../src/index.js';
 
 /** A CliIO that records what a command prints. */
 export function capture(): CliIO & { lines: string[]; errors: string[] } {
@@ -48,4 +49,41 @@ export function tinyHdf5Overrides(dataDir: string, trainBatches: number): string
     'trainer.max_epochs=2',
     `++trainer.limit_train_batches=${trainBatches}`,
   ];
+}
+
+/** A failure as the brief asks: exit 1 (2 for usage), one `error [CODE]: message` line first, no stack trace. */
+export function expectCleanFailure(r: { code: number; errors: string[] }, label: string, code?: RegExp): void {
+  expect([1, 2], `${label}: exit code ${r.code}; ${r.errors.join(' | ')}`).toContain(r.code);
+  // warnings may come first; exactly one error line
+  const lines = r.errors.filter((l) => l.startsWith('error ['));
+  expect(lines, `${label}: ${r.errors.join(' | ')}`).toHaveLength(1);
+  expect(lines[0], label).toMatch(/^error \[[A-Z_]+\]: \S/);
+  if (code) expect(lines[0], label).toMatch(code);
+  expect(r.errors.join('\n'), label).not.toMatch(/^\s+at /m);
+}
+
+/** `openretina train` on the tiny dataset into `out` (one training batch, seed 0, cpu, quiet), then `extra`. */
+export function tinyTrainArgs(dataDir: string, out: string, extra: string[] = []): string[] {
+  return [
+    'train',
+    '--config',
+    'hdf5',
+    ...tinyHdf5Overrides(dataDir, 1),
+    'seed=0',
+    `paths.output_dir=${out}`,
+    '--backend',
+    'cpu',
+    '--progress',
+    'none',
+    '--report-meis',
+    '0',
+    ...extra,
+  ];
+}
+
+/** Runs a command in this process: its exit code and what it printed. */
+export async function runCaptured(args: string[]): Promise<{ code: number; lines: string[]; errors: string[] }> {
+  const io = capture();
+  const code = await runCli(args, io);
+  return { code, lines: io.lines, errors: io.errors };
 }

@@ -5,17 +5,17 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlflowStandIn } from '@openretina/test-utils/mlflow-server';
 import { runCli, sampleParams, type SearchSpace } from '../src/index.js';
-import { capture, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';
+import { capture } from './helpers.js';
 import { REDIS_SERVER, cliProcess, freePort, startRedis, stop } from './sweep-redis.js';
 
 const root = mkdtempSync(join(tmpdir(), 'openretina-sweep-'));
-const data = join(root, 'lab');
 
-// 4 trials of 2 epochs (2 batches each) on the tiny dataset, random sampler seeded with 5, 3 at a time
+// 4 trials of 2 epochs each on the bundled dataset (apps/cli/data/natural_2x18x16, the main job's preset, all of its
+// batches), random sampler seeded with 5, 3 at a time
 const study = (outputDir: string) => [
   '--config',
-  'hdf5',
-  ...tinyHdf5Overrides(data, 2),
+  'bundled_core_readout',
+  'trainer.max_epochs=2',
   `paths.output_dir=${outputDir}`,
   'model.learning_rate=choice(0.01, 0.003)',
   'model.core.gamma_input=interval(0.0, 0.5)',
@@ -45,10 +45,6 @@ const readSweep = (dir: string) => JSON.parse(readFileSync(join(dir, 'sweep.json
 
 let local: SweepJson;
 
-beforeAll(async () => {
-  await writeTinyDataset(data, 'session');
-});
-
 describe('openretina sweep on one machine', () => {
   it('runs the seeded study as --jobs local processes and writes sweep.json and sweep.html', async () => {
     const out = join(root, 'local');
@@ -57,7 +53,7 @@ describe('openretina sweep on one machine', () => {
     const mlflow = await startMlflowStandIn();
     const tracking = [
       '+logger.mlflow._target_=MLFlowLogger',
-      '+logger.mlflow.experiment_name=tiny_sweep',
+      '+logger.mlflow.experiment_name=bundled_sweep',
       `+logger.mlflow.tracking_uri=${mlflow.url}`,
     ];
     expect(await runCli(['sweep', ...study(out), ...tracking], io)).toBe(0);
@@ -72,7 +68,7 @@ describe('openretina sweep on one machine', () => {
       const trial = local.trials.find((t) => r.params.overrides!.includes(`paths.output_dir=${t.run_dir} `))!;
       expect(r.params.overrides).toContain(`model.learning_rate=${trial.params['model.learning_rate']}`);
     }
-    expect(local.study).toBe('h5_core_readout'); // exp_name of the hdf5 preset
+    expect(local.study).toBe('bundled_core_readout'); // exp_name of the preset
     expect(local.direction).toBe('minimize');
     expect(local.trials.map((t) => t.number)).toEqual([0, 1, 2, 3]);
     for (const t of local.trials) {
@@ -93,14 +89,14 @@ describe('openretina sweep on one machine', () => {
     const html = readFileSync(join(out, 'sweep.html'), 'utf8');
     expect((html.match(/<svg/g) ?? []).length).toBe(2);
     expect(html).toContain('param-model.core.gamma_input');
-    expect(html).toContain('exp_name: h5_core_readout'); // the best run's config.yaml, ready to train
+    expect(html).toContain('exp_name: bundled_core_readout'); // the best run's config.yaml, ready to train
     expect(html).toContain(`learning_rate: ${local.best.params['model.learning_rate']}`);
     expect(html).not.toMatch(/NaN/);
   }, 600_000);
 
   it('refuses a sweep without a search space, and --resume without a queue', async () => {
     const io = capture();
-    expect(await runCli(['sweep', '--config', 'hdf5', ...tinyHdf5Overrides(data, 2)], io)).toBe(1);
+    expect(await runCli(['sweep', '--config', 'bundled_core_readout', 'trainer.max_epochs=2'], io)).toBe(1);
     expect(io.errors.join('\n')).toMatch(/Nothing to sweep/);
     const io2 = capture();
     expect(await runCli(['sweep', '--resume', 'x'], io2)).toBe(1);
@@ -125,18 +121,21 @@ describe.skipIf(!REDIS_SERVER)('openretina sweep --queue with openretina worker 
   });
 
   it('three workers, one killed mid-trial: every trial completes once, with the values of the local run', async () => {
-    const workers = [0, 1, 2].map(() => cliProcess(['worker', '--queue', url, '--stall-seconds', '2']));
+    // 5 s locks: a trial on the bundled data renews its lock dozens of times, and a live worker starved of CPU for
+    // longer than the lock (shared, loaded test machines) would lose its trial to a retry that the test did not cause
+    const workers = [0, 1, 2].map(() => cliProcess(['worker', '--queue', url, '--stall-seconds', '5']));
     children.push(...workers.map((w) => w.child));
     await Promise.all(workers.map((w) => w.waitFor(/waiting for trials/)));
     const out = join(root, 'queued');
     const io = capture();
-    const sweep = runCli(['sweep', ...study(out), '--queue', url, '--study', 'tiny'], io);
+    const sweep = runCli(['sweep', ...study(out), '--queue', url, '--study', 'bundled'], io);
     // kill the first worker that is inside a trial's training
     const line = await Promise.race(workers.map((w, i) => w.waitFor(/trial \d+ epoch 1:/).then((l) => ({ i, l }))));
     const killed = workers[line.i]!;
     const trial = Number(/trial (\d+) epoch/.exec(line.l)![1]);
     killed.child.kill('SIGKILL');
-    expect(await sweep).toBe(0);
+    const code = await sweep;
+    expect(code, [...io.errors, ...workers.flatMap((w, i) => w.lines.map((l) => `worker ${i}: ${l}`))].join('\n')).toBe(0);
     const queued = readSweep(out);
     expect(queued.trials.map((t) => t.number)).toEqual([0, 1, 2, 3]);
     for (const t of queued.trials) {
@@ -158,14 +157,14 @@ describe.skipIf(!REDIS_SERVER)('openretina sweep --queue with openretina worker 
 
     const status = capture();
     expect(await runCli(['sweep', '--status', '--queue', url], status)).toBe(0);
-    expect(status.lines.join('\n')).toMatch(/study tiny: 4\/4 complete, 0 running, 0 failed; best trial/);
+    expect(status.lines.join('\n')).toMatch(/study bundled: 4\/4 complete, 0 running, 0 failed; best trial/);
     expect(status.lines.join('\n')).toMatch(/2 worker\(s\)/);
     // the same study again is refused; --resume of a finished study returns at once with its result
     const again = capture();
-    expect(await runCli(['sweep', ...study(out), '--queue', url, '--study', 'tiny'], again)).toBe(1);
-    expect(again.errors.join('\n')).toMatch(/already on .*--resume tiny/);
+    expect(await runCli(['sweep', ...study(out), '--queue', url, '--study', 'bundled'], again)).toBe(1);
+    expect(again.errors.join('\n')).toMatch(/already on .*--resume bundled/);
     const resumed = capture();
-    expect(await runCli(['sweep', '--resume', 'tiny', '--queue', url], resumed)).toBe(0);
+    expect(await runCli(['sweep', '--resume', 'bundled', '--queue', url], resumed)).toBe(0);
     expect(resumed.lines.some((l) => l.startsWith(`best: trial ${local.best.number}`))).toBe(true);
     for (const w of others) await stop(w.child);
   }, 900_000);
@@ -190,7 +189,8 @@ describe.skipIf(!REDIS_SERVER)('openretina sweep --queue with openretina worker 
     );
     server = await startRedis(port, dir);
     children.push(server);
-    expect(await sweep).toBe(0);
+    const code = await sweep;
+    expect(code, [...io.errors, ...worker.lines.map((l) => `worker: ${l}`)].join('\n')).toBe(0);
     expect(io.lines.some((l) => /is back; going on/.test(l))).toBe(true);
     const result = readSweep(out);
     expect(result.trials.map((t) => [t.number, t.state])).toEqual([

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '@openretina/hub/node';
 import { runCli } from '../src/index.js';
 import { LOCK_FILE } from '../src/run-lock.js';
 import { capture, tinyHdf5Overrides, writeTinyDataset } from './helpers.js';
@@ -46,17 +47,25 @@ function metricRows(dir: string): Record<string, number>[] {
   });
 }
 
-/** Runs the CLI in a child process and SIGKILLs it once metrics.csv has `rows` epochs. */
-function trainAndKill(out: string, rows: number): Promise<{ killed: boolean }> {
+/** Epochs in metrics.csv so far. */
+function csvEpochs(dir: string): number {
+  const csv = join(dir, 'metrics.csv');
+  return existsSync(csv) ? readFileSync(csv, 'utf8').trim().split('\n').length - 1 : 0;
+}
+
+/** Runs the CLI in a child process (with `env` added) and SIGKILLs it as soon as `killNow()` says so. */
+function trainAndKill(out: string, killNow: () => boolean, env: NodeJS.ProcessEnv = {}): Promise<{ killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args(out)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args(out)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
     const poll = setInterval(() => {
-      const csv = join(out, 'metrics.csv');
-      if (existsSync(csv) && readFileSync(csv, 'utf8').trim().split('\n').length > rows) child.kill('SIGKILL');
+      if (killNow()) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+      }
     }, 10);
     child.on('exit', (code, signal) => {
       clearInterval(poll);
@@ -74,7 +83,7 @@ beforeAll(async () => {
 describe('train --resume after kill -9', () => {
   it('continues a killed run to the same epochs and metrics as an uninterrupted run', async () => {
     const killedRun = join(root, 'killed');
-    const { killed } = await trainAndKill(killedRun, 1);
+    const { killed } = await trainAndKill(killedRun, () => csvEpochs(killedRun) > 1);
     expect(killed, 'the run was killed before it finished').toBe(true);
     // what a kill leaves: whole files only (no temp files, no half-written checkpoint folders)
     const leftovers = readdirSync(killedRun, { recursive: true }) as string[];
@@ -112,5 +121,38 @@ describe('train --resume after kill -9', () => {
     expect(ma.best.epoch).toBe(mb.best.epoch);
     expect(Math.abs(ma.best.score - mb.best.score)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(mb.best.score)));
     expect(Math.abs(ma.test.test_movie.correlation - mb.test.test_movie.correlation)).toBeLessThanOrEqual(1e-5);
+  }, 600_000);
+});
+
+describe('kill -9 inside a checkpoint write', () => {
+  it('leaves the previous last/ and best/ loadable, and train --resume finishes the run', async () => {
+    const run = join(root, 'killed-in-write');
+    const checkpoints = join(run, 'checkpoints');
+    const asideOfLast = () =>
+      existsSync(checkpoints) ? readdirSync(checkpoints).find((e) => /^\.last\..*\.tmp\.old$/.test(e)) : undefined;
+    // the test hook holds every folder swap for 2 s between moving the old folder aside and renaming the new one in:
+    // the kill lands there, when last/ is missing (the second epoch's save: the first has nothing to replace)
+    const { killed } = await trainAndKill(run, () => !existsSync(join(checkpoints, 'last')) && asideOfLast() !== undefined, {
+      OPENRETINA_TEST_SWAP_PAUSE_MS: '2000',
+    });
+    expect(killed).toBe(true);
+    expect(existsSync(join(checkpoints, 'last')), 'killed while last/ was swapped').toBe(false);
+    expect(asideOfLast()).toBeDefined();
+    expect(csvEpochs(run)).toBe(1); // metrics.csv follows last/: the second epoch is not in it
+
+    // loading repairs the cut swap: the previous last/ (after epoch 1) and best/ load whole
+    for (const c of ['last', 'best']) {
+      const { model } = await loadCheckpoint(join(checkpoints, c));
+      model.dispose();
+    }
+    expect(readdirSync(checkpoints).filter((e) => e.startsWith('.'))).toEqual([]);
+
+    const resumed = capture();
+    const code = await runCli(['train', '--resume', run, '--progress', 'none', '--report-meis', '0'], resumed);
+    expect(code, resumed.errors.join('\n')).toBe(0);
+    expect(resumed.lines.join('\n')).toMatch(/resuming after epoch 1 /);
+    expect(csvEpochs(run)).toBe(EPOCHS);
+    const leftovers = readdirSync(run, { recursive: true }) as string[];
+    expect(leftovers.filter((f) => /\.tmp/.test(f))).toEqual([]);
   }, 600_000);
 });

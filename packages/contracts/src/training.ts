@@ -40,4 +40,11 @@ export interface TrainableModel extends DifferentiableResponseModel, StatefulMod
   evaluationLoss(output: Tensor3D, targets: Tensor3D, session: string): Scalar;
   /** Runs after every optimizer step (OpenRetina models that clamp parameters in `optimizer_step`). */
   afterOptimizerStep?(): void;
+  /**
+   * Where the model's training-time random streams stand (dropout masks, sampled readout positions), JSON-safe, by
+   * name: saved in a training state so that a resumed run draws what the uninterrupted run would have drawn.
+   */
+  randomState?(): Record<string, unknown>;
+  /** Continues the streams from {@link TrainableModel.randomState}. */
+  loadRandomState?(state: Record<string, unknown>): void;
 }

@@ -19,7 +19,7 @@ export class CoreLayer extends Module {
     this.bias = this.registerModule('bias', new Bias3d(conv.outChannels));
     this.dropoutRate = options.dropoutRate;
     this.pool = options.pool;
-    this.rng = options.rng;
+    this.rng = this.registerRng('dropout', options.rng);
   }
 
   outputShape(input: readonly [number, number, number, number]): [number, number, number, number] {

@@ -1,4 +1,4 @@
-// Node entry of @openretina/formats: everything of the browser-safe entry plus atomic file writes.
+// Node entry of @openretina/formats: everything of the browser-safe entry plus atomic file writes and their crash recovery.
 export * from './index.js';
 export {
   tempPathFor,
@@ -10,3 +10,5 @@ export {
   replaceDirectoryAtomic,
 } from './node/atomic-write.js';
 export type { AtomicWriteOptions } from './node/atomic-write.js';
+export { recoverDirectory } from './node/directory-recovery.js';
+export type { DirectoryRecovery } from './node/directory-recovery.js';

@@ -3,6 +3,7 @@ import '#register-gradients';
 
 export { Module } from './module.js';
 export { Rng, toRng, xavierNormal } from './random.js';
+export type { RngState } from './random.js';
 export { assertFinite, firstNonFinite } from './finite.js';
 export { resolvePadding3d, temporalDepthwise } from './conv-utils.js';
 export type { PadPair, Padding3d } from './conv-utils.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng, type RngState } from './random.js';
 import {
   StateDictError,
   formatShape,
@@ -37,6 +38,8 @@ export abstract class Module {
   private readonly children = new Map<string, StatefulModule>();
   /** Names in `params` whose variable is owned by another module (registered a second time: not disposed here). */
   private readonly aliases = new Set<string>();
+  /** Generators that draw during training (dropout masks, sampled readout positions), by name. */
+  private readonly rngs = new Map<string, Rng>();
   private isTraining = true;
 
   /** Variables handed to `registerParameter` by name while `Module.sharingParameters` builds modules. */
@@ -120,6 +123,53 @@ export abstract class Module {
     }
     this.children.set(name, module);
     return module;
+  }
+
+  /**
+   * Registers a generator that draws while the module trains (dropout, sampled positions), so that
+   * {@link Module.randomState} can save where its stream stands and a resumed run continues it.
+   */
+  protected registerRng(name: string, rng: Rng): Rng {
+    if (this.rngs.has(name)) throw new StateDictError(`Generator "${name}" is already registered on ${this.constructor.name}.`);
+    this.rngs.set(name, rng);
+    return rng;
+  }
+
+  /** The states of the tree's training-time generators by dotted name (empty when nothing draws while training). */
+  randomState(): Record<string, RngState> {
+    const out: Record<string, RngState> = {};
+    this.walk('', {
+      own: (p, m) => {
+        for (const [name, rng] of m.rngs) out[join(p, name)] = rng.getState();
+      },
+    });
+    return out;
+  }
+
+  /** Continues the training-time generators from {@link Module.randomState}; the names must match the tree's. */
+  loadRandomState(states: Record<string, RngState>): void {
+    const mine = new Map<string, Rng>();
+    this.walk('', {
+      own: (p, m) => {
+        for (const [name, rng] of m.rngs) mine.set(join(p, name), rng);
+      },
+    });
+    const given = Object.keys(states);
+    const missing = [...mine.keys()].filter((k) => !(k in states));
+    const unexpected = given.filter((k) => !mine.has(k));
+    if (missing.length || unexpected.length) {
+      throw new StateDictError(
+        `Cannot load the random state into ${this.constructor.name}: ${[
+          missing.length ? `missing ${missing.join(', ')}` : '',
+          unexpected.length ? `unexpected ${unexpected.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join('; ')}.`,
+      );
+    }
+    const check = new Rng();
+    for (const k of mine.keys()) check.setState(states[k]!); // all are valid before any generator moves
+    for (const [k, rng] of mine) rng.setState(states[k]!);
   }
 
   /** Removes a child module (and disposes it unless `dispose` is false). */

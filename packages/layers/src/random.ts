@@ -1,4 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { StateDictError } from '@openretina/contracts';
+
+/** The position of an {@link Rng} in its stream (JSON-safe), as `getState` gives it and `setState` takes it. */
+export interface RngState {
+  state: number;
+  /** The second normal of the last Box–Muller pair, not yet drawn. */
+  spare: number | null;
+}
 
 /**
  * A small seeded PRNG (mulberry32) with normal sampling (Box–Muller). Every random initialisation in
@@ -10,6 +18,22 @@ export class Rng {
 
   constructor(seed = 0) {
     this.state = seed >>> 0 || 0x9e3779b9;
+  }
+
+  /** Where the stream stands (to continue it later, e.g. in a resumed training run). */
+  getState(): RngState {
+    return { state: this.state, spare: this.spare ?? null };
+  }
+
+  /** Continues the stream from a state given by {@link Rng.getState}. */
+  setState(s: RngState): void {
+    if (!Number.isInteger(s?.state) || s.state < 0 || s.state > 0xffffffff || !(s.spare === null || Number.isFinite(s.spare))) {
+      throw new StateDictError(
+        `Not a random generator state: ${JSON.stringify(s)} (expected { state: a 32-bit unsigned integer, spare: a number or null }).`,
+      );
+    }
+    this.state = s.state;
+    this.spare = s.spare ?? undefined;
   }
 
   /** Uniform in [0, 1). */

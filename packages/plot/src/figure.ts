@@ -175,14 +175,14 @@ export class Figure {
   }
 }
 
-let gradientCount = 0;
-
 /** A vertical colour bar as an SVG group (gradient, ticks, label). */
 export function colorbar(rect: Rect, cmap: Colormap, limits: readonly [number, number], options: ColorbarOptions = {}): string {
   const fs = options.fontSize ?? 11;
   const [lo, hi] = limits;
-  // A unique id per bar: several figures may be inlined in one HTML page.
-  const id = `cb-${cmap.name}-${gradientCount++}-${Math.round(rect.x)}-${Math.round(rect.y)}`;
+  // The id names the gradient by what it draws (the colour map; the place keeps ids apart in one figure), never by a
+  // counter, so the same figure gives the same bytes. Figures inlined in one page that share an id share the very same
+  // gradient, so whichever definition a bar finds draws it right.
+  const id = `cb-${cmap.name}-${Math.round(rect.x)}-${Math.round(rect.y)}`;
   const stops = Array.from({ length: 17 }, (_, i) =>
     el('stop', { offset: `${(i / 16) * 100}%`, 'stop-color': hex(cmap.at(1 - i / 16)) }),
   ).join('');

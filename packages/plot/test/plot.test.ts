@@ -82,6 +82,7 @@ describe('figures', () => {
       expect(svg).toContain(`>${label}<`);
     expect(svg).toMatch(/<image [^>]*href="data:image\/png;base64,/);
     expect(svg).toContain('<linearGradient');
+    expect(figure().svg, 'the same figure, the same bytes (no counter in the gradient ids)').toBe(svg);
     // square pixels, symmetric limits for a diverging map
     expect(placed.width / 3).toBeCloseTo(placed.height / 2, 6);
     expect(placed.limits).toEqual([-2, 2]);

@@ -143,7 +143,7 @@ export class PointGaussianReadout extends ReadoutBase {
     this.gammaReadout = options.gammaReadout ?? 1;
     this.initMuRange = muRange;
     this.initSigmaRange = sigmaRange;
-    this.rng = toRng(options.seed);
+    this.rng = this.registerRng('sample', toRng(options.seed));
     try {
       // PyTorch's registration order: the grid (_mu / mu_transform / its buffer), sigma, the features, bias.
       if (predictor) {

@@ -51,7 +51,7 @@ export interface BestCheckpoint {
   stateDict: StateDict;
 }
 
-/** Everything needed to resume a run: model, optimizer, scheduler, early stopping, best checkpoint, history. */
+/** Everything needed to resume a run: model, optimizer, scheduler, early stopping, best checkpoint, history, random streams. */
 export interface TrainingState {
   /** Completed epochs (the next epoch to run). */
   epoch: number;
@@ -62,6 +62,8 @@ export interface TrainingState {
   earlyStopping: Record<string, unknown> | null;
   best: BestCheckpoint | null;
   history: EpochRecord[];
+  /** The model's training-time random streams (`model.randomState()`), when it has any; absent in older states. */
+  random?: Record<string, unknown>;
 }
 
 /** What callbacks receive. */

@@ -356,6 +356,7 @@ export async function train<M extends TrainableModel>(model: M, data: TrainingDa
       run.globalStep = r.globalStep;
       run.best = r.best ? { ...r.best, stateDict: copyStateDict(r.best.stateDict) } : null;
       run.history.push(...r.history);
+      if (r.random && model.loadRandomState) model.loadRandomState(r.random);
     }
     const snapshot = (): TrainingState => ({
       epoch: run.epoch,
@@ -366,6 +367,7 @@ export async function train<M extends TrainableModel>(model: M, data: TrainingDa
       earlyStopping: earlyStopping ? earlyStopping.stateDict() : null,
       best: run.best ? { ...run.best, stateDict: copyStateDict(run.best.stateDict) } : null,
       history: run.history.map((h) => ({ ...h, metrics: { ...h.metrics } })),
+      ...(model.randomState ? { random: model.randomState() } : {}),
     });
     const context = (): TrainContext<M> => ({
       model,

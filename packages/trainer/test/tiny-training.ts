@@ -10,10 +10,11 @@ export const T = 14;
 export const H = 6;
 export const W = 6;
 
-export function tinyModel(seed = 1): CoreReadout {
-  return buildCoreReadout(tinyCoreReadoutConfig({ sessions: SESSIONS, inShape: [2, T, H, W], readoutRegAvg: false, learningRate: 0.01 }), {
-    seed,
-  });
+/** The tiny model; `dropoutRate` > 0 adds Dropout3d after the core layer (a random stream used while training). */
+export function tinyModel(seed = 1, dropoutRate = 0): CoreReadout {
+  const config = tinyCoreReadoutConfig({ sessions: SESSIONS, inShape: [2, T, H, W], readoutRegAvg: false, learningRate: 0.01 });
+  if (dropoutRate > 0) config.core = { ...config.core, dropout_rate: dropoutRate };
+  return buildCoreReadout(config, { seed });
 }
 
 /** mulberry32: a tiny seeded PRNG for synthetic data. */

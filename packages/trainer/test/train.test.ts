@@ -175,6 +175,39 @@ describe('train(): the training loop', () => {
     resumed.dispose();
   });
 
+  it('a model with dropout: the resume state carries its random stream, so killed + resumed equals uninterrupted', async () => {
+    const opts: TrainOptions = { ...quiet, maxEpochs: 3, restoreBest: false };
+    const full = tinyModel(4, 0.5);
+    const a = await train(full, data, opts);
+    const first = tinyModel(4, 0.5);
+    let saved: TrainingState | undefined;
+    await train(first, data, {
+      ...opts,
+      callbacks: {
+        onEpochEnd: (ctx) => {
+          if (ctx.epoch === 1) {
+            saved = ctx.state(); // what `last/` holds when the process is killed during epoch 2
+            ctx.stop();
+          }
+        },
+      },
+    });
+    first.dispose();
+    expect(Object.keys(saved!.random!)).toEqual(['core.features.layer0.dropout']);
+    // the state goes through JSON on disk
+    const onDisk = JSON.parse(JSON.stringify(saved!.random)) as Record<string, unknown>;
+    const resumed = tinyModel(4, 0.5); // a fresh process builds the model again: its dropout stream starts over
+    const b = await train(resumed, data, { ...opts, resume: { ...saved!, random: onDisk } });
+    expect(strip(b.history)).toEqual(strip(a.history));
+    expect(weights(resumed)).toEqual(weights(full));
+    // without the stream the masks differ: the check above can fail
+    const { random: _random, ...withoutStream } = saved!;
+    const drifted = tinyModel(4, 0.5);
+    await train(drifted, data, { ...opts, resume: withoutStream });
+    expect(weights(drifted)).not.toEqual(weights(full));
+    for (const m of [full, resumed, drifted]) m.dispose();
+  });
+
   it('readout-only training leaves the core unchanged; early stopping and callbacks stop the run', async () => {
     const model = tinyModel(5);
     const core0 = weights(model);

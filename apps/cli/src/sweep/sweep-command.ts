@@ -9,6 +9,8 @@ import { backendOption, configOptions, engineOption } from '../options/common-op
 import { parseOptions, type OptionTable } from '../options/option-table.js';
 import { intOption } from '../mei-shared.js';
 import { configSource } from '../train-command.js';
+import { cliVersion } from '../version.js';
+import { kubernetesJob, shellQuote, slurmScript } from './cluster-templates.js';
 import { localExecutor, memoryStore } from './local-executor.js';
 import { QUEUE_NAME, connectRedis, listStudies, loadSpec, loadTrials, queueExecutor, redisStore, trialJobId } from './redis-queue.js';
 import { describeDistribution } from './search-space.js';
@@ -43,6 +45,16 @@ const sweepOptions: OptionTable = {
   },
   resume: { type: 'string', placeholder: 'STUDY', description: 'continue a study kept in Redis (with --queue)' },
   status: { type: 'boolean', default: false, description: 'show the studies, trials and workers of --queue' },
+  'print-slurm': {
+    type: 'boolean',
+    default: false,
+    description: "print a SLURM array script of the study's workers (--jobs of them, on --queue) and exit",
+  },
+  'print-k8s': {
+    type: 'boolean',
+    default: false,
+    description: "print a Kubernetes Job manifest of the study's workers (--jobs of them, on --queue) and exit",
+  },
   backend: { ...backendOption, description: `each trial's ${backendOption.description}` },
   engine: { ...engineOption, description: `each trial's ${engineOption.description}` },
 };
@@ -186,6 +198,48 @@ export async function sweepStatus(url: string, study: string | undefined, io: Cl
   }
 }
 
+/** `--print-slurm` / `--print-k8s`: the workers' template for the study on the command line (its name and --jobs). */
+function printClusterTemplate(
+  argv: string[],
+  overrides: string[],
+  values: Record<string, string | boolean | undefined>,
+  io: CliIO,
+): number {
+  const queue = values.queue;
+  if (typeof queue !== 'string') {
+    io.err('--print-slurm and --print-k8s need --queue redis://HOST:PORT: the workers they start take trials from it.');
+    return ExitCode.usage;
+  }
+  if (values['print-slurm'] && values['print-k8s']) {
+    io.err('Give one of --print-slurm and --print-k8s.');
+    return ExitCode.usage;
+  }
+  const jobs = typeof values.jobs === 'string' ? intOption(values.jobs, 'jobs', 1) : undefined;
+  const study = typeof values.study === 'string' ? values.study : undefined;
+  const source = configSource(values);
+  // with a config, the study is planned (and so validated) for its name and worker count; without, the flags alone
+  const planned = source
+    ? planStudy({
+        config: source.config,
+        ...(source.configDir === undefined ? {} : { configDir: source.configDir }),
+        args: overrides,
+        ...(jobs === undefined ? {} : { jobs }),
+        ...(study === undefined ? {} : { study }),
+      }).spec
+    : null;
+  const input = {
+    queue,
+    workers: planned?.jobs ?? jobs ?? 1,
+    name: planned?.study ?? study ?? 'sweep',
+    sweepCommand: source
+      ? ['openretina', 'sweep', ...argv.filter((a) => a !== '--print-slurm' && a !== '--print-k8s')].map(shellQuote).join(' ')
+      : null,
+    version: cliVersion(),
+  };
+  for (const line of (values['print-slurm'] ? slurmScript(input) : kubernetesJob(input)).trimEnd().split('\n')) io.out(line);
+  return ExitCode.ok;
+}
+
 export const sweepCommand = defineCommand({
   name: 'sweep',
   summary: 'Hyper-parameter search (TPE, random or grid): trials as local processes (--jobs) or on a Redis queue (--queue)',
@@ -194,6 +248,7 @@ export const sweepCommand = defineCommand({
     '    [key=choice(a,b,...) | key=interval(lo,hi) | key=range(lo,hi,step) | key=tag(log,interval(lo,hi)) ...] [options]',
     'openretina sweep --resume STUDY --queue redis://HOST:PORT',
     'openretina sweep --status --queue redis://HOST:PORT [--study NAME]',
+    'openretina sweep --config ... --queue redis://HOST:PORT [--jobs J] --print-slurm | --print-k8s',
   ],
   options: sweepOptions,
   notes: [
@@ -215,6 +270,7 @@ export const sweepCommand = defineCommand({
       return ExitCode.ok;
     }
     const queue = values.queue === undefined ? {} : { queue: values.queue };
+    if (values['print-slurm'] || values['print-k8s']) return printClusterTemplate(argv, overrides, parsed.values, io);
     if (values.resume) {
       await runSweep({ resume: values.resume }, { ...queue, io });
       return ExitCode.ok;

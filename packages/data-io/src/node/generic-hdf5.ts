@@ -1,8 +1,10 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Movie, MovieSplit, ResponseSplit, Responses } from '@openretina/contracts';
 import { DataError, FileFormatError, ShapeError, formatShape } from '@openretina/contracts';
 import { createMovieSplit, createResponseSplit } from '../containers.js';
+import { zeroHdf5ObjectTimes } from '../hdf5-object-times.js';
 import { firstNaN, movieFromCTHW, responsesFromNT, responsesToNT, movieToCTHW } from '../layout.js';
 import { toNumberArray } from '../ndarray.js';
 import { toFloat32 } from '@openretina/formats';
@@ -238,7 +240,7 @@ export interface SessionToWrite {
   sessionInfo?: Readonly<Record<string, ArrayLike<number> | readonly string[]>>;
 }
 
-/** Writes one session file of the generic format atomically (temp file + rename). */
+/** Writes one session file of the generic format atomically (temp file + rename), with zeroed object times (same data, same bytes). */
 export async function writeHdf5Session(path: string, session: SessionToWrite): Promise<void> {
   const h5 = await loadH5wasm();
   await produceFileAtomic(path, (tmp) => {
@@ -269,6 +271,10 @@ export async function writeHdf5Session(path: string, session: SessionToWrite): P
     } finally {
       f.close();
     }
+    // the same data gives the same bytes: HDF5's per-object timestamps are zeroed
+    const bytes = readFileSync(tmp);
+    zeroHdf5ObjectTimes(bytes);
+    writeFileSync(tmp, bytes);
   });
 }
 

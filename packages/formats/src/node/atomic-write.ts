@@ -3,6 +3,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFil
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError } from '@openretina/contracts';
+import { recoverDirectory } from './directory-recovery.js';
+import { injectWriteFault, pauseInsideSwap } from './fault-hooks.js';
 
 /*
  * Atomic file writes: content goes to a temporary sibling (same folder, so the rename cannot cross file systems),
@@ -16,7 +18,17 @@ export interface AtomicWriteOptions {
   fsync?: boolean;
 }
 
-/** A temporary path next to `target` (hidden, unique to this process and call). */
+/**
+ * A system error of a write through a file descriptor (e.g. ENOSPC from write(2)) names no path: give it the
+ * destination, so that the user learns which file could not be written.
+ */
+function namingPath(error: unknown, path: string): unknown {
+  const e = error as { code?: unknown; syscall?: unknown; path?: unknown } | null;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string' && e.path === undefined) e.path = path;
+  return error;
+}
+
+/** A temporary path next to `target` (hidden, unique to this process and call; the pid lets recovery tell dead writers' leftovers). */
 export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
@@ -55,6 +67,7 @@ export function writeFileAtomicSync(path: string, content: Uint8Array | string, 
     const fd = openSync(tmp, 'wx');
     try {
       writeFileSync(fd, content);
+      injectWriteFault(path);
       if (options.fsync ?? true) fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -62,7 +75,7 @@ export function writeFileAtomicSync(path: string, content: Uint8Array | string, 
     renameSync(tmp, path);
   } catch (error) {
     rmSync(tmp, { force: true });
-    throw error;
+    throw namingPath(error, path);
   }
 }
 
@@ -94,11 +107,12 @@ export async function produceFileAtomic(
   const tmp = tempPathFor(path);
   try {
     await write(tmp);
+    injectWriteFault(path);
     if (options.fsync ?? true) await fsyncFile(tmp);
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw error;
+    throw namingPath(error, path);
   }
 }
 
@@ -120,6 +134,9 @@ async function isDirectory(path: string): Promise<boolean | undefined> {
  * replacing the folder that was there: the old one is moved aside first and removed only after the new one is in
  * place (put back if that rename fails). When `fill` throws, the staging folder is removed and `dir` is untouched.
  * A file (not a folder) at `dir` is never replaced: that is a `DataError`, before anything is written.
+ *
+ * A process killed inside a swap leaves a staging folder, or the old folder aside (and no `dir`, when killed between
+ * the two renames); {@link recoverDirectory} repairs that, and runs first here, so the next save puts things right.
  */
 export async function replaceDirectoryAtomic(
   dir: string,
@@ -127,6 +144,7 @@ export async function replaceDirectoryAtomic(
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const target = resolve(dir);
+  recoverDirectory(target);
   if ((await isDirectory(target)) === false) throw new DataError(`${target} exists and is not a folder; refusing to replace it with one.`);
   await mkdir(dirname(target), { recursive: true });
   const staging = tempPathFor(target);
@@ -134,10 +152,12 @@ export async function replaceDirectoryAtomic(
   try {
     await mkdir(staging);
     await fill(staging);
+    injectWriteFault(target);
     if (options.fsync ?? true) await fsyncTree(staging);
     const replacing = (await isDirectory(target)) === true;
     if (replacing) await rename(target, aside);
     try {
+      if (replacing) await pauseInsideSwap();
       await rename(staging, target);
     } catch (error) {
       if (replacing) await rename(aside, target);
@@ -146,6 +166,6 @@ export async function replaceDirectoryAtomic(
     if (replacing) await rm(aside, { recursive: true, force: true });
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
-    throw error;
+    throw namingPath(error, target);
   }
 }

@@ -1,7 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileFormatError, type ModelCard } from '@openretina/contracts';
-import { replaceDirectoryAtomic } from '@openretina/formats/node';
+import { recoverDirectory, replaceDirectoryAtomic } from '@openretina/formats/node';
 import type { CoreReadout } from '@openretina/models';
 import { CARD_FILE, WEIGHTS_FILE, checkpointFromBytes, checkpointToBytes, type CheckpointMeta } from '../model-card.js';
 
@@ -28,9 +28,18 @@ export async function saveCheckpoint(model: CoreReadout, dir: string, meta: Chec
   return card;
 }
 
+/**
+ * Puts the checkpoint folder of `path` (the folder, or a file in it) right after a writer was killed inside a save:
+ * the previous checkpoint comes back when the swap was cut between its renames, and dead writers' leftovers go.
+ */
+function recoverCheckpointFolder(p: string): void {
+  recoverDirectory(basename(p) === CARD_FILE || p.endsWith('.safetensors') ? dirname(p) : p);
+}
+
 /** True when `path` is one of our checkpoints (a folder with model.json, model.json itself, or a model.safetensors with a card next to it). */
 export async function isCheckpoint(path: string): Promise<boolean> {
   const p = resolve(path);
+  recoverCheckpointFolder(p);
   if (await isDirectory(p)) return (await stat(join(p, CARD_FILE)).catch(() => undefined)) !== undefined;
   return (
     (basename(p) === CARD_FILE || p.endsWith('.safetensors')) &&
@@ -38,9 +47,13 @@ export async function isCheckpoint(path: string): Promise<boolean> {
   );
 }
 
-/** Loads a checkpoint written by {@link saveCheckpoint}: the folder, its model.json, or its model.safetensors. */
+/**
+ * Loads a checkpoint written by {@link saveCheckpoint}: the folder, its model.json, or its model.safetensors. A save
+ * that was killed is repaired first (`recoverDirectory`), so the previous or the new checkpoint loads, whole.
+ */
 export async function loadCheckpoint(path: string): Promise<{ model: CoreReadout; card: ModelCard }> {
   const p = resolve(path);
+  recoverCheckpointFolder(p);
   const dir = (await isDirectory(p)) ? p : dirname(p);
   const weightsPath = p.endsWith('.safetensors') ? p : join(dir, WEIGHTS_FILE);
   let cardJson: string;

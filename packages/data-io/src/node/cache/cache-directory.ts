@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { recoverDirectory } from '@openretina/formats/node';
 
 /*
  * Where downloaded data lives (OpenRetina's cache directory and its environment variable) and how a cached file or
@@ -28,9 +29,12 @@ export function getCacheDirectory(override?: string): string {
  */
 export async function findInCache(cacheDir: string, relPath: string): Promise<string | undefined> {
   const target = join(cacheDir, relPath);
-  if (await exists(target)) return target;
   const dir = dirname(target);
   const stem = basename(target, extname(target));
+  // an extraction (folder swap) or a file write killed midway is repaired before we look
+  recoverDirectory(target);
+  if (stem !== basename(target)) recoverDirectory(join(dir, stem));
+  if (await exists(target)) return target;
   let entries: string[];
   try {
     entries = await readdir(dir);

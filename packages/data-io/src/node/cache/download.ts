@@ -73,6 +73,12 @@ async function sha256File(p: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** A system error of a local file operation (it names its syscall; fetch's network errors carry theirs in `cause`). */
+function isFileSystemError(error: unknown): error is Error & { code: string; syscall: string; path?: string } {
+  const e = error as { code?: unknown; syscall?: unknown } | null;
+  return e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string';
+}
+
 /** A network failure in words (offline, refused, timed out, …). */
 export function describeNetworkError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
@@ -118,16 +124,29 @@ async function fetchToPart(
   const total = options.expectedSize ?? (lengthHeader !== null ? offset + Number(lengthHeader) : undefined);
   await mkdir(dirname(partPath), { recursive: true });
   const out = createWriteStream(partPath, { flags: offset > 0 ? 'a' : 'w' });
+  // a failed write (a full disk) ends the stream with an error instead of a 'drain': remember it and stop reading
+  let writeError: Error | undefined;
+  const failed = new Promise<never>((_, reject) =>
+    out.on('error', (e) => {
+      writeError = e;
+      reject(e);
+    }),
+  );
+  failed.catch(() => undefined);
   let received = offset;
   try {
     if (!response.body) throw new DownloadError(`Empty response body for ${url}.`);
     for await (const chunk of timed.chunks()) {
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (!out.write(chunk)) await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed]);
+      if (writeError) throw writeError;
       received += chunk.length;
       report(received, total);
     }
+  } catch (error) {
+    await timed.cancel();
+    throw error;
   } finally {
-    await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+    if (!writeError) await Promise.race([new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r()))), failed]);
   }
   if (lengthHeader !== null && received !== offset + Number(lengthHeader)) {
     throw new DownloadError(`The download of ${url} ended after ${received} of ${offset + Number(lengthHeader)} bytes.`);
@@ -176,6 +195,8 @@ export async function downloadToCache(url: string, options: DownloadOptions = {}
       lastError = undefined;
       break;
     } catch (error) {
+      // a local file error (a full disk, no permission) is not the network's: no retry, and it names the file
+      if (isFileSystemError(error)) throw Object.assign(error, { path: error.path ?? part });
       lastError = error;
       if (error instanceof DownloadError && /HTTP 4\d\d/.test(error.message)) break; // client errors do not heal
       if (attempt < retries) {
