@@ -5,7 +5,7 @@ import type { ExperimentConfig } from './config/index.js';
 import type { ExperimentData } from './readers/reader.js';
 
 /** Train, validation and one fold per test stimulus, as the dataloader section says. */
-export function makeDataloaders(cfg: ExperimentConfig, data: ExperimentData): DataloaderDict {
+export function makeDataloaders(cfg: ExperimentConfig, data: ExperimentData, warn?: (message: string) => void): DataloaderDict {
   const d = cfg.dataloader;
   switch (d._target_) {
     case 'openretina.data_io.base_dataloader.multiple_movies_dataloaders':
@@ -18,6 +18,7 @@ export function makeDataloaders(cfg: ExperimentConfig, data: ExperimentData): Da
         ...(d.allow_over_boundaries === undefined ? {} : { allowOverBoundaries: d.allow_over_boundaries }),
         ...(d.num_val_clips === undefined ? {} : { numValClips: d.num_val_clips }),
         ...(d.val_clip_indices ? { valClipIndices: d.val_clip_indices } : {}),
+        ...(warn ? { warn } : {}),
       });
     case 'openretina.data_io.hoefling_2024.dataloaders.natmov_dataloaders_v2':
     case 'natmov_dataloaders_v2': {

@@ -107,7 +107,11 @@ export const evalCommand = defineCommand({
     const split = values.split ?? evaluation.data_split ?? 'test';
     const kind = split === 'train' || split === 'validation' ? split : 'test';
     io.out(`backend: ${backend.name} (${backend.reason})`);
-    const data = await loadExperimentData(cfg);
+    const data = await loadExperimentData(
+      cfg,
+      () => {},
+      (m) => io.err(`warning: ${m}`),
+    );
     // Checked before the model loads: an unknown split name fails fast.
     const testSplits = kind === 'test' ? evaluationSplits(split, data.testNames) : [];
     assertFiniteData(data, resolveDataDir(String(cfg.paths.data_dir)));
@@ -128,7 +132,7 @@ export const evalCommand = defineCommand({
           `The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(String(cfg.paths.data_dir))} has [${first[3]}, ${first[1]}, ${first[2]}].`,
         );
       }
-      const { loaders, data: loaded } = await experimentLoaders(cfg, data);
+      const { loaders, data: loaded } = await experimentLoaders(cfg, data, (m) => io.err(`warning: ${m}`));
       chosen = await chooseEngine(model, engineChoice, { device: parseDevice(values.device) });
       io.out(describeEngine(chosen));
       const splitOptions = { varRatioCutoff: cutoff, modelPath: checkpoint, expName: cfg.exp_name };

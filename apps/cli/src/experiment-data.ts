@@ -10,11 +10,16 @@ import { readerFor } from './readers/registry.js';
 export type { ExperimentData } from './readers/reader.js';
 
 /** Loads the data of an experiment with the reader of `data_io.stimuli._target_`. */
-export async function loadExperimentData(cfg: ExperimentConfig, log: (message: string) => void = () => {}): Promise<ExperimentData> {
+export async function loadExperimentData(
+  cfg: ExperimentConfig,
+  log: (message: string) => void = () => {},
+  warn: (message: string) => void = () => {},
+): Promise<ExperimentData> {
   const data = await readerFor(cfg.data_io).read(cfg.data_io, {
     resolvePath: resolveDataDir,
     download: { ...cliDownloadOptions(), cacheDir: cfg.paths.cache_dir },
     log,
+    warn,
   });
   const sessions = Object.keys(data.responses);
   if (sessions.length === 0) throw new DataError(`No sessions found in ${resolveDataDir(String(cfg.paths.data_dir))}.`);

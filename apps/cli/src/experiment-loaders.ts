@@ -10,7 +10,8 @@ import { isSridharDataloader, sridharLoaders } from './sridhar-loaders.js';
 export async function experimentLoaders(
   cfg: ExperimentConfig,
   read: ExperimentData,
+  warn?: (message: string) => void,
 ): Promise<{ loaders: DataloaderDict; data: ExperimentData }> {
   if (isSridharDataloader(cfg)) return sridharLoaders(cfg);
-  return { loaders: makeDataloaders(cfg, read), data: read };
+  return { loaders: makeDataloaders(cfg, read, warn), data: read };
 }

@@ -204,10 +204,14 @@ async function trainInFolder(
 ): Promise<TrainingRun> {
   const { io } = options;
   const { tree, cfg, out, started, progress, engineChoice, backend } = run;
-  const read = await loadExperimentData(cfg, (m) => io.out(m));
+  const read = await loadExperimentData(
+    cfg,
+    (m) => io.out(m),
+    (m) => io.err(`warning: ${m}`),
+  );
   assertFiniteData(read, resolveDataDir(String(cfg.paths.data_dir)));
   const dataInfo = experimentDataInfo(cfg, read, (m) => io.err(`warning: ${m}`));
-  const { loaders, data } = await experimentLoaders(cfg, read);
+  const { loaders, data } = await experimentLoaders(cfg, read, (m) => io.err(`warning: ${m}`));
   const sessions = Object.keys(data.responses).sort();
   io.out(
     `data: ${resolveDataDir(String(cfg.paths.data_dir))} (${readerName(cfg)}): ${sessions.map((s) => `${s} ${dataInfo.nNeuronsDict[s]} neurons`).join(', ')}; test: ${data.testNames.join(', ')}`,
@@ -268,7 +272,7 @@ async function trainInFolder(
       gradientClipVal: cfg.trainer.gradient_clip_val ?? null,
       accumulateGradBatches: accumulate,
       engine,
-      earlyStopping: es ? createEarlyStopping(es) : null,
+      earlyStopping: es ? createEarlyStopping(es, (m) => io.err(`warning: ${m}`)) : null,
       checkpoint: { monitor, mode: ckpt?.mode ?? 'max' },
       onlyTrainReadout: cfg.only_train_readout ?? false,
       ...(resumeState ? { resume: resumeState } : {}),

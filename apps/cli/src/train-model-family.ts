@@ -58,9 +58,13 @@ export async function runModelFamilyTraining(
 ): Promise<{ outputDir: string; metrics: Record<string, unknown>; result: TrainResult }> {
   const { cfg, io } = run;
   const out = resolve(run.outputDir);
-  const read = await loadExperimentData(cfg, (m) => io.out(m));
+  const read = await loadExperimentData(
+    cfg,
+    (m) => io.out(m),
+    (m) => io.err(`warning: ${m}`),
+  );
   const dataInfo = experimentDataInfo(cfg, read, (m) => io.err(`warning: ${m}`));
-  const { loaders, data } = await experimentLoaders(cfg, read);
+  const { loaders, data } = await experimentLoaders(cfg, read, (m) => io.err(`warning: ${m}`));
   const sessions = Object.keys(data.responses).sort();
   const neurons = (s: string) => data.responses[s]!.train.shape[1];
   io.out(
@@ -95,7 +99,7 @@ export async function runModelFamilyTraining(
       gradientClipVal: cfg.trainer.gradient_clip_val ?? null,
       accumulateGradBatches: cfg.trainer.accumulate_grad_batches ?? 1,
       engine,
-      earlyStopping: es ? createEarlyStopping(es) : null,
+      earlyStopping: es ? createEarlyStopping(es, (m) => io.err(`warning: ${m}`)) : null,
       checkpoint: { monitor, mode: ckpt?.mode ?? 'max' },
       logger: [
         new CsvLogger(join(out, 'metrics.csv')),

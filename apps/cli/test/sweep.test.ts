@@ -101,6 +101,9 @@ describe('openretina sweep on one machine', () => {
     const io2 = capture();
     expect(await runCli(['sweep', '--resume', 'x'], io2)).toBe(1);
     expect(io2.errors.join('\n')).toMatch(/--resume needs --queue/);
+    const io3 = capture();
+    expect(await runCli(['sweep', ...study(join(root, 'x')), '--output', join(root, 'y')], io3)).toBe(2);
+    expect(io3.errors.join('\n')).toMatch(/Give --output DIR or paths.output_dir=DIR, not both/);
   });
 });
 

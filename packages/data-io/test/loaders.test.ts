@@ -121,6 +121,13 @@ describe('movie data loaders', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(getMovieDataloader(movie, resp, { split: 'train', chunkSize: 5, batchSize: 2, sceneLength: 10, session: 's9' })).toBeNull();
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('s9: NaNs in responses'));
+    // with a warn callback the warning goes there and nothing is printed
+    warn.mockClear();
+    const seen: string[] = [];
+    const opts = { split: 'train', chunkSize: 5, batchSize: 2, sceneLength: 10, session: 's8', warn: (m: string) => seen.push(m) } as const;
+    expect(getMovieDataloader(movie, resp, opts)).toBeNull();
+    expect(seen).toEqual([expect.stringContaining('s8: NaNs in responses')]);
+    expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
     expect(() =>
       getMovieDataloader(movie, resp, { split: 'train', chunkSize: 5, batchSize: 2, sceneLength: 10, nanPolicy: 'error' }),

@@ -18,6 +18,8 @@ export interface EarlyStoppingOptions {
   stoppingThreshold?: number;
   /** Stop as soon as the metric is worse than this. */
   divergenceThreshold?: number;
+  /** Called with the warning for a missing metric when `strict` is false; default `console.warn`. */
+  warn?: (message: string) => void;
 }
 
 /** What one check decided. */
@@ -44,8 +46,10 @@ export class EarlyStopping {
   waitCount = 0;
   stoppedEpoch = 0;
   stopped = false;
+  private readonly warn: (message: string) => void;
 
   constructor(options: EarlyStoppingOptions) {
+    this.warn = options.warn ?? ((m: string) => console.warn(m));
     this.monitor = options.monitor;
     this.mode = options.mode ?? 'min';
     if (this.mode !== 'min' && this.mode !== 'max')
@@ -72,7 +76,7 @@ export class EarlyStopping {
     if (current === undefined) {
       const msg = `Early stopping conditioned on metric "${this.monitor}", which is not available. Available metrics: ${Object.keys(metrics).join(', ')}.`;
       if (this.strict) throw new ConfigError(msg);
-      console.warn(msg);
+      this.warn(msg);
       return { shouldStop: false, reason: null, improved: false };
     }
     const d = this.evaluate(current);

@@ -266,7 +266,7 @@ function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Ex
 }
 
 /** Early stopping from OpenRetina's `training_callbacks.early_stopping` config (Lightning keys). */
-export function createEarlyStopping(config: Readonly<Record<string, unknown>>): EarlyStopping {
+export function createEarlyStopping(config: Readonly<Record<string, unknown>>, warn?: (message: string) => void): EarlyStopping {
   const { monitor, minDelta, patience, mode, strict, checkFinite, stoppingThreshold, divergenceThreshold } = camelCaseOptions(
     parseConfig(earlyStoppingConfigSchema, config, 'early_stopping'),
   );
@@ -280,6 +280,7 @@ export function createEarlyStopping(config: Readonly<Record<string, unknown>>): 
       checkFinite,
       stoppingThreshold: stoppingThreshold ?? undefined,
       divergenceThreshold: divergenceThreshold ?? undefined,
+      warn,
     }),
   });
 }

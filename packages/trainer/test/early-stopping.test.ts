@@ -60,6 +60,12 @@ describe('EarlyStopping (Lightning semantics) on scripted metric sequences', () 
     const lax = new EarlyStopping({ monitor: 'val_x', mode: 'max', strict: false });
     expect(lax.check({ val_y: 1 }, 0)).toEqual({ shouldStop: false, reason: null, improved: false });
     expect(warn).toHaveBeenCalledOnce();
+    // with a warn callback the warning goes there and nothing is printed
+    const seen: string[] = [];
+    const routed = new EarlyStopping({ monitor: 'val_x', strict: false, warn: (m) => seen.push(m) });
+    routed.check({ val_y: 1 }, 0);
+    expect(seen).toEqual([expect.stringMatching(/"val_x", which is not available. Available metrics: val_y/)]);
+    expect(warn).toHaveBeenCalledOnce();
     warn.mockRestore();
   });
 

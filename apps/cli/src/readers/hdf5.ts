@@ -52,6 +52,7 @@ export const hdf5Reader = defineReader(['openretina.data_io.h5_dataset_reader.lo
     stimulusSize: stimuli.stimulus_size,
     normMean: stimuli.norm_mean,
     normStd: stimuli.norm_std,
+    warn: ctx.warn,
   });
   return { movies: data.movies, responses: data.responses, testNames: testNamesOf(data.responses) };
 });

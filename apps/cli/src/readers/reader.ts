@@ -16,6 +16,8 @@ export interface ReaderContext {
   resolvePath: (path: string) => string;
   download: ResolveOptions;
   log: (message: string) => void;
+  /** A warning for the user (the CLI prints it as a `warning:` line on stderr). */
+  warn: (message: string) => void;
 }
 
 /**

@@ -8,6 +8,7 @@ import { ExitCode, defineCommand, type CliIO } from '../commands.js';
 import { backendOption, configOptions, engineOption } from '../options/common-options.js';
 import { parseOptions, type OptionTable } from '../options/option-table.js';
 import { intOption } from '../mei-shared.js';
+import { UsageError } from '../errors.js';
 import { configSource } from '../train-command.js';
 import { cliVersion } from '../version.js';
 import { kubernetesJob, shellQuote, slurmScript } from './cluster-templates.js';
@@ -22,6 +23,11 @@ import { bestTrial, writeSweepJson, type StudySpec, type TrialRecord } from './s
 /** The options of `openretina sweep` (its parser and --help are generated from them). */
 const sweepOptions: OptionTable = {
   ...configOptions,
+  output: {
+    type: 'string',
+    placeholder: 'DIR',
+    description: "the study's folder: sweep.json, sweep.html and trial_<n>/ (the same as paths.output_dir=DIR)",
+  },
   trials: { type: 'string', placeholder: 'N', description: 'trials in the study (default hydra.sweeper.n_trials)' },
   sampler: {
     type: 'string',
@@ -282,10 +288,13 @@ export const sweepCommand = defineCommand({
     }
     for (const o of overrides)
       if (!o.includes('=') && !o.startsWith('~')) throw new ConfigError(`"${o}" is not an override of the form key=value.`);
+    // --output is paths.output_dir, as for train and every other writing command
+    if (values.output !== undefined && overrides.some((o) => /^\+{0,2}paths\.output_dir=/.test(o)))
+      throw new UsageError('Give --output DIR or paths.output_dir=DIR, not both.');
     const request: SweepRequest = {
       config: source.config,
       ...(source.configDir === undefined ? {} : { configDir: source.configDir }),
-      args: overrides,
+      args: values.output === undefined ? overrides : [...overrides, `paths.output_dir=${values.output}`],
       ...(values.trials === undefined ? {} : { trials: intOption(values.trials, 'trials', 1) }),
       ...(values.sampler === undefined ? {} : { sampler: values.sampler }),
       ...(values.seed === undefined ? {} : { seed: intOption(values.seed, 'seed', 0) }),

@@ -32,6 +32,8 @@ export interface MovieDataLoaderOptions {
   testResponsesByTrial?: TrialResponses;
   /** What to do with NaN responses (default `'skip'`: {@link getMovieDataloader} returns null with a warning). */
   nanPolicy?: NanPolicy;
+  /** Called with warnings (a session skipped for NaN responses); default `console.warn`. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -172,10 +174,15 @@ export function movieFrames(movie: Movie): { frames: FrameSequence; frameShape: 
 }
 
 /** True when the responses hold NaN and the session is to be skipped (throws under the \`error\` policy). */
-export function handleNaN(responses: FrameSequence, policy: NanPolicy, what: string): boolean {
+export function handleNaN(
+  responses: FrameSequence,
+  policy: NanPolicy,
+  what: string,
+  warn: (message: string) => void = (m) => console.warn(m),
+): boolean {
   if (!responses.hasNaN()) return false;
   if (policy === 'error') throw new DataError(`${what}: the responses contain NaN.`);
-  console.warn(`${what}: NaNs in responses, skipping this dataloader.`);
+  warn(`${what}: NaNs in responses, skipping this dataloader.`);
   return true;
 }
 
@@ -190,6 +197,6 @@ export function getMovieDataloader(movie: Movie, responses: Responses, options: 
   }
   const { frames, frameShape } = movieFrames(movie);
   const resp = FrameSequence.of(responses.data, responses.shape[1]);
-  if (handleNaN(resp, options.nanPolicy ?? 'skip', options.session ?? 'session')) return null;
+  if (handleNaN(resp, options.nanPolicy ?? 'skip', options.session ?? 'session', options.warn)) return null;
   return new MovieDataLoader(frames, frameShape, resp, options);
 }

@@ -29,6 +29,8 @@ export interface MultipleMoviesOptions {
   allowOverBoundaries?: boolean;
   /** Default `'skip'` (as OpenRetina: a session with NaN responses gets no loader, with a warning). */
   nanPolicy?: NanPolicy;
+  /** Called with warnings (a session skipped for NaN responses); default `console.warn`. */
+  warn?: (message: string) => void;
 }
 
 /** Loaders per fold (`train`, `validation`, and one key per test stimulus name), then per session. */
@@ -83,7 +85,7 @@ export function multipleMoviesDataloaders(
       ['validation', 'validation', movieSplit.validation, respSplit.validation, clipLength],
     ];
     for (const [fold, split, m, r, chunk] of folds) {
-      if (handleNaN(r, nanPolicy, `${session} (${fold})`)) continue;
+      if (handleNaN(r, nanPolicy, `${session} (${fold})`, options.warn)) continue;
       out[fold]![session] = new MovieDataLoader(m, frameShape, r, {
         ...base,
         split,
@@ -104,7 +106,7 @@ export function multipleMoviesDataloaders(
       }
       const testChunk = allow ? tTest : clipLength;
       const r = FrameSequence.of(resp.data, n).head(tTest);
-      if (handleNaN(r, nanPolicy, `${session} (${name})`)) continue;
+      if (handleNaN(r, nanPolicy, `${session} (${name})`, options.warn)) continue;
       const byTrial = responses.testByTrial?.[name];
       out[name] ??= {};
       out[name][session] = new MovieDataLoader(FrameSequence.of(movie.data, fs), frameShape, r, {

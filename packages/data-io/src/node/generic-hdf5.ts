@@ -32,6 +32,8 @@ export interface ReadHdf5DatasetOptions {
   normStd?: number;
   /** Accept NaN responses (default false: a {@link DataError} naming file and dataset). */
   allowNaN?: boolean;
+  /** Called with warnings (a missing stimulus folder, a file without responses); default `console.warn`. */
+  warn?: (message: string) => void;
 }
 
 /** A dataset in memory: movies and responses per session. */
@@ -102,12 +104,13 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
   const mean = options.normMean ?? 0;
   const std = options.normStd ?? 1;
   let size = options.stimulusSize;
+  const warn = options.warn ?? ((m: string) => console.warn(m));
 
   // global stimuli
   const globalStimuli = new Map<string, { path: string; movie?: Movie }>();
   const stimDir = join(baseDir, STIMULUS_FOLDER);
   const stimFiles = await readdir(stimDir).catch(() => undefined);
-  if (stimFiles === undefined) console.warn(`readHdf5Dataset: no stimulus folder ${stimDir}.`);
+  if (stimFiles === undefined) warn(`readHdf5Dataset: no stimulus folder ${stimDir}.`);
   for (const f of (stimFiles ?? []).filter((x) => x.endsWith('.npy')).sort()) {
     globalStimuli.set(f.slice(0, -4), { path: join(stimDir, f) });
   }
@@ -137,7 +140,7 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
         .map((k) => k.slice(RESPONSES_PREFIX.length))
         .sort();
       if (names.length === 0) {
-        console.warn(`readHdf5Dataset: no responses in ${path} (keys: ${keys.join(', ')}); skipping it.`);
+        warn(`readHdf5Dataset: no responses in ${path} (keys: ${keys.join(', ')}); skipping it.`);
         continue;
       }
       const trainMovies: Movie[] = [];
