@@ -52,7 +52,7 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
     model.dispose();
   });
 
-  it('one training graph serves readout sessions of different neuron counts: loss and gradients as TF.js', async () => {
+  it('one training graph serves readout sessions of different neuron counts: loss as TF.js, gradients as an unshared graph', async () => {
     const model = buildSmallModel({ a: 3, c: 4 });
     let created = 0;
     const counting: OrtLike = {
@@ -76,18 +76,20 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
       const want = await reference.lossAndGrads(x, y, s);
       const got = await engine.lossAndGrads(x, y, s);
       expect(Math.abs(got.data / want.data - 1), s).toBeLessThan(1e-5);
+      // The gradients' parity with TF.js is engine-onnx.test.ts's subject; this model's first BatchNorm bias gradient
+      // nearly cancels, so float32 summation order (TF.js wasm vs ONNX Runtime) puts it at that tolerance's edge. What
+      // sharing must not change is checked exactly: an engine that only ever saw this session, so built the graph
+      // for its own neuron count, gives the same gradients as the shared graph.
+      const alone = new OnnxEngine(model, { ort });
+      const single = await alone.lossAndGrads(x, y, s);
       expect([...got.grads.keys()].sort()).toEqual([...want.grads.keys()].sort());
-      // as engine-onnx.test.ts: gradients that nearly cancel are measured against 1 % of the model's largest gradient
-      let globalMax = 0;
-      for (const g of want.grads.values()) for (const v of g.dataSync()) globalMax = Math.max(globalMax, Math.abs(v));
-      for (const [name, g] of want.grads) {
-        const wantV = g.dataSync();
-        const have = got.grads.get(name)!.dataSync();
-        const scale = Math.max(...Array.from(wantV, Math.abs), 0.01 * globalMax);
-        const diff = Math.max(...Array.from(have, (v, i) => Math.abs(v - wantV[i]!)));
-        expect(diff / scale, `${s} ${name}`).toBeLessThan(1e-5);
+      expect([...single.grads.keys()].sort()).toEqual([...want.grads.keys()].sort());
+      expect(single.data).toBe(got.data);
+      for (const [name, g] of single.grads) {
+        expect(Array.from(got.grads.get(name)!.dataSync()), `${s} ${name}`).toEqual(Array.from(g.dataSync()));
       }
-      tf.dispose([y, ...want.grads.values(), ...got.grads.values()]);
+      tf.dispose([y, ...want.grads.values(), ...got.grads.values(), ...single.grads.values()]);
+      alone.dispose();
     }
     expect(created).toBe(1);
     engine.dispose();
