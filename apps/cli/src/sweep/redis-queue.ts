@@ -119,11 +119,13 @@ export function queueExecutor(queue: Queue, spec: StudySpec, pollMs = 300): Tria
           await add(); // Redis came back without the job (no persistence): the trial runs again, once
         else {
           const state = await j.getState();
-          if (state === 'completed') {
-            const r = j.returnvalue as TrialResult;
-            return { state: r.state, value: r.value, ...(r.error ? { error: r.error } : {}) };
-          }
-          if (state === 'failed') return { state: 'fail', value: null, error: `${j.failedReason} (after ${j.attemptsMade} attempts)` };
+          // j was read before its state: a job that finished in between carries no result yet, so read it again
+          // (a finished job's record is final)
+          const done = state === 'completed' || state === 'failed' ? await queue.getJob(id) : undefined;
+          const r = done?.returnvalue as TrialResult | null | undefined;
+          if (state === 'completed' && r) return { state: r.state, value: r.value, ...(r.error ? { error: r.error } : {}) };
+          if (state === 'failed' && done)
+            return { state: 'fail', value: null, error: `${done.failedReason} (after ${done.attemptsMade} attempts)` };
         }
         await new Promise((r) => setTimeout(r, pollMs));
       }
