@@ -4,6 +4,25 @@ import { TfjsEngine } from '@openretina/models';
 import { OnnxEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
 import { buildSmallModel } from './small-model.js';
 
+/** `ort` with a count of the ONNX Runtime sessions created through it. */
+function countingSessions(ort: OrtLike): { ort: OrtLike; readonly created: number } {
+  let created = 0;
+  return {
+    ort: {
+      Tensor: ort.Tensor,
+      InferenceSession: {
+        create: (bytes, options) => {
+          created++;
+          return ort.InferenceSession.create(bytes, options);
+        },
+      },
+    },
+    get created() {
+      return created;
+    },
+  };
+}
+
 describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout sessions of any neuron count', () => {
   let ort: OrtLike;
   beforeAll(async () => {
@@ -12,17 +31,8 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
 
   it('all readout sessions share the graphs (the neuron count is symbolic) and still get their own weights (parity with TF.js)', async () => {
     const model = buildSmallModel({ a: 3, b: 3, c: 4 });
-    let created = 0;
-    const counting: OrtLike = {
-      Tensor: ort.Tensor,
-      InferenceSession: {
-        create: (bytes, options) => {
-          created++;
-          return ort.InferenceSession.create(bytes, options);
-        },
-      },
-    };
-    const engine = new OnnxEngine(model, { ort: counting });
+    const counting = countingSessions(ort);
+    const engine = new OnnxEngine(model, { ort: counting.ort });
     const reference = new TfjsEngine(model);
     const x = tf.randomNormal([2, 16, 9, 8, 2], 0, 1, 'float32', 3) as tf.Tensor5D;
     // readouts a and b start identical: make b's differ, so that a shared graph must still give each its own output
@@ -41,7 +51,7 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
       tf.dispose([got, want]);
     }
     // one forward and one forward-weights graph for N = 3 (a, b) and N = 4 (c): 2 sessions, not 6
-    expect(created).toBe(2);
+    expect(counting.created).toBe(2);
     // a and b differ in their readouts, so sharing a graph must not share outputs
     const [ya, yb] = [await engine.predict(x, 'a'), await engine.predict(x, 'b')];
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(ya, yb))).dataSync()[0]!)).toBeGreaterThan(1e-4);
@@ -54,17 +64,8 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
 
   it('one training graph serves readout sessions of different neuron counts: loss as TF.js, gradients as an unshared graph', async () => {
     const model = buildSmallModel({ a: 3, c: 4 });
-    let created = 0;
-    const counting: OrtLike = {
-      Tensor: ort.Tensor,
-      InferenceSession: {
-        create: (bytes, options) => {
-          created++;
-          return ort.InferenceSession.create(bytes, options);
-        },
-      },
-    };
-    const engine = new OnnxEngine(model, { ort: counting });
+    const counting = countingSessions(ort);
+    const engine = new OnnxEngine(model, { ort: counting.ort });
     const reference = new TfjsEngine(model);
     model.train();
     const x = tf.randomNormal([2, 16, 9, 8, 2], 0, 1, 'float32', 5) as tf.Tensor5D;
@@ -91,7 +92,7 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
       tf.dispose([y, ...want.grads.values(), ...got.grads.values(), ...single.grads.values()]);
       alone.dispose();
     }
-    expect(created).toBe(1);
+    expect(counting.created).toBe(1);
     engine.dispose();
     x.dispose();
     model.dispose();
