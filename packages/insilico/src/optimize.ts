@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DataError, ShapeError, formatShape, type ComputeEngine } from '@openretina/contracts';
 import { assertFinite } from '@openretina/layers';
 import { IncreaseObjective, type StimulusObjective } from './objectives.js';
+import { HostStimulusStep } from './host-step.js';
 import type { StimulusOptimizer } from './optimizers.js';
 import type { StimulusPostprocessor, StimulusRegularizationLoss } from './regularizers.js';
 import type { OptimizationStopper } from './stoppers.js';
@@ -74,30 +75,22 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
         tf.zeros([Math.max(1, x.shape[1] - linear.model.framesCut), linear.model.neuronsPerSession[linear.session] ?? 1]),
       );
     });
+  // The common settings (plain SGD, range penalty, norm and range constraint) step on the host after the engine's
+  // gradient; anything else steps in TF.js. (Before the cotangent: its shape checks throw.)
+  const host = linear ? HostStimulusStep.for(options.optimizer, regularizers, postprocessors, x.shape) : null;
   const cotangent = linear ? objectiveCotangent(linear, x.shape) : null;
   try {
+    const cotangentValues = host ? Float32Array.from(await readFloats(cotangent!)) : null;
     for (let i = 0; i < options.stopper.maxIterations; i++) {
-      const { value, grad, objectiveValue } = linear
-        ? await engineStep(x, linear, options.engine!, cotangent!, regularizers)
-        : tfjsStep(x, options.objective, regularizers);
-      options.optimizer.step(x, grad);
-      for (const p of postprocessors) {
-        const y = p.process(x as unknown as tf.Tensor5D);
-        x.assign(y);
-        y.dispose();
-      }
-      const [lossValue] = await value.data();
-      const [objValue] = objectiveValue ? await objectiveValue.data() : [Number.NaN];
-      tf.dispose([value, grad, ...(objectiveValue ? [objectiveValue] : [])]);
+      const { lossValue, objValue, stimulusFinite } = host
+        ? await hostEngineIteration(x, linear!, options.engine!, cotangent!, cotangentValues!, host)
+        : await tfjsIteration(x, options, linear, cotangent, regularizers, postprocessors);
       // a NaN or Inf objective or stimulus never becomes a result: stop with an error instead
-      const stimulusSum = tf.tidy(() => tf.sum(x));
-      const [sum] = await stimulusSum.data();
-      stimulusSum.dispose();
-      const bad = !Number.isFinite(lossValue!)
+      const bad = !Number.isFinite(lossValue)
         ? `the loss is ${lossValue}`
-        : objectiveValue && !Number.isFinite(objValue!)
+        : !Number.isNaN(objValue) && !Number.isFinite(objValue)
           ? `the objective is ${objValue}`
-          : !Number.isFinite(sum!)
+          : !stimulusFinite
             ? 'the stimulus holds NaN or Inf values'
             : null;
       if (bad !== null)
@@ -105,10 +98,10 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
           `optimizeStimulus stopped at iteration ${i + 1}: ${bad} (a learning rate too large for this model, or a non-finite model or stimulus).`,
           { details: { iteration: i, loss: lossValue, objective: objValue } },
         );
-      losses.push(lossValue!);
-      objectives.push(objValue!);
-      options.onIteration?.({ iteration: i, loss: lossValue!, objective: objValue! });
-      if (options.stopper.earlyStop(lossValue!, objValue!)) {
+      losses.push(lossValue);
+      objectives.push(objValue);
+      options.onIteration?.({ iteration: i, loss: lossValue, objective: objValue });
+      if (options.stopper.earlyStop(lossValue, objValue)) {
         stoppedEarly = true;
         break;
       }
@@ -124,6 +117,91 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
     converged: stoppedEarly && options.stopper.converged,
     engine: linear ? options.engine!.name : 'tfjs',
   };
+}
+
+interface IterationValues {
+  lossValue: number;
+  /** NaN when the objective has no value of its own (the TF.js path always has one; kept for the error message). */
+  objValue: number;
+  stimulusFinite: boolean;
+}
+
+/** One iteration with the gradient and the step in TF.js (any objective, regulariser, optimiser, post-processor). */
+async function tfjsIteration(
+  x: tf.Variable<tf.Rank.R5>,
+  options: OptimizeStimulusOptions,
+  linear: (IncreaseObjective & { session: string }) | null,
+  cotangent: tf.Tensor3D | null,
+  regularizers: readonly StimulusRegularizationLoss[],
+  postprocessors: readonly StimulusPostprocessor[],
+): Promise<IterationValues> {
+  const { value, grad, objectiveValue } = linear
+    ? await engineStep(x, linear, options.engine!, cotangent!, regularizers)
+    : tfjsStep(x, options.objective, regularizers);
+  options.optimizer.step(x, grad);
+  for (const p of postprocessors) {
+    const y = p.process(x as unknown as tf.Tensor5D);
+    x.assign(y);
+    y.dispose();
+  }
+  const [lossValue] = await value.data();
+  const [objValue] = objectiveValue ? await objectiveValue.data() : [Number.NaN];
+  tf.dispose([value, grad, ...(objectiveValue ? [objectiveValue] : [])]);
+  const stimulusSum = tf.tidy(() => tf.sum(x));
+  const [sum] = await stimulusSum.data();
+  stimulusSum.dispose();
+  return { lossValue: lossValue!, objValue: objValue!, stimulusFinite: Number.isFinite(sum!) };
+}
+
+/**
+ * One iteration with the engine's gradient and the {@link HostStimulusStep}: the objective is the cotangent's dot
+ * product with the responses (it is linear in them), the rest is one pass over the host's copy of the stimulus.
+ */
+async function hostEngineIteration(
+  x: tf.Variable<tf.Rank.R5>,
+  objective: IncreaseObjective & { session: string },
+  engine: ComputeEngine,
+  cotangent: tf.Tensor3D,
+  cotangentValues: Float32Array,
+  host: HostStimulusStep,
+): Promise<IterationValues> {
+  const { output, grad } = await engine.inputGradient(x as unknown as tf.Tensor5D, objective.session, cotangent);
+  let responses: Float32Array;
+  let modelGrad: Float32Array;
+  try {
+    checkEngineOutput(output, cotangent, x, objective);
+    [responses, modelGrad] = await Promise.all([readFloats(output), readFloats(grad)]);
+  } finally {
+    tf.dispose([output, grad]);
+  }
+  let dot = 0;
+  for (let i = 0; i < cotangentValues.length; i++) dot += cotangentValues[i]! * responses[i]!;
+  const objValue = Math.fround(dot);
+  const { next, regularization } = host.step(await readFloats(x), modelGrad);
+  const lossValue = Math.fround(-objValue + regularization);
+  const y = tf.tensor5d(next, x.shape);
+  x.assign(y);
+  y.dispose();
+  let stimulusFinite = true;
+  for (let i = 0; i < next.length && stimulusFinite; i++) stimulusFinite = Number.isFinite(next[i]!);
+  return { lossValue, objValue, stimulusFinite };
+}
+
+/**
+ * A tensor's values on the host: `dataSync` on the cpu and wasm backends (a plain read there, faster than the
+ * promise of `data()`), `data()` elsewhere. Read only: on the cpu backend this is the tensor's own storage.
+ */
+async function readFloats(t: tf.Tensor): Promise<Float32Array> {
+  const backend = tf.getBackend();
+  return (backend === 'cpu' || backend === 'wasm' ? t.dataSync() : await t.data()) as Float32Array;
+}
+
+function checkEngineOutput(output: tf.Tensor, cotangent: tf.Tensor3D, x: tf.Tensor, objective: IncreaseObjective): void {
+  if (output.shape.join() !== cotangent.shape.join()) {
+    throw new ShapeError(
+      `The engine's responses have shape ${formatShape(output.shape)}, expected ${formatShape(cotangent.shape)} (stimulus ${formatShape(x.shape)}, ${objective.model.framesCut} frames cut).`,
+    );
+  }
 }
 
 interface StepValues {
@@ -193,11 +271,7 @@ async function engineStep(
 ): Promise<StepValues> {
   const { output, grad: modelGrad } = await engine.inputGradient(x as unknown as tf.Tensor5D, objective.session!, cotangent);
   try {
-    if (output.shape.join() !== cotangent.shape.join()) {
-      throw new ShapeError(
-        `The engine's responses have shape ${formatShape(output.shape)}, expected ${formatShape(cotangent.shape)} (stimulus ${formatShape(x.shape)}, ${objective.model.framesCut} frames cut).`,
-      );
-    }
+    checkEngineOutput(output, cotangent, x, objective);
     const objectiveValue = tf.tidy(() => objective.fromResponses(tf.squeeze(output, [0]) as tf.Tensor2D));
     if (regularizers.length === 0) {
       return { value: tf.neg(objectiveValue), grad: tf.neg(modelGrad), objectiveValue };

@@ -33,7 +33,7 @@ export interface StimulusPostprocessor {
 }
 
 /** Per-channel bound vectors `[C]` (±∞ where a bound is open or the channel is not listed). */
-function boundVectors(minMax: readonly MinMax[], channels: number): { lo: Float32Array; hi: Float32Array } {
+export function boundVectors(minMax: readonly MinMax[], channels: number): { lo: Float32Array; hi: Float32Array } {
   const lo = new Float32Array(channels).fill(Number.NEGATIVE_INFINITY);
   const hi = new Float32Array(channels).fill(Number.POSITIVE_INFINITY);
   minMax.forEach(([a, b], c) => {
@@ -44,8 +44,8 @@ function boundVectors(minMax: readonly MinMax[], channels: number): { lo: Float3
   return { lo, hi };
 }
 
-function check5d(x: tf.Tensor, who: string): void {
-  if (x.rank !== 5) throw new ShapeError(`${who} expects a stimulus [B, T, H, W, C], got ${formatShape(x.shape)}.`);
+function check5d(shape: readonly number[], who: string): void {
+  if (shape.length !== 5) throw new ShapeError(`${who} expects a stimulus [B, T, H, W, C], got ${formatShape(shape)}.`);
 }
 
 export interface RangeRegularizationOptions {
@@ -72,12 +72,7 @@ export class RangeRegularizationLoss implements StimulusRegularizationLoss {
   }
 
   forward(stimulus: tf.Tensor5D): tf.Scalar {
-    check5d(stimulus, 'RangeRegularizationLoss');
-    if (this.minMax.length > stimulus.shape[4]) {
-      throw new ShapeError(
-        `RangeRegularizationLoss has ranges for ${this.minMax.length} channels, the stimulus ${formatShape(stimulus.shape)} has ${stimulus.shape[4]}.`,
-      );
-    }
+    checkRangeRegularizationShape(this, stimulus.shape);
     return tf.tidy(() => {
       const terms: tf.Scalar[] = [];
       // All channels at once on a [-1, C] view, with ±∞ bounds for unconstrained channels: slicing one channel of a
@@ -94,6 +89,16 @@ export class RangeRegularizationLoss implements StimulusRegularizationLoss {
       const total = terms.length === 0 ? tf.mul(tf.sum(stimulus), 0) : terms.reduce((a, b) => tf.add(a, b));
       return tf.mul(total, this.factor) as tf.Scalar;
     });
+  }
+}
+
+/** The stimulus shapes {@link RangeRegularizationLoss} takes (its errors, shared with the host MEI step). */
+export function checkRangeRegularizationShape(r: RangeRegularizationLoss, shape: readonly number[]): void {
+  check5d(shape, 'RangeRegularizationLoss');
+  if (r.minMax.length > shape[4]!) {
+    throw new ShapeError(
+      `RangeRegularizationLoss has ranges for ${r.minMax.length} channels, the stimulus ${formatShape(shape)} has ${shape[4]}.`,
+    );
   }
 }
 
@@ -118,11 +123,8 @@ export class ChangeNormJointlyClipRangeSeparately implements StimulusPostprocess
   }
 
   process(x: tf.Tensor5D): tf.Tensor5D {
-    check5d(x, 'ChangeNormJointlyClipRangeSeparately');
+    checkChangeNormShape(this, x.shape);
     const channels = x.shape[4];
-    if (channels !== this.minMax.length) {
-      throw new ShapeError(`Expected ${this.minMax.length} channels (one range each), got a stimulus ${formatShape(x.shape)}.`);
-    }
     return tf.tidy(() => {
       let y: tf.Tensor5D = x;
       if (this.norm !== null) {
@@ -133,6 +135,14 @@ export class ChangeNormJointlyClipRangeSeparately implements StimulusPostprocess
       const { lo, hi } = boundVectors(this.minMax, channels);
       return tf.minimum(tf.maximum(y, tf.tensor1d(lo)), tf.tensor1d(hi)) as tf.Tensor5D;
     });
+  }
+}
+
+/** The stimulus shapes {@link ChangeNormJointlyClipRangeSeparately} takes (its errors, shared with the host MEI step). */
+export function checkChangeNormShape(p: ChangeNormJointlyClipRangeSeparately, shape: readonly number[]): void {
+  check5d(shape, 'ChangeNormJointlyClipRangeSeparately');
+  if (shape[4] !== p.minMax.length) {
+    throw new ShapeError(`Expected ${p.minMax.length} channels (one range each), got a stimulus ${formatShape(shape)}.`);
   }
 }
 
@@ -163,7 +173,7 @@ export class TemporalGaussianLowPassFilterProcessor implements StimulusPostproce
   }
 
   process(x: tf.Tensor5D): tf.Tensor5D {
-    check5d(x, 'TemporalGaussianLowPassFilterProcessor');
+    check5d(x.shape, 'TemporalGaussianLowPassFilterProcessor');
     const k = this.kernel.length;
     const left = Math.floor((k - 1) / 2); // PyTorch's "same": the extra zero goes on the right
     const [b, t, h, w, c] = x.shape;
