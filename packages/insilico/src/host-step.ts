@@ -24,13 +24,6 @@ function sumSquares(x: Float32Array, begin: number, end: number, order: SumOrder
   return Math.fround(s);
 }
 
-function sumOf(terms: (i: number) => number, n: number, order: SumOrder): number {
-  let s = 0;
-  if (order === 'float32') for (let i = 0; i < n; i++) s = Math.fround(s + terms(i));
-  else for (let i = 0; i < n; i++) s += terms(i);
-  return Math.fround(s);
-}
-
 /**
  * One MEI step after the model's gradient, on the host's copy of the stimulus: the gradient and value of every
  * {@link RangeRegularizationLoss}, a plain {@link StimulusSGD} step and every {@link ChangeNormJointlyClipRangeSeparately}
@@ -77,62 +70,95 @@ export class HostStimulusStep {
 
   /**
    * `x` (the stimulus) after one step on `loss = −objective + Σ reg` with `objectiveGrad = ∂objective/∂x`, and
-   * `Σ reg(x)` before the step. Neither input is changed.
+   * `Σ reg(x)` before the step. Neither input is changed. Three passes: the penalties' sums, the step (with the
+   * constraint's norm), the constraint.
    */
   step(x: Float32Array, objectiveGrad: Float32Array): { next: Float32Array; regularization: number } {
-    const grad = new Float32Array(x.length); // ∂Σreg/∂x
+    const penalties = this.regularizers.map((r) => this.penalty(r, x));
     let regularization = 0;
-    for (const r of this.regularizers) regularization = Math.fround(regularization + this.rangePenalty(r, x, grad));
+    for (const p of penalties) regularization = Math.fround(regularization + p.value);
     const next = new Float32Array(x.length);
+    const channels = this.shape[4]!;
     const minusLr = -this.lr;
-    for (let i = 0; i < x.length; i++) {
-      const d = Math.fround(grad[i]! - objectiveGrad[i]!);
-      next[i] = Math.fround(x[i]! + Math.fround(d * minusLr));
+    for (let i = 0; i < x.length; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const xi = x[i + c]!;
+        let g = 0; // ∂Σreg/∂x, accumulated as TF.js's backward adds the terms' gradients
+        for (const p of penalties) {
+          if (Math.fround(p.lo[c]! - xi) > 0) g = Math.fround(g - p.factor);
+          if (Math.fround(xi - p.hi[c]!) > 0) g = Math.fround(g + p.factor);
+          if (p.normScale !== 0) g = Math.fround(g + Math.fround(Math.fround(2 * xi) * p.normScale));
+        }
+        const d = Math.fround(g - objectiveGrad[i + c]!);
+        next[i + c] = Math.fround(xi + Math.fround(d * minusLr));
+      }
     }
     for (const p of this.postprocessors) this.changeNormClip(p, next);
     return { next, regularization };
   }
 
-  /** {@link RangeRegularizationLoss}: its value, its gradient added to `grad`. */
-  private rangePenalty(r: RangeRegularizationLoss, x: Float32Array, grad: Float32Array): number {
+  /**
+   * One {@link RangeRegularizationLoss} at `x`: its value, and what its gradient needs per element (TF.js's relu
+   * gradient is 0 at 0, so `d relu(lo − x)/dx = −[lo − x > 0]`; `normScale` is `factor / (2‖x‖)` when the norm term
+   * is active, from sqrt' = dy / (2·sqrt(s)) and (x²)' = 2x·dy, else 0).
+   */
+  private penalty(
+    r: RangeRegularizationLoss,
+    x: Float32Array,
+  ): { value: number; lo: Float32Array; hi: Float32Array; factor: number; normScale: number } {
     const channels = this.shape[4]!;
     const { lo, hi } = boundVectors(r.minMax, channels);
-    const f = r.factor;
-    const terms: number[] = [];
-    // d/dx relu(lo − x) = −[lo − x > 0], d/dx relu(x − hi) = [x − hi > 0] (TF.js's relu gradient is 0 at 0)
-    if (lo.some((v) => v !== Number.NEGATIVE_INFINITY)) {
-      terms.push(sumOf((i) => Math.max(Math.fround(lo[i % channels]! - x[i]!), 0), x.length, this.order));
-      for (let i = 0; i < x.length; i++) if (Math.fround(lo[i % channels]! - x[i]!) > 0) grad[i] = Math.fround(grad[i]! - f);
-    }
-    if (hi.some((v) => v !== Number.POSITIVE_INFINITY)) {
-      terms.push(sumOf((i) => Math.max(Math.fround(x[i]! - hi[i % channels]!), 0), x.length, this.order));
-      for (let i = 0; i < x.length; i++) if (Math.fround(x[i]! - hi[i % channels]!) > 0) grad[i] = Math.fround(grad[i]! + f);
-    }
-    if (r.maxNorm !== null) {
-      const norm = Math.fround(Math.sqrt(sumSquares(x, 0, x.length, this.order)));
-      const over = Math.fround(norm - r.maxNorm);
-      terms.push(Math.max(over, 0));
-      if (over > 0) {
-        // TF.js's chain: sqrt' = dy / (2·sqrt(s)), then (x²)' = 2x·dy
-        const ds = Math.fround(f / Math.fround(2 * norm));
-        for (let i = 0; i < x.length; i++) grad[i] = Math.fround(grad[i]! + Math.fround(Math.fround(2 * x[i]!) * ds));
+    const hasLo = lo.some((v) => v !== Number.NEGATIVE_INFINITY);
+    const hasHi = hi.some((v) => v !== Number.POSITIVE_INFINITY);
+    const f32 = this.order === 'float32';
+    // the three sums of the penalty, each in element order
+    let low = 0;
+    let high = 0;
+    let squares = 0;
+    for (let i = 0; i < x.length; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const xi = x[i + c]!;
+        const below = Math.max(Math.fround(lo[c]! - xi), 0);
+        const above = Math.max(Math.fround(xi - hi[c]!), 0);
+        const sq = Math.fround(xi * xi);
+        if (f32) {
+          low = Math.fround(low + below);
+          high = Math.fround(high + above);
+          squares = Math.fround(squares + sq);
+        } else {
+          low += below;
+          high += above;
+          squares += sq;
+        }
       }
     }
+    const terms: number[] = [];
+    if (hasLo) terms.push(Math.fround(low));
+    if (hasHi) terms.push(Math.fround(high));
+    let normScale = 0;
+    if (r.maxNorm !== null) {
+      const norm = Math.fround(Math.sqrt(Math.fround(squares)));
+      const over = Math.fround(norm - r.maxNorm);
+      terms.push(Math.max(over, 0));
+      if (over > 0) normScale = Math.fround(r.factor / Math.fround(2 * norm));
+    }
     const total = terms.length === 0 ? 0 : terms.reduce((a, b) => Math.fround(a + b));
-    return Math.fround(total * f);
+    return { value: Math.fround(total * r.factor), lo, hi, factor: r.factor, normScale };
   }
 
   /** {@link ChangeNormJointlyClipRangeSeparately} in place. */
   private changeNormClip(p: ChangeNormJointlyClipRangeSeparately, y: Float32Array): void {
     const [b, , , , channels] = this.shape as [number, number, number, number, number];
     const per = y.length / b;
-    if (p.norm !== null) {
-      for (let k = 0; k < b; k++) {
-        const scale = Math.fround(p.norm / Math.fround(Math.sqrt(sumSquares(y, k * per, (k + 1) * per, this.order))));
-        for (let i = k * per; i < (k + 1) * per; i++) y[i] = Math.fround(y[i]! * scale);
+    const { lo, hi } = boundVectors(p.minMax, channels);
+    for (let k = 0; k < b; k++) {
+      const scale = p.norm === null ? 1 : Math.fround(p.norm / Math.fround(Math.sqrt(sumSquares(y, k * per, (k + 1) * per, this.order))));
+      for (let i = k * per; i < (k + 1) * per; i += channels) {
+        for (let c = 0; c < channels; c++) {
+          const v = p.norm === null ? y[i + c]! : Math.fround(y[i + c]! * scale);
+          y[i + c] = Math.min(Math.max(v, lo[c]!), hi[c]!);
+        }
       }
     }
-    const { lo, hi } = boundVectors(p.minMax, channels);
-    for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i]!, lo[i % channels]!), hi[i % channels]!);
   }
 }
