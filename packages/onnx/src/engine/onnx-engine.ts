@@ -11,6 +11,7 @@ import {
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
+import { StimulusBuffers } from './stimulus-buffers.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 
 /** Values of the largest dense matrix the engine builds per layer (2^26 float32 = 256 MiB); larger models run in TF.js. */
@@ -65,6 +66,7 @@ interface LayerRefs {
 export class OnnxEngine implements ComputeEngine {
   readonly name = 'onnx' as const;
   private readonly sessions = new Map<string, Promise<OrtSessionLike>>();
+  private readonly stimuli = new StimulusBuffers();
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
   private readonly evalCache = new Map<
@@ -236,9 +238,9 @@ export class OnnxEngine implements ComputeEngine {
    * their basis, Gaussian masks, folded BatchNorm) are recomputed only when a parameter or buffer changed since the
    * last call, so repeated predictions and MEI iterations skip that TF.js work.
    */
-  private async evalFeeds(x: tf.Tensor5D, session: string): Promise<Record<string, unknown>> {
+  private async evalFeeds(x: tf.Tensor5D, xValues: Float32Array, session: string): Promise<Record<string, unknown>> {
     const entry = await this.evalWeights(session);
-    return { ...entry.feeds, [n.x]: this.tensor(await readFloats(x), x.shape) };
+    return { ...entry.feeds, [n.x]: this.tensor(xValues, x.shape) };
   }
 
   private async evalWeights(session: string): Promise<{ feeds: Record<string, unknown>; forward: Map<number, Record<string, unknown>> }> {
@@ -255,7 +257,7 @@ export class OnnxEngine implements ComputeEngine {
   }
 
   /** Feeds of the forward graph: the stimulus, the readout and the layers' matrices (from the weights graph, cached). */
-  private async forwardFeeds(x: tf.Tensor5D, session: string): Promise<Record<string, unknown>> {
+  private async forwardFeeds(x: tf.Tensor5D, xValues: Float32Array, session: string): Promise<Record<string, unknown>> {
     const entry = await this.evalWeights(session);
     const T = x.shape[1];
     let weights = entry.forward.get(T);
@@ -265,7 +267,7 @@ export class OnnxEngine implements ComputeEngine {
       weights = { ...out, [n.readoutWeight]: entry.feeds[n.readoutWeight], [n.readoutBias]: entry.feeds[n.readoutBias] };
       entry.forward.set(T, weights);
     }
-    return { ...weights, [n.x]: this.tensor(await readFloats(x), x.shape) };
+    return { ...weights, [n.x]: this.tensor(xValues, x.shape) };
   }
 
   async lossAndGrads(
@@ -337,9 +339,15 @@ export class OnnxEngine implements ComputeEngine {
     this.checkInput(x);
     this.model.readout.numNeurons(session);
     const ortSession = await this.session('vjp', session, x.shape[1]);
-    const feeds = await this.evalFeeds(x, session);
-    feeds[n.cotangent] = this.tensor(await readFloats(cotangent), cotangent.shape);
-    const res = await ortSession.run(feeds);
+    const stimulus = await this.stimuli.take(x);
+    let res: Record<string, OrtTensorLike>;
+    try {
+      const feeds = await this.evalFeeds(x, stimulus.data, session);
+      feeds[n.cotangent] = this.tensor(await readFloats(cotangent), cotangent.shape);
+      res = await ortSession.run(feeds);
+    } finally {
+      stimulus.release();
+    }
     const out = res[n.output]!;
     const dx = res[n.inputGrad]!;
     return {
@@ -352,13 +360,19 @@ export class OnnxEngine implements ComputeEngine {
     this.checkInput(x);
     this.model.readout.numNeurons(session);
     const ortSession = await this.session('forward', session, x.shape[1]);
-    const feeds = await this.forwardFeeds(x, session);
-    const out = (await ortSession.run(feeds))[n.output]!;
+    const stimulus = await this.stimuli.take(x);
+    let out: OrtTensorLike;
+    try {
+      out = (await ortSession.run(await this.forwardFeeds(x, stimulus.data, session)))[n.output]!;
+    } finally {
+      stimulus.release();
+    }
     return tf.tensor3d(out.data as Float32Array, out.dims as [number, number, number]);
   }
 
   dispose(): void {
     this.evalCache.clear();
+    this.stimuli.clear();
     for (const s of this.sessions.values()) void s.then((x) => x.release?.()).catch(() => undefined);
     this.sessions.clear();
   }
