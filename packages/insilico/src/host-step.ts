@@ -57,11 +57,15 @@ export class HostStimulusStep {
     postprocessors: readonly StimulusPostprocessor[],
     shape: readonly number[],
   ): HostStimulusStep | null {
-    if (!(optimizer instanceof StimulusSGD) || optimizer.momentum !== 0 || optimizer.weightDecay !== 0) return null;
-    if (!regularizers.every((r) => r instanceof RangeRegularizationLoss)) return null;
-    if (!postprocessors.every((p) => p instanceof ChangeNormJointlyClipRangeSeparately)) return null;
+    // exactly these classes: a subclass may compute something else
+    const is = (o: object, c: { prototype: object }) => Object.getPrototypeOf(o) === c.prototype;
+    if (!is(optimizer, StimulusSGD)) return null;
+    const sgd = optimizer as StimulusSGD;
+    if (sgd.momentum !== 0 || sgd.weightDecay !== 0) return null;
+    if (!regularizers.every((r) => is(r, RangeRegularizationLoss))) return null;
+    if (!postprocessors.every((p) => is(p, ChangeNormJointlyClipRangeSeparately))) return null;
     return new HostStimulusStep(
-      optimizer.lr,
+      sgd.lr,
       regularizers as readonly RangeRegularizationLoss[],
       postprocessors as readonly ChangeNormJointlyClipRangeSeparately[],
       shape,

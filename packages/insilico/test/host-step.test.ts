@@ -173,6 +173,8 @@ describe('optimizeStimulus: the host step (engine gradient, then range penalty +
     expect(HostStimulusStep.for(new StimulusSGD({ lr: 1, weightDecay: 0.1 }), [reg], [post], shape)).toBeNull();
     expect(HostStimulusStep.for(sgd, [generic(reg)], [post], shape)).toBeNull();
     expect(HostStimulusStep.for(sgd, [reg], [{ process: (s) => s }], shape)).toBeNull();
+    class Penalty extends RangeRegularizationLoss {}
+    expect(HostStimulusStep.for(sgd, [new Penalty({ minMax: HOEFLING_MIN_MAX, maxNorm: 30 })], [post], shape)).toBeNull();
     // the generic path's shape errors, before any step
     expect(() => HostStimulusStep.for(sgd, [reg], [post], [1, 40, 18, 16, 3])).toThrow(/Expected 2 channels/);
   });
