@@ -189,8 +189,7 @@ interface LayerForward {
   stage1: string;
   xhat?: string;
   rstd?: string;
-  z: string; // pre-ELU [O, Q·B, T']
-  a: string; // post-ELU
+  a: string; // post-ELU [O, Q·B, T']
 }
 
 /** time-last `[C, P·B, T]` → `[C, B·P, T]` (a swap of outer dims with contiguous rows). */
@@ -303,7 +302,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
       z = g.add(g.mul(conv, g.reshape(n.scale(l), [O, 1, 1])), g.reshape(n.shift(l), [O, 1, 1]));
     }
     const a = g.op('Elu', [z], { alpha: 1 });
-    fw.push({ order, tl, ...(bpt ? { bpt } : {}), K, Mt, stage1, z, a, ...(xhat ? { xhat } : {}), ...(rstd ? { rstd } : {}) });
+    fw.push({ order, tl, ...(bpt ? { bpt } : {}), K, Mt, stage1, a, ...(xhat ? { xhat } : {}), ...(rstd ? { rstd } : {}) });
     act = a;
     tl = a; // [C, P·B, T] for the next layer
   });
@@ -354,8 +353,8 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
     const Q2 = p.hOut * p.wOut;
     const kk = p.kh * p.kw;
     const [Ti, To] = [p.tIn, p.tOut];
-    // ELU: d z = da · (z > 0 ? 1 : a + 1)
-    const dz = g.op('Where', [g.op('Greater', [f.z, g.scalar(0)]), da, g.mul(da, g.add(f.a, g.scalar(1)))]);
+    // ELU: d z = da · (z > 0 ? 1 : a + 1) = da · (min(a, 0) + 1) (a = z for z > 0), two passes fewer than a Where
+    const dz = g.mul(da, g.add(g.op('Min', [f.a, g.scalar(0)]), g.scalar(1)));
     let dconv: string; // [O, Q·B, T']
     if (train) {
       const dbias = g.reduceSum(dz, [1, 2], 1); // [O, 1, 1]
