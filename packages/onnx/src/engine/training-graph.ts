@@ -168,7 +168,7 @@ export const engineNames = {
 export type TrainLayerOrder = 'per-pair' | 'temporal-first';
 
 /** Default: per-pair for layers with few input channels (the stimulus layer), else temporal-first. */
-export function defaultTrainLayerOrder(I: number): TrainLayerOrder {
+function defaultTrainLayerOrder(I: number): TrainLayerOrder {
   return I < 8 ? 'per-pair' : 'temporal-first';
 }
 
