@@ -183,10 +183,12 @@ interface LayerForward {
   /** The input, time-last `[I, P·B, T]`, and (temporal-first, train) `[I, B·P, T]`. */
   tl: string;
   bpt?: string;
-  /** per-pair: `K [I, O·Q, P]`, `Mt [I, O, T, T']`, `s [I, O, Q·B, T]`; temporal-first: `K [O, Q, I·P]`, `Mt [O, I, T, T']`, `u [O, I, P·B, T']`. */
+  /** per-pair: `K [I, 1, O·wOut, kh·wIn]` (a row band), `Mt [I, O, T, T']`, `s [I, hOut, O, wOut·B, T]`; temporal-first: `K [O, Q, I·P]`, `Mt [O, I, T, T']`, `u [O, I, P·B, T']`. */
   K: string;
   Mt: string;
   stage1: string;
+  /** per-pair: the input's row bands `[I, hOut, kh·wIn, B·T]`. */
+  bands?: string;
   xhat?: string;
   rstd?: string;
   a: string; // post-ELU [O, Q·B, T']
@@ -241,6 +243,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
   const fw: LayerForward[] = [];
   // one-hot placements per layer: spatial [kh·kw, Q·P], temporal [L, T'·T]
   const spatialQP: string[] = [];
+  const bandPlacement: string[] = [];
   const temporalTT: string[] = [];
   let act = '';
   plan.layers.forEach((p, l) => {
@@ -254,7 +257,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
     g.input(n.ws(l), [O, I, p.kh, p.kw]);
     const spatial = spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw).index;
     const temporal = temporalTapIndex(L, Ti, To, p.pt[0]);
-    spatialQP.push(oneHotPlacement(g, spatial, [kk, Q], P, 2, [kk, Q * P]));
+    spatialQP.push(order === 'temporal-first' ? oneHotPlacement(g, spatial, [kk, Q], P, 2, [kk, Q * P]) : '');
     temporalTT.push(oneHotPlacement(g, temporal, [L, To], Ti, 2, [L, To * Ti]));
     const toeplitz = oneHotPlacement(g, temporal, [L, To], Ti, 1, [L, Ti * To]); // (t, t')
     let K: string;
@@ -262,15 +265,33 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
     let stage1: string;
     let conv: string; // [O, Q·B, T']
     let bpt: string | undefined;
+    let bands: string | undefined;
     if (order === 'per-pair') {
-      // K[i, o·Q + q, p] = Σ_ab ws[o, i, a, b] E[ab, q·P + p]
+      // Row bands: output row r reads the kh input rows r − ph0 … (zero rows for padding), so the spatial product
+      // runs per band, `Kb [I, 1, O·wOut, kh·wIn] × xb [I, hOut, kh·wIn, B·T]`, with the band kernel shared by all
+      // rows (Kb[i, o·wOut + x, a·wIn + w] = ws[o, i, a, w − x + pw0]); a dense [Q, P] kernel is mostly zeros
+      const { hOut, wOut, hIn, wIn } = p;
+      const band = p.kh * wIn;
+      const bandTaps = Int32Array.from({ length: kk * wOut }, (_, k) => {
+        const [a, b, x] = [Math.floor(k / (p.kw * wOut)), Math.floor(k / wOut) % p.kw, k % wOut];
+        const w = x + b - p.pw[0];
+        return w >= 0 && w < wIn ? a * wIn + w : -1;
+      });
+      bandPlacement[l] = oneHotPlacement(g, bandTaps, [kk, wOut], band, 2, [kk, wOut * band]);
       const wsIO = g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]);
-      K = g.reshape(g.matmul(wsIO, spatialQP[l]!), [I, O * Q, P]);
+      K = g.reshape(g.matmul(wsIO, bandPlacement[l]!), [I, 1, O * wOut, band]);
       const wtIO = g.reshape(g.transpose(n.wt(l), [1, 0, 2]), [I * O, L]);
       Mt = g.reshape(g.matmul(wtIO, toeplitz), [I, O, Ti, To]);
-      stage1 = g.reshape(g.matmul(K, g.reshape(tl, [I, P, -1])), [I, O, -1, Ti]); // [I, O, Q·B, T]
-      const st = g.matmul(stage1, Mt); // [I, O, Q·B, T']
-      conv = I === 1 ? g.reshape(st, [O, -1, To]) : g.reduceSum(st, [0], 0);
+      const rows =
+        p.ph[0] + p.ph[1] > 0
+          ? g.op('Pad', [g.reshape(tl, [I, hIn, -1]), g.ints([0, p.ph[0], 0, 0, p.ph[1], 0])])
+          : g.reshape(tl, [I, hIn, -1]);
+      const bandRows = g.reshape(g.ints(Array.from({ length: hOut * p.kh }, (_, k) => Math.floor(k / p.kh) + (k % p.kh))), [hOut, p.kh]);
+      bands = g.reshape(g.op('Gather', [rows, bandRows], { axis: 1 }), [I, hOut, band, -1]); // [I, hOut, kh·wIn, B·T]
+      stage1 = g.reshape(g.matmul(K, bands), [I, hOut, O, -1, Ti]); // [I, hOut, O, wOut·B, T]
+      const st = g.matmul(stage1, g.reshape(Mt, [I, 1, O, Ti, To])); // [I, hOut, O, wOut·B, T']
+      const summed = I === 1 ? st : g.reduceSum(st, [0], 0); // [hOut, O, wOut·B, T']
+      conv = g.reshape(g.transpose(g.reshape(summed, [hOut, O, -1]), [1, 0, 2]), [O, -1, To]); // [O, Q·B, T']
     } else {
       Mt = g.reshape(g.matmul(g.reshape(n.wt(l), [O * I, L]), toeplitz), [O, I, Ti, To]);
       // K[o, q, i·P + p]: the placement batched over q gives [Q, O·I, P], then a swap of outer dims with rows of
@@ -302,7 +323,18 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
       z = g.add(g.mul(conv, g.reshape(n.scale(l), [O, 1, 1])), g.reshape(n.shift(l), [O, 1, 1]));
     }
     const a = g.op('Elu', [z], { alpha: 1 });
-    fw.push({ order, tl, ...(bpt ? { bpt } : {}), K, Mt, stage1, a, ...(xhat ? { xhat } : {}), ...(rstd ? { rstd } : {}) });
+    fw.push({
+      order,
+      tl,
+      ...(bpt ? { bpt } : {}),
+      ...(bands ? { bands } : {}),
+      K,
+      Mt,
+      stage1,
+      a,
+      ...(xhat ? { xhat } : {}),
+      ...(rstd ? { rstd } : {}),
+    });
     act = a;
     tl = a; // [C, P·B, T] for the next layer
   });
@@ -373,20 +405,37 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
     // d wt from the Toeplitz gradient `[rows·cols, T'·T]` ((t', t) order), d ws from the placed kernels' `[rows·cols, Q·P]`
     const wtGrad = (dMt: string, rows: number, cols: number) =>
       g.reshape(g.matmul(dMt, g.transpose(temporalTT[l]!, [1, 0])), [rows, cols, L]);
-    const wsGrad = (dK: string, rows: number, cols: number) =>
-      g.reshape(g.matmul(dK, g.transpose(spatialQP[l]!, [1, 0])), [rows, cols, p.kh, p.kw]);
+    const wsGrad = (dK: string, rows: number, cols: number, placement = spatialQP[l]!) =>
+      g.reshape(g.matmul(dK, g.transpose(placement, [1, 0])), [rows, cols, p.kh, p.kw]);
     if (f.order === 'per-pair') {
-      // temporal: st = s @ Mt;  ds = dconv @ Mtᵀ (broadcast over I), dMtᵀ = dconvᵀ @ s
-      const dc4 = g.reshape(dconv, [1, O, -1, To]);
-      const ds = g.reshape(g.matmul(dc4, g.transpose(f.Mt, [0, 1, 3, 2])), [I, O * Q2, -1]); // [I, O·Q, B·T]
+      // temporal: st = s @ Mt;  ds = dconv @ Mtᵀ (broadcast over I), dMtᵀ = dconvᵀ @ s, summed over row bands
+      const { hOut, wOut, hIn, wIn } = p;
+      const band = p.kh * wIn;
+      const dcb = g.reshape(g.transpose(g.reshape(dconv, [O, hOut, -1]), [1, 0, 2]), [1, hOut, O, -1, To]); // [1, hOut, O, wOut·B, T']
+      const ds = g.matmul(dcb, g.reshape(g.transpose(f.Mt, [0, 1, 3, 2]), [I, 1, O, To, Ti])); // [I, hOut, O, wOut·B, T]
+      const dsb = g.reshape(ds, [I, hOut, O * wOut, -1]);
       if (train) {
-        const dMtT = g.matmul(g.transpose(dc4, [0, 1, 3, 2]), f.stage1); // [I, O, T', T]
+        const dMtT = g.reduceSum(g.matmul(g.transpose(dcb, [0, 1, 2, 4, 3]), f.stage1), [1], 0); // [I, O, T', T]
         g.output(n.grad(n.wt(l)), g.transpose(wtGrad(g.reshape(dMtT, [I * O, To * Ti]), I, O), [1, 0, 2]), [O, I, L]);
-        // spatial: s = K @ x;  dK = ds @ xᵀ
-        const dK = g.matmul(ds, g.transpose(g.reshape(f.tl, [I, P, -1]), [0, 2, 1])); // [I, O·Q, P]
-        g.output(n.grad(n.ws(l)), g.transpose(wsGrad(g.reshape(dK, [I * O, Q2 * P]), I, O), [1, 0, 2, 3]), [O, I, p.kh, p.kw]);
+        // spatial: s = Kb @ xb;  dKb = Σ_rows ds @ xbᵀ
+        const dK = g.reduceSum(g.matmul(dsb, g.transpose(f.bands!, [0, 1, 3, 2])), [1], 0); // [I, O·wOut, kh·wIn]
+        g.output(n.grad(n.ws(l)), g.transpose(wsGrad(g.reshape(dK, [I * O, wOut * band]), I, O, bandPlacement[l]!), [1, 0, 2, 3]), [
+          O,
+          I,
+          p.kh,
+          p.kw,
+        ]);
       }
-      if (needInput) da = g.reshape(g.matmul(g.transpose(f.K, [0, 2, 1]), ds), [I, -1, Ti]); // [I, P·B, T]
+      if (needInput) {
+        // each band's gradient [I, hOut·kh, wIn·B·T] added back onto its input rows by a 0/1 [hIn, hOut·kh] product
+        const dxb = g.reshape(g.matmul(g.transpose(f.K, [0, 1, 3, 2]), dsb), [I, hOut * p.kh, -1]);
+        const rowOf = Int32Array.from({ length: hOut * p.kh }, (_, k) => {
+          const h = Math.floor(k / p.kh) + (k % p.kh) - p.ph[0];
+          return h >= 0 && h < hIn ? h : -1;
+        });
+        const R = oneHotPlacement(g, rowOf, [hOut * p.kh], hIn, 0, [hIn, hOut * p.kh]);
+        da = g.reshape(g.matmul(R, dxb), [I, -1, Ti]); // [I, P·B, T]
+      }
     } else {
       // conv = K @ u:  dK = dconv @ uᵀ.  The per-pair gradient positions-last, v = dconv · Kᵀ [I, O, T'·B, P]; then
       // u = x @ Mt:  dMt_i = v_i [O·T', B·P] @ x_i [B·P, T],  dx_i = Mt_iᵀ [T, O·T'] @ v_i
