@@ -158,8 +158,9 @@ export const engineNames = {
 
 /**
  * How a training-graph layer runs its two stages (see {@link buildEngineGraph}):
- * - `per-pair`: the spatial product of each input channel with all `O·Q` placed kernels (`K [I, O·Q, P] ×
- *   [I, P, B·T]`, one long GEMM per input channel), then each pair's Toeplitz product and a sum over input
+ * - `per-pair`: the spatial product of each input channel with all output channels' kernels on row bands (output
+ *   row r reads kh input rows: `Kb [I, 1, O·wOut, kh·wIn] × [I, hOut, kh·wIn, B·T]`, one band kernel for all rows,
+ *   far fewer zeros than a dense `[Q, P]` placement), then each pair's Toeplitz product and a sum over input
  *   channels. Best with few input channels (the stimulus layer: the sum is over 2).
  * - `temporal-first`: each pair's Toeplitz product (`[1, I, P·B, T] × Mt [O, I, T, T']`), then one MatMul per
  *   output channel contracting input channels and positions together (`K [O, Q, I·P] × [O, I·P, B·T']`), as the
@@ -213,7 +214,7 @@ function timeLastToPositionsLast(g: OnnxGraph, tl: string, C: number, Q: number,
  * Builds the ONNX graph of a model for one session and stimulus length. Activations run in the time-last layout
  * `[C, H·W·B, T]`; each (out, in) kernel is rank 1 (temporal × spatial), so a layer is two GEMM stages in one of
  * the {@link TrainLayerOrder}s. `K` is the spatial kernel placed into a `[Q, P]` matrix per channel pair (output ×
- * input positions, padding folded in), `Mt` the temporal kernel placed into the banded `[T, T']` Toeplitz matrix
+ * input positions, padding folded in; per-pair: a row band's `[wOut, kh·wIn]`), `Mt` the temporal kernel placed into the banded `[T, T']` Toeplitz matrix
  * (one time block: training chunks are short); both are built in the graph from the PyTorch-layout weights
  * `wt [O, I, L]` and `ws [O, I, kh, kw]` through constant one-hot placements, and their gradients are projected
  * back to the taps with the same placements. The backward is written by hand; a temporal-first layer passes its
