@@ -259,7 +259,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
     const spatial = spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw).index;
     const temporal = temporalTapIndex(L, Ti, To, p.pt[0]);
     spatialQP.push(order === 'temporal-first' ? oneHotPlacement(g, spatial, [kk, Q], P, 2, [kk, Q * P]) : '');
-    temporalTT.push(oneHotPlacement(g, temporal, [L, To], Ti, 2, [L, To * Ti]));
+    temporalTT.push(train ? oneHotPlacement(g, temporal, [L, To], Ti, 2, [L, To * Ti]) : ''); // projects d Mt to taps
     const toeplitz = oneHotPlacement(g, temporal, [L, To], Ti, 1, [L, Ti * To]); // (t, t')
     let K: string;
     let Mt: string;
