@@ -156,7 +156,7 @@ export class FrameSequence {
    * Calls `fn` on each contiguous segment in memory; frames read on demand are passed in blocks of whole frames
    * (one reused buffer, so the memory stays bounded: `fn` must not keep the array). `fn` returning `false` stops.
    */
-  forEachSegment(fn: (segment: Float32Array) => boolean | void): void {
+  forEachSegment(fn: (segment: Float32Array) => unknown): void {
     let buffer: Float32Array | undefined;
     const blockFrames = Math.max(1, Math.floor(SCAN_BLOCK_VALUES / this.frameSize));
     for (const s of this.segments) {
