@@ -3,8 +3,9 @@ import type { FrameReader } from '@openretina/contracts';
 import { FileFormatError, ShapeError, formatShape } from '@openretina/contracts';
 import { decodeElements, parseNpyHeader, toFloat32 } from '@openretina/formats';
 import type { NumericArray } from '@openretina/formats';
-import { getDataset } from './hdf5.js';
-import type { H5ReadPool } from './h5-read-pool.js';
+import type { ReadPool } from './read-pool.js';
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /*
  * Frame readers of the generic HDF5 format's lazy path: the `(C, T, H, W)` stimuli (`.npy` files read at byte
@@ -40,8 +41,15 @@ function readExactly(fd: number, bytes: Uint8Array, position: number, path: stri
   }
 }
 
-/** A `(C, T, H, W)` stimulus `.npy` file read a clip at a time (C reads at byte offsets per clip). */
-export function npyMovieReader(path: string, norm: Normalisation): { reader: FrameReader; shape: [number, number, number, number] } {
+/**
+ * A `(C, T, H, W)` stimulus `.npy` file read a clip at a time (C reads at byte offsets per clip, through the pool's
+ * file descriptor). The header and the file size are checked here, so a truncated file fails at load.
+ */
+export function npyMovieReader(
+  pool: ReadPool,
+  path: string,
+  norm: Normalisation,
+): { reader: FrameReader; shape: [number, number, number, number] } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -68,22 +76,31 @@ export function npyMovieReader(path: string, norm: Normalisation): { reader: Fra
     );
   }
   const hw = h * w;
+  // float32 in the host's byte order is read straight into the planes; other dtypes are decoded, then rounded to
+  // float32 as the eager reader does before normalising
+  const direct = type.name === 'float32' && littleEndian === HOST_LITTLE_ENDIAN;
+  let scratch = new Float32Array(0);
+  let bytes = new Uint8Array(0);
   const reader: FrameReader = {
     frames: t,
     frameSize: hw * c,
     readFrames(start, count, dst, dstOffset) {
       if (count === 0) return;
-      const bytes = new Uint8Array(count * hw * type.bytes);
+      const n = count * hw;
+      if (scratch.length < c * n) scratch = new Float32Array(c * n);
+      if (!direct && bytes.length < n * type.bytes) bytes = new Uint8Array(n * type.bytes);
+      const fd = pool.fd(path);
       const planes: Float32Array[] = [];
-      const f = openSync(path, 'r');
-      try {
-        for (let ci = 0; ci < c; ci++) {
-          readExactly(f, bytes, dataOffset + (ci * t + start) * hw * type.bytes, path);
-          // the eager reader converts to float32 before normalising: the same rounding here
-          planes.push(Float32Array.from(toFloat32(decodeElements(bytes, type, count * hw, littleEndian) as NumericArray)));
+      for (let ci = 0; ci < c; ci++) {
+        const plane = scratch.subarray(ci * n, (ci + 1) * n);
+        const at = dataOffset + (ci * t + start) * hw * type.bytes;
+        if (direct) readExactly(fd, new Uint8Array(plane.buffer, plane.byteOffset, n * 4), at, path);
+        else {
+          const b = bytes.subarray(0, n * type.bytes);
+          readExactly(fd, b, at, path);
+          plane.set(toFloat32(decodeElements(b, type, n, littleEndian) as NumericArray));
         }
-      } finally {
-        closeSync(f);
+        planes.push(plane);
       }
       interleave(planes, hw, count, dst, dstOffset, norm);
     },
@@ -91,10 +108,9 @@ export function npyMovieReader(path: string, norm: Normalisation): { reader: Fra
   return { reader, shape: [t, h, w, c] };
 }
 
-function sliceDataset(pool: H5ReadPool, path: string, name: string, ranges: [number, number][]): Float32Array {
+function sliceDataset(pool: ReadPool, path: string, name: string, ranges: [number, number][]): Float32Array {
   const where = `${path}/${name}`;
-  const ds = getDataset(pool.file(path), name);
-  if (!ds) throw new FileFormatError(`${where} is no longer a dataset.`);
+  const ds = pool.dataset(path, name);
   let value: unknown;
   try {
     value = ds.slice(ranges);
@@ -106,7 +122,7 @@ function sliceDataset(pool: H5ReadPool, path: string, name: string, ranges: [num
 }
 
 /** The `(N, T)` responses dataset `name` of the session file `path`, read as `[T, N]` frames by h5wasm slices. */
-export function h5ResponsesReader(pool: H5ReadPool, path: string, name: string, shape: readonly [number, number]): FrameReader {
+export function h5ResponsesReader(pool: ReadPool, path: string, name: string, shape: readonly [number, number]): FrameReader {
   const [n, t] = shape;
   return {
     frames: t,
@@ -124,7 +140,7 @@ export function h5ResponsesReader(pool: H5ReadPool, path: string, name: string, 
 
 /** A session-specific `(C, T, H, W)` stimulus dataset, read as normalised `[T, H, W, C]` frames by h5wasm slices. */
 export function h5MovieReader(
-  pool: H5ReadPool,
+  pool: ReadPool,
   path: string,
   name: string,
   shape: readonly [number, number, number, number],

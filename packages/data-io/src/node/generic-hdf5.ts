@@ -10,7 +10,7 @@ import { toNumberArray } from '../ndarray.js';
 import { toFloat32 } from '@openretina/formats';
 import { produceFileAtomic } from '@openretina/formats/node';
 import { concatFrameReaders, firstNaNOfResponses, h5MovieReader, h5ResponsesReader, npyMovieReader } from './frame-readers.js';
-import { H5ReadPool } from './h5-read-pool.js';
+import { ReadPool } from './read-pool.js';
 import { getDataset, loadH5wasm, openHdf5, readDataset } from './hdf5.js';
 import { readNpyFile, writeMovieNpy } from './npy-fs.js';
 
@@ -174,15 +174,15 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
       files,
     )) > threshold;
   const h5 = lazy ? await loadH5wasm() : undefined;
-  const pool = h5 ? new H5ReadPool(h5) : undefined;
+  const pool = h5 ? new ReadPool(h5) : undefined;
   const result: Hdf5Dataset = { movies: {}, responses: {}, lazy, close: () => pool?.close() };
   const lazyGlobal = new Map<string, LazyMovie>();
-  const loadGlobalLazy = (name: string): LazyMovie | undefined => {
+  const loadGlobalLazy = (reads: ReadPool, name: string): LazyMovie | undefined => {
     const entry = globalStimuli.get(name);
     if (!entry) return undefined;
     let movie = lazyGlobal.get(name);
     if (!movie) {
-      const { reader, shape } = npyMovieReader(entry.path, { mean, std });
+      const { reader, shape } = npyMovieReader(reads, entry.path, { mean, std });
       checkStimulusShape([shape[3], shape[0], shape[1], shape[2]], size, entry.path);
       size ??= [shape[3], shape[1], shape[2]];
       movie = { reader, shape };
@@ -234,7 +234,7 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
             movie = normalise(movieFromCTHW(toFloat32(arr.data as ArrayLike<number>), arr.shape), mean, std);
             sessionSpecific = true;
           } else {
-            movie = onDemand ? loadGlobalLazy(name) : await loadGlobal(name);
+            movie = onDemand ? loadGlobalLazy(pool, name) : await loadGlobal(name);
           }
           if (!movie) {
             throw new DataError(
