@@ -2,8 +2,12 @@ import { closeSync, openSync } from 'node:fs';
 import { FileFormatError } from '@openretina/contracts';
 import { getDataset, type H5Dataset, type H5File, type loadH5wasm } from './hdf5.js';
 
-/** Files a lazy dataset keeps open at once: bounds file handles and HDF5's per-file caches. */
-export const MAX_OPEN_FILES = 32;
+/**
+ * Files a lazy dataset keeps open at once: bounds file handles and HDF5's per-file caches (about 0.7 MB per open
+ * session file). Training draws each batch from another session, so this must exceed the number of session files
+ * plus stimulus files: with fewer, every batch reopens a file (~4 ms per HDF5 open).
+ */
+export const MAX_OPEN_FILES = 128;
 
 type Open = { kind: 'h5'; file: H5File; datasets: Map<string, H5Dataset> } | { kind: 'fd'; fd: number };
 
