@@ -156,25 +156,72 @@ export const engineNames = {
   batchVar: (l: number) => `var${l}`,
 } as const;
 
+/**
+ * How a training-graph layer runs its two stages (see {@link buildEngineGraph}):
+ * - `per-pair`: the spatial product of each input channel with all output channels' kernels on row bands (output
+ *   row r reads kh input rows: `Kb [I, 1, O·wOut, kh·wIn] × [I, hOut, kh·wIn, B·T]`, one band kernel for all rows,
+ *   far fewer zeros than a dense `[Q, P]` placement), then each pair's Toeplitz product and a sum over input
+ *   channels. Best with few input channels (the stimulus layer: the sum is over 2).
+ * - `temporal-first`: each pair's Toeplitz product (`[1, I, P·B, T] × Mt [O, I, T, T']`), then one MatMul per
+ *   output channel contracting input channels and positions together (`K [O, Q, I·P] × [O, I·P, B·T']`), as the
+ *   prediction graph's hidden layer.
+ */
+export type TrainLayerOrder = 'per-pair' | 'temporal-first';
+
+/** Default: per-pair for layers with few input channels (the stimulus layer), else temporal-first. */
+function defaultTrainLayerOrder(I: number): TrainLayerOrder {
+  return I < 8 ? 'per-pair' : 'temporal-first';
+}
+
+/** Options of {@link buildEngineGraph}: the stage order of each layer (default {@link defaultTrainLayerOrder}). */
+export interface EngineGraphOptions {
+  orders?: readonly TrainLayerOrder[];
+}
+
+/** What a layer's backward needs from its forward. */
 interface LayerForward {
-  h3: string; // input [I, P, B·T]
-  K: string; // [I, O·Q, P]
-  Mt: string; // [I, O, T, T']
-  s4: string; // [I, O, Q·B, T]
+  order: TrainLayerOrder;
+  /** The input, time-last `[I, P·B, T]`, and (temporal-first, train) `[I, B·P, T]`. */
+  tl: string;
+  bpt?: string;
+  /** per-pair: `K [I, 1, O·wOut, kh·wIn]` (a row band), `Mt [I, O, T, T']`, `s [I, hOut, O, wOut·B, T]`; temporal-first: `K [O, Q, I·P]`, `Mt [O, I, T, T']`, `u [O, I, P·B, T']`. */
+  K: string;
+  Mt: string;
+  stage1: string;
+  /** per-pair: the input's row bands `[I, hOut, kh·wIn, B·T]`. */
+  bands?: string;
   xhat?: string;
   rstd?: string;
-  z: string; // pre-ELU [O, Q·B, T']
-  a: string; // post-ELU
+  a: string; // post-ELU [O, Q·B, T']
+}
+
+/** time-last `[C, P·B, T]` → `[C, B·P, T]` (a swap of outer dims with contiguous rows). */
+function batchMajor(g: OnnxGraph, tl: string, C: number, P: number, T: number): string {
+  return g.reshape(g.transpose(g.reshape(tl, [C, P, -1, T]), [0, 2, 1, 3]), [C, -1, T]);
+}
+
+/** positions-last `[C, T, B·P]` → time-last `[C, P·B, T]`. */
+function positionsLastToTimeLast(g: OnnxGraph, pl: string, C: number, P: number, T: number): string {
+  return g.reshape(g.transpose(g.reshape(g.transpose(pl, [0, 2, 1]), [C, -1, P, T]), [0, 2, 1, 3]), [C, -1, T]);
+}
+
+/** time-last `[C, Q·B, T]` → positions-last `[C, T, B·Q]`. */
+function timeLastToPositionsLast(g: OnnxGraph, tl: string, C: number, Q: number, T: number): string {
+  return g.transpose(batchMajor(g, tl, C, Q, T), [0, 2, 1]);
 }
 
 /**
- * Builds the ONNX graph of a model for one session and stimulus length. Activations inside run in the layout
- * `[C, H·W, B, T]` (channels first, time last), so every convolution is a large batched GEMM: the spatial depthwise
- * conv is a product with a `[O·Q, P]` matrix per input channel (rows: output channel × output position; columns:
- * input positions; padding folded in), the temporal depthwise conv a product of the `[Q·B, T]` slab of each channel
- * pair with a banded `[T, T']` (Toeplitz) matrix. Both matrices are built in the graph from the PyTorch-layout
- * weights `wt [O, I, L]` and `ws [O, I, kh, kw]` through constant placement tensors; the backward is written out by
- * hand with the same ops (no reductions over the batch: it is inside the GEMMs' contractions).
+ * Builds the ONNX graph of a model for one session and stimulus length. Activations run in the time-last layout
+ * `[C, H·W·B, T]`; each (out, in) kernel is rank 1 (temporal × spatial), so a layer is two GEMM stages in one of
+ * the {@link TrainLayerOrder}s. `K` is the spatial kernel placed into a `[Q, P]` matrix per channel pair (output ×
+ * input positions, padding folded in; per-pair: a row band's `[wOut, kh·wIn]`), `Mt` the temporal kernel placed into the banded `[T, T']` Toeplitz matrix
+ * (one time block: training chunks are short); both are built in the graph from the PyTorch-layout weights
+ * `wt [O, I, L]` and `ws [O, I, kh, kw]` through constant one-hot placements, and their gradients are projected
+ * back to the taps with the same placements. The backward is written by hand; a temporal-first layer passes its
+ * gradient on as a transposed layer of the other order: `v = dconv [1, O, T'·B, Q] × Kᵀ [I, O, Q, P]` (the
+ * per-pair gradient, positions last), then `Mtᵀ [I, T, O·T'] × v [I, O·T', B·P]` contracts output channels and
+ * taps together (no sum over output channels), and `v × x [I, B·P, T]` is its temporal weight gradient, one GEMM per
+ * input channel.
  *
  * Graph inputs: `x [B, T, H, W, C]` (channels-last), per layer `wt`, `ws` and (train) `gamma`, `beta`, `bias` or
  * (eval) folded `scale`, `shift`; the readout's effective weight `rw [c·Q, N]` (mask · features · scale, row
@@ -182,37 +229,81 @@ interface LayerForward {
  * Outputs: train: `loss` (Poisson, sum), `d_<input>` for every weight input, and the batch statistics
  * `mean<l>`, `var<l>` (biased); vjp: `responses` and `d_x`; forward: `responses`.
  */
-export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8Array {
+export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, options: EngineGraphOptions = {}): Uint8Array {
   const g = new OnnxGraph();
   const n = engineNames;
   const { C, H, W, T, c } = plan;
   const N = NEURONS;
   const train = kind === 'train';
+  const orders = plan.layers.map((p, l) => options.orders?.[l] ?? defaultTrainLayerOrder(p.I));
   g.input(n.x, ['batch', T, H, W, C]);
   // [B, T, H, W, C] → [C, B·T·P] (2-D transpose) → [C, P, B·T] (batched 2-D transpose); onnxruntime runs a general
   // 4-D permutation element by element, several times slower
-  let h3 = g.transpose(g.reshape(g.transpose(g.reshape(n.x, [-1, C]), [1, 0]), [C, -1, H * W]), [0, 2, 1]);
+  const P0 = H * W;
+  let tl = g.transpose(g.reshape(g.transpose(g.reshape(n.x, [-1, C]), [1, 0]), [C, -1, P0]), [0, 2, 1]);
   const fw: LayerForward[] = [];
-  const placements: string[] = [];
+  // one-hot placements per layer: spatial [kh·kw, Q·P], temporal [L, T'·T]
+  const spatialQP: string[] = [];
+  const bandPlacement: string[] = [];
+  const temporalTT: string[] = [];
   let act = '';
   plan.layers.forEach((p, l) => {
-    const { I, O } = p;
+    const { I, O, L } = p;
+    const order = orders[l]!;
     const P = p.hIn * p.wIn;
     const Q = p.hOut * p.wOut;
     const kk = p.kh * p.kw;
-    g.input(n.wt(l), [O, I, p.L]);
+    const [Ti, To] = [p.tIn, p.tOut];
+    g.input(n.wt(l), [O, I, L]);
     g.input(n.ws(l), [O, I, p.kh, p.kw]);
-    const E = oneHotPlacement(g, spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw).index, [kk, Q], P, 2, [kk, Q * P]);
-    const D = oneHotPlacement(g, temporalTapIndex(p.L, p.tIn, p.tOut, p.pt[0]), [p.L, p.tOut], p.tIn, 1, [p.L, p.tIn * p.tOut]);
-    placements.push(E);
-    // K[i, o·Q + q, p] = Σ_ab ws[o, i, a, b] E[ab, q·P + p]
-    const wsIO = g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]);
-    const K = g.reshape(g.matmul(wsIO, E), [I, O * Q, P]);
-    const wtIO = g.reshape(g.transpose(n.wt(l), [1, 0, 2]), [I * O, p.L]);
-    const Mt = g.reshape(g.matmul(wtIO, D), [I, O, p.tIn, p.tOut]);
-    const s4 = g.reshape(g.matmul(K, h3), [I, O, -1, p.tIn]); // [I, O, Q·B, T]
-    const st = g.matmul(s4, Mt); // [I, O, Q·B, T']
-    const conv = I === 1 ? g.reshape(st, [O, -1, p.tOut]) : g.reduceSum(st, [0], 0); // [O, Q·B, T']
+    const spatial = spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw).index;
+    const temporal = temporalTapIndex(L, Ti, To, p.pt[0]);
+    spatialQP.push(order === 'temporal-first' ? oneHotPlacement(g, spatial, [kk, Q], P, 2, [kk, Q * P]) : '');
+    temporalTT.push(train ? oneHotPlacement(g, temporal, [L, To], Ti, 2, [L, To * Ti]) : ''); // projects d Mt to taps
+    const toeplitz = oneHotPlacement(g, temporal, [L, To], Ti, 1, [L, Ti * To]); // (t, t')
+    let K: string;
+    let Mt: string;
+    let stage1: string;
+    let conv: string; // [O, Q·B, T']
+    let bpt: string | undefined;
+    let bands: string | undefined;
+    if (order === 'per-pair') {
+      // Row bands: output row r reads the kh input rows r − ph0 … (zero rows for padding), so the spatial product
+      // runs per band, `Kb [I, 1, O·wOut, kh·wIn] × xb [I, hOut, kh·wIn, B·T]`, with the band kernel shared by all
+      // rows (Kb[i, o·wOut + x, a·wIn + w] = ws[o, i, a, w − x + pw0]); a dense [Q, P] kernel is mostly zeros
+      const { hOut, wOut, hIn, wIn } = p;
+      const band = p.kh * wIn;
+      const bandTaps = Int32Array.from({ length: kk * wOut }, (_, k) => {
+        const [a, b, x] = [Math.floor(k / (p.kw * wOut)), Math.floor(k / wOut) % p.kw, k % wOut];
+        const w = x + b - p.pw[0];
+        return w >= 0 && w < wIn ? a * wIn + w : -1;
+      });
+      bandPlacement[l] = oneHotPlacement(g, bandTaps, [kk, wOut], band, 2, [kk, wOut * band]);
+      const wsIO = g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]);
+      K = g.reshape(g.matmul(wsIO, bandPlacement[l]!), [I, 1, O * wOut, band]);
+      const wtIO = g.reshape(g.transpose(n.wt(l), [1, 0, 2]), [I * O, L]);
+      Mt = g.reshape(g.matmul(wtIO, toeplitz), [I, O, Ti, To]);
+      const rows =
+        p.ph[0] + p.ph[1] > 0
+          ? g.op('Pad', [g.reshape(tl, [I, hIn, -1]), g.ints([0, p.ph[0], 0, 0, p.ph[1], 0])])
+          : g.reshape(tl, [I, hIn, -1]);
+      const bandRows = g.reshape(g.ints(Array.from({ length: hOut * p.kh }, (_, k) => Math.floor(k / p.kh) + (k % p.kh))), [hOut, p.kh]);
+      bands = g.reshape(g.op('Gather', [rows, bandRows], { axis: 1 }), [I, hOut, band, -1]); // [I, hOut, kh·wIn, B·T]
+      stage1 = g.reshape(g.matmul(K, bands), [I, hOut, O, -1, Ti]); // [I, hOut, O, wOut·B, T]
+      const st = g.matmul(stage1, g.reshape(Mt, [I, 1, O, Ti, To])); // [I, hOut, O, wOut·B, T']
+      const summed = I === 1 ? st : g.reduceSum(st, [0], 0); // [hOut, O, wOut·B, T']
+      conv = g.reshape(g.transpose(g.reshape(summed, [hOut, O, -1]), [1, 0, 2]), [O, -1, To]); // [O, Q·B, T']
+    } else {
+      Mt = g.reshape(g.matmul(g.reshape(n.wt(l), [O * I, L]), toeplitz), [O, I, Ti, To]);
+      // K[o, q, i·P + p]: the placement batched over q gives [Q, O·I, P], then a swap of outer dims with rows of
+      // I·P (a 4-D permutation of [O, I, Q, P] runs element by element)
+      const placedByQ = g.reshape(g.transpose(g.reshape(spatialQP[l]!, [kk, Q, P]), [1, 0, 2]), [Q, kk, P]);
+      const KQ = g.matmul(g.reshape(n.ws(l), [1, O * I, kk]), placedByQ); // [Q, O·I, P]
+      K = g.transpose(g.reshape(KQ, [Q, O, I * P]), [1, 0, 2]); // [O, Q, I·P]
+      stage1 = g.matmul(g.reshape(tl, [1, I, -1, Ti]), Mt); // [O, I, P·B, T']
+      conv = g.reshape(g.matmul(K, g.reshape(stage1, [O, I * P, -1])), [O, -1, To]); // [O, Q·B, T']
+      if (train) bpt = batchMajor(g, tl, I, P, Ti);
+    }
     let z: string;
     let xhat: string | undefined;
     let rstd: string | undefined;
@@ -233,9 +324,20 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
       z = g.add(g.mul(conv, g.reshape(n.scale(l), [O, 1, 1])), g.reshape(n.shift(l), [O, 1, 1]));
     }
     const a = g.op('Elu', [z], { alpha: 1 });
-    fw.push({ h3, K, Mt, s4, z, a, ...(xhat ? { xhat } : {}), ...(rstd ? { rstd } : {}) });
+    fw.push({
+      order,
+      tl,
+      ...(bpt ? { bpt } : {}),
+      ...(bands ? { bands } : {}),
+      K,
+      Mt,
+      stage1,
+      a,
+      ...(xhat ? { xhat } : {}),
+      ...(rstd ? { rstd } : {}),
+    });
     act = a;
-    h3 = g.reshape(a, [O, Q, -1]); // [C, P, B·T] for the next layer
+    tl = a; // [C, P·B, T] for the next layer
   });
   const last = plan.layers[plan.layers.length - 1]!;
   const Q = last.hOut * last.wOut;
@@ -279,12 +381,14 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
   for (let l = plan.layers.length - 1; l >= 0; l--) {
     const p = plan.layers[l]!;
     const f = fw[l]!;
-    const { I, O } = p;
-    const Q2 = p.hOut * p.wOut;
+    const { I, O, L } = p;
     const P = p.hIn * p.wIn;
-    // ELU: d z = da · (z > 0 ? 1 : a + 1)
-    const dz = g.op('Where', [g.op('Greater', [f.z, g.scalar(0)]), da, g.mul(da, g.add(f.a, g.scalar(1)))]);
-    let dconv: string;
+    const Q2 = p.hOut * p.wOut;
+    const kk = p.kh * p.kw;
+    const [Ti, To] = [p.tIn, p.tOut];
+    // ELU: d z = da · (z > 0 ? 1 : a + 1) = da · (min(a, 0) + 1) (a = z for z > 0), two passes fewer than a Where
+    const dz = g.mul(da, g.add(g.op('Min', [f.a, g.scalar(0)]), g.scalar(1)));
+    let dconv: string; // [O, Q·B, T']
     if (train) {
       const dbias = g.reduceSum(dz, [1, 2], 1); // [O, 1, 1]
       const dgamma = g.reduceSum(g.mul(dz, f.xhat!), [1, 2], 1);
@@ -298,23 +402,60 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind): Uint8
     } else {
       dconv = g.mul(dz, g.reshape(n.scale(l), [O, 1, 1]));
     }
-    // temporal: st = s4 @ Mt;  ds4 = dconv @ Mtᵀ (broadcast over I), dMtᵀ = dconvᵀ @ s4
-    const dc4 = g.reshape(dconv, [1, O, -1, p.tOut]);
-    const ds4 = g.matmul(dc4, g.transpose(f.Mt, [0, 1, 3, 2])); // [I, O, Q·B, T]
-    const ds3 = g.reshape(ds4, [I, O * Q2, -1]); // [I, O·Q, B·T]
-    if (train) {
-      const dMtT = g.matmul(g.transpose(dc4, [0, 1, 3, 2]), f.s4); // [I, O, T', T]
-      const DT = oneHotPlacement(g, temporalTapIndex(p.L, p.tIn, p.tOut, p.pt[0]), [p.L, p.tOut], p.tIn, 2, [p.L, p.tOut * p.tIn]);
-      const dwtIO = g.matmul(g.reshape(dMtT, [I * O, p.tOut * p.tIn]), g.transpose(DT, [1, 0])); // [I·O, L]
-      g.output(n.grad(n.wt(l)), g.transpose(g.reshape(dwtIO, [I, O, p.L]), [1, 0, 2]), [O, I, p.L]);
-      // spatial: s = K @ h; dK = ds @ hᵀ
-      const dK = g.matmul(ds3, g.transpose(f.h3, [0, 2, 1])); // [I, O·Q, P]
-      const ET = g.transpose(placements[l]!, [1, 0]); // [Q·P, kk]
-      const dwsIO = g.matmul(g.reshape(dK, [I * O, Q2 * P]), ET); // [I·O, kk]
-      g.output(n.grad(n.ws(l)), g.transpose(g.reshape(dwsIO, [I, O, p.kh, p.kw]), [1, 0, 2, 3]), [O, I, p.kh, p.kw]);
-    }
-    if (l > 0 || !train) {
-      da = g.reshape(g.matmul(g.transpose(f.K, [0, 2, 1]), ds3), [I, -1, p.tIn]); // [I, P·B, T]
+    const needInput = l > 0 || !train;
+    // d wt from the Toeplitz gradient `[rows·cols, T'·T]` ((t', t) order), d ws from the placed kernels' `[rows·cols, Q·P]`
+    const wtGrad = (dMt: string, rows: number, cols: number) =>
+      g.reshape(g.matmul(dMt, g.transpose(temporalTT[l]!, [1, 0])), [rows, cols, L]);
+    const wsGrad = (dK: string, rows: number, cols: number, placement = spatialQP[l]!) =>
+      g.reshape(g.matmul(dK, g.transpose(placement, [1, 0])), [rows, cols, p.kh, p.kw]);
+    if (f.order === 'per-pair') {
+      // temporal: st = s @ Mt;  ds = dconv @ Mtᵀ (broadcast over I), dMtᵀ = dconvᵀ @ s, summed over row bands
+      const { hOut, wOut, hIn, wIn } = p;
+      const band = p.kh * wIn;
+      const dcb = g.reshape(g.transpose(g.reshape(dconv, [O, hOut, -1]), [1, 0, 2]), [1, hOut, O, -1, To]); // [1, hOut, O, wOut·B, T']
+      const ds = g.matmul(dcb, g.reshape(g.transpose(f.Mt, [0, 1, 3, 2]), [I, 1, O, To, Ti])); // [I, hOut, O, wOut·B, T]
+      const dsb = g.reshape(ds, [I, hOut, O * wOut, -1]);
+      if (train) {
+        const dMtT = g.reduceSum(g.matmul(g.transpose(dcb, [0, 1, 2, 4, 3]), f.stage1), [1], 0); // [I, O, T', T]
+        g.output(n.grad(n.wt(l)), g.transpose(wtGrad(g.reshape(dMtT, [I * O, To * Ti]), I, O), [1, 0, 2]), [O, I, L]);
+        // spatial: s = Kb @ xb;  dKb = Σ_rows ds @ xbᵀ
+        const dK = g.reduceSum(g.matmul(dsb, g.transpose(f.bands!, [0, 1, 3, 2])), [1], 0); // [I, O·wOut, kh·wIn]
+        g.output(n.grad(n.ws(l)), g.transpose(wsGrad(g.reshape(dK, [I * O, wOut * band]), I, O, bandPlacement[l]!), [1, 0, 2, 3]), [
+          O,
+          I,
+          p.kh,
+          p.kw,
+        ]);
+      }
+      if (needInput) {
+        // each band's gradient [I, hOut·kh, wIn·B·T] added back onto its input rows by a 0/1 [hIn, hOut·kh] product
+        const dxb = g.reshape(g.matmul(g.transpose(f.K, [0, 1, 3, 2]), dsb), [I, hOut * p.kh, -1]);
+        const rowOf = Int32Array.from({ length: hOut * p.kh }, (_, k) => {
+          const h = Math.floor(k / p.kh) + (k % p.kh) - p.ph[0];
+          return h >= 0 && h < hIn ? h : -1;
+        });
+        const R = oneHotPlacement(g, rowOf, [hOut * p.kh], hIn, 0, [hIn, hOut * p.kh]);
+        da = g.reshape(g.matmul(R, dxb), [I, -1, Ti]); // [I, P·B, T]
+      }
+    } else {
+      // conv = K @ u:  dK = dconv @ uᵀ.  The per-pair gradient positions-last, v = dconv · Kᵀ [I, O, T'·B, P]; then
+      // u = x @ Mt:  dMt_i = v_i [O·T', B·P] @ x_i [B·P, T],  dx_i = Mt_iᵀ [T, O·T'] @ v_i
+      if (train) {
+        const dK = g.matmul(g.reshape(dconv, [O, Q2, -1]), g.transpose(g.reshape(f.stage1, [O, I * P, -1]), [0, 2, 1])); // [O, Q, I·P]
+        const dKOI = g.reshape(g.transpose(g.reshape(dK, [O, Q2, I, P]), [0, 2, 1, 3]), [O * I, Q2 * P]);
+        g.output(n.grad(n.ws(l)), wsGrad(dKOI, O, I), [O, I, p.kh, p.kw]);
+      }
+      const KIO = g.reshape(g.matmul(g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]), spatialQP[l]!), [I, O, Q2, P]);
+      const dconvPl = g.reshape(timeLastToPositionsLast(g, dconv, O, Q2, To), [1, O, -1, Q2]); // [1, O, T'·B, Q]
+      const v = g.reshape(g.matmul(dconvPl, KIO), [I, O * To, -1]); // [I, O·T', B·P]
+      if (train) {
+        const dMt = g.reshape(g.matmul(v, f.bpt!), [I, O, To * Ti]); // [I, O, T'·T]
+        g.output(n.grad(n.wt(l)), wtGrad(g.reshape(g.transpose(dMt, [1, 0, 2]), [O * I, To * Ti]), O, I), [O, I, L]);
+      }
+      if (needInput) {
+        const MtT = g.reshape(g.transpose(f.Mt, [1, 2, 0, 3]), [I, Ti, O * To]); // [I, T, O·T']
+        da = positionsLastToTimeLast(g, g.matmul(MtT, v), I, P, Ti); // [I, T, B·P] → [I, P·B, T]
+      }
     }
   }
   if (!train) {
