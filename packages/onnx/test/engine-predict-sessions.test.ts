@@ -118,6 +118,33 @@ describe('OnnxEngine.predictSessions: one core forward for sessions that share a
     model.dispose();
   });
 
+  it('creates the prediction graphs without graph optimizations unless sessionOptions say otherwise', async () => {
+    const model = buildSmallModel({ a: 3 });
+    model.eval();
+    const x = tf.randomNormal([1, 16, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor5D;
+    const levels = async (sessionOptions?: Record<string, unknown>): Promise<unknown[]> => {
+      const seen: unknown[] = [];
+      const recording: OrtLike = {
+        Tensor: ort.Tensor,
+        InferenceSession: {
+          create: (bytes, options) => {
+            seen.push((options as { graphOptimizationLevel?: unknown }).graphOptimizationLevel);
+            return ort.InferenceSession.create(bytes, options);
+          },
+        },
+      };
+      const engine = new OnnxEngine(model, { ort: recording, ...(sessionOptions ? { sessionOptions } : {}) });
+      (await engine.predict(x, 'a')).dispose();
+      engine.dispose();
+      return seen;
+    };
+    // the forward-weights graph and the forward graph
+    expect(await levels()).toEqual(['disabled', 'disabled']);
+    expect(await levels({ graphOptimizationLevel: 'all' })).toEqual(['all', 'all']);
+    x.dispose();
+    model.dispose();
+  });
+
   it('refuses an unknown session or a stimulus of the wrong shape without leaking', async () => {
     const model = buildSmallModel({ a: 3, b: 4 });
     model.eval();

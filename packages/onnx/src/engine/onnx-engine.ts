@@ -13,6 +13,13 @@ import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 
+/**
+ * Graphs created without ONNX Runtime's graph optimizations: the prediction graphs are MatMuls, reshapes and
+ * transposes that the optimizers leave computing the same values (outputs bit-identical, run times equal), while
+ * optimizing them cost most of their session creation (150-frame forward 25–150 ms of CPU at 'all', 2–12 disabled).
+ */
+const EVAL_GRAPH_KINDS: ReadonlySet<string> = new Set(['forward', 'forward-weights']);
+
 /** Values of the largest dense matrix the engine builds per layer (2^26 float32 = 256 MiB); larger models run in TF.js. */
 const MAX_PLACEMENT_VALUES = 2 ** 26;
 
@@ -139,7 +146,7 @@ export class OnnxEngine implements ComputeEngine {
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
         interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
+        graphOptimizationLevel: EVAL_GRAPH_KINDS.has(kind) ? 'disabled' : 'all',
         executionMode: 'sequential',
         ...(this.options.executionProviders ? { executionProviders: [...this.options.executionProviders] } : {}),
         ...this.options.sessionOptions,
