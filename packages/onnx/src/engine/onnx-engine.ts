@@ -410,7 +410,7 @@ export class OnnxEngine implements ComputeEngine {
   private groupReadout(group: readonly string[], entries: EvalEntry[]): Record<string, unknown> {
     const key = group.join('\0');
     const cached = this.groupReadouts.get(key);
-    if (cached && cached.entries.every((e, i) => e === entries[i])) return cached.feeds;
+    if (cached?.entries.every((e, i) => e === entries[i])) return cached.feeds;
     const ws = entries.map((e) => e.feeds[n.readoutWeight] as OrtTensorLike);
     const bs = entries.map((e) => e.feeds[n.readoutBias] as OrtTensorLike);
     const rows = ws[0]!.dims[0]!;
