@@ -20,7 +20,9 @@ function countingRuns(ort: OrtLike): { ort: OrtLike; readonly runs: number } {
               runs++;
               return s.run(feeds);
             },
-            release: () => s.release?.(),
+            release: async () => {
+              await s.release?.();
+            },
           };
         },
       },
