@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { SessionBatch } from '@openretina/contracts';
 import { TfjsEngine } from '@openretina/models';
-import { validate } from '../src/index.js';
+import { evaluateModel, validate } from '../src/index.js';
 import { stimulusGroups } from '../src/stimulus-groups.js';
 import { batch, tinyModel } from './tiny-training.js';
 
@@ -54,6 +54,33 @@ describe('validation with one forward per shared stimulus', () => {
     // same predictions, metrics averaged in the batches' order: identical numbers
     expect(got).toEqual(want);
     expect(Object.keys(got)).toContain('val_evaluation_loss');
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('evaluateModel() with predictSessions: one call per shared stimulus, the rows of one predict per batch', async () => {
+    const model = tinyModel(4);
+    const reference = new TfjsEngine(model);
+    const calls: string[][] = [];
+    const grouped = {
+      predict: () => Promise.reject(new Error('predict is not used when predictSessions exists')),
+      predictSessions: async (x: tf.Tensor5D, sessions: readonly string[]) => {
+        calls.push([...sessions]);
+        return Promise.all(sessions.map((s) => reference.predict(x, s)));
+      },
+    };
+    // two sessions' splits of two batches each on one movie, and one on another
+    const split = () => ({
+      s1: { batches: [batch('s1', 5), batch('s1', 6)] },
+      s2: { batches: [batch('s2', 5), batch('s2', 6)] },
+      s3: { batches: [batch('s3', 9)] },
+    });
+    const before = tf.memory().numTensors;
+    const want = await evaluateModel(model, split(), { dataSplit: 'validation' }, reference);
+    const got = await evaluateModel(model, split(), { dataSplit: 'validation' }, grouped);
+    expect(calls).toEqual([['s1', 's2'], ['s1', 's2'], ['s3']]);
+    expect(got.rows).toEqual(want.rows);
+    expect(got.summary).toEqual(want.summary);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
