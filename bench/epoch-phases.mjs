@@ -64,6 +64,8 @@ const result = {
   per_epoch: history.map((h) => ({ epoch_ms: h.metrics.epoch_seconds * 1000, ...h.phases })),
   stages,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+  // the generic HDF5 reader's lazy path (its log line): train movies and responses read per clip on demand
+  data_read_on_demand: lines.some((l) => /is read per clip on demand/.test(l.line)),
 };
 const r1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '—');
 console.log(`${config}, ${history.length} epochs, ${result.engine}; load ${load.toFixed(1)} → ${result.load_after.toFixed(1)}`);

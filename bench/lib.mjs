@@ -1,6 +1,7 @@
 // Shared pieces of `pnpm bench`: the model under test and timing helpers. Packages are imported from their built
 // dist/ (run `pnpm build` first).
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,4 +85,17 @@ export function randomData(n, seed, kind = 'normal') {
     } else out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
   }
   return out;
+}
+
+/**
+ * Runs a command to its end and returns its wall seconds and peak RSS (MB, from GNU time's %M when /usr/bin/time
+ * exists; null otherwise), plus spawnSync's result: the whole-run figure compares what a user waits for.
+ */
+export function timedRun(cmd, args, options) {
+  const gnuTime = existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const r = gnuTime ? spawnSync('/usr/bin/time', ['-f', '__TIMED__ %e %M', cmd, ...args], options) : spawnSync(cmd, args, options);
+  const wallS = (performance.now() - t0) / 1000;
+  const m = /__TIMED__ ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  return { r, wall_s: wallS, peak_rss_mb: m ? Number(m[2]) / 1024 : null };
 }

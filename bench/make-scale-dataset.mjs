@@ -1,13 +1,14 @@
 // A benchmark dataset at the dimensions of Höfling et al. 2024's natural-movie dataset, in OpenRetina's generic HDF5
 // format (stimuli/<name>.npy (C, T, H, W) + one <session>.hdf5 per session with responses_<name> (N, T)), written
 // into a gitignored folder (default bench/data/scale; hundreds of MB). Usage:
-//   node bench/make-scale-dataset.mjs [--dir bench/data/scale] [--sessions 50] [--neurons 40] [--clips 108] [--seed 1]
+//   node bench/make-scale-dataset.mjs [--dir bench/data/scale] [--sessions 50] [--neurons 71] [--clips 108] [--seed 1]
 // From OpenRetina's hoefling_2024 reader: 2 colour channels (green, UV), 18 × 16 pixels (the low-res stimulus),
-// 108 training clips of 150 frames (NUM_CLIPS, CLIP_LENGTH) and a test movie of 5 clips × 150 frames. The numbers of
-// sessions (recording fields) and neurons per session are NOT stated in OpenRetina's repository: the defaults
-// (50 × 40 = 2000 neurons) are of the order of the published dataset and must be set from the paper for a claim
-// about it. --clips scales the training movie (memory against clips). The training movie is one stimulus per
-// 12 clips (`train_natural_NN.npy`), so lazy readers have several files, as in the bundled dataset.
+// 108 training clips of 150 frames (NUM_CLIPS, CLIP_LENGTH) and a test movie of 5 clips × 150 frames. Neurons: the
+// paper (Höfling et al. 2024, eLife 13:e86860, Fig. 2b) models N = 3527 RGCs; the number of recording fields
+// (sessions) they come from is stated neither in OpenRetina's repository nor in the parts of the paper found here,
+// so the defaults (50 sessions × 71 neurons = 3550) match the total with an assumed split, which sets the number of
+// readouts (one per session). --clips scales the training movie (memory against clips). The training movie is one
+// stimulus per 12 clips (`train_natural_NN.npy`), so lazy readers have several files, as in the bundled dataset.
 // Responses: Poisson counts of a linear-nonlinear teacher per neuron (a random pixel, channel mix and temporal
 // low-pass) so that training has something to fit; the movie is temporally smoothed Gaussian noise.
 import { mkdirSync } from 'node:fs';
@@ -19,7 +20,7 @@ const { values } = parseArgs({
   options: {
     dir: { type: 'string', default: join(ROOT, 'bench', 'data', 'scale') },
     sessions: { type: 'string', default: '50' },
-    neurons: { type: 'string', default: '40' },
+    neurons: { type: 'string', default: '71' },
     clips: { type: 'string', default: '108' },
     seed: { type: 'string', default: '1' },
   },

@@ -3,14 +3,14 @@
 // bench/RESULTS.md = the generated part + bench/ANALYSIS.md + bench/TRAINING.md (both hand-written, kept as they
 // are) + bench/BROWSER.md (the browser figures of bench/browser.mjs, run here: a row appended per run). Needs built
 // packages (`pnpm build`). Environment: BENCH_RUNS (default 7), BENCH_EPOCHS (default 4; also the epochs of (f), the
-// whole run), BENCH_SCALE=1 ((g), bench/scale-memory.mjs: minutes), BENCH_SKIP_TORCH=1, OPENRETINA_SRC (the
+// whole run), BENCH_SCALE=1 ((g), bench/scale-memory.mjs, and (h), bench/scale-epoch.mjs: minutes), BENCH_SKIP_TORCH=1, OPENRETINA_SRC (the
 // OpenRetina source tree for the PyTorch side, run by the scripts in reference/pytorch, see its README; when unset,
 // the recorded anchor is used).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, timedRun } from './lib.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orbench-'));
 const LOAD_AT_START = loadavg();
@@ -23,19 +23,6 @@ const BUNDLED_DATA = join(ROOT, 'apps', 'cli', 'data', 'natural_2x18x16');
 
 function log(s) {
   process.stderr.write(`${s}\n`);
-}
-
-/**
- * Runs a command to its end and returns its wall seconds and peak RSS (MB, from GNU time's %M when /usr/bin/time
- * exists; null otherwise), plus spawnSync's result: the whole-run figure compares what a user waits for.
- */
-function timedRun(cmd, args, options) {
-  const gnuTime = existsSync('/usr/bin/time');
-  const t0 = performance.now();
-  const r = gnuTime ? spawnSync('/usr/bin/time', ['-f', '__TIMED__ %e %M', cmd, ...args], options) : spawnSync(cmd, args, options);
-  const wallS = (performance.now() - t0) / 1000;
-  const m = /__TIMED__ ([\d.]+) (\d+)/.exec(r.stderr ?? '');
-  return { r, wall_s: wallS, peak_rss_mb: m ? Number(m[2]) / 1024 : null };
 }
 
 function torchSide() {
@@ -182,6 +169,23 @@ function scaleMemory() {
 }
 const scaleFigure = scaleMemory();
 
+/**
+ * (h) Epoch time and peak RSS at the Höfling 2024 dimensions, ours against OpenRetina (bench/scale-epoch.mjs), only
+ * with BENCH_SCALE=1: minutes.
+ */
+function scaleEpoch() {
+  if (!process.env.BENCH_SCALE) return null;
+  const out = join(tmp, 'scale_epoch.json');
+  log('scale_epoch …');
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bench', 'scale-epoch.mjs'), '--json', out, ...(process.env.BENCH_SKIP_TORCH ? ['--skip-torch'] : [])],
+    { encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  return r.status === 0 && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { error: `exit ${r.status}` };
+}
+const scaleEpochFigure = scaleEpoch();
+
 // The browser figures (bench/browser.mjs: the demo in headless Chromium, ONNX Runtime Web vs TF.js): a row appended to
 // bench/BROWSER.md, which goes into RESULTS.md below with the hand-written sections.
 log('browser (headless Chromium) …');
@@ -245,6 +249,7 @@ const results = {
     ratio_peak_rss: null,
   },
   scale_memory: scaleFigure,
+  scale_epoch: scaleEpochFigure,
   machine: {
     cpus: cpus().length,
     model: cpus()[0]?.model,
@@ -331,6 +336,7 @@ ${runFigure.peak_rss_mb?.toFixed(0) ?? '—'} MB; stages (ms) ${JSON.stringify(O
 OpenRetina, \`train_reference.py\` for the same epochs: wall ${torch.run_bundled?.wall_s?.toFixed(1) ?? '—'} s, peak RSS ${torch.run_bundled?.peak_rss_mb?.toFixed(0) ?? '—'} MB.
 Ratios (ours ÷ OpenRetina): wall ${results.run_bundled.ratio_wall ?? '—'}, peak RSS ${results.run_bundled.ratio_peak_rss ?? '—'}.
 ${scaleFigure ? `\n(g) peak RSS against training clips (bench/scale-memory.mjs): ${scaleFigure.error ?? scaleFigure.markdown}\n` : '(g) scale memory: not run (BENCH_SCALE=1 runs bench/scale-memory.mjs, minutes).'}
+${scaleEpochFigure ? `\n(h) epoch and peak RSS at the Höfling 2024 dimensions, ours vs OpenRetina (bench/scale-epoch.mjs): ${scaleEpochFigure.error ?? scaleEpochFigure.markdown}\n` : '(h) scale epoch: not run (BENCH_SCALE=1 runs bench/scale-epoch.mjs, minutes).'}
 
 Training-step phases (ONNX, batch 32, one run): ${JSON.stringify(f.train_step_b32?.phases_ms ?? {})}; batch 128: ${JSON.stringify(f.train_step_b128?.phases_ms ?? {})}.
 MEI-iteration phases (ONNX, medians, ms): ${JSON.stringify(f.mei_iteration?.phases_ms ?? {})}.

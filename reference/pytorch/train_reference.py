@@ -6,6 +6,11 @@
 Usage:
     OPENRETINA_SRC=<OpenRetina source tree> /usr/bin/python3 train_reference.py DATA_DIR \
         [--max-epochs 30] [--patience 5] [--batch-size 32] [--threads 2] [--json RESULT.json] [--save-ckpt BEST.ckpt]
+        [--max-batches N] [--max-val-batches N] [--skip-test]
+
+--max-batches / --max-val-batches limit the training steps / validation batches of each epoch (Lightning's
+limit_train_batches / limit_val_batches; what bench/scale-epoch.mjs uses on the scale dataset), --skip-test leaves
+out the test evaluations before and after training. The result JSON records the peak RSS of the process.
 
 Data path = OpenRetina's own code, as openretina.cli.train runs it for configs/hdf5_core_readout.yaml:
   h5_dataset_reader.load_stimuli(stimulus_size [2, 18, 16], test_names ["test_movie"], norm_mean 0, norm_std 1)
@@ -40,6 +45,7 @@ import argparse
 import copy
 import json
 import os
+import resource
 import sys
 import time
 
@@ -110,11 +116,13 @@ def evaluate_test(model, dataloaders, data_dir: str) -> dict:
     return {"per_session": res, "summary": summary}
 
 
-def validate(model, valid_cycler) -> tuple[float, float]:
+def validate(model, valid_cycler, max_batches: int | None = None) -> tuple[float, float]:
     model.eval()
     corrs, losses, sizes = [], [], []
     with torch.no_grad():
         for session, batch in valid_cycler:
+            if max_batches is not None and len(sizes) >= max_batches:
+                break
             out = model(batch.inputs, data_key=session)
             corrs.append(float(model.evaluation_loss(out, batch.targets)))
             losses.append(float(model.loss(out, batch.targets) / sum(out.shape)))
@@ -134,6 +142,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", default=None)
     ap.add_argument("--save-ckpt", default=None)
+    ap.add_argument("--max-batches", type=int, default=None, help="training steps per epoch at most")
+    ap.add_argument("--max-val-batches", type=int, default=None, help="validation batches per epoch at most")
+    ap.add_argument("--skip-test", action="store_true", help="no test evaluation before and after training")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t_start = time.time()
@@ -168,7 +179,7 @@ def main() -> None:
     opt_cfg = model.configure_optimizers()
     optimizer = opt_cfg["optimizer"]
     scheduler = opt_cfg["lr_scheduler"]["scheduler"] if isinstance(opt_cfg.get("lr_scheduler"), dict) else None
-    init_test = evaluate_test(model, dataloaders, args.data_dir)["summary"]
+    init_test = None if args.skip_test else evaluate_test(model, dataloaders, args.data_dir)["summary"]
 
     # ---------------- training loop (Lightning semantics) ----------------
     history = []
@@ -179,6 +190,8 @@ def main() -> None:
         model.train()
         tot, n_steps, grad_norms = 0.0, 0, []
         for session, batch in train_cycler:
+            if args.max_batches is not None and n_steps >= args.max_batches:
+                break
             out = model(batch.inputs, data_key=session)
             loss = model.loss(out, batch.targets) + model.core.regularizer() + model.readout.regularizer(session)
             loss.backward()
@@ -189,7 +202,7 @@ def main() -> None:
             n_steps += 1
         t_train = time.time() - t0
         t1 = time.time()
-        val_corr, val_loss = validate(model, valid_cycler)
+        val_corr, val_loss = validate(model, valid_cycler, args.max_val_batches)
         t_val = time.time() - t1
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
@@ -210,8 +223,9 @@ def main() -> None:
             break
 
     model.load_state_dict(best_state)
-    test = evaluate_test(model, dataloaders, args.data_dir)
+    test = {"summary": None, "per_session": {}} if args.skip_test else evaluate_test(model, dataloaders, args.data_dir)
     epoch_times = [h["seconds_train"] + h["seconds_val"] for h in history]
+    later = epoch_times[1:] or epoch_times
     result = {
         "generator": "reference/pytorch/train_reference.py",
         "openretina": openretina_source.version_info(SRC),
@@ -224,6 +238,8 @@ def main() -> None:
         "best_epoch": best_epoch,
         "best_val_corr": best_val,
         "seconds_per_epoch_median": float(np.median(epoch_times)),
+        "seconds_per_epoch_after_first_median": float(np.median(later)),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: kilobytes
         "seconds_per_epoch_train_median": float(np.median([h["seconds_train"] for h in history])),
         "seconds_per_epoch_val_median": float(np.median([h["seconds_val"] for h in history])),
         "seconds_total": round(time.time() - t_start, 1),
@@ -234,7 +250,7 @@ def main() -> None:
         "history": history,
         "python_random_state_used": "LongCycler shuffles with python `random`, MovieSampler with numpy's global RNG",
     }
-    print(json.dumps({k: result[k] for k in ("epochs_run", "best_epoch", "best_val_corr", "seconds_per_epoch_median", "test")}, indent=1))
+    print(json.dumps({k: result[k] for k in ("epochs_run", "best_epoch", "best_val_corr", "seconds_per_epoch_median", "peak_rss_mb", "test")}, indent=1))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

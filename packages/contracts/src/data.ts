@@ -16,15 +16,43 @@ export interface Responses {
   readonly shape: readonly [t: number, n: number];
 }
 
+/**
+ * Time-major frames read on demand (a lazily read train movie or train responses, see the generic HDF5 reader's
+ * `lazyThresholdBytes`): `frames` frames of `frameSize` values each, in the layout of the eager form (a movie frame is
+ * `[H, W, C]`, a response frame `[N]`). Reads are synchronous because batches are built synchronously.
+ */
+export interface FrameReader {
+  readonly frames: number;
+  readonly frameSize: number;
+  /** Copies frames `[start, start + count)` into `dst` from `dstOffset` (in values). */
+  readFrames(start: number, count: number, dst: Float32Array, dstOffset: number): void;
+}
+
+/** A movie `[T, H, W, C]` whose frames are read on demand instead of held in memory. */
+export interface LazyMovie {
+  readonly reader: FrameReader;
+  readonly shape: readonly [t: number, h: number, w: number, c: number];
+}
+
+/** Responses `[T, N]` whose frames are read on demand instead of held in memory. */
+export interface LazyResponses {
+  readonly reader: FrameReader;
+  readonly shape: readonly [t: number, n: number];
+}
+
 /** Repeated-trial responses: `shape = [trials, T, N]`. */
 export interface TrialResponses {
   readonly data: Float32Array;
   readonly shape: readonly [trials: number, t: number, n: number];
 }
 
-/** The stimulus side of a dataset: one training movie and named test movies (OpenRetina's `MoviesTrainTestSplit`). */
-export interface MovieSplit {
-  readonly train: Movie;
+/**
+ * The stimulus side of a dataset: one training movie and named test movies (OpenRetina's `MoviesTrainTestSplit`).
+ * `MovieSplit<Movie | LazyMovie>` is one whose training movie may be read on demand (what the data loaders accept).
+ */
+export interface MovieSplit<Train extends Movie | LazyMovie = Movie> {
+  /** In memory, or read on demand ({@link LazyMovie}) when the dataset is large. */
+  readonly train: Train;
   readonly test: Readonly<Record<string, Movie>>;
   readonly stimId?: string;
   /** Höfling-style clip permutations: `[repeats, clips]` indices. */
@@ -33,9 +61,13 @@ export interface MovieSplit {
   readonly normStd?: number;
 }
 
-/** The response side of one session (OpenRetina's `ResponsesTrainTestSplit`). */
-export interface ResponseSplit {
-  readonly train: Responses;
+/**
+ * The response side of one session (OpenRetina's `ResponsesTrainTestSplit`). `ResponseSplit<Responses |
+ * LazyResponses>` is one whose training responses may be read on demand.
+ */
+export interface ResponseSplit<Train extends Responses | LazyResponses = Responses> {
+  /** In memory, or read on demand ({@link LazyResponses}) when the dataset is large. */
+  readonly train: Train;
   readonly test: Readonly<Record<string, Responses>>;
   readonly testByTrial?: Readonly<Record<string, TrialResponses>>;
   readonly stimId?: string;

@@ -25,6 +25,9 @@ export type {
 export type {
   Movie,
   Responses,
+  FrameReader,
+  LazyMovie,
+  LazyResponses,
   TrialResponses,
   MovieSplit,
   ResponseSplit,

@@ -1,10 +1,21 @@
-import type { DataInfo, Movie, MovieSplit, ResponseSplit, Responses, TrialResponses } from '@openretina/contracts';
+import type {
+  DataInfo,
+  LazyMovie,
+  LazyResponses,
+  Movie,
+  MovieSplit,
+  ResponseSplit,
+  Responses,
+  TrialResponses,
+} from '@openretina/contracts';
 import { DataError, ShapeError, formatShape } from '@openretina/contracts';
 import { makeMovie, makeResponses } from './layout.js';
+import { framesOf, isLazy } from './lazy-data.js';
 
 /** Options of {@link createMovieSplit}: exactly one of `test` and `testDict`. */
-export interface MovieSplitInit {
-  train: Movie;
+export interface MovieSplitInit<Train extends Movie | LazyMovie = Movie> {
+  /** In memory, or read on demand. */
+  train: Train;
   /** A single test movie; stored under the name `"test"`. */
   test?: Movie;
   /** Named test movies. */
@@ -16,8 +27,9 @@ export interface MovieSplitInit {
 }
 
 /** Options of {@link createResponseSplit}: exactly one of `test` and `testDict`. */
-export interface ResponseSplitInit {
-  train: Responses;
+export interface ResponseSplitInit<Train extends Responses | LazyResponses = Responses> {
+  /** In memory, or read on demand. */
+  train: Train;
   test?: Responses;
   testDict?: Readonly<Record<string, Responses>>;
   /** By-trial responses `[trials, T, N]` of the single test stimulus. */
@@ -25,6 +37,17 @@ export interface ResponseSplitInit {
   testByTrialDict?: Readonly<Record<string, TrialResponses>>;
   stimId?: string;
   sessionKwargs?: Readonly<Record<string, readonly unknown[]>>;
+}
+
+/** Checks that a reader's frames fit its shape `[T, ...frame]`. */
+function checkLazy<T extends LazyMovie | LazyResponses>(what: string, x: T, rank: number): T {
+  const frame = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (x.shape.length !== rank || x.reader.frames !== x.shape[0] || x.reader.frameSize !== frame) {
+    throw new ShapeError(
+      `${what}: a reader of ${x.reader.frames} frames of ${x.reader.frameSize} values does not fit the shape ${formatShape(x.shape)}.`,
+    );
+  }
+  return x;
 }
 
 function pickTests<T>(what: string, test: T | undefined, testDict: Readonly<Record<string, T>> | undefined): Record<string, T> {
@@ -43,9 +66,9 @@ function pickTests<T>(what: string, test: T | undefined, testDict: Readonly<Reco
  * Builds a validated {@link MovieSplit} (OpenRetina's `MoviesTrainTestSplit`): 4-D movies, the same channels and
  * frame size in train and every test movie.
  */
-export function createMovieSplit(init: MovieSplitInit): MovieSplit {
+export function createMovieSplit<Train extends Movie | LazyMovie = Movie>(init: MovieSplitInit<Train>): MovieSplit<Train> {
   const test = pickTests('MovieSplit', init.test, init.testDict);
-  const train = makeMovie(init.train.data, init.train.shape);
+  const train = (isLazy(init.train) ? checkLazy('Movie', init.train, 4) : makeMovie(init.train.data, init.train.shape)) as Train;
   const [tT, h, w, c] = train.shape;
   const checkedTest: Record<string, Movie> = {};
   for (const [name, movie] of Object.entries(test)) {
@@ -94,9 +117,11 @@ export function createMovieSplit(init: MovieSplitInit): MovieSplit {
  * number of neurons everywhere; by-trial responses only for known test names and with matching T and N;
  * session metadata arrays of length N.
  */
-export function createResponseSplit(init: ResponseSplitInit): ResponseSplit {
+export function createResponseSplit<Train extends Responses | LazyResponses = Responses>(
+  init: ResponseSplitInit<Train>,
+): ResponseSplit<Train> {
   const test = pickTests('ResponseSplit', init.test, init.testDict);
-  const train = makeResponses(init.train.data, init.train.shape);
+  const train = (isLazy(init.train) ? checkLazy('Responses', init.train, 2) : makeResponses(init.train.data, init.train.shape)) as Train;
   const n = train.shape[1];
   const checkedTest: Record<string, Responses> = {};
   for (const [name, r] of Object.entries(test)) {
@@ -156,7 +181,7 @@ export function createResponseSplit(init: ResponseSplitInit): ResponseSplit {
 }
 
 /** Number of neurons of a session. */
-export function nNeurons(responses: ResponseSplit): number {
+export function nNeurons(responses: ResponseSplit<Responses | LazyResponses>): number {
   return responses.train.shape[1];
 }
 
@@ -164,7 +189,11 @@ export function nNeurons(responses: ResponseSplit): number {
  * Checks that responses and movies belong together (OpenRetina's `check_matching_stimulus`): the same number of
  * train frames, the same test names with the same lengths, and the same `stimId` when both are set.
  */
-export function checkMatchingStimulus(responses: ResponseSplit, movies: MovieSplit, session = 'session'): void {
+export function checkMatchingStimulus(
+  responses: ResponseSplit<Responses | LazyResponses>,
+  movies: MovieSplit<Movie | LazyMovie>,
+  session = 'session',
+): void {
   if (responses.train.shape[0] !== movies.train.shape[0]) {
     throw new DataError(
       `${session}: the train movie has ${movies.train.shape[0]} frames but the train responses have ${responses.train.shape[0]}.`,
@@ -251,14 +280,14 @@ export interface ComputeDataInfoOptions {
   warn?: (message: string) => void;
 }
 
-function isMovieSplit(x: unknown): x is MovieSplit {
+function isMovieSplit(x: unknown): x is MovieSplit<Movie | LazyMovie> {
   return (
     typeof x === 'object' &&
     x !== null &&
     'train' in x &&
     'test' in x &&
     typeof (x as MovieSplit).train?.shape === 'object' &&
-    (x as MovieSplit).train.data instanceof Float32Array
+    ((x as { train: { data?: unknown } }).train.data instanceof Float32Array || isLazy((x as MovieSplit<Movie | LazyMovie>).train))
   );
 }
 
@@ -269,8 +298,8 @@ function isMovieSplit(x: unknown): x is MovieSplit {
  * equal; missing statistics default to mean 0 and std 1 (with a warning).
  */
 export function computeDataInfo(
-  responsesDict: Readonly<Record<string, ResponseSplit>>,
-  movies: Readonly<Record<string, MovieSplit>> | MovieSplit,
+  responsesDict: Readonly<Record<string, ResponseSplit<Responses | LazyResponses>>>,
+  movies: Readonly<Record<string, MovieSplit<Movie | LazyMovie>>> | MovieSplit<Movie | LazyMovie>,
   options: ComputeDataInfoOptions = {},
 ): DataInfo {
   const warn = options.warn ?? ((m: string) => console.warn(m));
@@ -278,14 +307,9 @@ export function computeDataInfo(
   const meanActivityDict: Record<string, Float32Array> = {};
   const sessionsKwargs: Record<string, Readonly<Record<string, readonly unknown[]>>> = {};
   for (const [session, r] of Object.entries(responsesDict)) {
-    const [t, n] = r.train.shape;
-    nNeuronsDict[session] = n;
-    const sums = new Float64Array(n);
-    for (let i = 0; i < t; i++) {
-      const base = i * n;
-      for (let j = 0; j < n; j++) sums[j]! += r.train.data[base + j]!;
-    }
-    meanActivityDict[session] = Float32Array.from(sums, (s) => s / t);
+    nNeuronsDict[session] = r.train.shape[1];
+    // frame by frame in float64, in memory or read on demand in blocks
+    meanActivityDict[session] = r.train.shape[1] === 0 ? new Float32Array(0) : framesOf(r.train).meanPerValue();
     sessionsKwargs[session] = r.sessionKwargs ?? {};
   }
   let stimMean: number | undefined;

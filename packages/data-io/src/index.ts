@@ -26,6 +26,8 @@ export type { NdArray, NdTree } from './ndarray.js';
 
 // loaders and cyclers
 export { FrameSequence } from './frames.js';
+export type { FrameRange } from './frames.js';
+export { isLazy, frameSource, framesOf, movieInMemory, responsesInMemory } from './lazy-data.js';
 export { genShiftsWithBoundaries, MovieSampler } from './loaders/movie-sampler.js';
 export type { SplitName, MovieSamplerOptions } from './loaders/movie-sampler.js';
 export { MovieDataLoader, getMovieDataloader } from './loaders/movie-dataloader.js';

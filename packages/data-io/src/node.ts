@@ -19,8 +19,9 @@ export {
   RESPONSES_PREFIX,
   SESSION_STIMULUS_PREFIX,
   SESSION_INFO_KEY,
+  DEFAULT_LAZY_THRESHOLD_BYTES,
 } from './node/generic-hdf5.js';
-export type { ReadHdf5DatasetOptions, SessionData, SessionToWrite, DatasetToWrite } from './node/generic-hdf5.js';
+export type { ReadHdf5DatasetOptions, SessionData, Hdf5Dataset, SessionToWrite, DatasetToWrite } from './node/generic-hdf5.js';
 export { createSyntheticDataset } from './node/synthetic-fs.js';
 export type { CreatedSyntheticDataset } from './node/synthetic-fs.js';
 

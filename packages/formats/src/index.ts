@@ -31,6 +31,6 @@ export {
 export type { ReadPickleOptions } from './pickle/data-pickle.js';
 export { toPlain, defineOwn } from './plain.js';
 export type { InertObject } from './plain.js';
-export { parseNpy, serializeNpy, parseNpz } from './npy.js';
-export type { NpyArray, NpyData, NpyWritable } from './npy.js';
+export { parseNpy, parseNpyHeader, serializeNpy, parseNpz } from './npy.js';
+export type { NpyArray, NpyData, NpyHeader, NpyWritable } from './npy.js';
 export { readSafetensors, writeSafetensors } from './safetensors.js';

@@ -1,6 +1,14 @@
 import { FileFormatError, UnsupportedError, formatShape } from '@openretina/contracts';
 import { unzipSync } from 'fflate';
-import { HOST_LITTLE_ENDIAN, type NumericArray, decodeElements, isLittleEndianOrder, numpyDtype, swapByteOrder } from './dtypes.js';
+import {
+  HOST_LITTLE_ENDIAN,
+  type ElementType,
+  type NumericArray,
+  decodeElements,
+  isLittleEndianOrder,
+  numpyDtype,
+  swapByteOrder,
+} from './dtypes.js';
 
 /** Typed arrays an `.npy` file is read into (float16 as float32, bool as 0/1 bytes). */
 export type NpyData = NumericArray;
@@ -33,12 +41,23 @@ function parseHeaderDict(header: string, source: string): { descr: string; fortr
   return { descr, fortran: fortran === 'True', shape };
 }
 
+/** The header of an `.npy` file: where its C-ordered data starts and how to decode it. */
+export interface NpyHeader {
+  /** numpy dtype string, e.g. `'<f4'`. */
+  dtype: string;
+  shape: number[];
+  /** Byte offset of the first element. */
+  dataOffset: number;
+  /** Element type of the data. */
+  type: ElementType;
+  littleEndian: boolean;
+}
+
 /**
- * Parses an `.npy` file (format versions 1–3): every numeric and bool dtype of the shared table (`f2 f4 f8 i1 i2 i4 i8
- * u1 u2 u4 u8 b1`, either byte order) in C order, float16 decoded to float32. Fortran order, strings and object
- * arrays are refused with a clear error.
+ * Parses the header of an `.npy` file from its first bytes (enough to hold the header; the data may be absent), as
+ * {@link parseNpy} does: lets a reader decode parts of a large array at byte offsets instead of reading it whole.
  */
-export function parseNpy(bytes: Uint8Array, source = '.npy'): NpyArray {
+export function parseNpyHeader(bytes: Uint8Array, source = '.npy'): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new FileFormatError(`${source}: not an .npy file (missing the \\x93NUMPY magic).`);
   }
@@ -61,20 +80,28 @@ export function parseNpy(bytes: Uint8Array, source = '.npy'): NpyArray {
   const { descr, fortran, shape } = parseHeaderDict(header, source);
   const parsed = numpyDtype(descr);
   if (!parsed) throw new UnsupportedError(`${source}: unsupported .npy dtype "${descr}".`);
-  const { type, byteOrder } = parsed;
   if (fortran && shape.length > 1) {
     throw new UnsupportedError(`${source}: Fortran-ordered .npy arrays are not supported (shape ${formatShape(shape)}).`);
   }
+  return { dtype: descr, shape, dataOffset: offset + headerLen, type: parsed.type, littleEndian: isLittleEndianOrder(parsed.byteOrder) };
+}
+
+/**
+ * Parses an `.npy` file (format versions 1–3): every numeric and bool dtype of the shared table (`f2 f4 f8 i1 i2 i4 i8
+ * u1 u2 u4 u8 b1`, either byte order) in C order, float16 decoded to float32. Fortran order, strings and object
+ * arrays are refused with a clear error.
+ */
+export function parseNpy(bytes: Uint8Array, source = '.npy'): NpyArray {
+  const { dtype, shape, dataOffset, type, littleEndian } = parseNpyHeader(bytes, source);
   const count = shape.reduce((a, b) => a * b, 1);
-  const dataStart = offset + headerLen;
   const nbytes = count * type.bytes;
-  if (bytes.length - dataStart < nbytes) {
+  if (bytes.length - dataOffset < nbytes) {
     throw new FileFormatError(
-      `${source}: truncated .npy data: shape ${formatShape(shape)} of "${descr}" needs ${nbytes} bytes, found ${bytes.length - dataStart}.`,
+      `${source}: truncated .npy data: shape ${formatShape(shape)} of "${dtype}" needs ${nbytes} bytes, found ${bytes.length - dataOffset}.`,
     );
   }
-  const data = decodeElements(bytes.subarray(dataStart), type, count, isLittleEndianOrder(byteOrder));
-  return { data, shape, dtype: descr };
+  const data = decodeElements(bytes.subarray(dataOffset), type, count, littleEndian);
+  return { data, shape, dtype };
 }
 
 /** Arrays {@link serializeNpy} writes, one numpy dtype each (`<f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8`). */

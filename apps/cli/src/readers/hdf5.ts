@@ -33,6 +33,11 @@ const schema = z
       })
       .strict(),
     data_info: dataInfoSchema,
+    /**
+     * Ours (OpenRetina ignores it): above this size on disk the train movies and responses are read per clip on
+     * demand instead of all at load (data-io's `lazyThresholdBytes`; default 512 MiB, 0 = always).
+     */
+    lazy_threshold_bytes: z.number().int().nonnegative().optional(),
   })
   .strict();
 
@@ -53,6 +58,8 @@ export const hdf5Reader = defineReader(['openretina.data_io.h5_dataset_reader.lo
     normMean: stimuli.norm_mean,
     normStd: stimuli.norm_std,
     warn: ctx.warn,
+    ...(io.lazy_threshold_bytes === undefined ? {} : { lazyThresholdBytes: io.lazy_threshold_bytes }),
   });
+  if (data.lazy) ctx.log(`data: ${dir} is read per clip on demand (larger than data_io.lazy_threshold_bytes)`);
   return { movies: data.movies, responses: data.responses, testNames: testNamesOf(data.responses) };
 });

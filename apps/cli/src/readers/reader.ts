@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { parseConfig } from '@openretina/models';
-import type { MovieSplit, ResponseSplit } from '@openretina/contracts';
+import type { LazyMovie, LazyResponses, Movie, MovieSplit, ResponseSplit, Responses } from '@openretina/contracts';
 import type { ResolveOptions } from '@openretina/data-io/node';
 
-/** Movies and responses per session, as a `data_io` section says. */
+/** Movies and responses per session, as a `data_io` section says (train parts read on demand for a large generic HDF5 dataset). */
 export interface ExperimentData {
-  movies: Record<string, MovieSplit>;
-  responses: Record<string, ResponseSplit>;
+  movies: Record<string, MovieSplit<Movie | LazyMovie>>;
+  responses: Record<string, ResponseSplit<Responses | LazyResponses>>;
   /** Test stimulus names (the test folds of the loaders). */
   testNames: string[];
 }
@@ -53,6 +53,6 @@ export const convert = { _convert_: z.enum(['none', 'partial', 'object', 'all'])
 export const dataInfoSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional();
 
 /** The test names shared by every session's responses. */
-export function testNamesOf(responses: Readonly<Record<string, ResponseSplit>>): string[] {
+export function testNamesOf(responses: Readonly<Record<string, ResponseSplit<Responses | LazyResponses>>>): string[] {
   return [...new Set(Object.values(responses).flatMap((r) => Object.keys(r.test)))].sort();
 }

@@ -1,3 +1,4 @@
+import type { FrameReader } from '@openretina/contracts';
 import { ConfigError, DataError } from '@openretina/contracts';
 import { FrameSequence } from '../frames.js';
 import { MT19937 } from '../random/mt19937.js';
@@ -34,10 +35,11 @@ export interface ClipSplit {
 
 /**
  * Splits a time-major array into clips of `clipLength` frames; validation = the selected clips in the given order,
- * train = the other clips in order. Frames beyond `numClips · clipLength` are dropped. Views, no copy.
+ * train = the other clips in order. Frames beyond `numClips · clipLength` are dropped. Views, no copy; with a
+ * {@link FrameReader} instead of an array, frame ranges of it (each clip read on demand when batched).
  */
 export function splitClips(
-  data: Float32Array,
+  data: Float32Array | FrameReader,
   frameSize: number,
   valClipIndices: readonly number[],
   numClips: number,
@@ -51,8 +53,9 @@ export function splitClips(
     if (seen.has(i)) throw new ConfigError(`Validation clip index ${i} is given twice.`);
     seen.add(i);
   }
-  if (data.length < numClips * clipLength * frameSize) {
-    throw new DataError(`${numClips} clips of ${clipLength} frames need ${numClips * clipLength} frames, got ${data.length / frameSize}.`);
+  const frames = data instanceof Float32Array ? data.length / frameSize : data.frames;
+  if (frames < numClips * clipLength) {
+    throw new DataError(`${numClips} clips of ${clipLength} frames need ${numClips * clipLength} frames, got ${frames}.`);
   }
   const trainClipIndices: number[] = [];
   for (let i = 0; i < numClips; i++) if (!seen.has(i)) trainClipIndices.push(i);

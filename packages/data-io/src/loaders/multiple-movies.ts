@@ -1,6 +1,7 @@
-import type { MovieSplit, ResponseSplit } from '@openretina/contracts';
+import type { LazyMovie, LazyResponses, Movie, MovieSplit, ResponseSplit, Responses } from '@openretina/contracts';
 import { DataError } from '@openretina/contracts';
 import { FrameSequence } from '../frames.js';
+import { frameSource } from '../lazy-data.js';
 import { deriveSeed } from '../random/derive-seed.js';
 import { computeTestBatchSize, drawValidationClips, splitClips } from './clip-splits.js';
 import { handleNaN, MovieDataLoader, type NanPolicy } from './movie-dataloader.js';
@@ -46,8 +47,8 @@ export type DataloaderDict = Record<string, Record<string, MovieDataLoader>>;
  * reproduced).
  */
 export function multipleMoviesDataloaders(
-  neuronDataDictionary: Readonly<Record<string, ResponseSplit>>,
-  moviesDictionary: Readonly<Record<string, MovieSplit>>,
+  neuronDataDictionary: Readonly<Record<string, ResponseSplit<Responses | LazyResponses>>>,
+  moviesDictionary: Readonly<Record<string, MovieSplit<Movie | LazyMovie>>>,
   options: MultipleMoviesOptions = {},
 ): DataloaderDict {
   const trainChunkSize = options.trainChunkSize ?? 50;
@@ -77,8 +78,8 @@ export function multipleMoviesDataloaders(
       );
     }
     const valIdx = options.valClipIndices ? [...options.valClipIndices] : drawValidationClips(numClips, numValClips, seed);
-    const movieSplit = splitClips(movies.train.data, fs, valIdx, numClips, clipLength);
-    const respSplit = splitClips(responses.train.data, n, valIdx, numClips, clipLength);
+    const movieSplit = splitClips(frameSource(movies.train), fs, valIdx, numClips, clipLength);
+    const respSplit = splitClips(frameSource(responses.train), n, valIdx, numClips, clipLength);
     const base = { batchSize, sceneLength: clipLength, allowOverBoundaries: allow, session };
     const folds: [string, SplitName, FrameSequence, FrameSequence, number][] = [
       ['train', 'train', movieSplit.train, respSplit.train, trainChunkSize],

@@ -1,10 +1,11 @@
-import type { MovieSplit, ResponseSplit } from '@openretina/contracts';
+import type { LazyMovie, LazyResponses, Movie, MovieSplit, ResponseSplit, Responses } from '@openretina/contracts';
 import { DataError } from '@openretina/contracts';
 import { FrameSequence } from '../../frames.js';
 import { computeTestBatchSize } from '../../loaders/clip-splits.js';
 import { MovieDataLoader } from '../../loaders/movie-dataloader.js';
 import type { DataloaderDict } from '../../loaders/multiple-movies.js';
 import { flipWidth } from '../../layout.js';
+import { movieInMemory, responsesInMemory } from '../../lazy-data.js';
 import { deriveSeed } from '../../random/derive-seed.js';
 import { HOEFLING_2024 } from './constants.js';
 
@@ -23,11 +24,12 @@ export interface HoeflingDataloaderOptions {
  * Train/validation/test loaders for Höfling 2024 natural-movie sessions: each session's train movie is the train clips
  * in that session's presentation order (`random_sequences[:, scan_sequence_idx]`) without the validation clips, flipped
  * left-right for left-eye recordings (except `session_2_ventral2_20200626`); validation = the validation clips in the
- * given order; test = the whole test movie. Movies are views of the shared train movie (one flipped copy for left eyes).
+ * given order; test = the whole test movie. Movies are views of the shared train movie (one flipped copy for left eyes);
+ * a movie or responses read on demand are read whole here (the flipped copy needs the whole movie).
  */
 export function hoefling2024Dataloaders(
-  responses: Readonly<Record<string, ResponseSplit>>,
-  movies: MovieSplit,
+  responses: Readonly<Record<string, ResponseSplit<Responses | LazyResponses>>>,
+  movies: MovieSplit<Movie | LazyMovie>,
   options: HoeflingDataloaderOptions = {},
 ): DataloaderDict {
   const val = [...(options.validationClipIndices ?? HOEFLING_2024.validationClipIndices)];
@@ -37,6 +39,7 @@ export function hoefling2024Dataloaders(
   const clip = options.clipLength ?? HOEFLING_2024.clipLength;
   const allow = options.allowOverBoundaries ?? true;
   const seed = options.seed ?? 42;
+  const trainData = movieInMemory(movies.train).data;
   const [tTrain, h, w, c] = movies.train.shape;
   const fs = h * w * c;
   if (tTrain < numClips * clip) throw new DataError(`The train movie has ${tTrain} frames, fewer than ${numClips} clips of ${clip}.`);
@@ -46,14 +49,15 @@ export function hoefling2024Dataloaders(
   const nSeq = rs.shape[1];
   const flipped: { train?: Float32Array; test?: Float32Array } = {};
   const eyeData = (eye: string) => {
-    if (eye !== 'left') return { train: movies.train.data, test: testMovie.data };
-    flipped.train ??= flipWidth(movies.train.data, tTrain, h, w, c);
+    if (eye !== 'left') return { train: trainData, test: testMovie.data };
+    flipped.train ??= flipWidth(trainData, tTrain, h, w, c);
     flipped.test ??= flipWidth(testMovie.data, testMovie.shape[0], h, w, c);
     return { train: flipped.train, test: flipped.test };
   };
   const out: DataloaderDict = { train: {}, validation: {}, test: {} };
   for (const session of Object.keys(responses).sort()) {
     const r = responses[session]!;
+    const rTrain = responsesInMemory(r.train).data;
     const n = r.train.shape[1];
     const kw = r.sessionKwargs ?? {};
     let eye = String((kw.eye as unknown[] | undefined)?.[0] ?? 'right');
@@ -73,8 +77,8 @@ export function hoefling2024Dataloaders(
     const valPos = val.map((v) => shownAt[v]!);
     const valPosSet = new Set(valPos);
     const trainPos = Array.from({ length: numClips }, (_, p) => p).filter((p) => !valPosSet.has(p));
-    const trainResp = FrameSequence.fromClips(r.train.data, n, clip, trainPos);
-    const valResp = FrameSequence.fromClips(r.train.data, n, clip, valPos);
+    const trainResp = FrameSequence.fromClips(rTrain, n, clip, trainPos);
+    const valResp = FrameSequence.fromClips(rTrain, n, clip, valPos);
     const frameShape: [number, number, number] = [h, w, c];
     const base = { sceneLength: clip, allowOverBoundaries: allow, session };
     out.train![session] = new MovieDataLoader(trainMovie, frameShape, trainResp, {
