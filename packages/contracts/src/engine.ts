@@ -39,6 +39,12 @@ export interface ComputeEngine {
   inputGradient(x: Tensor5D, session: string, cotangent: Tensor3D): Promise<InputGradient>;
   /** Eval-mode responses `[B, T_out, N]` to `x` for one session (call with the model in eval mode). */
   predict(x: Tensor5D, session: string): Promise<Tensor3D>;
+  /**
+   * Optional: eval-mode responses of several sessions to one stimulus, in the order of `sessions`, each as `predict`
+   * gives it. An engine that has it computes the shared core once for sessions whose core weights are equal
+   * (validation of sessions recorded with the same movie); callers fall back to `predict` per session without it.
+   */
+  predictSessions?(x: Tensor5D, sessions: readonly string[]): Promise<Tensor3D[]>;
   /** Frees what the engine holds (sessions, caches); the model stays the caller's. */
   dispose(): void;
 }

@@ -3,6 +3,7 @@ import { ConfigError, ShapeError, type ComputeEngine, type SessionBatch, type Tr
 import { TfjsEngine } from '@openretina/models';
 import { evaluateSession, summarizeEvaluation, type EvaluationSummary, type NeuronResult, type SummaryOptions } from './evaluation.js';
 import type { LoadersByFold } from './data.js';
+import { stimulusGroups } from './stimulus-groups.js';
 import type { NDArray } from './metrics.js';
 
 /** Model output and targets of a session's batches, batch and time flattened and concatenated (as `openretina eval`). */
@@ -17,6 +18,37 @@ export interface CollectedPredictions {
   clipLag: number;
 }
 
+/** Accumulates one session's batches: predictions, targets and the targets aligned with the predicted frames. */
+class SessionCollector {
+  private readonly preds: Float32Array[] = [];
+  private readonly targs: Float32Array[] = [];
+  private readonly aligned: Float32Array[] = [];
+  private n = -1;
+  private clipLag = -1;
+
+  /** One batch: its predictions `[B, T_out, N]` and targets `[B, T, N]`. */
+  add(pred: Float32Array, [, tOut, neurons]: readonly number[], targets: Float32Array, [batch, t]: readonly number[]): void {
+    this.preds.push(pred);
+    this.n = neurons!;
+    if (t! < tOut! || (this.clipLag >= 0 && t! - tOut! !== this.clipLag)) {
+      throw new ShapeError(
+        `collectPredictions: the model returned ${tOut} frames for targets of ${t} (earlier batches: ${this.clipLag} fewer).`,
+      );
+    }
+    this.clipLag = t! - tOut!;
+    this.targs.push(targets);
+    const n = this.n;
+    const last = new Float32Array(batch! * tOut! * n);
+    for (let i = 0; i < batch!; i++) last.set(targets.subarray((i * t! + t! - tOut!) * n, (i + 1) * t! * n), i * tOut! * n);
+    this.aligned.push(last);
+  }
+
+  result(): CollectedPredictions {
+    if (this.n < 0) throw new ShapeError('collectPredictions: no batches.');
+    return { ...concatenated(this.preds, this.targs, this.aligned, this.n), clipLag: this.clipLag };
+  }
+}
+
 /**
  * Runs the model (eval mode) over a session's batches and concatenates outputs and targets; disposes the batches.
  * The responses come from `engine.predict` (default: the model's TF.js forward; e.g. an ONNX Runtime engine).
@@ -28,31 +60,14 @@ export async function collectPredictions(
 ): Promise<CollectedPredictions> {
   const wasTraining = model.training;
   model.eval();
-  const preds: Float32Array[] = [];
-  const targs: Float32Array[] = [];
-  const aligned: Float32Array[] = [];
-  let n = -1;
-  let clipLag = -1;
+  const collector = new SessionCollector();
   try {
     for (const b of batches) {
       try {
         const out = await engine.predict(b.inputs, b.session);
-        const [, tOut, neurons] = out.shape;
-        preds.push((await out.data()) as Float32Array);
-        n = neurons;
+        const pred = (await out.data()) as Float32Array;
         out.dispose();
-        const [batch, t] = b.targets.shape;
-        if (t < tOut || (clipLag >= 0 && t - tOut !== clipLag)) {
-          throw new ShapeError(
-            `collectPredictions: the model returned ${tOut} frames for targets of ${t} (earlier batches: ${clipLag} fewer).`,
-          );
-        }
-        clipLag = t - tOut;
-        const targets = (await b.targets.data()) as Float32Array;
-        targs.push(targets);
-        const last = new Float32Array(batch * tOut * n);
-        for (let i = 0; i < batch; i++) last.set(targets.subarray((i * t + t - tOut) * n, (i + 1) * t * n), i * tOut * n);
-        aligned.push(last);
+        collector.add(pred, out.shape, (await b.targets.data()) as Float32Array, b.targets.shape);
       } finally {
         tf.dispose([b.inputs, b.targets]);
       }
@@ -60,8 +75,61 @@ export async function collectPredictions(
   } finally {
     model.train(wasTraining);
   }
-  if (n < 0) throw new ShapeError('collectPredictions: no batches.');
-  return { ...concatenated(preds, targs, aligned, n), clipLag };
+  return collector.result();
+}
+
+/**
+ * {@link collectPredictions} for several sessions at once with `predictSessions`: one call per group of batches
+ * whose stimuli are equal (sessions recorded with the same movie), each session's batches collected in their order.
+ */
+async function collectGrouped(
+  model: TrainableModel,
+  sessions: Readonly<Record<string, SessionSplitData>>,
+  predictSessions: NonNullable<ComputeEngine['predictSessions']>,
+): Promise<Record<string, CollectedPredictions>> {
+  const order = Object.keys(sessions).sort();
+  const keyOf: string[] = []; // the sessions-record key of each batch, by index
+  function* all(): Generator<SessionBatch> {
+    for (const s of order) {
+      for (const b of sessions[s]!.batches) {
+        keyOf.push(s);
+        yield b;
+      }
+    }
+  }
+  const byIndex = new Map<number, { pred: Float32Array; predShape: number[]; targets: Float32Array; targetShape: number[] }>();
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    for (const group of stimulusGroups(all())) {
+      try {
+        const outs = await predictSessions(
+          group.inputs,
+          group.members.map((m) => m.session),
+        );
+        for (const [i, m] of group.members.entries()) {
+          const out = outs[i]!;
+          byIndex.set(m.index, {
+            pred: (await out.data()) as Float32Array,
+            predShape: out.shape,
+            targets: (await m.targets.data()) as Float32Array,
+            targetShape: m.targets.shape,
+          });
+        }
+        tf.dispose(outs);
+      } finally {
+        tf.dispose([group.inputs, ...group.members.map((m) => m.targets)]);
+      }
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  const collectors = new Map(order.map((s) => [s, new SessionCollector()]));
+  for (const [index, key] of keyOf.entries()) {
+    const b = byIndex.get(index)!;
+    collectors.get(key)!.add(b.pred, b.predShape, b.targets, b.targetShape);
+  }
+  return Object.fromEntries(order.map((s) => [s, collectors.get(s)!.result()]));
 }
 
 function concatenated(
@@ -117,8 +185,10 @@ export async function evaluateModel(
   model: TrainableModel,
   sessions: Readonly<Record<string, SessionSplitData>>,
   options: SummaryOptions = {},
-  engine: Pick<ComputeEngine, 'predict'> = new TfjsEngine(model),
+  engine: Pick<ComputeEngine, 'predict' | 'predictSessions'> = new TfjsEngine(model),
 ): Promise<{ rows: NeuronResult[]; summary: EvaluationSummary; kept: NeuronResult[] }> {
+  if (engine.predictSessions)
+    return evaluateCollected(sessions, await collectGrouped(model, sessions, engine.predictSessions.bind(engine)), options);
   const collected: Record<string, CollectedPredictions> = {};
   for (const session of Object.keys(sessions).sort())
     collected[session] = await collectPredictions(model, sessions[session]!.batches, engine);

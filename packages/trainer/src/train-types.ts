@@ -114,7 +114,7 @@ export type TrainProgress =
   | { readonly type: 'done'; readonly epochsRun: number; readonly stopReason: string | null };
 
 /** What {@link train} needs from a compute engine: loss and gradients of a batch, and predictions for validation. */
-export type TrainingEngine = Pick<ComputeEngine, 'lossAndGrads' | 'predict'>;
+export type TrainingEngine = Pick<ComputeEngine, 'lossAndGrads' | 'predict' | 'predictSessions'>;
 
 /** Options of {@link train}; the defaults are OpenRetina's (hoefling_2024 configs + Lightning defaults). */
 export interface TrainOptions<M extends TrainableModel = TrainableModel> {
@@ -156,7 +156,7 @@ export interface TrainOptions<M extends TrainableModel = TrainableModel> {
    * true })` from '@openretina/onnx/node'. Default: `TfjsEngine` of '@openretina/models' (the model's own TF.js
    * forward and `tf.variableGrads`). The next batch is taken from the data while a step is awaited.
    */
-  engine?: Pick<ComputeEngine, 'lossAndGrads' | 'predict'>;
+  engine?: Pick<ComputeEngine, 'lossAndGrads' | 'predict' | 'predictSessions'>;
   /**
    * Lightning's `accumulate_grad_batches` (default 1): the gradients of each batch are divided by k, those of k
    * consecutive batches summed, then one clip + optimizer step (+ a step of an interval-'step' scheduler). The

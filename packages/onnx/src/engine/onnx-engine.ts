@@ -14,6 +14,13 @@ import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forwa
 import { StimulusBuffers } from './stimulus-buffers.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 
+/**
+ * Graphs created without ONNX Runtime's graph optimizations: the prediction graphs are MatMuls, reshapes and
+ * transposes that the optimizers leave computing the same values (outputs bit-identical, run times equal), while
+ * optimizing them cost most of their session creation (150-frame forward 25–150 ms of CPU at 'all', 2–12 disabled).
+ */
+const EVAL_GRAPH_KINDS: ReadonlySet<string> = new Set(['forward', 'forward-weights']);
+
 /** Values of the largest dense matrix the engine builds per layer (2^26 float32 = 256 MiB); larger models run in TF.js. */
 const MAX_PLACEMENT_VALUES = 2 ** 26;
 
@@ -36,6 +43,13 @@ export interface OnnxEngineOptions {
 }
 
 type AnyModule = Record<string, unknown>;
+
+/** One session's eval-mode graph feeds, the model state they were computed from, and the forward graph's matrices per length. */
+interface EvalEntry {
+  state: Float32Array[];
+  feeds: Record<string, unknown>;
+  forward: Map<number, Record<string, unknown>>;
+}
 
 interface LayerRefs {
   conv: { temporalKernel(session?: string): tf.Tensor3D; weightSpatial: tf.Variable };
@@ -69,10 +83,9 @@ export class OnnxEngine implements ComputeEngine {
   private readonly stimuli = new StimulusBuffers();
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
-  private readonly evalCache = new Map<
-    string,
-    { state: Float32Array[]; feeds: Record<string, unknown>; forward: Map<number, Record<string, unknown>> }
-  >();
+  private readonly evalCache = new Map<string, EvalEntry>();
+  /** Concatenated readout feeds of session groups ({@link predictSessions}), valid while their sessions' entries are. */
+  private readonly groupReadouts = new Map<string, { entries: EvalEntry[]; feeds: Record<string, unknown> }>();
 
   constructor(
     readonly model: CoreReadout,
@@ -135,7 +148,7 @@ export class OnnxEngine implements ComputeEngine {
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
         interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
+        graphOptimizationLevel: EVAL_GRAPH_KINDS.has(kind) ? 'disabled' : 'all',
         executionMode: 'sequential',
         ...(this.options.executionProviders ? { executionProviders: [...this.options.executionProviders] } : {}),
         ...this.options.sessionOptions,
@@ -243,9 +256,12 @@ export class OnnxEngine implements ComputeEngine {
     return { ...entry.feeds, [n.x]: this.tensor(xValues, x.shape) };
   }
 
-  private async evalWeights(session: string): Promise<{ feeds: Record<string, unknown>; forward: Map<number, Record<string, unknown>> }> {
-    this.clampPositive(session);
-    const state = await this.stateValues();
+  /** `state`: the model's {@link stateValues}, read once by a caller that asks for several sessions (after clamping them). */
+  private async evalWeights(session: string, state?: Float32Array[]): Promise<EvalEntry> {
+    if (!state) {
+      this.clampPositive(session);
+      state = await this.stateValues();
+    }
     const cached = this.evalCache.get(session);
     if (cached && cached.state.length === state.length && cached.state.every((a, i) => sameValues(a, state[i]!))) return cached;
     const weights = this.detachedWeights(session, false);
@@ -257,8 +273,8 @@ export class OnnxEngine implements ComputeEngine {
   }
 
   /** Feeds of the forward graph: the stimulus, the readout and the layers' matrices (from the weights graph, cached). */
-  private async forwardFeeds(x: tf.Tensor5D, xValues: Float32Array, session: string): Promise<Record<string, unknown>> {
-    const entry = await this.evalWeights(session);
+  private async forwardFeeds(x: tf.Tensor5D, xValues: Float32Array, session: string, entry?: EvalEntry): Promise<Record<string, unknown>> {
+    entry ??= await this.evalWeights(session);
     const T = x.shape[1];
     let weights = entry.forward.get(T);
     if (!weights) {
@@ -370,9 +386,71 @@ export class OnnxEngine implements ComputeEngine {
     return tf.tensor3d(out.data as Float32Array, out.dims as [number, number, number]);
   }
 
+  /**
+   * Eval-mode responses of several sessions to one stimulus (see `ComputeEngine.predictSessions`). Sessions whose
+   * core weights are equal (no session-specific temporal speed) run as one forward: the graph's neuron dimension is
+   * symbolic, so their readout weights are concatenated along it and the output is split per session. At 50
+   * sessions recorded with one movie that is one core forward instead of 50.
+   */
+  async predictSessions(x: tf.Tensor5D, sessions: readonly string[]): Promise<tf.Tensor3D[]> {
+    this.checkInput(x);
+    for (const s of sessions) this.model.readout.numNeurons(s);
+    if (sessions.length <= 1) return Promise.all(sessions.map((s) => this.predict(x, s)));
+    for (const s of new Set(sessions)) this.clampPositive(s);
+    const state = await this.stateValues(); // once for all sessions, not once each
+    const entries = new Map<string, EvalEntry>();
+    for (const s of new Set(sessions)) entries.set(s, await this.evalWeights(s, state));
+    const outputs = new Map<string, tf.Tensor3D>();
+    const stimulus = await this.stimuli.take(x);
+    try {
+      for (const group of groupsByCore(sessions, entries, this.layers.length)) {
+        const ortSession = await this.session('forward', group[0]!, x.shape[1]);
+        const groupEntries = group.map((s) => entries.get(s)!);
+        const feeds = await this.forwardFeeds(x, stimulus.data, group[0]!, groupEntries[0]);
+        Object.assign(feeds, this.groupReadout(group, groupEntries));
+        const out = (await ortSession.run(feeds))[n.output]!;
+        const [B, T] = out.dims as [number, number, number];
+        const counts = groupEntries.map((e) => (e.feeds[n.readoutBias] as OrtTensorLike).dims[0]!);
+        splitNeurons(out.data as Float32Array, B * T, counts).forEach((d, i) => outputs.set(group[i]!, tf.tensor3d(d, [B, T, counts[i]!])));
+      }
+    } catch (e) {
+      tf.dispose([...outputs.values()]);
+      throw e;
+    } finally {
+      stimulus.release();
+    }
+    return sessions.map((s, i) => (sessions.indexOf(s) === i ? outputs.get(s)! : tf.clone(outputs.get(s)!)));
+  }
+
+  /** The readout weight `[c·Q, ΣN]` and bias `[ΣN]` of a group of sessions, side by side in the group's order. */
+  private groupReadout(group: readonly string[], entries: EvalEntry[]): Record<string, unknown> {
+    const key = group.join('\0');
+    const cached = this.groupReadouts.get(key);
+    if (cached?.entries.every((e, i) => e === entries[i])) return cached.feeds;
+    const ws = entries.map((e) => e.feeds[n.readoutWeight] as OrtTensorLike);
+    const bs = entries.map((e) => e.feeds[n.readoutBias] as OrtTensorLike);
+    const rows = ws[0]!.dims[0]!;
+    const counts = bs.map((b) => b.dims[0]!);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const w = new Float32Array(rows * total);
+    const b = new Float32Array(total);
+    let offset = 0;
+    ws.forEach((t, i) => {
+      const d = t.data as Float32Array;
+      const c = counts[i]!;
+      for (let r = 0; r < rows; r++) w.set(d.subarray(r * c, (r + 1) * c), r * total + offset);
+      b.set(bs[i]!.data as Float32Array, offset);
+      offset += c;
+    });
+    const feeds = { [n.readoutWeight]: this.tensor(w, [rows, total]), [n.readoutBias]: this.tensor(b, [total]) };
+    this.groupReadouts.set(key, { entries, feeds });
+    return feeds;
+  }
+
   dispose(): void {
     this.evalCache.clear();
     this.stimuli.clear();
+    this.groupReadouts.clear();
     for (const s of this.sessions.values()) void s.then((x) => x.release?.()).catch(() => undefined);
     this.sessions.clear();
   }
@@ -385,6 +463,37 @@ export class OnnxEngine implements ComputeEngine {
 async function readFloats(t: tf.Tensor): Promise<Float32Array> {
   const backend = tf.getBackend();
   return (backend === 'wasm' || backend === 'cpu' ? t.dataSync() : await t.data()) as Float32Array;
+}
+
+/**
+ * Sessions in groups whose core feeds (every layer's eval weights) hold equal values, each group in the order its
+ * sessions first appear; a session named twice is computed once.
+ */
+function groupsByCore(sessions: readonly string[], entries: ReadonlyMap<string, EvalEntry>, layers: number): string[][] {
+  const coreNames = Array.from({ length: layers }, (_, i) => [n.wt(i), n.ws(i), n.scale(i), n.shift(i)]).flat();
+  const sameCore = (a: EvalEntry, b: EvalEntry): boolean =>
+    coreNames.every((k) =>
+      sameValues((a.feeds[k] as OrtTensorLike).data as Float32Array, (b.feeds[k] as OrtTensorLike).data as Float32Array),
+    );
+  const groups: string[][] = [];
+  for (const s of new Set(sessions)) {
+    const group = groups.find((g) => sameCore(entries.get(g[0]!)!, entries.get(s)!));
+    if (group) group.push(s);
+    else groups.push([s]);
+  }
+  return groups;
+}
+
+/** `[rows, ΣN]` values split into one `[rows, N_i]` array per count. */
+function splitNeurons(data: Float32Array, rows: number, counts: readonly number[]): Float32Array[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  let offset = 0;
+  return counts.map((c) => {
+    const out = new Float32Array(rows * c);
+    for (let r = 0; r < rows; r++) out.set(data.subarray(r * total + offset, r * total + offset + c), r * c);
+    offset += c;
+    return out;
+  });
 }
 
 function sameValues(a: Float32Array, b: Float32Array): boolean {

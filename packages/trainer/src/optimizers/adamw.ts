@@ -64,6 +64,10 @@ export class AdamW extends Optimizer {
   }
 
   protected update(name: string, param: tf.Variable, gradIn: tf.Tensor): void {
+    if (hostBackend()) {
+      this.updateOnHost(name, param, gradIn);
+      return;
+    }
     const grad = this.maximize ? tf.neg(gradIn) : gradIn;
     const [b1, b2] = this.betas;
     const expAvg = this.slot(name, 'exp_avg', param);
@@ -87,4 +91,68 @@ export class AdamW extends Optimizer {
     const denom = tf.add(tf.div(tf.sqrt(second), bc2Sqrt), this.eps);
     param.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), this.lr / bc1)));
   }
+
+  /**
+   * The same update on the host, element by element, for backends whose tensors live in host memory (cpu, wasm):
+   * per parameter four reads and three writes instead of ~20 small kernels and their scalar tensors. Each step
+   * rounds to float32 as the kernel would (`fround` after every operation on float32 operands, scalars rounded to
+   * float32 as TF.js makes them), so the results are bit for bit those of the tensor path above.
+   */
+  private updateOnHost(name: string, param: tf.Variable, gradIn: tf.Tensor): void {
+    const f = Math.fround;
+    const [b1, b2] = this.betas;
+    const expAvg = this.slot(name, 'exp_avg', param);
+    const expAvgSq = this.slot(name, 'exp_avg_sq', param);
+    const maxSq = this.amsgrad ? this.slot(name, 'max_exp_avg_sq', param) : null;
+    const step = (this.steps.get(name) ?? 0) + 1;
+    this.steps.set(name, step);
+    const p = param.dataSync() as Float32Array;
+    const g = gradIn.dataSync() as Float32Array;
+    const ma = expAvg.dataSync() as Float32Array;
+    const va = expAvgSq.dataSync() as Float32Array;
+    const mx = maxSq ? (maxSq.dataSync() as Float32Array) : null;
+    const n = p.length;
+    const pOut = new Float32Array(n);
+    const mOut = new Float32Array(n);
+    const vOut = new Float32Array(n);
+    const mxOut = mx ? new Float32Array(n) : null;
+    const decay = f(1 - this.lr * this.weightDecay);
+    const fb1 = f(b1);
+    const fb2 = f(b2);
+    const c1 = f(1 - b1);
+    const c2 = f(1 - b2);
+    const bc2Sqrt = f(Math.sqrt(1 - b2 ** step));
+    const eps = f(this.eps);
+    const stepSize = f(this.lr / (1 - b1 ** step));
+    for (let i = 0; i < n; i++) {
+      const gi = this.maximize ? -g[i]! : g[i]!;
+      const decayed = this.weightDecay !== 0 ? f(p[i]! * decay) : p[i]!;
+      const m = f(f(ma[i]! * fb1) + f(gi * c1));
+      const v = f(f(va[i]! * fb2) + f(f(gi * gi) * c2));
+      mOut[i] = m;
+      vOut[i] = v;
+      let second = v;
+      if (mx && mxOut) {
+        second = maximumOf(mx[i]!, v);
+        mxOut[i] = second;
+      }
+      const denom = f(f(f(Math.sqrt(second)) / bc2Sqrt) + eps);
+      pOut[i] = f(decayed - f(f(m / denom) * stepSize));
+    }
+    expAvg.assign(tf.tensor(mOut, param.shape));
+    expAvgSq.assign(tf.tensor(vOut, param.shape));
+    if (maxSq && mxOut) maxSq.assign(tf.tensor(mxOut, param.shape));
+    param.assign(tf.tensor(pOut, param.shape));
+  }
+}
+
+/** Backends whose `dataSync` is a plain copy from host memory (not a GPU read-back). */
+function hostBackend(): boolean {
+  const b = tf.getBackend();
+  return b === 'cpu' || b === 'wasm';
+}
+
+/** `tf.maximum` of one element: NaN when either is NaN. */
+function maximumOf(a: number, b: number): number {
+  return Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b);
 }
