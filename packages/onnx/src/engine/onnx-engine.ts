@@ -224,8 +224,8 @@ export class OnnxEngine implements ComputeEngine {
     }
   }
 
-  private async feeds(x: tf.Tensor5D, weights: Map<string, tf.Tensor>): Promise<Record<string, unknown>> {
-    return { [n.x]: this.tensor(await readFloats(x), x.shape), ...(await this.weightFeeds(weights, false)) };
+  private async feeds(x: tf.Tensor5D, xValues: Float32Array, weights: Map<string, tf.Tensor>): Promise<Record<string, unknown>> {
+    return { [n.x]: this.tensor(xValues, x.shape), ...(await this.weightFeeds(weights, false)) };
   }
 
   /** ORT tensors of the graph weights; `copy`: the arrays outlive the tensors (a variable's data may be a live view). */
@@ -300,10 +300,18 @@ export class OnnxEngine implements ComputeEngine {
     const ortSession = await this.session('train', session, inputs.shape[1]);
     this.clampPositive(session);
     const weights = this.detachedWeights(session, true);
-    const feeds = await this.feeds(inputs, weights);
-    tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
-    feeds[n.targets] = this.tensor(await readFloats(targets), targets.shape);
-    const res = await ortSession.run(feeds);
+    // the batch is staged in a reused host buffer, as predictions' stimuli are (fresh memory per step is slow)
+    let stimulus: { data: Float32Array; release: () => void } | undefined;
+    let res: Record<string, OrtTensorLike>;
+    try {
+      stimulus = await this.stimuli.take(inputs);
+      const feeds = await this.feeds(inputs, stimulus.data, weights);
+      feeds[n.targets] = this.tensor(await readFloats(targets), targets.shape);
+      res = await ortSession.run(feeds);
+    } finally {
+      stimulus?.release();
+      tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+    }
     const get = (name: string): OrtTensorLike => {
       const t = res[name];
       if (!t) throw new ConfigError(`The engine graph has no output ${name}.`);
