@@ -7,7 +7,7 @@
 // to bench/BROWSER.md's table, which `pnpm bench` (bench/run.mjs, which runs this script) puts into
 // bench/RESULTS.md; run alone, it also refreshes that section of RESULTS.md.
 // Usage: node bench/browser.mjs [--no-write]. Needs `pnpm build` (the site) and /usr/bin/chromium (CHROMIUM_PATH
-// points elsewhere). Environment: BENCH_RUNS (default 7), BENCH_BROWSER_FRAMES (default 150).
+// points elsewhere). Environment: BENCH_BROWSER_RUNS (default 25), BENCH_BROWSER_FRAMES (default 150).
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -17,7 +17,8 @@ import { ROOT } from './lib.mjs';
 
 const DIST = join(ROOT, 'apps', 'demo', 'dist');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+// 25 by default: with 7 medians the quiet ratio moved between 1.55 and 3.16 from run to run (bench/ANALYSIS.md)
+const RUNS = Number(process.env.BENCH_BROWSER_RUNS ?? 25);
 const FRAMES = Number(process.env.BENCH_BROWSER_FRAMES ?? 150);
 const TABLE = join(ROOT, 'bench', 'BROWSER.md');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
