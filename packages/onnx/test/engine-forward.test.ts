@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
-import { buildSmallModel } from './small-model.js';
+import { buildSmallModel, randomizeWeights } from './small-model.js';
+import { observedOrt } from './observed-ort.js';
 import { relativeError } from '@openretina/test-utils/fixtures';
 import { OnnxEngine, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode } from '../src/node.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph, type LayerOrder } from '../src/engine/forward-graph.js';
@@ -18,12 +19,8 @@ const ORDERS: LayerOrder[][] = [
 /** Small core with temporal and spatial padding, cut frames and an exp readout (2 sessions). */
 function smallModel(): CoreReadout {
   const model = buildSmallModel();
-  // weights large enough that the output depends on every layer (the initial conv weights are ~0.01), and
+  randomizeWeights(model, 11);
   // non-trivial running statistics
-  let seed = 11;
-  for (const [name, v] of model.namedParameters())
-    if (/(sin_weights|cos_weights|weight_spatial|features|mask_mean|bias)$/.test(name))
-      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed++)));
   model.train();
   tf.tidy(() => model.forward(tf.randomNormal([3, 16, 9, 8, 2], 0.3, 1.2, 'float32', 3) as tf.Tensor5D, { session: 'b' }));
   model.eval();
@@ -39,24 +36,7 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
       const expected = model.forward(x, { session: 'b' });
       // the eval weights as the engine computes them (the weights graph's feeds) and the readout
       let feeds: Record<string, unknown> = {};
-      const capture = new OnnxEngine(model, {
-        ort: {
-          Tensor: ort.Tensor,
-          InferenceSession: {
-            create: async (bytes, options) => {
-              const s = await ort.InferenceSession.create(bytes, options);
-              return {
-                inputNames: s.inputNames,
-                outputNames: s.outputNames,
-                run: async (f: Record<string, unknown>) => {
-                  feeds = { ...feeds, ...f };
-                  return s.run(f);
-                },
-              };
-            },
-          },
-        },
-      });
+      const capture = new OnnxEngine(model, { ort: observedOrt(ort, { onRun: (f) => (feeds = { ...feeds, ...f }) }) });
       const viaEngine = await capture.predict(x, 'b');
       expect(relativeError(viaEngine.dataSync(), expected.dataSync()), `engine T=${T}`).toBeLessThan(TOL);
       const plan = enginePlan(model, 'b', T);

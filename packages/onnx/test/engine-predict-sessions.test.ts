@@ -3,30 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TfjsEngine } from '@openretina/models';
 import { OnnxEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
 import { buildSmallModel } from './small-model.js';
+import { observedOrt } from './observed-ort.js';
+import { relativeError } from '@openretina/test-utils/fixtures';
 
 /** `ort` whose sessions count their `run` calls. */
 function countingRuns(ort: OrtLike): { ort: OrtLike; readonly runs: number } {
   let runs = 0;
   return {
-    ort: {
-      Tensor: ort.Tensor,
-      InferenceSession: {
-        create: async (bytes, options) => {
-          const s = await ort.InferenceSession.create(bytes, options);
-          return {
-            inputNames: s.inputNames,
-            outputNames: s.outputNames,
-            run: (feeds: Record<string, unknown>) => {
-              runs++;
-              return s.run(feeds);
-            },
-            release: async () => {
-              await s.release?.();
-            },
-          };
-        },
-      },
-    },
+    ort: observedOrt(ort, { onRun: () => runs++ }),
     get runs() {
       return runs;
     },
@@ -34,7 +18,7 @@ function countingRuns(ort: OrtLike): { ort: OrtLike; readonly runs: number } {
 }
 
 function relErr(got: tf.Tensor, want: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]! / tf.max(tf.abs(want)).dataSync()[0]!);
+  return relativeError(got.dataSync(), want.dataSync());
 }
 
 /** Makes each readout differ, so that a shared forward must still give each session its own output. */
@@ -126,15 +110,7 @@ describe('OnnxEngine.predictSessions: one core forward for sessions that share a
     const x = tf.randomNormal([1, 16, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor5D;
     const levels = async (sessionOptions?: Record<string, unknown>): Promise<unknown[]> => {
       const seen: unknown[] = [];
-      const recording: OrtLike = {
-        Tensor: ort.Tensor,
-        InferenceSession: {
-          create: (bytes, options) => {
-            seen.push((options as { graphOptimizationLevel?: unknown }).graphOptimizationLevel);
-            return ort.InferenceSession.create(bytes, options);
-          },
-        },
-      };
+      const recording = observedOrt(ort, { onCreate: (options) => seen.push(options?.graphOptimizationLevel) });
       const engine = new OnnxEngine(model, { ort: recording, ...(sessionOptions ? { sessionOptions } : {}) });
       (await engine.predict(x, 'a')).dispose();
       engine.dispose();

@@ -3,20 +3,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TfjsEngine } from '@openretina/models';
 import { OnnxEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
 import { buildSmallModel } from './small-model.js';
+import { observedOrt } from './observed-ort.js';
 
 /** `ort` with a count of the ONNX Runtime sessions created through it. */
 function countingSessions(ort: OrtLike): { ort: OrtLike; readonly created: number } {
   let created = 0;
   return {
-    ort: {
-      Tensor: ort.Tensor,
-      InferenceSession: {
-        create: (bytes, options) => {
-          created++;
-          return ort.InferenceSession.create(bytes, options);
-        },
-      },
-    },
+    ort: observedOrt(ort, { onCreate: () => created++ }),
     get created() {
       return created;
     },

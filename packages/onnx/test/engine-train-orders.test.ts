@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { OnnxEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
 import { buildEngineGraph, enginePlan, type EngineGraphKind, type TrainLayerOrder } from '../src/engine/training-graph.js';
-import { buildSmallModel } from './small-model.js';
+import { buildSmallModel, randomizeWeights } from './small-model.js';
+import { observedOrt } from './observed-ort.js';
 
 const TOL = 1e-5;
 const ORDERS: TrainLayerOrder[][] = [
@@ -15,24 +16,7 @@ const ORDERS: TrainLayerOrder[][] = [
 /** The feeds the engine gives its graph of `kind` (captured from one engine call). */
 async function engineFeeds(ort: OrtLike, call: (engine: OnnxEngine) => Promise<void>): Promise<Record<string, unknown>> {
   let feeds: Record<string, unknown> = {};
-  const engine = new OnnxEngine(model, {
-    ort: {
-      Tensor: ort.Tensor,
-      InferenceSession: {
-        create: async (bytes, options) => {
-          const s = await ort.InferenceSession.create(bytes, options);
-          return {
-            inputNames: s.inputNames,
-            outputNames: s.outputNames,
-            run: async (f: Record<string, unknown>) => {
-              feeds = { ...feeds, ...f };
-              return s.run(f);
-            },
-          };
-        },
-      },
-    },
-  });
+  const engine = new OnnxEngine(model, { ort: observedOrt(ort, { onRun: (f) => (feeds = { ...feeds, ...f }) }) });
   await call(engine);
   engine.dispose();
   return feeds;
@@ -48,11 +32,7 @@ const model = buildSmallModel();
 describe('engine training and input-gradient graphs: every stage order per layer', () => {
   it.each(['train', 'vjp'] as const)('%s graph: outputs of every order equal the default within 1e-5', async (kind: EngineGraphKind) => {
     const ort = await loadOnnxRuntimeNode();
-    // weights large enough that every layer matters (the initial conv weights are ~0.01)
-    let seed = 21;
-    for (const [name, v] of model.namedParameters())
-      if (/(sin_weights|cos_weights|weight_spatial|features|mask_mean|bias)$/.test(name))
-        tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed++)));
+    randomizeWeights(model, 21);
     for (const T of [16, 23]) {
       const x = tf.randomNormal([3, T, 9, 8, 2], 0, 1, 'float32', T) as tf.Tensor5D;
       const plan = enginePlan(model, 'b', T);
