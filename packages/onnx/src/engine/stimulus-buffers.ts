@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readFloats } from './read-floats.js';
 
 /** The wasm backend's view of a tensor's memory (a method of its backend class, not of TF.js's `KernelBackend`). */
 interface HeapBackend {
@@ -19,11 +20,8 @@ export class StimulusBuffers {
   /** The values of `x` (float32) and the function that gives their buffer back once the run has finished. */
   async take(x: tf.Tensor): Promise<{ data: Float32Array; release: () => void }> {
     const backend = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as Partial<HeapBackend>) : undefined;
-    if (x.dtype !== 'float32' || typeof backend?.typedArrayFromHeap !== 'function') {
-      const backendName = tf.getBackend();
-      const data = (backendName === 'cpu' || backendName === 'wasm' ? x.dataSync() : await x.data()) as Float32Array;
-      return { data, release: () => undefined };
-    }
+    if (x.dtype !== 'float32' || typeof backend?.typedArrayFromHeap !== 'function')
+      return { data: await readFloats(x), release: () => undefined };
     let pool = this.free.get(x.size);
     if (!pool) {
       pool = [];
