@@ -11,6 +11,19 @@ function sharedMovieBatches(): SessionBatch[] {
   return [batch('s1', 5), batch('s1', 6), batch('s2', 5), batch('s2', 6), batch('s3', 9)];
 }
 
+/** An engine with only `predictSessions` (answered by `reference`), recording the sessions of each call. */
+function groupedEngine(reference: TfjsEngine) {
+  const calls: string[][] = [];
+  const grouped = {
+    predict: () => Promise.reject(new Error('predict is not used when predictSessions exists')),
+    predictSessions: async (x: tf.Tensor5D, sessions: readonly string[]) => {
+      calls.push([...sessions]);
+      return Promise.all(sessions.map((s) => reference.predict(x, s)));
+    },
+  };
+  return { calls, grouped };
+}
+
 describe('validation with one forward per shared stimulus', () => {
   it('stimulusGroups groups batches with equal stimuli across sessions, keeps one input, and frees the rest', () => {
     const before = tf.memory().numTensors;
@@ -39,14 +52,7 @@ describe('validation with one forward per shared stimulus', () => {
   it('validate() with predictSessions calls it once per shared stimulus and gives the metrics of one predict per batch', async () => {
     const model = tinyModel(3);
     const reference = new TfjsEngine(model);
-    const calls: string[][] = [];
-    const grouped = {
-      predict: () => Promise.reject(new Error('predict is not used when predictSessions exists')),
-      predictSessions: async (x: tf.Tensor5D, sessions: readonly string[]) => {
-        calls.push([...sessions]);
-        return Promise.all(sessions.map((s) => reference.predict(x, s)));
-      },
-    };
+    const { calls, grouped } = groupedEngine(reference);
     const before = tf.memory().numTensors;
     const want = await validate(model, sharedMovieBatches(), reference);
     const got = await validate(model, sharedMovieBatches(), grouped);
@@ -61,14 +67,7 @@ describe('validation with one forward per shared stimulus', () => {
   it('evaluateModel() with predictSessions: one call per shared stimulus, the rows of one predict per batch', async () => {
     const model = tinyModel(4);
     const reference = new TfjsEngine(model);
-    const calls: string[][] = [];
-    const grouped = {
-      predict: () => Promise.reject(new Error('predict is not used when predictSessions exists')),
-      predictSessions: async (x: tf.Tensor5D, sessions: readonly string[]) => {
-        calls.push([...sessions]);
-        return Promise.all(sessions.map((s) => reference.predict(x, s)));
-      },
-    };
+    const { calls, grouped } = groupedEngine(reference);
     // two sessions' splits of two batches each on one movie, and one on another
     const split = () => ({
       s1: { batches: [batch('s1', 5), batch('s1', 6)] },
