@@ -28,11 +28,16 @@ function smallModel(): CoreReadout {
 }
 
 describe('GEMM forward graphs (engine predict and the exported gemm form) against TF.js', () => {
-  it('engine forward: both stage orders per layer, one and several temporal blocks, two stimulus lengths', async () => {
+  it('engine forward: both stage orders per layer, one and several temporal blocks, three stimulus lengths', async () => {
     const ort = await loadOnnxRuntimeNode();
     const model = smallModel();
-    for (const T of [16, 23]) {
-      const x = tf.randomNormal([2, T, 9, 8, 2], 0, 1, 'float32', T) as tf.Tensor5D;
+    // batch 1 with a long stimulus is the demo's prediction: several blocks with the default block size too
+    for (const [batch, T] of [
+      [2, 16],
+      [2, 23],
+      [1, 40],
+    ] as const) {
+      const x = tf.randomNormal([batch, T, 9, 8, 2], 0, 1, 'float32', T) as tf.Tensor5D;
       const expected = model.forward(x, { session: 'b' });
       // the eval weights as the engine computes them (the weights graph's feeds) and the readout
       let feeds: Record<string, unknown> = {};
