@@ -18,7 +18,8 @@ import { NEURONS, engineNames as n, type EnginePlan } from './training-graph.js'
  * - `spatial-first` on the layout `[C, T, B·H·W]` (positions last): the windowed input `[nb, I, (Tb + L − 1)·B, P]`
  *   times `K [O, 1, I, P, Q]` (a GEMM with a long M = frames × batch and a short N = Q, which MLAS runs near
  *   peak), then `Mt [O, 1, Tb, I·(Tb + L − 1)]` times `[O, nb, I·(Tb + L − 1), B·Q]`. Output `[O, T', B·Q]`.
- *   Cheaper when the layer has few input channels (the stimulus layer).
+ *   Cheaper when the layer has few input channels (the stimulus layer). With a fixed length (engine graphs) the
+ *   windows are taken from the spatial products instead (see {@link spatialThenWindows}).
  * Eval BatchNorm becomes a per-channel scale (multiplied into the second stage's matrix) and shift, then ELU. The
  * readout is one Gemm (or a batched MatMul over channels) with its effective weight `[c·Q, N]` and bias.
  */
@@ -188,7 +189,8 @@ export function convertLayout(g: OnnxGraph, h: string, from: ForwardLayout, to: 
 }
 
 /**
- * ELU (alpha 1) as `max(z, exp(min(z, 0)) − 1)`: equal to it (`eᶻ − 1 ≥ z`, and `= 0 < z` above 0), and four
+ * ELU (alpha 1) as `max(z, exp(min(z, 0)) − 1)`: the same values up to float32 rounding (`eᶻ − 1 ≥ z`, and `= 0 < z`
+ * above 0), and four
  * vectorised element-wise passes cost half of onnxruntime's Elu kernel (491k values, one thread: 0.45 against
  * 0.93 ms on cpu, 1.1 against 1.7 ms on wasm).
  */
