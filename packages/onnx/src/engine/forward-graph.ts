@@ -44,7 +44,10 @@ export interface GemmForwardLayer {
   /** Folded BatchNorm (+ bias): `[O, 1]` each; without `scale`, it is already in the second stage's matrix. */
   scale?: string;
   shift: string;
-  /** The input length when it is fixed (engine graphs): a single unpadded block then needs no windowing. */
+  /**
+   * The input length when it is fixed (engine graphs): a single unpadded block then needs no windowing, and a
+   * spatial-first layer takes its windows after the spatial stage.
+   */
   staticFrames?: number;
 }
 
