@@ -384,23 +384,31 @@ export class OnnxEngine implements ComputeEngine {
       return t;
     };
     const poisson = (get(n.loss).data as Float32Array)[0]!;
-    // BatchNorm running statistics, as a TF.js training forward updates them.
+    // BatchNorm running statistics, as a TF.js training forward updates them: on the host, each product and sum
+    // rounded to float32 as TF.js's kernels round them (the same values, no kernels).
     const B = inputs.shape[0];
     if (this.model.training) {
       const plans = enginePlan(this.model, session, inputs.shape[1]).layers; // once per step, not per layer
-      tf.tidy(() => {
-        this.layers.forEach((l, i) => {
-          const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt, momentum: m } = l.norm;
-          if (!rm || !rv || !nbt) return;
-          const plan = plans[i]!;
-          const count = B * plan.tOut * plan.hOut * plan.wOut;
-          const mean = tf.tensor1d(get(n.batchMean(i)).data as Float32Array);
-          const unbiased = tf.mul(tf.tensor1d(get(n.batchVar(i)).data as Float32Array), count / Math.max(count - 1, 1));
-          rm.assign(tf.add(tf.mul(rm, 1 - m), tf.mul(mean, m)));
-          rv.assign(tf.add(tf.mul(rv, 1 - m), tf.mul(unbiased, m)));
-          nbt.assign(tf.add(nbt, tf.scalar(1, 'int32')));
+      for (const [i, l] of this.layers.entries()) {
+        const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt, momentum: m } = l.norm;
+        if (!rm || !rv || !nbt) continue;
+        const plan = plans[i]!;
+        const count = B * plan.tOut * plan.hOut * plan.wOut;
+        const f = Math.fround;
+        const [keep, rate, unbias] = [f(1 - m), f(m), f(count / Math.max(count - 1, 1))];
+        const mean = get(n.batchMean(i)).data as Float32Array;
+        const variance = get(n.batchVar(i)).data as Float32Array;
+        const oldMean = Float32Array.from(await readFloats(rm));
+        const oldVar = Float32Array.from(await readFloats(rv));
+        const steps = (await readFloats(nbt))[0]!;
+        const newMean = oldMean.map((v, j) => f(v * keep) + f(mean[j]! * rate));
+        const newVar = oldVar.map((v, j) => f(v * keep) + f(f(variance[j]! * unbias) * rate));
+        tf.tidy(() => {
+          rm.assign(tf.tensor(newMean, rm.shape));
+          rv.assign(tf.tensor(newVar, rv.shape));
+          nbt.assign(tf.tensor(Int32Array.of(steps + 1), nbt.shape, 'int32'));
         });
-      });
+      }
     }
     // The chain rule to the parameters. TF.js differentiates the readout's masked weight and the regularizers (and a
     // temporal kernel whose log speed trains); the rest is done here, each TF.js kernel being costly on a short
