@@ -73,15 +73,18 @@ export class HostStimulusStep {
   }
 
   /**
-   * `x` (the stimulus) after one step on `loss = −objective + Σ reg` with `objectiveGrad = ∂objective/∂x`, and
-   * `Σ reg(x)` before the step. Neither input is changed. Three passes: the penalties' sums, the step (with the
-   * constraint's norm), the constraint.
+   * `x` (the stimulus) after one step on `loss = −objective + Σ reg` with `objectiveGrad = ∂objective/∂x`, written
+   * into `next` (another array than `x`), and `Σ reg(x)` before the step. Neither input is changed. Three passes: the
+   * penalties' sums, the step (with the constraint's norm), the constraint.
    */
-  step(x: Float32Array, objectiveGrad: Float32Array): { next: Float32Array; regularization: number } {
+  step(
+    x: Float32Array,
+    objectiveGrad: Float32Array,
+    next: Float32Array = new Float32Array(x.length),
+  ): { next: Float32Array; regularization: number } {
     const penalties = this.regularizers.map((r) => this.penalty(r, x));
     let regularization = 0;
     for (const p of penalties) regularization = Math.fround(regularization + p.value);
-    const next = new Float32Array(x.length);
     const channels = this.shape[4]!;
     const minusLr = Math.fround(-this.lr); // TF.js scalars are float32
     const [only] = penalties;
