@@ -27,8 +27,10 @@ export class HostStimulus {
   /** The host values of `x` for one run of steps; {@link release} it afterwards (a run in flight keeps its own). */
   static acquire(x: tf.Variable): HostStimulus {
     let h = HostStimulus.kept.get(x);
-    if (!h) HostStimulus.kept.set(x, (h = new HostStimulus(x)));
-    else if (h.busy) h = new HostStimulus(x);
+    if (!h) {
+      h = new HostStimulus(x);
+      HostStimulus.kept.set(x, h);
+    } else if (h.busy) h = new HostStimulus(x);
     h.busy = true;
     return h;
   }
