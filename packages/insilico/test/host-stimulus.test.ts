@@ -75,6 +75,32 @@ describe('optimizeStimulus: the stimulus kept on the host between host steps and
     tf.dispose([x, a, b]);
   });
 
+  it('an engine without inputGradientValues steps through TF.js tensors to the same stimuli, without leaking', async () => {
+    const init = start(4);
+    const want = await oneCall(init, 2);
+    const tensorsOnly = {
+      name: engine.name,
+      model: engine.model,
+      lossAndGrads: engine.lossAndGrads.bind(engine),
+      inputGradient: engine.inputGradient.bind(engine),
+      predict: engine.predict.bind(engine),
+      dispose: () => undefined,
+    };
+    const x = tf.variable(init);
+    const before = tf.memory().numTensors;
+    const got: number[][] = [];
+    const r = await optimizeStimulus(x, {
+      ...options,
+      engine: tensorsOnly,
+      stopper: new OptimizationStopper(2),
+      onIteration: () => void got.push(Array.from(x.dataSync())),
+    });
+    expect(r.engine).toBe('onnx');
+    expect(got).toEqual(want);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, init]);
+  });
+
   it('a non-finite stimulus assigned after host steps is refused by the initial check', async () => {
     const init = start(3);
     const x = tf.variable(init);
