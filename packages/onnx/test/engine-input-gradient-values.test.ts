@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShapeError } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import { OnnxEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
+import { observedOrt } from './observed-ort.js';
 import { buildSmallModel, randomizeWeights } from './small-model.js';
 
 type Shape5 = [number, number, number, number, number];
@@ -62,6 +63,22 @@ describe('OnnxEngine.inputGradientValues: the input gradient on host arrays', ()
     const afterBuffer = Array.from((await values()).grad);
     expect(afterBuffer).not.toEqual(afterWeights);
     expect(afterBuffer).toEqual((await fresh(model, ort, x, cot, 'b')).grad);
+  });
+
+  it('runs the part of the graph that depends on the weights alone once per weight state and stimulus length', async () => {
+    const runs: string[] = [];
+    const e = new OnnxEngine(model, { ort: observedOrt(ort, { onRun: (feeds) => void runs.push('x' in feeds ? 'rest' : 'fixed') }) });
+    const [xs, cs] = [x.dataSync() as Float32Array, cot.dataSync() as Float32Array];
+    const want = Array.from((await values()).grad);
+    for (let i = 0; i < 3; i++) expect(Array.from((await e.inputGradientValues(xs, shape, 'b', cs)).grad)).toEqual(want);
+    expect(runs).toEqual(['fixed', 'rest', 'rest', 'rest']);
+    const longer = tf.randomNormal([1, 20, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor5D;
+    await e.inputGradientValues(longer.dataSync() as Float32Array, [1, 20, 9, 8, 2], 'b', new Float32Array(16 * 4));
+    randomizeWeights(model, 21);
+    await e.inputGradientValues(xs, shape, 'b', cs);
+    expect(runs.slice(4)).toEqual(['fixed', 'rest', 'fixed', 'rest']);
+    longer.dispose();
+    e.dispose();
   });
 
   it('a positive readout: features assigned negative values are clamped, as by inputGradient', async () => {

@@ -15,6 +15,7 @@ import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forwa
 import { StimulusBuffers } from './stimulus-buffers.js';
 import { readFloats } from './read-floats.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
+import { splitGraph } from './split-graph.js';
 
 /**
  * Graphs created without ONNX Runtime's graph optimizations: the prediction graphs are MatMuls, reshapes and
@@ -46,11 +47,15 @@ export interface OnnxEngineOptions {
 
 type AnyModule = Record<string, unknown>;
 
-/** One session's eval-mode graph feeds, the model state they were computed from, and the forward graph's matrices per length. */
+/**
+ * One session's eval-mode graph feeds, the model state they were computed from, and per length the forward graph's
+ * matrices and the input gradient's tensors computed from the weights alone (the fixed part of its graph).
+ */
 interface EvalEntry {
   state: Float32Array[];
   feeds: Record<string, unknown>;
   forward: Map<number, Record<string, unknown>>;
+  vjp: Map<number, Record<string, unknown>>;
 }
 
 interface LayerRefs {
@@ -138,7 +143,7 @@ export class OnnxEngine implements ComputeEngine {
    * each graph and its memory arena, and the bundled dataset's two sessions (24 and 32 neurons) built each graph
    * twice.
    */
-  private session(kind: EngineGraphKind | 'forward-weights', session: string, T: number): Promise<OrtSessionLike> {
+  private session(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', session: string, T: number): Promise<OrtSessionLike> {
     const plan: EnginePlan = enginePlan(this.model, session, T);
     const key = `${kind}|${JSON.stringify(graphKeyPlan(plan))}`;
     let s = this.sessions.get(key);
@@ -148,7 +153,9 @@ export class OnnxEngine implements ComputeEngine {
           ? buildEngineForwardGraph(plan)
           : kind === 'forward-weights'
             ? buildEngineForwardWeightsGraph(plan)
-            : buildEngineGraph(plan, kind);
+            : kind === 'vjp' || kind === 'vjp-fixed'
+              ? splitGraph(buildEngineGraph(plan, 'vjp'), [n.x, n.cotangent])[kind === 'vjp' ? 'rest' : 'fixed']
+              : buildEngineGraph(plan, kind);
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
         interOpNumThreads: 1,
@@ -289,7 +296,7 @@ export class OnnxEngine implements ComputeEngine {
     const weights = this.detachedWeights(session, false);
     const feeds = await this.weightFeeds(weights, true);
     tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
-    const entry = { state: state.map((a) => a.slice()), feeds, forward: new Map<number, Record<string, unknown>>() };
+    const entry: EvalEntry = { state: state.map((a) => a.slice()), feeds, forward: new Map(), vjp: new Map() };
     this.evalCache.set(session, entry);
     return entry;
   }
@@ -425,11 +432,15 @@ export class OnnxEngine implements ComputeEngine {
     cotangentShape: readonly number[],
   ): Promise<InputGradientValues> {
     const entry = await this.inputGradientWeights(session);
-    const res = await ortSession.run({
-      ...entry.feeds,
-      [n.x]: this.tensor(x, shape),
-      [n.cotangent]: this.tensor(cotangent, cotangentShape),
-    });
+    // the graph's part that depends on the weights alone runs once per weight state and length
+    let fixed = entry.vjp.get(shape[1]!);
+    if (!fixed) {
+      const fs = await this.session('vjp-fixed', session, shape[1]!);
+      fixed = await fs.run(pick(entry.feeds, fs.inputNames));
+      entry.vjp.set(shape[1]!, fixed);
+    }
+    const feeds = { ...entry.feeds, ...fixed, [n.x]: this.tensor(x, shape), [n.cotangent]: this.tensor(cotangent, cotangentShape) };
+    const res = await ortSession.run(pick(feeds, ortSession.inputNames));
     const out = res[n.output]!;
     return {
       output: out.data as Float32Array,
@@ -540,6 +551,11 @@ function groupsByCore(sessions: readonly string[], entries: ReadonlyMap<string, 
     else groups.push([s]);
   }
   return groups;
+}
+
+/** The feeds a session takes. */
+function pick(feeds: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((k) => [k, feeds[k]]));
 }
 
 /** `[rows, ΣN]` values split into one `[rows, N_i]` array per count. */
