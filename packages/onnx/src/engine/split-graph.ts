@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { UnsupportedError } from '@openretina/contracts';
 
 const { onnx } = onnxProto;
 
@@ -15,8 +16,9 @@ export interface SplitGraph {
  * inputs only (the weights) form `fixed`, run once while those inputs stay the same; the nodes that depend on a
  * varying input form `rest`, which takes fixed's results as inputs. Nodes on constants alone go to both (ONNX
  * Runtime folds them when it creates a session). The MEI's input gradient runs one graph per step with the same
- * weights, and ~20 % of its kernel time built the placed kernels from them. Throws when a tensor handed over is
- * not a float (the engine graphs compute floats from their weights).
+ * weights, and ~20 % of its kernel time built the placed kernels from them. Throws `UnsupportedError` for a graph
+ * with an output that does not vary or a weights-only op that yields integers (`Shape`, `Size`, `Cast`: the tensors
+ * handed over are declared float).
  */
 export function splitGraph(bytes: Uint8Array, varying: readonly string[]): SplitGraph {
   const model = onnx.ModelProto.decode(bytes);
@@ -37,9 +39,12 @@ export function splitGraph(bytes: Uint8Array, varying: readonly string[]): Split
     if (nodeKind[i] !== 'varying') return;
     for (const name of node.input!) if (kind.get(name) === 'fixed' && !inputNames.has(name)) handoff.add(name);
   });
-  for (const o of graph.output) if (kind.get(o.name!) !== 'varying') throw new Error(`splitGraph: the output ${o.name} does not vary.`);
+  for (const o of graph.output)
+    if (kind.get(o.name!) !== 'varying')
+      throw new UnsupportedError(`splitGraph: the output ${o.name} does not depend on ${varying.join(', ')}.`);
   const nonFloat = graph.node.filter((n, i) => nodeKind[i] === 'fixed' && ['Shape', 'Size', 'Cast'].includes(n.opType!));
-  if (nonFloat.length > 0) throw new Error(`splitGraph: the fixed part computes ${nonFloat[0]!.opType}, not a float.`);
+  if (nonFloat.length > 0)
+    throw new UnsupportedError(`splitGraph: the weights-only part computes ${nonFloat[0]!.opType}, whose result is not a float.`);
   const floatInput = (name: string) =>
     onnx.ValueInfoProto.create({
       name,
