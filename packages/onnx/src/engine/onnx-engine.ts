@@ -8,6 +8,7 @@ import {
   type InputGradient,
   type LossAndGradients,
 } from '@openretina/contracts';
+import { temporalBasis, type SpaceTimeSeparableConv3d } from '@openretina/layers';
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
@@ -53,7 +54,7 @@ interface EvalEntry {
 }
 
 interface LayerRefs {
-  conv: { temporalKernel(session?: string): tf.Tensor3D; weightSpatial: tf.Variable };
+  conv: SpaceTimeSeparableConv3d;
   norm: {
     weight: tf.Variable;
     bias: tf.Variable;
@@ -85,6 +86,8 @@ export class OnnxEngine implements ComputeEngine {
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
   private readonly evalCache = new Map<string, EvalEntry>();
+  /** Each layer's sin/cos temporal basis `[K, L]` for the log-speed value it was computed at (training chain rule). */
+  private readonly bases = new Map<number, { logSpeed: number; sines: Float32Array; cosines: Float32Array }>();
   /** Concatenated readout feeds of session groups ({@link predictSessions}), valid while their sessions' entries are. */
   private readonly groupReadouts = new Map<string, { entries: EvalEntry[]; feeds: Record<string, unknown> }>();
 
@@ -176,18 +179,22 @@ export class OnnxEngine implements ComputeEngine {
     return { rw, rb: r.bias as tf.Tensor1D };
   }
 
-  /** Graph weight inputs as TF.js tensors (differentiable functions of the parameters). */
-  private weightTensors(session: string, train: boolean): Map<string, tf.Tensor> {
+  /**
+   * Graph weight inputs as TF.js tensors (differentiable functions of the parameters). `only`: just these (the
+   * training step computes the temporal kernels on the host and differentiates a few weights only).
+   */
+  private weightTensors(session: string, train: boolean, only?: ReadonlySet<string>): Map<string, tf.Tensor> {
     const w = new Map<string, tf.Tensor>();
+    const want = (name: string): boolean => !only || only.has(name);
     this.layers.forEach((l, i) => {
       const ws = l.conv.weightSpatial;
-      w.set(n.wt(i), l.conv.temporalKernel(session));
-      w.set(n.ws(i), tf.reshape(ws, [ws.shape[0]!, ws.shape[1]!, ws.shape[3]!, ws.shape[4]!]));
+      if (want(n.wt(i))) w.set(n.wt(i), l.conv.temporalKernel(session));
+      if (want(n.ws(i))) w.set(n.ws(i), tf.reshape(ws, [ws.shape[0]!, ws.shape[1]!, ws.shape[3]!, ws.shape[4]!]));
       const O = l.norm.weight.shape[0]!;
       if (train) {
-        w.set(n.gamma(i), l.norm.weight);
-        w.set(n.beta(i), l.norm.bias);
-        w.set(n.bias(i), tf.reshape(l.bias, [O]));
+        if (want(n.gamma(i))) w.set(n.gamma(i), l.norm.weight);
+        if (want(n.beta(i))) w.set(n.beta(i), l.norm.bias);
+        if (want(n.bias(i))) w.set(n.bias(i), tf.reshape(l.bias, [O]));
       } else {
         const rm = l.norm.runningMean;
         const rv = l.norm.runningVar;
@@ -197,14 +204,64 @@ export class OnnxEngine implements ComputeEngine {
         w.set(n.shift(i), tf.add(tf.sub(l.norm.bias, tf.mul(rm, scale)), tf.reshape(l.bias, [O])));
       }
     });
-    const { rw, rb } = this.readoutWeights(session);
-    w.set(n.readoutWeight, rw);
-    w.set(n.readoutBias, rb);
+    if (want(n.readoutWeight) || want(n.readoutBias)) {
+      const { rw, rb } = this.readoutWeights(session);
+      if (want(n.readoutWeight)) w.set(n.readoutWeight, rw);
+      if (want(n.readoutBias)) w.set(n.readoutBias, rb);
+    }
     return w;
   }
 
-  private detachedWeights(session: string, train: boolean): Map<string, tf.Tensor> {
-    return new Map(Object.entries(tf.tidy(() => Object.fromEntries(this.weightTensors(session, train)) as Record<string, tf.Tensor>)));
+  /**
+   * Training-graph weights that are a parameter itself, up to a reshape (spatial kernels, BatchNorm affine, biases,
+   * readout bias): the graph's gradient of such a weight is the parameter's, so the chain rule leaves them out.
+   */
+  private parameterWeights(session: string): Map<string, tf.Variable> {
+    const w = new Map<string, tf.Variable>();
+    this.layers.forEach((l, i) => {
+      w.set(n.ws(i), l.conv.weightSpatial);
+      w.set(n.gamma(i), l.norm.weight);
+      w.set(n.beta(i), l.norm.bias);
+      w.set(n.bias(i), l.bias);
+    });
+    const rb = this.readoutOf(session).bias;
+    if (rb instanceof tf.Variable) w.set(n.readoutBias, rb);
+    return w;
+  }
+
+  /** Layer `l`'s sin/cos basis `[K, L]` at the session's log speed (recomputed when that value changes). */
+  private async basis(l: number, session: string): Promise<{ sines: Float32Array; cosines: Float32Array }> {
+    const conv = this.layers[l]!.conv;
+    const logSpeed = (await readFloats(conv.logSpeed(session)))[0]!;
+    const cached = this.bases.get(l);
+    if (cached && Object.is(cached.logSpeed, logSpeed)) return cached;
+    const b = temporalBasis(conv.logSpeed(session), conv.temporalKernelSize, conv.numFreqs);
+    const entry = {
+      logSpeed,
+      sines: Float32Array.from(await readFloats(b.sines)),
+      cosines: Float32Array.from(await readFloats(b.cosines)),
+    };
+    tf.dispose([b.sines, b.cosines]);
+    this.bases.set(l, entry);
+    return entry;
+  }
+
+  /** Each layer's temporal kernel `[O, I, L]` = `sin · S + cos · C` on the host, from the basis at the session's log speed. */
+  private async temporalKernelValues(session: string): Promise<Float32Array[]> {
+    const kernels: Float32Array[] = [];
+    for (const [i, l] of this.layers.entries()) {
+      const { sines, cosines } = await this.basis(i, session);
+      const sin = Float32Array.from(await readFloats(l.conv.sinWeights));
+      const cos = await readFloats(l.conv.cosWeights);
+      kernels.push(kernelFromBasis(sin, sines, cos, cosines, l.conv.numFreqs));
+    }
+    return kernels;
+  }
+
+  private detachedWeights(session: string, train: boolean, only?: ReadonlySet<string>): Map<string, tf.Tensor> {
+    return new Map(
+      Object.entries(tf.tidy(() => Object.fromEntries(this.weightTensors(session, train, only)) as Record<string, tf.Tensor>)),
+    );
   }
 
   private tensor(data: Float32Array, dims: readonly number[]): unknown {
@@ -300,13 +357,21 @@ export class OnnxEngine implements ComputeEngine {
     const vars = params ?? this.model.parametersForSession(session);
     const ortSession = await this.session('train', session, inputs.shape[1]);
     this.clampPositive(session);
-    const weights = this.detachedWeights(session, true);
+    // the temporal kernels on the host (a few hundred multiply-adds; in TF.js ~20 kernels each), the rest in TF.js
+    const kernels = await this.temporalKernelValues(session);
+    const kernelShape = (l: number): number[] => {
+      const c = this.layers[l]!.conv;
+      return [c.outChannels, c.inChannels, c.temporalKernelSize];
+    };
+    const others = [...this.layers.flatMap((_, i) => [n.ws(i), n.gamma(i), n.beta(i), n.bias(i)]), n.readoutWeight, n.readoutBias];
+    const weights = this.detachedWeights(session, true, new Set(others));
     // the batch is staged in a reused host buffer, as predictions' stimuli are (fresh memory per step is slow)
     let stimulus: { data: Float32Array; release: () => void } | undefined;
     let res: Record<string, OrtTensorLike>;
     try {
       stimulus = await this.stimuli.take(inputs);
       const feeds = await this.feeds(inputs, stimulus.data, weights);
+      kernels.forEach((k, l) => (feeds[n.wt(l)] = this.tensor(k, kernelShape(l))));
       feeds[n.targets] = this.tensor(await readFloats(targets), targets.shape);
       res = await ortSession.run(feeds);
     } finally {
@@ -319,36 +384,68 @@ export class OnnxEngine implements ComputeEngine {
       return t;
     };
     const poisson = (get(n.loss).data as Float32Array)[0]!;
-    // BatchNorm running statistics, as a TF.js training forward updates them.
+    // BatchNorm running statistics, as a TF.js training forward updates them: on the host, each product and sum
+    // rounded to float32 as TF.js's kernels round them (the same values, no kernels).
     const B = inputs.shape[0];
     if (this.model.training) {
       const plans = enginePlan(this.model, session, inputs.shape[1]).layers; // once per step, not per layer
-      tf.tidy(() => {
-        this.layers.forEach((l, i) => {
-          const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt, momentum: m } = l.norm;
-          if (!rm || !rv || !nbt) return;
-          const plan = plans[i]!;
-          const count = B * plan.tOut * plan.hOut * plan.wOut;
-          const mean = tf.tensor1d(get(n.batchMean(i)).data as Float32Array);
-          const unbiased = tf.mul(tf.tensor1d(get(n.batchVar(i)).data as Float32Array), count / Math.max(count - 1, 1));
-          rm.assign(tf.add(tf.mul(rm, 1 - m), tf.mul(mean, m)));
-          rv.assign(tf.add(tf.mul(rv, 1 - m), tf.mul(unbiased, m)));
-          nbt.assign(tf.add(nbt, tf.scalar(1, 'int32')));
+      for (const [i, l] of this.layers.entries()) {
+        const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt, momentum: m } = l.norm;
+        if (!rm || !rv || !nbt) continue;
+        const plan = plans[i]!;
+        const count = B * plan.tOut * plan.hOut * plan.wOut;
+        const f = Math.fround;
+        const [keep, rate, unbias] = [f(1 - m), f(m), f(count / Math.max(count - 1, 1))];
+        const mean = get(n.batchMean(i)).data as Float32Array;
+        const variance = get(n.batchVar(i)).data as Float32Array;
+        const oldMean = Float32Array.from(await readFloats(rm));
+        const oldVar = Float32Array.from(await readFloats(rv));
+        const steps = (await readFloats(nbt))[0]!;
+        const newMean = oldMean.map((v, j) => f(v * keep) + f(mean[j]! * rate));
+        const newVar = oldVar.map((v, j) => f(v * keep) + f(f(variance[j]! * unbias) * rate));
+        tf.tidy(() => {
+          rm.assign(tf.tensor(newMean, rm.shape));
+          rv.assign(tf.tensor(newVar, rv.shape));
+          nbt.assign(tf.tensor(Int32Array.of(steps + 1), nbt.shape, 'int32'));
         });
-      });
+      }
     }
+    // The chain rule to the parameters. TF.js differentiates the readout's masked weight and the regularizers (and a
+    // temporal kernel whose log speed trains); the rest is done here, each TF.js kernel being costly on a short
+    // step: a parameter fed as it is (up to a reshape) takes the graph's gradient, and a temporal kernel
+    // `sin · S + cos · C` with a constant basis gives `d sin = d wt · Sᵀ`, `d cos = d wt · Cᵀ`. Each is added to the
+    // parameter's regularizer gradient, if any.
+    const trained = new Set([...vars.values()].filter((v) => v.trainable));
+    const onHost = new Map<tf.Variable, Float32Array>();
+    for (const [name, v] of this.parameterWeights(session)) if (trained.has(v)) onHost.set(v, get(n.grad(name)).data as Float32Array);
     const upstream = new Map<string, tf.Tensor>();
-    for (const [name, t] of weights) upstream.set(name, tf.tensor(get(n.grad(name)).data as Float32Array, t.shape));
+    upstream.set(n.readoutWeight, tf.tensor(get(n.grad(n.readoutWeight)).data as Float32Array, weights.get(n.readoutWeight)!.shape));
+    for (const [i, l] of this.layers.entries()) {
+      const dwt = get(n.grad(n.wt(i))).data as Float32Array;
+      if (trained.has(l.conv.logSpeed(session))) upstream.set(n.wt(i), tf.tensor(dwt, kernelShape(i)));
+      else {
+        const { sines, cosines } = await this.basis(i, session);
+        const K = l.conv.numFreqs;
+        if (trained.has(l.conv.sinWeights)) onHost.set(l.conv.sinWeights, timesTransposed(dwt, sines, K));
+        if (trained.has(l.conv.cosWeights)) onHost.set(l.conv.cosWeights, timesTransposed(dwt, cosines, K));
+      }
+    }
     let regs: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const w = this.weightTensors(session, true);
+      const w = this.weightTensors(session, true, new Set(upstream.keys()));
       let s: tf.Scalar = tf.scalar(0);
-      for (const [name, t] of w) s = tf.add(s, tf.sum(tf.mul(t, upstream.get(name)!)));
+      for (const [name, t] of upstream) s = tf.add(s, tf.sum(tf.mul(w.get(name)!, t)));
       const core = this.model.core.regularizer();
       const readout = this.model.readout.regularizer(session);
       regs = [tf.keep(core), tf.keep(readout)];
       return tf.addN([s, core, readout]) as tf.Scalar;
     }, [...vars.values()]);
+    for (const [v, data] of onHost) {
+      const g = tf.tensor(data, v.shape);
+      const fromTape = grads[v.name];
+      grads[v.name] = fromTape ? tf.add(fromTape, g) : g;
+      if (fromTape) tf.dispose([fromTape, g]);
+    }
     const stacked = tf.stack(regs);
     const [core, readout] = await readFloats(stacked);
     tf.dispose([stacked, value, ...regs, ...upstream.values()]);
@@ -458,6 +555,7 @@ export class OnnxEngine implements ComputeEngine {
 
   dispose(): void {
     this.evalCache.clear();
+    this.bases.clear();
     this.stimuli.clear();
     this.groupReadouts.clear();
     for (const s of this.sessions.values()) void s.then((x) => x.release?.()).catch(() => undefined);
@@ -494,6 +592,40 @@ function splitNeurons(data: Float32Array, rows: number, counts: readonly number[
     offset += c;
     return out;
   });
+}
+
+/** `sin [rows, K] · S [K, L] + cos [rows, K] · C [K, L]`, each product rounded to float32 before the sum, as TF.js adds its two MatMuls. */
+function kernelFromBasis(sin: Float32Array, S: Float32Array, cos: Float32Array, C: Float32Array, K: number): Float32Array {
+  const L = S.length / K;
+  const rows = sin.length / K;
+  const out = new Float32Array(rows * L);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < L; t++) {
+      let a = 0;
+      let b = 0;
+      for (let k = 0; k < K; k++) {
+        a += sin[r * K + k]! * S[k * L + t]!;
+        b += cos[r * K + k]! * C[k * L + t]!;
+      }
+      out[r * L + t] = Math.fround(a) + Math.fround(b);
+    }
+  }
+  return out;
+}
+
+/** `a [rows, L] · bᵀ` for `b [K, L]`: `[rows, K]` (float64 sums rounded once). */
+function timesTransposed(a: Float32Array, b: Float32Array, K: number): Float32Array {
+  const L = b.length / K;
+  const rows = a.length / L;
+  const out = new Float32Array(rows * K);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let t = 0; t < L; t++) s += a[r * L + t]! * b[k * L + t]!;
+      out[r * K + k] = s;
+    }
+  }
+  return out;
 }
 
 function sameValues(a: Float32Array, b: Float32Array): boolean {
