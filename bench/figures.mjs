@@ -113,8 +113,9 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   result.engine = e.name;
   const stimulus = tf.variable(tf.tensor5d(randomData(FRAMES * 18 * 16 * 2, 5), [1, FRAMES, 18, 16, 2]));
   Object.assign(result, await time(meiIteration(e, stimulus), { runs: 3 * RUNS, warmup: 3 }));
-  // Phases (medians over separate runs): the engine's input gradient; the rest of an iteration (the host step:
-  // range penalty, SGD, norm/range constraint, objective and checks, plus optimizeStimulus's set-up per call); and,
+  // Phases (medians over separate runs): the engine's input gradient (on host arrays where the engine has
+  // `inputGradientValues`, as the iteration calls it); the rest of an iteration (the host step: range penalty, SGD,
+  // norm/range constraint, objective and checks, plus optimizeStimulus's set-up per call); and,
   // for comparison, the same step in TF.js (the generic path, which other settings still take): the range
   // regulariser's gradient and SGD + ChangeNormJointlyClipRangeSeparately.
   const tOut = FRAMES - model.framesCut;
@@ -122,9 +123,11 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   for (let t = 10; t < 20; t++) cot[t * NEURONS] = 1 / 10;
   const cotangent = tf.tensor3d(cot, [1, tOut, NEURONS]);
   const { regularizers: reg, postprocessors: post } = meiSettings();
+  const stimulusValues = stimulus.dataSync();
   const inputGradient = (
     await time(
       async () => {
+        if (e.inputGradientValues) return void (await e.inputGradientValues(stimulusValues, stimulus.shape, SESSION, cot));
         const r = await e.inputGradient(stimulus, SESSION, cotangent);
         await r.grad.data();
         tf.dispose([r.output, r.grad]);

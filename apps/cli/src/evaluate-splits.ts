@@ -5,6 +5,7 @@ import type { ComputeEngine, TrainableModel } from '@openretina/contracts';
 import {
   evaluateModel,
   formatEvaluationReport,
+  type CollectedPredictions,
   loaderSplitSessions,
   type EvaluationSummary,
   type NeuronResult,
@@ -25,6 +26,8 @@ export interface SplitEvaluation {
    */
   metrics: Record<string, number>;
   perSession: Record<string, { correlation: number; n_neurons: number }>;
+  /** Per session, the predictions and targets the metrics were computed from (report.html draws its traces from them). */
+  collected: Record<string, CollectedPredictions>;
 }
 
 const mean = (xs: number[]): number => {
@@ -105,7 +108,7 @@ function* splitSessions(
 function splitEvaluation(
   split: string,
   sessions: Record<string, SessionSplitData>,
-  { rows, summary }: { rows: NeuronResult[]; summary: EvaluationSummary },
+  { rows, summary, collected }: { rows: NeuronResult[]; summary: EvaluationSummary; collected: Record<string, CollectedPredictions> },
 ): SplitEvaluation {
   const perSession: SplitEvaluation['perSession'] = {};
   for (const s of Object.keys(sessions)) {
@@ -124,7 +127,7 @@ function splitEvaluation(
     corr_to_avg_mean_var_ratio_filtered: summary.corr_to_avg_mean,
     n_neurons_var_ratio_filtered: summary.n_neurons_filtered,
   };
-  return { split, rows, summary, metrics, perSession };
+  return { split, rows, summary, metrics, perSession, collected };
 }
 
 /** `metrics.json`'s `test` section. */

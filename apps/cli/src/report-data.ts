@@ -1,6 +1,5 @@
 // Gathers what report.html shows beyond the metrics: test traces, filters, readout masks, MEIs of the best neurons.
 import type { ComputeEngine } from '@openretina/contracts';
-import type { DataloaderDict } from '@openretina/data-io';
 import {
   IncreaseObjective,
   SliceMeanReducer,
@@ -12,7 +11,6 @@ import {
   stimulusCompositionSvg,
 } from '@openretina/insilico';
 import type { CoreReadout } from '@openretina/models';
-import { collectPredictions } from '@openretina/trainer';
 import type { ExperimentData } from './experiment-data.js';
 import type { SplitEvaluation } from './evaluate-splits.js';
 import { meiStart, runMei } from './mei-shared.js';
@@ -33,43 +31,30 @@ function examples(e: SplitEvaluation): { label: string; session: string; neuron:
 
 /**
  * Predicted and recorded (trial-averaged) test traces of the best, median and worst neuron of each split, aligned as
- * the evaluation aligns them (the recorded response from frame `lag` on).
+ * the evaluation aligns them (the recorded response from frame `lag` on); the predictions are the evaluation's own.
  */
-export async function reportSplits(
-  model: CoreReadout,
-  loaders: DataloaderDict,
-  data: ExperimentData,
-  engine: Pick<ComputeEngine, 'predict'>,
-  evaluations: readonly SplitEvaluation[],
-  frameRate: number,
-): Promise<ReportSplit[]> {
+export function reportSplits(data: ExperimentData, evaluations: readonly SplitEvaluation[], frameRate: number): ReportSplit[] {
   const out: ReportSplit[] = [];
   for (const e of evaluations) {
     const traces: TraceExample[] = [];
-    const picked = examples(e);
-    const predictions = new Map<string, { data: Float32Array; frames: number; n: number; lag: number }>();
-    for (const p of picked) {
-      let pred = predictions.get(p.session);
-      const loader = loaders[e.split]?.[p.session];
+    let offset: number | undefined; // the first trace's (every session of a split has the same lag)
+    for (const p of examples(e)) {
+      const c = e.collected[p.session];
       const avg = data.responses[p.session]?.test[e.split];
-      if (!loader || !avg) continue;
-      if (!pred) {
-        const c = await collectPredictions(model, loader, engine);
-        const [frames, n] = c.predictions.shape;
-        pred = { data: c.predictions.data, frames, n, lag: c.targets.shape[0] - frames };
-        predictions.set(p.session, pred);
-      }
+      if (!c || !avg) continue;
+      const [frames, n] = c.predictions.shape;
+      const lag = c.targets.shape[0] - frames;
+      offset ??= lag;
       const N = avg.shape[1]!;
-      const predicted = new Float32Array(pred.frames);
-      const recorded = new Float32Array(pred.frames);
-      for (let t = 0; t < pred.frames; t++) {
-        predicted[t] = pred.data[t * pred.n + p.neuron]!;
-        recorded[t] = Number(avg.data[(pred.lag + t) * N + p.neuron]);
+      const predicted = new Float32Array(frames);
+      const recorded = new Float32Array(frames);
+      for (let t = 0; t < frames; t++) {
+        predicted[t] = c.predictions.data[t * n + p.neuron]!;
+        recorded[t] = Number(avg.data[(lag + t) * N + p.neuron]);
       }
       traces.push({ ...p, predicted, recorded });
     }
-    const lag = predictions.values().next().value?.lag ?? 0;
-    out.push({ split: e.split, rows: e.rows, metrics: e.metrics, traces, frameRate, traceOffsetFrames: lag });
+    out.push({ split: e.split, rows: e.rows, metrics: e.metrics, traces, frameRate, traceOffsetFrames: offset ?? 0 });
   }
   return out;
 }

@@ -382,7 +382,7 @@ async function trainInFolder(
       maxEpochs: cfg.trainer.max_epochs,
       best,
       stopSummary,
-      splits: await reportSplits(model, loaders, data, engine, evaluations, frameRate),
+      splits: reportSplits(data, evaluations, frameRate),
       ...(await reportWeights(model, cellTypes)),
       meis: await reportMeis(model, evaluations[0], meiCount, engine),
       metricsFile: 'metrics.json',

@@ -19,6 +19,15 @@ export interface InputGradient {
   readonly grad: Tensor5D;
 }
 
+/** {@link InputGradient} as host arrays (what `ComputeEngine.inputGradientValues` returns). */
+export interface InputGradientValues {
+  /** The responses, `outputShape` `[B, T_out, N]`. */
+  readonly output: Float32Array;
+  readonly outputShape: readonly [number, number, number];
+  /** The gradient, channels-last like the stimulus. */
+  readonly grad: Float32Array;
+}
+
 /**
  * The one contract of a compute engine: something that runs the heavy paths of one model — training steps, input
  * gradients (MEIs) and predictions — on some runtime (TF.js, ONNX Runtime, ...). The optimizer step, clipping and
@@ -37,6 +46,18 @@ export interface ComputeEngine {
   lossAndGrads(inputs: Tensor5D, targets: Tensor3D, session: string, params?: ReadonlyMap<string, Variable>): Promise<LossAndGradients>;
   /** Eval-mode responses to `x` and the vector-Jacobian product `∂⟨responses, cotangent⟩/∂x`. */
   inputGradient(x: Tensor5D, session: string, cotangent: Tensor3D): Promise<InputGradient>;
+  /**
+   * Optional: {@link inputGradient} on host arrays, for callers that keep the stimulus on the host between steps (the
+   * MEI's host step): `x` holds a channels-last stimulus of `shape` `[B, T, H, W, C]`, `cotangent` the values of a
+   * `[B, T_out, N]` cotangent. Neither is changed or kept; the arrays returned are the caller's. An engine without it
+   * runs host steps through `inputGradient` and TF.js tensors.
+   */
+  inputGradientValues?(
+    x: Float32Array,
+    shape: readonly [number, number, number, number, number],
+    session: string,
+    cotangent: Float32Array,
+  ): Promise<InputGradientValues>;
   /** Eval-mode responses `[B, T_out, N]` to `x` for one session (call with the model in eval mode). */
   predict(x: Tensor5D, session: string): Promise<Tensor3D>;
   /**

@@ -48,4 +48,4 @@ export type {
 } from './modules.js';
 export type { ModelCard, ModelMetadata } from './model-card.js';
 export type { LossParts, TrainableModel } from './training.js';
-export type { ComputeEngine, LossAndGradients, InputGradient } from './engine.js';
+export type { ComputeEngine, LossAndGradients, InputGradient, InputGradientValues } from './engine.js';

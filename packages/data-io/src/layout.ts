@@ -33,12 +33,17 @@ export function makeResponses(data: Float32Array, shape: readonly number[]): Res
   return { data, shape: [shape[0]!, shape[1]!] };
 }
 
-/** Converts an OpenRetina `(C, T, H, W)` array to a channels-last, time-major `Movie` `[T, H, W, C]`. */
-export function movieFromCTHW(data: NumericArray, shape: readonly number[]): Movie {
+/**
+ * Converts an OpenRetina `(C, T, H, W)` array of any numeric type (as stored in a file) to a channels-last, time-major
+ * float32 `Movie` `[T, H, W, C]`, in one pass: a `toFloat32` copy first would cost a second pass over the stimulus.
+ */
+export function movieFromCTHW(stored: NumericArray | BigInt64Array | BigUint64Array, shape: readonly number[]): Movie {
   if (shape.length !== 4) {
     throw new ShapeError(`Expected a 4-D (C, T, H, W) stimulus, got shape ${formatShape(shape)}.`);
   }
-  checkLength('Stimulus (C, T, H, W)', data, shape);
+  checkLength('Stimulus (C, T, H, W)', stored as NumericArray, shape);
+  // 64-bit integers do not convert on assignment to a Float32Array; every other type does, to the same values
+  const data = stored instanceof BigInt64Array || stored instanceof BigUint64Array ? toFloat32(stored) : stored;
   const [c, t, h, w] = shape as [number, number, number, number];
   const hw = h * w;
   const out = new Float32Array(data.length);

@@ -216,5 +216,6 @@ export function toStateArray(data: NumericArray, type: ElementType): { dtype: St
 export function toFloat32(data: NumericArray | ArrayLike<number>): Float32Array {
   if (data instanceof Float32Array) return data;
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float32Array.from(data, (v) => Number(v));
-  return Float32Array.from(data as ArrayLike<number>);
+  // the constructor converts a typed array natively, about twice as fast as `from` (same values)
+  return new Float32Array(data as ArrayLike<number>);
 }

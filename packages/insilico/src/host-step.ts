@@ -24,6 +24,79 @@ function sumSquares(x: Float32Array, begin: number, end: number, order: SumOrder
   return Math.fround(s);
 }
 
+// The loops over the stimulus are plain functions of typed arrays and numbers: inside the class's methods V8 left
+// its optimised code at every call ("insufficient type feedback" after the loop) and boxed each intermediate double
+// in the interpreter, ~0.2–0.7 MB of garbage per step (its young generation then grows onto fresh pages for the
+// first ~100 steps of a process, each page a fault).
+
+/** The three sums of a range penalty over `x` into `out`: below the range, above it, the squares (wasm: float32 adds). */
+function penaltySums(x: Float32Array, lo: Float32Array, hi: Float32Array, channels: number, float32: boolean, out: Float64Array): void {
+  // each sum in element order (a relu's zeros add nothing, so they are skipped)
+  let low = 0;
+  let high = 0;
+  let squares = 0;
+  if (float32) {
+    for (let i = 0; i < x.length; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const xi = x[i + c]!;
+        const below = Math.fround(lo[c]! - xi);
+        if (below > 0) low = Math.fround(low + below);
+        const above = Math.fround(xi - hi[c]!);
+        if (above > 0) high = Math.fround(high + above);
+        squares = Math.fround(squares + Math.fround(xi * xi));
+      }
+    }
+  } else {
+    for (let i = 0; i < x.length; i += channels) {
+      for (let c = 0; c < channels; c++) {
+        const xi = x[i + c]!;
+        const below = Math.fround(lo[c]! - xi);
+        if (below > 0) low += below;
+        const above = Math.fround(xi - hi[c]!);
+        if (above > 0) high += above;
+        squares += Math.fround(xi * xi);
+      }
+    }
+  }
+  out[0] = low;
+  out[1] = high;
+  out[2] = squares;
+}
+
+/** `next = x − lr·(∂reg/∂x − objectiveGrad)` for one range penalty (`f` its factor, `normScale` its norm term's). */
+function rangeSgdStep(
+  x: Float32Array,
+  objectiveGrad: Float32Array,
+  next: Float32Array,
+  lo: Float32Array,
+  hi: Float32Array,
+  f: number,
+  normScale: number,
+  minusLr: number,
+  channels: number,
+): void {
+  for (let i = 0; i < x.length; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const xi = x[i + c]!;
+      // ∂reg/∂x, its terms added as TF.js's backward adds them; ±f or 0 as a product, always a double (a 0 literal
+      // here made V8 box every other value of g on the heap)
+      let g = f * (Math.fround(lo[c]! - xi) > 0 ? -1 : Math.fround(xi - hi[c]!) > 0 ? 1 : 0);
+      if (normScale !== 0) g = Math.fround(g + Math.fround(Math.fround(2 * xi) * normScale));
+      next[i + c] = Math.fround(xi + Math.fround(Math.fround(g - objectiveGrad[i + c]!) * minusLr));
+    }
+  }
+}
+
+/** `y[begin, end)` scaled by `scale` (exact when it is 1), then clamped to `[lo, hi]` per channel, in place. */
+function scaleClip(y: Float32Array, begin: number, end: number, scale: number, lo: Float32Array, hi: Float32Array, channels: number): void {
+  for (let i = begin; i < end; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const v = Math.fround(y[i + c]! * scale);
+      y[i + c] = Math.min(Math.max(v, lo[c]!), hi[c]!);
+    }
+  }
+}
+
 /**
  * One MEI step after the model's gradient, on the host's copy of the stimulus: the gradient and value of every
  * {@link RangeRegularizationLoss}, a plain {@link StimulusSGD} step and every {@link ChangeNormJointlyClipRangeSeparately}
@@ -34,6 +107,7 @@ function sumSquares(x: Float32Array, begin: number, end: number, order: SumOrder
  */
 export class HostStimulusStep {
   private readonly order: SumOrder;
+  private readonly sums = new Float64Array(3);
 
   private constructor(
     private readonly lr: number,
@@ -73,15 +147,18 @@ export class HostStimulusStep {
   }
 
   /**
-   * `x` (the stimulus) after one step on `loss = −objective + Σ reg` with `objectiveGrad = ∂objective/∂x`, and
-   * `Σ reg(x)` before the step. Neither input is changed. Three passes: the penalties' sums, the step (with the
-   * constraint's norm), the constraint.
+   * `x` (the stimulus) after one step on `loss = −objective + Σ reg` with `objectiveGrad = ∂objective/∂x`, written
+   * into `next` (another array than `x`), and `Σ reg(x)` before the step. Neither input is changed. Three passes: the
+   * penalties' sums, the step (with the constraint's norm), the constraint.
    */
-  step(x: Float32Array, objectiveGrad: Float32Array): { next: Float32Array; regularization: number } {
+  step(
+    x: Float32Array,
+    objectiveGrad: Float32Array,
+    next: Float32Array = new Float32Array(x.length),
+  ): { next: Float32Array; regularization: number } {
     const penalties = this.regularizers.map((r) => this.penalty(r, x));
     let regularization = 0;
     for (const p of penalties) regularization = Math.fround(regularization + p.value);
-    const next = new Float32Array(x.length);
     const channels = this.shape[4]!;
     const minusLr = Math.fround(-this.lr); // TF.js scalars are float32
     const [only] = penalties;
@@ -89,18 +166,7 @@ export class HostStimulusStep {
       // the usual case, with the penalty's numbers in locals (a loop over the penalties per element is ~5× slower)
       const lo = only?.lo ?? new Float32Array(channels).fill(Number.NEGATIVE_INFINITY);
       const hi = only?.hi ?? new Float32Array(channels).fill(Number.POSITIVE_INFINITY);
-      const f = only?.factor ?? 0;
-      const normScale = only?.normScale ?? 0;
-      for (let i = 0; i < x.length; i += channels) {
-        for (let c = 0; c < channels; c++) {
-          const xi = x[i + c]!;
-          let g = 0; // ∂reg/∂x, its terms added as TF.js's backward adds them
-          if (Math.fround(lo[c]! - xi) > 0) g = -f;
-          else if (Math.fround(xi - hi[c]!) > 0) g = f;
-          if (normScale !== 0) g = Math.fround(g + Math.fround(Math.fround(2 * xi) * normScale));
-          next[i + c] = Math.fround(xi + Math.fround(Math.fround(g - objectiveGrad[i + c]!) * minusLr));
-        }
-      }
+      rangeSgdStep(x, objectiveGrad, next, lo, hi, only?.factor ?? 0, only?.normScale ?? 0, minusLr, channels);
     } else {
       for (let i = 0; i < x.length; i += channels) {
         for (let c = 0; c < channels; c++) {
@@ -132,33 +198,8 @@ export class HostStimulusStep {
     const { lo, hi } = boundVectors(r.minMax, channels);
     const hasLo = lo.some((v) => v !== Number.NEGATIVE_INFINITY);
     const hasHi = hi.some((v) => v !== Number.POSITIVE_INFINITY);
-    // the three sums of the penalty, each in element order (a relu's zeros add nothing, so they are skipped)
-    let low = 0;
-    let high = 0;
-    let squares = 0;
-    if (this.order === 'float32') {
-      for (let i = 0; i < x.length; i += channels) {
-        for (let c = 0; c < channels; c++) {
-          const xi = x[i + c]!;
-          const below = Math.fround(lo[c]! - xi);
-          if (below > 0) low = Math.fround(low + below);
-          const above = Math.fround(xi - hi[c]!);
-          if (above > 0) high = Math.fround(high + above);
-          squares = Math.fround(squares + Math.fround(xi * xi));
-        }
-      }
-    } else {
-      for (let i = 0; i < x.length; i += channels) {
-        for (let c = 0; c < channels; c++) {
-          const xi = x[i + c]!;
-          const below = Math.fround(lo[c]! - xi);
-          if (below > 0) low += below;
-          const above = Math.fround(xi - hi[c]!);
-          if (above > 0) high += above;
-          squares += Math.fround(xi * xi);
-        }
-      }
-    }
+    penaltySums(x, lo, hi, channels, this.order === 'float32', this.sums);
+    const [low, high, squares] = [this.sums[0]!, this.sums[1]!, this.sums[2]!];
     const factor = Math.fround(r.factor); // TF.js scalars are float32
     const terms: number[] = [];
     if (hasLo) terms.push(Math.fround(low));
@@ -182,12 +223,7 @@ export class HostStimulusStep {
     for (let k = 0; k < b; k++) {
       const scale =
         p.norm === null ? 1 : Math.fround(Math.fround(p.norm) / Math.fround(Math.sqrt(sumSquares(y, k * per, (k + 1) * per, this.order))));
-      for (let i = k * per; i < (k + 1) * per; i += channels) {
-        for (let c = 0; c < channels; c++) {
-          const v = Math.fround(y[i + c]! * scale); // exact when scale is 1
-          y[i + c] = Math.min(Math.max(v, lo[c]!), hi[c]!);
-        }
-      }
+      scaleClip(y, k * per, (k + 1) * per, scale, lo, hi, channels);
     }
   }
 }

@@ -4,6 +4,7 @@ import { assertFinite } from '@openretina/layers';
 import { IncreaseObjective, type StimulusObjective } from './objectives.js';
 import { SliceMeanReducer } from './reducers.js';
 import { HostStimulusStep } from './host-step.js';
+import { HostStimulus } from './host-stimulus.js';
 import type { StimulusOptimizer } from './optimizers.js';
 import type { StimulusPostprocessor, StimulusRegularizationLoss } from './regularizers.js';
 import type { OptimizationStopper } from './stoppers.js';
@@ -59,7 +60,8 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
   const regularizers = toList(options.regularizers);
   const postprocessors = toList(options.postprocessors);
   const x = stimulus as unknown as tf.Variable<tf.Rank.R5>;
-  assertFinite(x, 'The initial stimulus of optimizeStimulus');
+  // values a host step wrote are known finite (it checks each step's)
+  if (!HostStimulus.holdsCheckedValues(x)) assertFinite(x, 'The initial stimulus of optimizeStimulus');
   const losses: number[] = [];
   const objectives: number[] = [];
   let stoppedEarly = false;
@@ -80,12 +82,13 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
   // gradient; anything else steps in TF.js. (Before the cotangent: its shape checks throw.)
   const host = linear ? HostStimulusStep.for(options.optimizer, regularizers, postprocessors, x.shape) : null;
   const cot = linear ? objectiveCotangent(linear, x.shape) : null;
-  const cotangent = cot?.tensor ?? null;
-  const cotangentValues = cot?.values ?? null;
+  // as a tensor for engines without host arrays and for the TF.js step
+  const cotangent = cot && !(host && options.engine!.inputGradientValues) ? tf.tensor3d(cot.values, cot.shape) : null;
+  const hostX = host ? HostStimulus.acquire(x) : null;
   try {
     for (let i = 0; i < options.stopper.maxIterations; i++) {
       const { lossValue, objValue, stimulusFinite } = host
-        ? await hostEngineIteration(x, linear!, options.engine!, cotangent!, cotangentValues!, host)
+        ? await hostEngineIteration(x, linear!, options.engine!, cotangent, cot!, host, hostX!)
         : await tfjsIteration(x, options, linear, cotangent, regularizers, postprocessors);
       // a NaN or Inf objective or stimulus never becomes a result: stop with an error instead
       const bad = !Number.isFinite(lossValue)
@@ -110,6 +113,7 @@ export async function optimizeStimulus(stimulus: tf.Variable, options: OptimizeS
     }
   } finally {
     cotangent?.dispose();
+    hostX?.release();
   }
   return {
     losses,
@@ -157,36 +161,54 @@ async function tfjsIteration(
 
 /**
  * One iteration with the engine's gradient and the {@link HostStimulusStep}: the objective is the cotangent's dot
- * product with the responses (it is linear in them), the rest is one pass over the host's copy of the stimulus.
+ * product with the responses (it is linear in them), the rest is one pass over the host's copy of the stimulus,
+ * which stays on the host between steps ({@link HostStimulus}). An engine with `inputGradientValues` takes and gives
+ * host arrays; another one TF.js tensors (`cotangent`).
  */
 async function hostEngineIteration(
   x: tf.Variable<tf.Rank.R5>,
   objective: IncreaseObjective & { session: string },
   engine: ComputeEngine,
-  cotangent: tf.Tensor3D,
-  cotangentValues: Float32Array,
+  cotangent: tf.Tensor3D | null,
+  cot: Cotangent,
   host: HostStimulusStep,
+  hostX: HostStimulus,
 ): Promise<IterationValues> {
-  const { output, grad } = await engine.inputGradient(x as unknown as tf.Tensor5D, objective.session, cotangent);
+  const values = await hostX.read();
   let responses: Float32Array;
   let modelGrad: Float32Array;
-  try {
-    checkEngineOutput(output, cotangent, x, objective);
-    [responses, modelGrad] = await Promise.all([readFloats(output), readFloats(grad)]);
-  } finally {
-    tf.dispose([output, grad]);
+  if (engine.inputGradientValues) {
+    const r = await engine.inputGradientValues(values, x.shape, objective.session, cot.values);
+    checkEngineOutput(r.outputShape, cot.shape, x, objective);
+    [responses, modelGrad] = [r.output, r.grad];
+  } else {
+    const { output, grad } = await engine.inputGradient(x as unknown as tf.Tensor5D, objective.session, cotangent!);
+    try {
+      checkEngineOutput(output.shape, cot.shape, x, objective);
+      [responses, modelGrad] = await Promise.all([readFloats(output), readFloats(grad)]);
+    } finally {
+      tf.dispose([output, grad]);
+    }
   }
-  let dot = 0;
-  for (let i = 0; i < cotangentValues.length; i++) dot += cotangentValues[i]! * responses[i]!;
-  const objValue = Math.fround(dot);
-  const { next, regularization } = host.step(await readFloats(x), modelGrad);
+  const objValue = Math.fround(dot(cot.values, responses));
+  const next = hostX.target();
+  const { regularization } = host.step(values, modelGrad, next);
   const lossValue = Math.fround(-objValue + regularization);
-  const y = tf.tensor5d(next, x.shape);
-  x.assign(y);
-  y.dispose();
-  let stimulusFinite = true;
-  for (let i = 0; i < next.length && stimulusFinite; i++) stimulusFinite = Number.isFinite(next[i]!);
+  const stimulusFinite = allFinite(next);
+  hostX.assign(next, stimulusFinite);
   return { lossValue, objValue, stimulusFinite };
+}
+
+// loops in functions of their own, which V8 keeps optimised (see host-step.ts)
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
 }
 
 /**
@@ -198,10 +220,10 @@ async function readFloats(t: tf.Tensor): Promise<Float32Array> {
   return (backend === 'cpu' || backend === 'wasm' ? t.dataSync() : await t.data()) as Float32Array;
 }
 
-function checkEngineOutput(output: tf.Tensor, cotangent: tf.Tensor3D, x: tf.Tensor, objective: IncreaseObjective): void {
-  if (output.shape.join() !== cotangent.shape.join()) {
+function checkEngineOutput(shape: readonly number[], expected: readonly number[], x: tf.Tensor, objective: IncreaseObjective): void {
+  if (shape.join() !== expected.join()) {
     throw new ShapeError(
-      `The engine's responses have shape ${formatShape(output.shape)}, expected ${formatShape(cotangent.shape)} (stimulus ${formatShape(x.shape)}, ${objective.model.framesCut} frames cut).`,
+      `The engine's responses have shape ${formatShape(shape)}, expected ${formatShape(expected)} (stimulus ${formatShape(x.shape)}, ${objective.model.framesCut} frames cut).`,
     );
   }
 }
@@ -246,16 +268,19 @@ function engineObjective(
   return objective as IncreaseObjective & { session: string };
 }
 
+/** An objective's cotangent: its values and shape `[1, T_out, N]`. */
+interface Cotangent {
+  values: Float32Array;
+  shape: [number, number, number];
+}
+
 /**
- * `∂objective/∂responses` as a `[1, T_out, N]` cotangent (its values and the tensor): a constant, as the objective is
+ * `∂objective/∂responses` as a `[1, T_out, N]` cotangent: a constant, as the objective is
  * linear in the responses. Written out rather than differentiated (`tf.grad` of the objective took ~1.7 ms on wasm,
  * and each MEI step of the demo is one call): weight `1/len` on the reducer's frames (all frames for a mean), times
  * `1/K` for each of the K neuron indices, rounded as TF.js's mean gradients round them.
  */
-function objectiveCotangent(
-  objective: IncreaseObjective & { session: string },
-  stimulusShape: readonly number[],
-): { values: Float32Array; tensor: tf.Tensor3D } {
+function objectiveCotangent(objective: IncreaseObjective & { session: string }, stimulusShape: readonly number[]): Cotangent {
   const model = objective.model;
   const n = model.neuronsPerSession[objective.session];
   if (n === undefined) throw new ConfigError(`Unknown session "${objective.session}"; the model has ${model.sessions.join(', ')}.`);
@@ -272,7 +297,7 @@ function objectiveCotangent(
   for (const i of objective.neuronIndices) perNeuron[i] = Math.fround(perNeuron[i]! + w);
   const values = new Float32Array(tOut * n);
   for (let t = start; t < start + length; t++) values.set(perNeuron, t * n);
-  return { values, tensor: tf.tensor3d(values, [1, tOut, n]) };
+  return { values, shape: [1, tOut, n] };
 }
 
 /** The engine's vector-Jacobian product for the model part, the regularisers' gradient in TF.js. */
@@ -285,7 +310,7 @@ async function engineStep(
 ): Promise<StepValues> {
   const { output, grad: modelGrad } = await engine.inputGradient(x as unknown as tf.Tensor5D, objective.session!, cotangent);
   try {
-    checkEngineOutput(output, cotangent, x, objective);
+    checkEngineOutput(output.shape, cotangent.shape, x, objective);
     const objectiveValue = tf.tidy(() => objective.fromResponses(tf.squeeze(output, [0]) as tf.Tensor2D));
     if (regularizers.length === 0) {
       return { value: tf.neg(objectiveValue), grad: tf.neg(modelGrad), objectiveValue };

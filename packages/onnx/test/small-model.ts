@@ -3,9 +3,10 @@ import { buildCoreReadout, type CoreReadout } from '@openretina/models';
 
 /**
  * A small two-session core-readout for engine tests: temporal and spatial padding, cut frames and every core
- * regularizer term, so the ONNX graphs are exercised beyond the fixture architecture.
+ * regularizer term, so the ONNX graphs are exercised beyond the fixture architecture. `positive`: the readout
+ * clamps its features at 0 (as the Höfling 2024 models).
  */
-export function buildSmallModel(neurons: Record<string, number> = { a: 3, b: 4 }): CoreReadout {
+export function buildSmallModel(neurons: Record<string, number> = { a: 3, b: 4 }, { positive = false } = {}): CoreReadout {
   return buildCoreReadout({
     in_shape: [2, 16, 9, 8],
     n_neurons_dict: neurons,
@@ -25,7 +26,7 @@ export function buildSmallModel(neurons: Record<string, number> = { a: 3, b: 4 }
       _target_: 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout',
       scale: true,
       bias: true,
-      positive: false,
+      positive,
       gaussian_mean_scale: 2,
       gaussian_var_scale: 1,
       mask_l1_reg: 0.5,

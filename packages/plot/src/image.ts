@@ -65,16 +65,14 @@ export function upscale(img: RgbaImage, factor: number): RgbaImage {
   const W = img.width * f;
   const H = img.height * f;
   const data = new Uint8Array(W * H * 4);
-  for (let y = 0; y < H; y++) {
-    const sy = Math.floor(y / f);
-    for (let x = 0; x < W; x++) {
-      const s = (sy * img.width + Math.floor(x / f)) * 4;
-      const d = (y * W + x) * 4;
-      data[d] = img.data[s]!;
-      data[d + 1] = img.data[s + 1]!;
-      data[d + 2] = img.data[s + 2]!;
-      data[d + 3] = img.data[s + 3]!;
-    }
+  // each pixel as one 32-bit word; each source row widened once, then copied to the f - 1 rows below it
+  const src = new Uint32Array(img.width * img.height);
+  new Uint8Array(src.buffer).set(img.data.subarray(0, src.length * 4));
+  const dst = new Uint32Array(data.buffer);
+  for (let sy = 0; sy < img.height; sy++) {
+    const row = sy * f * W;
+    for (let sx = 0; sx < img.width; sx++) dst.fill(src[sy * img.width + sx]!, row + sx * f, row + (sx + 1) * f);
+    for (let k = 1; k < f; k++) dst.copyWithin(row + k * W, row, row + W);
   }
   return { data, width: W, height: H };
 }

@@ -12,6 +12,7 @@ import {
   niceTicks,
   pngDataUri,
   tickLabels,
+  upscale,
   viridis,
 } from '../src/index.js';
 
@@ -94,6 +95,24 @@ describe('figures', () => {
     expect([png.width, png.height]).toEqual([20, 10]);
     expect(Array.from(png.data.slice(0, 4))).toEqual([255, 0, 0, 255]);
     expect(Array.from(png.data.slice(19 * 4, 20 * 4))).toEqual([0, 0, 255, 255]);
+  });
+
+  it('scales images up pixel for pixel: output pixel (y, x) is source pixel (y / f, x / f)', () => {
+    for (const [width, height, factor] of [
+      [3, 2, 4],
+      [1, 5, 3],
+      [4, 1, 2],
+    ] as const) {
+      const data = Uint8Array.from({ length: width * height * 4 }, (_, i) => (i * 53 + 7) % 256);
+      const big = upscale({ data, width, height }, factor);
+      expect([big.width, big.height]).toEqual([width * factor, height * factor]);
+      const want = new Uint8Array(width * factor * height * factor * 4);
+      for (let y = 0; y < height * factor; y++)
+        for (let x = 0; x < width * factor; x++)
+          for (let k = 0; k < 4; k++)
+            want[(y * width * factor + x) * 4 + k] = data[(Math.floor(y / factor) * width + Math.floor(x / factor)) * 4 + k]!;
+      expect(Array.from(big.data)).toEqual(Array.from(want));
+    }
   });
 
   it('draws a histogram with the counts of each bin and a polar plot with one polygon per series', () => {

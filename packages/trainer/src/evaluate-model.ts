@@ -186,13 +186,19 @@ export async function evaluateModel(
   sessions: Readonly<Record<string, SessionSplitData>>,
   options: SummaryOptions = {},
   engine: Pick<ComputeEngine, 'predict' | 'predictSessions'> = new TfjsEngine(model),
-): Promise<{ rows: NeuronResult[]; summary: EvaluationSummary; kept: NeuronResult[] }> {
-  if (engine.predictSessions)
-    return evaluateCollected(sessions, await collectGrouped(model, sessions, engine.predictSessions.bind(engine)), options);
-  const collected: Record<string, CollectedPredictions> = {};
-  for (const session of Object.keys(sessions).sort())
-    collected[session] = await collectPredictions(model, sessions[session]!.batches, engine);
-  return evaluateCollected(sessions, collected, options);
+): Promise<{
+  rows: NeuronResult[];
+  summary: EvaluationSummary;
+  kept: NeuronResult[];
+  /** What the metrics were computed from, per session (e.g. for figures of the traces, without a second forward). */
+  collected: Record<string, CollectedPredictions>;
+}> {
+  let collected: Record<string, CollectedPredictions> = {};
+  if (engine.predictSessions) collected = await collectGrouped(model, sessions, engine.predictSessions.bind(engine));
+  else
+    for (const session of Object.keys(sessions).sort())
+      collected[session] = await collectPredictions(model, sessions[session]!.batches, engine);
+  return { ...evaluateCollected(sessions, collected, options), collected };
 }
 
 /**

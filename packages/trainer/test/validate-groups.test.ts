@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { SessionBatch } from '@openretina/contracts';
 import { TfjsEngine } from '@openretina/models';
-import { evaluateModel, validate } from '../src/index.js';
+import { collectPredictions, evaluateModel, validate } from '../src/index.js';
 import { stimulusGroups } from '../src/stimulus-groups.js';
 import { batch, tinyModel } from './tiny-training.js';
 
@@ -80,6 +80,10 @@ describe('validation with one forward per shared stimulus', () => {
     expect(calls).toEqual([['s1', 's2'], ['s1', 's2'], ['s3']]);
     expect(got.rows).toEqual(want.rows);
     expect(got.summary).toEqual(want.summary);
+    // the predictions the metrics came from, per session, as one session's collectPredictions gives them
+    expect(Object.keys(got.collected).sort()).toEqual(['s1', 's2', 's3']);
+    expect(got.collected).toEqual(want.collected);
+    expect(got.collected.s2).toEqual(await collectPredictions(model, [batch('s2', 5), batch('s2', 6)], reference));
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });

@@ -1,7 +1,9 @@
 // The Redis side of a queued sweep: the BullMQ queue of trials, the study's state (spec and trials) in Redis hashes,
 // and the connection's outage handling (a clear message, then the sweep goes on when Redis is back).
+// BullMQ and ioredis (~300 CommonJS files) are imported when a queue is opened, not when the CLI starts: only
+// `sweep --queue`, `sweep --status` and `worker` use them.
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ConfigError } from '@openretina/contracts';
 import type { CliIO } from '../commands.js';
 import type { StudySpec, TrialRecord } from './study.js';
@@ -22,9 +24,10 @@ export function trialJobId(study: string, number: number): string {
 }
 
 /** A Redis connection to `url` (redis://HOST:PORT[/DB]) that waits through outages instead of failing commands. */
-export function connectRedis(url: string, io?: CliIO, what = 'the queue'): Redis {
+export async function connectRedis(url: string, io?: CliIO, what = 'the queue'): Promise<Redis> {
   if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`--queue must be a Redis URL (redis://HOST:PORT), got "${url}".`);
-  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+  const { Redis: RedisClient } = await import('ioredis');
+  const redis = new RedisClient(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
   let down = false;
   redis.on('error', (error: Error & { code?: string }) => {
     if (down) return;
@@ -40,6 +43,14 @@ export function connectRedis(url: string, io?: CliIO, what = 'the queue'): Redis
     redis.emit('openretina:back');
   });
   return redis;
+}
+
+/** The trials' BullMQ queue on a connection from {@link connectRedis} (its errors are reported once by that). */
+export async function openQueue(connection: Redis): Promise<Queue> {
+  const { Queue: BullQueue } = await import('bullmq');
+  const queue = new BullQueue(QUEUE_NAME, { connection });
+  queue.on('error', () => {});
+  return queue;
 }
 
 /** The study's state in Redis: its spec, and one hash field per trial (a trial number is recorded once). */

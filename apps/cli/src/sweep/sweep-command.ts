@@ -2,7 +2,6 @@
 // (--jobs) or as jobs on a Redis queue (--queue) taken by `openretina worker`s on any machines.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { ConfigError } from '@openretina/contracts';
 import { ExitCode, defineCommand, type CliIO } from '../commands.js';
 import { backendOption, configOptions, engineOption } from '../options/common-options.js';
@@ -13,7 +12,7 @@ import { configSource } from '../train-command.js';
 import { cliVersion } from '../version.js';
 import { kubernetesJob, shellQuote, slurmScript } from './cluster-templates.js';
 import { localExecutor, memoryStore } from './local-executor.js';
-import { QUEUE_NAME, connectRedis, listStudies, loadSpec, loadTrials, queueExecutor, redisStore, trialJobId } from './redis-queue.js';
+import { connectRedis, listStudies, loadSpec, loadTrials, openQueue, queueExecutor, redisStore, trialJobId } from './redis-queue.js';
 import { describeDistribution } from './search-space.js';
 import { planStudy, type SweepRequest } from './sweep-spec.js';
 import { writeSweepHtml } from './sweep-html.js';
@@ -123,9 +122,8 @@ export async function runSweep(request: SweepRequest | { resume: string }, optio
     });
     return finish(spec, trials, io);
   }
-  const redis = connectRedis(options.queue, io);
-  const queue = new Queue(QUEUE_NAME, { connection: redis });
-  queue.on('error', () => {}); // reported once by connectRedis
+  const redis = await connectRedis(options.queue, io);
+  const queue = await openQueue(redis);
   try {
     let spec: StudySpec;
     let configSeed: number | null;
@@ -163,8 +161,8 @@ export async function runSweep(request: SweepRequest | { resume: string }, optio
 
 /** `--status`: the studies on a queue, their trials, and what the workers are doing. */
 export async function sweepStatus(url: string, study: string | undefined, io: CliIO): Promise<void> {
-  const redis = connectRedis(url, io);
-  const queue = new Queue(QUEUE_NAME, { connection: redis });
+  const redis = await connectRedis(url, io);
+  const queue = await openQueue(redis);
   try {
     const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
     const workers = await queue.getWorkers();

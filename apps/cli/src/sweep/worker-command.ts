@@ -1,7 +1,7 @@
 // `openretina worker --queue redis://HOST:PORT`: takes trials off the queue and trains them, one at a time by
 // default, each in its own process; a killed worker's trial goes back to the queue when its lock expires.
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { ExitCode, defineCommand, type CliIO } from '../commands.js';
 import { parseOptions, type OptionTable } from '../options/option-table.js';
 import { intOption } from '../mei-shared.js';
@@ -42,7 +42,8 @@ export interface WorkerOptions {
 export async function runWorker(options: WorkerOptions): Promise<number> {
   const { io } = options;
   const name = `${hostname()}:${process.pid}`;
-  const connection = connectRedis(options.queue, io);
+  const connection = await connectRedis(options.queue, io);
+  const { Worker } = await import('bullmq'); // loaded on use, as in redis-queue.ts
   const stallMs = (options.stallSeconds ?? 30) * 1000;
   let finished = 0;
   let stopNow: () => void = () => {};

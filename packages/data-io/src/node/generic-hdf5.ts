@@ -159,7 +159,7 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
       const arr = await readNpyFile(entry.path);
       checkStimulusShape(arr.shape, size, entry.path);
       size ??= [arr.shape[0]!, arr.shape[2]!, arr.shape[3]!];
-      entry.movie = normalise(movieFromCTHW(toFloat32(arr.data), arr.shape), mean, std);
+      entry.movie = normalise(movieFromCTHW(arr.data, arr.shape), mean, std);
     }
     return entry.movie;
   };
@@ -231,7 +231,7 @@ export async function readHdf5Dataset(baseDir: string, options: ReadHdf5DatasetO
             const arr = readDataset(override, `${path}/${overrideName}`);
             checkStimulusShape(arr.shape, size, `${path}/${overrideName}`);
             size ??= [arr.shape[0]!, arr.shape[2]!, arr.shape[3]!];
-            movie = normalise(movieFromCTHW(toFloat32(arr.data as ArrayLike<number>), arr.shape), mean, std);
+            movie = normalise(movieFromCTHW(arr.data as ArrayLike<number>, arr.shape), mean, std);
             sessionSpecific = true;
           } else {
             movie = onDemand ? loadGlobalLazy(pool, name) : await loadGlobal(name);

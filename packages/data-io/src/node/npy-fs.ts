@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Movie } from '@openretina/contracts';
 import { FileFormatError } from '@openretina/contracts';
 import { movieFromCTHW, movieToCTHW } from '../layout.js';
-import { type NpyArray, parseNpy, parseNpz, serializeNpy, toFloat32 } from '@openretina/formats';
+import { type NpyArray, parseNpy, parseNpz, serializeNpy } from '@openretina/formats';
 import { writeFileAtomic } from '@openretina/formats/node';
 
 /** Reads an `.npy` file. */
@@ -35,7 +35,7 @@ export async function writeNpyFile(path: string, data: Float32Array, shape: read
 /** Reads an OpenRetina `(C, T, H, W)` stimulus `.npy` as a channels-last `Movie`. */
 export async function readMovieNpy(path: string): Promise<Movie> {
   const arr = await readNpyFile(path);
-  return movieFromCTHW(toFloat32(arr.data), arr.shape);
+  return movieFromCTHW(arr.data, arr.shape);
 }
 
 /** Writes a `Movie` as an OpenRetina `(C, T, H, W)` float32 `.npy`. */

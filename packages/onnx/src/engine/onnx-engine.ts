@@ -6,6 +6,7 @@ import {
   formatShape,
   type ComputeEngine,
   type InputGradient,
+  type InputGradientValues,
   type LossAndGradients,
 } from '@openretina/contracts';
 import { temporalBasis, type SpaceTimeSeparableConv3d } from '@openretina/layers';
@@ -15,6 +16,7 @@ import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forwa
 import { StimulusBuffers } from './stimulus-buffers.js';
 import { readFloats } from './read-floats.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
+import { splitGraph } from './split-graph.js';
 
 /**
  * Graphs created without ONNX Runtime's graph optimizations: the prediction graphs are MatMuls, reshapes and
@@ -46,11 +48,15 @@ export interface OnnxEngineOptions {
 
 type AnyModule = Record<string, unknown>;
 
-/** One session's eval-mode graph feeds, the model state they were computed from, and the forward graph's matrices per length. */
+/**
+ * One session's eval-mode graph feeds, the model state they were computed from, and per length the forward graph's
+ * matrices and the input gradient's tensors computed from the weights alone (the fixed part of its graph).
+ */
 interface EvalEntry {
   state: Float32Array[];
   feeds: Record<string, unknown>;
   forward: Map<number, Record<string, unknown>>;
+  vjp: Map<number, Record<string, unknown>>;
 }
 
 interface LayerRefs {
@@ -86,6 +92,8 @@ export class OnnxEngine implements ComputeEngine {
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
   private readonly evalCache = new Map<string, EvalEntry>();
+  /** Per session, the eval entry input gradients last used and the data of the state it came from ({@link inputGradientWeights}). */
+  private readonly inputGradientState = new Map<string, { entry: EvalEntry; data: object[] }>();
   /** Each layer's sin/cos temporal basis `[K, L]` for the log-speed value it was computed at (training chain rule). */
   private readonly bases = new Map<number, { logSpeed: number; sines: Float32Array; cosines: Float32Array }>();
   /** Concatenated readout feeds of session groups ({@link predictSessions}), valid while their sessions' entries are. */
@@ -138,7 +146,7 @@ export class OnnxEngine implements ComputeEngine {
    * each graph and its memory arena, and the bundled dataset's two sessions (24 and 32 neurons) built each graph
    * twice.
    */
-  private session(kind: EngineGraphKind | 'forward-weights', session: string, T: number): Promise<OrtSessionLike> {
+  private session(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', session: string, T: number): Promise<OrtSessionLike> {
     const plan: EnginePlan = enginePlan(this.model, session, T);
     const key = `${kind}|${JSON.stringify(graphKeyPlan(plan))}`;
     let s = this.sessions.get(key);
@@ -148,7 +156,9 @@ export class OnnxEngine implements ComputeEngine {
           ? buildEngineForwardGraph(plan)
           : kind === 'forward-weights'
             ? buildEngineForwardWeightsGraph(plan)
-            : buildEngineGraph(plan, kind);
+            : kind === 'vjp' || kind === 'vjp-fixed'
+              ? splitGraph(buildEngineGraph(plan, 'vjp'), [n.x, n.cotangent])[kind === 'vjp' ? 'rest' : 'fixed']
+              : buildEngineGraph(plan, kind);
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
         interOpNumThreads: 1,
@@ -273,9 +283,9 @@ export class OnnxEngine implements ComputeEngine {
     if (r.positive) tf.tidy(() => (r.features as tf.Variable).assign(tf.relu(r.features as tf.Variable)));
   }
 
-  private checkInput(x: tf.Tensor): void {
+  private checkInput(x: { shape: readonly number[] }): void {
     const { channels, height, width } = this.model.stimulus;
-    if (x.rank !== 5 || x.shape[2] !== height || x.shape[3] !== width || x.shape[4] !== channels) {
+    if (x.shape.length !== 5 || x.shape[2] !== height || x.shape[3] !== width || x.shape[4] !== channels) {
       throw new ShapeError(
         `The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`,
       );
@@ -300,21 +310,39 @@ export class OnnxEngine implements ComputeEngine {
 
   /** The current values of every parameter and buffer (the eval weights derive from them). */
   private async stateValues(): Promise<Float32Array[]> {
-    const vars = [...this.model.namedParameters().values(), ...this.model.namedBuffers().values()].filter((v) => v.dtype === 'float32');
-    return Promise.all(vars.map((v) => readFloats(v)));
+    return Promise.all(this.stateVariables().map((v) => readFloats(v)));
+  }
+
+  private stateVariables(): tf.Variable[] {
+    return [...this.model.namedParameters().values(), ...this.model.namedBuffers().values()].filter((v) => v.dtype === 'float32');
   }
 
   /**
-   * Feeds of an eval graph: the stimulus and the eval weights of `session`. The weights (temporal kernels from
-   * their basis, Gaussian masks, folded BatchNorm) are recomputed only when a parameter or buffer changed since the
-   * last call, so repeated predictions and MEI iterations skip that TF.js work.
+   * The eval weights of `session` for input gradients. An MEI asks once per step with the model unchanged, so while
+   * every parameter and buffer still holds the very data the cached entry was checked against (TF.js tensors are
+   * immutable; `assign` gives a variable new data) the entry is reused without reading and comparing the state.
    */
-  private async evalFeeds(x: tf.Tensor5D, xValues: Float32Array, session: string): Promise<Record<string, unknown>> {
-    const entry = await this.evalWeights(session);
-    return { ...entry.feeds, [n.x]: this.tensor(xValues, x.shape) };
+  private async inputGradientWeights(session: string): Promise<EvalEntry> {
+    const vars = this.stateVariables();
+    const known = this.inputGradientState.get(session);
+    if (
+      known &&
+      known.entry === this.evalCache.get(session) &&
+      known.data.length === vars.length &&
+      vars.every((v, i) => v.dataId === known.data[i])
+    )
+      return known.entry;
+    const entry = await this.evalWeights(session); // clamps a positive readout's features first: the data after that
+    this.inputGradientState.set(session, { entry, data: vars.map((v) => v.dataId) });
+    return entry;
   }
 
-  /** `state`: the model's {@link stateValues}, read once by a caller that asks for several sessions (after clamping them). */
+  /**
+   * The eval weights of `session` (temporal kernels from their basis, Gaussian masks, folded BatchNorm) as graph
+   * feeds, recomputed only when a parameter or buffer changed since the last call, so repeated predictions and MEI
+   * iterations skip that TF.js work. `state`: the model's {@link stateValues}, read once by a caller that asks for
+   * several sessions (after clamping them).
+   */
   private async evalWeights(session: string, state?: Float32Array[]): Promise<EvalEntry> {
     if (!state) {
       this.clampPositive(session);
@@ -325,7 +353,7 @@ export class OnnxEngine implements ComputeEngine {
     const weights = this.detachedWeights(session, false);
     const feeds = await this.weightFeeds(weights, true);
     tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
-    const entry = { state: state.map((a) => a.slice()), feeds, forward: new Map<number, Record<string, unknown>>() };
+    const entry: EvalEntry = { state: state.map((a) => a.slice()), feeds, forward: new Map(), vjp: new Map() };
     this.evalCache.set(session, entry);
     return entry;
   }
@@ -462,19 +490,59 @@ export class OnnxEngine implements ComputeEngine {
     this.model.readout.numNeurons(session);
     const ortSession = await this.session('vjp', session, x.shape[1]);
     const stimulus = await this.stimuli.take(x);
-    let res: Record<string, OrtTensorLike>;
+    let res: InputGradientValues;
     try {
-      const feeds = await this.evalFeeds(x, stimulus.data, session);
-      feeds[n.cotangent] = this.tensor(await readFloats(cotangent), cotangent.shape);
-      res = await ortSession.run(feeds);
+      res = await this.runInputGradient(ortSession, stimulus.data, x.shape, session, await readFloats(cotangent), cotangent.shape);
     } finally {
       stimulus.release();
     }
+    return { output: tf.tensor3d(res.output, [...res.outputShape]), grad: tf.tensor5d(res.grad, x.shape) };
+  }
+
+  /** {@link inputGradient} on host arrays: no TF.js tensor in or out, so an MEI's host step skips the conversions. */
+  async inputGradientValues(
+    x: Float32Array,
+    shape: readonly [number, number, number, number, number],
+    session: string,
+    cotangent: Float32Array,
+  ): Promise<InputGradientValues> {
+    this.checkInput({ shape });
+    const N = this.model.readout.numNeurons(session);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (x.length !== size)
+      throw new ShapeError(`inputGradientValues: the stimulus has ${x.length} values, its shape ${formatShape(shape)} holds ${size}.`);
+    const ortSession = await this.session('vjp', session, shape[1]);
+    const cotangentShape = [shape[0], shape[1] - this.model.framesCut, N];
+    if (cotangent.length !== cotangentShape.reduce((a, b) => a * b, 1))
+      throw new ShapeError(
+        `inputGradientValues: the cotangent has ${cotangent.length} values, expected ${formatShape(cotangentShape)} (the responses to a ${formatShape(shape)} stimulus).`,
+      );
+    return this.runInputGradient(ortSession, x, shape, session, cotangent, cotangentShape);
+  }
+
+  private async runInputGradient(
+    ortSession: OrtSessionLike,
+    x: Float32Array,
+    shape: readonly number[],
+    session: string,
+    cotangent: Float32Array,
+    cotangentShape: readonly number[],
+  ): Promise<InputGradientValues> {
+    const entry = await this.inputGradientWeights(session);
+    // the graph's part that depends on the weights alone runs once per weight state and length
+    let fixed = entry.vjp.get(shape[1]!);
+    if (!fixed) {
+      const fs = await this.session('vjp-fixed', session, shape[1]!);
+      fixed = await fs.run(pick(entry.feeds, fs.inputNames));
+      entry.vjp.set(shape[1]!, fixed);
+    }
+    const feeds = { ...entry.feeds, ...fixed, [n.x]: this.tensor(x, shape), [n.cotangent]: this.tensor(cotangent, cotangentShape) };
+    const res = await ortSession.run(pick(feeds, ortSession.inputNames));
     const out = res[n.output]!;
-    const dx = res[n.inputGrad]!;
     return {
-      output: tf.tensor3d(out.data as Float32Array, out.dims as [number, number, number]),
-      grad: tf.tensor5d(dx.data as Float32Array, x.shape),
+      output: out.data as Float32Array,
+      outputShape: out.dims as unknown as [number, number, number],
+      grad: res[n.inputGrad]!.data as Float32Array,
     };
   }
 
@@ -555,6 +623,7 @@ export class OnnxEngine implements ComputeEngine {
 
   dispose(): void {
     this.evalCache.clear();
+    this.inputGradientState.clear();
     this.bases.clear();
     this.stimuli.clear();
     this.groupReadouts.clear();
@@ -580,6 +649,11 @@ function groupsByCore(sessions: readonly string[], entries: ReadonlyMap<string, 
     else groups.push([s]);
   }
   return groups;
+}
+
+/** The feeds a session takes. */
+function pick(feeds: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((k) => [k, feeds[k]]));
 }
 
 /** `[rows, ΣN]` values split into one `[rows, N_i]` array per count. */

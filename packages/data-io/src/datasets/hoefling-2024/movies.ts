@@ -1,6 +1,5 @@
 import type { MovieSplit } from '@openretina/contracts';
 import { DataError } from '@openretina/contracts';
-import { toFloat32 } from '@openretina/formats';
 import { createMovieSplit } from '../../containers.js';
 import { movieFromCTHW } from '../../layout.js';
 import { type NdArray, isNdArray, toNumberArray } from '../../ndarray.js';
@@ -12,7 +11,7 @@ export function hoeflingMoviesFromPickle(obj: unknown, source = 'pickle'): Movie
   if (typeof d !== 'object' || d === null || !isNdArray(d.train) || !isNdArray(d.test)) {
     throw new DataError(`${source}: expected a dict with "train" and "test" arrays.`);
   }
-  const toMovie = (a: NdArray) => movieFromCTHW(toFloat32(a.data as ArrayLike<number>), a.shape);
+  const toMovie = (a: NdArray) => movieFromCTHW(a.data as ArrayLike<number>, a.shape);
   const stats = ((d.movie_stats as Record<string, unknown> | undefined)?.dichromatic ?? {}) as Record<string, unknown>;
   const statValue = (v: unknown) => (v === undefined ? NaN : Number(fieldScalar(v)));
   let randomSequences: MovieSplit['randomSequences'];

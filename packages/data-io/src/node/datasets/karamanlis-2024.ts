@@ -2,7 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Movie } from '@openretina/contracts';
 import { DataError, FileFormatError } from '@openretina/contracts';
-import { parseNpz, serializeNpy, toFloat32 } from '@openretina/formats';
+import { parseNpz, serializeNpy } from '@openretina/formats';
 import { writeFileAtomic } from '@openretina/formats/node';
 import { zipSync } from 'fflate';
 import { createResponseSplit, normalizedMovieSplit } from '../../containers.js';
@@ -116,8 +116,8 @@ export async function loadKaramanlis2024(basePath: string, options: Karamanlis20
     if (files.includes(npzName)) {
       const z = parseNpz(new Uint8Array(await readFile(join(dir, npzName))), join(dir, npzName));
       if (!z.train_data || !z.test_data) throw new FileFormatError(`${npzName}: missing train_data or test_data.`);
-      trainM = movieFromCTHW(toFloat32(z.train_data.data), z.train_data.shape);
-      testM = movieFromCTHW(toFloat32(z.test_data.data), z.test_data.shape);
+      trainM = movieFromCTHW(z.train_data.data, z.train_data.shape);
+      testM = movieFromCTHW(z.test_data.data, z.test_data.shape);
     } else {
       const trainImages = await loadDatasetFromH5(matPath, 'runningImages');
       const testImages = await loadDatasetFromH5(matPath, 'frozenImages');
