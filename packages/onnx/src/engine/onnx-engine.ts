@@ -256,14 +256,17 @@ export class OnnxEngine implements ComputeEngine {
     return entry;
   }
 
-  /** Each layer's temporal kernel `[O, I, L]` = `sin · S + cos · C` on the host, from the basis at the session's log speed. */
-  private async temporalKernelValues(session: string): Promise<Float32Array[]> {
-    const kernels: Float32Array[] = [];
+  /**
+   * Each layer's temporal kernel `[O, I, L]` = `sin · S + cos · C` on the host, and the basis it came from (at the
+   * session's log speed; the chain rule of the same step uses it again).
+   */
+  private async temporalKernelValues(session: string): Promise<{ kernel: Float32Array; sines: Float32Array; cosines: Float32Array }[]> {
+    const kernels: { kernel: Float32Array; sines: Float32Array; cosines: Float32Array }[] = [];
     for (const [i, l] of this.layers.entries()) {
       const { sines, cosines } = await this.basis(i, session);
       const sin = Float32Array.from(await readFloats(l.conv.sinWeights));
       const cos = await readFloats(l.conv.cosWeights);
-      kernels.push(kernelFromBasis(sin, sines, cos, cosines, l.conv.numFreqs));
+      kernels.push({ kernel: kernelFromBasis(sin, sines, cos, cosines, l.conv.numFreqs), sines, cosines });
     }
     return kernels;
   }
@@ -365,7 +368,7 @@ export class OnnxEngine implements ComputeEngine {
     let weights = entry.forward.get(T);
     if (!weights) {
       const ws = await this.session('forward-weights', session, T);
-      const out = await ws.run(Object.fromEntries(ws.inputNames.map((k) => [k, entry.feeds[k]])));
+      const out = await ws.run(pick(entry.feeds, ws.inputNames));
       weights = { ...out, [n.readoutWeight]: entry.feeds[n.readoutWeight], [n.readoutBias]: entry.feeds[n.readoutBias] };
       entry.forward.set(T, weights);
     }
@@ -399,7 +402,7 @@ export class OnnxEngine implements ComputeEngine {
     try {
       stimulus = await this.stimuli.take(inputs);
       const feeds = await this.feeds(inputs, stimulus.data, weights);
-      kernels.forEach((k, l) => (feeds[n.wt(l)] = this.tensor(k, kernelShape(l))));
+      kernels.forEach((k, l) => (feeds[n.wt(l)] = this.tensor(k.kernel, kernelShape(l))));
       feeds[n.targets] = this.tensor(await readFloats(targets), targets.shape);
       res = await ortSession.run(feeds);
     } finally {
@@ -452,7 +455,7 @@ export class OnnxEngine implements ComputeEngine {
       const dwt = get(n.grad(n.wt(i))).data as Float32Array;
       if (trained.has(l.conv.logSpeed(session))) upstream.set(n.wt(i), tf.tensor(dwt, kernelShape(i)));
       else {
-        const { sines, cosines } = await this.basis(i, session);
+        const { sines, cosines } = kernels[i]!;
         const K = l.conv.numFreqs;
         if (trained.has(l.conv.sinWeights)) onHost.set(l.conv.sinWeights, timesTransposed(dwt, sines, K));
         if (trained.has(l.conv.cosWeights)) onHost.set(l.conv.cosWeights, timesTransposed(dwt, cosines, K));
