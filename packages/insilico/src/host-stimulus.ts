@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readFloats } from './read-floats.js';
 
 /**
  * A stimulus variable's values on the host, kept from one MEI host step to the next and across `optimizeStimulus`
@@ -47,8 +48,7 @@ export class HostStimulus {
   async read(): Promise<Float32Array> {
     if (!this.current) {
       // wasm: a copy of the heap, ours to reuse; cpu: the tensor's own storage, never written (no spare there)
-      const backend = tf.getBackend();
-      this.values = (backend === 'cpu' || backend === 'wasm' ? this.x.dataSync() : await this.x.data()) as Float32Array;
+      this.values = await readFloats(this.x);
       this.spare = null;
       this.data = null; // not known finite: the caller checked it or reads it for the first step
     }

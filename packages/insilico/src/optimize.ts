@@ -5,6 +5,7 @@ import { IncreaseObjective, type StimulusObjective } from './objectives.js';
 import { SliceMeanReducer } from './reducers.js';
 import { HostStimulusStep } from './host-step.js';
 import { HostStimulus } from './host-stimulus.js';
+import { readFloats } from './read-floats.js';
 import type { StimulusOptimizer } from './optimizers.js';
 import type { StimulusPostprocessor, StimulusRegularizationLoss } from './regularizers.js';
 import type { OptimizationStopper } from './stoppers.js';
@@ -209,15 +210,6 @@ function dot(a: Float32Array, b: Float32Array): number {
 function allFinite(a: Float32Array): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
   return true;
-}
-
-/**
- * A tensor's values on the host: `dataSync` on the cpu and wasm backends (a plain read there, faster than the
- * promise of `data()`), `data()` elsewhere. Read only: on the cpu backend this is the tensor's own storage.
- */
-async function readFloats(t: tf.Tensor): Promise<Float32Array> {
-  const backend = tf.getBackend();
-  return (backend === 'cpu' || backend === 'wasm' ? t.dataSync() : await t.data()) as Float32Array;
 }
 
 function checkEngineOutput(shape: readonly number[], expected: readonly number[], x: tf.Tensor, objective: IncreaseObjective): void {
