@@ -1,14 +1,21 @@
 #!/usr/bin/env node
-import { runCli } from './cli-main.js';
+import nodeModule from 'node:module';
 import { reportFailure } from './errors.js';
 
+// Node ≥ 22.1 keeps the compiled code of the modules a run loads in a cache (the OS temp folder, or
+// NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off): ~15 % less CPU to load the CLI's modules on
+// Node 24. It must be on before they load, hence the dynamic import below. Older Node has no such function.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
 const debug = process.argv.includes('--debug');
-runCli(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // runCli reports its failures itself; this is the last line of defence (a failure in the reporting)
-    process.exitCode = reportFailure(error, (line) => process.stderr.write(`${line}\n`), debug);
-  },
-);
+import('./cli-main.js')
+  .then(({ runCli }) => runCli(process.argv.slice(2)))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      // runCli reports its failures itself; this is the last line of defence (a failure in the reporting, or in loading the CLI)
+      process.exitCode = reportFailure(error, (line) => process.stderr.write(`${line}\n`), debug);
+    },
+  );
