@@ -75,6 +75,10 @@ export async function chooseEngine(
     ...(options.training === undefined ? {} : { training: options.training }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(device === 'cpu' ? {} : { device }),
+    // No memory pattern: with one, each run after a session's first takes a block of the planned peak size on top
+    // of the arena's chunks; in a 4-epoch bundled train run that was ~35 k fresh-page faults and ~140 MB of peak RSS,
+    // for the same time per step and prediction (bench/ANALYSIS.md, round four).
+    sessionOptions: { enableMemPattern: false },
   });
   const on = device === 'cpu' ? '' : `, on ${device}`;
   return {

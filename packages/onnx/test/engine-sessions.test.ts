@@ -90,29 +90,4 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
     x.dispose();
     model.dispose();
   });
-
-  it('creates every session without a memory pattern (its extra peak-sized block per run) unless sessionOptions say otherwise', async () => {
-    const model = buildSmallModel({ a: 3 });
-    const x = tf.randomNormal([2, 16, 9, 8, 2], 0, 1, 'float32', 5) as tf.Tensor5D;
-    const y = tf.randomUniform([2, 16, 3], 0, 3, 'float32', 11) as tf.Tensor3D;
-    const patterns = async (sessionOptions?: Record<string, unknown>): Promise<unknown[]> => {
-      const seen: unknown[] = [];
-      const recording = observedOrt(ort, { onCreate: (options) => seen.push(options?.enableMemPattern) });
-      const engine = new OnnxEngine(model, { ort: recording, ...(sessionOptions ? { sessionOptions } : {}) });
-      model.train();
-      const step = await engine.lossAndGrads(x, y, 'a');
-      tf.dispose([...step.grads.values()]);
-      model.eval();
-      (await engine.predict(x, 'a')).dispose();
-      engine.dispose();
-      return seen;
-    };
-    const before = tf.memory().numTensors;
-    // the training graph, then the forward-weights and forward graphs
-    expect(await patterns()).toEqual([false, false, false]);
-    expect(await patterns({ enableMemPattern: true })).toEqual([true, true, true]);
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, y]);
-    model.dispose();
-  });
 });

@@ -164,10 +164,6 @@ export class OnnxEngine implements ComputeEngine {
         interOpNumThreads: 1,
         graphOptimizationLevel: EVAL_GRAPH_KINDS.has(kind) ? 'disabled' : 'all',
         executionMode: 'sequential',
-        // A memory pattern makes each run after the first take one block of the planned peak size per input-shape
-        // set, on top of the arena's tensors: fresh pages (~40 % of a training run's page faults, 100+ MB) for no
-        // measurable gain in a run's time, since the arena already reuses its chunks.
-        enableMemPattern: false,
         ...(this.options.executionProviders ? { executionProviders: [...this.options.executionProviders] } : {}),
         ...this.options.sessionOptions,
       });
