@@ -10,8 +10,8 @@ import { NEURONS, engineNames as n, type EnginePlan } from './training-graph.js'
  * Each (out, in) kernel of a layer is rank 1 (temporal × spatial), so a layer is two stages: a batched MatMul over
  * the channel pairs, then a MatMul per output channel that contracts input channels together with the second
  * stage's taps (no ReduceSum). Time is cut into blocks of `Tb` output frames, each read from a window of
- * `Tb + L − 1` input frames (two reshaped slices of the padded input, concatenated), so the cost stays linear in
- * the stimulus length; one block (`Tb ≥ T'`) is the plain `[T, T']` Toeplitz product. Two orders, per layer:
+ * `Tb + L − 1` input frames (on the last axis two reshaped slices of the padded input, concatenated; on an outer
+ * axis one Gather of the frames), so the cost stays linear in the stimulus length; one block (`Tb ≥ T'`) is the plain `[T, T']` Toeplitz product. Two orders, per layer:
  * - `temporal-first` on the layout `[1, C, H·W·B, T]` (time last): the window `[.., Tb + L − 1]` times the banded
  *   Toeplitz `Mt [O, I, Tb + L − 1, Tb]`, then `K [O, Q, I·P]` (the spatial kernels placed into `[Q, P]` matrices,
  *   padding folded in) times `[O, I·P, B·T']`. Output `[O, Q·B, T']`, time last again.
@@ -73,7 +73,7 @@ function reshapeTo(g: OnnxGraph, x: string, parts: (number[] | string)[]): strin
 }
 
 /**
- * Temporal windows of `h` along `axis` (length T, maybe dynamic): pads to `(nb + 1)·Tb` frames and returns the
+ * Temporal windows of `h` along its last axis `axis` (length T, maybe dynamic): pads to `(nb + 1)·Tb` frames and returns the
  * block starts `head` (frames `[0, nb·Tb)`) and the frames after each block (`[Tb, (nb + 1)·Tb)`), plus `T'` and
  * `nb·Tb` as 1-D int64 tensors.
  */
