@@ -11,7 +11,8 @@ import { NEURONS, engineNames as n, type EnginePlan } from './training-graph.js'
  * the channel pairs, then a MatMul per output channel that contracts input channels together with the second
  * stage's taps (no ReduceSum). Time is cut into blocks of `Tb` output frames, each read from a window of
  * `Tb + L − 1` input frames (on the last axis two reshaped slices of the padded input, concatenated; on an outer
- * axis one Gather of the frames), so the cost stays linear in the stimulus length; one block (`Tb ≥ T'`) is the plain `[T, T']` Toeplitz product. Two orders, per layer:
+ * axis one Gather of the frames), so the cost stays linear in the stimulus length; one block (`Tb ≥ T'`) is the
+ * plain `[T, T']` Toeplitz product. Two orders, per layer:
  * - `temporal-first` on the layout `[1, C, H·W·B, T]` (time last): the window `[.., Tb + L − 1]` times the banded
  *   Toeplitz `Mt [O, I, Tb + L − 1, Tb]`, then `K [O, Q, I·P]` (the spatial kernels placed into `[Q, P]` matrices,
  *   padding folded in) times `[O, I·P, B·T']`. Output `[O, Q·B, T']`, time last again.
@@ -73,9 +74,9 @@ function reshapeTo(g: OnnxGraph, x: string, parts: (number[] | string)[]): strin
 }
 
 /**
- * Temporal windows of `h` along its last axis `axis` (length T, maybe dynamic): pads to `(nb + 1)·Tb` frames and returns the
- * block starts `head` (frames `[0, nb·Tb)`) and the frames after each block (`[Tb, (nb + 1)·Tb)`), plus `T'` and
- * `nb·Tb` as 1-D int64 tensors.
+ * Temporal windows of `h` along its last axis `axis` (length T, maybe dynamic): pads to `(nb + 1)·Tb` frames and
+ * returns the block starts `head` (frames `[0, nb·Tb)`) and the frames after each block (`[Tb, (nb + 1)·Tb)`), plus
+ * `T'` and `nb·Tb` as 1-D int64 tensors.
  */
 function timeWindows(
   g: OnnxGraph,
@@ -106,9 +107,9 @@ function timeWindows(
  * Temporal windows of `h` along an outer `axis` (every window a block of contiguous rows): one Gather of the frames
  * `b·Tb + r` (`b < nb`, `r < Tb + L − 1`), the axis becoming `[nb, Tb + L − 1]`. Without temporal padding the indices
  * past the last frame are clamped to it instead of padding: they feed only output frames ≥ T', which the layer
- * drops. One copy of the frames instead of the five of Pad, two Slices, a Slice and a Concat (exporter's stimulus
- * layer at 50 frames, batch 32, one thread: 0.30 against 0.75 ms); on the last axis a Gather copies element by element
- * and loses (3.9 against 1.3 ms), so time-last layers keep {@link timeWindows}.
+ * drops. One copy of the frames instead of five (Pad, three Slices, Concat): the exporter's stimulus layer at 50
+ * frames, batch 32, one thread, 0.30 against 0.75 ms. On the last axis a Gather copies element by element and
+ * loses (3.9 against 1.3 ms), so time-last layers keep {@link timeWindows}.
  */
 function gatherWindows(g: OnnxGraph, h: string, rank: number, axis: number, p: GemmForwardLayer): { windows: string; tOut: string } {
   const { L, Tb } = p;
