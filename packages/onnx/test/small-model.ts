@@ -4,9 +4,12 @@ import { buildCoreReadout, type CoreReadout } from '@openretina/models';
 /**
  * A small two-session core-readout for engine tests: temporal and spatial padding, cut frames and every core
  * regularizer term, so the ONNX graphs are exercised beyond the fixture architecture. `positive`: the readout
- * clamps its features at 0 (as the Höfling 2024 models).
+ * clamps its features at 0 (as the Höfling 2024 models); `readoutRegAvg`: mean instead of sum in the readout's penalty.
  */
-export function buildSmallModel(neurons: Record<string, number> = { a: 3, b: 4 }, { positive = false } = {}): CoreReadout {
+export function buildSmallModel(
+  neurons: Record<string, number> = { a: 3, b: 4 },
+  { positive = false, readoutRegAvg = false } = {},
+): CoreReadout {
   return buildCoreReadout({
     in_shape: [2, 16, 9, 8],
     n_neurons_dict: neurons,
@@ -31,7 +34,7 @@ export function buildSmallModel(neurons: Record<string, number> = { a: 3, b: 4 }
       gaussian_var_scale: 1,
       mask_l1_reg: 0.5,
       feature_weights_l1_reg: 0.5,
-      readout_reg_avg: false,
+      readout_reg_avg: readoutRegAvg,
     },
   });
 }

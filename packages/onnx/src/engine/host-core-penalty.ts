@@ -41,10 +41,12 @@ export function corePenalty(layers: readonly CoreLayerValues[], s: CorePenaltySe
   const grads: CorePenalty['grads'] = layers.map(() => ({}));
   const into = (l: number, key: 'ws' | 'sin' | 'cos', length: number): Float64Array => {
     const g = grads[l]!;
-    return (g[key] ??= new Float64Array(length));
+    g[key] ??= new Float64Array(length);
+    return g[key];
   };
   let value = 0;
-  if (s.gammaInput !== 0 && layers[0]) value += s.gammaInput * laplacePenalty(layers[0], s.laplace, s.gammaInput, into(0, 'ws', layers[0].ws.length));
+  if (s.gammaInput !== 0 && layers[0])
+    value += s.gammaInput * laplacePenalty(layers[0], s.laplace, s.gammaInput, into(0, 'ws', layers[0].ws.length));
   layers.forEach((l, i) => {
     if (s.gammaHidden !== 0 && i > 0) value += s.gammaHidden * groupSparsity(l, s.gammaHidden, into(i, 'ws', l.ws.length));
     if (s.gammaTemporal !== 0)

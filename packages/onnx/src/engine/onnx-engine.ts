@@ -181,16 +181,15 @@ export class OnnxEngine implements ComputeEngine {
     return (this.model.readout as unknown as { readout(s: string): AnyModule }).readout(session);
   }
 
-  /** The readout's effective weight `[c·Q, N]` (row `ch·Q + q`) and bias, as differentiable tensors. */
-  private readoutWeights(session: string): { rw: tf.Tensor2D; rb: tf.Tensor1D } {
+  /** The readout's effective weight `[c·Q, N]` (row `ch·Q + q`), a differentiable tensor. */
+  private readoutWeight(session: string): tf.Tensor2D {
     const r = this.readoutOf(session);
     const mask = (r.mask as () => tf.Tensor3D).call(r); // [N, h, w]
     const [N, h, w] = mask.shape;
     const c = this.model.core.outChannels;
     const maskT = tf.reshape(tf.transpose(tf.reshape(mask, [N, h * w])), [1, h * w, N]);
     const feats = tf.reshape(r.features as tf.Variable, [c, 1, N]);
-    const rw = tf.reshape(tf.mul(tf.mul(feats, maskT), tf.reshape(r.scaleParam as tf.Variable, [1, 1, N])), [c * h * w, N]) as tf.Tensor2D;
-    return { rw, rb: r.bias as tf.Tensor1D };
+    return tf.reshape(tf.mul(tf.mul(feats, maskT), tf.reshape(r.scaleParam as tf.Variable, [1, 1, N])), [c * h * w, N]) as tf.Tensor2D;
   }
 
   /**
@@ -218,11 +217,8 @@ export class OnnxEngine implements ComputeEngine {
         w.set(n.shift(i), tf.add(tf.sub(l.norm.bias, tf.mul(rm, scale)), tf.reshape(l.bias, [O])));
       }
     });
-    if (want(n.readoutWeight) || want(n.readoutBias)) {
-      const { rw, rb } = this.readoutWeights(session);
-      if (want(n.readoutWeight)) w.set(n.readoutWeight, rw);
-      if (want(n.readoutBias)) w.set(n.readoutBias, rb);
-    }
+    if (want(n.readoutWeight)) w.set(n.readoutWeight, this.readoutWeight(session));
+    if (want(n.readoutBias)) w.set(n.readoutBias, this.readoutOf(session).bias as tf.Tensor1D);
     return w;
   }
 
@@ -546,9 +542,10 @@ export class OnnxEngine implements ComputeEngine {
    * The session's readout weight on the host, when its readout is exactly a `GaussianMaskReadout` inside a
    * `MultiReadoutBase` whose penalty is that readout's (what host-mask-readout.ts computes); else undefined.
    */
-  private async hostReadout(session: string): Promise<
-    | { readout: GaussianMaskReadout; values: MaskReadoutValues; mask: HostMaskReadout; rows: number; reduction: 'sum' | 'mean' }
-    | undefined
+  private async hostReadout(
+    session: string,
+  ): Promise<
+    { readout: GaussianMaskReadout; values: MaskReadoutValues; mask: HostMaskReadout; rows: number; reduction: 'sum' | 'mean' } | undefined
   > {
     const multi = this.model.readout as unknown;
     if (!(multi instanceof MultiReadoutBase) || multi.regularizer !== MultiReadoutBase.prototype.regularizer) return undefined;

@@ -63,7 +63,16 @@ function clipOnHost(map: Map<string, tf.Tensor>, maxNorm: number): ClipResult {
   for (const [k, g] of map) {
     const v = values[j++]!;
     // a product by exactly 1 changes nothing: the caller gets its own handle on the same data
-    out.set(k, clipCoef === 1 ? tf.clone(g) : tf.tensor(v.map((x) => x * clipCoef), g.shape, 'float32'));
+    out.set(
+      k,
+      clipCoef === 1
+        ? tf.clone(g)
+        : tf.tensor(
+            v.map((x) => x * clipCoef),
+            g.shape,
+            'float32',
+          ),
+    );
   }
   return { grads: out, totalNorm, clipCoef };
 }
