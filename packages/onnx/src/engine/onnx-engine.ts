@@ -570,6 +570,7 @@ export class OnnxEngine implements ComputeEngine {
   private async hostCoreSettings(): Promise<CorePenaltySettings | undefined> {
     const core = this.model.core as unknown;
     if (!(core instanceof SimpleCoreWrapper) || Object.getPrototypeOf(core) !== SimpleCoreWrapper.prototype) return undefined;
+    if (core.convolutionType !== 'custom_separable') return undefined; // its temporal penalty is on the sin/cos weights
     const { gammaInput, gammaHidden, gammaTemporal, gammaInSparse } = core.options;
     // its input-layer Laplace filter (a persistent buffer: a checkpoint may hold it)
     const laplace = (core as unknown as { spatialRegularizer: { laplace: { filter: tf.Variable; filterSize: number; padding: number } } })
