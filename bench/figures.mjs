@@ -277,6 +277,65 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
         .map(([k, ms]) => [k, ms / nRuns]),
     }))
     .sort((a, b) => b.ms_per_step - a.ms_per_step);
+} else if (figure === 'profile_inference_onnx') {
+  // Per-node profile of the engine's prediction graph (onnxruntime's own profiler, the figures' 2 intra-op threads):
+  // batch 32 × 50 frames (figure (a)) and batch 1 × 150 frames (the demo's prediction, which onnxruntime-web runs
+  // on the same graph). The engine's own sessions, created with profiling on; runs after the first two only.
+  const { mkdtempSync, readFileSync, readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  model.eval();
+  result.shapes = {};
+  for (const [B, T] of [
+    [32, FRAMES],
+    [1, 150],
+  ]) {
+    const dir = mkdtempSync(join(tmpdir(), 'ortprof-'));
+    const m = buildModel(models, T);
+    m.eval();
+    const sessions = [];
+    const profiled = {
+      Tensor: ort.Tensor,
+      InferenceSession: {
+        create: async (bytes, options) => {
+          const s = await ort.InferenceSession.create(bytes, { ...options, enableProfiling: true, profileFilePrefix: join(dir, 'eval') });
+          sessions.push(s);
+          return s;
+        },
+      },
+    };
+    const e = new onnx.OnnxEngine(m, { ort: profiled, threads: 2 });
+    const x = tf.tensor5d(randomData(B * T * 18 * 16 * 2, 1), [B, T, 18, 16, 2]);
+    for (let i = 0; i < 2 + RUNS; i++) (await e.predict(x, SESSION)).dispose();
+    for (const s of sessions) s.endProfiling();
+    e.dispose();
+    x.dispose();
+    // the prediction graph's file is the one with the most runs (the weights graph runs once)
+    const files = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    const runsOf = (ev) => ev.filter((v) => v.cat === 'Session' && v.name === 'model_run');
+    const events = files.sort((a, b) => runsOf(b).length - runsOf(a).length)[0] ?? [];
+    const runs = runsOf(events).slice(2);
+    const from = runs[0]?.ts ?? Number.POSITIVE_INFINITY;
+    const byNode = new Map();
+    for (const ev of events) {
+      if (ev.cat !== 'Node' || !ev.name.endsWith('_kernel_time') || ev.ts < from) continue;
+      const node = ev.name.replace(/_kernel_time$/, '');
+      const cur = byNode.get(node) ?? {
+        node,
+        op: ev.args?.op_name ?? '?',
+        shape: JSON.stringify(ev.args?.output_type_shape?.[0] ?? {}),
+        ms: 0,
+      };
+      cur.ms += ev.dur / 1000 / Math.max(runs.length, 1);
+      byNode.set(node, cur);
+    }
+    const nodes = [...byNode.values()].sort((a, b) => b.ms - a.ms);
+    result.shapes[`${B}x${T}`] = {
+      model_run_ms: runs.map((r) => r.dur / 1000),
+      nodes_ms: nodes.reduce((a, v) => a + v.ms, 0),
+      top_nodes: nodes.slice(0, 10),
+    };
+  }
 } else if (figure === 'profile_train_step_tfjs') {
   model.train();
   const { x, y } = batch(32);

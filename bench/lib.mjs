@@ -30,11 +30,11 @@ export const NEURONS = 35;
 export const FRAMES = 50;
 
 /** hoefling_2024 low-res core-readout (2→16→16, kt [21, 11], ks [11, 5], Gaussian mask readout), one session of 35 neurons. */
-export function buildModel(models) {
+export function buildModel(models, frames = FRAMES) {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'openretina-1.1.1', 'manifest.json'), 'utf8'));
   const cfg = structuredClone(manifest.config.model_cfg_resolved);
   cfg.n_neurons_dict = { [SESSION]: NEURONS };
-  cfg.in_shape = [2, FRAMES, 18, 16];
+  cfg.in_shape = [2, frames, 18, 16];
   delete cfg.readout.in_shape;
   return models.buildCoreReadout(cfg);
 }

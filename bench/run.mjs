@@ -129,6 +129,7 @@ const names = [
   'mei_iteration_tfjs',
   'profile_train_step_onnx',
   'profile_train_step_tfjs',
+  'profile_inference_onnx',
 ];
 const f = Object.fromEntries(names.map((n) => [n, figure(n)]));
 
@@ -356,6 +357,21 @@ ${prof
   )
   .join('\n')}
 
+## Where the time goes: ONNX prediction graph (onnxruntime profiler, 2 intra-op threads, ms per run after two warm-ups)
+
+${Object.entries(f.profile_inference_onnx?.shapes ?? {})
+  .map(
+    ([
+      shape,
+      v,
+    ]) => `Batch × frames ${shape.replace('x', ' × ')}: model_run ${v.model_run_ms.map((x) => x.toFixed(1)).join(', ')} ms; all nodes ${v.nodes_ms.toFixed(1)} ms per run.
+
+| node | op | output | ms / run |
+| --- | --- | --- | --- |
+${v.top_nodes.map((o) => `| ${o.node} | ${o.op} | ${o.shape} | ${o.ms.toFixed(2)} |`).join('\n')}
+`,
+  )
+  .join('\n')}
 ## Where the time goes: TF.js wasm training step, batch 32 (tf.profile, kernel ms)
 
 | kernel | ms | calls |

@@ -54,13 +54,10 @@ export function onnxEngine(state: DemoState): ComputeEngine {
   if (r.engine?.model !== model) {
     r.engine?.dispose();
     const web = r.ortWeb!;
-    r.engine = createEngine(model, 'onnx', web.ort, {
-      threads: web.threads,
-      executionProviders: web.executionProviders,
-      // Threads sleep when idle instead of spinning: a page shares the cores with the main thread (TF.js's part of an
-      // MEI step, drawing) and other tabs, and workers left spinning after a run slowed whatever ran next.
-      sessionOptions: { extra: { session: { intra_op: { allow_spinning: '0' } } } },
-    });
+    // Threads are onnxruntime-web's global setting: it runs every session on one pool of `env.wasm.numThreads` threads
+    // (ort-web.ts) and ignores a session's intra-op thread count and `allow_spinning` (its workers spin ~20 ms after
+    // each run with either value, so the demo no longer passes one; bench/ANALYSIS.md, round four, web).
+    r.engine = createEngine(model, 'onnx', web.ort, { threads: web.threads, executionProviders: web.executionProviders });
   }
   return r.engine;
 }

@@ -16,9 +16,9 @@ const ORDERS: LayerOrder[][] = [
   ['temporal-first', 'temporal-first'],
 ];
 
-/** Small core with temporal and spatial padding, cut frames and an exp readout (2 sessions). */
-function smallModel(): CoreReadout {
-  const model = buildSmallModel();
+/** Small core with temporal (unless `temporalPadding` is false) and spatial padding, cut frames and an exp readout (2 sessions). */
+function smallModel(temporalPadding = true): CoreReadout {
+  const model = buildSmallModel(undefined, { temporalPadding });
   randomizeWeights(model, 11);
   // non-trivial running statistics
   model.train();
@@ -28,67 +28,79 @@ function smallModel(): CoreReadout {
 }
 
 describe('GEMM forward graphs (engine predict and the exported gemm form) against TF.js', () => {
-  it('engine forward: both stage orders per layer, one and several temporal blocks, three stimulus lengths', async () => {
-    const ort = await loadOnnxRuntimeNode();
-    const model = smallModel();
-    // batch 1 with a long stimulus is the demo's prediction: several blocks with the default block size too
-    for (const [batch, T] of [
-      [2, 16],
-      [2, 23],
-      [1, 40],
-    ] as const) {
-      const x = tf.randomNormal([batch, T, 9, 8, 2], 0, 1, 'float32', T) as tf.Tensor5D;
-      const expected = model.forward(x, { session: 'b' });
-      // the eval weights as the engine computes them (the weights graph's feeds) and the readout
-      let feeds: Record<string, unknown> = {};
-      const capture = new OnnxEngine(model, { ort: observedOrt(ort, { onRun: (f) => (feeds = { ...feeds, ...f }) }) });
-      const viaEngine = await capture.predict(x, 'b');
-      expect(relativeError(viaEngine.dataSync(), expected.dataSync()), `engine T=${T}`).toBeLessThan(TOL);
-      const plan = enginePlan(model, 'b', T);
-      for (const orders of ORDERS)
-        for (const blockSize of [undefined, (L: number) => Math.max(L - 1, 2)]) {
-          const options = { orders, ...(blockSize ? { blockSize } : {}) };
-          const weightsGraph = await ort.InferenceSession.create(buildEngineForwardWeightsGraph(plan, options));
-          const matrices = await weightsGraph.run(Object.fromEntries(weightsGraph.inputNames.map((k) => [k, feeds[k]])));
-          const session = await ort.InferenceSession.create(buildEngineForwardGraph(plan, options));
-          const out = (await session.run(Object.fromEntries(session.inputNames.map((k) => [k, matrices[k] ?? feeds[k]])))).responses!;
-          expect(out.dims).toEqual(expected.shape);
-          expect(
-            relativeError(out.data as Float32Array, expected.dataSync()),
-            `T=${T} ${orders.join('/')} blocks ${blockSize ? 'small' : 'default'}`,
-          ).toBeLessThan(TOL);
-        }
-      capture.dispose();
-      tf.dispose([x, expected, viaEngine]);
-    }
-    model.dispose();
-  });
-
-  it('exported gemm form: dynamic batch and length, every stage order, several blocks, all sessions', async () => {
-    const model = smallModel();
-    for (const orders of ORDERS)
-      for (const blockFrames of [undefined, () => 2]) {
-        const onnxModel = await loadOnnxModel(
-          exportOnnx(model, { convForm: 'gemm', layerOrders: orders, ...(blockFrames ? { blockFrames } : {}) }),
-        );
-        for (const [B, T] of [
-          [1, 12],
-          [3, 25],
-        ] as const) {
-          const x = tf.randomNormal([B, T, 9, 8, 2], 0, 1, 'float32', B * T) as tf.Tensor5D;
-          const expected = model.forward(x);
-          const got = await onnxModel.predict(x);
-          expect(got.shape).toEqual(expected.shape);
-          expect(
-            relativeError(got.dataSync(), expected.dataSync()),
-            `${orders.join('/')} B=${B} T=${T} blocks ${blockFrames ? 2 : 'default'}`,
-          ).toBeLessThan(TOL);
-          tf.dispose([x, expected, got]);
-        }
-        onnxModel.dispose();
+  it.each([
+    ['with', true],
+    ['without', false],
+  ])(
+    'engine forward (%s temporal padding): both stage orders per layer, one and several temporal blocks, three stimulus lengths',
+    async (_, temporalPadding) => {
+      const ort = await loadOnnxRuntimeNode();
+      const model = smallModel(temporalPadding);
+      // batch 1 with a long stimulus is the demo's prediction: several blocks with the default block size too
+      for (const [batch, T] of [
+        [2, 16],
+        [2, 23],
+        [1, 40],
+      ] as const) {
+        const x = tf.randomNormal([batch, T, 9, 8, 2], 0, 1, 'float32', T) as tf.Tensor5D;
+        const expected = model.forward(x, { session: 'b' });
+        // the eval weights as the engine computes them (the weights graph's feeds) and the readout
+        let feeds: Record<string, unknown> = {};
+        const capture = new OnnxEngine(model, { ort: observedOrt(ort, { onRun: (f) => (feeds = { ...feeds, ...f }) }) });
+        const viaEngine = await capture.predict(x, 'b');
+        expect(relativeError(viaEngine.dataSync(), expected.dataSync()), `engine T=${T}`).toBeLessThan(TOL);
+        const plan = enginePlan(model, 'b', T);
+        for (const orders of ORDERS)
+          for (const blockSize of [undefined, (L: number) => Math.max(L - 1, 2)]) {
+            const options = { orders, ...(blockSize ? { blockSize } : {}) };
+            const weightsGraph = await ort.InferenceSession.create(buildEngineForwardWeightsGraph(plan, options));
+            const matrices = await weightsGraph.run(Object.fromEntries(weightsGraph.inputNames.map((k) => [k, feeds[k]])));
+            const session = await ort.InferenceSession.create(buildEngineForwardGraph(plan, options));
+            const out = (await session.run(Object.fromEntries(session.inputNames.map((k) => [k, matrices[k] ?? feeds[k]])))).responses!;
+            expect(out.dims).toEqual(expected.shape);
+            expect(
+              relativeError(out.data as Float32Array, expected.dataSync()),
+              `T=${T} ${orders.join('/')} blocks ${blockSize ? 'small' : 'default'}`,
+            ).toBeLessThan(TOL);
+          }
+        capture.dispose();
+        tf.dispose([x, expected, viaEngine]);
       }
-    model.dispose();
-  });
+      model.dispose();
+    },
+  );
+
+  it.each([
+    ['with', true],
+    ['without', false],
+  ])(
+    'exported gemm form (%s temporal padding): dynamic batch and length, every stage order, several blocks, all sessions',
+    async (_, temporalPadding) => {
+      const model = smallModel(temporalPadding);
+      for (const orders of ORDERS)
+        for (const blockFrames of [undefined, () => 2]) {
+          const onnxModel = await loadOnnxModel(
+            exportOnnx(model, { convForm: 'gemm', layerOrders: orders, ...(blockFrames ? { blockFrames } : {}) }),
+          );
+          for (const [B, T] of [
+            [1, 12],
+            [3, 25],
+          ] as const) {
+            const x = tf.randomNormal([B, T, 9, 8, 2], 0, 1, 'float32', B * T) as tf.Tensor5D;
+            const expected = model.forward(x);
+            const got = await onnxModel.predict(x);
+            expect(got.shape).toEqual(expected.shape);
+            expect(
+              relativeError(got.dataSync(), expected.dataSync()),
+              `${orders.join('/')} B=${B} T=${T} blocks ${blockFrames ? 2 : 'default'}`,
+            ).toBeLessThan(TOL);
+            tf.dispose([x, expected, got]);
+          }
+          onnxModel.dispose();
+        }
+      model.dispose();
+    },
+  );
 
   it('engine predict reuses its eval weights only while parameters and buffers are unchanged', async () => {
     const ort = await loadOnnxRuntimeNode();

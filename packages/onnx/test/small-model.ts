@@ -5,10 +5,12 @@ import { buildCoreReadout, type CoreReadout } from '@openretina/models';
  * A small two-session core-readout for engine tests: temporal and spatial padding, cut frames and every core
  * regularizer term, so the ONNX graphs are exercised beyond the fixture architecture. `positive`: the readout
  * clamps its features at 0 (as the Höfling 2024 models); `readoutRegAvg`: mean instead of sum in the readout's penalty.
+ * `temporalPadding: false` pads space only (as the Höfling 2024 core: the graphs then take their time windows
+ * without padding).
  */
 export function buildSmallModel(
   neurons: Record<string, number> = { a: 3, b: 4 },
-  { positive = false, readoutRegAvg = false } = {},
+  { positive = false, readoutRegAvg = false, temporalPadding = true } = {},
 ): CoreReadout {
   return buildCoreReadout({
     in_shape: [2, 16, 9, 8],
@@ -22,8 +24,8 @@ export function buildSmallModel(
       gamma_in_sparse: 0.1,
       gamma_temporal: 1,
       cut_first_n_frames: 2,
-      input_padding: [1, 1, 0],
-      hidden_padding: true,
+      input_padding: temporalPadding ? [1, 1, 0] : [0, 1, 0],
+      hidden_padding: temporalPadding ? true : [0, 1, 1],
     },
     readout: {
       _target_: 'openretina.modules.readout.multi_readout.MultiGaussianMaskReadout',
