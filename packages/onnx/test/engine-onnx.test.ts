@@ -6,6 +6,7 @@ import type { CoreReadout } from '@openretina/models';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { BackendError, type LossAndGradients } from '@openretina/contracts';
 import { SingleCellSeparatedLNP, TfjsEngine } from '@openretina/models';
+import { SimpleCoreWrapper } from '@openretina/core';
 import type { SpaceTimeSeparableConv3d } from '@openretina/layers';
 import { coreReadoutFromCheckpointBytes } from '@openretina/hub';
 import { refVideo } from '@openretina/test-utils/fixture-model';
@@ -108,6 +109,30 @@ describe('ONNX engine (forward + backward graphs) against the TF.js reference', 
     await compareStep(model, x, y, 'b', ort);
     tf.dispose([x, y]);
     model.dispose();
+  });
+
+  it('readout weight and penalties on the host (sum and mean penalties, positive features) or, for other classes, in TF.js', async () => {
+    const x = tf.randomNormal([2, 16, 9, 8, 2], 0, 1, 'float32', 5) as tf.Tensor5D;
+    const y = tf.randomUniform([2, 16, 4], 0, 2, 'float32', 6) as tf.Tensor3D;
+    const kernels: number[] = [];
+    for (const fallback of [false, true]) {
+      const model = buildSmallModel(undefined, { positive: true, readoutRegAvg: true });
+      randomizeWeights(model, 21);
+      // a subclass may change the penalty: the engine then takes the whole chain rule to TF.js
+      if (fallback) Object.setPrototypeOf(model.core, class extends SimpleCoreWrapper {}.prototype);
+      await compareStep(model, x, y, 'b', ort);
+      model.train();
+      const engine = new OnnxEngine(model, { ort });
+      await engine.lossAndGrads(x, y, 'b').then((s) => tf.dispose([...s.grads.values()])); // session and caches
+      const info = await tf.profile(async () => tf.dispose([...(await engine.lossAndGrads(x, y, 'b')).grads.values()]));
+      kernels.push(info.kernels.length);
+      engine.dispose();
+      model.dispose();
+    }
+    // the host chain rule leaves a few kernels (the positive clamp, the spatial kernels' reshapes); TF.js's over 100
+    expect(kernels[0]!).toBeLessThan(20);
+    expect(kernels[1]!).toBeGreaterThan(100);
+    tf.dispose([x, y]);
   });
 
   it('training steps on one engine: a log speed changed between steps, a parameter subset, a trained log speed', async () => {

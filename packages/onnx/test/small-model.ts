@@ -4,12 +4,13 @@ import { buildCoreReadout, type CoreReadout } from '@openretina/models';
 /**
  * A small two-session core-readout for engine tests: temporal and spatial padding, cut frames and every core
  * regularizer term, so the ONNX graphs are exercised beyond the fixture architecture. `positive`: the readout
- * clamps its features at 0 (as the Höfling 2024 models). `temporalPadding: false` pads space only (as the Höfling
- * 2024 core: the graphs then take their time windows without padding).
+ * clamps its features at 0 (as the Höfling 2024 models); `readoutRegAvg`: mean instead of sum in the readout's penalty.
+ * `temporalPadding: false` pads space only (as the Höfling 2024 core: the graphs then take their time windows
+ * without padding).
  */
 export function buildSmallModel(
   neurons: Record<string, number> = { a: 3, b: 4 },
-  { positive = false, temporalPadding = true } = {},
+  { positive = false, readoutRegAvg = false, temporalPadding = true } = {},
 ): CoreReadout {
   return buildCoreReadout({
     in_shape: [2, 16, 9, 8],
@@ -35,7 +36,7 @@ export function buildSmallModel(
       gaussian_var_scale: 1,
       mask_l1_reg: 0.5,
       feature_weights_l1_reg: 0.5,
-      readout_reg_avg: false,
+      readout_reg_avg: readoutRegAvg,
     },
   });
 }

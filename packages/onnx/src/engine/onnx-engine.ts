@@ -9,12 +9,16 @@ import {
   type InputGradientValues,
   type LossAndGradients,
 } from '@openretina/contracts';
+import { SimpleCoreWrapper } from '@openretina/core';
 import { temporalBasis, type SpaceTimeSeparableConv3d } from '@openretina/layers';
+import { GaussianMaskReadout, MultiReadoutBase } from '@openretina/readout';
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
 import { StimulusBuffers } from './stimulus-buffers.js';
 import { readFloats } from './read-floats.js';
+import { HostMaskReadout, maskReadoutPenalty, type MaskReadoutValues } from './host-mask-readout.js';
+import { corePenalty, type CoreLayerValues, type CorePenaltySettings } from './host-core-penalty.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 import { splitGraph } from './split-graph.js';
 
@@ -177,16 +181,15 @@ export class OnnxEngine implements ComputeEngine {
     return (this.model.readout as unknown as { readout(s: string): AnyModule }).readout(session);
   }
 
-  /** The readout's effective weight `[c·Q, N]` (row `ch·Q + q`) and bias, as differentiable tensors. */
-  private readoutWeights(session: string): { rw: tf.Tensor2D; rb: tf.Tensor1D } {
+  /** The readout's effective weight `[c·Q, N]` (row `ch·Q + q`), a differentiable tensor. */
+  private readoutWeight(session: string): tf.Tensor2D {
     const r = this.readoutOf(session);
     const mask = (r.mask as () => tf.Tensor3D).call(r); // [N, h, w]
     const [N, h, w] = mask.shape;
     const c = this.model.core.outChannels;
     const maskT = tf.reshape(tf.transpose(tf.reshape(mask, [N, h * w])), [1, h * w, N]);
     const feats = tf.reshape(r.features as tf.Variable, [c, 1, N]);
-    const rw = tf.reshape(tf.mul(tf.mul(feats, maskT), tf.reshape(r.scaleParam as tf.Variable, [1, 1, N])), [c * h * w, N]) as tf.Tensor2D;
-    return { rw, rb: r.bias as tf.Tensor1D };
+    return tf.reshape(tf.mul(tf.mul(feats, maskT), tf.reshape(r.scaleParam as tf.Variable, [1, 1, N])), [c * h * w, N]) as tf.Tensor2D;
   }
 
   /**
@@ -214,11 +217,8 @@ export class OnnxEngine implements ComputeEngine {
         w.set(n.shift(i), tf.add(tf.sub(l.norm.bias, tf.mul(rm, scale)), tf.reshape(l.bias, [O])));
       }
     });
-    if (want(n.readoutWeight) || want(n.readoutBias)) {
-      const { rw, rb } = this.readoutWeights(session);
-      if (want(n.readoutWeight)) w.set(n.readoutWeight, rw);
-      if (want(n.readoutBias)) w.set(n.readoutBias, rb);
-    }
+    if (want(n.readoutWeight)) w.set(n.readoutWeight, this.readoutWeight(session));
+    if (want(n.readoutBias)) w.set(n.readoutBias, this.readoutOf(session).bias as tf.Tensor1D);
     return w;
   }
 
@@ -394,7 +394,13 @@ export class OnnxEngine implements ComputeEngine {
       const c = this.layers[l]!.conv;
       return [c.outChannels, c.inChannels, c.temporalKernelSize];
     };
-    const others = [...this.layers.flatMap((_, i) => [n.ws(i), n.gamma(i), n.beta(i), n.bias(i)]), n.readoutWeight, n.readoutBias];
+    // the readout's masked weight and both penalties on host arrays when the plan allows (exactly the classes whose
+    // formulas host-mask-readout.ts and host-core-penalty.ts repeat); else all three in TF.js, as the tape then
+    // always reaches a variable through the readout weight
+    const hostCore = await this.hostCoreSettings();
+    const hostReadout = hostCore ? await this.hostReadout(session) : undefined;
+    const others = [...this.layers.flatMap((_, i) => [n.ws(i), n.gamma(i), n.beta(i), n.bias(i)]), n.readoutBias];
+    if (!hostReadout) others.push(n.readoutWeight);
     const weights = this.detachedWeights(session, true, new Set(others));
     // the batch is staged in a reused host buffer, as predictions' stimuli are (fresh memory per step is slow)
     let stimulus: { data: Float32Array; release: () => void } | undefined;
@@ -403,6 +409,7 @@ export class OnnxEngine implements ComputeEngine {
       stimulus = await this.stimuli.take(inputs);
       const feeds = await this.feeds(inputs, stimulus.data, weights);
       kernels.forEach((k, l) => (feeds[n.wt(l)] = this.tensor(k.kernel, kernelShape(l))));
+      if (hostReadout) feeds[n.readoutWeight] = this.tensor(hostReadout.mask.weight, [hostReadout.rows, hostReadout.values.scale.length]);
       feeds[n.targets] = this.tensor(await readFloats(targets), targets.shape);
       res = await ortSession.run(feeds);
     } finally {
@@ -441,51 +448,159 @@ export class OnnxEngine implements ComputeEngine {
         });
       }
     }
-    // The chain rule to the parameters. TF.js differentiates the readout's masked weight and the regularizers (and a
-    // temporal kernel whose log speed trains); the rest is done here, each TF.js kernel being costly on a short
-    // step: a parameter fed as it is (up to a reshape) takes the graph's gradient, and a temporal kernel
-    // `sin · S + cos · C` with a constant basis gives `d sin = d wt · Sᵀ`, `d cos = d wt · Cᵀ`. Each is added to the
-    // parameter's regularizer gradient, if any.
+    // The chain rule to the parameters, on the host where it can be (each TF.js kernel being costly on a short
+    // step): a parameter fed as it is (up to a reshape) takes the graph's gradient, a temporal kernel
+    // `sin · S + cos · C` with a constant basis gives `d sin = d wt · Sᵀ`, `d cos = d wt · Cᵀ`, the readout's masked
+    // weight and the penalties have their host backward. TF.js differentiates what is left: a temporal kernel whose
+    // log speed trains, and a readout or core whose weight or penalty the host does not cover.
     const trained = new Set([...vars.values()].filter((v) => v.trainable));
-    const onHost = new Map<tf.Variable, Float32Array>();
-    for (const [name, v] of this.parameterWeights(session)) if (trained.has(v)) onHost.set(v, get(n.grad(name)).data as Float32Array);
+    const onHost = new Map<tf.Variable, Float64Array>();
+    const addOnHost = (v: tf.Variable, g: ArrayLike<number>): void => {
+      if (!trained.has(v)) return;
+      const sum = onHost.get(v);
+      if (!sum) onHost.set(v, Float64Array.from(g));
+      else for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
+    };
+    for (const [name, v] of this.parameterWeights(session)) addOnHost(v, get(n.grad(name)).data as Float32Array);
     const upstream = new Map<string, tf.Tensor>();
-    upstream.set(n.readoutWeight, tf.tensor(get(n.grad(n.readoutWeight)).data as Float32Array, weights.get(n.readoutWeight)!.shape));
+    let readoutPenalty: number | undefined;
+    if (hostReadout) {
+      const { mask, values, readout, reduction } = hostReadout;
+      const fromWeight = mask.backward(get(n.grad(n.readoutWeight)).data as Float32Array);
+      const penalty = maskReadoutPenalty(values, readout.maskL1Reg, readout.featureWeightsL1Reg, reduction);
+      readoutPenalty = penalty.value;
+      addOnHost(readout.maskMean, fromWeight.maskMean);
+      addOnHost(readout.maskLogVar, fromWeight.maskLogVar);
+      addOnHost(readout.features, fromWeight.features);
+      addOnHost(readout.scaleParam, fromWeight.scale);
+      addOnHost(readout.maskMean, penalty.grads.maskMean);
+      addOnHost(readout.maskLogVar, penalty.grads.maskLogVar);
+      addOnHost(readout.features, penalty.grads.features);
+    } else {
+      upstream.set(n.readoutWeight, tf.tensor(get(n.grad(n.readoutWeight)).data as Float32Array, [...get(n.grad(n.readoutWeight)).dims]));
+    }
     for (const [i, l] of this.layers.entries()) {
       const dwt = get(n.grad(n.wt(i))).data as Float32Array;
       if (trained.has(l.conv.logSpeed(session))) upstream.set(n.wt(i), tf.tensor(dwt, kernelShape(i)));
       else {
         const { sines, cosines } = kernels[i]!;
         const K = l.conv.numFreqs;
-        if (trained.has(l.conv.sinWeights)) onHost.set(l.conv.sinWeights, timesTransposed(dwt, sines, K));
-        if (trained.has(l.conv.cosWeights)) onHost.set(l.conv.cosWeights, timesTransposed(dwt, cosines, K));
+        if (trained.has(l.conv.sinWeights)) addOnHost(l.conv.sinWeights, timesTransposed(dwt, sines, K));
+        if (trained.has(l.conv.cosWeights)) addOnHost(l.conv.cosWeights, timesTransposed(dwt, cosines, K));
       }
     }
-    let regs: tf.Scalar[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const w = this.weightTensors(session, true, new Set(upstream.keys()));
-      let s: tf.Scalar = tf.scalar(0);
-      for (const [name, t] of upstream) s = tf.add(s, tf.sum(tf.mul(w.get(name)!, t)));
-      const core = this.model.core.regularizer();
-      const readout = this.model.readout.regularizer(session);
-      regs = [tf.keep(core), tf.keep(readout)];
-      return tf.addN([s, core, readout]) as tf.Scalar;
-    }, [...vars.values()]);
-    for (const [v, data] of onHost) {
-      const g = tf.tensor(data, v.shape);
+    let corePenaltyValue: number | undefined;
+    if (hostCore && hostReadout) {
+      const penalty = corePenalty(await this.coreLayerValues(), hostCore);
+      corePenaltyValue = penalty.value;
+      penalty.grads.forEach((g, i) => {
+        const conv = this.layers[i]!.conv;
+        if (g.ws) addOnHost(conv.weightSpatial, g.ws);
+        if (g.sin) addOnHost(conv.sinWeights, g.sin);
+        if (g.cos) addOnHost(conv.cosWeights, g.cos);
+      });
+    }
+    let grads: tf.NamedTensorMap = {};
+    const taped: tf.Scalar[] = [];
+    if (!hostReadout || upstream.size > 0) {
+      const r = tf.variableGrads(() => {
+        const w = this.weightTensors(session, true, new Set(upstream.keys()));
+        let s: tf.Scalar = tf.scalar(0);
+        for (const [name, t] of upstream) s = tf.add(s, tf.sum(tf.mul(w.get(name)!, t)));
+        const core = hostReadout ? tf.scalar(0) : this.model.core.regularizer();
+        const readout = hostReadout ? tf.scalar(0) : this.model.readout.regularizer(session);
+        taped.push(tf.keep(core), tf.keep(readout));
+        return tf.addN([s, core, readout]) as tf.Scalar;
+      }, [...vars.values()]);
+      grads = r.grads;
+      r.value.dispose();
+    }
+    for (const [v, sum] of onHost) {
+      const g = tf.tensor(Float32Array.from(sum), v.shape);
       const fromTape = grads[v.name];
       grads[v.name] = fromTape ? tf.add(fromTape, g) : g;
       if (fromTape) tf.dispose([fromTape, g]);
     }
-    const stacked = tf.stack(regs);
-    const [core, readout] = await readFloats(stacked);
-    tf.dispose([stacked, value, ...regs, ...upstream.values()]);
+    let [core, readout] = [corePenaltyValue ?? 0, readoutPenalty ?? 0];
+    if (taped.length > 0) {
+      const stacked = tf.stack(taped);
+      const values = await readFloats(stacked);
+      core = corePenaltyValue ?? values[0]!;
+      readout = readoutPenalty ?? values[1]!;
+      tf.dispose([stacked, ...taped]);
+    }
+    tf.dispose([...upstream.values()]);
     return {
-      total: poisson + core! + readout!,
+      total: poisson + core + readout,
       data: poisson,
-      regularizers: { core: core!, readout: readout! },
+      regularizers: { core, readout },
       grads: gradsByName(vars, grads),
     };
+  }
+
+  /**
+   * The session's readout weight on the host, when its readout is exactly a `GaussianMaskReadout` inside a
+   * `MultiReadoutBase` whose penalty is that readout's (what host-mask-readout.ts computes); else undefined.
+   */
+  private async hostReadout(
+    session: string,
+  ): Promise<
+    { readout: GaussianMaskReadout; values: MaskReadoutValues; mask: HostMaskReadout; rows: number; reduction: 'sum' | 'mean' } | undefined
+  > {
+    const multi = this.model.readout as unknown;
+    if (!(multi instanceof MultiReadoutBase) || multi.regularizer !== MultiReadoutBase.prototype.regularizer) return undefined;
+    const readout = this.readoutOf(session) as unknown;
+    if (!(readout instanceof GaussianMaskReadout) || Object.getPrototypeOf(readout) !== GaussianMaskReadout.prototype) return undefined;
+    const c = this.model.core.outChannels;
+    const values: MaskReadoutValues = {
+      maskMean: await readFloats(readout.maskMean),
+      maskLogVar: await readFloats(readout.maskLogVar),
+      grid: await readFloats(readout.grid),
+      features: await readFloats(readout.features),
+      scale: await readFloats(readout.scaleParam),
+      meanScale: readout.gaussianMeanScale,
+      varScale: readout.gaussianVarScale,
+      c,
+    };
+    const mask = new HostMaskReadout(values);
+    return { readout, values, mask, rows: mask.weight.length / values.scale.length, reduction: multi.readoutRegAvg ? 'mean' : 'sum' };
+  }
+
+  /** The core penalty's settings when the core is exactly a `SimpleCoreWrapper` (host-core-penalty.ts); else undefined. */
+  private async hostCoreSettings(): Promise<CorePenaltySettings | undefined> {
+    const core = this.model.core as unknown;
+    if (!(core instanceof SimpleCoreWrapper) || Object.getPrototypeOf(core) !== SimpleCoreWrapper.prototype) return undefined;
+    if (core.convolutionType !== 'custom_separable') return undefined; // its temporal penalty is on the sin/cos weights
+    const { gammaInput, gammaHidden, gammaTemporal, gammaInSparse } = core.options;
+    // its input-layer Laplace filter (a persistent buffer: a checkpoint may hold it)
+    const laplace = (core as unknown as { spatialRegularizer: { laplace: { filter: tf.Variable; filterSize: number; padding: number } } })
+      .spatialRegularizer.laplace;
+    return {
+      gammaInput,
+      gammaHidden,
+      gammaTemporal,
+      gammaInSparse,
+      laplace: { filter: await readFloats(laplace.filter), size: laplace.filterSize, padding: laplace.padding },
+    };
+  }
+
+  /** Each layer's spatial kernels and sin/cos coefficients on the host (the core penalty's inputs). */
+  private async coreLayerValues(): Promise<CoreLayerValues[]> {
+    const out: CoreLayerValues[] = [];
+    for (const { conv } of this.layers) {
+      const [kh, kw] = conv.spatialKernel;
+      out.push({
+        ws: await readFloats(conv.weightSpatial),
+        O: conv.outChannels,
+        I: conv.inChannels,
+        kh,
+        kw,
+        sin: await readFloats(conv.sinWeights),
+        cos: await readFloats(conv.cosWeights),
+        K: conv.numFreqs,
+      });
+    }
+    return out;
   }
 
   async inputGradient(x: tf.Tensor5D, session: string, cotangent: tf.Tensor3D): Promise<InputGradient> {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@openretina/contracts';
+import { hostBackend } from './host-backend.js';
 import { Optimizer } from './optimizer.js';
 
 /*
@@ -144,12 +145,6 @@ export class AdamW extends Optimizer {
     if (maxSq && mxOut) maxSq.assign(tf.tensor(mxOut, param.shape));
     param.assign(tf.tensor(pOut, param.shape));
   }
-}
-
-/** Backends whose `dataSync` is a plain copy from host memory (not a GPU read-back). */
-function hostBackend(): boolean {
-  const b = tf.getBackend();
-  return b === 'cpu' || b === 'wasm';
 }
 
 /** `tf.maximum` of one element: NaN when either is NaN. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hostBackend } from './host-backend.js';
 import { type NamedGrads, toMap } from './optimizer.js';
 
 /*
@@ -22,6 +23,7 @@ export function clipGradNorm(grads: NamedGrads, maxNorm: number, normType: numbe
   const map = toMap(grads);
   if (map.size === 0) return { grads: new Map(), totalNorm: 0, clipCoef: 1 };
   const tensors = [...map.values()];
+  if (normType === 2 && hostBackend() && tensors.every((g) => g.dtype === 'float32')) return clipOnHost(map, maxNorm);
   const totalT = tf.tidy(() => {
     if (normType === 'inf' || normType === Infinity) return tf.max(tf.stack(tensors.map((g) => tf.max(tf.abs(g)))));
     const norms = tensors.map((g) => tf.norm(g, normType as number));
@@ -34,5 +36,43 @@ export function clipGradNorm(grads: NamedGrads, maxNorm: number, normType: numbe
   const out = new Map<string, tf.Tensor>();
   for (const [k, g] of map) out.set(k, tf.mul(g, coefT));
   tf.dispose([totalT, coefT]);
+  return { grads: out, totalNorm, clipCoef };
+}
+
+/**
+ * The 2-norm clip on the host, for backends whose tensors live in host memory: a training step's ~90 small kernels
+ * (norms, stack, coefficient, products) cost several ms while V8 has not yet optimised TF.js's paths. The same
+ * float32 roundings as the kernels (each square, norm, sum and product rounded to float32; sums accumulate in
+ * float64 as the cpu backend's do), so the results agree with the tensor path to the last bit or two.
+ */
+function clipOnHost(map: Map<string, tf.Tensor>, maxNorm: number): ClipResult {
+  const f = Math.fround;
+  const values = [...map.values()].map((g) => g.dataSync() as Float32Array);
+  let sumOfSquares = 0;
+  for (const v of values) {
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += f(v[i]! * v[i]!);
+    const norm = f(Math.sqrt(f(s)));
+    sumOfSquares += f(norm * norm);
+  }
+  const totalNorm = f(Math.sqrt(f(sumOfSquares)));
+  const quotient = f(f(maxNorm) / f(totalNorm + f(1e-6)));
+  const clipCoef = Number.isNaN(quotient) ? quotient : Math.min(quotient, 1);
+  const out = new Map<string, tf.Tensor>();
+  let j = 0;
+  for (const [k, g] of map) {
+    const v = values[j++]!;
+    // a product by exactly 1 changes nothing: the caller gets its own handle on the same data
+    out.set(
+      k,
+      clipCoef === 1
+        ? tf.clone(g)
+        : tf.tensor(
+            v.map((x) => x * clipCoef),
+            g.shape,
+            'float32',
+          ),
+    );
+  }
   return { grads: out, totalNorm, clipCoef };
 }
