@@ -8,6 +8,13 @@ import { reportFailure } from './errors.js';
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const debug = process.argv.includes('--debug');
+
+// `openretina --help | head -1` closes the pipe before the CLI has written everything: stop quietly, as Unix tools do,
+// instead of dying on an unhandled EPIPE (Node ≥ 22 raises it on the stream; other write errors still surface).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
 import('./cli-main.js')
   .then(({ runCli }) => runCli(process.argv.slice(2)))
   .then(
