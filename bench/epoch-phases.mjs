@@ -4,12 +4,16 @@
 // output lines). Usage: node bench/epoch-phases.mjs [epochs=8] [config=bundled_core_readout] [out.json] [overrides…]
 // Needs built packages (`pnpm build`). Prints a markdown table; writes JSON when a path is given.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import nodeModule from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib.mjs';
 
 const [epochsArg = '8', config = 'bundled_core_readout', outPath, ...overrides] = process.argv.slice(2);
 const epochs = Number(epochsArg);
+// The `openretina` bin turns on Node's module compile cache (Node >= 22.1) before it loads the CLI; so does this
+// stand-in for it, so that figure (f) times what a user's `openretina train` does (Python's side has its .pyc files).
+nodeModule.enableCompileCache?.();
 const t0 = performance.now();
 const app = await import(join(ROOT, 'apps', 'cli', 'dist', 'index.js'));
 const tImport = performance.now();

@@ -25,6 +25,14 @@ function log(s) {
   process.stderr.write(`${s}\n`);
 }
 
+// The figures are meant for the Node lines the packages support (engines: >=22); an older Node still runs them, but
+// its figures (module loading above all) are not what a user gets.
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+if (NODE_MAJOR < 22) {
+  log(`bench: Node ${process.versions.node} is older than the supported 22; for figures users get, run`);
+  log('  node scripts/with-node.mjs 24 -- pnpm bench');
+}
+
 function torchSide() {
   if (process.env.BENCH_SKIP_TORCH) return { source: 'recorded', reason: 'BENCH_SKIP_TORCH set' };
   const py = '/usr/bin/python3';
