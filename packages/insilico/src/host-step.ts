@@ -63,6 +63,21 @@ function penaltySums(x: Float32Array, lo: Float32Array, hi: Float32Array, channe
   out[2] = squares;
 }
 
+// V8 (Node 24's) compiles these two loops on stack replacement during their first call, before the code after the loop
+// has run once: that code then has no type feedback, and the optimised code bailed out at the end of every later call
+// (the MEI iteration's host sums took ~4× their time on Node 24). Calls on empty input when the module loads run
+// the code after the loops first, a few times (V8 keeps no feedback for a function's first calls).
+{
+  const empty = new Float32Array(0);
+  const sums = new Float64Array(3);
+  for (let k = 0; k < 16; k++) {
+    for (const order of ['float32', 'float64'] as const) {
+      sumSquares(empty, 0, 0, order);
+      penaltySums(empty, empty, empty, 1, order === 'float32', sums);
+    }
+  }
+}
+
 /** `next = x − lr·(∂reg/∂x − objectiveGrad)` for one range penalty (`f` its factor, `normScale` its norm term's). */
 function rangeSgdStep(
   x: Float32Array,
