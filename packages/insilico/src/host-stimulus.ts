@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readFloats } from './read-floats.js';
+import { readFloats } from '@openretina/layers';
 
 /**
  * A stimulus variable's values on the host, kept from one MEI host step to the next and across `optimizeStimulus`

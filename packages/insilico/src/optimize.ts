@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DataError, ShapeError, formatShape, type ComputeEngine } from '@openretina/contracts';
-import { assertFinite } from '@openretina/layers';
+import { assertFinite, readFloats } from '@openretina/layers';
 import { IncreaseObjective, type StimulusObjective } from './objectives.js';
 import { SliceMeanReducer } from './reducers.js';
 import { HostStimulusStep } from './host-step.js';
 import { HostStimulus } from './host-stimulus.js';
-import { readFloats } from './read-floats.js';
 import type { StimulusOptimizer } from './optimizers.js';
 import type { StimulusPostprocessor, StimulusRegularizationLoss } from './regularizers.js';
 import type { OptimizationStopper } from './stoppers.js';

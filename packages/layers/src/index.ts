@@ -5,6 +5,7 @@ export { Module } from './module.js';
 export { Rng, toRng, xavierNormal } from './random.js';
 export type { RngState } from './random.js';
 export { assertFinite, firstNonFinite } from './finite.js';
+export { hostMemoryBackend, readFloats } from './host-values.js';
 export { resolvePadding3d, temporalDepthwise } from './conv-utils.js';
 export type { PadPair, Padding3d } from './conv-utils.js';
 export { SpaceTimeSeparableConv3d, temporalBasis } from './separable-conv.js';

@@ -10,13 +10,12 @@ import {
   type LossAndGradients,
 } from '@openretina/contracts';
 import { SimpleCoreWrapper } from '@openretina/core';
-import { temporalBasis, type SpaceTimeSeparableConv3d } from '@openretina/layers';
+import { readFloats, temporalBasis, type SpaceTimeSeparableConv3d } from '@openretina/layers';
 import { GaussianMaskReadout, MultiReadoutBase } from '@openretina/readout';
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
 import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
 import { StimulusBuffers } from './stimulus-buffers.js';
-import { readFloats } from './read-floats.js';
 import { HostMaskReadout, maskReadoutPenalty, type MaskReadoutValues } from './host-mask-readout.js';
 import { corePenalty, type CoreLayerValues, type CorePenaltySettings } from './host-core-penalty.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readFloats } from './read-floats.js';
+import { readFloats } from '@openretina/layers';
 
 /** The wasm backend's view of a tensor's memory (a method of its backend class, not of TF.js's `KernelBackend`). */
 interface HeapBackend {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hostMemoryBackend } from '@openretina/layers';
 import { ConfigError } from '@openretina/contracts';
-import { hostBackend } from './host-backend.js';
 import { Optimizer } from './optimizer.js';
 
 /*
@@ -65,7 +65,7 @@ export class AdamW extends Optimizer {
   }
 
   protected update(name: string, param: tf.Variable, gradIn: tf.Tensor): void {
-    if (hostBackend()) {
+    if (hostMemoryBackend()) {
       this.updateOnHost(name, param, gradIn);
       return;
     }

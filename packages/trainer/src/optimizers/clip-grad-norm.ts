@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { hostBackend } from './host-backend.js';
+import { hostMemoryBackend } from '@openretina/layers';
 import { type NamedGrads, toMap } from './optimizer.js';
 
 /*
@@ -23,7 +23,7 @@ export function clipGradNorm(grads: NamedGrads, maxNorm: number, normType: numbe
   const map = toMap(grads);
   if (map.size === 0) return { grads: new Map(), totalNorm: 0, clipCoef: 1 };
   const tensors = [...map.values()];
-  if (normType === 2 && hostBackend() && tensors.every((g) => g.dtype === 'float32')) return clipOnHost(map, maxNorm);
+  if (normType === 2 && hostMemoryBackend() && tensors.every((g) => g.dtype === 'float32')) return clipOnHost(map, maxNorm);
   const totalT = tf.tidy(() => {
     if (normType === 'inf' || normType === Infinity) return tf.max(tf.stack(tensors.map((g) => tf.max(tf.abs(g)))));
     const norms = tensors.map((g) => tf.norm(g, normType as number));
