@@ -62,6 +62,15 @@ interface EvalEntry {
   vjp: Map<number, Record<string, unknown>>;
 }
 
+/** A layer's temporal kernel computed on the host for a training step, with what it was computed from. */
+interface TemporalKernelValues {
+  kernel: Float32Array;
+  sines: Float32Array;
+  cosines: Float32Array;
+  sin: Float32Array;
+  cos: Float32Array;
+}
+
 interface LayerRefs {
   conv: SpaceTimeSeparableConv3d;
   norm: {
@@ -256,16 +265,17 @@ export class OnnxEngine implements ComputeEngine {
   }
 
   /**
-   * Each layer's temporal kernel `[O, I, L]` = `sin · S + cos · C` on the host, and the basis it came from (at the
-   * session's log speed; the chain rule of the same step uses it again).
+   * Each layer's temporal kernel `[O, I, L]` = `sin · S + cos · C` on the host, the basis it came from (at the
+   * session's log speed) and the sin/cos coefficients (the chain rule and the core penalty of the same step use them
+   * again).
    */
-  private async temporalKernelValues(session: string): Promise<{ kernel: Float32Array; sines: Float32Array; cosines: Float32Array }[]> {
-    const kernels: { kernel: Float32Array; sines: Float32Array; cosines: Float32Array }[] = [];
+  private async temporalKernelValues(session: string): Promise<TemporalKernelValues[]> {
+    const kernels: TemporalKernelValues[] = [];
     for (const [i, l] of this.layers.entries()) {
       const { sines, cosines } = await this.basis(i, session);
       const sin = Float32Array.from(await readFloats(l.conv.sinWeights));
-      const cos = await readFloats(l.conv.cosWeights);
-      kernels.push({ kernel: kernelFromBasis(sin, sines, cos, cosines, l.conv.numFreqs), sines, cosines });
+      const cos = Float32Array.from(await readFloats(l.conv.cosWeights));
+      kernels.push({ kernel: kernelFromBasis(sin, sines, cos, cosines, l.conv.numFreqs), sines, cosines, sin, cos });
     }
     return kernels;
   }
@@ -490,7 +500,7 @@ export class OnnxEngine implements ComputeEngine {
     }
     let corePenaltyValue: number | undefined;
     if (hostCore && hostReadout) {
-      const penalty = corePenalty(await this.coreLayerValues(), hostCore);
+      const penalty = corePenalty(await this.coreLayerValues(kernels), hostCore);
       corePenaltyValue = penalty.value;
       penalty.grads.forEach((g, i) => {
         const conv = this.layers[i]!.conv;
@@ -584,9 +594,9 @@ export class OnnxEngine implements ComputeEngine {
   }
 
   /** Each layer's spatial kernels and sin/cos coefficients on the host (the core penalty's inputs). */
-  private async coreLayerValues(): Promise<CoreLayerValues[]> {
+  private async coreLayerValues(kernels: readonly TemporalKernelValues[]): Promise<CoreLayerValues[]> {
     const out: CoreLayerValues[] = [];
-    for (const { conv } of this.layers) {
+    for (const [i, { conv }] of this.layers.entries()) {
       const [kh, kw] = conv.spatialKernel;
       out.push({
         ws: await readFloats(conv.weightSpatial),
@@ -594,8 +604,8 @@ export class OnnxEngine implements ComputeEngine {
         I: conv.inChannels,
         kh,
         kw,
-        sin: await readFloats(conv.sinWeights),
-        cos: await readFloats(conv.cosWeights),
+        sin: kernels[i]!.sin,
+        cos: kernels[i]!.cos,
         K: conv.numFreqs,
       });
     }
