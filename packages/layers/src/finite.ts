@@ -12,6 +12,24 @@ function unravel(flat: number, shape: readonly number[]): number[] {
   return index;
 }
 
+// One scan per array type: a loop that sees one element type stays monomorphic (a dataset's 67·10⁶ float32 values
+// scanned in ~1.3 s through the generic loop, which also saw other types, against ~0.1 s). `v − v` is 0 for finite
+// numbers and NaN for NaN and ±Inf.
+function firstBad32(x: Float32Array): number {
+  for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! !== 0) return i;
+  return -1;
+}
+
+function firstBad64(x: Float64Array): number {
+  for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! !== 0) return i;
+  return -1;
+}
+
+function firstBad(x: ArrayLike<number>): number {
+  for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! !== 0) return i;
+  return -1;
+}
+
 /**
  * The index of the first NaN or ±Inf of a tensor or an array of numbers, or null when every value is finite. A
  * tensor: one reduction on the backend (`any(!isFinite(x))`), the element loop runs only to locate a value already
@@ -21,12 +39,8 @@ function unravel(flat: number, shape: readonly number[]): number[] {
 export function firstNonFinite(x: tf.Tensor | ArrayLike<number>, shape?: readonly number[]): { index: number[]; value: number } | null {
   if (x instanceof tf.Tensor && x.dtype !== 'float32') return null; // integers and booleans are always finite
   if (!(x instanceof tf.Tensor)) {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      // v − v is 0 for finite numbers and NaN for NaN and ±Inf
-      if (v - v !== 0) return { index: unravel(i, shape ?? [x.length]), value: v };
-    }
-    return null;
+    const i = x instanceof Float32Array ? firstBad32(x) : x instanceof Float64Array ? firstBad64(x) : firstBad(x);
+    return i < 0 ? null : { index: unravel(i, shape ?? [x.length]), value: x[i]! };
   }
   const anyBad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(x.size === 0 ? tf.zeros([1]) : x))));
   const bad = anyBad.dataSync()[0] === 1;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Movie, Responses, SessionBatch, TrialResponses } from '@openretina/contracts';
 import { ConfigError, DataError, formatShape } from '@openretina/contracts';
 import { FrameSequence } from '../frames.js';
+import { batchArray } from './batch-arrays.js';
 import { MovieSampler, type SplitName } from './movie-sampler.js';
 
 /*
@@ -149,8 +150,8 @@ export class MovieDataLoader implements Iterable<SessionBatch> {
     const chunk = this.chunkSize;
     const fs = this.movie.frameSize;
     const n = this.responses.frameSize;
-    const inputs = new Float32Array(starts.length * chunk * fs);
-    const targets = new Float32Array(starts.length * chunk * n);
+    const inputs = batchArray(0, starts.length * chunk * fs);
+    const targets = batchArray(1, starts.length * chunk * n);
     starts.forEach((s, b) => {
       this.movie.copyFrames(s, chunk, inputs, b * chunk * fs);
       this.responses.copyFrames(s, chunk, targets, b * chunk * n);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Movie, Responses, SessionBatch, TrialResponses } from '@openretina/contracts';
 import { ConfigError, DataError } from '@openretina/contracts';
 import { MT19937 } from '../../random/mt19937.js';
+import { batchArray } from '../../loaders/batch-arrays.js';
 import { ChunkedSampler } from './chunked-sampler.js';
 
 /** One sample of a Sridhar dataset: `inputs` `[chunk + overhead, h, w, 1]`, `targets` `[chunk, N]`. */
@@ -90,8 +91,8 @@ export class SridharDataLoader implements Iterable<SessionBatch> {
     const samples = items.map((i) => this.dataset.get(i));
     const [t, h, w, c] = samples[0]!.inputs.shape;
     const [tt, n] = samples[0]!.targets.shape;
-    const inputs = new Float32Array(items.length * t * h * w * c);
-    const targets = new Float32Array(items.length * tt * n);
+    const inputs = batchArray(0, items.length * t * h * w * c);
+    const targets = batchArray(1, items.length * tt * n);
     samples.forEach((s, b) => {
       if (s.inputs.data.length !== t * h * w * c || s.targets.data.length !== tt * n) {
         throw new DataError(
