@@ -14,3 +14,21 @@ export function hostMemoryBackend(): boolean {
 export async function readFloats(t: tf.Tensor): Promise<Float32Array> {
   return (hostMemoryBackend() ? t.dataSync() : await t.data()) as Float32Array;
 }
+
+/**
+ * Whether two float32 arrays hold the same values, NaN equal to NaN (and −0 to +0). Compares the bits first, value by
+ * value only where they differ: a loop of plain integer compares, several times faster than the float one on the
+ * megabytes of a validation stimulus.
+ */
+export function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const ab = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const bb = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ab.length; i++) {
+    if (ab[i] === bb[i]) continue;
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && !(Number.isNaN(x) && Number.isNaN(y))) return false;
+  }
+  return true;
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@openretina/backend';
-import { StimulusBuffers } from '../src/engine/stimulus-buffers.js';
+import { HostCopies } from '@openretina/layers';
 import { OnnxEngine, loadOnnxRuntimeNode } from '../src/node.js';
 import { buildSmallModel } from './small-model.js';
 
@@ -18,7 +18,7 @@ describe('OnnxEngine on wasm: stimuli staged in reused host buffers', () => {
   });
 
   it('a buffer given back is taken again; one still in use is not', async () => {
-    const buffers = new StimulusBuffers();
+    const buffers = new HostCopies();
     const x = tf.randomNormal([2, 5, 9, 8, 2], 0, 1, 'float32', 1);
     const y = tf.randomNormal([2, 5, 9, 8, 2], 0, 1, 'float32', 2);
     const a = await buffers.take(x);
@@ -30,6 +30,10 @@ describe('OnnxEngine on wasm: stimuli staged in reused host buffers', () => {
     const c = await buffers.take(y);
     expect(c.data).toBe(a.data);
     expect(Array.from(c.data)).toEqual(Array.from(y.dataSync()));
+    c.release();
+    const d = buffers.takeSync(x); // the synchronous form takes from the same arrays
+    expect(d.data).toBe(a.data);
+    expect(Array.from(d.data)).toEqual(Array.from(x.dataSync()));
     tf.dispose([x, y]);
   });
 

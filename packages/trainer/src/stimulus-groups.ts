@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SessionBatch } from '@openretina/contracts';
+import { HostCopies, sameValues, type HostCopy } from '@openretina/layers';
 
 /** One batch of a {@link StimulusGroup}: its place in the batch order, its session and targets. */
 export interface GroupMember {
@@ -15,7 +16,7 @@ export interface StimulusGroup {
 }
 
 interface Pending extends StimulusGroup {
-  values: Float32Array;
+  values: HostCopy;
   key: string;
 }
 
@@ -31,12 +32,6 @@ function stimulusKey(shape: readonly number[], values: Float32Array): string {
   return `${shape.join('x')}:${(h >>> 0).toString(16)}`;
 }
 
-function sameValues(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
-  return true;
-}
-
 /**
  * Groups batches (of any sessions, in any order) whose stimuli are equal, so that an engine can compute the core
  * once per group. A batch whose stimulus matches a waiting group's joins it and its own input is freed at once;
@@ -47,29 +42,35 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
  */
 export function* stimulusGroups(batches: Iterable<SessionBatch>, maxPendingBytes = DEFAULT_PENDING_BYTES): Generator<StimulusGroup> {
   const pending: Pending[] = [];
+  // host copies of the waiting stimuli, in arrays reused from batch to batch (a fresh copy per batch on wasm cost its
+  // page faults: at 50 sessions ~40 % of a validation)
+  const copies = new HostCopies();
   let bytes = 0;
   let index = 0;
   try {
     for (const batch of batches) {
-      const values = batch.inputs.dataSync() as Float32Array; // lives as long as the tensor it reads
-      const key = stimulusKey(batch.inputs.shape, values);
+      const values = copies.takeSync(batch.inputs);
+      const key = stimulusKey(batch.inputs.shape, values.data);
       const member = { index: index++, session: batch.session, targets: batch.targets };
-      const match = pending.find((g) => g.key === key && sameValues(g.values, values));
+      const match = pending.find((g) => g.key === key && sameValues(g.values.data, values.data));
       if (match) {
         match.members.push(member);
+        values.release();
         batch.inputs.dispose();
         continue;
       }
       pending.push({ inputs: batch.inputs, members: [member], values, key });
-      bytes += values.byteLength;
+      bytes += values.data.byteLength;
       while (bytes > maxPendingBytes && pending.length > 0) {
         const oldest = pending.shift()!;
-        bytes -= oldest.values.byteLength;
+        bytes -= oldest.values.data.byteLength;
+        oldest.values.release();
         yield { inputs: oldest.inputs, members: oldest.members };
       }
     }
     while (pending.length > 0) {
       const next = pending.shift()!;
+      next.values.release();
       yield { inputs: next.inputs, members: next.members };
     }
   } finally {
