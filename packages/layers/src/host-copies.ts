@@ -11,6 +11,9 @@ function heapBackend(x: tf.Tensor): HeapBackend | undefined {
   return x.dtype === 'float32' && typeof backend?.typedArrayFromHeap === 'function' ? (backend as HeapBackend) : undefined;
 }
 
+/** Arrays kept per size for reuse once given back. */
+const MAX_KEPT_PER_SIZE = 4;
+
 /** A tensor's values on the host and the function that gives their array back once it is no longer read. */
 export interface HostCopy {
   data: Float32Array;
@@ -48,7 +51,8 @@ export class HostCopies {
     const data = pool.pop() ?? new Float32Array(x.size);
     data.set(backend.typedArrayFromHeap(x)); // a view of the wasm heap, valid until the next TF.js call: copied at once
     const owner = pool;
-    return { data, release: () => void owner.push(data) };
+    // a few arrays per size are kept (more are in use only while that many holders overlap)
+    return { data, release: () => void (owner.length < MAX_KEPT_PER_SIZE && owner.push(data)) };
   }
 
   clear(): void {

@@ -20,6 +20,12 @@ interface Pending extends StimulusGroup {
   key: string;
 }
 
+/**
+ * Host copies of the waiting stimuli, in arrays reused from batch to batch and from one validation to the next (a
+ * fresh copy per batch on wasm cost its page faults: at 50 sessions ~40 % of a validation).
+ */
+const copies = new HostCopies();
+
 /** Default bound on the stimulus values held while batches wait for later sessions with the same stimulus (64 MiB). */
 export const DEFAULT_PENDING_BYTES = 64 * 2 ** 20;
 
@@ -42,9 +48,6 @@ function stimulusKey(shape: readonly number[], values: Float32Array): string {
  */
 export function* stimulusGroups(batches: Iterable<SessionBatch>, maxPendingBytes = DEFAULT_PENDING_BYTES): Generator<StimulusGroup> {
   const pending: Pending[] = [];
-  // host copies of the waiting stimuli, in arrays reused from batch to batch (a fresh copy per batch on wasm cost its
-  // page faults: at 50 sessions ~40 % of a validation)
-  const copies = new HostCopies();
   let bytes = 0;
   let index = 0;
   try {
