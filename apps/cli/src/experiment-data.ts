@@ -21,17 +21,22 @@ export async function loadExperimentData(
     log,
     warn,
   });
-  const sessions = Object.keys(data.responses);
-  if (sessions.length === 0) throw new DataError(`No sessions found in ${resolveDataDir(String(cfg.paths.data_dir))}.`);
-  if (cfg.check_stimuli_responses_match) {
-    for (const s of sessions) {
-      const m = data.movies[s];
-      if (!m) throw new DataError(`Session ${s} has responses but no stimulus.`);
-      const r = data.responses[s]!;
-      if (r.train.shape[0] !== m.train.shape[0]) {
-        throw new DataError(`Session ${s}: the train responses have ${r.train.shape[0]} frames, the train movie ${m.train.shape[0]}.`);
+  try {
+    const sessions = Object.keys(data.responses);
+    if (sessions.length === 0) throw new DataError(`No sessions found in ${resolveDataDir(String(cfg.paths.data_dir))}.`);
+    if (cfg.check_stimuli_responses_match) {
+      for (const s of sessions) {
+        const m = data.movies[s];
+        if (!m) throw new DataError(`Session ${s} has responses but no stimulus.`);
+        const r = data.responses[s]!;
+        if (r.train.shape[0] !== m.train.shape[0]) {
+          throw new DataError(`Session ${s}: the train responses have ${r.train.shape[0]} frames, the train movie ${m.train.shape[0]}.`);
+        }
       }
     }
+  } catch (error) {
+    data.close?.();
+    throw error;
   }
   return data;
 }

@@ -27,7 +27,7 @@ import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles 
 import { resolveDataDir } from './data-path.js';
 import { experimentLoaders } from './experiment-loaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
-import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
+import { experimentDataInfo, loadExperimentData, type ExperimentData } from './experiment-data.js';
 import { buildExperimentModel, coreReadoutSection } from './model-construction.js';
 import { hasModelTarget } from './model-family.js';
 import { runModelFamilyTraining } from './train-model-family.js';
@@ -187,28 +187,48 @@ export async function runTraining(config: string, overrides: readonly string[], 
   }
 }
 
+/** What {@link runTraining} has settled before training: the config, the run folder, the engine and backend. */
+interface FolderRun {
+  tree: ReturnType<typeof loadExperimentConfig>['tree'];
+  cfg: ReturnType<typeof loadExperimentConfig>['cfg'];
+  out: string;
+  started: number;
+  progress: ProgressMode;
+  engineChoice: ReturnType<typeof parseEngineChoice>;
+  backend: Awaited<ReturnType<typeof initBackend>>;
+}
+
 /** {@link runTraining} once the run folder is checked and locked. */
 async function trainInFolder(
   config: string,
   overrides: readonly string[],
   options: RunTrainingOptions,
-  run: {
-    tree: ReturnType<typeof loadExperimentConfig>['tree'];
-    cfg: ReturnType<typeof loadExperimentConfig>['cfg'];
-    out: string;
-    started: number;
-    progress: ProgressMode;
-    engineChoice: ReturnType<typeof parseEngineChoice>;
-    backend: Awaited<ReturnType<typeof initBackend>>;
-  },
+  run: FolderRun,
 ): Promise<TrainingRun> {
   const { io } = options;
-  const { tree, cfg, out, started, progress, engineChoice, backend } = run;
   const read = await loadExperimentData(
-    cfg,
+    run.cfg,
     (m) => io.out(m),
     (m) => io.err(`warning: ${m}`),
   );
+  // files a lazily read dataset keeps open are closed when the run ends, however it ends
+  try {
+    return await trainOnData(read, config, overrides, options, run);
+  } finally {
+    read.close?.();
+  }
+}
+
+/** {@link trainInFolder} once the data is read. */
+async function trainOnData(
+  read: ExperimentData,
+  config: string,
+  overrides: readonly string[],
+  options: RunTrainingOptions,
+  run: FolderRun,
+): Promise<TrainingRun> {
+  const { io } = options;
+  const { tree, cfg, out, started, progress, engineChoice, backend } = run;
   assertFiniteData(read, resolveDataDir(String(cfg.paths.data_dir)));
   const dataInfo = experimentDataInfo(cfg, read, (m) => io.err(`warning: ${m}`));
   const { loaders, data } = await experimentLoaders(cfg, read, (m) => io.err(`warning: ${m}`));

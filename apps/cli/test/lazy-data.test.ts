@@ -1,6 +1,6 @@
 // `openretina train` on a generic HDF5 dataset read per clip on demand (+data_io.lazy_threshold_bytes=0) against the
 // same run read whole: the same losses, epoch by epoch, and the same error for a non-finite response.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,19 @@ beforeAll(async () => {
   });
 });
 
+/** Files under `dir` this process holds open (Linux's /proc/self/fd; empty where there is none). */
+function openFilesUnder(dir: string): string[] {
+  if (!existsSync('/proc/self/fd')) return [];
+  const links = readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return ''; // closed between the listing and the read
+    }
+  });
+  return links.filter((l) => l.startsWith(`${dir}/`));
+}
+
 /** metrics.csv without its timing columns. */
 function losses(run: string): string[][] {
   const [header, ...rows] = readFileSync(join(run, 'metrics.csv'), 'utf8')
@@ -35,6 +48,8 @@ describe('lazy data in the CLI', () => {
     expect(eager.code, eager.errors.join('\n')).toBe(0);
     const lazy = await runCaptured(tinyTrainArgs(data, join(root, 'lazy'), [LAZY]));
     expect(lazy.code, lazy.errors.join('\n')).toBe(0);
+    // the files read on demand are closed when the run ends (the run is in this process)
+    expect(openFilesUnder(data)).toEqual([]);
     expect(lazy.lines.join('\n')).toMatch(/is read per clip on demand/);
     expect(eager.lines.join('\n')).not.toMatch(/is read per clip on demand/);
     const [e, l] = [losses(join(root, 'eager')), losses(join(root, 'lazy'))];
@@ -50,6 +65,7 @@ describe('lazy data in the CLI', () => {
     const lazy = await runCaptured(tinyTrainArgs(infData, join(root, 'inf-lazy'), [LAZY]));
     expectCleanFailure(eager, 'eager', /OPENRETINA_DATA.*non-finite value: Infinity at index/);
     expectCleanFailure(lazy, 'lazy', /OPENRETINA_DATA.*non-finite value: Infinity at index/);
+    expect(openFilesUnder(infData)).toEqual([]); // closed on failure too
     const line = (r: { errors: string[] }) => r.errors.find((x) => x.startsWith('error ['))!.replaceAll(/inf-(eager|lazy)/g, '');
     expect(line(lazy)).toBe(line(eager));
   }, 120_000);

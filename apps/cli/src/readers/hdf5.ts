@@ -61,5 +61,5 @@ export const hdf5Reader = defineReader(['openretina.data_io.h5_dataset_reader.lo
     ...(io.lazy_threshold_bytes === undefined ? {} : { lazyThresholdBytes: io.lazy_threshold_bytes }),
   });
   if (data.lazy) ctx.log(`data: ${dir} is read per clip on demand (larger than data_io.lazy_threshold_bytes)`);
-  return { movies: data.movies, responses: data.responses, testNames: testNamesOf(data.responses) };
+  return { movies: data.movies, responses: data.responses, testNames: testNamesOf(data.responses), close: () => data.close() };
 });

@@ -9,6 +9,8 @@ export interface ExperimentData {
   responses: Record<string, ResponseSplit<Responses | LazyResponses>>;
   /** Test stimulus names (the test folds of the loaders). */
   testNames: string[];
+  /** Closes the files that data read on demand keeps open (a lazily read HDF5 dataset); read nothing after it. */
+  close?: () => void;
 }
 
 /** What a reader gets besides its section: how to resolve a relative data path, downloads, and a log line. */
