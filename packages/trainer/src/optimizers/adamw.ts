@@ -117,18 +117,18 @@ export class AdamW extends Optimizer {
     const mOut = new Float32Array(n);
     const vOut = new Float32Array(n);
     const mxOut = mx ? new Float32Array(n) : null;
-    const c = HOST_CONSTANTS;
-    c[0] = this.weightDecay !== 0 ? f(1 - this.lr * this.weightDecay) : 1;
-    c[1] = f(b1);
-    c[2] = f(b2);
-    c[3] = f(1 - b1);
-    c[4] = f(1 - b2);
-    c[5] = f(Math.sqrt(1 - b2 ** step));
-    c[6] = f(this.eps);
-    c[7] = f(this.lr / (1 - b1 ** step));
-    c[8] = this.maximize ? -1 : 1;
-    if (mx && mxOut) adamwAmsgradElements(p, g, ma, va, mx, pOut, mOut, vOut, mxOut, c, this.weightDecay !== 0);
-    else adamwElements(p, g, ma, va, pOut, mOut, vOut, c, this.weightDecay !== 0);
+    const c: AdamwConstants = {
+      decay: this.weightDecay !== 0 ? f(1 - this.lr * this.weightDecay) : 1,
+      b1: f(b1),
+      b2: f(b2),
+      oneMinusB1: f(1 - b1),
+      oneMinusB2: f(1 - b2),
+      bc2Sqrt: f(Math.sqrt(1 - b2 ** step)),
+      eps: f(this.eps),
+      stepSize: f(this.lr / (1 - b1 ** step)),
+      maximize: this.maximize,
+    };
+    adamwElements({ p, g, m: ma, v: va, maxV: mx, pOut, mOut, vOut, maxVOut: mxOut }, c);
     expAvg.assign(tf.tensor(mOut, param.shape));
     expAvgSq.assign(tf.tensor(vOut, param.shape));
     if (maxSq && mxOut) maxSq.assign(tf.tensor(mxOut, param.shape));
@@ -137,81 +137,55 @@ export class AdamW extends Optimizer {
 }
 
 /**
- * The host update's constants, rounded to float32 as TF.js makes its scalars: decay factor, β1, β2, 1 − β1, 1 − β2,
- * √(1 − β2^t), eps, step size lr / (1 − β1^t), and the gradient's sign (−1 when maximizing).
+ * The host update's constants, rounded to float32 as TF.js makes its scalars (`decay` is 1 without weight decay;
+ * `bc2Sqrt` is √(1 − β2^t), `stepSize` lr / (1 − β1^t)).
  */
-const HOST_CONSTANTS = new Float64Array(9);
+interface AdamwConstants {
+  decay: number;
+  b1: number;
+  b2: number;
+  oneMinusB1: number;
+  oneMinusB2: number;
+  bc2Sqrt: number;
+  eps: number;
+  stepSize: number;
+  maximize: boolean;
+}
+
+/** One parameter's arrays: inputs, outputs, and the running maximum of the second moment with amsgrad (else null). */
+interface AdamwArrays {
+  p: Float32Array;
+  g: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  maxV: Float32Array | null;
+  pOut: Float32Array;
+  mOut: Float32Array;
+  vOut: Float32Array;
+  maxVOut: Float32Array | null;
+}
 
 /**
  * AdamW on one parameter's elements: `fround` after every operation on float32 operands, as the kernels round. A
- * function of arrays and numbers alone (no property loads in the loop), primed when the module loads (below).
+ * function of arrays and numbers alone (no property loads of the optimizer in the loop), primed when the module loads
+ * (below).
  */
-function adamwElements(
-  p: Float32Array,
-  g: Float32Array,
-  ma: Float32Array,
-  va: Float32Array,
-  pOut: Float32Array,
-  mOut: Float32Array,
-  vOut: Float32Array,
-  c: Float64Array,
-  decayOn: boolean,
-): void {
+function adamwElements(a: AdamwArrays, c: AdamwConstants): void {
   const f = Math.fround;
-  const decay = c[0]!;
-  const fb1 = c[1]!;
-  const fb2 = c[2]!;
-  const c1 = c[3]!;
-  const c2 = c[4]!;
-  const bc2Sqrt = c[5]!;
-  const eps = c[6]!;
-  const stepSize = c[7]!;
-  const sign = c[8]!;
+  const { p, g, m: ma, v: va, maxV, pOut, mOut, vOut, maxVOut } = a;
+  const { decay, b1, b2, oneMinusB1, oneMinusB2, bc2Sqrt, eps, stepSize, maximize } = c;
   for (let i = 0; i < p.length; i++) {
-    const gi = sign < 0 ? -g[i]! : g[i]!;
-    const decayed = decayOn ? f(p[i]! * decay) : p[i]!;
-    const m = f(f(ma[i]! * fb1) + f(gi * c1));
-    const v = f(f(va[i]! * fb2) + f(f(gi * gi) * c2));
+    const gi = maximize ? -g[i]! : g[i]!;
+    const decayed = decay !== 1 ? f(p[i]! * decay) : p[i]!;
+    const m = f(f(ma[i]! * b1) + f(gi * oneMinusB1));
+    const v = f(f(va[i]! * b2) + f(f(gi * gi) * oneMinusB2));
     mOut[i] = m;
     vOut[i] = v;
-    const denom = f(f(f(Math.sqrt(v)) / bc2Sqrt) + eps);
-    pOut[i] = f(decayed - f(f(m / denom) * stepSize));
-  }
-}
-
-/** {@link adamwElements} with amsgrad: the denominator from the running maximum of the second moment. */
-function adamwAmsgradElements(
-  p: Float32Array,
-  g: Float32Array,
-  ma: Float32Array,
-  va: Float32Array,
-  mx: Float32Array,
-  pOut: Float32Array,
-  mOut: Float32Array,
-  vOut: Float32Array,
-  mxOut: Float32Array,
-  c: Float64Array,
-  decayOn: boolean,
-): void {
-  const f = Math.fround;
-  const decay = c[0]!;
-  const fb1 = c[1]!;
-  const fb2 = c[2]!;
-  const c1 = c[3]!;
-  const c2 = c[4]!;
-  const bc2Sqrt = c[5]!;
-  const eps = c[6]!;
-  const stepSize = c[7]!;
-  const sign = c[8]!;
-  for (let i = 0; i < p.length; i++) {
-    const gi = sign < 0 ? -g[i]! : g[i]!;
-    const decayed = decayOn ? f(p[i]! * decay) : p[i]!;
-    const m = f(f(ma[i]! * fb1) + f(gi * c1));
-    const v = f(f(va[i]! * fb2) + f(f(gi * gi) * c2));
-    mOut[i] = m;
-    vOut[i] = v;
-    const second = maximumOf(mx[i]!, v);
-    mxOut[i] = second;
+    let second = v;
+    if (maxV && maxVOut) {
+      second = maximumOf(maxV[i]!, v);
+      maxVOut[i] = second;
+    }
     const denom = f(f(f(Math.sqrt(second)) / bc2Sqrt) + eps);
     pOut[i] = f(decayed - f(f(m / denom) * stepSize));
   }
@@ -221,10 +195,21 @@ function adamwAmsgradElements(
 // loop (13·10³ parameters of the bench model; ~0.7 ms once optimised), the bench's b32 step figure ~5 ms per step of
 // its window. A few calls on small arrays when the module loads (~1 ms) let V8 compile it before the first step.
 {
-  const a = new Float32Array(1024).fill(0.5);
+  const x = new Float32Array(1024).fill(0.5);
   const out = new Float32Array(1024);
-  const c = Float64Array.of(0.999, 0.9, 0.999, 0.1, 0.001, 0.03, 1e-8, 0.01, 1);
-  for (let k = 0; k < 8; k++) adamwElements(a, a, a, a, out, out, out, c, true);
+  const arrays = { p: x, g: x, m: x, v: x, maxV: null, pOut: out, mOut: out, vOut: out, maxVOut: null };
+  const c = {
+    decay: 0.999,
+    b1: 0.9,
+    b2: 0.999,
+    oneMinusB1: 0.1,
+    oneMinusB2: 0.001,
+    bc2Sqrt: 0.03,
+    eps: 1e-8,
+    stepSize: 0.01,
+    maximize: false,
+  };
+  for (let k = 0; k < 8; k++) adamwElements(arrays, c);
 }
 
 /** `tf.maximum` of one element: NaN when either is NaN. */
