@@ -21,7 +21,7 @@ import {
 } from './evaluate-splits.js';
 import { resolveDataDir } from './data-path.js';
 import { loadExperimentConfig } from './experiment-config.js';
-import { experimentDataInfo, loadExperimentData } from './experiment-data.js';
+import { experimentDataInfo, withExperimentData } from './experiment-data.js';
 import { assertFiniteData, assertFiniteWeights } from './finite-inputs.js';
 import { experimentLoaders } from './experiment-loaders.js';
 import { checkSessionsMatch } from './model-construction.js';
@@ -90,7 +90,8 @@ export const evalCommand = defineCommand({
       throw new UsageError(`--config (or --config-name) and --output are required.`);
     }
     // next to a training run, never over its files: `--output RUN_DIR` writes RUN_DIR/evaluation
-    const out = evaluationFolder(resolve(values.output));
+    const output = values.output;
+    const out = evaluationFolder(resolve(output));
     const { cfg } = loadExperimentConfig(
       source.config,
       [...overrides, ...(overrides.some((o) => o.startsWith('paths.output_dir=')) ? [] : [`paths.output_dir=${out}`])],
@@ -107,98 +108,95 @@ export const evalCommand = defineCommand({
     const split = values.split ?? evaluation.data_split ?? 'test';
     const kind = split === 'train' || split === 'validation' ? split : 'test';
     io.out(`backend: ${backend.name} (${backend.reason})`);
-    const data = await loadExperimentData(
+    await withExperimentData(
       cfg,
       () => {},
       (m) => io.err(`warning: ${m}`),
-    );
-    // files a lazily read dataset keeps open are closed at the end, however it ends
-    try {
-      // Checked before the model loads: an unknown split name fails fast.
-      const testSplits = kind === 'test' ? evaluationSplits(split, data.testNames) : [];
-      assertFiniteData(data, resolveDataDir(String(cfg.paths.data_dir)));
-      experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
-      const engineChoice = parseEngineChoice(
-        values.engine ?? cfg.trainer.engine ?? 'auto',
-        values.engine === undefined ? 'trainer.engine' : '--engine',
-      );
-      const model = await loadCoreReadout(checkpoint, cliDownloadOptions());
-      let chosen: ChosenEngine | undefined;
-      try {
-        assertFiniteWeights(model, checkpoint);
-        checkSessionsMatch(model, Object.keys(data.responses), checkpoint);
-        const { channels, height, width } = model.stimulus;
-        const first = Object.values(data.movies)[0]!.train.shape;
-        if (channels !== first[3] || height !== first[1] || width !== first[2]) {
-          throw new ConfigError(
-            `The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(String(cfg.paths.data_dir))} has [${first[3]}, ${first[1]}, ${first[2]}].`,
-          );
-        }
-        const { loaders, data: loaded } = await experimentLoaders(cfg, data, (m) => io.err(`warning: ${m}`));
-        chosen = await chooseEngine(model, engineChoice, { device: parseDevice(values.device) });
-        io.out(describeEngine(chosen));
-        const splitOptions = { varRatioCutoff: cutoff, modelPath: checkpoint, expName: cfg.exp_name };
-        // the predictions counted per split for --progress (the same modes as train's)
-        const progress = evaluationProgressRenderer((values.progress ?? 'auto') as ProgressMode);
-        const engine = chosen.engine;
-        const counted = {
-          predict: async (...args: Parameters<typeof engine.predict>) => {
-            const y = await engine.predict(...args);
-            progress.batchEnd();
-            return y;
-          },
-        };
-        const names = kind === 'test' ? testSplits : [kind];
-        const evaluations: SplitEvaluation[] = [];
-        for (const [i, name] of names.entries()) {
-          progress.startSplit(name, i, names.length);
-          if (kind === 'test')
-            evaluations.push(...(await evaluateTestSplits(model, loaders, loaded, counted, { ...splitOptions, splits: [name] })));
-          else evaluations.push(await evaluateLoaderSplit(model, loaders, kind, loaded, counted, splitOptions));
-          progress.endSplit();
-        }
-        mkdirSync(out, { recursive: true });
-        writeEvaluationFiles(out, evaluations);
-        const modelTag = evaluation.model_tag ?? checkpoint;
-        if (evaluation.model_results_path) {
-          for (const e of evaluations) {
-            const path = evaluations.length === 1 ? evaluation.model_results_path : suffixed(evaluation.model_results_path, e.split);
-            writeCsvReport(resolve(path), e.rows);
-            io.out(`per-neuron results (${e.split}): ${path}`);
+      async (data) => {
+        // Checked before the model loads: an unknown split name fails fast.
+        const testSplits = kind === 'test' ? evaluationSplits(split, data.testNames) : [];
+        assertFiniteData(data, resolveDataDir(String(cfg.paths.data_dir)));
+        experimentDataInfo(cfg, data, (m) => io.err(`warning: ${m}`));
+        const engineChoice = parseEngineChoice(
+          values.engine ?? cfg.trainer.engine ?? 'auto',
+          values.engine === undefined ? 'trainer.engine' : '--engine',
+        );
+        const model = await loadCoreReadout(checkpoint, cliDownloadOptions());
+        let chosen: ChosenEngine | undefined;
+        try {
+          assertFiniteWeights(model, checkpoint);
+          checkSessionsMatch(model, Object.keys(data.responses), checkpoint);
+          const { channels, height, width } = model.stimulus;
+          const first = Object.values(data.movies)[0]!.train.shape;
+          if (channels !== first[3] || height !== first[1] || width !== first[2]) {
+            throw new ConfigError(
+              `The model takes [C, H, W] = [${channels}, ${height}, ${width}], the data at ${resolveDataDir(String(cfg.paths.data_dir))} has [${first[3]}, ${first[1]}, ${first[2]}].`,
+            );
           }
-        }
-        if (evaluation.summary_results_path) {
-          writeJsonReport(resolve(evaluation.summary_results_path), {
-            model_path: checkpoint,
+          const { loaders, data: loaded } = await experimentLoaders(cfg, data, (m) => io.err(`warning: ${m}`));
+          chosen = await chooseEngine(model, engineChoice, { device: parseDevice(values.device) });
+          io.out(describeEngine(chosen));
+          const splitOptions = { varRatioCutoff: cutoff, modelPath: checkpoint, expName: cfg.exp_name };
+          // the predictions counted per split for --progress (the same modes as train's)
+          const progress = evaluationProgressRenderer((values.progress ?? 'auto') as ProgressMode);
+          const engine = chosen.engine;
+          const counted = {
+            predict: async (...args: Parameters<typeof engine.predict>) => {
+              const y = await engine.predict(...args);
+              progress.batchEnd();
+              return y;
+            },
+          };
+          const names = kind === 'test' ? testSplits : [kind];
+          const evaluations: SplitEvaluation[] = [];
+          for (const [i, name] of names.entries()) {
+            progress.startSplit(name, i, names.length);
+            if (kind === 'test')
+              evaluations.push(...(await evaluateTestSplits(model, loaders, loaded, counted, { ...splitOptions, splits: [name] })));
+            else evaluations.push(await evaluateLoaderSplit(model, loaders, kind, loaded, counted, splitOptions));
+            progress.endSplit();
+          }
+          mkdirSync(out, { recursive: true });
+          writeEvaluationFiles(out, evaluations);
+          const modelTag = evaluation.model_tag ?? checkpoint;
+          if (evaluation.model_results_path) {
+            for (const e of evaluations) {
+              const path = evaluations.length === 1 ? evaluation.model_results_path : suffixed(evaluation.model_results_path, e.split);
+              writeCsvReport(resolve(path), e.rows);
+              io.out(`per-neuron results (${e.split}): ${path}`);
+            }
+          }
+          if (evaluation.summary_results_path) {
+            writeJsonReport(resolve(evaluation.summary_results_path), {
+              model_path: checkpoint,
+              model_tag: modelTag,
+              var_ratio_cutoff: cutoff,
+              splits: Object.fromEntries(evaluations.map((e) => [e.split, { ...e.summary, metrics: e.metrics }])),
+            });
+            io.out(`summary: ${evaluation.summary_results_path}`);
+          }
+          const summary = formatSummaries(evaluations);
+          writeFileAtomicSync(join(out, 'summary.txt'), `${summary}\n`);
+          writeJsonReport(join(out, 'metrics.json'), {
+            [kind]: testSection(evaluations),
+            checkpoint,
             model_tag: modelTag,
+            config: source.config,
+            overrides,
             var_ratio_cutoff: cutoff,
-            splits: Object.fromEntries(evaluations.map((e) => [e.split, { ...e.summary, metrics: e.metrics }])),
+            engine: chosen.name,
           });
-          io.out(`summary: ${evaluation.summary_results_path}`);
+          io.out(summary);
+          for (const e of evaluations)
+            io.out(`${kind} correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
+          if (out !== resolve(output)) io.out(`${output} holds a training run: the evaluation goes to ${out}`);
+          io.out(`wrote ${out} (metrics.json, summary.txt, per_neuron_*.csv, evaluation_*.json)`);
+        } finally {
+          chosen?.engine.dispose();
+          model.dispose();
         }
-        const summary = formatSummaries(evaluations);
-        writeFileAtomicSync(join(out, 'summary.txt'), `${summary}\n`);
-        writeJsonReport(join(out, 'metrics.json'), {
-          [kind]: testSection(evaluations),
-          checkpoint,
-          model_tag: modelTag,
-          config: source.config,
-          overrides,
-          var_ratio_cutoff: cutoff,
-          engine: chosen.name,
-        });
-        io.out(summary);
-        for (const e of evaluations)
-          io.out(`${kind} correlation (${e.split}): ${e.metrics.correlation!.toFixed(4)} over ${e.metrics.n_neurons} neurons`);
-        if (out !== resolve(values.output)) io.out(`${values.output} holds a training run: the evaluation goes to ${out}`);
-        io.out(`wrote ${out} (metrics.json, summary.txt, per_neuron_*.csv, evaluation_*.json)`);
-      } finally {
-        chosen?.engine.dispose();
-        model.dispose();
-      }
-    } finally {
-      data.close?.();
-    }
+      },
+    );
     return ExitCode.ok;
   },
 });

@@ -41,6 +41,24 @@ export async function loadExperimentData(
   return data;
 }
 
+/**
+ * {@link loadExperimentData}, then `use` of the data: the files a lazily read dataset keeps open are closed when `use`
+ * ends, however it ends.
+ */
+export async function withExperimentData<T>(
+  cfg: ExperimentConfig,
+  log: (message: string) => void,
+  warn: (message: string) => void,
+  use: (data: ExperimentData) => Promise<T>,
+): Promise<T> {
+  const data = await loadExperimentData(cfg, log, warn);
+  try {
+    return await use(data);
+  } finally {
+    data.close?.();
+  }
+}
+
 /** Data info of the loaded data (OpenRetina's compute_data_info, with the config's data_io.data_info entries). */
 export function experimentDataInfo(cfg: ExperimentConfig, data: ExperimentData, warn: (m: string) => void): DataInfo {
   const partial = cfg.data_io.data_info;

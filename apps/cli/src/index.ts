@@ -11,7 +11,7 @@ export { evalCommand } from './eval-command.js';
 export { createDataCommand } from './create-data-command.js';
 export { loadExperimentConfig, presetAlias, configEnvironment } from './experiment-config.js';
 export type { LoadedConfig, LoadConfigOptions } from './experiment-config.js';
-export { loadExperimentData, experimentDataInfo } from './experiment-data.js';
+export { loadExperimentData, withExperimentData, experimentDataInfo } from './experiment-data.js';
 export { makeDataloaders } from './dataloaders.js';
 export { experimentLosses } from './losses.js';
 export { buildExperimentModel, architectureFromConfig, checkSessionsMatch, coreReadoutSection } from './model-construction.js';

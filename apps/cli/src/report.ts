@@ -239,6 +239,28 @@ ${demoSection(input.demo)}
 }
 
 /**
+ * What a run reports when training ends: the kept checkpoint (epoch, monitor, score), why training stopped
+ * ({@link describeStop}) and the line printed (with the training time when given). Epochs are counted from 1 in
+ * everything a person reads (metrics.json keeps Lightning's 0-based field).
+ */
+export function trainingOutcome(
+  result: { epochsRun: number; stoppedEarly: boolean; stopReason: string | null; best: { epoch: number; score: number } | null },
+  maxEpochs: number,
+  monitor: string,
+  earlyStopping: { monitor?: string; patience?: number; min_delta?: number } | undefined,
+  seconds?: number,
+): { best: { epoch: number; monitor: string; score: number } | null; stopSummary: string; line: string } {
+  const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;
+  const stopSummary = describeStop(
+    { epochsRun: result.epochsRun, maxEpochs, stoppedEarly: result.stoppedEarly, stopReason: result.stopReason, best },
+    earlyStopping,
+  );
+  const time = seconds === undefined ? '' : ` in ${seconds.toFixed(1)} s`;
+  const line = `trained ${result.epochsRun} epochs${time}; kept epoch ${best ? best.epoch + 1 : '-'} (${monitor} ${best?.score.toFixed(5) ?? '-'}). ${stopSummary}`;
+  return { best, stopSummary, line };
+}
+
+/**
  * Why training stopped, in one sentence that quotes the kept checkpoint's score (the early-stopping rule compares
  * against its own reference, which moves only by more than `min_delta`; that is why its log line can quote an older
  * score).

@@ -27,14 +27,14 @@ import { evaluateTestSplits, formatSummaries, testSection, writeEvaluationFiles 
 import { resolveDataDir } from './data-path.js';
 import { experimentLoaders } from './experiment-loaders.js';
 import { loadExperimentConfig } from './experiment-config.js';
-import { experimentDataInfo, loadExperimentData, type ExperimentData } from './experiment-data.js';
+import { experimentDataInfo, withExperimentData, type ExperimentData } from './experiment-data.js';
 import { buildExperimentModel, coreReadoutSection } from './model-construction.js';
 import { hasModelTarget } from './model-family.js';
 import { runModelFamilyTraining } from './train-model-family.js';
 import { experimentLoggers, findCallback, refuseUnavailable } from './run-outputs.js';
 import { intOption } from './mei-shared.js';
 import { PROGRESS_MODES, progressRenderer, type ProgressMode } from './progress.js';
-import { describeStop, renderReport } from './report.js';
+import { renderReport, trainingOutcome } from './report.js';
 import { reportMeis, reportSplits, reportWeights } from './report-data.js';
 import { assertFiniteData } from './finite-inputs.js';
 import { checkRunFolder, clearRunFiles } from './run-folder.js';
@@ -181,7 +181,13 @@ export async function runTraining(config: string, overrides: readonly string[], 
       return await runModelFamilyTraining({ config, overrides, tree, cfg, outputDir: out, backend, progress, started, io });
     }
     coreReadoutSection(cfg);
-    return await trainInFolder(config, overrides, options, { tree, cfg, out, started, progress, engineChoice, backend });
+    const run = { tree, cfg, out, started, progress, engineChoice, backend };
+    return await withExperimentData(
+      cfg,
+      (m) => io.out(m),
+      (m) => io.err(`warning: ${m}`),
+      (read) => trainInFolder(read, config, overrides, options, run),
+    );
   } finally {
     lock.release();
   }
@@ -198,29 +204,8 @@ interface FolderRun {
   backend: Awaited<ReturnType<typeof initBackend>>;
 }
 
-/** {@link runTraining} once the run folder is checked and locked. */
+/** {@link runTraining} once the run folder is checked and locked and the data is read. */
 async function trainInFolder(
-  config: string,
-  overrides: readonly string[],
-  options: RunTrainingOptions,
-  run: FolderRun,
-): Promise<TrainingRun> {
-  const { io } = options;
-  const read = await loadExperimentData(
-    run.cfg,
-    (m) => io.out(m),
-    (m) => io.err(`warning: ${m}`),
-  );
-  // files a lazily read dataset keeps open are closed when the run ends, however it ends
-  try {
-    return await trainOnData(read, config, overrides, options, run);
-  } finally {
-    read.close?.();
-  }
-}
-
-/** {@link trainInFolder} once the data is read. */
-async function trainOnData(
   read: ExperimentData,
   config: string,
   overrides: readonly string[],
@@ -325,21 +310,14 @@ async function trainOnData(
     for (const l of mlflowLoggers) await l.finish('FINISHED');
     // last/ holds the weights at the end of training (written after the last epoch), whatever save_last says
     const trainSeconds = (Date.now() - started) / 1000;
-    const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;
-    const stopSummary = describeStop(
-      {
-        epochsRun: result.epochsRun,
-        maxEpochs: cfg.trainer.max_epochs,
-        stoppedEarly: result.stoppedEarly,
-        stopReason: result.stopReason,
-        best,
-      },
+    const { best, stopSummary, line } = trainingOutcome(
+      result,
+      cfg.trainer.max_epochs,
+      monitor,
       es as { monitor?: string; patience?: number; min_delta?: number } | undefined,
+      trainSeconds,
     );
-    // Epochs are counted from 1 in everything a person reads (metrics.json keeps Lightning's 0-based field).
-    io.out(
-      `trained ${result.epochsRun} epochs in ${trainSeconds.toFixed(1)} s; kept epoch ${best ? best.epoch + 1 : '-'} (${monitor} ${best?.score.toFixed(5) ?? '-'}). ${stopSummary}`,
-    );
+    io.out(line);
 
     const evaluations = await evaluateTestSplits(model, loaders, data, engine, {
       modelPath: join(checkpointsDir, 'final'),
