@@ -1,4 +1,5 @@
 import { OnnxGraph } from '../graph-builder.js';
+import { positionsLastToTimeLast } from './layout-change.js';
 import { oneHotPlacement, spatialTapIndex } from './placements.js';
 import { NEURONS, engineNames as n, type EnginePlan } from './training-graph.js';
 
@@ -219,13 +220,8 @@ export function convertLayout(g: OnnxGraph, h: string, from: ForwardLayout, to: 
   if (from === to) return h;
   // two cheap transposes instead of one 4-D permutation, which onnxruntime runs element by element
   if (from === 'positions-last') {
-    // a 2-D transpose and a permutation moving rows of T, not the batched 2-D transpose `[C, T, B·P] → [C, B·P, T]`,
-    // which onnxruntime 1.30 runs several times slower on two intra-op threads than on one (0.2 → ~1 ms at
-    // `[16, 30, 1536]`)
-    const T = shapeOf(g, h, 1, 2);
-    const rows = g.transpose(reshapeTo(g, h, [[-1], shapeOf(g, h, 2, 3)]), [1, 0]); // [B·P, C·T]
-    const bpct = reshapeTo(g, rows, [[-1, P, C], T]); // [B, P, C, T]
-    return g.reshape(g.transpose(bpct, [2, 1, 0, 3]), [1, C, -1, 0]); // [C, P, B, T] → [1, C, P·B, T]
+    const cpbt = positionsLastToTimeLast(g, h, C, P, shapeOf(g, h, 1, 2));
+    return g.reshape(cpbt, [1, C, -1, 0]); // [C, P, B, T] → [1, C, P·B, T]
   }
   const tFirst = g.reshape(g.transpose(g.op('Squeeze', [h, g.ints([0])]), [0, 2, 1]), [C, 0, P, -1]); // [C, T, P·B] → [C, T, P, B]
   return g.reshape(g.transpose(tFirst, [0, 1, 3, 2]), [C, 0, -1]); // [C, T, B, P] → [C, T, B·P]

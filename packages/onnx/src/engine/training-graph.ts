@@ -2,6 +2,7 @@ import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import { UnsupportedError } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import { OnnxGraph } from '../graph-builder.js';
+import { positionsLastToTimeLast } from './layout-change.js';
 import { oneHotPlacement, spatialTapIndex, temporalTapIndex } from './placements.js';
 
 /** One space-time separable conv block of the core, with the shapes of a fixed-length input. */
@@ -216,17 +217,6 @@ function elu(g: OnnxGraph, z: string): string {
 /** time-last `[C, P·B, T]` → `[C, B·P, T]` (a swap of outer dims with contiguous rows). */
 function batchMajor(g: OnnxGraph, tl: string, C: number, P: number, T: number): string {
   return g.reshape(g.transpose(g.reshape(tl, [C, P, -1, T]), [0, 2, 1, 3]), [C, -1, T]);
-}
-
-/**
- * positions-last `[C, T, B·P]` → time-last `[C, P·B, T]`: a 2-D transpose to `[B·P, C·T]`, then a permutation that
- * moves rows of T. Not the batched 2-D transpose `[C, T, B·P] → [C, B·P, T]`: onnxruntime 1.30 runs that one several
- * times slower on two intra-op threads than on one (0.2 → ~1 ms at `[16, 30, 1536]`; 1.2–3.9 ms per training step),
- * while these two scale.
- */
-function positionsLastToTimeLast(g: OnnxGraph, pl: string, C: number, P: number, T: number): string {
-  const rows = g.transpose(g.reshape(pl, [C * T, -1]), [1, 0]); // [B·P, C·T]
-  return g.reshape(g.transpose(g.reshape(rows, [-1, P, C, T]), [2, 1, 0, 3]), [C, -1, T]); // [B, P, C, T] → [C, P, B, T]
 }
 
 /** time-last `[C, Q·B, T]` → positions-last `[C, T, B·Q]`. */
@@ -478,7 +468,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
       }
       if (needInput) {
         const MtT = g.reshape(g.transpose(f.Mt, [1, 2, 0, 3]), [I, Ti, O * To]); // [I, T, O·T']
-        da = positionsLastToTimeLast(g, g.matmul(MtT, v), I, P, Ti); // [I, T, B·P] → [I, P·B, T]
+        da = g.reshape(positionsLastToTimeLast(g, g.matmul(MtT, v), I, P, Ti), [I, -1, Ti]); // [I, T, B·P] → [I, P·B, T]
       }
     }
   }
