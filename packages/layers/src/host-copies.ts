@@ -33,14 +33,18 @@ export class HostCopies {
 
   /** The values of `x` (float32). */
   async take(x: tf.Tensor): Promise<HostCopy> {
-    if (!heapBackend(x)) return { data: await readFloats(x), release: () => undefined };
-    return this.takeSync(x);
+    const backend = heapBackend(x);
+    return backend ? this.copy(x, backend) : { data: await readFloats(x), release: () => undefined };
   }
 
   /** {@link take} for synchronous code (`dataSync` on backends without host memory, which may block). */
   takeSync(x: tf.Tensor): HostCopy {
     const backend = heapBackend(x);
-    if (!backend) return { data: x.dataSync() as Float32Array, release: () => undefined };
+    return backend ? this.copy(x, backend) : { data: x.dataSync() as Float32Array, release: () => undefined };
+  }
+
+  /** `x`'s values copied from the wasm heap into a reused array. */
+  private copy(x: tf.Tensor, backend: HeapBackend): HostCopy {
     let pool = this.free.get(x.size);
     if (!pool) {
       pool = [];
