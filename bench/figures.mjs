@@ -244,7 +244,7 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   });
   model.train();
   const { x, y } = batch(32);
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 2 + RUNS; i++) {
     const s = await e.lossAndGrads(x, y, SESSION);
     tf.dispose([...s.grads.values()]);
   }
@@ -252,9 +252,13 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
   const file = readdirSync(dir).find((f) => f.endsWith('.json'));
   const events = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const byOp = new Map();
-  const runs = events.filter((ev) => ev.cat === 'Session' && ev.name === 'model_run').map((ev) => ev.dur / 1000);
+  const shapes = new Map();
+  // the first two runs (allocation, first-touch) are left out, as in profile_inference_onnx
+  const allRuns = events.filter((ev) => ev.cat === 'Session' && ev.name === 'model_run');
+  const runs = allRuns.slice(2).map((ev) => ev.dur / 1000);
+  const from = allRuns[2]?.ts ?? Number.POSITIVE_INFINITY;
   for (const ev of events) {
-    if (ev.cat !== 'Node' || !ev.name.endsWith('_kernel_time')) continue;
+    if (ev.cat !== 'Node' || !ev.name.endsWith('_kernel_time') || ev.ts < from) continue;
     const op = ev.args?.op_name ?? '?';
     const node = ev.name.replace(/_kernel_time$/, '');
     const key = `${op}`;
@@ -263,9 +267,14 @@ if (figure === 'inference_b32_tfjs' || figure === 'inference_b32_onnx') {
     cur.count += 1;
     cur.nodes.set(node, (cur.nodes.get(node) ?? 0) + ev.dur / 1000);
     byOp.set(key, cur);
+    shapes.set(node, JSON.stringify(ev.args?.output_type_shape?.[0] ?? {}));
   }
   const nRuns = runs.length || 1;
   result.model_run_ms = runs;
+  result.top_nodes = [...byOp.values()]
+    .flatMap((v) => [...v.nodes].map(([node, ms]) => ({ node, op: v.op, shape: shapes.get(node), ms: ms / nRuns })))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 30);
   result.by_op = [...byOp.values()]
     .map((v) => ({
       op: v.op,
