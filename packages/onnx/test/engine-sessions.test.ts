@@ -90,4 +90,36 @@ describe('OnnxEngine: one ONNX Runtime session per graph plan, shared by readout
     x.dispose();
     model.dispose();
   });
+
+  it('stimulus lengths whose layers get the same temporal blocks share the weights graph and its matrices (parity with TF.js)', async () => {
+    const model = buildSmallModel({ a: 3 });
+    model.eval();
+    let created = 0;
+    let weightRuns = 0; // runs of the weights graph: the one graph without the stimulus input
+    const engine = new OnnxEngine(model, {
+      ort: observedOrt(ort, { onCreate: () => created++, onRun: (feeds) => void (!('x' in feeds) && weightRuns++) }),
+    });
+    const reference = new TfjsEngine(model);
+    const before = tf.memory().numTensors;
+    // 40 and 60 frames: both layers in blocks of 8 output frames; 16 frames: each layer one block of its whole output
+    for (const [T, weightSessions] of [
+      [40, 1],
+      [60, 1],
+      [16, 2],
+      [40, 2],
+    ] as const) {
+      const x = tf.randomNormal([1, T, 9, 8, 2], 0, 1, 'float32', T) as tf.Tensor5D;
+      const got = await engine.predict(x, 'a');
+      const want = await reference.predict(x, 'a');
+      const err = tf.tidy(() => tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]! / tf.max(tf.abs(want)).dataSync()[0]!);
+      expect(err, `${T} frames`).toBeLessThan(1e-5);
+      tf.dispose([x, got, want]);
+      expect(weightRuns, `${T} frames`).toBe(weightSessions);
+    }
+    // a forward graph per length (3) and a weights graph per block plan (2)
+    expect(created).toBe(5);
+    expect(tf.memory().numTensors).toBe(before);
+    engine.dispose();
+    model.dispose();
+  });
 });

@@ -333,6 +333,21 @@ function forwardShapes(plan: EnginePlan, options: EngineForwardOptions): Forward
   });
 }
 
+/**
+ * What {@link buildEngineForwardWeightsGraph} depends on: per layer the channels, kernel, padding, frame size, order and
+ * block size, not the stimulus length. Lengths whose layers get the same blocks (the bundled model's validation at 150
+ * frames and test at 750: one block of 30 and of 15 output frames) share one weights session and one set of matrices.
+ */
+export function forwardWeightsKey(plan: EnginePlan, options: EngineForwardOptions = {}): string {
+  const shapes = forwardShapes(plan, options);
+  return JSON.stringify(
+    plan.layers.map((p, l) => {
+      const { order, Tb } = shapes[l]!;
+      return [p.I, p.O, p.L, p.kh, p.kw, p.ph, p.pw, p.hIn, p.wIn, order, Tb];
+    }),
+  );
+}
+
 /** Input names of the engine's forward graph for layer l: block Toeplitz, spatial placement (BatchNorm scale folded in), shift. */
 export const forwardWeightNames = {
   toeplitz: (l: number) => `Mt${l}`,

@@ -14,7 +14,7 @@ import { HostCopies, readFloats, sameValues, temporalBasis, type SpaceTimeSepara
 import { GaussianMaskReadout, MultiReadoutBase } from '@openretina/readout';
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
-import { buildEngineForwardGraph, buildEngineForwardWeightsGraph } from './forward-graph.js';
+import { buildEngineForwardGraph, buildEngineForwardWeightsGraph, forwardWeightsKey } from './forward-graph.js';
 import { HostMaskReadout, maskReadoutPenalty, type MaskReadoutValues } from './host-mask-readout.js';
 import { corePenalty, type CoreLayerValues, type CorePenaltySettings } from './host-core-penalty.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
@@ -57,7 +57,8 @@ type AnyModule = Record<string, unknown>;
 interface EvalEntry {
   state: Float32Array[];
   feeds: Record<string, unknown>;
-  forward: Map<number, Record<string, unknown>>;
+  /** The forward graph's weight feeds per {@link forwardWeightsKey} (shared by lengths with the same blocks). */
+  forward: Map<string, Record<string, unknown>>;
   vjp: Map<number, Record<string, unknown>>;
 }
 
@@ -109,6 +110,7 @@ export class OnnxEngine implements ComputeEngine {
   private readonly bases = new Map<number, { logSpeed: number; sines: Float32Array; cosines: Float32Array }>();
   /** Concatenated readout feeds of session groups ({@link predictSessions}), valid while their sessions' entries are. */
   private readonly groupReadouts = new Map<string, { entries: EvalEntry[]; feeds: Record<string, unknown> }>();
+  private readonly weightsKeys = new Map<number, string>();
 
   constructor(
     readonly model: CoreReadout,
@@ -159,7 +161,8 @@ export class OnnxEngine implements ComputeEngine {
    */
   private session(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', session: string, T: number): Promise<OrtSessionLike> {
     const plan: EnginePlan = enginePlan(this.model, session, T);
-    const key = `${kind}|${JSON.stringify(graphKeyPlan(plan))}`;
+    // the weights graph does not depend on the length itself (see forwardWeightsKey)
+    const key = `${kind}|${kind === 'forward-weights' ? this.forwardWeightsKey(session, T) : JSON.stringify(graphKeyPlan(plan))}`;
     let s = this.sessions.get(key);
     if (!s) {
       const bytes =
@@ -182,6 +185,16 @@ export class OnnxEngine implements ComputeEngine {
       this.sessions.set(key, s);
     }
     return s;
+  }
+
+  /** {@link forwardWeightsKey} of a stimulus length (the same for every session: it leaves the readout out). */
+  private forwardWeightsKey(session: string, T: number): string {
+    let key = this.weightsKeys.get(T);
+    if (key === undefined) {
+      key = forwardWeightsKey(enginePlan(this.model, session, T));
+      this.weightsKeys.set(T, key);
+    }
+    return key;
   }
 
   private readoutOf(session: string): AnyModule {
@@ -386,12 +399,13 @@ export class OnnxEngine implements ComputeEngine {
   private async forwardFeeds(x: tf.Tensor5D, xValues: Float32Array, session: string, entry?: EvalEntry): Promise<Record<string, unknown>> {
     entry ??= (await this.currentEvalWeights([session])).get(session)!;
     const T = x.shape[1];
-    let weights = entry.forward.get(T);
+    const key = this.forwardWeightsKey(session, T);
+    let weights = entry.forward.get(key);
     if (!weights) {
       const ws = await this.session('forward-weights', session, T);
       const out = await ws.run(pick(entry.feeds, ws.inputNames));
       weights = { ...out, [n.readoutWeight]: entry.feeds[n.readoutWeight], [n.readoutBias]: entry.feeds[n.readoutBias] };
-      entry.forward.set(T, weights);
+      entry.forward.set(key, weights);
     }
     return { ...weights, [n.x]: this.tensor(xValues, x.shape) };
   }
