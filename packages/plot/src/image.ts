@@ -1,8 +1,8 @@
 // Raster images inside figures: a map is colour-mapped, scaled up by whole pixels (nearest neighbour, so no renderer
 // smooths it) and embedded as a PNG data URI in an <image>: a few kB per map instead of one <rect> per pixel.
-import { encode as encodePng } from 'fast-png';
 import { ShapeError } from '@openretina/contracts';
 import type { Colormap, RGB } from './colormaps.js';
+import { encodeScaledPng } from './png.js';
 
 /** A row-major `[height, width]` map of numbers. */
 export interface MapData {
@@ -100,13 +100,7 @@ export function base64(bytes: Uint8Array): string {
 
 /** PNG bytes of an RGBA image. */
 export function encodeRgbaPng(img: RgbaImage): Uint8Array {
-  return encodePng({
-    width: img.width,
-    height: img.height,
-    data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength),
-    channels: 4,
-    depth: 8,
-  });
+  return encodeScaledPng(img, 1);
 }
 
 /**
@@ -114,6 +108,5 @@ export function encodeRgbaPng(img: RgbaImage): Uint8Array {
  * wherever it is drawn at that size or smaller).
  */
 export function pngDataUri(img: RgbaImage, displayWidth = img.width): string {
-  const big = upscale(img, Math.min(32, Math.ceil(displayWidth / img.width)));
-  return `data:image/png;base64,${base64(encodeRgbaPng(big))}`;
+  return `data:image/png;base64,${base64(encodeScaledPng(img, Math.min(32, Math.ceil(displayWidth / img.width))))}`;
 }

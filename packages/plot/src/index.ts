@@ -18,6 +18,7 @@ export {
 } from './colormaps.js';
 export type { RGB, Colormap, ColormapName } from './colormaps.js';
 export { mapLimits, colorize, upscale, pngDataUri, encodeRgbaPng, base64 } from './image.js';
+export { encodeScaledPng } from './png.js';
 export type { MapData, RgbaImage } from './image.js';
 export { encodeGif } from './animation.js';
 export { Scale, niceTicks, niceStep, extent, tickLabels } from './scale.js';

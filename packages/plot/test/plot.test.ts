@@ -13,6 +13,7 @@ import {
   pngDataUri,
   tickLabels,
   upscale,
+  encodeScaledPng,
   viridis,
 } from '../src/index.js';
 
@@ -113,6 +114,23 @@ describe('figures', () => {
             want[(y * width * factor + x) * 4 + k] = data[(Math.floor(y / factor) * width + Math.floor(x / factor)) * 4 + k]!;
       expect(Array.from(big.data)).toEqual(Array.from(want));
     }
+  });
+
+  it('encodes an image scaled up as PNG: an independent decoder reads back exactly the upscaled pixels', () => {
+    for (const [width, height, factor] of [
+      [3, 2, 4],
+      [1, 5, 3],
+      [7, 3, 1],
+      [16, 18, 32],
+    ] as const) {
+      // every byte value, alpha included, and neighbours that differ by more than 127 (the Sub filter wraps around)
+      const data = Uint8Array.from({ length: width * height * 4 }, (_, i) => (i * 151 + 29) % 256);
+      const png = decode(encodeScaledPng({ data, width, height }, factor));
+      const big = upscale({ data, width, height }, factor);
+      expect([png.width, png.height, png.channels, png.depth]).toEqual([big.width, big.height, 4, 8]);
+      expect(Buffer.from(png.data as Uint8Array).equals(Buffer.from(big.data)), `${width}×${height} ×${factor}`).toBe(true);
+    }
+    expect(() => encodeScaledPng({ data: new Uint8Array(8), width: 3, height: 1 })).toThrow(/needs 12 bytes; got 8/);
   });
 
   it('draws a histogram with the counts of each bin and a polar plot with one polygon per series', () => {

@@ -1,0 +1,77 @@
+// PNG encoding of figure images scaled up by whole pixels. The scaled image is never built: each source row is written
+// once with PNG's Sub filter (a repeated pixel differs from its left neighbour by zero) and its repeats as Up-filtered
+// rows of zeros, which deflate packs into almost nothing. A 16 × 18 map at 32× (the report's MEI frames): 2.7 kB
+// instead of 22.7 kB through a general PNG encoder of the scaled image, in ~0.6× its time.
+import { zlibSync } from 'fflate';
+import { ShapeError } from '@openretina/contracts';
+import type { RgbaImage } from './image.js';
+
+const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
+const FILTER_SUB = 1;
+const FILTER_UP = 2;
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(bytes: Uint8Array, start: number, end: number): number {
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** One chunk: length, type, data, CRC of type and data. */
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
+  return out;
+}
+
+/**
+ * PNG bytes (8-bit RGBA, no interlace) of `img` scaled up `factor` times in both directions by repeating pixels,
+ * the same image as encoding {@link upscale}'s result, without building it.
+ */
+export function encodeScaledPng(img: RgbaImage, factor = 1): Uint8Array {
+  const f = Math.max(1, Math.round(factor));
+  const { width: w, height: h, data } = img;
+  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1)
+    throw new ShapeError(`A PNG needs a positive integer width and height; got ${w} × ${h}.`);
+  if (data.length < w * h * 4) throw new ShapeError(`An RGBA image of ${w} × ${h} needs ${w * h * 4} bytes; got ${data.length}.`);
+  const W = w * f;
+  const stride = 1 + 4 * W; // filter byte + pixels
+  const raw = new Uint8Array(stride * h * f); // zeros: the Up rows and the repeats within a Sub row stay as they are
+  for (let sy = 0; sy < h; sy++) {
+    const row = sy * f * stride;
+    raw[row] = FILTER_SUB;
+    const src = sy * w * 4;
+    for (let sx = 0; sx < w; sx++) {
+      const at = row + 1 + sx * f * 4;
+      const p = src + sx * 4;
+      for (let c = 0; c < 4; c++) raw[at + c] = (data[p + c]! - (sx > 0 ? data[p + c - 4]! : 0)) & 0xff;
+    }
+    for (let k = 1; k < f; k++) raw[row + k * stride] = FILTER_UP;
+  }
+  const header = new Uint8Array(13);
+  const hv = new DataView(header.buffer);
+  hv.setUint32(0, W);
+  hv.setUint32(4, h * f);
+  header.set([8, 6, 0, 0, 0], 8); // bit depth 8, colour type 6 (RGBA), deflate, adaptive filtering, no interlace
+  const parts = [SIGNATURE, chunk('IHDR', header), chunk('IDAT', zlibSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0))];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
