@@ -33,8 +33,8 @@ describe('one OpenRetina training step (clip at norm 1 + AdamW lr 0.01, wd 0.01)
     expect(Math.abs(clipped.clipCoef / refScalar('train/clip_coef') - 1)).toBeLessThan(1e-5);
     optimizer.step(clipped.grads);
     tf.dispose([value, ...Object.values(grads), ...clipped.grads.values()]);
-    // Only the optimizer's state tensors remain: exp_avg and exp_avg_sq for each of the 17 stepped parameters.
-    expect(tf.memory().numTensors).toBe(before + 34);
+    // No tensor remains: on host-memory backends (the suite's cpu and wasm) AdamW keeps its moments in host arrays.
+    expect(tf.memory().numTensors).toBe(before);
 
     for (const name of named.keys()) {
       const expected = ref(`train/param_after_adamw/${name}`).data as Float32Array;

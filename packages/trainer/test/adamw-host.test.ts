@@ -73,10 +73,46 @@ describe('AdamW on host-memory backends (cpu, wasm): the element-wise host updat
       expect(Array.from((sd.exp_avg_sq as { data: Float32Array }).data)).toEqual(Array.from(state.v.dataSync()));
       if (o.amsgrad) expect(Array.from((sd.max_exp_avg_sq as { data: Float32Array }).data)).toEqual(Array.from(state.max.dataSync()));
       expect(sd.step).toBe(6);
-      // the optimizer's slots were created on the first step; later steps leave the tensor count unchanged
-      expect(tf.memory().numTensors).toBe(before + (o.amsgrad ? 3 : 2));
+      // the moments live in host arrays between steps: no tensor is left behind
+      expect(tf.memory().numTensors).toBe(before);
       optimizer.dispose();
       tf.dispose([p, ref, state.m, state.v, state.max]);
     });
   }
+
+  it('the moments move between host arrays and tensors when the backend changes, and the updates stay bit for bit', async () => {
+    // the cpu kernels under another name: not a host-memory backend to AdamW, so it takes the tensor path
+    const cpuBackend = tf.findBackend('cpu')!;
+    tf.registerBackend('cpu-tensor-path', () => new (cpuBackend.constructor as new () => tf.KernelBackend)());
+    for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kernel, backendName: 'cpu-tensor-path' });
+    const home = tf.getBackend();
+    const o = { lr: 0.01, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.01, amsgrad: true, maximize: false };
+    const shape = [4, 6];
+    const p = tf.variable(tf.tensor(values(24, 3), shape));
+    const ref = tf.variable(tf.tensor(values(24, 3), shape));
+    const state = { m: tf.variable(tf.zeros(shape)), v: tf.variable(tf.zeros(shape)), max: tf.variable(tf.zeros(shape)), step: 0 };
+    const optimizer = new AdamW(new Map([['w', p]]), { lr: o.lr, betas: [o.b1, o.b2], eps: o.eps, weightDecay: o.wd, amsgrad: o.amsgrad });
+    try {
+      const tensorsBefore = tf.memory().numTensors;
+      for (const [k, backend] of [home, home, 'cpu-tensor-path', 'cpu-tensor-path', home, home].entries()) {
+        await tf.setBackend(backend);
+        const g = tf.tensor(values(24, 200 + k), shape);
+        optimizer.step(new Map([['w', g]]));
+        referenceStep(ref, g, state, o);
+        g.dispose();
+        expect(Array.from(p.dataSync()), `step ${k + 1} on ${backend}`).toEqual(Array.from(ref.dataSync()));
+        // on the tensor path the three moments are tensors, on the host none
+        expect(tf.memory().numTensors, `step ${k + 1} on ${backend}`).toBe(tensorsBefore + (backend === home ? 0 : 3));
+      }
+      const sd = optimizer.stateDict().state[0]!;
+      expect(Array.from((sd.exp_avg_sq as { data: Float32Array }).data)).toEqual(Array.from(state.v.dataSync()));
+      expect(Array.from((sd.max_exp_avg_sq as { data: Float32Array }).data)).toEqual(Array.from(state.max.dataSync()));
+      expect(sd.step).toBe(6);
+    } finally {
+      await tf.setBackend(home);
+      optimizer.dispose();
+      tf.dispose([p, ref, state.m, state.v, state.max]);
+      tf.removeBackend('cpu-tensor-path');
+    }
+  });
 });

@@ -53,7 +53,8 @@ describe('optimizers reproduce PyTorch 1.13 trajectories (fixtures/trainer/optim
           expect(maxRelErr(ps.get(`p${j}`)!.dataSync(), c.params[i]![j]!), `step ${i} p${j}`).toBeLessThan(2e-6);
         });
       });
-      const slots = c.name.startsWith('AdamW') ? (c.options.amsgrad ? 3 : 2) : c.options.momentum ? 1 : 0;
+      // state tensors: SGD's momentum buffers; AdamW keeps its moments in host arrays on the suite's cpu and wasm
+      const slots = c.name.startsWith('AdamW') ? 0 : c.options.momentum ? 1 : 0;
       expect(tf.memory().numTensors).toBe(before + slots * 2);
       opt.dispose();
       expect(tf.memory().numTensors).toBe(before);

@@ -95,28 +95,24 @@ export class AdamW extends Optimizer {
 
   /**
    * The same update on the host, element by element, for backends whose tensors live in host memory (cpu, wasm):
-   * per parameter four reads and three writes instead of ~20 small kernels and their scalar tensors. Each step
-   * rounds to float32 as the kernel would (`fround` after every operation on float32 operands, scalars rounded to
-   * float32 as TF.js makes them), so the results are bit for bit those of the tensor path above.
+   * per parameter two reads and one write of TF.js tensors (the moments stay in host arrays between steps) instead
+   * of ~20 small kernels and their scalar tensors. Each step rounds to float32 as the kernel would (`fround` after
+   * every operation on float32 operands, scalars rounded to float32 as TF.js makes them), so the results are bit for
+   * bit those of the tensor path above.
    */
   private updateOnHost(name: string, param: tf.Variable, gradIn: tf.Tensor): void {
     const f = Math.fround;
     const [b1, b2] = this.betas;
-    const expAvg = this.slot(name, 'exp_avg', param);
-    const expAvgSq = this.slot(name, 'exp_avg_sq', param);
-    const maxSq = this.amsgrad ? this.slot(name, 'max_exp_avg_sq', param) : null;
+    const n = param.size;
+    // the moments in place: each element is read before it is written
+    const ma = this.hostSlot(name, 'exp_avg', n);
+    const va = this.hostSlot(name, 'exp_avg_sq', n);
+    const mx = this.amsgrad ? this.hostSlot(name, 'max_exp_avg_sq', n) : null;
     const step = (this.steps.get(name) ?? 0) + 1;
     this.steps.set(name, step);
     const p = param.dataSync() as Float32Array;
     const g = gradIn.dataSync() as Float32Array;
-    const ma = expAvg.dataSync() as Float32Array;
-    const va = expAvgSq.dataSync() as Float32Array;
-    const mx = maxSq ? (maxSq.dataSync() as Float32Array) : null;
-    const n = p.length;
     const pOut = new Float32Array(n);
-    const mOut = new Float32Array(n);
-    const vOut = new Float32Array(n);
-    const mxOut = mx ? new Float32Array(n) : null;
     const c: AdamwConstants = {
       decay: this.weightDecay !== 0 ? f(1 - this.lr * this.weightDecay) : 1,
       b1: f(b1),
@@ -128,10 +124,7 @@ export class AdamW extends Optimizer {
       stepSize: f(this.lr / (1 - b1 ** step)),
       maximize: this.maximize,
     };
-    adamwElements({ p, g, m: ma, v: va, maxV: mx, pOut, mOut, vOut, maxVOut: mxOut }, c);
-    expAvg.assign(tf.tensor(mOut, param.shape));
-    expAvgSq.assign(tf.tensor(vOut, param.shape));
-    if (maxSq && mxOut) maxSq.assign(tf.tensor(mxOut, param.shape));
+    adamwElements({ p, g, m: ma, v: va, maxV: mx, pOut, mOut: ma, vOut: va, maxVOut: mx }, c);
     param.assign(tf.tensor(pOut, param.shape));
   }
 }

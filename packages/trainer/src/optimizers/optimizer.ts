@@ -47,6 +47,12 @@ export abstract class Optimizer {
   protected readonly names: string[];
   /** Per-parameter state by name. */
   protected readonly slots = new Map<string, Map<string, tf.Variable>>();
+  /**
+   * Per-parameter state kept in host arrays by updates that run on the host (cpu and wasm backends): no TF.js
+   * reads and writes of the moments per step. A slot lives in one of the two maps, moving when the other kind of
+   * update asks for it.
+   */
+  private readonly hostSlots = new Map<string, Map<string, Float32Array>>();
   protected readonly steps = new Map<string, number>();
 
   constructor(params: ReadonlyMap<string, tf.Variable>, lr: number) {
@@ -92,14 +98,38 @@ export abstract class Optimizer {
     }
     let v = slots.get(key);
     if (!v) {
-      v = tf.variable(init ? init.clone() : tf.zerosLike(like), false);
+      const host = this.hostSlots.get(name)?.get(key);
+      if (host) {
+        v = tf.tidy(() => tf.variable(tf.tensor(host, like.shape, 'float32'), false));
+        this.hostSlots.get(name)!.delete(key);
+      } else v = tf.variable(init ? init.clone() : tf.zerosLike(like), false);
       slots.set(key, v);
     }
     return v;
   }
 
+  /** A slot as a host array of `size` values (zeros when new), updated in place by the caller. */
+  protected hostSlot(name: string, key: string, size: number): Float32Array {
+    let slots = this.hostSlots.get(name);
+    if (!slots) {
+      slots = new Map();
+      this.hostSlots.set(name, slots);
+    }
+    let a = slots.get(key);
+    if (!a) {
+      const v = this.slots.get(name)?.get(key);
+      if (v) {
+        a = Float32Array.from(v.dataSync());
+        v.dispose();
+        this.slots.get(name)!.delete(key);
+      } else a = new Float32Array(size);
+      slots.set(key, a);
+    }
+    return a;
+  }
+
   protected hasSlot(name: string, key: string): boolean {
-    return this.slots.get(name)?.has(key) ?? false;
+    return (this.slots.get(name)?.has(key) || this.hostSlots.get(name)?.has(key)) ?? false;
   }
 
   /** PyTorch-layout state (see {@link OptimizerStateDict}); tensors are copied out. */
@@ -107,11 +137,14 @@ export abstract class Optimizer {
     const state: Record<number, ParamState> = {};
     this.names.forEach((name, i) => {
       const slots = this.slots.get(name);
+      const host = this.hostSlots.get(name);
       const step = this.steps.get(name);
-      if (!slots && step === undefined) return;
+      if (!slots && !host && step === undefined) return;
       const entry: ParamState = {};
       if (step !== undefined) entry.step = step;
       for (const [k, v] of slots ?? []) entry[k] = stateTensor(v);
+      const shape = [...this.params.get(name)!.shape];
+      for (const [k, a] of host ?? []) entry[k] = { shape, dtype: 'float32', data: Float32Array.from(a) };
       state[i] = entry;
     });
     return {
@@ -177,6 +210,7 @@ export abstract class Optimizer {
   private disposeState(): void {
     for (const slots of this.slots.values()) for (const v of slots.values()) v.dispose();
     this.slots.clear();
+    this.hostSlots.clear();
     this.steps.clear();
   }
 
