@@ -5,7 +5,7 @@ export { Module } from './module.js';
 export { Rng, toRng, xavierNormal } from './random.js';
 export type { RngState } from './random.js';
 export { assertFinite, firstNonFinite } from './finite.js';
-export { hostMemoryBackend, readFloats, sameValues } from './host-values.js';
+export { hostMemoryBackend, readFloats, readFloatsSync, sameValues, tensorFromHost } from './host-values.js';
 export { HostCopies } from './host-copies.js';
 export type { HostCopy } from './host-copies.js';
 export { resolvePadding3d, temporalDepthwise } from './conv-utils.js';

@@ -10,7 +10,7 @@ import {
   type LossAndGradients,
 } from '@openretina/contracts';
 import { SimpleCoreWrapper } from '@openretina/core';
-import { HostCopies, readFloats, sameValues, temporalBasis, type SpaceTimeSeparableConv3d } from '@openretina/layers';
+import { HostCopies, readFloats, sameValues, temporalBasis, tensorFromHost, type SpaceTimeSeparableConv3d } from '@openretina/layers';
 import { GaussianMaskReadout, MultiReadoutBase } from '@openretina/readout';
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
@@ -477,8 +477,8 @@ export class OnnxEngine implements ComputeEngine {
         const newMean = oldMean.map((v, j) => f(v * keep) + f(mean[j]! * rate));
         const newVar = oldVar.map((v, j) => f(v * keep) + f(f(variance[j]! * unbias) * rate));
         tf.tidy(() => {
-          rm.assign(tf.tensor(newMean, rm.shape));
-          rv.assign(tf.tensor(newVar, rv.shape));
+          rm.assign(tensorFromHost(newMean, rm.shape));
+          rv.assign(tensorFromHost(newVar, rv.shape));
           nbt.assign(tf.tensor(Int32Array.of(steps + 1), nbt.shape, 'int32'));
         });
       }
@@ -551,7 +551,7 @@ export class OnnxEngine implements ComputeEngine {
       r.value.dispose();
     }
     for (const [v, sum] of onHost) {
-      const g = tf.tensor(Float32Array.from(sum), v.shape);
+      const g = tensorFromHost(Float32Array.from(sum), v.shape);
       const fromTape = grads[v.name];
       grads[v.name] = fromTape ? tf.add(fromTape, g) : g;
       if (fromTape) tf.dispose([fromTape, g]);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { hostMemoryBackend } from '@openretina/layers';
+import { hostMemoryBackend, readFloatsSync, tensorFromHost } from '@openretina/layers';
 import { ConfigError } from '@openretina/contracts';
 import { Optimizer } from './optimizer.js';
 
@@ -110,8 +110,8 @@ export class AdamW extends Optimizer {
     const mx = this.amsgrad ? this.hostSlot(name, 'max_exp_avg_sq', n) : null;
     const step = (this.steps.get(name) ?? 0) + 1;
     this.steps.set(name, step);
-    const p = param.dataSync() as Float32Array;
-    const g = gradIn.dataSync() as Float32Array;
+    const p = readFloatsSync(param);
+    const g = readFloatsSync(gradIn);
     const pOut = new Float32Array(n);
     const c: AdamwConstants = {
       decay: this.weightDecay !== 0 ? f(1 - this.lr * this.weightDecay) : 1,
@@ -125,7 +125,7 @@ export class AdamW extends Optimizer {
       maximize: this.maximize,
     };
     adamwElements({ p, g, m: ma, v: va, maxV: mx, pOut, mOut: ma, vOut: va, maxVOut: mx }, c);
-    param.assign(tf.tensor(pOut, param.shape));
+    param.assign(tensorFromHost(pOut, param.shape)); // the next step reads pOut back without a copy
   }
 }
 

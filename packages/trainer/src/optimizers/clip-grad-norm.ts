@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { hostMemoryBackend } from '@openretina/layers';
+import { hostMemoryBackend, readFloatsSync, tensorFromHost } from '@openretina/layers';
 import { type NamedGrads, toMap } from './optimizer.js';
 
 /*
@@ -47,7 +47,7 @@ export function clipGradNorm(grads: NamedGrads, maxNorm: number, normType: numbe
  */
 function clipOnHost(map: Map<string, tf.Tensor>, maxNorm: number): ClipResult {
   const f = Math.fround;
-  const values = [...map.values()].map((g) => g.dataSync() as Float32Array);
+  const values = [...map.values()].map((g) => readFloatsSync(g));
   let sumOfSquares = 0;
   for (const v of values) {
     const norm = f(Math.sqrt(f(squaresSum(v))));
@@ -61,7 +61,7 @@ function clipOnHost(map: Map<string, tf.Tensor>, maxNorm: number): ClipResult {
   for (const [k, g] of map) {
     const v = values[j++]!;
     // a product by exactly 1 changes nothing: the caller gets its own handle on the same data
-    out.set(k, clipCoef === 1 ? tf.clone(g) : tf.tensor(scaled(v, clipCoef), g.shape, 'float32'));
+    out.set(k, clipCoef === 1 ? tf.clone(g) : tensorFromHost(scaled(v, clipCoef), g.shape));
   }
   return { grads: out, totalNorm, clipCoef };
 }
