@@ -352,7 +352,7 @@ MEI-iteration phases (ONNX, medians, ms): ${JSON.stringify(f.mei_iteration?.phas
 (e) every export form, raw session.run medians (ms): ${JSON.stringify(Object.fromEntries(Object.entries(f.inference_b32_exported_onnx?.forms ?? {}).map(([k, v]) => [k, Math.round(v.median_ms * 10) / 10])))}; the default through
 \`OnnxResponseModel.predict\` (TF.js tensors in and out): ${f.inference_b32_exported_onnx?.predict_e2e ? f.inference_b32_exported_onnx.predict_e2e.median_ms.toFixed(1) : '—'} ms.
 
-## Where the time goes: ONNX training step, batch 32 (onnxruntime profiler, ms per step, averaged over ${f.profile_train_step_onnx?.model_run_ms?.length ?? 0} runs incl. first)
+## Where the time goes: ONNX training step, batch 32 (onnxruntime profiler, ms per step, averaged over ${f.profile_train_step_onnx?.model_run_ms?.length ?? 0} runs after three warm-up runs)
 
 model_run per step: ${(f.profile_train_step_onnx?.model_run_ms ?? []).map((x) => x.toFixed(0)).join(', ')} ms
 
