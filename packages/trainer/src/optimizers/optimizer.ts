@@ -91,11 +91,7 @@ export abstract class Optimizer {
   }
 
   protected slot(name: string, key: string, like: tf.Tensor, init?: tf.Tensor): tf.Variable {
-    let slots = this.slots.get(name);
-    if (!slots) {
-      slots = new Map();
-      this.slots.set(name, slots);
-    }
+    const slots = slotsOf(this.slots, name);
     let v = slots.get(key);
     if (!v) {
       const host = this.hostSlots.get(name)?.get(key);
@@ -110,11 +106,7 @@ export abstract class Optimizer {
 
   /** A slot as a host array of `size` values (zeros when new), updated in place by the caller. */
   protected hostSlot(name: string, key: string, size: number): Float32Array {
-    let slots = this.hostSlots.get(name);
-    if (!slots) {
-      slots = new Map();
-      this.hostSlots.set(name, slots);
-    }
+    const slots = slotsOf(this.hostSlots, name);
     let a = slots.get(key);
     if (!a) {
       const v = this.slots.get(name)?.get(key);
@@ -218,6 +210,16 @@ export abstract class Optimizer {
   dispose(): void {
     this.disposeState();
   }
+}
+
+/** A parameter's slots in `all` (an empty map, added, when it has none yet). */
+function slotsOf<V>(all: Map<string, Map<string, V>>, name: string): Map<string, V> {
+  let slots = all.get(name);
+  if (!slots) {
+    slots = new Map();
+    all.set(name, slots);
+  }
+  return slots;
 }
 
 /** True when two shapes are equal. */
