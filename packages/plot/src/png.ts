@@ -26,15 +26,14 @@ function crc32(bytes: Uint8Array, start: number, end: number): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** One chunk: length, type, data, CRC of type and data. */
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
+/** Writes one chunk (length, type, data, CRC of type and data) into `out` at `at`; returns the offset after it. */
+function writeChunk(out: Uint8Array, at: number, type: string, data: Uint8Array): number {
+  const view = new DataView(out.buffer, out.byteOffset + at, 12 + data.length);
   view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
-  return out;
+  for (let i = 0; i < 4; i++) out[at + 4 + i] = type.charCodeAt(i);
+  out.set(data, at + 8);
+  view.setUint32(8 + data.length, crc32(out, at + 4, at + 8 + data.length));
+  return at + 12 + data.length;
 }
 
 /**
@@ -66,12 +65,11 @@ export function encodeScaledPng(img: RgbaImage, factor = 1): Uint8Array {
   hv.setUint32(0, W);
   hv.setUint32(4, h * f);
   header.set([8, 6, 0, 0, 0], 8); // bit depth 8, colour type 6 (RGBA), deflate, adaptive filtering, no interlace
-  const parts = [SIGNATURE, chunk('IHDR', header), chunk('IDAT', zlibSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
+  const idat = zlibSync(raw, { level: 6 });
+  const out = new Uint8Array(SIGNATURE.length + 3 * 12 + header.length + idat.length);
+  out.set(SIGNATURE);
+  let at = writeChunk(out, SIGNATURE.length, 'IHDR', header);
+  at = writeChunk(out, at, 'IDAT', idat);
+  writeChunk(out, at, 'IEND', new Uint8Array(0));
   return out;
 }
