@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readFloats } from './host-values.js';
+import { readFloats, readFloatsSync } from './host-values.js';
 
 /** The wasm backend's view of a tensor's memory (a method of its backend class, not of TF.js's `KernelBackend`). */
 interface HeapBackend {
@@ -37,10 +37,10 @@ export class HostCopies {
     return backend ? this.copy(x, backend) : { data: await readFloats(x), release: () => undefined };
   }
 
-  /** {@link take} for synchronous code (`dataSync` on backends without host memory, which may block). */
+  /** {@link take} for synchronous code ({@link readFloatsSync} elsewhere than wasm, which may block). */
   takeSync(x: tf.Tensor): HostCopy {
     const backend = heapBackend(x);
-    return backend ? this.copy(x, backend) : { data: x.dataSync() as Float32Array, release: () => undefined };
+    return backend ? this.copy(x, backend) : { data: readFloatsSync(x), release: () => undefined };
   }
 
   /** `x`'s values copied from the wasm heap into a reused array. */
