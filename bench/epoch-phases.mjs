@@ -11,8 +11,11 @@ import { ROOT } from './lib.mjs';
 
 const [epochsArg = '8', config = 'bundled_core_readout', outPath, ...overrides] = process.argv.slice(2);
 const epochs = Number(epochsArg);
-// The `openretina` bin turns on Node's module compile cache (Node >= 22.1) before it loads the CLI; so does this
-// stand-in for it, so that figure (f) times what a user's `openretina train` does (Python's side has its .pyc files).
+// The `openretina` bin starts `train` again with huge pages for malloc (apps/cli/src/huge-pages.ts; the relaunch
+// happens here, before anything else loads, and OPENRETINA_HUGE_PAGES=0 turns it off) and turns on Node's module
+// compile cache (Node >= 22.1) before it loads the CLI; so does this stand-in for it, so that figure (f) times what a
+// user's `openretina train` does (Python's side has its .pyc files).
+(await import(join(ROOT, 'apps', 'cli', 'dist', 'huge-pages.js'))).relaunchWithHugePages(['train']);
 nodeModule.enableCompileCache?.();
 const t0 = performance.now();
 const app = await import(join(ROOT, 'apps', 'cli', 'dist', 'index.js'));

@@ -340,7 +340,7 @@ Batch preparation (the same loaders iterated alone): median ${results.epoch_bund
 ${results.epoch_bundled.batch_prep_ms?.total?.toFixed(1) ?? '?'} ms per epoch.
 
 (f) the whole run, \`openretina train --config bundled_core_readout trainer.max_epochs=${results.run_bundled.epochs}\` (node start to exit,
-report.html with its MEIs included; load ${typeof runFigure.loadavg_before === 'number' ? runFigure.loadavg_before.toFixed(2) : '—'} before): wall ${runFigure.wall_s?.toFixed(1) ?? '—'} s, peak RSS
+report.html with its MEIs included, as the bin runs it: relaunched with huge pages for malloc where that applies; load ${typeof runFigure.loadavg_before === 'number' ? runFigure.loadavg_before.toFixed(2) : '—'} before): wall ${runFigure.wall_s?.toFixed(1) ?? '—'} s, peak RSS
 ${runFigure.peak_rss_mb?.toFixed(0) ?? '—'} MB; stages (ms) ${JSON.stringify(Object.fromEntries(Object.entries(runFigure.stages_ms ?? {}).map(([k, v]) => [k, Math.round(v)])))}.
 OpenRetina, \`train_reference.py\` for the same epochs: wall ${torch.run_bundled?.wall_s?.toFixed(1) ?? '—'} s, peak RSS ${torch.run_bundled?.peak_rss_mb?.toFixed(0) ?? '—'} MB.
 Ratios (ours ÷ OpenRetina): wall ${results.run_bundled.ratio_wall ?? '—'}, peak RSS ${results.run_bundled.ratio_peak_rss ?? '—'}.

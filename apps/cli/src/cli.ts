@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import nodeModule from 'node:module';
 import { reportFailure } from './errors.js';
+import { relaunchWithHugePages } from './huge-pages.js';
+
+// Heavy commands start again with huge pages for malloc (huge-pages.ts); first, before anything else is loaded.
+relaunchWithHugePages();
 
 // Node ≥ 22.1 keeps the compiled code of the modules a run loads in a cache (the OS temp folder, or
 // NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off): ~15 % less CPU to load the CLI's modules on

@@ -1,5 +1,6 @@
 export { runCli, commands, commandReference } from './cli-main.js';
 export { ExitCode, consoleIO } from './commands.js';
+export { relaunchWithHugePages, hugePageTunables, isHeavyCommand, transparentHugePageMode } from './huge-pages.js';
 export type { OptionSpec, OptionTable } from './options/option-table.js';
 export type { HelpSource } from './options/help-text.js';
 export type { Command, CliIO } from './commands.js';
