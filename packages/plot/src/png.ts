@@ -7,6 +7,27 @@ import { ShapeError } from '@openretina/contracts';
 import type { RgbaImage } from './image.js';
 
 const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
+
+/** The part of Node's `node:zlib` used here (a Buffer is a Uint8Array). */
+interface NodeZlib {
+  deflateSync(data: Uint8Array, options: { level: number }): Uint8Array;
+}
+
+let deflate: ((data: Uint8Array) => Uint8Array) | undefined;
+
+/**
+ * zlib-wrapped deflate at level 6: Node's own zlib where the runtime has it (`process.getBuiltinModule`, Node ≥ 20.16;
+ * no import, so browser bundles are unchanged), else fflate's. Node's native deflate took ~3 ms for a 16 × 18 map at
+ * 32× (1.2 MB of filtered rows) where fflate took 15–40 ms, most of a report's figure time.
+ */
+function zlibDeflate(data: Uint8Array): Uint8Array {
+  if (!deflate) {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const zlib = proc?.getBuiltinModule?.('node:zlib') as NodeZlib | undefined;
+    deflate = zlib ? (d) => zlib.deflateSync(d, { level: 6 }) : (d) => zlibSync(d, { level: 6 });
+  }
+  return deflate(data);
+}
 const FILTER_SUB = 1;
 const FILTER_UP = 2;
 
@@ -65,7 +86,7 @@ export function encodeScaledPng(img: RgbaImage, factor = 1): Uint8Array {
   hv.setUint32(0, W);
   hv.setUint32(4, h * f);
   header.set([8, 6, 0, 0, 0], 8); // bit depth 8, colour type 6 (RGBA), deflate, adaptive filtering, no interlace
-  const idat = zlibSync(raw, { level: 6 });
+  const idat = zlibDeflate(raw);
   const out = new Uint8Array(SIGNATURE.length + 3 * 12 + header.length + idat.length);
   out.set(SIGNATURE);
   let at = writeChunk(out, SIGNATURE.length, 'IHDR', header);

@@ -1,5 +1,5 @@
 import { decode } from 'fast-png';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isOpenRetinaError } from '@openretina/contracts';
 import {
   Figure,
@@ -131,6 +131,25 @@ describe('figures', () => {
       expect(Buffer.from(png.data as Uint8Array).equals(Buffer.from(big.data)), `${width}×${height} ×${factor}`).toBe(true);
     }
     expect(() => encodeScaledPng({ data: new Uint8Array(8), width: 3, height: 1 })).toThrow(/needs 12 bytes; got 8/);
+  });
+
+  it('deflates with fflate where the runtime has no node:zlib (a browser): the same pixels back', async () => {
+    const proc = process as { getBuiltinModule?: unknown };
+    const own = proc.getBuiltinModule;
+    vi.resetModules();
+    proc.getBuiltinModule = undefined; // the module picks its deflate at its first PNG
+    try {
+      const fresh = await import('../src/png.js');
+      const [width, height, factor] = [16, 18, 8];
+      const data = Uint8Array.from({ length: width * height * 4 }, (_, i) => (i * 97 + 3) % 256);
+      const bytes = fresh.encodeScaledPng({ data, width, height }, factor);
+      expect(Buffer.from(bytes).equals(Buffer.from(encodeScaledPng({ data, width, height }, factor)))).toBe(false); // another deflater
+      const png = decode(bytes);
+      expect(Buffer.from(png.data as Uint8Array).equals(Buffer.from(upscale({ data, width, height }, factor).data))).toBe(true);
+    } finally {
+      proc.getBuiltinModule = own;
+      vi.resetModules();
+    }
   });
 
   it('draws a histogram with the counts of each bin and a polar plot with one polygon per series', () => {
