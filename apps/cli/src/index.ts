@@ -24,7 +24,7 @@ export { configSource } from './train-command.js';
 export { evaluateTestSplits, testSection, writeEvaluationFiles, formatSummaries } from './evaluate-splits.js';
 export type { SplitEvaluation } from './evaluate-splits.js';
 export { renderReport, describeStop } from './report.js';
-export type { ReportInput, ReportSplit, ReportMei } from './report.js';
+export type { ReportInput, ReportSplit, ReportMei, EarlyStoppingSettings } from './report.js';
 export { trainingCurvesSvg, correlationSvg, testTracesSvg } from './report-figures.js';
 export type { TraceExample, CorrelationRow } from './report-figures.js';
 export * from './sweep/index.js';

@@ -238,6 +238,14 @@ ${demoSection(input.demo)}
 `;
 }
 
+/** The early-stopping settings a stop description reads (a config's `EarlyStopping` callback as it is). */
+export interface EarlyStoppingSettings {
+  monitor?: string | undefined;
+  patience?: number | undefined;
+  min_delta?: number | undefined;
+  mode?: string | undefined;
+}
+
 /**
  * What a run reports when training ends: the kept checkpoint (epoch, monitor, score), why training stopped
  * ({@link describeStop}) and the line printed (with the training time when given). Epochs are counted from 1 in
@@ -247,7 +255,7 @@ export function trainingOutcome(
   result: { epochsRun: number; stoppedEarly: boolean; stopReason: string | null; best: { epoch: number; score: number } | null },
   maxEpochs: number,
   monitor: string,
-  earlyStopping: { monitor?: string; patience?: number; min_delta?: number } | undefined,
+  earlyStopping: EarlyStoppingSettings | undefined,
   seconds?: number,
 ): { best: { epoch: number; monitor: string; score: number } | null; stopSummary: string; line: string } {
   const best = result.best ? { epoch: result.best.epoch, monitor, score: result.best.score } : null;
@@ -273,7 +281,7 @@ export function describeStop(
     stopReason: string | null;
     best: { epoch: number; monitor: string; score: number } | null;
   },
-  earlyStopping?: { monitor?: string; patience?: number; min_delta?: number; mode?: string } | undefined,
+  earlyStopping?: EarlyStoppingSettings | undefined,
 ): string {
   if (!info.stoppedEarly)
     return `Training ran all ${info.maxEpochs} epochs${info.epochsRun < info.maxEpochs ? ` (${info.epochsRun} run)` : ''}.`;

@@ -310,13 +310,7 @@ async function trainInFolder(
     for (const l of mlflowLoggers) await l.finish('FINISHED');
     // last/ holds the weights at the end of training (written after the last epoch), whatever save_last says
     const trainSeconds = (Date.now() - started) / 1000;
-    const { best, stopSummary, line } = trainingOutcome(
-      result,
-      cfg.trainer.max_epochs,
-      monitor,
-      es as { monitor?: string; patience?: number; min_delta?: number } | undefined,
-      trainSeconds,
-    );
+    const { best, stopSummary, line } = trainingOutcome(result, cfg.trainer.max_epochs, monitor, es, trainSeconds);
     io.out(line);
 
     const evaluations = await evaluateTestSplits(model, loaders, data, engine, {

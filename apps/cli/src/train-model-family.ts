@@ -120,12 +120,7 @@ export async function runModelFamilyTraining(
               : {}),
           },
         });
-        const { best, stopSummary, line } = trainingOutcome(
-          result,
-          cfg.trainer.max_epochs,
-          monitor,
-          es as { monitor?: string; patience?: number; min_delta?: number } | undefined,
-        );
+        const { best, stopSummary, line } = trainingOutcome(result, cfg.trainer.max_epochs, monitor, es);
         io.out(line);
         const evaluations = await evaluateTestSplits(model, loaders, data, engine, { expName: cfg.exp_name });
         saveStateDict(model, join(checkpointsDir, 'final'), cfg);

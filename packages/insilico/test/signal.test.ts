@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { butterLowpass, butterLowpassFilter, calculateFft, decomposeKernel, lfilterZi, weightedMainFrequency } from '../src/signal.js';
 import { REPO_ROOT } from '@openretina/test-utils/fixtures';
@@ -44,5 +45,31 @@ describe('signal helpers match scipy', () => {
     expect(maxRel(d.temporal, arr('decompose_temporal'))).toBeLessThan(1e-8);
     expect(maxRel(d.spatial, arr('decompose_spatial'))).toBeLessThan(1e-8);
     expect(d.secondSingularValue).toBeCloseTo(ref.decompose_s1 as number, 8);
+  });
+  it('decomposeKernel equals a general SVD on full-rank kernels, more frames than pixels and fewer', () => {
+    for (const [t, h, w, seed] of [
+      [50, 18, 16, 1],
+      [40, 4, 3, 2],
+    ] as const) {
+      let state = seed;
+      const kernel = Float64Array.from({ length: t * h * w }, () => {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        return state / 2147483648 - 0.5;
+      });
+      const rowsOf = Array.from({ length: t }, (_, i) => Array.from(kernel.subarray(i * h * w, (i + 1) * h * w)));
+      const svd = new SingularValueDecomposition(new Matrix(rowsOf), { autoTranspose: true });
+      const d = decomposeKernel(kernel, t, h, w);
+      expect(Math.abs(d.secondSingularValue / svd.diagonal[1]! - 1)).toBeLessThan(1e-10);
+      // the rank-1 part σ₀·u₀·v₀ᵀ (free of the singular vectors' sign)
+      const u = svd.leftSingularVectors.getColumn(0);
+      const v = svd.rightSingularVectors.getColumn(0);
+      let worst = 0;
+      for (let i = 0; i < t; i++)
+        for (let k = 0; k < h * w; k++) {
+          const want = svd.diagonal[0]! * u[i]! * v[k]!;
+          worst = Math.max(worst, Math.abs(d.temporal[i]! * d.spatial[k]! - want));
+        }
+      expect(worst).toBeLessThan(1e-10);
+    }
   });
 });
