@@ -2,7 +2,8 @@
 // isolation, driven in Debian's headless Chromium with playwright-core (no browser download). In the page, on the
 // bundled model (session_2), both compute routes time a prediction of a 150-frame stimulus and one MEI iteration
 // (default preset), medians after warm-up: ONNX Runtime Web (the demo's default: WebGPU when the browser has an
-// adapter, else WebAssembly SIMD with one thread per core) and TF.js (webgl or wasm for predictions, wasm for
+// adapter, else WebAssembly SIMD with one thread per core) and TF.js (webgl where a GPU draws WebGL, else wasm — here
+// wasm: headless Chromium draws WebGL with SwiftShader, which the demo passes over — for predictions, wasm for
 // MEIs: the demo's path before ONNX Runtime). Prints them with the speed-up and the machine load, and appends a row
 // to bench/BROWSER.md's table, which `pnpm bench` (bench/run.mjs, which runs this script) puts into
 // bench/RESULTS.md; run alone, it also refreshes that section of RESULTS.md.

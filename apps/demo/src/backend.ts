@@ -3,7 +3,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '@openretina/backend';
 
 export interface Backends {
-  /** Backend for predictions and views: webgl when the browser has it, else the MEI backend. */
+  /** Backend for predictions and views: webgl where a GPU draws the browser's WebGL, else the MEI backend. */
   display: string;
   /** Backend for MEIs and self-tests: wasm with @openretina/backend's corrected gradient kernels, else cpu. */
   mei: string;
@@ -11,19 +11,26 @@ export interface Backends {
   notes: string[];
 }
 
-function hasWebGl(): boolean {
+/** The page's WebGL renderer, and whether it draws in software (no GPU: slower than wasm); null without WebGL. */
+export function webGlRenderer(): { name: string; software: boolean } | null {
   try {
     const c = document.createElement('canvas');
-    return (c.getContext('webgl2') ?? c.getContext('webgl')) !== null;
+    const gl = (c.getContext('webgl2') ?? c.getContext('webgl')) as WebGLRenderingContext | null;
+    if (!gl) return null;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return { name, software: /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name) };
   } catch {
-    return false;
+    return null;
   }
 }
 
 /**
  * Sets up the backends. The MEI needs input gradients that @openretina/backend has checked against finite
- * differences, i.e. its wasm kernels (or TF.js' cpu backend); webgl is used for predictions only. `request`
- * ('webgl' | 'wasm' | 'cpu', from the URL's ?backend=) restricts the choice.
+ * differences, i.e. its wasm kernels (or TF.js' cpu backend); webgl is used for predictions only, where the GPU draws
+ * it (a software renderer such as SwiftShader is slower than wasm). TF.js's webgl backend is its own chunk, loaded
+ * only then. `request` ('webgl' | 'wasm' | 'cpu', from the URL's ?backend=) restricts the choice; 'webgl' takes even
+ * a software renderer.
  */
 export async function setUpBackends(request: string | null): Promise<Backends> {
   const notes: string[] = [];
@@ -46,10 +53,16 @@ export async function setUpBackends(request: string | null): Promise<Backends> {
   let display = mei;
   let webgl = false;
   if (request === null || request === 'webgl') {
-    if (!hasWebGl()) {
+    const renderer = webGlRenderer();
+    if (!renderer) {
       notes.push(`This browser has no WebGL: predictions run on ${mei} instead (slower, same results).`);
+    } else if (renderer.software && request !== 'webgl') {
+      notes.push(
+        `This browser draws WebGL in software (${renderer.name}), which is slower than ${mei}: predictions run on ${mei} (?backend=webgl uses WebGL anyway).`,
+      );
     } else {
       try {
+        await import('@tensorflow/tfjs-backend-webgl'); // registers the 'webgl' backend
         webgl = await tf.setBackend('webgl');
         if (webgl) {
           await tf.ready();

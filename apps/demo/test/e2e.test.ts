@@ -307,6 +307,31 @@ describe.skipIf(skip)('demo site in headless Chromium', () => {
     expect(consoleErrors).toEqual([]);
   }, 180_000);
 
+  it('predicts on WebGL when asked (here drawn by SwiftShader, which the page otherwise passes over): the chirp responses of wasm', async () => {
+    const paths: Record<string, string[]> = {};
+    for (const backend of ['wasm', 'webgl']) {
+      const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      try {
+        await p.goto(`${url}?route=tfjs&backend=${backend}`);
+        await p.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 90_000 });
+        expect(await p.evaluate(() => document.body.dataset.ready)).toBe('true');
+        expect(await p.locator('#backend-status').getAttribute('data-display')).toBe(backend);
+        paths[backend] = await p.locator('#responses path[data-points]').evaluateAll((els) => els.map((e) => e.getAttribute('d') ?? ''));
+      } finally {
+        await p.close();
+      }
+    }
+    const numbers = (d: string) => (d.match(/-?\d+(\.\d+)?/g) ?? []).map(Number);
+    expect(paths.webgl).toHaveLength(3);
+    for (const [k, d] of paths.webgl!.entries()) {
+      const [got, want] = [numbers(d), numbers(paths.wasm![k]!)];
+      expect(got.length).toBe(want.length);
+      expect(got.length).toBeGreaterThan(1000);
+      // the plot's coordinates (px, two decimals): float32 rounding on the GPU moves them by hundredths at most
+      expect(Math.max(...got.map((v, i) => Math.abs(v - want[i]!)))).toBeLessThan(0.5);
+    }
+  }, 180_000);
+
   it('falls back to wasm in a browser without WebGL and says so', async () => {
     const noGl = await launch(['--disable-webgl', '--disable-3d-apis']);
     try {
