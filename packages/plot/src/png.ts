@@ -7,6 +7,8 @@ import { ShapeError } from '@openretina/contracts';
 import type { RgbaImage } from './image.js';
 
 const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
+const FILTER_SUB = 1;
+const FILTER_UP = 2;
 
 /** The part of Node's `node:zlib` used here (a Buffer is a Uint8Array). */
 interface NodeZlib {
@@ -28,8 +30,6 @@ function zlibDeflate(data: Uint8Array): Uint8Array {
   }
   return deflate(data);
 }
-const FILTER_SUB = 1;
-const FILTER_UP = 2;
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
