@@ -23,7 +23,14 @@ export class OnnxGraph {
   private counter = 0;
   private readonly intCache = new Map<string, string>();
 
+  /**
+   * Set on a branch (see {@link ifElse}): the graph it belongs to. Names stay unique across both, and constants go
+   * to the main graph, whose values a branch reads by name.
+   */
+  private main: OnnxGraph | undefined;
+
   fresh(prefix: string): string {
+    if (this.main) return this.main.fresh(prefix);
     return `${prefix}_${this.counter++}`;
   }
 
@@ -39,6 +46,7 @@ export class OnnxGraph {
   }
 
   floats(prefix: string, data: Float32Array, dims: readonly number[]): string {
+    if (this.main) return this.main.floats(prefix, data, dims);
     const name = this.fresh(prefix);
     this.initializers.push(
       onnx.TensorProto.create({
@@ -56,6 +64,7 @@ export class OnnxGraph {
   }
 
   ints(data: readonly number[]): string {
+    if (this.main) return this.main.ints(data);
     const key = data.join(',');
     const cached = this.intCache.get(key);
     if (cached) return cached;
@@ -85,6 +94,27 @@ export class OnnxGraph {
         : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
     });
     this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name: output, attribute }));
+    return output;
+  }
+
+  /**
+   * An `If` node: `cond` (a one-element bool tensor) runs the branch `then` builds, else the one `otherwise` builds;
+   * each gets a graph to add its nodes to and returns the name of its result, which the node outputs.
+   */
+  ifElse(cond: string, then: (g: OnnxGraph) => string, otherwise: (g: OnnxGraph) => string): string {
+    const branch = (attribute: string, build: (g: OnnxGraph) => string) => {
+      const sub = new OnnxGraph();
+      sub.main = this.main ?? this;
+      const result = sub.fresh(`${attribute}_out`);
+      sub.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [build(sub)], output: [result], name: result }));
+      // the result's element type only: its shape depends on the input
+      const type = onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT }) });
+      const g = onnx.GraphProto.create({ name: result, node: sub.nodes, output: [onnx.ValueInfoProto.create({ name: result, type })] });
+      return onnx.AttributeProto.create({ name: attribute, type: onnx.AttributeProto.AttributeType.GRAPH, g });
+    };
+    const output = this.fresh('if');
+    const attribute = [branch('then_branch', then), branch('else_branch', otherwise)];
+    this.nodes.push(onnx.NodeProto.create({ opType: 'If', input: [cond], output: [output], name: output, attribute }));
     return output;
   }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
 import { buildSmallModel, randomizeWeights } from './small-model.js';
@@ -79,11 +80,15 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
       const model = smallModel(temporalPadding);
       for (const orders of ORDERS)
         for (const blockFrames of [undefined, () => 2]) {
-          const onnxModel = await loadOnnxModel(
-            exportOnnx(model, { convForm: 'gemm', layerOrders: orders, ...(blockFrames ? { blockFrames } : {}) }),
-          );
+          const bytes = exportOnnx(model, { convForm: 'gemm', layerOrders: orders, ...(blockFrames ? { blockFrames } : {}) });
+          // without temporal padding each layer branches on its input length: one window (default blocks: 12
+          // frames into layer 0, 10 into layer 1, i.e. stimuli of 12 and 14 frames) or windows
+          const ifs = onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.filter((node) => node.opType === 'If');
+          expect(ifs.length).toBe(temporalPadding ? 0 : 2);
+          const onnxModel = await loadOnnxModel(bytes);
           for (const [B, T] of [
             [1, 12],
+            [2, 14],
             [3, 25],
           ] as const) {
             const x = tf.randomNormal([B, T, 9, 8, 2], 0, 1, 'float32', B * T) as tf.Tensor5D;
