@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ShapeError } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import { OnnxEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
@@ -7,6 +7,19 @@ import { observedOrt } from './observed-ort.js';
 import { buildSmallModel, randomizeWeights } from './small-model.js';
 
 type Shape5 = [number, number, number, number, number];
+
+// counts how often an engine builds and splits the input-gradient graph
+const split = vi.hoisted(() => ({ calls: 0 }));
+vi.mock('../src/engine/split-graph.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/engine/split-graph.js')>();
+  return {
+    ...original,
+    splitGraph: (...args: Parameters<typeof original.splitGraph>) => {
+      split.calls++;
+      return original.splitGraph(...args);
+    },
+  };
+});
 
 /** `inputGradientValues` of a fresh engine: what the values must be after the model changed. */
 async function fresh(model: CoreReadout, ort: OrtLike, x: tf.Tensor5D, cot: tf.Tensor3D, session: string) {
@@ -67,6 +80,7 @@ describe('OnnxEngine.inputGradientValues: the input gradient on host arrays', ()
 
   it('runs the part of the graph that depends on the weights alone once per weight state and stimulus length', async () => {
     const runs: string[] = [];
+    const splitsBefore = split.calls;
     const e = new OnnxEngine(model, { ort: observedOrt(ort, { onRun: (feeds) => void runs.push('x' in feeds ? 'rest' : 'fixed') }) });
     const [xs, cs] = [x.dataSync() as Float32Array, cot.dataSync() as Float32Array];
     const want = Array.from((await values()).grad);
@@ -77,6 +91,8 @@ describe('OnnxEngine.inputGradientValues: the input gradient on host arrays', ()
     randomizeWeights(model, 21);
     await e.inputGradientValues(xs, shape, 'b', cs);
     expect(runs.slice(4)).toEqual(['fixed', 'rest', 'fixed', 'rest']);
+    // one graph built and split per length, for both of its sessions
+    expect(split.calls - splitsBefore).toBe(2);
     longer.dispose();
     e.dispose();
   });

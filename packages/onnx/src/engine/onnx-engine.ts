@@ -100,6 +100,8 @@ interface LayerRefs {
 export class OnnxEngine implements ComputeEngine {
   readonly name = 'onnx' as const;
   private readonly sessions = new Map<string, Promise<OrtSessionLike>>();
+  /** The input-gradient graph's two halves (see `splitGraph`) by plan, kept until both have their session. */
+  private readonly vjpHalves = new Map<string, { fixed: Uint8Array; rest: Uint8Array }>();
   private readonly stimuli = new HostCopies();
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
@@ -162,7 +164,8 @@ export class OnnxEngine implements ComputeEngine {
   private session(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', session: string, T: number): Promise<OrtSessionLike> {
     const plan: EnginePlan = enginePlan(this.model, session, T);
     // the weights graph does not depend on the length itself (see forwardWeightsKey)
-    const key = `${kind}|${kind === 'forward-weights' ? this.forwardWeightsKey(session, T) : JSON.stringify(graphKeyPlan(plan))}`;
+    const planKey = kind === 'forward-weights' ? this.forwardWeightsKey(session, T) : JSON.stringify(graphKeyPlan(plan));
+    const key = `${kind}|${planKey}`;
     let s = this.sessions.get(key);
     if (!s) {
       const bytes =
@@ -171,7 +174,7 @@ export class OnnxEngine implements ComputeEngine {
           : kind === 'forward-weights'
             ? buildEngineForwardWeightsGraph(plan)
             : kind === 'vjp' || kind === 'vjp-fixed'
-              ? splitGraph(buildEngineGraph(plan, 'vjp'), [n.x, n.cotangent])[kind === 'vjp' ? 'rest' : 'fixed']
+              ? this.vjpHalf(kind, plan, planKey)
               : buildEngineGraph(plan, kind);
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
@@ -185,6 +188,18 @@ export class OnnxEngine implements ComputeEngine {
       this.sessions.set(key, s);
     }
     return s;
+  }
+
+  /** One half of the input-gradient graph: the graph is built and split once for both. */
+  private vjpHalf(kind: 'vjp' | 'vjp-fixed', plan: EnginePlan, planKey: string): Uint8Array {
+    let halves = this.vjpHalves.get(planKey);
+    if (!halves) {
+      halves = splitGraph(buildEngineGraph(plan, 'vjp'), [n.x, n.cotangent]);
+      this.vjpHalves.set(planKey, halves);
+    }
+    const other = kind === 'vjp' ? 'vjp-fixed' : 'vjp';
+    if (this.sessions.has(`${other}|${planKey}`)) this.vjpHalves.delete(planKey);
+    return kind === 'vjp' ? halves.rest : halves.fixed;
   }
 
   /** {@link forwardWeightsKey} of a stimulus length (the same for every session: it leaves the readout out). */
@@ -779,6 +794,7 @@ export class OnnxEngine implements ComputeEngine {
     this.groupReadouts.clear();
     for (const s of this.sessions.values()) void s.then((x) => x.release?.()).catch(() => undefined);
     this.sessions.clear();
+    this.vjpHalves.clear();
   }
 }
 
