@@ -103,6 +103,8 @@ export class OnnxEngine implements ComputeEngine {
   /** The input-gradient graph's two halves (see `splitGraph`) by plan, kept until both have their session. */
   private readonly vjpHalves = new Map<string, { fixed: Uint8Array; rest: Uint8Array }>();
   private readonly stimuli = new HostCopies();
+  /** The training targets' host copies (their own pool: the stimuli's keeps a few sizes only). */
+  private readonly targetCopies = new HostCopies();
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
   private readonly evalCache = new Map<string, EvalEntry>();
@@ -274,6 +276,28 @@ export class OnnxEngine implements ComputeEngine {
     return w;
   }
 
+  /**
+   * ORT tensors of the training graph's weights that are a parameter up to a reshape ({@link parameterWeights}, and
+   * the readout bias), straight from the parameters' host values: the same feeds as {@link weightTensors} gives them,
+   * without its TF.js kernels (reshapes and their bookkeeping, ~0.4 ms per step on wasm).
+   */
+  private async parameterFeeds(session: string): Promise<Record<string, unknown>> {
+    const feeds: Record<string, unknown> = {};
+    const add = async (name: string, t: tf.Tensor, dims: readonly number[]) => {
+      feeds[name] = this.tensor(await readFloats(t), dims);
+    };
+    for (const [i, l] of this.layers.entries()) {
+      const ws = l.conv.weightSpatial;
+      await add(n.ws(i), ws, [ws.shape[0]!, ws.shape[1]!, ws.shape[3]!, ws.shape[4]!]);
+      await add(n.gamma(i), l.norm.weight, l.norm.weight.shape);
+      await add(n.beta(i), l.norm.bias, l.norm.bias.shape);
+      await add(n.bias(i), l.bias, [l.norm.weight.shape[0]!]);
+    }
+    const rb = this.readoutOf(session).bias as tf.Tensor1D;
+    await add(n.readoutBias, rb, rb.shape);
+    return feeds;
+  }
+
   /** Layer `l`'s sin/cos basis `[K, L]` at the session's log speed (recomputed when that value changes). */
   private async basis(l: number, session: string): Promise<{ sines: Float32Array; cosines: Float32Array }> {
     const conv = this.layers[l]!.conv;
@@ -329,10 +353,6 @@ export class OnnxEngine implements ComputeEngine {
         `The model expects a stimulus [batch, time, ${height}, ${width}, ${channels}] (channels last), got ${formatShape(x.shape)}.`,
       );
     }
-  }
-
-  private async feeds(x: tf.Tensor5D, xValues: Float32Array, weights: Map<string, tf.Tensor>): Promise<Record<string, unknown>> {
-    return { [n.x]: this.tensor(xValues, x.shape), ...(await this.weightFeeds(weights, false)) };
   }
 
   /** ORT tensors of the graph weights; `copy`: the arrays outlive the tensors (a variable's data may be a live view). */
@@ -449,22 +469,24 @@ export class OnnxEngine implements ComputeEngine {
     // always reaches a variable through the readout weight
     const hostCore = await this.hostCoreSettings();
     const hostReadout = hostCore ? await this.hostReadout(session) : undefined;
-    const others = [...this.layers.flatMap((_, i) => [n.ws(i), n.gamma(i), n.beta(i), n.bias(i)]), n.readoutBias];
-    if (!hostReadout) others.push(n.readoutWeight);
-    const weights = this.detachedWeights(session, true, new Set(others));
+    const readoutWeight = hostReadout ? undefined : this.detachedWeights(session, true, new Set([n.readoutWeight]));
     // the batch is staged in a reused host buffer, as predictions' stimuli are (fresh memory per step is slow)
     let stimulus: { data: Float32Array; release: () => void } | undefined;
+    let target: { data: Float32Array; release: () => void } | undefined;
     let res: Record<string, OrtTensorLike>;
     try {
       stimulus = await this.stimuli.take(inputs);
-      const feeds = await this.feeds(inputs, stimulus.data, weights);
+      const feeds: Record<string, unknown> = { [n.x]: this.tensor(stimulus.data, inputs.shape), ...(await this.parameterFeeds(session)) };
+      if (readoutWeight) Object.assign(feeds, await this.weightFeeds(readoutWeight, false));
       kernels.forEach((k, l) => (feeds[n.wt(l)] = this.tensor(k.kernel, kernelShape(l))));
       if (hostReadout) feeds[n.readoutWeight] = this.tensor(hostReadout.mask.weight, [hostReadout.rows, hostReadout.values.scale.length]);
-      feeds[n.targets] = this.tensor(await readFloats(targets), targets.shape);
+      target = await this.targetCopies.take(targets);
+      feeds[n.targets] = this.tensor(target.data, targets.shape);
       res = await ortSession.run(feeds);
     } finally {
       stimulus?.release();
-      tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
+      target?.release();
+      if (readoutWeight) tf.dispose([...readoutWeight.values()]);
     }
     const get = (name: string): OrtTensorLike => {
       const t = res[name];
@@ -508,8 +530,11 @@ export class OnnxEngine implements ComputeEngine {
     const addOnHost = (v: tf.Variable, g: ArrayLike<number>): void => {
       if (!trained.has(v)) return;
       const sum = onHost.get(v);
-      if (!sum) onHost.set(v, Float64Array.from(g));
-      else for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
+      if (!sum) {
+        const first = new Float64Array(g.length);
+        first.set(g); // a typed array's conversion in one native copy (`Float64Array.from` goes through its iterator)
+        onHost.set(v, first);
+      } else for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
     };
     for (const [name, v] of this.parameterWeights(session)) addOnHost(v, get(n.grad(name)).data as Float32Array);
     const upstream = new Map<string, tf.Tensor>();
@@ -791,6 +816,7 @@ export class OnnxEngine implements ComputeEngine {
     this.evalState.clear();
     this.bases.clear();
     this.stimuli.clear();
+    this.targetCopies.clear();
     this.groupReadouts.clear();
     for (const s of this.sessions.values()) void s.then((x) => x.release?.()).catch(() => undefined);
     this.sessions.clear();
