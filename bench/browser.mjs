@@ -8,7 +8,8 @@
 // to bench/BROWSER.md's table, which `pnpm bench` (bench/run.mjs, which runs this script) puts into
 // bench/RESULTS.md; run alone, it also refreshes that section of RESULTS.md.
 // Usage: node bench/browser.mjs [--no-write]. Needs `pnpm build` (the site) and /usr/bin/chromium (CHROMIUM_PATH
-// points elsewhere). Environment: BENCH_BROWSER_RUNS (default 25), BENCH_BROWSER_FRAMES (default 150).
+// points elsewhere). Environment: BENCH_BROWSER_RUNS (default 25), BENCH_BROWSER_WARMUP (default 15),
+// BENCH_BROWSER_FRAMES (default 150).
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -21,6 +22,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // 25 by default: with 7 medians the quiet ratio moved between 1.55 and 3.16 from run to run (bench/ANALYSIS.md)
 const RUNS = Number(process.env.BENCH_BROWSER_RUNS ?? 25);
 const FRAMES = Number(process.env.BENCH_BROWSER_FRAMES ?? 150);
+// 15 by default since 2026-12-06 20:00 (2 before): V8 runs a page's WebAssembly on its baseline compiler first and
+// optimises the hot functions only after some use; onnxruntime-web's kernels took ~24-31 ms per prediction for their
+// first ~11 runs, then ~9 (bench/BROWSER.md), so a median after 2 warm-up runs mixed both tiers.
+const WARMUP = Number(process.env.BENCH_BROWSER_WARMUP ?? 15);
 const TABLE = join(ROOT, 'bench', 'BROWSER.md');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const write = !process.argv.includes('--no-write');
@@ -87,9 +92,10 @@ try {
   if ((await page.evaluate(() => document.body.dataset.ready)) !== 'true') throw new Error(`the demo did not start: ${errors.join('; ')}`);
   const route = await page.locator('#route-status').evaluate((e) => ({ ...e.dataset, text: e.textContent }));
   const tfjsBackends = await page.locator('#backend-status').evaluate((e) => ({ ...e.dataset }));
-  const timings = await page.evaluate(({ frames, runs }) => globalThis.openretinaDemo.timeRoutes({ frames, runs, warmup: 2 }), {
+  const timings = await page.evaluate(({ frames, runs, warmup }) => globalThis.openretinaDemo.timeRoutes({ frames, runs, warmup }), {
     frames: FRAMES,
     runs: RUNS,
+    warmup: WARMUP,
   });
   result = { route, tfjsBackends, timings, chromium: browser.version(), errors };
 } finally {
@@ -112,7 +118,7 @@ console.log(
 console.log(
   `[browser bench] load average before ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' / ')}`,
 );
-console.log(`| figure (medians of ${RUNS} after 2 warm-up) | TF.js ms | ONNX Runtime Web ms | speed-up (TF.js ÷ ONNX) |`);
+console.log(`| figure (medians of ${RUNS} after ${WARMUP} warm-up) | TF.js ms | ONNX Runtime Web ms | speed-up (TF.js ÷ ONNX) |`);
 console.log(
   `| prediction, ${FRAMES} frames | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | ${ratio(tfjs.predict_ms, onnx?.predict_ms)} |`,
 );
