@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, StateDictError, UnknownSessionError } from '@openretina/contracts';
 import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import { ConditionedGRUCore, ConvGRUCore, type ConditionedGRUCoreOptions, type ConvGRUCoreOptions } from '../src/index.js';
@@ -83,10 +83,6 @@ function run(core: AnyCore, x: tf.Tensor5D, session: string | undefined, cond: t
 function toNcdhw(t: tf.Tensor): Float32Array {
   return tf.tidy(() => tf.transpose(t, [0, 4, 1, 2, 3]).dataSync() as Float32Array);
 }
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 describe('ConvGRUCore / ConditionedGRUCore: PyTorch parity', () => {
   for (const c of CASES) {

@@ -36,10 +36,6 @@ function expectFixtureOutputs(model: CoreReadout): void {
 }
 
 describe('OpenRetina checkpoint reader', () => {
-  beforeAll(async () => {
-    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-  });
-
   for (const file of ['model.ckpt', 'model_plain.ckpt']) {
     describe(file, () => {
       let model: CoreReadout;

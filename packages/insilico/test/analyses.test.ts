@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   IncreaseObjective,
   MeanReducer,
@@ -34,10 +34,6 @@ import { stimulusCompositionPng, stimulusToGif } from '../src/node.js';
 import { REPO_ROOT } from '@openretina/test-utils/fixtures';
 import { IdentityModel } from './fake-model.js';
 import { readGifInfo } from '@openretina/test-utils/gif';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 const pcaRef = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'insilico', 'pca.json'), 'utf8')) as {
   shape: [number, number, number, number];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   StimulusAdam,
   ChangeNormJointlyClipRangeSeparately,
@@ -23,10 +23,6 @@ import {
 import { contrastiveObjective } from '../src/objectives.js';
 import { gaussian1dKernel } from '../src/regularizers.js';
 import { IdentityModel } from './fake-model.js';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;

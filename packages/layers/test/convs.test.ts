@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '@openretina/contracts';
 import {
   FlatLaplaceL23dnorm,
@@ -13,10 +13,6 @@ import {
   type SpaceTimeConv,
 } from '../src/index.js';
 import { expectNoLeak, expectRoundTrip, gradCheck, keysAndShapes, params, randn, withInputVariable } from './helpers.js';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 const base = { inChannels: 2, outChannels: 3, temporalKernelSize: 3, spatialKernelSize: 3, bias: true } as const;
 const types = ['separable', 'full', 'time_independent'] as const;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@openretina/contracts';
 import {
   ConvGRUCell,
@@ -22,10 +22,6 @@ import {
 } from '../src/index.js';
 import { close } from './helpers.js';
 import { fx, fxScalar, fxState, fxTensor, fxVideo, toTorchLayout } from './fixture.js';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 /** Value and gradient of a scalar function of one tensor. */
 function valueAndGrad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor): { value: number; grad: Float32Array } {

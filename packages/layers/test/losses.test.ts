@@ -14,10 +14,6 @@ import {
 import { close } from './helpers.js';
 import { fx, fxTensor } from './fixture.js';
 
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
-
 // Hand-made case: B = 2 clips, output T_out = 3 frames, target T = 4 frames (lag 1), N = 2 neurons.
 const O = [
   [

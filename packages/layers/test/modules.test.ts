@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, StateDictError } from '@openretina/contracts';
 import {
   ConvGRUCell,
@@ -15,10 +15,6 @@ import {
   torchSoftplus,
 } from '../src/index.js';
 import { close, expectNoLeak, expectRoundTrip, gradCheck, keysAndShapes, params, randn, withInputVariable } from './helpers.js';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 describe('WeightedChannelSum', () => {
   it('gives exact weighted sums of constant channels', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '@openretina/contracts';
 import {
   FlatLaplaceL23dnorm,
@@ -13,10 +13,6 @@ import {
   temporalSmoothing,
 } from '../src/index.js';
 import { gradCheck, keysAndShapes, randn } from './helpers.js';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 describe('regularizers', () => {
   it('state dicts: persistent Laplace filters as in OpenRetina, non-persistent on request', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, UnsupportedError } from '@openretina/contracts';
 import {
   ClonedReadout,
@@ -22,10 +22,6 @@ import {
   relativeError,
   toChannelsFirst,
 } from './helpers.js';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 describe('ClonedReadout: parity with OpenRetina 1.1.1 (PyTorch)', () => {
   it('clone_gm: source(x)·alpha + beta, gradients, feature_l1', () => {

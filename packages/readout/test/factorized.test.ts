@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '@openretina/contracts';
 import {
   FactorizedReadout,
@@ -21,10 +21,6 @@ import {
   relativeError,
   toChannelsFirst,
 } from './helpers.js';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 const IN_SHAPE = [3, 2, 4, 5] as const;
 const CASES: [string, FactorizedWeightsConstraint | null, FactorizedMaskConstraint | null, boolean][] = [

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '@openretina/contracts';
 import { MultiSpatialContrastReadout, SpatialContrastReadout } from '../src/index.js';
 import {
@@ -15,10 +15,6 @@ import {
   relativeError,
   toChannelsFirst,
 } from './helpers.js';
-
-beforeAll(async () => {
-  // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-});
 
 const SC_SHAPE = [1, 6, 4, 5] as const;
 

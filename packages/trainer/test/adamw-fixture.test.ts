@@ -1,14 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdamW, clipGradNorm } from '../src/index.js';
 import { ncdhwToNdhwc, ref, refScalar, relativeError } from '@openretina/test-utils/fixtures';
 import { buildFixtureModel } from '@openretina/test-utils/fixture-model';
 
 describe('one OpenRetina training step (clip at norm 1 + AdamW lr 0.01, wd 0.01) on the fixture model', () => {
-  beforeAll(async () => {
-    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-  });
-
   it('reproduces train/param_after_adamw/* within 1e-5 and leaves the other sessions untouched', () => {
     const model = buildFixtureModel();
     model.train();

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdamW, SGD, clipGradNorm, createOptimizer, type Optimizer } from '../src/index.js';
 import { maxRelErr, trainerFixture } from './helpers.js';
 
@@ -22,10 +22,6 @@ function make(name: string, ps: Map<string, tf.Variable>, o: Record<string, unkn
 }
 
 describe('optimizers reproduce PyTorch 1.13 trajectories (fixtures/trainer/optimizers.json)', () => {
-  beforeAll(async () => {
-    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-  });
-
   for (const c of fx.cases) {
     it(`${c.name}: 6 steps, a missing gradient skips the parameter; state round-trips mid-run`, () => {
       const ps = params();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CoreReadout } from '@openretina/models';
 import {
   AdamW,
@@ -45,10 +45,6 @@ function strip(history: { metrics: Record<string, number>; phases?: unknown }[])
 }
 
 describe('train(): the training loop', () => {
-  beforeAll(async () => {
-    // The backend comes from test-utils/backend-setup.ts (cpu, or wasm in the wasm project).
-  });
-
   it('trains with OpenRetina metrics, keeps the best checkpoint, and keeps memory flat over epochs', async () => {
     const model = tinyModel();
     const counts: number[] = [];
