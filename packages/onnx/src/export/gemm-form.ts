@@ -163,7 +163,7 @@ export function exportGemm(
 /**
  * A layer of the dynamic-length graph. Without temporal padding, an input of exactly one window (`Tb + L − 1`
  * frames: the reference stimulus length sizes the blocks so) takes a branch without the windows' Pad, Slice and
- * Concat copies (batch 32 × 50 frames: ~14.0 against ~15.1 ms per run, both layers); other lengths take the windowed
+ * Concat copies (batch 32 × 50 frames, raw runs: ~12.9 against 14.4–15.5 ms); other lengths take the windowed
  * branch.
  */
 function anyLengthLayer(
