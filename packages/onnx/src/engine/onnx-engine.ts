@@ -85,6 +85,11 @@ interface LayerRefs {
   bias: tf.Variable;
 }
 
+/** A spatial kernel `[O, I, 1, kh, kw]` as the engine graphs take it: `[O, I, kh, kw]`. */
+function spatialKernelDims(ws: tf.Tensor): number[] {
+  return [ws.shape[0]!, ws.shape[1]!, ws.shape[3]!, ws.shape[4]!];
+}
+
 /**
  * The ONNX Runtime engine: per session and stimulus length, one graph holds the forward and its backward in
  * standard ONNX ops ({@link buildEngineGraph}); a training step is one `InferenceSession.run` that returns the
@@ -231,7 +236,9 @@ export class OnnxEngine implements ComputeEngine {
 
   /**
    * Graph weight inputs as TF.js tensors (differentiable functions of the parameters). `only`: just these (the
-   * training step computes the temporal kernels on the host and differentiates a few weights only).
+   * training step computes the temporal kernels on the host and differentiates a few weights only; it feeds the
+   * weights that are parameters themselves from {@link parameterInputs}). `train`: without the eval BatchNorm's scale
+   * and shift.
    */
   private weightTensors(session: string, train: boolean, only?: ReadonlySet<string>): Map<string, tf.Tensor> {
     const w = new Map<string, tf.Tensor>();
@@ -239,19 +246,14 @@ export class OnnxEngine implements ComputeEngine {
     this.layers.forEach((l, i) => {
       const ws = l.conv.weightSpatial;
       if (want(n.wt(i))) w.set(n.wt(i), l.conv.temporalKernel(session));
-      if (want(n.ws(i))) w.set(n.ws(i), tf.reshape(ws, [ws.shape[0]!, ws.shape[1]!, ws.shape[3]!, ws.shape[4]!]));
-      const O = l.norm.weight.shape[0]!;
-      if (train) {
-        if (want(n.gamma(i))) w.set(n.gamma(i), l.norm.weight);
-        if (want(n.beta(i))) w.set(n.beta(i), l.norm.bias);
-        if (want(n.bias(i))) w.set(n.bias(i), tf.reshape(l.bias, [O]));
-      } else {
+      if (want(n.ws(i))) w.set(n.ws(i), tf.reshape(ws, spatialKernelDims(ws)));
+      if (!train) {
         const rm = l.norm.runningMean;
         const rv = l.norm.runningVar;
         if (!rm || !rv) throw new ConfigError('Eval-mode ONNX graphs need BatchNorm running statistics.');
         const scale = tf.mul(tf.rsqrt(tf.add(rv, l.norm.eps)), l.norm.weight);
         w.set(n.scale(i), scale);
-        w.set(n.shift(i), tf.add(tf.sub(l.norm.bias, tf.mul(rm, scale)), tf.reshape(l.bias, [O])));
+        w.set(n.shift(i), tf.add(tf.sub(l.norm.bias, tf.mul(rm, scale)), tf.reshape(l.bias, [l.norm.weight.shape[0]!])));
       }
     });
     if (want(n.readoutWeight)) w.set(n.readoutWeight, this.readoutWeight(session));
@@ -261,40 +263,37 @@ export class OnnxEngine implements ComputeEngine {
 
   /**
    * Training-graph weights that are a parameter itself, up to a reshape (spatial kernels, BatchNorm affine, biases,
-   * readout bias): the graph's gradient of such a weight is the parameter's, so the chain rule leaves them out.
+   * readout bias), with the dims the graph takes them in: the graph's gradient of such a weight is the parameter's,
+   * so the chain rule leaves them out.
    */
+  private parameterInputs(session: string): Map<string, { value: tf.Tensor; dims: readonly number[] }> {
+    const w = new Map<string, { value: tf.Tensor; dims: readonly number[] }>();
+    this.layers.forEach((l, i) => {
+      const ws = l.conv.weightSpatial;
+      w.set(n.ws(i), { value: ws, dims: spatialKernelDims(ws) });
+      w.set(n.gamma(i), { value: l.norm.weight, dims: l.norm.weight.shape });
+      w.set(n.beta(i), { value: l.norm.bias, dims: l.norm.bias.shape });
+      w.set(n.bias(i), { value: l.bias, dims: [l.norm.weight.shape[0]!] });
+    });
+    const rb = this.readoutOf(session).bias as tf.Tensor1D;
+    w.set(n.readoutBias, { value: rb, dims: rb.shape });
+    return w;
+  }
+
+  /** The {@link parameterInputs} that are variables (a readout bias may be a constant), for their gradients. */
   private parameterWeights(session: string): Map<string, tf.Variable> {
     const w = new Map<string, tf.Variable>();
-    this.layers.forEach((l, i) => {
-      w.set(n.ws(i), l.conv.weightSpatial);
-      w.set(n.gamma(i), l.norm.weight);
-      w.set(n.beta(i), l.norm.bias);
-      w.set(n.bias(i), l.bias);
-    });
-    const rb = this.readoutOf(session).bias;
-    if (rb instanceof tf.Variable) w.set(n.readoutBias, rb);
+    for (const [name, { value }] of this.parameterInputs(session)) if (value instanceof tf.Variable) w.set(name, value);
     return w;
   }
 
   /**
-   * ORT tensors of the training graph's weights that are a parameter up to a reshape ({@link parameterWeights}, and
-   * the readout bias), straight from the parameters' host values: the same feeds as {@link weightTensors} gives them,
-   * without its TF.js kernels (reshapes and their bookkeeping, ~0.4 ms per step on wasm).
+   * ORT tensors of the {@link parameterInputs}, straight from the parameters' host values: no TF.js kernels (their
+   * reshapes and bookkeeping took ~0.4 ms per step on wasm).
    */
   private async parameterFeeds(session: string): Promise<Record<string, unknown>> {
     const feeds: Record<string, unknown> = {};
-    const add = async (name: string, t: tf.Tensor, dims: readonly number[]) => {
-      feeds[name] = this.tensor(await readFloats(t), dims);
-    };
-    for (const [i, l] of this.layers.entries()) {
-      const ws = l.conv.weightSpatial;
-      await add(n.ws(i), ws, [ws.shape[0]!, ws.shape[1]!, ws.shape[3]!, ws.shape[4]!]);
-      await add(n.gamma(i), l.norm.weight, l.norm.weight.shape);
-      await add(n.beta(i), l.norm.bias, l.norm.bias.shape);
-      await add(n.bias(i), l.bias, [l.norm.weight.shape[0]!]);
-    }
-    const rb = this.readoutOf(session).bias as tf.Tensor1D;
-    await add(n.readoutBias, rb, rb.shape);
+    for (const [name, { value, dims }] of this.parameterInputs(session)) feeds[name] = this.tensor(await readFloats(value), dims);
     return feeds;
   }
 

@@ -10,6 +10,7 @@ import {
   gemmLayer,
   layoutOf,
   temporalBlockSize,
+  type ForwardLayout,
   type GemmForwardLayer,
 } from '../engine/forward-graph.js';
 import { type AnyModule, dataOf, sessionReadouts } from './model-weights.js';
@@ -36,7 +37,7 @@ export function exportGemm(
   const x4 = g.reshape(ONNX_INPUT, [0, C, 0, H * W]); // [B, C, T, P]
   let [h, w] = [H, W];
   let tRef = GEMM_REFERENCE_FRAMES;
-  let layout: 'time-last' | 'positions-last' | undefined;
+  let layout: ForwardLayout | undefined;
   let act = '';
   layers.forEach((layer, l) => {
     const conv = layer.conv;
@@ -172,7 +173,7 @@ function anyLengthLayer(
   spec: GemmForwardLayer,
   B: string,
   last: { cut: number } | undefined,
-  layout: 'time-last' | 'positions-last',
+  layout: ForwardLayout,
 ): string {
   if (spec.pt[0] !== 0 || spec.pt[1] !== 0) return gemmLayer(g, act, spec, B, last);
   const Wn = spec.Tb + spec.L - 1;
