@@ -85,6 +85,9 @@ interface LayerRefs {
   bias: tf.Variable;
 }
 
+/** Training-graph inputs that are a parameter itself, by input name, with the dims the graph takes them in. */
+type ParameterInputs = Map<string, { value: tf.Tensor; dims: readonly number[] }>;
+
 /** A spatial kernel `[O, I, 1, kh, kw]` as the engine graphs take it: `[O, I, kh, kw]`. */
 function spatialKernelDims(ws: tf.Tensor): number[] {
   return [ws.shape[0]!, ws.shape[1]!, ws.shape[3]!, ws.shape[4]!];
@@ -266,8 +269,8 @@ export class OnnxEngine implements ComputeEngine {
    * readout bias), with the dims the graph takes them in: the graph's gradient of such a weight is the parameter's,
    * so the chain rule leaves them out.
    */
-  private parameterInputs(session: string): Map<string, { value: tf.Tensor; dims: readonly number[] }> {
-    const w = new Map<string, { value: tf.Tensor; dims: readonly number[] }>();
+  private parameterInputs(session: string): ParameterInputs {
+    const w: ParameterInputs = new Map();
     this.layers.forEach((l, i) => {
       const ws = l.conv.weightSpatial;
       w.set(n.ws(i), { value: ws, dims: spatialKernelDims(ws) });
@@ -280,20 +283,13 @@ export class OnnxEngine implements ComputeEngine {
     return w;
   }
 
-  /** The {@link parameterInputs} that are variables (a readout bias may be a constant), for their gradients. */
-  private parameterWeights(session: string): Map<string, tf.Variable> {
-    const w = new Map<string, tf.Variable>();
-    for (const [name, { value }] of this.parameterInputs(session)) if (value instanceof tf.Variable) w.set(name, value);
-    return w;
-  }
-
   /**
-   * ORT tensors of the {@link parameterInputs}, straight from the parameters' host values: no TF.js kernels (their
+   * ORT tensors of {@link parameterInputs}, straight from the parameters' host values: no TF.js kernels (their
    * reshapes and bookkeeping took ~0.4 ms per step on wasm).
    */
-  private async parameterFeeds(session: string): Promise<Record<string, unknown>> {
+  private async parameterFeeds(inputs: ParameterInputs): Promise<Record<string, unknown>> {
     const feeds: Record<string, unknown> = {};
-    for (const [name, { value, dims }] of this.parameterInputs(session)) feeds[name] = this.tensor(await readFloats(value), dims);
+    for (const [name, { value, dims }] of inputs) feeds[name] = this.tensor(await readFloats(value), dims);
     return feeds;
   }
 
@@ -468,6 +464,7 @@ export class OnnxEngine implements ComputeEngine {
     // always reaches a variable through the readout weight
     const hostCore = await this.hostCoreSettings();
     const hostReadout = hostCore ? await this.hostReadout(session) : undefined;
+    const parameters = this.parameterInputs(session); // fed as they are; their gradients are the parameters'
     const readoutWeight = hostReadout ? undefined : this.detachedWeights(session, true, new Set([n.readoutWeight]));
     // the batch is staged in a reused host buffer, as predictions' stimuli are (fresh memory per step is slow)
     let stimulus: { data: Float32Array; release: () => void } | undefined;
@@ -475,7 +472,10 @@ export class OnnxEngine implements ComputeEngine {
     let res: Record<string, OrtTensorLike>;
     try {
       stimulus = await this.stimuli.take(inputs);
-      const feeds: Record<string, unknown> = { [n.x]: this.tensor(stimulus.data, inputs.shape), ...(await this.parameterFeeds(session)) };
+      const feeds: Record<string, unknown> = {
+        [n.x]: this.tensor(stimulus.data, inputs.shape),
+        ...(await this.parameterFeeds(parameters)),
+      };
       if (readoutWeight) Object.assign(feeds, await this.weightFeeds(readoutWeight, false));
       kernels.forEach((k, l) => (feeds[n.wt(l)] = this.tensor(k.kernel, kernelShape(l))));
       if (hostReadout) feeds[n.readoutWeight] = this.tensor(hostReadout.mask.weight, [hostReadout.rows, hostReadout.values.scale.length]);
@@ -535,7 +535,8 @@ export class OnnxEngine implements ComputeEngine {
         onHost.set(v, first);
       } else for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
     };
-    for (const [name, v] of this.parameterWeights(session)) addOnHost(v, get(n.grad(name)).data as Float32Array);
+    // a readout bias may be a constant: only variables get a gradient
+    for (const [name, { value }] of parameters) if (value instanceof tf.Variable) addOnHost(value, get(n.grad(name)).data as Float32Array);
     const upstream = new Map<string, tf.Tensor>();
     let readoutPenalty: number | undefined;
     if (hostReadout) {
