@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** Packages whose whole suite runs a second time on the wasm backend with our corrected kernels. */
-const onWasmToo = ['layers', 'core', 'readout', 'insilico', 'trainer', 'hub', 'onnx'];
+const onWasmToo = ['layers', 'core', 'readout', 'insilico', 'trainer', 'hub', 'onnx', 'wasm-predictor'];
 
 // One run over every package and app (each is a vitest project with its own defaults).
 export default defineConfig({

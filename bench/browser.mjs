@@ -1,7 +1,8 @@
 // The browser benchmark (issue 18, item 4): the built demo (apps/demo/dist) served on 127.0.0.1 with cross-origin
 // isolation, driven in Debian's headless Chromium with playwright-core (no browser download). In the page, on the
-// bundled model (session_2), both compute routes time a prediction of a 150-frame stimulus and one MEI iteration
-// (default preset), medians after warm-up: ONNX Runtime Web (the demo's default: WebGPU when the browser has an
+// bundled model (session_2), every compute route times a prediction of a 150-frame stimulus and one MEI iteration
+// (default preset), medians after warm-up: the WebAssembly kernels of @openretina/wasm-predictor (the demo's default
+// for predictions; their route takes its MEIs to ONNX Runtime), ONNX Runtime Web (WebGPU when the browser has an
 // adapter, else WebAssembly SIMD with one thread per core) and TF.js (webgl where a GPU draws WebGL, else wasm — here
 // wasm: headless Chromium draws WebGL with SwiftShader, which the demo passes over — for predictions, wasm for
 // MEIs: the demo's path before ONNX Runtime). Prints them with the speed-up and the machine load, and appends a row
@@ -104,7 +105,7 @@ try {
 }
 const loadAfter = loadavg();
 
-const { tfjs, onnx, onnxUnavailable } = result.timings;
+const { tfjs, onnx, onnxUnavailable, kernels, kernelsUnavailable } = result.timings;
 const r = (x) => (x === undefined ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 const ratio = (a, b) => (a === undefined || b === undefined ? '—' : (a / b).toFixed(2));
 const provider =
@@ -115,18 +116,21 @@ const tfjsWhere = `${result.tfjsBackends.display} / ${result.tfjsBackends.mei}`;
 console.log(
   `[browser bench] Chromium ${result.chromium}; ONNX Runtime Web: ${onnx ? provider : `unavailable (${onnxUnavailable})`}; TF.js: ${tfjsWhere} (predictions / MEIs)`,
 );
+if (!kernels) console.log(`[browser bench] WebAssembly kernels: unavailable (${kernelsUnavailable})`);
 console.log(
   `[browser bench] load average before ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' / ')}`,
 );
-console.log(`| figure (medians of ${RUNS} after ${WARMUP} warm-up) | TF.js ms | ONNX Runtime Web ms | speed-up (TF.js ÷ ONNX) |`);
 console.log(
-  `| prediction, ${FRAMES} frames | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | ${ratio(tfjs.predict_ms, onnx?.predict_ms)} |`,
+  `| figure (medians of ${RUNS} after ${WARMUP} warm-up) | TF.js ms | ONNX Runtime Web ms | speed-up (TF.js ÷ ONNX) | kernels ms | speed-up (TF.js ÷ kernels) |`,
 );
 console.log(
-  `| MEI iteration | ${r(tfjs.mei_iteration_ms)} | ${r(onnx?.mei_iteration_ms)} | ${ratio(tfjs.mei_iteration_ms, onnx?.mei_iteration_ms)} |`,
+  `| prediction, ${FRAMES} frames | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | ${ratio(tfjs.predict_ms, onnx?.predict_ms)} | ${r(kernels?.predict_ms)} | ${ratio(tfjs.predict_ms, kernels?.predict_ms)} |`,
+);
+console.log(
+  `| MEI iteration | ${r(tfjs.mei_iteration_ms)} | ${r(onnx?.mei_iteration_ms)} | ${ratio(tfjs.mei_iteration_ms, onnx?.mei_iteration_ms)} | (ONNX Runtime) | |`,
 );
 
-const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | Chromium ${result.chromium.split('.')[0]}, ${cpus().length} cores | ${onnx ? provider : 'unavailable'} | ${tfjsWhere} | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | **${ratio(tfjs.predict_ms, onnx?.predict_ms)}** | ${r(tfjs.mei_iteration_ms)} | ${r(onnx?.mei_iteration_ms)} | **${ratio(tfjs.mei_iteration_ms, onnx?.mei_iteration_ms)}** | ${loadBefore[0].toFixed(2)} |`;
+const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | Chromium ${result.chromium.split('.')[0]}, ${cpus().length} cores | ${onnx ? provider : 'unavailable'} | ${tfjsWhere} | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | **${ratio(tfjs.predict_ms, onnx?.predict_ms)}** | ${r(kernels?.predict_ms)} | **${ratio(tfjs.predict_ms, kernels?.predict_ms)}** | ${r(tfjs.mei_iteration_ms)} | ${r(onnx?.mei_iteration_ms)} | **${ratio(tfjs.mei_iteration_ms, onnx?.mei_iteration_ms)}** | ${loadBefore[0].toFixed(2)} |`;
 const jsonOut = process.env.BENCH_BROWSER_JSON;
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ ...result, loadavg_before: loadBefore, loadavg_after: loadAfter, row }, null, 1));
 if (!write) process.exit(0);

@@ -24,7 +24,16 @@ import {
   togglePlayback,
 } from './panels/stimulus-panel.js';
 import { computeTuning, renderTuning } from './panels/tuning-panel.js';
-import { activeRoute, createRouteState, describeRoute, dropEngine, onnxBlocker, routeEngine, type Route } from './route.js';
+import {
+  activeRoute,
+  createRouteState,
+  describeRoute,
+  dropEngine,
+  kernelsBlocker,
+  onnxBlocker,
+  routePredictor,
+  type Route,
+} from './route.js';
 import { meiOnRoute, predictOnRoute, timeRoutes } from './route-bench.js';
 import { createState, neuronCount, type DemoState } from './state.js';
 
@@ -63,7 +72,7 @@ async function stimulusChanged(state: DemoState): Promise<void> {
   state.stimulus = chosenStimulus(state);
   $<HTMLInputElement>('frame-slider').max = String(state.stimulus.movie.shape[0] - 1);
   state.frame = 0;
-  state.responses = await predictResponses(m, state.stimulus.movie, state.session, routeEngine(state));
+  state.responses = await predictResponses(m, state.stimulus.movie, state.session, await routePredictor(state));
   renderResponses(state);
   showFrame(state, 0, setResponseCursor);
 }
@@ -122,7 +131,7 @@ function renderRoute(state: DemoState): void {
   Object.assign(box.dataset, {
     route: activeRoute(state),
     chosen: state.route.chosen,
-    provider: activeRoute(state) === 'onnx' ? web!.provider : state.backends.display,
+    provider: activeRoute(state) === 'kernels' ? 'wasm-simd' : activeRoute(state) === 'onnx' ? web!.provider : state.backends.display,
     threads: String(web?.threads ?? 0),
     isolated: String(globalThis.crossOriginIsolated === true),
   });
@@ -138,6 +147,8 @@ async function routeChanged(state: DemoState, route: Route): Promise<void> {
   state.route.chosen = route; // the ONNX engine stays with the model (disposed when the model goes), for a switch back
   const blocker = route === 'onnx' ? onnxBlocker(state) : undefined;
   if (blocker) message(`ONNX Runtime cannot run this model (${blocker}): predictions and MEIs stay on TF.js.`, 'note');
+  const kernels = route === 'kernels' ? kernelsBlocker(state) : undefined;
+  if (kernels) message(`The WebAssembly kernels cannot run this model (${kernels}): predictions go to the next route.`, 'note');
   renderRoute(state);
   await computeTuning(state);
   renderTuning(state);
@@ -178,7 +189,8 @@ function wire(state: DemoState): void {
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const backends = await setUpBackends(params.get('backend'));
-  // ONNX Runtime Web is the default route when it loads (?route=tfjs starts on TF.js, ?ort=wasm skips WebGPU).
+  // Predictions start on our WebAssembly kernels, MEIs on ONNX Runtime Web when it loads (?route=onnx: both on ONNX
+  // Runtime, ?route=tfjs: both on TF.js; ?ort=wasm skips WebGPU).
   let ortWeb: OrtWeb | undefined;
   let ortError: string | undefined;
   try {

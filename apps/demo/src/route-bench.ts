@@ -1,10 +1,10 @@
-// Both routes side by side on the loaded model, for the route-parity test (apps/demo/test/routes-e2e.test.ts) and
+// Every route side by side on the loaded model, for the route-parity test (apps/demo/test/routes-e2e.test.ts) and
 // the browser benchmark (bench/browser.mjs), which call them through `window.openretinaDemo`.
 import type { Movie } from '@openretina/contracts';
 import { predictResponses } from './analysis.js';
 import { onBackend } from './backend.js';
 import { createMeiRun } from './mei.js';
-import { onnxBlocker, onnxEngine, type Route } from './route.js';
+import { kernelsBlocker, onnxBlocker, onnxEngine, predictorOn, type Route } from './route.js';
 import { naturalLikeMovie, naturalMovieFor } from './stimuli.js';
 import { currentModel, type DemoState } from './state.js';
 
@@ -24,10 +24,12 @@ export async function predictOnRoute(
   frames: number,
 ): Promise<{ data: number[]; frames: number; neurons: number }> {
   const { model } = currentModel(state);
-  const engine = route === 'onnx' ? onnxEngine(state) : undefined;
-  const r = await predictResponses(model, benchMovie(state, frames), state.session, engine);
+  const r = await predictResponses(model, benchMovie(state, frames), state.session, await predictorOn(state, route));
   return { data: Array.from(r.data), frames: r.frames, neurons: r.neurons };
 }
+
+/** The untimed pause after each timed run (see `timeRoutes`). */
+const SETTLE_MS = 50;
 
 export interface RouteTimings {
   /** Median ms of a prediction of `frames` frames (one session, batch 1), as the responses panel computes it. */
@@ -43,42 +45,62 @@ function median(ts: number[]): number {
 }
 
 /**
- * Medians after warm-up of both routes (ONNX Runtime only when it can run the model) on the loaded model. The
- * routes take turns run by run, so that both see the same load of a busy machine.
+ * Medians after warm-up of every route that can run the loaded model: predictions on TF.js, ONNX Runtime and the
+ * kernels, MEI iterations on TF.js and ONNX Runtime (the kernels route takes its MEIs to ONNX Runtime). The routes
+ * take turns run by run, so that all see the same load of a busy machine.
  */
 export async function timeRoutes(
   state: DemoState,
   { frames = 150, runs = 7, warmup = 2 }: { frames?: number; runs?: number; warmup?: number },
-): Promise<{ tfjs: RouteTimings; onnx: RouteTimings | undefined; onnxUnavailable: string | undefined }> {
+): Promise<{
+  tfjs: RouteTimings;
+  onnx: RouteTimings | undefined;
+  onnxUnavailable: string | undefined;
+  kernels: { predict_ms: number } | undefined;
+  kernelsUnavailable: string | undefined;
+}> {
   const { model } = currentModel(state);
   const blocker = onnxBlocker(state);
-  const routes: Route[] = blocker ? ['tfjs'] : ['tfjs', 'onnx'];
-  const engines = new Map(routes.map((r) => [r, r === 'onnx' ? onnxEngine(state) : undefined]));
+  const kernelsBlocked = kernelsBlocker(state);
+  const routes: Route[] = ['tfjs', ...(blocker ? [] : (['onnx'] as const)), ...(kernelsBlocked ? [] : (['kernels'] as const))];
+  const predictors = new Map(await Promise.all(routes.map(async (r) => [r, await predictorOn(state, r)] as const)));
   const movie = benchMovie(state, frames);
   const times = new Map(routes.map((r) => [r, { predict: [] as number[], mei: [] as number[] }]));
+  // ONNX Runtime Web's worker threads keep spinning for a while after each of its runs (bench/ANALYSIS.md, round four,
+  // web) and take the cores the next route's threads need (the kernels' 2-thread prediction: ~4 ms in a quiet page,
+  // ~10 ms right after an ONNX Runtime run). A pause after every run lets each route start on an idle machine, as a
+  // user's next click does; it is not timed.
   const timed = async (fn: () => Promise<unknown>, into: number[] | undefined) => {
     const t0 = performance.now();
     await fn();
     into?.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
   };
   for (let i = 0; i < warmup + runs; i++)
     for (const r of routes)
-      await timed(() => predictResponses(model, movie, state.session, engines.get(r)), i < warmup ? undefined : times.get(r)!.predict);
+      await timed(() => predictResponses(model, movie, state.session, predictors.get(r)), i < warmup ? undefined : times.get(r)!.predict);
   // The MEI runs on the MEI backend, as the panel does (ONNX Runtime computes the model's gradient on its route).
+  const meiRoutes = routes.filter((r) => r !== 'kernels');
   await onBackend(state.backends.mei, async () => {
-    const meis = routes.map((r) => {
-      const engine = engines.get(r);
+    const meis = meiRoutes.map((r) => {
+      const engine = r === 'onnx' ? onnxEngine(state) : undefined;
       return createMeiRun(model, { session: state.session, neuron: 0, preset: 'default', ...(engine ? { engine } : {}) });
     });
     try {
       for (let i = 0; i < warmup + runs; i++)
-        for (const [k, r] of routes.entries()) await timed(() => meis[k]!.step(), i < warmup ? undefined : times.get(r)!.mei);
+        for (const [k, r] of meiRoutes.entries()) await timed(() => meis[k]!.step(), i < warmup ? undefined : times.get(r)!.mei);
     } finally {
       for (const m of meis) m.dispose();
     }
   });
   const of = (r: Route): RouteTimings => ({ predict_ms: median(times.get(r)!.predict), mei_iteration_ms: median(times.get(r)!.mei) });
-  return { tfjs: of('tfjs'), onnx: blocker ? undefined : of('onnx'), onnxUnavailable: blocker };
+  return {
+    tfjs: of('tfjs'),
+    onnx: blocker ? undefined : of('onnx'),
+    onnxUnavailable: blocker,
+    kernels: kernelsBlocked ? undefined : { predict_ms: median(times.get('kernels')!.predict) },
+    kernelsUnavailable: kernelsBlocked,
+  };
 }
 
 /** The objectives and the final stimulus of `steps` MEI iterations (default preset, fixed seed) on `route`. */
@@ -89,7 +111,8 @@ export async function meiOnRoute(
   steps: number,
 ): Promise<{ objectives: number[]; stimulus: number[] }> {
   const { model } = currentModel(state);
-  const engine = route === 'onnx' ? onnxEngine(state) : undefined;
+  // the kernels route computes its MEIs on ONNX Runtime
+  const engine = route === 'tfjs' ? undefined : onnxEngine(state);
   return onBackend(state.backends.mei, async () => {
     const run = createMeiRun(model, { session: state.session, neuron, preset: 'default', seed: 7, ...(engine ? { engine } : {}) });
     try {

@@ -1,5 +1,5 @@
-// The demo's two compute routes in headless Chromium: ONNX Runtime Web (OnnxEngine on onnxruntime-web, the default)
-// and TF.js give the same predictions and MEI steps on the bundled model. Serves apps/demo/dist (made by
+// The demo's compute routes in headless Chromium: the WebAssembly kernels (predictions; the default), ONNX Runtime
+// Web (OnnxEngine on onnxruntime-web) and TF.js give the same predictions and MEI steps on the bundled model. Serves apps/demo/dist (made by
 // `pnpm build`) on 127.0.0.1 with the cross-origin isolation headers the demo's servers send, so ONNX Runtime runs
 // with WebAssembly threads. Skipped like e2e.test.ts: only when /usr/bin/chromium is missing outside CI.
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -88,7 +88,7 @@ describe.skipIf(skip)('the demo’s compute routes in headless Chromium', () => 
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   });
 
-  it('starts on ONNX Runtime Web with threads when isolated, matches TF.js on predictions and MEI steps, and switches routes', async () => {
+  it('starts on the kernels (MEIs on ONNX Runtime Web with threads when isolated), matches TF.js on predictions and MEI steps, and switches routes', async () => {
     await page.goto(url);
     await page.waitForFunction(() => document.body.dataset.selftest !== undefined || document.body.dataset.ready === 'error', undefined, {
       timeout: 150_000,
@@ -97,22 +97,27 @@ describe.skipIf(skip)('the demo’s compute routes in headless Chromium', () => 
     const status = page.locator('#route-status');
     const route = await status.evaluate((e) => ({ ...(e as HTMLElement).dataset, text: e.textContent }) as Record<string, string>);
     console.log(`[demo routes] ${route.text}`);
-    expect(route.route).toBe('onnx');
+    expect(route.route).toBe('kernels');
+    expect(route.provider).toBe('wasm-simd');
+    expect(route.text).toMatch(/Predictions: WebAssembly SIMD kernels .*; MEIs: ONNX Runtime Web/);
     expect(route.isolated).toBe('true');
-    // headless Chromium without a GPU has no WebGPU adapter: WebAssembly, one thread per core
-    expect(['wasm', 'webgpu']).toContain(route.provider);
-    if (route.provider === 'wasm') expect(Number(route.threads)).toBe(await page.evaluate(() => navigator.hardwareConcurrency));
+    // ONNX Runtime Web (the MEIs): one thread per core (headless Chromium without a GPU has no WebGPU adapter)
+    expect(Number(route.threads)).toBe(await page.evaluate(() => navigator.hardwareConcurrency));
 
-    // A 150-frame prediction (the bundled natural movie, session_2) on both routes.
-    const [onnx, tfjs] = await page.evaluate(async () => {
+    // A 150-frame prediction (the bundled natural movie, session_2) on every route.
+    const [kernels, onnx, tfjs] = await page.evaluate(async () => {
       const demo = (globalThis as unknown as { openretinaDemo: DemoApi }).openretinaDemo;
-      return [await demo.predictOnRoute('onnx', 150), await demo.predictOnRoute('tfjs', 150)];
+      return [await demo.predictOnRoute('kernels', 150), await demo.predictOnRoute('onnx', 150), await demo.predictOnRoute('tfjs', 150)];
     });
-    expect([onnx.frames, onnx.neurons]).toEqual([120, 32]);
-    expect([tfjs.frames, tfjs.neurons]).toEqual([120, 32]);
-    const predictError = relativeError(onnx.data, tfjs.data);
-    console.log(`[demo routes] prediction, ONNX Runtime Web vs TF.js: rel. error ${predictError.toExponential(2)}`);
-    expect(predictError).toBeLessThan(TOL);
+    for (const r of [kernels, onnx, tfjs]) expect([r.frames, r.neurons]).toEqual([120, 32]);
+    for (const [name, r] of [
+      ['the kernels', kernels],
+      ['ONNX Runtime Web', onnx],
+    ] as const) {
+      const predictError = relativeError(r.data, tfjs.data);
+      console.log(`[demo routes] prediction, ${name} vs TF.js: rel. error ${predictError.toExponential(2)}`);
+      expect(predictError).toBeLessThan(TOL);
+    }
     expect(Math.max(...tfjs.data)).toBeGreaterThan(0); // not an all-zero agreement
 
     // Three MEI iterations from the same start: the objectives and the stimulus agree.
@@ -137,7 +142,10 @@ describe.skipIf(skip)('the demo’s compute routes in headless Chromium', () => 
     expect(Number(await points.getAttribute('data-points'))).toBeGreaterThan(0);
     await page.selectOption('#route', 'onnx');
     await page.waitForFunction(() => document.querySelector('#route-status')?.getAttribute('data-route') === 'onnx');
-    expect(await status.textContent()).toMatch(/ONNX Runtime Web/);
+    expect(await status.textContent()).toMatch(/Predictions and MEIs: ONNX Runtime Web/);
+    await page.selectOption('#route', 'kernels');
+    await page.waitForFunction(() => document.querySelector('#route-status')?.getAttribute('data-route') === 'kernels');
+    expect(Number(await points.getAttribute('data-points'))).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   }, 240_000);
 });

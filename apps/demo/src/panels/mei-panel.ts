@@ -5,7 +5,7 @@ import { onBackend } from '../backend.js';
 import { $, describeError, showSvg } from '../dom.js';
 import { drawFrame, maxAbs } from '../frame-canvas.js';
 import { computeMei, type MeiResult } from '../mei.js';
-import { activeRoute, routeEngine } from '../route.js';
+import { routeEngine } from '../route.js';
 import { neuronCount, type DemoState } from '../state.js';
 
 export function fillPresets(): void {
@@ -46,9 +46,9 @@ export async function runMei(state: DemoState): Promise<void> {
   $('mei-warnings').replaceChildren();
   const engine = routeEngine(state);
   // where the gradients come from: ONNX Runtime's vector-Jacobian product, or TF.js's own on the MEI backend
-  const where = activeRoute(state) === 'onnx' ? `ONNX Runtime (${state.route.ortWeb!.provider})` : state.backends.mei;
+  const where = engine ? `ONNX Runtime (${state.route.ortWeb!.provider})` : state.backends.mei;
   $('mei-status').textContent = `starting on ${where}…`;
-  panel.dataset.route = activeRoute(state);
+  panel.dataset.route = engine ? 'onnx' : 'tfjs';
   const t0 = performance.now();
   try {
     const result = await onBackend(state.backends.mei, () =>

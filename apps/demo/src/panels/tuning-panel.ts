@@ -3,7 +3,7 @@ import { directionTuning } from '@openretina/insilico';
 import { Figure, SERIES_COLORS } from '@openretina/plot';
 import { predictResponses } from '../analysis.js';
 import { $, selectedNeurons, showSvg } from '../dom.js';
-import { routeEngine } from '../route.js';
+import { routePredictor } from '../route.js';
 import { makeStimulus } from '../stimuli.js';
 import { neuronCount, type DemoState } from '../state.js';
 
@@ -11,7 +11,7 @@ export async function computeTuning(state: DemoState): Promise<void> {
   const m = state.loaded?.model;
   if (!m) return;
   const bar = makeStimulus({ kind: 'moving-bar' }, m.stimulus);
-  const r = await predictResponses(m, bar.movie, state.session, routeEngine(state));
+  const r = await predictResponses(m, bar.movie, state.session, await routePredictor(state));
   state.tuning = directionTuning(r, m.framesCut, bar.sweep!.frames, bar.sweep!.directions);
 }
 
