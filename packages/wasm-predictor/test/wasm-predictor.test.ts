@@ -171,6 +171,25 @@ describe('WasmPredictor against model.forward', () => {
     model.dispose();
   });
 
+  it('a worker alone computes what the calling thread does (the threads path is taken, not only the caller)', async () => {
+    const model = randomModel({ channels: [8, 4] }, 13);
+    const x = tf.randomNormal([2, 19, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor5D;
+    const predictor = await WasmPredictor.create(model, { threads: 2 });
+    // the caller skips its share: every piece of every layer is left to the worker
+    const kernels = (predictor as unknown as { kernels: { runConvBlocks(jobs: readonly (readonly number[] | undefined)[]): void } }).kernels;
+    const run = kernels.runConvBlocks.bind(kernels);
+    let dispatches = 0;
+    kernels.runConvBlocks = (jobs) => {
+      dispatches++;
+      run([undefined, ...jobs.slice(1)]);
+    };
+    await expectSameAsForward(predictor, model, x, 'b', 'worker only');
+    expect(dispatches).toBe(2 * 2); // two layers, two samples
+    predictor.dispose();
+    x.dispose();
+    model.dispose();
+  });
+
   it('follows changes of the weights and of the BatchNorm statistics, and never changes the model', async () => {
     const model = randomModel({ positive: true }, 21);
     const predictor = await WasmPredictor.create(model);
