@@ -176,7 +176,8 @@ describe('WasmPredictor against model.forward', () => {
     const x = tf.randomNormal([2, 19, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor5D;
     const predictor = await WasmPredictor.create(model, { threads: 2 });
     // the caller skips its share: every piece of every layer is left to the worker
-    const kernels = (predictor as unknown as { kernels: { runConvBlocks(jobs: readonly (readonly number[] | undefined)[]): void } }).kernels;
+    const kernels = (predictor as unknown as { kernels: { runConvBlocks(jobs: readonly (readonly number[] | undefined)[]): void } })
+      .kernels;
     const run = kernels.runConvBlocks.bind(kernels);
     let dispatches = 0;
     kernels.runConvBlocks = (jobs) => {
