@@ -42,9 +42,8 @@ export function onnxBlocker(state: DemoState): string | undefined {
   return support.ok ? undefined : support.reason;
 }
 
-/** Why the kernels cannot predict for the loaded model, or undefined when they can. */
+/** Why the kernels cannot predict for the loaded model in this browser (no WebAssembly SIMD), or undefined when they can. */
 export function kernelsBlocker(state: DemoState): string | undefined {
-  if (typeof WebAssembly !== 'object') return 'this browser has no WebAssembly';
   const m = state.loaded?.model;
   if (!m) return undefined;
   const support = WasmPredictor.supports(m);

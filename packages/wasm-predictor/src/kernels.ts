@@ -39,19 +39,27 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+let runtimeGap: string | null | undefined;
+
+/** Why this runtime cannot run the kernels (no WebAssembly, or none with SIMD), or undefined when it can. */
+export function runtimeUnsupported(): string | undefined {
+  if (runtimeGap === undefined) {
+    if (typeof WebAssembly !== 'object') runtimeGap = 'this runtime has no WebAssembly';
+    else if (!WebAssembly.validate(decodeBase64(KERNELS_WASM_BASE64))) {
+      runtimeGap = "this runtime's WebAssembly has no SIMD (Node ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4 have it)";
+    } else runtimeGap = null;
+  }
+  return runtimeGap ?? undefined;
+}
+
 /** A kernels module, compiled once per process or page. */
 function kernelModule(base64: string): Promise<WebAssembly.Module> {
   let module = compiled.get(base64);
   if (!module) {
     module = (async () => {
-      if (typeof WebAssembly !== 'object') throw new BackendError('This runtime has no WebAssembly.');
-      const bytes = decodeBase64(base64);
-      if (!WebAssembly.validate(bytes)) {
-        throw new BackendError(
-          'This runtime cannot run the predictor: its WebAssembly has no SIMD (Node ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4 have it).',
-        );
-      }
-      return WebAssembly.compile(bytes);
+      const gap = runtimeUnsupported();
+      if (gap) throw new BackendError(`The WebAssembly predictor cannot run here: ${gap}.`);
+      return WebAssembly.compile(decodeBase64(base64));
     })();
     module.catch(() => compiled.delete(base64)); // a failed compile is retried by the next caller
     compiled.set(base64, module);

@@ -3,7 +3,7 @@ import { DataError, ShapeError, formatShape } from '@openretina/contracts';
 import { readFloats } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
 import { type EvalWeights, type ReadoutNonlinearity, checkSupported, evalWeights } from './eval-weights.js';
-import { type Kernels, defaultThreads, instantiateKernels } from './kernels.js';
+import { type Kernels, defaultThreads, instantiateKernels, runtimeUnsupported } from './kernels.js';
 import { type Layout, planLayout } from './layout.js';
 import { CONTROL } from './worker-source.js';
 
@@ -69,8 +69,10 @@ export class WasmPredictor {
     private readonly kernels: Kernels,
   ) {}
 
-  /** Whether the kernels cover `model` (every session's readout), and why not. */
+  /** Whether this runtime can run the kernels and they cover `model` (every session's readout), and why not. */
   static supports(model: CoreReadout): { ok: true } | { ok: false; reason: string } {
+    const gap = runtimeUnsupported();
+    if (gap) return { ok: false, reason: gap };
     try {
       checkSupported(model);
       return { ok: true };
