@@ -67,8 +67,8 @@ export async function timeRoutes(
   const movie = benchMovie(state, frames);
   const times = new Map(routes.map((r) => [r, { predict: [] as number[], mei: [] as number[] }]));
   // ONNX Runtime Web's worker threads keep spinning for a while after each of its runs (bench/ANALYSIS.md, round four,
-  // web) and take the cores the next route's threads need (the kernels' 2-thread prediction: ~4 ms in a quiet page,
-  // ~10 ms right after an ONNX Runtime run). A pause after every run lets each route start on an idle machine, as a
+  // web) and take the cores the next route needs (the kernels' 1-thread prediction: 6.0–6.3 ms 50 ms after an ONNX
+  // Runtime run, 8.1–9.6 ms right after it, bench/ANALYSIS.md, round ten). A pause after every run lets each route start on an idle machine, as a
   // user's next click does; it is not timed.
   const timed = async (fn: () => Promise<unknown>, into: number[] | undefined) => {
     const t0 = performance.now();

@@ -82,10 +82,16 @@ export function kernelPredictor(state: DemoState): Promise<WasmPredictor> {
   if (!model) throw new Error('no model loaded');
   const r = state.route;
   if (r.predictor?.model !== model) {
-    void r.predictor?.ready.then((p) => p.dispose());
+    disposePredictor(r);
     r.predictor = { model, ready: WasmPredictor.create(model) };
   }
   return r.predictor.ready;
+}
+
+/** Stops the kernels' predictor once it is made (nothing to stop when making it failed). */
+function disposePredictor(r: RouteState): void {
+  void r.predictor?.ready.then((p) => p.dispose()).catch(() => undefined);
+  r.predictor = undefined;
 }
 
 /** The loaded model's `OnnxEngine` on onnxruntime-web (whatever the toggle says); throws when it cannot run. */
@@ -110,8 +116,7 @@ export function onnxEngine(state: DemoState): ComputeEngine {
 export function dropEngine(state: DemoState): void {
   state.route.engine?.dispose();
   state.route.engine = undefined;
-  void state.route.predictor?.ready.then((p) => p.dispose()).catch(() => undefined);
-  state.route.predictor = undefined;
+  disposePredictor(state.route);
 }
 
 function onnxWhere(web: OrtWeb): string {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DataError, ShapeError, formatShape } from '@openretina/contracts';
-import { readFloats } from '@openretina/layers';
+import { readFloats, readFloatsSync, sameValues } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
 import { type EvalWeights, type ReadoutNonlinearity, checkSupported, evalWeights } from './eval-weights.js';
 import { type Kernels, defaultThreads, instantiateKernels, runtimeUnsupported } from './kernels.js';
@@ -23,17 +23,11 @@ export interface PredictedValues {
 }
 
 interface CachedWeights {
-  /** The data of every parameter and buffer when last checked (TF.js gives a changed variable new data). */
+  /** The data of every float parameter and buffer when last checked (TF.js gives a changed variable new data). */
   state: readonly object[];
   /** Their values then (a forward in TF.js may give a variable new data with the same values). */
-  readonly values: readonly ArrayLike<number>[];
+  readonly values: readonly Float32Array[];
   readonly weights: EvalWeights;
-}
-
-function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
-  return true;
 }
 
 function applyNonlinearity(nl: ReadoutNonlinearity, v: number): number {
@@ -56,7 +50,7 @@ function applyNonlinearity(nl: ReadoutNonlinearity, v: number): number {
  * (`SimpleCoreWrapper` with `custom_separable` convolutions, BatchNorm, ELU) and Gaussian-mask readouts, computed
  * without any runtime besides the JavaScript engine. Each layer runs its per-pair spatial and temporal products
  * directly on the frames (no dense placement matrices, no zeros multiplied), fused per output position; four frames
- * per SIMD lane group; the threads take a layer's output rows in equal shares. Same responses as `model.forward` in eval mode, to float32 rounding; the model is
+ * per SIMD lane group; threads take a layer's pieces (4 output channels × 1 output row) as they come free. Same responses as `model.forward` in eval mode, to float32 rounding; the model is
  * read, never changed. The eval weights are read again only when a parameter or buffer of the model changed.
  */
 export class WasmPredictor {
@@ -161,11 +155,14 @@ export class WasmPredictor {
    * read again only when some value changed.
    */
   private weights(session: string): EvalWeights {
-    const variables = [...this.model.namedParameters().values(), ...this.model.namedBuffers().values()];
+    // the eval weights derive from the float ones (an integer buffer such as BatchNorm's batch count does not enter)
+    const variables = [...this.model.namedParameters().values(), ...this.model.namedBuffers().values()].filter(
+      (v) => v.dtype === 'float32',
+    );
     const state = variables.map((v) => v.dataId);
     const known = this.cache.get(session);
     if (known && known.state.length === state.length && known.state.every((d, i) => d === state[i])) return known.weights;
-    const values = variables.map((v) => v.dataSync());
+    const values = variables.map((v) => readFloatsSync(v));
     if (known && known.values.length === values.length && known.values.every((a, i) => sameValues(a, values[i]!))) {
       known.state = state;
       return known.weights;
