@@ -27,6 +27,20 @@ export class CoreLayer extends Module {
     return this.pool ? [t, Math.floor(h / 2), Math.floor(w / 2), c] : [t, h, w, c];
   }
 
+  /**
+   * The block's eval-mode BatchNorm and bias as one affine map per channel of the convolution's output `z`
+   * (`BN(z) + bias = z·scale + shift`; ELU follows), for code that folds them into its own weights; `undefined`
+   * when the BatchNorm keeps no running statistics. A caller that computes `z` without the convolution's own bias
+   * adds `convBias·scale` to `shift`.
+   */
+  evalAffine(): { scale: Float32Array; shift: Float32Array } | undefined {
+    const affine = this.norm.evalAffine();
+    if (!affine) return undefined;
+    const bias = this.bias.bias.dataSync();
+    for (let c = 0; c < affine.shift.length; c++) affine.shift[c] = affine.shift[c]! + bias[c]!;
+    return affine;
+  }
+
   /** Runs the block; `tap` receives named intermediate outputs (for inner-neuron objectives and parity tests). */
   forward(x: tf.Tensor5D, options: { session?: string; tap?: (name: string, t: tf.Tensor5D) => void } = {}): tf.Tensor5D {
     return tf.tidy(() => {

@@ -41,6 +41,28 @@ export class BatchNorm3d extends Module {
     }
   }
 
+  /**
+   * What eval mode computes, as one affine map per channel, `y = x·scale + shift` (host arrays; float64 arithmetic,
+   * rounded once), for code that folds it into other weights: `undefined` when the layer keeps no running statistics
+   * (eval mode then normalises with the batch's own).
+   */
+  evalAffine(): { scale: Float32Array; shift: Float32Array } | undefined {
+    if (!this.runningMean || !this.runningVar) return undefined;
+    const C = this.numFeatures;
+    const mean = this.runningMean.dataSync();
+    const variance = this.runningVar.dataSync();
+    const gamma = this.weight?.dataSync();
+    const beta = this.bias?.dataSync();
+    const scale = new Float32Array(C);
+    const shift = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const s = (gamma ? gamma[c]! : 1) / Math.sqrt(variance[c]! + this.eps);
+      scale[c] = s;
+      shift[c] = (beta ? beta[c]! : 0) - mean[c]! * s;
+    }
+    return { scale, shift };
+  }
+
   forward(x: tf.Tensor5D): tf.Tensor5D {
     const C = this.numFeatures;
     if (x.shape[x.rank - 1] !== C) {

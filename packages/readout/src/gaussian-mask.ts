@@ -104,6 +104,29 @@ export class GaussianMaskReadout extends ReadoutBase {
     });
   }
 
+  /**
+   * The readout as one dense matrix `[N, c·h·w]` on the host: row `n`, column `ch·h·w + y·w + x` holds
+   * `mask[n, y, x] · features[ch, n] · scale[n]` (the features clamped at 0 when `positive`, without writing the
+   * clamp back), so that `forward` is `nonlinearity(W·z + bias)` at each frame of the core's output `z`. For code that
+   * folds the readout into its own weights (ONNX export, the WebAssembly predictor).
+   */
+  denseWeight(): Float32Array {
+    const [c, , h, w] = this.inShape;
+    const N = this.outDims;
+    const Q = h * w;
+    const mask = tf.tidy(() => this.mask().dataSync()); // [N, Q]
+    const features = this.features.dataSync(); // [1, c, 1, N]
+    const scale = this.scaleParam.dataSync();
+    const weight = new Float32Array(N * c * Q);
+    for (let n = 0; n < N; n++)
+      for (let ch = 0; ch < c; ch++) {
+        const f = features[ch * N + n]!;
+        const fs = (this.positive && f < 0 ? 0 : f) * scale[n]!;
+        for (let q = 0; q < Q; q++) weight[(n * c + ch) * Q + q] = mask[n * Q + q]! * fs;
+      }
+    return weight;
+  }
+
   /** `[B, T, h, w, c]` → `[B, T, N]`. */
   forward(x: tf.Tensor5D): tf.Tensor3D {
     const [c, , h, w] = this.inShape;

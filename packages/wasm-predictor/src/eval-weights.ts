@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UnsupportedError } from '@openretina/contracts';
+import { ShapeError, UnsupportedError } from '@openretina/contracts';
 import { CoreLayer, SimpleCoreWrapper } from '@openretina/core';
 import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
@@ -111,39 +111,22 @@ function layerWeights(layer: CoreLayer): LayerWeights {
   // Like CoreReadout.forward, the core runs without a session (the default log-speed).
   const temporal = tf.tidy(() => valuesOf(conv.temporalKernel()));
   const spatial = valuesOf(conv.weightSpatial);
-  const norm = layer.norm;
-  const ones = new Float32Array(O).fill(1);
-  const gamma = norm.weight ? valuesOf(norm.weight) : ones;
-  const beta = norm.bias ? valuesOf(norm.bias) : new Float32Array(O);
-  const mean = norm.runningMean ? valuesOf(norm.runningMean) : undefined;
-  const variance = norm.runningVar ? valuesOf(norm.runningVar) : undefined;
-  if (!mean || !variance) throw new UnsupportedError('The WebAssembly predictor needs BatchNorm running statistics (eval mode).');
-  const convBias = conv.bias ? valuesOf(conv.bias) : new Float32Array(O);
-  const after = valuesOf(layer.bias.bias);
-  const scale = new Float32Array(O);
-  const shift = new Float32Array(O);
-  for (let o = 0; o < O; o++) {
-    const s = gamma[o]! / Math.sqrt(variance[o]! + norm.eps);
-    scale[o] = s;
-    shift[o] = beta[o]! + (convBias[o]! - mean[o]!) * s + after[o]!;
-  }
+  const affine = layer.evalAffine();
+  if (!affine) throw new UnsupportedError('The WebAssembly predictor needs BatchNorm running statistics (eval mode).');
+  // the kernels compute the product without the convolution's own bias: it is folded in here
+  const { scale, shift } = affine;
+  const convBias = conv.bias?.dataSync();
+  if (convBias) for (let o = 0; o < O; o++) shift[o] = shift[o]! + convBias[o]! * scale[o]!;
   return { I, O, L, kh, kw, pt, ph, pw, temporal, spatial, scale, shift };
 }
 
-function readoutWeights(readout: GaussianMaskReadout, c: number, Q: number): ReadoutWeights {
-  const N = readout.outDims;
-  const mask = tf.tidy(() => valuesOf(readout.mask())); // [N, Q]
-  // A positive readout's forward clamps its features at 0 in place first; the predictor reads them clamped and
-  // leaves the model as it is.
-  const features = tf.tidy(() => valuesOf(readout.positive ? tf.relu(readout.features) : readout.features)); // [1, c, 1, N]
-  const scale = valuesOf(readout.scaleParam);
-  const weights = new Float32Array(N * c * Q);
-  for (let n = 0; n < N; n++)
-    for (let ch = 0; ch < c; ch++) {
-      const f = features[ch * N + n]! * scale[n]!;
-      for (let q = 0; q < Q; q++) weights[(n * c + ch) * Q + q] = mask[n * Q + q]! * f;
-    }
-  return { N, weights, bias: valuesOf(readout.bias), nonlinearity: readout.nonlinearity as ReadoutNonlinearity };
+function readoutWeights(readout: GaussianMaskReadout): ReadoutWeights {
+  return {
+    N: readout.outDims,
+    weights: readout.denseWeight(),
+    bias: valuesOf(readout.bias),
+    nonlinearity: readout.nonlinearity as ReadoutNonlinearity,
+  };
 }
 
 /** The eval weights of `model` for `session` (see {@link EvalWeights}); throws `UnsupportedError` for other models. */
@@ -154,5 +137,11 @@ export function evalWeights(model: CoreReadout, session: string): EvalWeights {
   let [h, w] = [H, W];
   for (const p of layers) [h, w] = [h + p.ph[0] + p.ph[1] - p.kh + 1, w + p.pw[0] + p.pw[1] - p.kw + 1];
   const core = model.core as SimpleCoreWrapper;
-  return { C, H, W, layers, cut: core.cutFirstNFrames, readout: readoutWeights(readout, core.outChannels, h * w) };
+  const [c, , rh, rw] = readout.inShape;
+  if (c !== core.outChannels || rh !== h || rw !== w) {
+    throw new ShapeError(
+      `The readout of session ${session} reads ${c} channels of ${rh}×${rw}, but the core gives ${core.outChannels} of ${h}×${w}.`,
+    );
+  }
+  return { C, H, W, layers, cut: core.cutFirstNFrames, readout: readoutWeights(readout) };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UnsupportedError } from '@openretina/contracts';
+import { CoreLayer } from '@openretina/core';
 import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
 import { OnnxGraph } from '../graph-builder.js';
@@ -13,7 +14,7 @@ import {
   type ForwardLayout,
   type GemmForwardLayer,
 } from '../engine/forward-graph.js';
-import { type AnyModule, dataOf, sessionReadouts } from './model-weights.js';
+import { dataOf, sessionReadouts } from './model-weights.js';
 import { sessionMetadata } from './metadata.js';
 import { type ExportOnnxOptions, GEMM_REFERENCE_FRAMES, ONNX_INPUT, ONNX_OUTPUT } from './options.js';
 
@@ -25,7 +26,7 @@ import { type ExportOnnxOptions, GEMM_REFERENCE_FRAMES, ONNX_INPUT, ONNX_OUTPUT 
 /** The `gemm` form (see {@link ExportOnnxOptions.convForm}): weights folded into block Toeplitz and placement constants. */
 export function exportGemm(
   model: CoreReadout,
-  layers: AnyModule[],
+  layers: readonly unknown[],
   coreOptions: Record<string, unknown>,
   sessions: readonly string[],
   options: ExportOnnxOptions,
@@ -40,6 +41,11 @@ export function exportGemm(
   let layout: ForwardLayout | undefined;
   let act = '';
   layers.forEach((layer, l) => {
+    if (!(layer instanceof CoreLayer)) {
+      throw new UnsupportedError(
+        `The gemm ONNX form needs the core's own conv blocks (layer ${l} is ${(layer as object).constructor.name}).`,
+      );
+    }
     const conv = layer.conv;
     if (!(conv instanceof SpaceTimeSeparableConv3d)) {
       throw new UnsupportedError(`ONNX export supports the custom_separable convolution only (got ${(conv as object).constructor.name}).`);
@@ -86,22 +92,11 @@ export function exportGemm(
               }
           }
     // eval BatchNorm (+ conv bias before it, + the bias after it) folded into scale and shift
-    const norm = layer.norm as AnyModule;
-    const mean = norm.runningMean as tf.Variable | undefined;
-    const variance = norm.runningVar as tf.Variable | undefined;
-    if (!mean || !variance) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
-    const gamma = norm.weight ? dataOf(norm.weight as tf.Variable) : new Float32Array(O).fill(1);
-    const beta = norm.bias ? dataOf(norm.bias as tf.Variable) : new Float32Array(O);
-    const rm = dataOf(mean);
-    const rv = dataOf(variance);
-    const convBias = conv.bias ? dataOf(conv.bias) : new Float32Array(O);
-    const after = dataOf((layer.bias as AnyModule).bias as tf.Variable);
-    const scale = new Float32Array(O);
-    const shift = new Float32Array(O);
-    for (let o = 0; o < O; o++) {
-      scale[o] = gamma[o]! / Math.sqrt(rv[o]! + (norm.eps as number));
-      shift[o] = beta[o]! + (convBias[o]! - rm[o]!) * scale[o]! + after[o]!;
-    }
+    const affine = layer.evalAffine();
+    if (!affine) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
+    const { scale, shift } = affine;
+    const convBias = conv.bias?.dataSync();
+    if (convBias) for (let o = 0; o < O; o++) shift[o] = shift[o]! + convBias[o]! * scale[o]!;
     // the scale goes into the second stage's matrix (its rows belong to one output channel each)
     const second = tf1 ? K : Mt;
     const per = second.length / O;
