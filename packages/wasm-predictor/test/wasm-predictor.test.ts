@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError, ShapeError, UnknownSessionError, UnsupportedError } from '@openretina/contracts';
-import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+import { CoreReadout, buildCoreReadout } from '@openretina/models';
+import { MultiGaussianMaskReadout } from '@openretina/readout';
 import { buildFixtureModel, refVideo } from '@openretina/test-utils/fixture-model';
 import { ref, relativeError } from '@openretina/test-utils/fixtures';
 import { WasmPredictor } from '../src/index.js';
@@ -268,6 +269,19 @@ describe('WasmPredictor on bad input', () => {
     await expect(WasmPredictor.create(odd)).rejects.toThrow(UnsupportedError);
     odd.dispose();
     expect(WasmPredictor.supports(model)).toEqual({ ok: true });
+  });
+
+  it('names a readout that reads another size than the core gives', async () => {
+    // the core gives 8 channels of 9 × 6; this readout reads 8 of 7 × 8
+    const readout = new MultiGaussianMaskReadout({ inShape: [8, 14, 7, 8], nNeuronsDict: { a: 3 }, scale: true, bias: true });
+    const odd = new CoreReadout({ core: model.core, readout, inputShape: [2, 9, 8] });
+    odd.eval();
+    const p = await WasmPredictor.create(odd);
+    const x = tf.zeros([1, 16, 9, 8, 2]) as tf.Tensor5D;
+    await expect(p.predict(x, 'a')).rejects.toThrow(ShapeError);
+    await expect(p.predict(x, 'a')).rejects.toThrow('The readout of session a reads 8 channels of 7×8, but the core gives 8 of 9×6.');
+    tf.dispose([x, ...readout.namedParameters().values(), ...readout.namedBuffers().values()]);
+    p.dispose();
   });
 });
 
