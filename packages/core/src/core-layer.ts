@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm3d, Bias3d, Module, type Rng, type SpaceTimeConv } from '@openretina/layers';
+import { BatchNorm3d, Bias3d, Module, type Rng, type SpaceTimeConv, SpaceTimeSeparableConv3d } from '@openretina/layers';
 
 /**
  * One block of `SimpleCoreWrapper` (`features.layer<i>`): conv → BatchNorm3d → Bias3d → ELU → [Dropout3d] → [MaxPool (1,2,2)].
@@ -28,16 +28,18 @@ export class CoreLayer extends Module {
   }
 
   /**
-   * The block's eval-mode BatchNorm and bias as one affine map per channel of the convolution's output `z`
-   * (`BN(z) + bias = z·scale + shift`; ELU follows), for code that folds them into its own weights; `undefined`
-   * when the BatchNorm keeps no running statistics. A caller that computes `z` without the convolution's own bias
-   * adds `convBias·scale` to `shift`.
+   * The block's eval mode up to its ELU as one affine map per channel, `z·scale + shift`, for code that folds it into
+   * its own weights: `z` is the convolution's product before the bias a `SpaceTimeSeparableConv3d` adds (the whole
+   * output of other convolution types), so `scale` and `shift` hold that bias, BatchNorm with its running statistics
+   * and the block's bias. `undefined` when the BatchNorm keeps no running statistics.
    */
   evalAffine(): { scale: Float32Array; shift: Float32Array } | undefined {
     const affine = this.norm.evalAffine();
     if (!affine) return undefined;
-    const bias = this.bias.bias.dataSync();
-    for (let c = 0; c < affine.shift.length; c++) affine.shift[c] = affine.shift[c]! + bias[c]!;
+    const { scale, shift } = affine;
+    const after = this.bias.bias.dataSync();
+    const convBias = this.conv instanceof SpaceTimeSeparableConv3d ? this.conv.bias?.dataSync() : undefined;
+    for (let c = 0; c < shift.length; c++) shift[c] = shift[c]! + (convBias ? convBias[c]! * scale[c]! : 0) + after[c]!;
     return affine;
   }
 

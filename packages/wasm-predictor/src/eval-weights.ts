@@ -111,12 +111,10 @@ function layerWeights(layer: CoreLayer): LayerWeights {
   // Like CoreReadout.forward, the core runs without a session (the default log-speed).
   const temporal = tf.tidy(() => valuesOf(conv.temporalKernel()));
   const spatial = valuesOf(conv.weightSpatial);
+  // the kernels compute the bias-free product: the convolution's bias, BatchNorm and the block's bias come after it
   const affine = layer.evalAffine();
   if (!affine) throw new UnsupportedError('The WebAssembly predictor needs BatchNorm running statistics (eval mode).');
-  // the kernels compute the product without the convolution's own bias: it is folded in here
   const { scale, shift } = affine;
-  const convBias = conv.bias?.dataSync();
-  if (convBias) for (let o = 0; o < O; o++) shift[o] = shift[o]! + convBias[o]! * scale[o]!;
   return { I, O, L, kh, kw, pt, ph, pw, temporal, spatial, scale, shift };
 }
 

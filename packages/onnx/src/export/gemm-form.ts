@@ -95,8 +95,6 @@ export function exportGemm(
     const affine = layer.evalAffine();
     if (!affine) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
     const { scale, shift } = affine;
-    const convBias = conv.bias?.dataSync();
-    if (convBias) for (let o = 0; o < O; o++) shift[o] = shift[o]! + convBias[o]! * scale[o]!;
     // the scale goes into the second stage's matrix (its rows belong to one output channel each)
     const second = tf1 ? K : Mt;
     const per = second.length / O;
