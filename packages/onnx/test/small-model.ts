@@ -1,5 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { buildCoreReadout, type CoreReadout } from '@openretina/models';
+
+export { randomizeWeights } from '@openretina/test-utils/random-weights';
 
 /**
  * A small two-session core-readout for engine tests: temporal and spatial padding, cut frames and every core
@@ -39,14 +40,4 @@ export function buildSmallModel(
       readout_reg_avg: readoutRegAvg,
     },
   });
-}
-
-/**
- * Draws the conv, readout and bias weights from N(0, 0.6²) with consecutive seeds from `seed`: large enough that
- * the output depends on every layer (the initial conv weights are ~0.01).
- */
-export function randomizeWeights(model: CoreReadout, seed: number): void {
-  for (const [name, v] of model.namedParameters())
-    if (/(sin_weights|cos_weights|weight_spatial|features|mask_mean|bias)$/.test(name))
-      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed++)));
 }

@@ -8,6 +8,7 @@ import { CoreReadout, buildCoreReadout } from '@openretina/models';
 import { MultiGaussianMaskReadout } from '@openretina/readout';
 import { buildFixtureModel, refVideo } from '@openretina/test-utils/fixture-model';
 import { ref, relativeError } from '@openretina/test-utils/fixtures';
+import { randomizeWeights } from '@openretina/test-utils/random-weights';
 import { WasmPredictor } from '../src/index.js';
 
 const TOL = 1e-5;
@@ -58,11 +59,9 @@ function randomModel(
       gaussian_var_scale: 1,
     },
   } as never);
-  for (const [name, v] of model.namedParameters())
-    if (/(sin_weights|cos_weights|weight_spatial|features|mask_mean|bias)$/.test(name))
-      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.6, 'float32', seed++)));
+  const next = randomizeWeights(model, seed);
   model.train();
-  tf.tidy(() => model.forward(tf.randomNormal([3, 16, 9, 8, 2], 0.3, 1.2, 'float32', seed) as tf.Tensor5D, { session: 'b' }));
+  tf.tidy(() => model.forward(tf.randomNormal([3, 16, 9, 8, 2], 0.3, 1.2, 'float32', next) as tf.Tensor5D, { session: 'b' }));
   model.eval();
   return model;
 }
