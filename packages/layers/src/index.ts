@@ -6,6 +6,8 @@ export { Rng, toRng, xavierNormal } from './random.js';
 export type { RngState } from './random.js';
 export { assertFinite, firstNonFinite } from './finite.js';
 export { hostMemoryBackend, readFloats, readFloatsSync, sameValues, tensorFromHost } from './host-values.js';
+export { StateRecord, floatStateVariables, readState, readStateSync } from './state-record.js';
+export type { StateReading } from './state-record.js';
 export { HostCopies } from './host-copies.js';
 export type { HostCopy } from './host-copies.js';
 export { resolvePadding3d, temporalDepthwise } from './conv-utils.js';

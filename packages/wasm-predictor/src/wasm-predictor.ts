@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DataError, ShapeError, formatShape } from '@openretina/contracts';
-import { readFloats, readFloatsSync, sameValues } from '@openretina/layers';
+import { StateRecord, floatStateVariables, readFloats, readStateSync } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
 import { type EvalWeights, type ReadoutNonlinearity, checkSupported, evalWeights } from './eval-weights.js';
 import { type Kernels, defaultThreads, instantiateKernels, runtimeUnsupported } from './kernels.js';
@@ -23,10 +23,8 @@ export interface PredictedValues {
 }
 
 interface CachedWeights {
-  /** The data of every float parameter and buffer when last checked (TF.js gives a changed variable new data). */
-  state: readonly object[];
-  /** Their values then (a forward in TF.js may give a variable new data with the same values). */
-  readonly values: readonly Float32Array[];
+  /** The model's float parameters and buffers the weights were computed from. */
+  readonly state: StateRecord;
   readonly weights: EvalWeights;
 }
 
@@ -155,20 +153,13 @@ export class WasmPredictor {
    * read again only when some value changed.
    */
   private weights(session: string): EvalWeights {
-    // the eval weights derive from the float ones (an integer buffer such as BatchNorm's batch count does not enter)
-    const variables = [...this.model.namedParameters().values(), ...this.model.namedBuffers().values()].filter(
-      (v) => v.dtype === 'float32',
-    );
-    const state = variables.map((v) => v.dataId);
+    const variables = floatStateVariables(this.model);
     const known = this.cache.get(session);
-    if (known && known.state.length === state.length && known.state.every((d, i) => d === state[i])) return known.weights;
-    const values = variables.map((v) => readFloatsSync(v));
-    if (known && known.values.length === values.length && known.values.every((a, i) => sameValues(a, values[i]!))) {
-      known.state = state;
-      return known.weights;
-    }
+    if (known?.state.holdsData(variables)) return known.weights;
+    const reading = readStateSync(variables);
+    if (known?.state.matches(reading)) return known.weights;
     const weights = evalWeights(this.model, session);
-    this.cache.set(session, { state, values: values.map((a) => a.slice()), weights });
+    this.cache.set(session, { state: new StateRecord(reading), weights });
     return weights;
   }
 

@@ -10,7 +10,17 @@ import {
   type LossAndGradients,
 } from '@openretina/contracts';
 import { SimpleCoreWrapper } from '@openretina/core';
-import { HostCopies, readFloats, sameValues, temporalBasis, tensorFromHost, type SpaceTimeSeparableConv3d } from '@openretina/layers';
+import {
+  HostCopies,
+  StateRecord,
+  floatStateVariables,
+  readFloats,
+  readState,
+  sameValues,
+  temporalBasis,
+  tensorFromHost,
+  type SpaceTimeSeparableConv3d,
+} from '@openretina/layers';
 import { GaussianMaskReadout, MultiReadoutBase } from '@openretina/readout';
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
@@ -55,7 +65,8 @@ type AnyModule = Record<string, unknown>;
  * matrices and the input gradient's tensors computed from the weights alone (the fixed part of its graph).
  */
 interface EvalEntry {
-  state: Float32Array[];
+  /** The model's float parameters and buffers the feeds were computed from (shared by entries of one reading). */
+  readonly state: StateRecord;
   feeds: Record<string, unknown>;
   /** The forward graph's weight feeds per {@link forwardWeightsKey} (shared by lengths with the same blocks). */
   forward: Map<string, Record<string, unknown>>;
@@ -116,8 +127,6 @@ export class OnnxEngine implements ComputeEngine {
   private readonly layers: LayerRefs[];
   /** Eval-mode graph weights per session, reused while the parameters and buffers they derive from are unchanged. */
   private readonly evalCache = new Map<string, EvalEntry>();
-  /** Per session, the eval entry last used and the data of the state it came from ({@link currentEvalWeights}). */
-  private readonly evalState = new Map<string, { entry: EvalEntry; data: object[] }>();
   /** Each layer's sin/cos temporal basis `[K, L]` for the log-speed value it was computed at (training chain rule). */
   private readonly bases = new Map<number, { logSpeed: number; sines: Float32Array; cosines: Float32Array }>();
   /** Concatenated readout feeds of session groups ({@link predictSessions}), valid while their sessions' entries are. */
@@ -363,64 +372,49 @@ export class OnnxEngine implements ComputeEngine {
   }
 
   /** The current values of every parameter and buffer (the eval weights derive from them). */
-  private async stateValues(): Promise<Float32Array[]> {
-    return Promise.all(this.stateVariables().map((v) => readFloats(v)));
-  }
-
-  private stateVariables(): tf.Variable[] {
-    return [...this.model.namedParameters().values(), ...this.model.namedBuffers().values()].filter((v) => v.dtype === 'float32');
-  }
-
   /**
    * The eval weights of each session, for predictions and input gradients. Repeated predictions and an MEI's steps
-   * ask with the model unchanged, so while every parameter and buffer still holds the very data a session's entry was
-   * last checked against (TF.js tensors are immutable; `assign` gives a variable new data) the entry is reused without
-   * reading and comparing the state (at the bench model ~0.6 ms of a 32 × 50 prediction's ~16). Otherwise the stale
-   * sessions' positive readouts are clamped and the state is read once for all of them.
+   * ask with the model unchanged, so while every parameter and buffer still holds the data a session's entry was
+   * last checked against, the entry is reused without reading and comparing the state (at the bench model ~0.6 ms of a
+   * 32 × 50 prediction's ~16). Otherwise the stale sessions' positive readouts are clamped and the state is read once
+   * for all of them; an entry whose recorded values that reading still has is kept.
    */
   private async currentEvalWeights(sessions: readonly string[]): Promise<Map<string, EvalEntry>> {
-    const vars = this.stateVariables();
+    const vars = floatStateVariables(this.model);
     const entries = new Map<string, EvalEntry>();
     const stale: string[] = [];
     for (const s of new Set(sessions)) {
-      const known = this.evalState.get(s);
-      const fresh =
-        known &&
-        known.entry === this.evalCache.get(s) &&
-        known.data.length === vars.length &&
-        vars.every((v, i) => v.dataId === known.data[i]);
-      if (fresh) entries.set(s, known.entry);
+      const known = this.evalCache.get(s);
+      if (known?.state.holdsData(vars)) entries.set(s, known);
       else stale.push(s);
     }
     if (stale.length === 0) return entries;
     for (const s of stale) this.clampPositive(s);
-    const data = vars.map((v) => v.dataId); // after clamping
-    const state = await this.stateValues();
-    // the copy the entries compare against later, made once for all stale sessions (the state is that of the whole
-    // model: a copy per session was ~150 ms of a 50-session validation in fresh memory)
-    let snapshot: Float32Array[] | undefined;
-    const frozen = (): Float32Array[] => (snapshot ??= state.map((a) => a.slice()));
+    const reading = await readState(vars);
+    // one record for all the entries made from this reading (the state is that of the whole model: a copy per
+    // session was ~150 ms of a 50-session validation in fresh memory)
+    let record: StateRecord | undefined;
     for (const s of stale) {
-      const entry = await this.evalWeights(s, state, frozen);
-      entries.set(s, entry);
-      this.evalState.set(s, { entry, data });
+      const known = this.evalCache.get(s);
+      if (known?.state.matches(reading)) {
+        entries.set(s, known);
+        continue;
+      }
+      record ??= new StateRecord(reading);
+      entries.set(s, await this.evalWeights(s, record));
     }
     return entries;
   }
 
   /**
-   * The eval weights of `session` (temporal kernels from their basis, Gaussian masks, folded BatchNorm) as graph
-   * feeds, recomputed only when a parameter or buffer changed since the last call, so repeated predictions and MEI
-   * iterations skip that TF.js work. `state`: the model's {@link stateValues}, read once by a caller that asks for
-   * several sessions (after clamping them); `frozen`: a copy of it that outlives the call, shared by those sessions.
+   * New eval weights of `session` (temporal kernels from their basis, Gaussian masks, folded BatchNorm) as graph
+   * feeds, computed from the model's current `state`; they replace the session's entry.
    */
-  private async evalWeights(session: string, state: Float32Array[], frozen: () => Float32Array[]): Promise<EvalEntry> {
-    const cached = this.evalCache.get(session);
-    if (cached && cached.state.length === state.length && cached.state.every((a, i) => sameValues(a, state[i]!))) return cached;
+  private async evalWeights(session: string, state: StateRecord): Promise<EvalEntry> {
     const weights = this.detachedWeights(session, false);
     const feeds = await this.weightFeeds(weights, true);
     tf.dispose([...weights.values()].filter((t) => !(t instanceof tf.Variable)));
-    const entry: EvalEntry = { state: frozen(), feeds, forward: new Map(), vjp: new Map() };
+    const entry: EvalEntry = { state, feeds, forward: new Map(), vjp: new Map() };
     this.evalCache.set(session, entry);
     return entry;
   }
@@ -813,7 +807,6 @@ export class OnnxEngine implements ComputeEngine {
 
   dispose(): void {
     this.evalCache.clear();
-    this.evalState.clear();
     this.bases.clear();
     this.stimuli.clear();
     this.targetCopies.clear();
