@@ -224,6 +224,29 @@ export class CoreReadout extends Module implements TrainableModel {
     return [batch, frames, this.stimulus.height, this.stimulus.width, this.stimulus.channels];
   }
 
+  /**
+   * Throws a `ShapeError` when `session`'s readout declares that it reads other core features (its `inShape`,
+   * OpenRetina's `(c, t, h, w)`) than the core gives for this model's stimulus; a readout that declares none passes.
+   * What lays a readout's weights out against the core's output (the ONNX engine and export, `WasmPredictor`) checks
+   * with it first. The TF.js forward does not need it: each readout checks the features it gets, and some read any
+   * size (a point-Gaussian readout samples at relative positions).
+   */
+  checkReadoutInput(session: string): void {
+    this.readout.numNeurons(session); // an unknown session → its own clear error
+    const perSession = (this.readout as { readout?: (s: string) => unknown }).readout;
+    const declared =
+      typeof perSession === 'function' ? (perSession.call(this.readout, session) as { inShape?: unknown }).inShape : undefined;
+    if (!Array.isArray(declared)) return;
+    const [c, , h, w] = declared as number[];
+    const { channels, height, width } = this.stimulus;
+    const [, hOut, wOut, cOut] = this.core.outputShape([this.framesCut + 1, height, width, channels]);
+    if (c !== cOut || h !== hOut || w !== wOut) {
+      throw new ShapeError(
+        `The readout of session ${session} reads ${c} channels of ${h}×${w}, but the core gives ${cOut} of ${hOut}×${wOut}.`,
+      );
+    }
+  }
+
   /** `[B, T, H, W, C]` → `[B, T − framesCut, N]` for one session, or all sessions concatenated (sorted) without one. */
   forward(x: tf.Tensor5D, options: { session?: string; tap?: (name: string, t: tf.Tensor5D) => void } = {}): tf.Tensor3D {
     const { channels, height, width } = this.stimulus;

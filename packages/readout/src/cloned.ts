@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UnsupportedError } from '@openretina/contracts';
 import { torchAbs } from '@openretina/layers';
-import { ReadoutBase } from './readout-base.js';
+import { ReadoutBase, type ReadoutInShape } from './readout-base.js';
 
 /**
  * OpenRetina's `ClonedReadout`: another readout's output rescaled per neuron, `source(x)·alpha + beta`
@@ -24,6 +24,11 @@ export class ClonedReadout<S extends ReadoutBase = ReadoutBase> extends ReadoutB
 
   get outDims(): number {
     return this.source.outDims;
+  }
+
+  /** The core features it reads, `[c, t, h, w]`: its source's (undefined when the source declares none). */
+  get inShape(): ReadoutInShape | undefined {
+    return (this.source as { inShape?: ReadoutInShape }).inShape;
   }
 
   protected get biasVariable(): undefined {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, UnsupportedError } from '@openretina/contracts';
+import { UnsupportedError } from '@openretina/contracts';
 import { CoreLayer, SimpleCoreWrapper } from '@openretina/core';
 import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
@@ -131,15 +131,8 @@ function readoutWeights(readout: GaussianMaskReadout): ReadoutWeights {
 export function evalWeights(model: CoreReadout, session: string): EvalWeights {
   const layers = coreLayers(model).map(layerWeights);
   const readout = maskReadout(model, session);
+  model.checkReadoutInput(session);
   const { channels: C, height: H, width: W } = model.stimulus;
-  let [h, w] = [H, W];
-  for (const p of layers) [h, w] = [h + p.ph[0] + p.ph[1] - p.kh + 1, w + p.pw[0] + p.pw[1] - p.kw + 1];
   const core = model.core as SimpleCoreWrapper;
-  const [c, , rh, rw] = readout.inShape;
-  if (c !== core.outChannels || rh !== h || rw !== w) {
-    throw new ShapeError(
-      `The readout of session ${session} reads ${c} channels of ${rh}×${rw}, but the core gives ${core.outChannels} of ${h}×${w}.`,
-    );
-  }
   return { C, H, W, layers, cut: core.cutFirstNFrames, readout: readoutWeights(readout) };
 }

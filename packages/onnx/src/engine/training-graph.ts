@@ -105,6 +105,7 @@ export function enginePlan(model: CoreReadout, session: string, T: number): Engi
   const nl = readout.nonlinearity;
   if (nl !== 'softplus' && nl !== 'identity' && nl !== 'exp')
     throw new UnsupportedError(`The ONNX engine does not cover the readout nonlinearity ${String(nl)}.`);
+  model.checkReadoutInput(session);
   return {
     C,
     H,

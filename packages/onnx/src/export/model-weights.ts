@@ -40,12 +40,7 @@ export function sessionReadouts(
   const perSession = (model.readout as unknown as { readout?: (s: string) => unknown }).readout;
   if (typeof perSession !== 'function') throw new UnsupportedError('ONNX export needs a multi-session readout with per-session readouts.');
   const parts = sessions.map((s) => readoutWeights(perSession.call(model.readout, s)));
-  const rows = c * hw[0] * hw[1];
-  for (const [i, p] of parts.entries())
-    if (p.weights.length !== rows * p.n)
-      throw new UnsupportedError(
-        `The readout of session ${sessions[i]} reads ${p.weights.length / p.n} core outputs per frame, but the core gives ${rows}.`,
-      );
+  for (const s of sessions) model.checkReadoutInput(s);
   const nl = parts[0]!.nonlinearity;
   if (parts.some((p) => p.nonlinearity !== nl))
     throw new UnsupportedError('ONNX export of sessions with different readout nonlinearities is not supported.');
