@@ -371,7 +371,6 @@ export class OnnxEngine implements ComputeEngine {
     return feeds;
   }
 
-  /** The current values of every parameter and buffer (the eval weights derive from them). */
   /**
    * The eval weights of each session, for predictions and input gradients. Repeated predictions and an MEI's steps
    * ask with the model unchanged, so while every parameter and buffer still holds the data a session's entry was
