@@ -10,7 +10,7 @@ import { buildFixtureModel } from '@openretina/test-utils/fixture-model';
 import { CoreReadout } from '../src/index.js';
 
 describe('CoreReadout.checkReadoutInput', () => {
-  let fixture: CoreReadout; // its core gives 16 channels of 8 × 6 for 18 × 16 frames
+  let fixture: ReturnType<typeof buildFixtureModel>; // its core gives 16 channels of 8 × 6 for 18 × 16 frames
   const readouts: MultiReadout[] = [];
   /** The fixture's core with `readout` (the readout is disposed after the tests, the core with the fixture). */
   const withReadout = (readout: MultiReadout): CoreReadout => {
