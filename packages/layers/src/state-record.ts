@@ -54,11 +54,17 @@ export class StateRecord {
 
   /**
    * Whether `reading` has the recorded values (NaN equal to NaN). If so, its data are recorded instead, so that
-   * {@link holdsData} accepts them without another read.
+   * {@link holdsData} accepts them without another read. A reading of the recorded data matches without a compare
+   * (several things derived from one reading share a record: the first match records the data for all of them).
    */
   matches(reading: StateReading): boolean {
+    if (sameData(reading.data, this.data)) return true;
     const same = reading.values.length === this.values.length && reading.values.every((a, i) => sameValues(a, this.values[i]!));
     if (same) this.data = reading.data;
     return same;
   }
+}
+
+function sameData(a: readonly object[], b: readonly object[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
