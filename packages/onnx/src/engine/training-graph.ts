@@ -446,7 +446,10 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
         const dMtT = g.reduceSum(g.matmul(g.transpose(dcb, [0, 1, 2, 4, 3]), f.stage1), [1], 0); // [I, O, T', T]
         g.output(n.grad(n.wt(l)), g.transpose(wtGrad(g.reshape(dMtT, [I * O, To * Ti]), I, O), [1, 0, 2]), [O, I, L]);
         // spatial: s = Kb @ xb;  dKb = Σ_rows ds @ xbᵀ
-        const dK = g.reduceSum(g.matmul(dsb, g.transpose(f.bands!, [0, 1, 3, 2])), [1], 0); // [I, O·wOut, kh·wIn]
+        // as its transpose, bands · dsbᵀ: the long side (kh·wIn = 176 at the bench model) as the product's rows runs
+        // faster than O·wOut (96) there; the transpose back is of the small summed result
+        const dKT = g.reduceSum(g.matmul(f.bands!, g.transpose(dsb, [0, 1, 3, 2])), [1], 0); // [I, kh·wIn, O·wOut]
+        const dK = g.transpose(dKT, [0, 2, 1]); // [I, O·wOut, kh·wIn]
         g.output(n.grad(n.ws(l)), g.transpose(wsGrad(g.reshape(dK, [I * O, wOut * band]), I, O, bandPlacement[l]!), [1, 0, 2, 3]), [
           O,
           I,
@@ -465,12 +468,14 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
         da = g.reshape(g.matmul(R, dxb), [I, -1, Ti]); // [I, P·B, T]
       }
     } else {
-      // conv = K @ u:  dK = dconv @ uᵀ.  The per-pair gradient positions-last, v = dconv · Kᵀ [I, O, T'·B, P]; then
+      // conv = K @ u:  dKᵀ = u @ dconvᵀ.  The per-pair gradient positions-last, v = dconv · Kᵀ [I, O, T'·B, P]; then
       // u = x @ Mt:  dMt_i = v_i [O·T', B·P] @ x_i [B·P, T],  dx_i = Mt_iᵀ [T, O·T'] @ v_i
       if (train) {
-        const dK = g.matmul(g.reshape(dconv, [O, Q2, -1]), g.transpose(g.reshape(f.stage1, [O, I * P, -1]), [0, 2, 1])); // [O, Q, I·P]
-        const dKOI = g.reshape(g.transpose(g.reshape(dK, [O, Q2, I, P]), [0, 2, 1, 3]), [O * I, Q2 * P]);
-        g.output(n.grad(n.ws(l)), wsGrad(dKOI, O, I), [O, I, p.kh, p.kw]);
+        // dKᵀ = u · dconvᵀ [O, I·P, Q] rather than dK [O, Q, I·P]: the long side (I·P) as the product's rows runs
+        // faster, and projecting it to the taps through the placement in (p, q) order needs no transpose of dK
+        const dKT = g.matmul(g.reshape(f.stage1, [O, I * P, -1]), g.transpose(g.reshape(dconv, [O, Q2, -1]), [0, 2, 1])); // [O, I·P, Q]
+        const spatialPQ = oneHotPlacement(g, spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw).index, [kk, Q2], P, 1, [kk, P * Q2]);
+        g.output(n.grad(n.ws(l)), wsGrad(g.reshape(dKT, [O * I, P * Q2]), O, I, spatialPQ), [O, I, p.kh, p.kw]);
       }
       const KIO = g.reshape(g.matmul(g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]), spatialQP[l]!), [I, O, Q2, P]);
       const dconvPl = g.reshape(timeLastToPositionsLast(g, dconv, O, Q2, To), [1, O, -1, Q2]); // [1, O, T'·B, Q]
