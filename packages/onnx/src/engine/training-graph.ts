@@ -265,8 +265,9 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
   const P0 = H * W;
   let tl = g.transpose(g.reshape(g.transpose(g.reshape(n.x, [-1, C]), [1, 0]), [C, -1, P0]), [0, 2, 1]);
   const fw: LayerForward[] = [];
-  // one-hot placements per layer: spatial [kh·kw, Q·P], temporal [L, T'·T]
+  // one-hot placements per layer: spatial [kh·kw, Q·P] (and [kh·kw, P·Q] for the training graph's dKᵀ), temporal [L, T'·T]
   const spatialQP: string[] = [];
+  const spatialPQ: string[] = [];
   const bandPlacement: string[] = [];
   const temporalTT: string[] = [];
   let act = '';
@@ -282,6 +283,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
     const spatial = spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw).index;
     const temporal = temporalTapIndex(L, Ti, To, p.pt[0]);
     spatialQP.push(order === 'temporal-first' ? oneHotPlacement(g, spatial, [kk, Q], P, 2, [kk, Q * P]) : '');
+    spatialPQ.push(train && order === 'temporal-first' ? oneHotPlacement(g, spatial, [kk, Q], P, 1, [kk, P * Q]) : '');
     temporalTT.push(train ? oneHotPlacement(g, temporal, [L, To], Ti, 2, [L, To * Ti]) : ''); // projects d Mt to taps
     const toeplitz = oneHotPlacement(g, temporal, [L, To], Ti, 1, [L, Ti * To]); // (t, t')
     let K: string;
@@ -474,8 +476,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
         // dKᵀ = u · dconvᵀ [O, I·P, Q] rather than dK [O, Q, I·P]: the long side (I·P) as the product's rows runs
         // faster, and projecting it to the taps through the placement in (p, q) order needs no transpose of dK
         const dKT = g.matmul(g.reshape(f.stage1, [O, I * P, -1]), g.transpose(g.reshape(dconv, [O, Q2, -1]), [0, 2, 1])); // [O, I·P, Q]
-        const spatialPQ = oneHotPlacement(g, spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw).index, [kk, Q2], P, 1, [kk, P * Q2]);
-        g.output(n.grad(n.ws(l)), wsGrad(g.reshape(dKT, [O * I, P * Q2]), O, I, spatialPQ), [O, I, p.kh, p.kw]);
+        g.output(n.grad(n.ws(l)), wsGrad(g.reshape(dKT, [O * I, P * Q2]), O, I, spatialPQ[l]!), [O, I, p.kh, p.kw]);
       }
       const KIO = g.reshape(g.matmul(g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]), spatialQP[l]!), [I, O, Q2, P]);
       const dconvPl = g.reshape(timeLastToPositionsLast(g, dconv, O, Q2, To), [1, O, -1, Q2]); // [1, O, T'·B, Q]
