@@ -6,7 +6,13 @@ import { buildSmallModel, randomizeWeights } from './small-model.js';
 import { observedOrt } from './observed-ort.js';
 import { relativeError } from '@openretina/test-utils/fixtures';
 import { OnnxEngine, exportOnnx, loadOnnxModel, loadOnnxRuntimeNode } from '../src/node.js';
-import { buildEngineForwardGraph, buildEngineForwardWeightsGraph, type LayerOrder } from '../src/engine/forward-graph.js';
+import {
+  buildEngineForwardGraph,
+  buildEngineForwardWeightsGraph,
+  temporalBlockSize,
+  type EngineLayerOrder,
+  type LayerOrder,
+} from '../src/engine/forward-graph.js';
 import { enginePlan } from '../src/engine/training-graph.js';
 
 const TOL = 1e-5;
@@ -15,6 +21,14 @@ const ORDERS: LayerOrder[][] = [
   ['temporal-first', 'spatial-first'],
   ['spatial-first', 'spatial-first'],
   ['temporal-first', 'temporal-first'],
+];
+/** The engine graphs' orders: the exporter's, and row bands (one time block only). */
+const ENGINE_ORDERS: EngineLayerOrder[][] = [
+  ...ORDERS,
+  ['row-bands', 'temporal-first'],
+  ['row-bands', 'row-bands'],
+  ['temporal-first', 'row-bands'],
+  ['row-bands', 'spatial-first'],
 ];
 
 /** Small core with temporal (unless `temporalPadding` is false) and spatial padding, cut frames and an exp readout (2 sessions). */
@@ -33,7 +47,7 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
     ['with', true],
     ['without', false],
   ])(
-    'engine forward (%s temporal padding): both stage orders per layer, one and several temporal blocks, three stimulus lengths',
+    'engine forward (%s temporal padding): every stage order per layer, one and several temporal blocks, three stimulus lengths',
     async (_, temporalPadding) => {
       const ort = await loadOnnxRuntimeNode();
       const model = smallModel(temporalPadding);
@@ -51,9 +65,19 @@ describe('GEMM forward graphs (engine predict and the exported gemm form) agains
         const viaEngine = await capture.predict(x, 'b');
         expect(relativeError(viaEngine.dataSync(), expected.dataSync()), `engine T=${T}`).toBeLessThan(TOL);
         const plan = enginePlan(model, 'b', T);
-        for (const orders of ORDERS)
+        // the default: row bands for these layers (few input channels) where their output is one time block
+        const oneBlock = plan.layers.map((p) => temporalBlockSize(p.L, p.tOut) >= p.tOut);
+        expect(oneBlock, `T=${T}`).toEqual(T === 16 ? [true, true] : [false, false]);
+        const defaultOrders = oneBlock.map((one) => (one ? 'row-bands' : 'spatial-first'));
+        expect(buildEngineForwardGraph(plan), `T=${T} default`).toEqual(buildEngineForwardGraph(plan, { orders: defaultOrders }));
+        for (const orders of ENGINE_ORDERS)
           for (const blockSize of [undefined, (L: number) => Math.max(L - 1, 2)]) {
             const options = { orders, ...(blockSize ? { blockSize } : {}) };
+            const blocks = (l: number) => (blockSize ?? temporalBlockSize)(plan.layers[l]!.L, plan.layers[l]!.tOut);
+            if (orders.some((o, l) => o === 'row-bands' && blocks(l) < plan.layers[l]!.tOut)) {
+              expect(() => buildEngineForwardGraph(plan, options), `T=${T} ${orders.join('/')}`).toThrow(/row bands need one time block/);
+              continue;
+            }
             const weightsGraph = await ort.InferenceSession.create(buildEngineForwardWeightsGraph(plan, options));
             const matrices = await weightsGraph.run(Object.fromEntries(weightsGraph.inputNames.map((k) => [k, feeds[k]])));
             const session = await ort.InferenceSession.create(buildEngineForwardGraph(plan, options));

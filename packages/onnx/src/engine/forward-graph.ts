@@ -1,6 +1,7 @@
 import { OnnxGraph } from '../graph-builder.js';
 import { positionsLastToTimeLast } from './layout-change.js';
-import { oneHotPlacement, spatialTapIndex } from './placements.js';
+import { oneHotPlacement, spatialTapIndex, toeplitzPlacement } from './placements.js';
+import { gatherRowBands, pairToeplitz, rowBandConv, rowBandKernel, rowBandPlacement, type RowBandShape } from './row-bands.js';
 import { NEURONS, eluWithSlope, engineNames as n, type EnginePlan } from './training-graph.js';
 
 /**
@@ -22,13 +23,19 @@ import { NEURONS, eluWithSlope, engineNames as n, type EnginePlan } from './trai
  *   peak), then `Mt [O, 1, Tb, I·(Tb + L − 1)]` times `[O, nb, I·(Tb + L − 1), B·Q]`. Output `[O, T', B·Q]`.
  *   Cheaper when the layer has few input channels (the stimulus layer). With a fixed length (engine graphs) the
  *   windows are taken from the spatial products instead (see {@link spatialThenWindows}).
+ * - `row-bands` (engine graphs, one time block): the training graph's stimulus layer (row-bands.ts) on the time-last
+ *   layout, the BatchNorm scale folded into each pair's `[T, T']` Toeplitz matrix. Far fewer zeros than the dense
+ *   spatial placement of `spatial-first`, and it writes the time-last layout the next (temporal-first) layer reads.
  * Eval BatchNorm becomes a per-channel scale (multiplied into the second stage's matrix) and shift, then ELU. The
  * readout is one Gemm (or a batched MatMul over channels) with its effective weight `[c·Q, N]` and bias.
  */
 export type LayerOrder = 'temporal-first' | 'spatial-first';
 
+/** The engine graphs' orders: the exporter's, and `row-bands` for a fixed length of one time block. */
+export type EngineLayerOrder = LayerOrder | 'row-bands';
+
 export interface GemmForwardLayer {
-  order: LayerOrder;
+  order: EngineLayerOrder;
   I: number;
   O: number;
   L: number;
@@ -39,10 +46,12 @@ export interface GemmForwardLayer {
   Q: number;
   /** Output frames per temporal block. */
   Tb: number;
-  /** temporal-first: `[O, I, Tb + L − 1, Tb]`; spatial-first: `[O, 1, Tb, I·(Tb + L − 1)]`. */
+  /** temporal-first: `[O, I, Tb + L − 1, Tb]`; spatial-first: `[O, 1, Tb, I·(Tb + L − 1)]`; row-bands: `[I, O, T, T']`. */
   Mt: string;
-  /** temporal-first: `[O, Q, I·P]`; spatial-first: `[O, 1, I, P, Q]`. */
+  /** temporal-first: `[O, Q, I·P]`; spatial-first: `[O, 1, I, P, Q]`; row-bands: `[I, 1, O·wOut, kh·wIn]`. */
   K: string;
+  /** row-bands: the layer's kernel and frame geometry. */
+  bands?: RowBandShape;
   /** Folded BatchNorm (+ bias): `[O, 1]` each; without `scale`, it is already in the second stage's matrix. */
   scale?: string;
   shift: string;
@@ -169,6 +178,13 @@ function temporalFirst(g: OnnxGraph, h: string, p: GemmForwardLayer): { s: strin
   return { s, tOut: () => tOut };
 }
 
+/** row-bands: `h [1, I, P·B, T]` (a fixed length, one block: `Tb = T'`) → `[O·Q, B, T']`. */
+function rowBands(g: OnnxGraph, h: string, p: GemmForwardLayer): { s: string; tOut: () => string } {
+  if (!p.bands || p.staticFrames === undefined) throw new Error('A row-bands layer needs its geometry and a fixed length.');
+  const { conv } = rowBandConv(g, p.K, gatherRowBands(g, h, p.bands), p.Mt, { ...p.bands, tIn: p.staticFrames, tOut: p.Tb });
+  return { s: g.reshape(conv, [p.O * p.Q, -1, p.Tb]), tOut: () => g.ints([p.Tb]) };
+}
+
 /** spatial-first: `h [I, T, B·P]` → `[O, nb·Tb, B·Q]`. */
 function spatialFirst(g: OnnxGraph, h: string, p: GemmForwardLayer, B: string): { s: string; tOut: () => string } {
   const { I, O, L, Tb, P, Q } = p;
@@ -208,8 +224,8 @@ function spatialThenWindows(g: OnnxGraph, h: string, p: GemmForwardLayer, B: str
 export type ForwardLayout = 'time-last' | 'positions-last';
 
 /** The layout a layer of this order reads and writes. */
-export function layoutOf(order: LayerOrder): ForwardLayout {
-  return order === 'temporal-first' ? 'time-last' : 'positions-last';
+export function layoutOf(order: EngineLayerOrder): ForwardLayout {
+  return order === 'spatial-first' ? 'positions-last' : 'time-last';
 }
 
 /**
@@ -234,9 +250,10 @@ export function convertLayout(g: OnnxGraph, h: string, from: ForwardLayout, to: 
 export function gemmLayer(g: OnnxGraph, h: string, p: GemmForwardLayer, B: string, last: { cut: number } | undefined): string {
   const { O, Q } = p;
   const start = last?.cut ?? 0;
-  if (p.order === 'temporal-first') {
-    const { s, tOut } = temporalFirst(g, h, p);
-    const frames = start === 0 && singleWindow(p) ? s : g.op('Slice', [s, g.ints([start]), tOut(), g.ints([2])]); // [O·Q, B, T' − start]
+  if (p.order !== 'spatial-first') {
+    const { s, tOut } = p.order === 'row-bands' ? rowBands(g, h, p) : temporalFirst(g, h, p);
+    const exact = p.order === 'row-bands' || singleWindow(p); // no frames past T'
+    const frames = start === 0 && exact ? s : g.op('Slice', [s, g.ints([start]), tOut(), g.ints([2])]); // [O·Q, B, T' − start]
     const flat = g.reshape(frames, [O, -1]);
     const z = eluWithSlope(g, g.add(p.scale ? g.mul(flat, p.scale) : flat, p.shift)).a;
     if (last) return g.reshape(z, [O * Q, -1]);
@@ -302,15 +319,27 @@ export function defaultLayerOrder(I: number): LayerOrder {
   return I < 8 ? 'spatial-first' : 'temporal-first';
 }
 
+/**
+ * The engine graphs' default: {@link defaultLayerOrder}, with row bands instead of spatial-first where the layer's
+ * output is one time block (a short fixed length, as the 50-frame training chunks). 32 × 50 frames, bench model, raw
+ * `session.run` on 2 threads, fresh processes in turns: 12.2–12.5 ms against 12.5–13.0 with the stimulus layer
+ * spatial-first, before the in-graph weight products and the ReduceSum this graph does without. Over several
+ * blocks the full `[T, T']` Toeplitz would grow with the square of the length, so those stay spatial-first.
+ */
+export function defaultEngineLayerOrder(I: number, oneBlock: boolean): EngineLayerOrder {
+  const order = defaultLayerOrder(I);
+  return order === 'spatial-first' && oneBlock ? 'row-bands' : order;
+}
+
 export interface EngineForwardOptions {
   /** Output frames per temporal block, from the kernel size and the layer's output length (default {@link temporalBlockSize}). */
   blockSize?: (L: number, tOut: number) => number;
-  /** Stage order per layer (default {@link defaultLayerOrder}). */
-  orders?: readonly LayerOrder[];
+  /** Stage order per layer (default {@link defaultEngineLayerOrder}; `row-bands` only where the output is one block). */
+  orders?: readonly EngineLayerOrder[];
 }
 
 interface ForwardLayerShape {
-  order: LayerOrder;
+  order: EngineLayerOrder;
   Tb: number;
   Wn: number;
   P: number;
@@ -320,7 +349,11 @@ interface ForwardLayerShape {
 function forwardShapes(plan: EnginePlan, options: EngineForwardOptions): ForwardLayerShape[] {
   return plan.layers.map((p, l) => {
     const Tb = (options.blockSize ?? temporalBlockSize)(p.L, p.tOut);
-    return { order: options.orders?.[l] ?? defaultLayerOrder(p.I), Tb, Wn: Tb + p.L - 1, P: p.hIn * p.wIn, Q: p.hOut * p.wOut };
+    const order = options.orders?.[l] ?? defaultEngineLayerOrder(p.I, Tb >= p.tOut);
+    if (order === 'row-bands' && Tb < p.tOut)
+      throw new Error(`Layer ${l}: row bands need one time block (${p.tOut} frames, blocks of ${Tb}).`);
+    const Tl = order === 'row-bands' ? p.tOut : Tb;
+    return { order, Tb: Tl, Wn: Tl + p.L - 1, P: p.hIn * p.wIn, Q: p.hOut * p.wOut };
   });
 }
 
@@ -334,9 +367,18 @@ export function forwardWeightsKey(plan: EnginePlan, options: EngineForwardOption
   return JSON.stringify(
     plan.layers.map((p, l) => {
       const { order, Tb } = shapes[l]!;
-      return [p.I, p.O, p.L, p.kh, p.kw, p.ph, p.pw, p.hIn, p.wIn, order, Tb];
+      return [p.I, p.O, p.L, p.kh, p.kw, p.pt, p.ph, p.pw, p.hIn, p.wIn, order, Tb];
     }),
   );
+}
+
+/** The shapes of a layer's two matrices (outputs of the weights graph, inputs of the forward graph). */
+function matrixDims(order: EngineLayerOrder, p: EnginePlan['layers'][number], s: ForwardLayerShape): { Mt: number[]; K: number[] } {
+  const { I, O } = p;
+  const { Tb, Wn, P, Q } = s;
+  if (order === 'row-bands') return { Mt: [I, O, p.tIn, p.tOut], K: [I, 1, O * p.wOut, p.kh * p.wIn] };
+  if (order === 'temporal-first') return { Mt: [O, I, Wn, Tb], K: [O, Q, I * P] };
+  return { Mt: [O, 1, Tb, I * Wn], K: [O, 1, I, P, Q] };
 }
 
 /** Input names of the engine's forward graph for layer l: block Toeplitz, spatial placement (BatchNorm scale folded in), shift. */
@@ -367,6 +409,15 @@ export function buildEngineForwardWeightsGraph(plan: EnginePlan, options: Engine
       [n.shift(l), [O]],
     ] as const)
       g.input(name, [...dims]);
+    g.output(w.shift(l), g.reshape(n.shift(l), [O, 1]), [O, 1]);
+    const dims = matrixDims(order, p, shapes[l]!);
+    if (order === 'row-bands') {
+      // the band kernel, and each pair's Toeplitz matrix with the output channel's BatchNorm scale
+      g.output(w.placement(l), rowBandKernel(g, n.ws(l), p, rowBandPlacement(g, p)), dims.K);
+      const Mt = pairToeplitz(g, n.wt(l), toeplitzPlacement(g, L, p.tIn, p.tOut, p.pt[0]), p);
+      g.output(w.toeplitz(l), g.mul(Mt, g.reshape(n.scale(l), [1, O, 1, 1])), dims.Mt);
+      return;
+    }
     const tf1 = order === 'temporal-first';
     // 0/1 placements from one-hot indices (see oneHotPlacement): the block Toeplitz `[L, Tb·Wn]` (output frame c of a
     // block reads window row c + l through tap l; temporal-first orders each tap's matrix (row, c), spatial-first
@@ -377,18 +428,14 @@ export function buildEngineForwardWeightsGraph(plan: EnginePlan, options: Engine
     const { index } = spatialTapIndex(p.hIn, p.wIn, p.kh, p.kw, p.ph, p.pw);
     const k = g.matmul(g.reshape(n.ws(l), [O * I, kk]), oneHotPlacement(g, index, [kk, Q], P, tf1 ? 2 : 1, [kk, Q * P]));
     if (tf1) {
-      g.output(w.toeplitz(l), g.reshape(mt, [O, I, Wn, Tb]), [O, I, Wn, Tb]);
-      const K = g.mul(g.reshape(g.transpose(g.reshape(k, [O, I, Q, P]), [0, 2, 1, 3]), [O, Q, I * P]), g.reshape(n.scale(l), [O, 1, 1]));
-      g.output(w.placement(l), K, [O, Q, I * P]);
+      g.output(w.toeplitz(l), g.reshape(mt, dims.Mt), dims.Mt);
+      const K = g.mul(g.reshape(g.transpose(g.reshape(k, [O, I, Q, P]), [0, 2, 1, 3]), dims.K), g.reshape(n.scale(l), [O, 1, 1]));
+      g.output(w.placement(l), K, dims.K);
     } else {
-      const Mt = g.mul(
-        g.reshape(g.transpose(g.reshape(mt, [O, I, Tb, Wn]), [0, 2, 1, 3]), [O, 1, Tb, I * Wn]),
-        g.reshape(n.scale(l), [O, 1, 1, 1]),
-      );
-      g.output(w.toeplitz(l), Mt, [O, 1, Tb, I * Wn]);
-      g.output(w.placement(l), g.reshape(k, [O, 1, I, P, Q]), [O, 1, I, P, Q]);
+      const Mt = g.mul(g.reshape(g.transpose(g.reshape(mt, [O, I, Tb, Wn]), [0, 2, 1, 3]), dims.Mt), g.reshape(n.scale(l), [O, 1, 1, 1]));
+      g.output(w.toeplitz(l), Mt, dims.Mt);
+      g.output(w.placement(l), g.reshape(k, dims.K), dims.K);
     }
-    g.output(w.shift(l), g.reshape(n.shift(l), [O, 1]), [O, 1]);
   });
   return g.encode('openretina_forward_weights');
 }
@@ -415,10 +462,10 @@ export function buildEngineForwardGraph(plan: EnginePlan, options: EngineForward
       : g.reshape(g.transpose(cFirst, [0, 2, 1, 3]), [C, T, -1]); // [C, T, B·P]
   plan.layers.forEach((p, l) => {
     const { I, O, L } = p;
-    const { order, Tb, Wn, P, Q } = shapes[l]!;
+    const { order, Tb, P, Q } = shapes[l]!;
+    const dims = matrixDims(order, p, shapes[l]!);
     h = convertLayout(g, h, layout, layoutOf(order), I, P);
     layout = layoutOf(order);
-    const tf1 = order === 'temporal-first';
     const layer: GemmForwardLayer = {
       order,
       I,
@@ -428,10 +475,11 @@ export function buildEngineForwardGraph(plan: EnginePlan, options: EngineForward
       P,
       Q,
       Tb,
-      Mt: g.input(w.toeplitz(l), tf1 ? [O, I, Wn, Tb] : [O, 1, Tb, I * Wn]),
-      K: g.input(w.placement(l), tf1 ? [O, Q, I * P] : [O, 1, I, P, Q]),
+      Mt: g.input(w.toeplitz(l), dims.Mt),
+      K: g.input(w.placement(l), dims.K),
       shift: g.input(w.shift(l), [O, 1]),
       staticFrames: p.tIn,
+      ...(order === 'row-bands' ? { bands: p } : {}),
     };
     h = gemmLayer(g, h, layer, B, l === plan.layers.length - 1 ? { cut: plan.cut } : undefined);
   });

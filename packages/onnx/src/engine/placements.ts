@@ -57,3 +57,8 @@ export function temporalTapIndex(L: number, tIn: number, tOut: number, padStart:
     }
   return index;
 }
+
+/** The temporal taps placed into a `[T, T']` Toeplitz matrix, `[L, T·T']` in (t, t') order (padding folded in). */
+export function toeplitzPlacement(g: OnnxGraph, L: number, tIn: number, tOut: number, padStart: number): string {
+  return oneHotPlacement(g, temporalTapIndex(L, tIn, tOut, padStart), [L, tOut], tIn, 1, [L, tIn * tOut]);
+}

@@ -4,6 +4,7 @@ import type { CoreReadout } from '@openretina/models';
 import { OnnxGraph } from '../graph-builder.js';
 import { positionsLastToTimeLast } from './layout-change.js';
 import { oneHotPlacement, spatialTapIndex, temporalTapIndex } from './placements.js';
+import { gatherRowBands, pairToeplitz, rowBandConv, rowBandKernel, rowBandPlacement } from './row-bands.js';
 
 /** One space-time separable conv block of the core, with the shapes of a fixed-length input. */
 export interface EngineConvPlan {
@@ -202,16 +203,6 @@ interface LayerForward {
 }
 
 /**
- * `Σ_i x[i]` over the first axis (size `n`) as slices and adds: onnxruntime's ReduceSum over a leading axis of 2
- * took 2.1 ms of one thread for the stimulus layer's `[2, 8, 16, 192, 30]` products, the slices and add ~0.5.
- */
-function sumOfFirst(g: OnnxGraph, x: string, n: number): string {
-  let sum = g.slice(x, [0], [1], [0]);
-  for (let i = 1; i < n; i++) sum = g.add(sum, g.slice(x, [i], [i + 1], [0]));
-  return g.op('Squeeze', [sum, g.ints([0])]);
-}
-
-/**
  * ELU (alpha 1) as `max(z, e − 1)` with `e = exp(min(z, 0))`, in every engine graph (prediction, training, input
  * gradient): the same values as onnxruntime's Elu up to float32 rounding (`eᶻ − 1 ≥ z`, and `= 0 < z` above 0), and
  * its four vectorised element-wise passes cost half of that kernel (491k values, one thread: 0.45 against 0.93 ms on
@@ -293,31 +284,12 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
     let bpt: string | undefined;
     let bands: string | undefined;
     if (order === 'per-pair') {
-      // Row bands: output row r reads the kh input rows r − ph0 … (zero rows for padding), so the spatial product
-      // runs per band, `Kb [I, 1, O·wOut, kh·wIn] × xb [I, hOut, kh·wIn, B·T]`, with the band kernel shared by all
-      // rows (Kb[i, o·wOut + x, a·wIn + w] = ws[o, i, a, w − x + pw0]); a dense [Q, P] kernel is mostly zeros
-      const { hOut, wOut, hIn, wIn } = p;
-      const band = p.kh * wIn;
-      const bandTaps = Int32Array.from({ length: kk * wOut }, (_, k) => {
-        const [a, b, x] = [Math.floor(k / (p.kw * wOut)), Math.floor(k / wOut) % p.kw, k % wOut];
-        const w = x + b - p.pw[0];
-        return w >= 0 && w < wIn ? a * wIn + w : -1;
-      });
-      bandPlacement[l] = oneHotPlacement(g, bandTaps, [kk, wOut], band, 2, [kk, wOut * band]);
-      const wsIO = g.reshape(g.transpose(n.ws(l), [1, 0, 2, 3]), [I * O, kk]);
-      K = g.reshape(g.matmul(wsIO, bandPlacement[l]!), [I, 1, O * wOut, band]);
-      const wtIO = g.reshape(g.transpose(n.wt(l), [1, 0, 2]), [I * O, L]);
-      Mt = g.reshape(g.matmul(wtIO, toeplitz), [I, O, Ti, To]);
-      const rows =
-        p.ph[0] + p.ph[1] > 0
-          ? g.op('Pad', [g.reshape(tl, [I, hIn, -1]), g.ints([0, p.ph[0], 0, 0, p.ph[1], 0])])
-          : g.reshape(tl, [I, hIn, -1]);
-      const bandRows = g.reshape(g.ints(Array.from({ length: hOut * p.kh }, (_, k) => Math.floor(k / p.kh) + (k % p.kh))), [hOut, p.kh]);
-      bands = g.reshape(g.op('Gather', [rows, bandRows], { axis: 1 }), [I, hOut, band, -1]); // [I, hOut, kh·wIn, B·T]
-      stage1 = g.reshape(g.matmul(K, bands), [I, hOut, O, -1, Ti]); // [I, hOut, O, wOut·B, T]
-      const st = g.matmul(stage1, g.reshape(Mt, [I, 1, O, Ti, To])); // [I, hOut, O, wOut·B, T']
-      const summed = I === 1 ? st : train ? sumOfFirst(g, st, I) : g.reduceSum(st, [0], 0); // [hOut, O, wOut·B, T']
-      conv = g.reshape(g.transpose(g.reshape(summed, [hOut, O, -1]), [1, 0, 2]), [O, -1, To]); // [O, Q·B, T']
+      // the spatial stage on row bands, then each pair's Toeplitz product and the sum over input channels (row-bands.ts)
+      bandPlacement[l] = rowBandPlacement(g, p);
+      K = rowBandKernel(g, n.ws(l), p, bandPlacement[l]!);
+      Mt = pairToeplitz(g, n.wt(l), toeplitz, p);
+      bands = gatherRowBands(g, tl, p); // [I, hOut, kh·wIn, B·T]
+      ({ conv, stage1 } = rowBandConv(g, K, bands, Mt, p));
     } else {
       Mt = g.reshape(g.matmul(g.reshape(n.wt(l), [O * I, L]), toeplitz), [O, I, Ti, To]);
       // K[o, q, i·P + p]: the placement batched over q gives [Q, O·I, P], then a swap of outer dims with rows of
