@@ -14,6 +14,7 @@ import {
   type ForwardLayout,
   type GemmForwardLayer,
 } from '../engine/forward-graph.js';
+import type { RowBandShape } from '../engine/row-bands.js';
 import { dataOf, sessionReadouts } from './model-weights.js';
 import { sessionMetadata } from './metadata.js';
 import { type ExportOnnxOptions, GEMM_REFERENCE_FRAMES, ONNX_INPUT, ONNX_OUTPUT } from './options.js';
@@ -113,15 +114,47 @@ export function exportGemm(
       shift: g.floats('bn_shift', shift, [O, 1]),
     };
     const want = layoutOf(order);
-    if (layout === undefined) {
-      act =
-        want === 'time-last'
-          ? g.reshape(g.transpose(x4, [1, 3, 0, 2]), [1, C, -1, 0])
-          : g.reshape(g.transpose(x4, [1, 2, 0, 3]), [C, 0, -1]);
-    } else act = convertLayout(g, act, layout, want, I, P);
-    layout = want;
-    const cut = (coreOptions.cutFirstNFrames as number | undefined) ?? 30;
-    act = anyLengthLayer(g, act, spec, B, l === layers.length - 1 ? { cut } : undefined, want);
+    const from = layout;
+    const input = (b: OnnxGraph, to: ForwardLayout): string => {
+      if (from !== undefined) return convertLayout(b, act, from, to, I, P);
+      if (to === 'positions-last') return b.reshape(b.transpose(x4, [1, 2, 0, 3]), [C, 0, -1]);
+      // [B, C, T·P] → [C, B, T·P] (a swap of outer dims with contiguous rows) → [C, P, B·T] (a batched 2-D
+      // transpose): a general 4-D permutation runs element by element
+      const cFirst = b.reshape(b.transpose(b.reshape(x4, [0, C, -1]), [1, 0, 2]), [C, -1, P]);
+      const shape = b.op('Concat', [b.ints([1, C, -1]), b.op('Shape', [x4], { start: 2, end: 3 })], { axis: 0 });
+      return b.op('Reshape', [b.transpose(cFirst, [0, 2, 1]), shape]); // [1, C, P·B, T]
+    };
+    const last = l === layers.length - 1;
+    const next = layers[l + 1];
+    const nextOrder = next instanceof CoreLayer ? (options.layerOrders?.[l + 1] ?? defaultLayerOrder(next.conv.inChannels)) : undefined;
+    if (order === 'spatial-first' && pt[0] === 0 && pt[1] === 0 && nextOrder === 'temporal-first') {
+      // one window: row bands (as the engine's prediction graph), else the windows; both end time-last, as the next
+      // layer reads
+      const bands = { I, O, kh, kw, ph: [ph[0], ph[1]] as const, pw: [pw[0], pw[1]] as const, hIn: h, wIn: w, hOut, wOut };
+      const rowBands: GemmForwardLayer = {
+        ...spec,
+        order: 'row-bands',
+        Tb,
+        Mt: g.floats('pair_toeplitz', pairToeplitzValues(wt, scale, O, I, L, Tb), [I, O, Wn, Tb]),
+        K: g.floats('band_kernel', bandKernelValues(ws, bands), [I, 1, O * wOut, kh * w]),
+        staticFrames: Wn,
+        bands,
+      };
+      // the frame axis: the input's [B, C, T, P], time-last [1, I, P·B, T] or positions-last [I, T, B·P]
+      const axis = from === undefined ? 2 : from === 'time-last' ? 3 : 1;
+      const frames = g.op('Shape', [from === undefined ? x4 : act], { start: axis, end: axis + 1 });
+      act = g.ifElse(
+        g.reshape(g.op('Equal', [frames, g.ints([Wn])]), []),
+        (b) => gemmLayer(b, input(b, 'time-last'), rowBands, B, undefined),
+        (b) => convertLayout(b, gemmLayer(b, input(b, want), spec, B, undefined), want, 'time-last', O, Q),
+      );
+      layout = 'time-last';
+    } else {
+      act = input(g, want);
+      layout = want;
+      const cut = (coreOptions.cutFirstNFrames as number | undefined) ?? 30;
+      act = anyLengthLayer(g, act, spec, B, last ? { cut } : undefined, want);
+    }
     [h, w] = [hOut, wOut];
   });
   const c = model.core.outChannels;
@@ -178,4 +211,38 @@ function anyLengthLayer(
     (branch) => gemmLayer(branch, act, { ...spec, staticFrames: Wn }, B, last),
     (branch) => gemmLayer(branch, act, spec, B, last),
   );
+}
+
+/**
+ * Each channel pair's Toeplitz matrix of one window, `[I, O, Wn, Tb]` (output frame c reads input frame c + l through
+ * tap l), times the output channel's BatchNorm scale.
+ */
+function pairToeplitzValues(wt: Float32Array, scale: Float32Array, O: number, I: number, L: number, Tb: number): Float32Array {
+  const Wn = Tb + L - 1;
+  const Mt = new Float32Array(I * O * Wn * Tb);
+  for (let i = 0; i < I; i++)
+    for (let o = 0; o < O; o++)
+      for (let l = 0; l < L; l++) {
+        const v = wt[(o * I + i) * L + l]! * scale[o]!;
+        for (let c = 0; c < Tb; c++) Mt[((i * O + o) * Wn + c + l) * Tb + c] = v;
+      }
+  return Mt;
+}
+
+/** The row-band kernel `[I, 1, O·wOut, kh·wIn]` of `ws [O, I, kh, kw]` (see engine/row-bands.ts). */
+function bandKernelValues(ws: Float32Array, p: RowBandShape): Float32Array {
+  const { I, O, kh, kw, wIn, wOut } = p;
+  const band = kh * wIn;
+  const K = new Float32Array(I * O * wOut * band);
+  for (let i = 0; i < I; i++)
+    for (let o = 0; o < O; o++)
+      for (let a = 0; a < kh; a++)
+        for (let b = 0; b < kw; b++) {
+          const v = ws[((o * I + i) * kh + a) * kw + b]!;
+          for (let x = 0; x < wOut; x++) {
+            const col = x + b - p.pw[0];
+            if (col >= 0 && col < wIn) K[((i * O + o) * wOut + x) * band + a * wIn + col] = v;
+          }
+        }
+  return K;
 }
