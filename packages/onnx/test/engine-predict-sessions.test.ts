@@ -104,22 +104,25 @@ describe('OnnxEngine.predictSessions: one core forward for sessions that share a
     model.dispose();
   });
 
-  it('creates the prediction graphs without graph optimizations unless sessionOptions say otherwise', async () => {
+  it('optimizes a one-block prediction graph only (not the weights graph, not blocks) unless sessionOptions say otherwise', async () => {
     const model = buildSmallModel({ a: 3 });
     model.eval();
-    const x = tf.randomNormal([1, 16, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor5D;
-    const levels = async (sessionOptions?: Record<string, unknown>): Promise<unknown[]> => {
+    const x = tf.randomNormal([1, 16, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor5D; // one time block per layer
+    const long = tf.randomNormal([1, 40, 9, 8, 2], 0, 1, 'float32', 5) as tf.Tensor5D; // several
+    const levels = async (sessionOptions?: Record<string, unknown>, stimulus = x): Promise<unknown[]> => {
       const seen: unknown[] = [];
       const recording = observedOrt(ort, { onCreate: (options) => seen.push(options?.graphOptimizationLevel) });
       const engine = new OnnxEngine(model, { ort: recording, ...(sessionOptions ? { sessionOptions } : {}) });
-      (await engine.predict(x, 'a')).dispose();
+      (await engine.predict(stimulus, 'a')).dispose();
       engine.dispose();
       return seen;
     };
-    // the forward-weights graph and the forward graph
-    expect(await levels()).toEqual(['disabled', 'disabled']);
+    // the forward graph, then the forward-weights graph
+    expect(await levels()).toEqual(['all', 'disabled']);
+    expect(await levels(undefined, long)).toEqual(['disabled', 'disabled']);
     expect(await levels({ graphOptimizationLevel: 'all' })).toEqual(['all', 'all']);
-    x.dispose();
+    expect(await levels({ graphOptimizationLevel: 'disabled' })).toEqual(['disabled', 'disabled']);
+    tf.dispose([x, long]);
     model.dispose();
   });
 

@@ -357,6 +357,11 @@ function forwardShapes(plan: EnginePlan, options: EngineForwardOptions): Forward
   });
 }
 
+/** Whether every layer's output is one time block (short stimuli, as the 50-frame training chunks). */
+export function oneBlockForward(plan: EnginePlan, options: EngineForwardOptions = {}): boolean {
+  return forwardShapes(plan, options).every((s, l) => s.Tb >= plan.layers[l]!.tOut);
+}
+
 /**
  * What {@link buildEngineForwardWeightsGraph} depends on: per layer the channels, kernel, padding, frame size, order and
  * block size, not the stimulus length. Lengths whose layers get the same blocks (the bundled model's validation at 150

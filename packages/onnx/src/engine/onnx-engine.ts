@@ -24,18 +24,25 @@ import {
 import { GaussianMaskReadout, MultiReadoutBase } from '@openretina/readout';
 import { lossClassName, type CoreReadout } from '@openretina/models';
 import type { OrtLike, OrtSessionLike, OrtTensorLike } from '../ort.js';
-import { buildEngineForwardGraph, buildEngineForwardWeightsGraph, forwardWeightsKey } from './forward-graph.js';
+import { buildEngineForwardGraph, buildEngineForwardWeightsGraph, forwardWeightsKey, oneBlockForward } from './forward-graph.js';
 import { HostMaskReadout, maskReadoutPenalty, type MaskReadoutValues } from './host-mask-readout.js';
 import { corePenalty, type CoreLayerValues, type CorePenaltySettings } from './host-core-penalty.js';
 import { buildEngineGraph, engineNames as n, enginePlan, graphKeyPlan, type EngineGraphKind, type EnginePlan } from './training-graph.js';
 import { splitGraph } from './split-graph.js';
 
 /**
- * Graphs created without ONNX Runtime's graph optimizations: the prediction graphs are MatMuls, reshapes and
- * transposes that the optimizers leave computing the same values (outputs bit-identical, run times equal), while
- * optimizing them cost most of their session creation (150-frame forward 25–150 ms of CPU at 'all', 2–12 disabled).
+ * ONNX Runtime's graph optimisations per graph: all of them for the training and input-gradient graphs; none for the
+ * weights graph (it runs once per weight change) nor for a prediction graph over several time blocks, whose
+ * optimisation is most of its session creation (80–110 ms more per session at 150 and 750 frames: validation, tests)
+ * for run times it leaves equal. A one-block prediction graph (50 frames: row bands, slices and adds) is optimised:
+ * ~0–10 ms more per session, and batch-32 predictions took 12.7–13.6 ms against 13.2–13.8 (9 alternating processes
+ * each).
  */
-const EVAL_GRAPH_KINDS: ReadonlySet<string> = new Set(['forward', 'forward-weights']);
+function optimizationLevel(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', plan: EnginePlan): 'all' | 'disabled' {
+  if (kind === 'forward-weights') return 'disabled';
+  if (kind === 'forward') return oneBlockForward(plan) ? 'all' : 'disabled';
+  return 'all';
+}
 
 /** Values of the largest dense matrix the engine builds per layer (2^26 float32 = 256 MiB); larger models run in TF.js. */
 const MAX_PLACEMENT_VALUES = 2 ** 26;
@@ -198,7 +205,7 @@ export class OnnxEngine implements ComputeEngine {
       s = this.options.ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.threads ?? 2,
         interOpNumThreads: 1,
-        graphOptimizationLevel: EVAL_GRAPH_KINDS.has(kind) ? 'disabled' : 'all',
+        graphOptimizationLevel: optimizationLevel(kind, plan),
         executionMode: 'sequential',
         ...(this.options.executionProviders ? { executionProviders: [...this.options.executionProviders] } : {}),
         ...this.options.sessionOptions,
