@@ -54,6 +54,11 @@ export interface Core extends StatefulModule, Regularized {
 export interface Readout extends StatefulModule {
   readonly specificationVersion: SpecificationVersion;
   readonly outDims: number;
+  /**
+   * The core features it reads, `[C, T, H, W]` as in PyTorch (T is not checked), where its weights are laid out for one
+   * size: `CoreReadout.checkReadoutInput` compares it with the core's output. Leave it out when any size will do.
+   */
+  readonly inShape?: readonly [c: number, t: number, h: number, w: number] | undefined;
   forward(features: Tensor5D): Tensor3D;
   regularizer(reduction?: 'sum' | 'mean'): Scalar;
   /** Sets the bias from the mean training activity (OpenRetina's `initialize_bias`); zeros when omitted. */
@@ -70,6 +75,12 @@ export interface MultiReadout extends StatefulModule, Regularized {
   forward(features: Tensor5D, options?: { session?: string }): Tensor3D;
   /** Adds readouts for new sessions (fine-tuning a trained core on new recordings). */
   addSessions(nNeurons: Readonly<Record<string, number>>, meanActivity?: Readonly<Record<string, Float32Array>>): void;
+  /**
+   * The readout of one session, where the module holds one per session (an unknown session throws). What reads a
+   * session's weights (the ONNX engine and export, the WebAssembly predictor) and `CoreReadout.checkReadoutInput` reach
+   * them through it; a module without it still predicts and trains with the TF.js engine.
+   */
+  readout?(session: string): Readout;
 }
 
 /** The input a response model expects, without the batch and time axes. */

@@ -233,11 +233,9 @@ export class CoreReadout extends Module implements TrainableModel {
    */
   checkReadoutInput(session: string): void {
     this.readout.numNeurons(session); // an unknown session → its own clear error
-    const perSession = (this.readout as { readout?: (s: string) => unknown }).readout;
-    const declared =
-      typeof perSession === 'function' ? (perSession.call(this.readout, session) as { inShape?: unknown }).inShape : undefined;
-    if (!Array.isArray(declared)) return;
-    const [c, , h, w] = declared as number[];
+    const declared = this.readout.readout?.(session).inShape;
+    if (!declared) return;
+    const [c, , h, w] = declared;
     const { channels, height, width } = this.stimulus;
     const [, hOut, wOut, cOut] = this.core.outputShape([this.framesCut + 1, height, width, channels]);
     if (c !== cOut || h !== hOut || w !== wOut) {

@@ -44,6 +44,31 @@ describe('CoreReadout.checkReadoutInput', () => {
     );
   });
 
+  it("reaches a third-party readout's declared size through the contract's optional readout(session)", () => {
+    // plain objects, no base class of ours: the per-session readout of MultiReadout.readout, or none
+    const gaussian = new MultiGaussianMaskReadout({ inShape: [16, 30, 8, 6], nNeuronsDict: { a: 3 }, seed: 2 });
+    readouts.push(gaussian);
+    const plain = (readout: MultiReadout['readout'], inShape?: readonly [number, number, number, number]): MultiReadout => {
+      const perSession = readout ? (s: string) => Object.assign(Object.create(readout(s)), inShape ? { inShape } : {}) : undefined;
+      // everything else is the Gaussian readout's, called on it
+      return new Proxy(gaussian, {
+        get: (target, key) => {
+          if (key === 'readout') return perSession;
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    };
+    const model = (r: MultiReadout) => new CoreReadout({ core: fixture.core, readout: r, inputShape: FIXTURE_MODEL.inputShape });
+    expect(() => model(plain(gaussian.readout.bind(gaussian))).checkReadoutInput('a')).not.toThrow();
+    expect(() => model(plain(gaussian.readout.bind(gaussian), [16, 30, 9, 6])).checkReadoutInput('a')).toThrow(
+      'The readout of session a reads 16 channels of 9×6, but the core gives 16 of 8×6.',
+    );
+    // without readout(session) nothing declares a size: it passes, and the session is still checked
+    expect(() => model(plain(undefined)).checkReadoutInput('a')).not.toThrow();
+    expect(() => model(plain(undefined)).checkReadoutInput('z')).toThrow(UnknownSessionError);
+  });
+
   it("checks a cloned session's readout by its source's shape, and refuses an unknown session", () => {
     // point-Gaussian readouts whose session b clones session a's
     const cloned = withReadout(

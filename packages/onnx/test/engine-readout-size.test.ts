@@ -1,13 +1,13 @@
 // The ONNX engine lays a readout's weights out against the core's output, so it must refuse a readout built for other
 // features by name (not with an ONNX Runtime shape error from inside a graph); `auto` then takes TF.js.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '@openretina/contracts';
+import { ConfigError, UnsupportedError } from '@openretina/contracts';
 import { CoreReadout, TfjsEngine } from '@openretina/models';
 import { MultiGaussianMaskReadout } from '@openretina/readout';
-import { OnnxEngine, createEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
+import { OnnxEngine, createEngine, exportOnnx, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
 import { buildSmallModel } from './small-model.js';
 
-describe('OnnxEngine and a readout that reads another feature size than the core gives', () => {
+describe('OnnxEngine and a readout it cannot lay out against the core', () => {
   let ort: OrtLike;
   beforeAll(async () => {
     ort = await loadOnnxRuntimeNode();
@@ -26,6 +26,25 @@ describe('OnnxEngine and a readout that reads another feature size than the core
     expect(createEngine(odd, 'auto', ort)).toBeInstanceOf(TfjsEngine);
     expect(OnnxEngine.supports(base)).toEqual({ ok: true });
     readout.dispose();
+    base.dispose();
+  });
+
+  it('names a readout without per-session readouts (the contract leaves readout(session) optional)', () => {
+    const base = buildSmallModel({ a: 3 });
+    // the small model's own readout, without its readout(session)
+    const multi = base.readout;
+    const without = new Proxy(multi, {
+      get: (target, key) => {
+        if (key === 'readout') return undefined;
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const model = new CoreReadout({ core: base.core, readout: without, inputShape: [2, 9, 8] });
+    expect(OnnxEngine.supports(model)).toEqual({ ok: false, reason: expect.stringContaining('needs a readout per session') });
+    expect(() => exportOnnx(model)).toThrow(UnsupportedError);
+    expect(() => exportOnnx(model)).toThrow('per-session readouts');
+    expect(createEngine(model, 'auto', ort)).toBeInstanceOf(TfjsEngine);
     base.dispose();
   });
 });

@@ -238,8 +238,9 @@ export class OnnxEngine implements ComputeEngine {
     return key;
   }
 
+  /** The session's readout (enginePlan, which every graph goes through, has checked that there is one). */
   private readoutOf(session: string): AnyModule {
-    return (this.model.readout as unknown as { readout(s: string): AnyModule }).readout(session);
+    return this.model.readout.readout!(session) as unknown as AnyModule;
   }
 
   /** The readout's effective weight `[c·Q, N]` (row `ch·Q + q`), a differentiable tensor. */

@@ -99,7 +99,8 @@ export function enginePlan(model: CoreReadout, session: string, T: number): Engi
   }
   const cut = (options.cutFirstNFrames as number | undefined) ?? 30;
   if (t - cut < 1) throw new UnsupportedError(`A ${T}-frame stimulus leaves no output frame.`);
-  const readout = (model.readout as unknown as { readout(s: string): AnyModule }).readout(session);
+  if (!model.readout.readout) throw new UnsupportedError('The ONNX engine needs a readout per session (MultiReadout.readout).');
+  const readout = model.readout.readout(session) as unknown as AnyModule;
   if (typeof readout.mask !== 'function' || !readout.features || !readout.scaleParam) {
     throw new UnsupportedError(`The ONNX engine supports Gaussian-mask readouts only (got ${readout.constructor.name}).`);
   }

@@ -37,9 +37,9 @@ export function sessionReadouts(
   c: number,
   hw: readonly [number, number],
 ): { weights: Float32Array; bias: Float32Array; N: number; nl: string } {
-  const perSession = (model.readout as unknown as { readout?: (s: string) => unknown }).readout;
-  if (typeof perSession !== 'function') throw new UnsupportedError('ONNX export needs a multi-session readout with per-session readouts.');
-  const parts = sessions.map((s) => readoutWeights(perSession.call(model.readout, s)));
+  const multi = model.readout;
+  if (!multi.readout) throw new UnsupportedError('ONNX export needs a multi-session readout with per-session readouts.');
+  const parts = sessions.map((s) => readoutWeights(multi.readout!(s)));
   for (const s of sessions) model.checkReadoutInput(s);
   const nl = parts[0]!.nonlinearity;
   if (parts.some((p) => p.nonlinearity !== nl))
