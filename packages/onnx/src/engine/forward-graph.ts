@@ -1,3 +1,4 @@
+import { ConfigError } from '@openretina/contracts';
 import { OnnxGraph } from '../graph-builder.js';
 import { positionsLastToTimeLast } from './layout-change.js';
 import { oneHotPlacement, spatialTapIndex, toeplitzPlacement } from './placements.js';
@@ -180,7 +181,7 @@ function temporalFirst(g: OnnxGraph, h: string, p: GemmForwardLayer): { s: strin
 
 /** row-bands: `h [1, I, P·B, T]` (a fixed length, one block: `Tb = T'`) → `[O·Q, B, T']`. */
 function rowBands(g: OnnxGraph, h: string, p: GemmForwardLayer): { s: string; tOut: () => string } {
-  if (!p.bands || p.staticFrames === undefined) throw new Error('A row-bands layer needs its geometry and a fixed length.');
+  if (!p.bands || p.staticFrames === undefined) throw new ConfigError('A row-bands layer needs its geometry and a fixed length.');
   const { conv } = rowBandConv(g, p.K, gatherRowBands(g, h, p.bands), p.Mt, { ...p.bands, tIn: p.staticFrames, tOut: p.Tb });
   return { s: g.reshape(conv, [p.O * p.Q, -1, p.Tb]), tOut: () => g.ints([p.Tb]) };
 }
@@ -321,10 +322,10 @@ export function defaultLayerOrder(I: number): LayerOrder {
 
 /**
  * The engine graphs' default: {@link defaultLayerOrder}, with row bands instead of spatial-first where the layer's
- * output is one time block (a short fixed length, as the 50-frame training chunks). 32 × 50 frames, bench model, raw
- * `session.run` on 2 threads, fresh processes in turns: 12.2–12.5 ms against 12.5–13.0 with the stimulus layer
- * spatial-first, before the in-graph weight products and the ReduceSum this graph does without. Over several
- * blocks the full `[T, T']` Toeplitz would grow with the square of the length, so those stay spatial-first.
+ * output is one time block (a short fixed length, as the 50-frame training chunks). Bench model, batch 32 × 50 frames,
+ * 2 threads, fresh processes in turns: the engine's `predict` 13.1–13.4 ms against 13.6–13.9 with the stimulus layer
+ * spatial-first. Over several blocks the full `[T, T']` Toeplitz would grow with the square of the length, so those
+ * stay spatial-first.
  */
 export function defaultEngineLayerOrder(I: number, oneBlock: boolean): EngineLayerOrder {
   const order = defaultLayerOrder(I);
@@ -351,7 +352,7 @@ function forwardShapes(plan: EnginePlan, options: EngineForwardOptions): Forward
     const Tb = (options.blockSize ?? temporalBlockSize)(p.L, p.tOut);
     const order = options.orders?.[l] ?? defaultEngineLayerOrder(p.I, Tb >= p.tOut);
     if (order === 'row-bands' && Tb < p.tOut)
-      throw new Error(`Layer ${l}: row bands need one time block (${p.tOut} frames, blocks of ${Tb}).`);
+      throw new ConfigError(`Layer ${l}: row bands need one time block (${p.tOut} frames, blocks of ${Tb}).`);
     const Tl = order === 'row-bands' ? p.tOut : Tb;
     return { order, Tb: Tl, Wn: Tl + p.L - 1, P: p.hIn * p.wIn, Q: p.hOut * p.wOut };
   });

@@ -33,10 +33,9 @@ import { splitGraph } from './split-graph.js';
 /**
  * ONNX Runtime's graph optimisations per graph: all of them for the training and input-gradient graphs; none for the
  * weights graph (it runs once per weight change) nor for a prediction graph over several time blocks, whose
- * optimisation is most of its session creation (80–110 ms more per session at 150 and 750 frames: validation, tests)
- * for run times it leaves equal. A one-block prediction graph (50 frames: row bands, slices and adds) is optimised:
- * ~0–10 ms more per session, and batch-32 predictions took 12.7–13.6 ms against 13.2–13.8 (9 alternating processes
- * each).
+ * optimisation is most of its session creation (74–117 ms more at 150 and 750 frames: validation, tests) for run
+ * times it leaves equal. A one-block prediction graph (50 frames: row bands, slices and adds) is optimised: creation
+ * took 46–70 ms at either level, and batch-32 predictions 12.7–13.6 ms against 13.2–13.8 (6 alternating pairs).
  */
 function optimizationLevel(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', plan: EnginePlan): 'all' | 'disabled' {
   if (kind === 'forward-weights') return 'disabled';
