@@ -23,17 +23,21 @@ export interface RowBandShape {
   wOut: number;
 }
 
-/** The one-hot placement of the spatial taps into a band kernel, `[kh·kw, wOut·kh·wIn]`. */
-export function rowBandPlacement(g: OnnxGraph, p: RowBandShape): string {
+/** Column of the band (`a·wIn + w`) read by output column x through spatial tap ab (`[kh·kw, wOut]`, −1 for padding). */
+export function rowBandTapIndex(p: RowBandShape): Int32Array {
   const { kh, kw, wIn, wOut } = p;
-  const kk = kh * kw;
-  const band = kh * wIn;
-  const taps = Int32Array.from({ length: kk * wOut }, (_, k) => {
+  return Int32Array.from({ length: kh * kw * wOut }, (_, k) => {
     const [a, b, x] = [Math.floor(k / (kw * wOut)), Math.floor(k / wOut) % kw, k % wOut];
     const w = x + b - p.pw[0];
     return w >= 0 && w < wIn ? a * wIn + w : -1;
   });
-  return oneHotPlacement(g, taps, [kk, wOut], band, 2, [kk, wOut * band]);
+}
+
+/** The one-hot placement of the spatial taps into a band kernel, `[kh·kw, wOut·kh·wIn]`. */
+export function rowBandPlacement(g: OnnxGraph, p: RowBandShape): string {
+  const kk = p.kh * p.kw;
+  const band = p.kh * p.wIn;
+  return oneHotPlacement(g, rowBandTapIndex(p), [kk, p.wOut], band, 2, [kk, p.wOut * band]);
 }
 
 /** The band kernel `Kb [I, 1, O·wOut, kh·wIn]` of the spatial weights `ws [O, I, kh, kw]` (see {@link rowBandPlacement}). */

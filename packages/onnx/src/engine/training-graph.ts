@@ -3,7 +3,7 @@ import { UnsupportedError } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import { OnnxGraph } from '../graph-builder.js';
 import { positionsLastToTimeLast } from './layout-change.js';
-import { oneHotPlacement, spatialTapIndex, temporalTapIndex } from './placements.js';
+import { oneHotPlacement, spatialTapIndex, temporalTapIndex, toeplitzPlacement } from './placements.js';
 import { gatherRowBands, pairToeplitz, rowBandConv, rowBandKernel, rowBandPlacement } from './row-bands.js';
 
 /** One space-time separable conv block of the core, with the shapes of a fixed-length input. */
@@ -277,7 +277,7 @@ export function buildEngineGraph(plan: EnginePlan, kind: EngineGraphKind, option
     spatialQP.push(order === 'temporal-first' ? oneHotPlacement(g, spatial, [kk, Q], P, 2, [kk, Q * P]) : '');
     spatialPQ.push(train && order === 'temporal-first' ? oneHotPlacement(g, spatial, [kk, Q], P, 1, [kk, P * Q]) : '');
     temporalTT.push(train ? oneHotPlacement(g, temporal, [L, To], Ti, 2, [L, To * Ti]) : ''); // projects d Mt to taps
-    const toeplitz = oneHotPlacement(g, temporal, [L, To], Ti, 1, [L, Ti * To]); // (t, t')
+    const toeplitz = toeplitzPlacement(g, L, Ti, To, p.pt[0]); // (t, t')
     let K: string;
     let Mt: string;
     let stage1: string;

@@ -14,7 +14,8 @@ import {
   type ForwardLayout,
   type GemmForwardLayer,
 } from '../engine/forward-graph.js';
-import type { RowBandShape } from '../engine/row-bands.js';
+import { spatialTapIndex } from '../engine/placements.js';
+import { rowBandTapIndex } from '../engine/row-bands.js';
 import { dataOf, sessionReadouts } from './model-weights.js';
 import { sessionMetadata } from './metadata.js';
 import { type ExportOnnxOptions, GEMM_REFERENCE_FRAMES, ONNX_INPUT, ONNX_OUTPUT } from './options.js';
@@ -56,46 +57,26 @@ export function exportGemm(
     const [pt, ph, pw] = resolvePadding3d(conv.padding, [L, kh, kw]);
     const order = options.layerOrders?.[l] ?? defaultLayerOrder(I);
     const P = h * w;
-    const hOut = h + ph[0] + ph[1] - kh + 1;
-    const wOut = w + pw[0] + pw[1] - kw + 1;
+    const { index: spatial, hOut, wOut } = spatialTapIndex(h, w, kh, kw, ph, pw);
     const Q = hOut * wOut;
     tRef = Math.max(tRef + pt[0] + pt[1] - L + 1, 1);
     const Tb = Math.max(L - 1, 1, (options.blockFrames ?? temporalBlockSize)(L, tRef));
     const Wn = Tb + L - 1;
     const wt = tf.tidy(() => dataOf(conv.temporalKernel(options.session))); // [O, I, L]
     const ws = dataOf(conv.weightSpatial); // [O, I, 1, kh, kw]
-    const tf1 = order === 'temporal-first';
-    // block Toeplitz: temporal-first [O, I, Wn, Tb] (row r, col c); spatial-first [O, Tb, I, Wn]
-    const Mt = new Float32Array(O * I * Wn * Tb);
-    for (let o = 0; o < O; o++)
-      for (let i = 0; i < I; i++)
-        for (let ll = 0; ll < L; ll++)
-          for (let cc = 0; cc < Tb; cc++) {
-            const r = cc + ll;
-            Mt[tf1 ? ((o * I + i) * Wn + r) * Tb + cc : ((o * Tb + cc) * I + i) * Wn + r] = wt[(o * I + i) * L + ll]!;
-          }
-    // spatial placement: temporal-first [O, Q, I, P]; spatial-first [O, I, P, Q]
-    const K = new Float32Array(O * I * P * Q);
-    for (let o = 0; o < O; o++)
-      for (let i = 0; i < I; i++)
-        for (let a = 0; a < kh; a++)
-          for (let b = 0; b < kw; b++) {
-            const v = ws[((o * I + i) * kh + a) * kw + b]!;
-            for (let y = 0; y < hOut; y++)
-              for (let xx = 0; xx < wOut; xx++) {
-                const yi = y + a - ph[0];
-                const xi = xx + b - pw[0];
-                if (yi < 0 || yi >= h || xi < 0 || xi >= w) continue;
-                const q = y * wOut + xx;
-                const p = yi * w + xi;
-                const at = tf1 ? ((o * Q + q) * I + i) * P + p : ((o * I + i) * P + p) * Q + q;
-                K[at] = K[at]! + v;
-              }
-          }
     // eval BatchNorm (+ conv bias before it, + the bias after it) folded into scale and shift
     const affine = layer.evalAffine();
     if (!affine) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
     const { scale, shift } = affine;
+    const tf1 = order === 'temporal-first';
+    // block Toeplitz: temporal-first [O, I, Wn, Tb] (row r, col c); spatial-first [O, Tb, I, Wn]
+    const Mt = placedToeplitz(wt, O, I, L, Tb, undefined, (o, i, r, c) =>
+      tf1 ? ((o * I + i) * Wn + r) * Tb + c : ((o * Tb + c) * I + i) * Wn + r,
+    );
+    // spatial placement: temporal-first [O, Q, I, P]; spatial-first [O, I, P, Q]
+    const K = placedTaps(ws, O, I, kh * kw, spatial, P * Q, (o, i, q, p) =>
+      tf1 ? ((o * Q + q) * I + i) * P + p : ((o * I + i) * P + p) * Q + q,
+    );
     // the scale goes into the second stage's matrix (its rows belong to one output channel each)
     const second = tf1 ? K : Mt;
     const per = second.length / O;
@@ -135,8 +116,17 @@ export function exportGemm(
         ...spec,
         order: 'row-bands',
         Tb,
-        Mt: g.floats('pair_toeplitz', pairToeplitzValues(wt, scale, O, I, L, Tb), [I, O, Wn, Tb]),
-        K: g.floats('band_kernel', bandKernelValues(ws, bands), [I, 1, O * wOut, kh * w]),
+        // each pair's Toeplitz of one window [I, O, Wn, Tb], the scale folded in; the band kernel [I, 1, O·wOut, kh·wIn]
+        Mt: g.floats(
+          'pair_toeplitz',
+          placedToeplitz(wt, O, I, L, Tb, scale, (o, i, r, c) => ((i * O + o) * Wn + r) * Tb + c),
+          [I, O, Wn, Tb],
+        ),
+        K: g.floats(
+          'band_kernel',
+          placedTaps(ws, O, I, kh * kw, rowBandTapIndex(bands), wOut * kh * w, (o, i, x, col) => ((i * O + o) * wOut + x) * kh * w + col),
+          [I, 1, O * wOut, kh * w],
+        ),
         staticFrames: Wn,
         bands,
       };
@@ -214,35 +204,55 @@ function anyLengthLayer(
 }
 
 /**
- * Each channel pair's Toeplitz matrix of one window, `[I, O, Wn, Tb]` (output frame c reads input frame c + l through
- * tap l), times the output channel's BatchNorm scale.
+ * Each channel pair's temporal kernel (`wt [O, I, L]`) in its block Toeplitz: output frame c of a block reads window
+ * row r = c + l through tap l. Written at `at(o, i, r, c)` of an array of `O·I·(Tb + L − 1)·Tb` values, times
+ * `scale[o]` where given (the BatchNorm scale, when this stage is the one whose rows belong to output channels).
  */
-function pairToeplitzValues(wt: Float32Array, scale: Float32Array, O: number, I: number, L: number, Tb: number): Float32Array {
-  const Wn = Tb + L - 1;
-  const Mt = new Float32Array(I * O * Wn * Tb);
-  for (let i = 0; i < I; i++)
-    for (let o = 0; o < O; o++)
+function placedToeplitz(
+  wt: Float32Array,
+  O: number,
+  I: number,
+  L: number,
+  Tb: number,
+  scale: Float32Array | undefined,
+  at: (o: number, i: number, r: number, c: number) => number,
+): Float32Array {
+  const out = new Float32Array(O * I * (Tb + L - 1) * Tb);
+  for (let o = 0; o < O; o++)
+    for (let i = 0; i < I; i++)
       for (let l = 0; l < L; l++) {
-        const v = wt[(o * I + i) * L + l]! * scale[o]!;
-        for (let c = 0; c < Tb; c++) Mt[((i * O + o) * Wn + c + l) * Tb + c] = v;
+        const v = wt[(o * I + i) * L + l]! * (scale ? scale[o]! : 1);
+        for (let c = 0; c < Tb; c++) out[at(o, i, c + l, c)] = v;
       }
-  return Mt;
+  return out;
 }
 
-/** The row-band kernel `[I, 1, O·wOut, kh·wIn]` of `ws [O, I, kh, kw]` (see engine/row-bands.ts). */
-function bandKernelValues(ws: Float32Array, p: RowBandShape): Float32Array {
-  const { I, O, kh, kw, wIn, wOut } = p;
-  const band = kh * wIn;
-  const K = new Float32Array(I * O * wOut * band);
-  for (let i = 0; i < I; i++)
-    for (let o = 0; o < O; o++)
-      for (let a = 0; a < kh; a++)
-        for (let b = 0; b < kw; b++) {
-          const v = ws[((o * I + i) * kh + a) * kw + b]!;
-          for (let x = 0; x < wOut; x++) {
-            const col = x + b - p.pw[0];
-            if (col >= 0 && col < wIn) K[((i * O + o) * wOut + x) * band + a * wIn + col] = v;
-          }
+/**
+ * Each channel pair's spatial taps (`ws [O, I, kh·kw]`) placed through a tap index `[kh·kw, n]` (the target each tap
+ * reaches from output j, −1 for padding: {@link spatialTapIndex}, {@link rowBandTapIndex}), at `at(o, i, j, target)`
+ * of an array of `size` values per channel pair.
+ */
+function placedTaps(
+  ws: Float32Array,
+  O: number,
+  I: number,
+  kk: number,
+  index: Int32Array,
+  size: number,
+  at: (o: number, i: number, j: number, target: number) => number,
+): Float32Array {
+  const n = index.length / kk;
+  const out = new Float32Array(O * I * size);
+  for (let o = 0; o < O; o++)
+    for (let i = 0; i < I; i++)
+      for (let t = 0; t < kk; t++) {
+        const v = ws[(o * I + i) * kk + t]!;
+        for (let j = 0; j < n; j++) {
+          const target = index[t * n + j]!;
+          if (target < 0) continue;
+          const k = at(o, i, j, target);
+          out[k] = out[k]! + v;
         }
-  return K;
+      }
+  return out;
 }
