@@ -3,7 +3,7 @@ import { UnsupportedError } from '@openretina/contracts';
 import { CoreLayer, SimpleCoreWrapper } from '@openretina/core';
 import { SpaceTimeSeparableConv3d, resolvePadding3d } from '@openretina/layers';
 import type { CoreReadout } from '@openretina/models';
-import { GaussianMaskReadout, MultiReadoutBase } from '@openretina/readout';
+import { GaussianMaskReadout } from '@openretina/readout';
 
 /*
  * What the kernels compute with, read from a model: the shapes of each layer (its plan) and the eval weights (temporal
@@ -86,7 +86,13 @@ function coreLayers(model: CoreReadout): CoreLayer[] {
 function maskReadout(model: CoreReadout, session: string): GaussianMaskReadout {
   model.readout.numNeurons(session); // unknown session → the readout's own error, naming the sessions it has
   const multi = model.readout;
-  const readout = multi instanceof MultiReadoutBase ? multi.readout(session) : undefined;
+  // the contract's per-session readout, whoever implements the multi-readout (not only our MultiReadoutBase)
+  if (!multi.readout) {
+    throw new UnsupportedError(
+      `The WebAssembly predictor needs a readout per session (MultiReadout.readout); ${multi.constructor.name} has none.`,
+    );
+  }
+  const readout = multi.readout(session);
   if (!(readout instanceof GaussianMaskReadout)) {
     const what = readout ? readout.constructor.name : multi.constructor.name;
     throw new UnsupportedError(`The WebAssembly predictor supports Gaussian-mask readouts only (got ${what}).`);

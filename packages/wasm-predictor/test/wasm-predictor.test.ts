@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError, ShapeError, UnknownSessionError, UnsupportedError } from '@openretina/contracts';
+import { DataError, type MultiReadout, ShapeError, UnknownSessionError, UnsupportedError } from '@openretina/contracts';
 import { CoreReadout, buildCoreReadout } from '@openretina/models';
 import { MultiGaussianMaskReadout } from '@openretina/readout';
 import { buildFixtureModel, refVideo } from '@openretina/test-utils/fixture-model';
@@ -281,6 +281,39 @@ describe('WasmPredictor on bad input', () => {
     await expect(p.predict(x, 'a')).rejects.toThrow('The readout of session a reads 8 channels of 7×8, but the core gives 8 of 9×6.');
     tf.dispose([x, ...readout.namedParameters().values(), ...readout.namedBuffers().values()]);
     p.dispose();
+  });
+});
+
+describe('WasmPredictor and a multi-readout of another package', () => {
+  it("reaches the per-session readouts through the contract's readout(session), and says so when there is none", async () => {
+    const model = randomModel({}, 3);
+    model.eval();
+    const ours = model.readout as MultiGaussianMaskReadout;
+    // a multi-readout that is not one of our classes (its prototype is a plain object's); everything but
+    // readout(session) is our readout's, called on it
+    const foreign = (withReadout: boolean): MultiReadout =>
+      new Proxy(ours, {
+        getPrototypeOf: () => Object.prototype,
+        get: (target, key) => {
+          if (key === 'readout') return withReadout ? (s: string) => target.readout(s) : undefined;
+          if (key === 'constructor') return { name: 'ForeignReadout' };
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const inputShape = [2, 9, 8] as const;
+    const withIt = new CoreReadout({ core: model.core, readout: foreign(true), inputShape });
+    const predictor = await WasmPredictor.create(withIt);
+    const x = tf.randomNormal([2, 16, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor5D;
+    for (const session of ['a', 'b']) await expectSameAsForward(predictor, model, x, session, `session ${session}`);
+    predictor.dispose();
+    x.dispose();
+    const without = new CoreReadout({ core: model.core, readout: foreign(false), inputShape });
+    expect(WasmPredictor.supports(without)).toEqual({
+      ok: false,
+      reason: 'The WebAssembly predictor needs a readout per session (MultiReadout.readout); ForeignReadout has none.',
+    });
+    model.dispose();
   });
 });
 
