@@ -9,7 +9,7 @@ import {
   type InputGradientValues,
   type LossAndGradients,
 } from '@openretina/contracts';
-import { SimpleCoreWrapper } from '@openretina/core';
+import { type CoreLayer, SimpleCoreWrapper } from '@openretina/core';
 import {
   HostCopies,
   StateRecord,
@@ -100,6 +100,8 @@ interface LayerRefs {
     eps: number;
   };
   bias: tf.Variable;
+  /** The block's eval affine map (BatchNorm with its running statistics and the block's bias): `CoreLayer.evalAffine`. */
+  evalAffine: () => { scale: Float32Array; shift: Float32Array } | undefined;
 }
 
 /** Training-graph inputs that are a parameter itself, by input name, with the dims the graph takes them in. */
@@ -149,6 +151,7 @@ export class OnnxEngine implements ComputeEngine {
       conv: l.conv as LayerRefs['conv'],
       norm: l.norm as LayerRefs['norm'],
       bias: (l.bias as { bias: tf.Variable }).bias,
+      evalAffine: () => (l as unknown as CoreLayer).evalAffine(),
     }));
   }
 
@@ -267,12 +270,11 @@ export class OnnxEngine implements ComputeEngine {
       if (want(n.wt(i))) w.set(n.wt(i), l.conv.temporalKernel(session));
       if (want(n.ws(i))) w.set(n.ws(i), tf.reshape(ws, spatialKernelDims(ws)));
       if (!train) {
-        const rm = l.norm.runningMean;
-        const rv = l.norm.runningVar;
-        if (!rm || !rv) throw new ConfigError('Eval-mode ONNX graphs need BatchNorm running statistics.');
-        const scale = tf.mul(tf.rsqrt(tf.add(rv, l.norm.eps)), l.norm.weight);
-        w.set(n.scale(i), scale);
-        w.set(n.shift(i), tf.add(tf.sub(l.norm.bias, tf.mul(rm, scale)), tf.reshape(l.bias, [l.norm.weight.shape[0]!])));
+        // the fold the exporter and the WebAssembly predictor use too
+        const affine = l.evalAffine();
+        if (!affine) throw new ConfigError('Eval-mode ONNX graphs need BatchNorm running statistics.');
+        w.set(n.scale(i), tensorFromHost(affine.scale, [affine.scale.length]));
+        w.set(n.shift(i), tensorFromHost(affine.shift, [affine.shift.length]));
       }
     });
     if (want(n.readoutWeight)) w.set(n.readoutWeight, this.readoutWeight(session));
