@@ -34,8 +34,10 @@ import { splitGraph } from './split-graph.js';
  * ONNX Runtime's graph optimisations per graph: all of them for the training and input-gradient graphs; none for the
  * weights graph (it runs once per weight change) nor for a prediction graph over several time blocks, whose
  * optimisation is most of its session creation (74–117 ms more at 150 and 750 frames: validation, tests) for run
- * times it leaves equal. A one-block prediction graph (50 frames: row bands, slices and adds) is optimised: creation
- * took 46–70 ms at either level, and batch-32 predictions 12.7–13.6 ms against 13.2–13.8 (6 alternating pairs).
+ * times it leaves equal. A one-block prediction graph (50 frames: row bands) is optimised: creation took 46–70 ms at
+ * either level, and batch-32 predictions 12.7–13.6 ms against 13.2–13.8 (6 alternating pairs) while its channel sum was
+ * slices that onnxruntime fuses; since that sum became one product the two levels run alike (14.2–14.8 against
+ * 14.3–15.1 ms, 4 pairs in a slow phase of the machine).
  */
 function optimizationLevel(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', plan: EnginePlan): 'all' | 'disabled' {
   if (kind === 'forward-weights') return 'disabled';
