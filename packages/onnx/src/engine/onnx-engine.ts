@@ -99,7 +99,6 @@ interface LayerRefs {
     runningVar?: tf.Variable;
     numBatchesTracked?: tf.Variable;
     momentum: number;
-    eps: number;
   };
   bias: tf.Variable;
   /** The block's eval affine map (BatchNorm with its running statistics and the block's bias): `CoreLayer.evalAffine`. */

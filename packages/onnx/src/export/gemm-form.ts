@@ -69,18 +69,15 @@ export function exportGemm(
     if (!affine) throw new UnsupportedError('ONNX export needs BatchNorm running statistics (track_running_stats).');
     const { scale, shift } = affine;
     const tf1 = order === 'temporal-first';
+    // the scale goes into the second stage's matrix (its rows belong to one output channel each)
     // block Toeplitz: temporal-first [O, I, Wn, Tb] (row r, col c); spatial-first [O, Tb, I, Wn]
-    const Mt = placedToeplitz(wt, O, I, L, Tb, undefined, (o, i, r, c) =>
+    const Mt = placedToeplitz(wt, O, I, L, Tb, tf1 ? undefined : scale, (o, i, r, c) =>
       tf1 ? ((o * I + i) * Wn + r) * Tb + c : ((o * Tb + c) * I + i) * Wn + r,
     );
     // spatial placement: temporal-first [O, Q, I, P]; spatial-first [O, I, P, Q]
-    const K = placedTaps(ws, O, I, kh * kw, spatial, P * Q, (o, i, q, p) =>
+    const K = placedTaps(ws, O, I, kh * kw, spatial, P * Q, tf1 ? scale : undefined, (o, i, q, p) =>
       tf1 ? ((o * Q + q) * I + i) * P + p : ((o * I + i) * P + p) * Q + q,
     );
-    // the scale goes into the second stage's matrix (its rows belong to one output channel each)
-    const second = tf1 ? K : Mt;
-    const per = second.length / O;
-    for (let i = 0; i < second.length; i++) second[i] = second[i]! * scale[Math.floor(i / per)]!;
     const spec: GemmForwardLayer = {
       order,
       I,
@@ -124,7 +121,16 @@ export function exportGemm(
         ),
         K: g.floats(
           'band_kernel',
-          placedTaps(ws, O, I, kh * kw, rowBandTapIndex(bands), wOut * kh * w, (o, i, x, col) => ((i * O + o) * wOut + x) * kh * w + col),
+          placedTaps(
+            ws,
+            O,
+            I,
+            kh * kw,
+            rowBandTapIndex(bands),
+            wOut * kh * w,
+            undefined,
+            (o, i, x, col) => ((i * O + o) * wOut + x) * kh * w + col,
+          ),
           [I, 1, O * wOut, kh * w],
         ),
         staticFrames: Wn,
@@ -230,7 +236,7 @@ function placedToeplitz(
 /**
  * Each channel pair's spatial taps (`ws [O, I, kh·kw]`) placed through a tap index `[kh·kw, n]` (the target each tap
  * reaches from output j, −1 for padding: {@link spatialTapIndex}, {@link rowBandTapIndex}), at `at(o, i, j, target)`
- * of an array of `size` values per channel pair.
+ * of an array of `size` values per channel pair, times `scale[o]` where given (as {@link placedToeplitz}).
  */
 function placedTaps(
   ws: Float32Array,
@@ -239,6 +245,7 @@ function placedTaps(
   kk: number,
   index: Int32Array,
   size: number,
+  scale: Float32Array | undefined,
   at: (o: number, i: number, j: number, target: number) => number,
 ): Float32Array {
   const n = index.length / kk;
@@ -246,7 +253,7 @@ function placedTaps(
   for (let o = 0; o < O; o++)
     for (let i = 0; i < I; i++)
       for (let t = 0; t < kk; t++) {
-        const v = ws[(o * I + i) * kk + t]!;
+        const v = ws[(o * I + i) * kk + t]! * (scale ? scale[o]! : 1);
         for (let j = 0; j < n; j++) {
           const target = index[t * n + j]!;
           if (target < 0) continue;
