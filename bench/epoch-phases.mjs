@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import nodeModule from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, median } from './lib.mjs';
 
 const [epochsArg = '8', config = 'bundled_core_readout', outPath, ...overrides] = process.argv.slice(2);
 const epochs = Number(epochsArg);
@@ -33,10 +33,6 @@ const run = await app.runTraining(config, [`trainer.max_epochs=${epochs}`, `path
 });
 const tEnd = performance.now();
 const history = run.result.history;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : Number.NaN;
-};
 const later = history.length > 1 ? history.slice(1) : history;
 const phaseNames = Object.keys(history[0]?.phases ?? {});
 const phases = Object.fromEntries(phaseNames.map((k) => [k, median(later.map((h) => h.phases[k]))]));

@@ -39,6 +39,13 @@ export function buildModel(models, frames = FRAMES) {
   return models.buildCoreReadout(cfg);
 }
 
+/** The median of `values` (the mean of the middle two for an even count; NaN when empty). */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length ? (s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2) : Number.NaN;
+}
+
 /** Median ms of `runs` timed calls after `warmup` untimed ones. */
 export async function time(fn, { runs = 7, warmup = 2 } = {}) {
   for (let i = 0; i < warmup; i++) await fn();
@@ -48,9 +55,7 @@ export async function time(fn, { runs = 7, warmup = 2 } = {}) {
     await fn();
     ts.push(performance.now() - t0);
   }
-  ts.sort((a, b) => a - b);
-  const mid = ts.length >> 1;
-  return { median_ms: ts.length % 2 ? ts[mid] : (ts[mid - 1] + ts[mid]) / 2, min_ms: ts[0], max_ms: ts[ts.length - 1], runs };
+  return { median_ms: median(ts), min_ms: Math.min(...ts), max_ms: Math.max(...ts), runs };
 }
 
 export function peakRssMb() {

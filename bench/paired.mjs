@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, median } from './lib.mjs';
 
 const PAIRS = Number(process.argv[2] ?? 8);
 const FIGURES = [
@@ -59,12 +59,6 @@ function quietLoad() {
   for (let waited = 0; waited < 180 && loadavg()[0] >= 1; waited += 10) spawnSync('sleep', ['10']);
   return loadavg()[0];
 }
-
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const pairs = [];
 for (let i = 1; i <= PAIRS; i++) {
