@@ -45,6 +45,29 @@ function optimizationLevel(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixe
   return 'all';
 }
 
+/**
+ * Default of {@link OnnxEngineOptions.hostRehearsals}. V8 runs a function unoptimised until it has run a while, and
+ * compiles it on a background thread: without rehearsals a run's first steps spent their host side in V8's
+ * interpreter (5–8 ms against 2–3 later, b32 on the bench model) while V8's compiler took CPU from ONNX Runtime's two
+ * threads. Rehearsed before the session is built, the host code is compiled while ONNX Runtime builds the session on
+ * the main thread alone: steps 3–9 of a process 44.0 against 47.3 ms, its first 20 steps 1.56 against 1.61 s with the
+ * rehearsals' own time (6 alternating processes each, bench/ANALYSIS.md round fifteen).
+ */
+const HOST_REHEARSALS = 3;
+
+/** A training graph's outputs as zeros: the loss, `d_<input>` of each weight input (`dims` by input name), batch statistics. */
+function rehearsalOutputs(dims: Readonly<Record<string, readonly number[]>>, layers: number): Record<string, OrtTensorLike> {
+  const zeros = (d: readonly number[]): OrtTensorLike => ({ data: new Float32Array(d.reduce((a, b) => a * b, 1)), dims: d });
+  const out: Record<string, OrtTensorLike> = { [n.loss]: zeros([]) };
+  for (const [name, d] of Object.entries(dims)) out[n.grad(name)] = zeros(d);
+  for (let l = 0; l < layers; l++) {
+    const O = dims[n.gamma(l)] ?? [0];
+    out[n.batchMean(l)] = zeros(O);
+    out[n.batchVar(l)] = zeros(O);
+  }
+  return out;
+}
+
 /** Values of the largest dense matrix the engine builds per layer (2^26 float32 = 256 MiB); larger models run in TF.js. */
 const MAX_PLACEMENT_VALUES = 2 ** 26;
 
@@ -64,6 +87,13 @@ export interface OnnxEngineOptions {
   threads?: number;
   executionProviders?: readonly string[];
   sessionOptions?: Record<string, unknown>;
+  /**
+   * Rehearsals of a training step's host side before the first step of each training graph (default 3): the step's
+   * own code on the current values (temporal kernels, the readout's mask and penalties, the chain rule to the
+   * parameters, the gradient tensors) with zeros for the graph's outputs, changing nothing, so that V8 has compiled
+   * that code by the next steps. 0 skips them.
+   */
+  hostRehearsals?: number;
 }
 
 type AnyModule = Record<string, unknown>;
@@ -147,6 +177,9 @@ export class OnnxEngine implements ComputeEngine {
     private readonly options: OnnxEngineOptions,
   ) {
     enginePlan(model, model.sessions[0]!, 1000); // throws UnsupportedError for models the graphs don't cover
+    const r = options.hostRehearsals;
+    if (r !== undefined && !(Number.isInteger(r) && r >= 0))
+      throw new ConfigError(`hostRehearsals must be a whole number ≥ 0, got ${String(r)}.`);
     const layers = ((model.core as unknown as AnyModule).features as { layers: AnyModule[] }).layers;
     this.layers = layers.map((l) => ({
       conv: l.conv as LayerRefs['conv'],
@@ -192,9 +225,8 @@ export class OnnxEngine implements ComputeEngine {
    */
   private session(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', session: string, T: number): Promise<OrtSessionLike> {
     const plan: EnginePlan = enginePlan(this.model, session, T);
-    // the weights graph does not depend on the length itself (see forwardWeightsKey)
-    const planKey = kind === 'forward-weights' ? this.forwardWeightsKey(session, T) : JSON.stringify(graphKeyPlan(plan));
-    const key = `${kind}|${planKey}`;
+    const key = this.sessionKey(kind, session, T, plan);
+    const planKey = key.slice(kind.length + 1);
     let s = this.sessions.get(key);
     if (!s) {
       const bytes =
@@ -217,6 +249,17 @@ export class OnnxEngine implements ComputeEngine {
       this.sessions.set(key, s);
     }
     return s;
+  }
+
+  /** The key of a graph's session in {@link sessions}: its kind and what the graph depends on. */
+  private sessionKey(
+    kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed',
+    session: string,
+    T: number,
+    plan = enginePlan(this.model, session, T),
+  ): string {
+    // the weights graph does not depend on the length itself (see forwardWeightsKey)
+    return `${kind}|${kind === 'forward-weights' ? this.forwardWeightsKey(session, T) : JSON.stringify(graphKeyPlan(plan))}`;
   }
 
   /** One half of the input-gradient graph: the graph is built and split once for both. */
@@ -453,9 +496,29 @@ export class OnnxEngine implements ComputeEngine {
       throw new UnsupportedError(`The ONNX engine cannot train this model: ${defaultLossOnly(this.model)}; use the TF.js engine.`);
     this.checkInput(inputs);
     this.model.readout.numNeurons(session);
+    if (!this.sessions.has(this.sessionKey('train', session, inputs.shape[1]))) {
+      for (let i = 0; i < (this.options.hostRehearsals ?? HOST_REHEARSALS); i++) {
+        const r = await this.trainStep(inputs, targets, session, params, undefined);
+        tf.dispose([...r.grads.values()]);
+      }
+    }
+    return this.trainStep(inputs, targets, session, params, await this.session('train', session, inputs.shape[1]));
+  }
+
+  /**
+   * One training step through the graph's session, or with `ortSession` undefined a rehearsal of its host side
+   * (see {@link HOST_REHEARSALS}): the graph's outputs are zeros, and nothing of the model changes (no clamp of the
+   * readout features, no BatchNorm running statistics).
+   */
+  private async trainStep(
+    inputs: tf.Tensor5D,
+    targets: tf.Tensor3D,
+    session: string,
+    params: ReadonlyMap<string, tf.Variable> | undefined,
+    ortSession: OrtSessionLike | undefined,
+  ): Promise<LossAndGradients> {
     const vars = params ?? this.model.parametersForSession(session);
-    const ortSession = await this.session('train', session, inputs.shape[1]);
-    this.clampPositive(session);
+    if (ortSession) this.clampPositive(session);
     // the temporal kernels on the host (a few hundred multiply-adds; in TF.js ~20 kernels each), the rest in TF.js
     const kernels = await this.temporalKernelValues(session);
     const kernelShape = (l: number): number[] => {
@@ -484,7 +547,15 @@ export class OnnxEngine implements ComputeEngine {
       if (hostReadout) feeds[n.readoutWeight] = this.tensor(hostReadout.mask.weight, [hostReadout.rows, hostReadout.values.scale.length]);
       target = await this.targetCopies.take(targets);
       feeds[n.targets] = this.tensor(target.data, targets.shape);
-      res = await ortSession.run(feeds);
+      if (ortSession) res = await ortSession.run(feeds);
+      else {
+        const dims: Record<string, readonly number[]> = {};
+        for (const [name, { dims: d }] of parameters) dims[name] = d;
+        for (const [name, t] of readoutWeight ?? []) dims[name] = t.shape;
+        kernels.forEach((_, l) => (dims[n.wt(l)] = kernelShape(l)));
+        if (hostReadout) dims[n.readoutWeight] = [hostReadout.rows, hostReadout.values.scale.length];
+        res = rehearsalOutputs(dims, this.layers.length);
+      }
     } finally {
       stimulus?.release();
       target?.release();
@@ -499,7 +570,7 @@ export class OnnxEngine implements ComputeEngine {
     // BatchNorm running statistics, as a TF.js training forward updates them: on the host, each product and sum
     // rounded to float32 as TF.js's kernels round them (the same values, no kernels).
     const B = inputs.shape[0];
-    if (this.model.training) {
+    if (this.model.training && ortSession) {
       const plans = enginePlan(this.model, session, inputs.shape[1]).layers; // once per step, not per layer
       for (const [i, l] of this.layers.entries()) {
         const { runningMean: rm, runningVar: rv, numBatchesTracked: nbt, momentum: m } = l.norm;
