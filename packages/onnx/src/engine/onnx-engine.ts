@@ -50,10 +50,11 @@ function optimizationLevel(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixe
  * compiles it on a background thread: without rehearsals a run's first steps spent their host side in V8's
  * interpreter (5–8 ms against 2–3 later, b32 on the bench model) while V8's compiler took CPU from ONNX Runtime's two
  * threads. Rehearsed before the session is built, the host code is compiled while ONNX Runtime builds the session on
- * the main thread alone. bench/figures.mjs's b32 step (steps 3–9): 38.9 against 41.4 ms, faster in 8 of 10 alternating
- * pairs; a process's first 20–30 steps, rehearsals included, took as long or less (1.56 against 1.61 s and 1.64
- * against 1.64 s in two sets of alternating processes). More rehearsals moved more of the warm-up into the first step
- * without shortening the run (20: 1.67 s for 30 steps), so 3 (bench/ANALYSIS.md round fifteen).
+ * the main thread alone. bench/figures.mjs's b32 step (steps 3–9): a median of 39.9 against 41.5 ms, faster in 14 of
+ * 20 alternating pairs (median difference 1.1 ms); a process's first 20–30 steps, rehearsals included, took as long or
+ * less (1.56 against 1.61 s and 1.64 against 1.64 s in two sets of alternating processes). More rehearsals moved more of
+ * the warm-up into the first step without shortening the run (20: 1.67 s for 30 steps), so 3 (bench/ANALYSIS.md round
+ * fifteen).
  */
 const HOST_REHEARSALS = 3;
 
