@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, type LossAndGradients } from '@openretina/contracts';
 import type { CoreReadout } from '@openretina/models';
 import { OnnxEngine, loadOnnxRuntimeNode, type OrtLike } from '../src/node.js';
@@ -64,6 +64,34 @@ describe('OnnxEngine: rehearsals of the training step host side', () => {
     expect(tracked.length).toBeGreaterThan(0);
     for (const [k, v] of tracked) expect(v, k).toEqual([1]);
     tf.dispose([...plain.step.grads.values(), ...rehearsed.step.grads.values(), x, y]);
+    model.dispose();
+  });
+
+  it('happen before the first step of a training graph only: 3 by default, or the count given', async () => {
+    // each rehearsal and each step reads the session's parameters once
+    const model = buildSmallModel({ a: 3, b: 4 });
+    const x = tf.randomNormal([2, 16, 9, 8, 2], 0, 1, 'float32', 7) as tf.Tensor5D;
+    const ya = tf.randomUniform([2, 16, 3], 0, 2, 'float32', 8) as tf.Tensor3D;
+    const yb = tf.randomUniform([2, 16, 4], 0, 2, 'float32', 9) as tf.Tensor3D;
+    model.train();
+    for (const [hostRehearsals, want] of [
+      [undefined, 3],
+      [1, 1],
+      [0, 0],
+    ] as const) {
+      const engine = new OnnxEngine(model, { ort, ...(hostRehearsals === undefined ? {} : { hostRehearsals }) });
+      const reads = vi.spyOn(model, 'parametersForSession');
+      const first = await engine.lossAndGrads(x, ya, 'a');
+      expect(reads, `hostRehearsals ${hostRehearsals}`).toHaveBeenCalledTimes(want + 1);
+      // session b shares a's training graph (the neuron count is symbolic): its session exists, no rehearsal
+      const second = await engine.lossAndGrads(x, yb, 'b');
+      const third = await engine.lossAndGrads(x, ya, 'a');
+      expect(reads).toHaveBeenCalledTimes(want + 3);
+      reads.mockRestore();
+      tf.dispose([...first.grads.values(), ...second.grads.values(), ...third.grads.values()]);
+      engine.dispose();
+    }
+    tf.dispose([x, ya, yb]);
     model.dispose();
   });
 
