@@ -58,15 +58,18 @@ function optimizationLevel(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixe
  */
 const HOST_REHEARSALS = 3;
 
-/** A training graph's outputs as zeros: the loss, `d_<input>` of each weight input (`dims` by input name), batch statistics. */
-function rehearsalOutputs(dims: Readonly<Record<string, readonly number[]>>, layers: number): Record<string, OrtTensorLike> {
+/**
+ * A training graph's outputs as zeros for its `feeds`: the loss, `d_<input>` of each weight input (the stimulus and
+ * targets have none) in that input's dims, and each layer's batch statistics in its BatchNorm weight's dims.
+ */
+function rehearsalOutputs(feeds: Readonly<Record<string, unknown>>, layers: number): Record<string, OrtTensorLike> {
   const zeros = (d: readonly number[]): OrtTensorLike => ({ data: new Float32Array(d.reduce((a, b) => a * b, 1)), dims: d });
+  const dims = (name: string): readonly number[] => (feeds[name] as OrtTensorLike).dims;
   const out: Record<string, OrtTensorLike> = { [n.loss]: zeros([]) };
-  for (const [name, d] of Object.entries(dims)) out[n.grad(name)] = zeros(d);
+  for (const name of Object.keys(feeds)) if (name !== n.x && name !== n.targets) out[n.grad(name)] = zeros(dims(name));
   for (let l = 0; l < layers; l++) {
-    const O = dims[n.gamma(l)] ?? [0];
-    out[n.batchMean(l)] = zeros(O);
-    out[n.batchVar(l)] = zeros(O);
+    out[n.batchMean(l)] = zeros(dims(n.gamma(l)));
+    out[n.batchVar(l)] = zeros(dims(n.gamma(l)));
   }
   return out;
 }
@@ -228,8 +231,7 @@ export class OnnxEngine implements ComputeEngine {
    */
   private session(kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed', session: string, T: number): Promise<OrtSessionLike> {
     const plan: EnginePlan = enginePlan(this.model, session, T);
-    const key = this.sessionKey(kind, session, T, plan);
-    const planKey = key.slice(kind.length + 1);
+    const { key, planKey } = this.sessionKey(kind, session, T, plan);
     let s = this.sessions.get(key);
     if (!s) {
       const bytes =
@@ -254,15 +256,16 @@ export class OnnxEngine implements ComputeEngine {
     return s;
   }
 
-  /** The key of a graph's session in {@link sessions}: its kind and what the graph depends on. */
+  /** The key of a graph's session in {@link sessions} (its kind and `planKey`, what the graph depends on). */
   private sessionKey(
     kind: EngineGraphKind | 'forward-weights' | 'vjp-fixed',
     session: string,
     T: number,
     plan = enginePlan(this.model, session, T),
-  ): string {
+  ): { key: string; planKey: string } {
     // the weights graph does not depend on the length itself (see forwardWeightsKey)
-    return `${kind}|${kind === 'forward-weights' ? this.forwardWeightsKey(session, T) : JSON.stringify(graphKeyPlan(plan))}`;
+    const planKey = kind === 'forward-weights' ? this.forwardWeightsKey(session, T) : JSON.stringify(graphKeyPlan(plan));
+    return { key: `${kind}|${planKey}`, planKey };
   }
 
   /** One half of the input-gradient graph: the graph is built and split once for both. */
@@ -499,7 +502,7 @@ export class OnnxEngine implements ComputeEngine {
       throw new UnsupportedError(`The ONNX engine cannot train this model: ${defaultLossOnly(this.model)}; use the TF.js engine.`);
     this.checkInput(inputs);
     this.model.readout.numNeurons(session);
-    if (!this.sessions.has(this.sessionKey('train', session, inputs.shape[1]))) {
+    if (!this.sessions.has(this.sessionKey('train', session, inputs.shape[1]).key)) {
       for (let i = 0; i < (this.options.hostRehearsals ?? HOST_REHEARSALS); i++) {
         const r = await this.trainStep(inputs, targets, session, params, undefined);
         tf.dispose([...r.grads.values()]);
@@ -550,15 +553,7 @@ export class OnnxEngine implements ComputeEngine {
       if (hostReadout) feeds[n.readoutWeight] = this.tensor(hostReadout.mask.weight, [hostReadout.rows, hostReadout.values.scale.length]);
       target = await this.targetCopies.take(targets);
       feeds[n.targets] = this.tensor(target.data, targets.shape);
-      if (ortSession) res = await ortSession.run(feeds);
-      else {
-        const dims: Record<string, readonly number[]> = {};
-        for (const [name, { dims: d }] of parameters) dims[name] = d;
-        for (const [name, t] of readoutWeight ?? []) dims[name] = t.shape;
-        kernels.forEach((_, l) => (dims[n.wt(l)] = kernelShape(l)));
-        if (hostReadout) dims[n.readoutWeight] = [hostReadout.rows, hostReadout.values.scale.length];
-        res = rehearsalOutputs(dims, this.layers.length);
-      }
+      res = ortSession ? await ortSession.run(feeds) : rehearsalOutputs(feeds, this.layers.length);
     } finally {
       stimulus?.release();
       target?.release();
