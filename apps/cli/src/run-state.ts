@@ -1,9 +1,8 @@
 // The `last/` checkpoint of a run: the weights after the latest epoch and everything `train --resume` needs to go on.
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileFormatError } from '@openretina/contracts';
-import { recoverDirectory, replaceDirectoryAtomic } from '@openretina/formats/node';
+import { recoverDirectory, replaceDirectoryAtomicSync } from '@openretina/formats/node';
 import { CARD_FILE, WEIGHTS_FILE, checkpointToBytes, type CheckpointMeta } from '@openretina/hub';
 import type { CoreReadout } from '@openretina/models';
 import type { TrainingState } from '@openretina/trainer';
@@ -52,14 +51,17 @@ function decode(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Writes `dir` (atomically, the whole folder at once): the model's current weights, its card, and the training state. */
+/**
+ * Writes `dir` (atomically, the whole folder at once): the model's current weights, its card, and the training state.
+ * By direct system calls, as `saveCheckpoint` writes best/: once per epoch, three small files.
+ */
 export async function saveLastCheckpoint(model: CoreReadout, state: TrainingState, dir: string, meta: CheckpointMeta): Promise<void> {
   const { weights, cardJson } = await checkpointToBytes(model, meta);
   const stateJson = JSON.stringify({ format: FORMAT, state }, encode);
-  await replaceDirectoryAtomic(dir, async (staging) => {
-    await writeFile(join(staging, WEIGHTS_FILE), weights);
-    await writeFile(join(staging, CARD_FILE), cardJson);
-    await writeFile(join(staging, TRAINING_STATE_FILE), stateJson);
+  replaceDirectoryAtomicSync(dir, (staging) => {
+    writeFileSync(join(staging, WEIGHTS_FILE), weights);
+    writeFileSync(join(staging, CARD_FILE), cardJson);
+    writeFileSync(join(staging, TRAINING_STATE_FILE), stateJson);
   });
 }
 

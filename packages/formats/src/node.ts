@@ -8,6 +8,7 @@ export {
   writeJsonAtomicSync,
   produceFileAtomic,
   replaceDirectoryAtomic,
+  replaceDirectoryAtomicSync,
 } from './node/atomic-write.js';
 export type { AtomicWriteOptions } from './node/atomic-write.js';
 export { recoverDirectory } from './node/directory-recovery.js';

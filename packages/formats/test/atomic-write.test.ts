@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   produceFileAtomic,
   replaceDirectoryAtomic,
+  replaceDirectoryAtomicSync,
   tempPathFor,
   writeFileAtomic,
   writeFileAtomicSync,
@@ -64,32 +65,41 @@ describe('atomic writes', () => {
     expect(readFileSync(join(blocked, 'keep.txt'), 'utf8')).toBe('kept');
   });
 
-  it('replaces a folder as a whole; a fill that throws midway leaves the old folder and no staging folder', async () => {
-    const dir = freshDir();
-    const target = join(dir, 'ckpt');
-    await replaceDirectoryAtomic(target, (staging) => {
-      writeFileSync(join(staging, 'one'), '1');
-    });
-    expect(readdirSync(target)).toEqual(['one']);
-    await replaceDirectoryAtomic(target, (staging) => {
-      mkdirSync(join(staging, 'nested'));
-      writeFileSync(join(staging, 'nested', 'two'), '2');
-    });
-    expect(readdirSync(target)).toEqual(['nested']);
-    await expect(
-      replaceDirectoryAtomic(target, (staging) => {
-        writeFileSync(join(staging, 'partial'), 'x');
-        throw new Error('interrupted');
-      }),
-    ).rejects.toThrow('interrupted');
-    expect(readdirSync(dir)).toEqual(['ckpt']);
-    expect(readFileSync(join(target, 'nested', 'two'), 'utf8')).toBe('2');
-    expect(existsSync(join(target, 'partial'))).toBe(false);
-    // a file where the folder should go is not replaced
-    const file = join(dir, 'model.ckpt');
-    writeFileSync(file, 'not ours');
-    await expect(replaceDirectoryAtomic(file, () => {})).rejects.toThrow(/model\.ckpt exists and is not a folder/);
-    expect(readFileSync(file, 'utf8')).toBe('not ours');
-    expect(readdirSync(dir).sort()).toEqual(['ckpt', 'model.ckpt']);
-  });
+  // the async swap and its synchronous twin, the latter wrapped so that its throws become rejections
+  const swaps = {
+    async: replaceDirectoryAtomic,
+    sync: async (dir: string, fill: (staging: string) => void) => replaceDirectoryAtomicSync(dir, fill),
+  };
+  it.each(Object.keys(swaps) as (keyof typeof swaps)[])(
+    '%s: replaces a folder as a whole; a fill that throws midway leaves the old folder and no staging folder',
+    async (kind) => {
+      const swap = swaps[kind];
+      const dir = freshDir();
+      const target = join(dir, 'ckpt');
+      await swap(target, (staging) => {
+        writeFileSync(join(staging, 'one'), '1');
+      });
+      expect(readdirSync(target)).toEqual(['one']);
+      await swap(target, (staging) => {
+        mkdirSync(join(staging, 'nested'));
+        writeFileSync(join(staging, 'nested', 'two'), '2');
+      });
+      expect(readdirSync(target)).toEqual(['nested']);
+      await expect(
+        swap(target, (staging) => {
+          writeFileSync(join(staging, 'partial'), 'x');
+          throw new Error('interrupted');
+        }),
+      ).rejects.toThrow('interrupted');
+      expect(readdirSync(dir)).toEqual(['ckpt']);
+      expect(readFileSync(join(target, 'nested', 'two'), 'utf8')).toBe('2');
+      expect(existsSync(join(target, 'partial'))).toBe(false);
+      // a file where the folder should go is not replaced
+      const file = join(dir, 'model.ckpt');
+      writeFileSync(file, 'not ours');
+      await expect(swap(file, () => {})).rejects.toThrow(/model\.ckpt exists and is not a folder/);
+      expect(readFileSync(file, 'utf8')).toBe('not ours');
+      expect(readdirSync(dir).sort()).toEqual(['ckpt', 'model.ckpt']);
+    },
+  );
 });

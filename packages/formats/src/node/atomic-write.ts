@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError } from '@openretina/contracts';
 import { recoverDirectory } from './directory-recovery.js';
-import { injectWriteFault, pauseInsideSwap } from './fault-hooks.js';
+import { injectWriteFault, pauseInsideSwap, pauseInsideSwapSync } from './fault-hooks.js';
 
 /*
  * Atomic file writes: content goes to a temporary sibling (same folder, so the rename cannot cross file systems),
@@ -124,9 +124,40 @@ async function fsyncTree(dir: string): Promise<void> {
   }
 }
 
+function fsyncTreeSync(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) fsyncTreeSync(p);
+    else if (entry.isFile()) {
+      const fd = openSync(p, 'r+');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+}
+
 /** Whether `path` is a folder (true), something else (false) or nothing (undefined). */
 async function isDirectory(path: string): Promise<boolean | undefined> {
   return (await stat(path).catch(() => undefined))?.isDirectory();
+}
+
+/** {@link isDirectory} for synchronous code. */
+function isDirectorySync(path: string): boolean | undefined {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory();
+}
+
+/** The names of a swap of `dir`: the target, its staging folder and where the old folder goes meanwhile. */
+function swapNames(dir: string): { target: string; staging: string; aside: string } {
+  const target = resolve(dir);
+  const staging = tempPathFor(target);
+  return { target, staging, aside: `${staging}.old` };
+}
+
+function refuseFile(target: string): never {
+  throw new DataError(`${target} exists and is not a folder; refusing to replace it with one.`);
 }
 
 /**
@@ -143,12 +174,10 @@ export async function replaceDirectoryAtomic(
   fill: (stagingDir: string) => Promise<void> | void,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const target = resolve(dir);
+  const { target, staging, aside } = swapNames(dir);
   recoverDirectory(target);
-  if ((await isDirectory(target)) === false) throw new DataError(`${target} exists and is not a folder; refusing to replace it with one.`);
+  if ((await isDirectory(target)) === false) refuseFile(target);
   await mkdir(dirname(target), { recursive: true });
-  const staging = tempPathFor(target);
-  const aside = `${staging}.old`;
   try {
     await mkdir(staging);
     await fill(staging);
@@ -166,6 +195,38 @@ export async function replaceDirectoryAtomic(
     if (replacing) await rm(aside, { recursive: true, force: true });
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
+    throw namingPath(error, target);
+  }
+}
+
+/**
+ * {@link replaceDirectoryAtomic} for a small folder written from a loop that should not wait on the event loop: every
+ * step a direct system call, `fill` synchronous. A training run's per-epoch checkpoints are written this way: each
+ * of the async swap's dozen file-system calls waits for a turn of the event loop and a libuv thread, which on a
+ * busy 2-core machine cost a save 5–50 ms instead of ~3–15.
+ */
+export function replaceDirectoryAtomicSync(dir: string, fill: (stagingDir: string) => void, options: AtomicWriteOptions = {}): void {
+  const { target, staging, aside } = swapNames(dir);
+  recoverDirectory(target);
+  if (isDirectorySync(target) === false) refuseFile(target);
+  mkdirSync(dirname(target), { recursive: true });
+  try {
+    mkdirSync(staging);
+    fill(staging);
+    injectWriteFault(target);
+    if (options.fsync ?? true) fsyncTreeSync(staging);
+    const replacing = isDirectorySync(target) === true;
+    if (replacing) renameSync(target, aside);
+    try {
+      if (replacing) pauseInsideSwapSync();
+      renameSync(staging, target);
+    } catch (error) {
+      if (replacing) renameSync(aside, target);
+      throw error;
+    }
+    if (replacing) rmSync(aside, { recursive: true, force: true });
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
     throw namingPath(error, target);
   }
 }

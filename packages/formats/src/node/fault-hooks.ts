@@ -2,7 +2,7 @@
  * Test hooks of the atomic writes, read from the environment only by the fault-injection tests (see
  * docs/reliability.md). Unset, they cost one environment lookup per write and change nothing.
  *
- * - OPENRETINA_TEST_SWAP_PAUSE_MS=<ms>: `replaceDirectoryAtomic` waits this long between moving the old folder
+ * - OPENRETINA_TEST_SWAP_PAUSE_MS=<ms>: `replaceDirectoryAtomic` (and its synchronous twin) waits this long between moving the old folder
  *   aside and renaming the new one into place, so that a test can SIGKILL a process inside that window (when the
  *   target folder is missing) deterministically.
  * - OPENRETINA_TEST_ENOSPC=<text>[@<n>]: the n-th atomic write (default the first) of this process whose destination
@@ -10,10 +10,20 @@
  *   temporary file or folder was created, so that the clean-up path runs.
  */
 
+function swapPauseMs(): number {
+  return Number(process.env.OPENRETINA_TEST_SWAP_PAUSE_MS ?? 0);
+}
+
 /** Waits between the two renames of a folder swap, when the test hook asks for it. */
 export async function pauseInsideSwap(): Promise<void> {
-  const ms = Number(process.env.OPENRETINA_TEST_SWAP_PAUSE_MS ?? 0);
+  const ms = swapPauseMs();
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
+/** {@link pauseInsideSwap} for the synchronous swap: the thread sleeps. */
+export function pauseInsideSwapSync(): void {
+  const ms = swapPauseMs();
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 let faultSpec: string | undefined;

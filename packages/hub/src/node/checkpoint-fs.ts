@@ -1,7 +1,8 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileFormatError, type ModelCard } from '@openretina/contracts';
-import { recoverDirectory, replaceDirectoryAtomic } from '@openretina/formats/node';
+import { recoverDirectory, replaceDirectoryAtomicSync } from '@openretina/formats/node';
 import type { CoreReadout } from '@openretina/models';
 import { CARD_FILE, WEIGHTS_FILE, checkpointFromBytes, checkpointToBytes, type CheckpointMeta } from '../model-card.js';
 
@@ -16,14 +17,16 @@ async function isDirectory(p: string): Promise<boolean> {
 /**
  * Saves a model as a checkpoint folder `dir/` with `model.safetensors` (state dict, PyTorch keys and shapes) and
  * `model.json` (model card). The folder is written next to its destination under a temporary name and renamed into
- * place (`@openretina/formats`' `replaceDirectoryAtomic`), so a crash never leaves a half-written checkpoint; an
- * existing checkpoint folder at `dir` is replaced, a file there is refused.
+ * place (`@openretina/formats`' `replaceDirectoryAtomicSync`), so a crash never leaves a half-written checkpoint; an
+ * existing checkpoint folder at `dir` is replaced, a file there is refused. The folder is written by direct system
+ * calls (two small files): a training run saves one per improved epoch, and the async calls' waits for the event
+ * loop cost more than the writes.
  */
 export async function saveCheckpoint(model: CoreReadout, dir: string, meta: CheckpointMeta = {}): Promise<ModelCard> {
   const { weights, card, cardJson } = await checkpointToBytes(model, meta);
-  await replaceDirectoryAtomic(dir, async (staging) => {
-    await writeFile(join(staging, WEIGHTS_FILE), weights);
-    await writeFile(join(staging, CARD_FILE), cardJson);
+  replaceDirectoryAtomicSync(dir, (staging) => {
+    writeFileSync(join(staging, WEIGHTS_FILE), weights);
+    writeFileSync(join(staging, CARD_FILE), cardJson);
   });
   return card;
 }
