@@ -41,8 +41,20 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/** Hex SHA-256 (Web Crypto: Node and browsers). */
+/** What {@link sha256Hex} needs of Node's crypto module. */
+interface NodeCrypto {
+  createHash(algorithm: 'sha256'): { update(data: Uint8Array | string): { digest(encoding: 'hex'): string } };
+}
+
+/**
+ * Hex SHA-256: Node's own crypto where the runtime has it (`process.getBuiltinModule`, no import, so browser bundles
+ * are unchanged), else Web Crypto. Node's hash is synchronous: Web Crypto's promise waits for a libuv thread and a
+ * turn of the event loop, and a training run hashes two model cards' worth per epoch.
+ */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const nodeCrypto = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+  if (nodeCrypto) return nodeCrypto.createHash('sha256').update(data).digest('hex');
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { isOpenRetinaError } from '@openretina/contracts';
 import { OPENRETINA_FIXTURES, ref, relativeError } from '@openretina/test-utils/fixtures';
 import { coreReadoutFromCheckpointBytes, loadCheckpoint, saveCheckpoint } from '../src/node.js';
 import type { CoreReadout } from '@openretina/models';
+import { sha256Hex } from '../src/model-card.js';
 import { refVideo } from './helpers.js';
 
 describe('our checkpoint format (model.safetensors + model.json)', () => {
@@ -95,5 +97,26 @@ describe('our checkpoint format (model.safetensors + model.json)', () => {
     expect(readFileSync(target, 'utf8')).toMatch(/^a file/);
     expect(readdirSync(sub).sort()).toEqual(['ok', 'x']); // no staging folders left
     expect(existsSync(join(sub, 'ok', 'model.json'))).toBe(true);
+  });
+});
+
+describe('sha256Hex (model cards: weightsSha256, provenanceHash)', () => {
+  // FIPS 180-2's "abc" vector, and 64 kB of bytes against Node's own hash of them
+  const ABC = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+  const bytes = Uint8Array.from({ length: 65536 }, (_, i) => (i * 31 + 7) & 255);
+  const proc = process as { getBuiltinModule?: unknown };
+
+  it('gives the same digests through Node crypto and, where a runtime has no node:crypto, Web Crypto', async () => {
+    const expected = createHash('sha256').update(bytes).digest('hex');
+    expect(await sha256Hex('abc')).toBe(ABC);
+    expect(await sha256Hex(bytes)).toBe(expected);
+    const builtin = proc.getBuiltinModule;
+    proc.getBuiltinModule = undefined; // as in a browser
+    try {
+      expect(await sha256Hex('abc')).toBe(ABC);
+      expect(await sha256Hex(bytes)).toBe(expected);
+    } finally {
+      proc.getBuiltinModule = builtin;
+    }
   });
 });
