@@ -1,15 +1,16 @@
-// `pnpm bench:paired [pairs]`: the step, inference and MEI ratios of issue 18 item 3 measured in pairs, ours and
-// OpenRetina's (PyTorch) seconds apart. `pnpm bench` times all of our figures first and PyTorch's minutes later, and
+// `pnpm bench:paired [pairs]`: the step, inference and MEI ratios of issue 18 item 3, and the whole run (f), measured
+// in pairs, ours and OpenRetina's (PyTorch) seconds apart. `pnpm bench` times all of our figures first and PyTorch's minutes later, and
 // this VM's cores change speed over minutes, so one run's ratio moves with that drift; a pair shares the machine's
 // state. Each pair waits (up to 3 minutes) for a 1-minute load below 1, then runs `figures.mjs train_step_b32`,
 // `inference_b32_onnx` and `mei_iteration`, each in a fresh process as in `pnpm bench`, then `bench_torch.py
-// --train-batches 32` (7 runs after 2, as `pnpm bench`). Prints a row per pair and the medians; writes
-// bench/paired.json. Needs built packages, Debian's python3-torch and OPENRETINA_SRC (see reference/pytorch/README.md).
+// --train-batches 32` (7 runs after 2, as `pnpm bench`); then the whole run (f) as `pnpm bench` times it: our
+// `bench/epoch-phases.mjs` (the bin's stand-in, BENCH_EPOCHS epochs, default 4) and `train_reference.py` for the same
+// epochs, node or python start to exit. Prints a row per pair and the medians; writes bench/paired.json. Needs built packages, Debian's python3-torch and OPENRETINA_SRC (see reference/pytorch/README.md).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median } from './lib.mjs';
+import { ROOT, median, timedRun } from './lib.mjs';
 
 const PAIRS = Number(process.argv[2] ?? 8);
 const FIGURES = [
@@ -17,6 +18,10 @@ const FIGURES = [
   { key: 'inference_b32', ours: 'inference_b32_onnx', torch: 'a_inference_b32_t50', target: 0.3 },
   { key: 'mei_iteration', ours: 'mei_iteration', torch: 'c3_mei_optimize_stimulus_1_iteration_t50', target: 0.3 },
 ];
+/** The whole run (f): wall seconds, not a figures.mjs median. */
+const WHOLE_RUN = { key: 'whole_run', target: 0.6 };
+const EPOCHS = process.env.BENCH_EPOCHS ?? '4';
+const BUNDLED_DATA = join(ROOT, 'apps', 'cli', 'data', 'natural_2x18x16');
 
 function fail(message) {
   process.stderr.write(`bench:paired: ${message}\n`);
@@ -54,6 +59,26 @@ function torch(i) {
   return readJson(out, 'bench_torch.py').timings;
 }
 
+/** Wall seconds of a process run as `pnpm bench` times figure (f). */
+function wallOf(what, cmd, args, env) {
+  const { r, wall_s } = timedRun(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) fail(`${what} exited with ${r.status}: ${(r.stderr ?? '').slice(-400)}`);
+  return wall_s;
+}
+
+function wholeRun(i) {
+  const ours = wallOf(
+    'epoch-phases.mjs',
+    process.execPath,
+    [join(ROOT, 'bench', 'epoch-phases.mjs'), EPOCHS, 'bundled_core_readout', join(tmp, `run-${i}.json`)],
+    process.env,
+  );
+  const torchArgs = [join(ROOT, 'reference', 'pytorch', 'train_reference.py'), BUNDLED_DATA, '--batch-size', '16', '--max-epochs', EPOCHS];
+  torchArgs.push('--patience', '5', '--threads', '2', '--json', join(tmp, `torch-run-${i}.json`));
+  const theirs = wallOf('train_reference.py', '/usr/bin/python3', torchArgs, { ...process.env, OPENRETINA_SRC: src });
+  return { ours_s: ours, torch_s: theirs, ratio: ours / theirs };
+}
+
 /** Waits up to 3 minutes for a 1-minute load below 1; returns the load it started at. */
 function quietLoad() {
   for (let waited = 0; waited < 180 && loadavg()[0] >= 1; waited += 10) spawnSync('sleep', ['10']);
@@ -71,16 +96,19 @@ for (let i = 1; i <= PAIRS; i++) {
     if (typeof torchMs !== 'number') fail(`bench_torch.py gave no ${f.torch}`);
     pair.figures[f.key] = { ours_ms: oursMs[f.key], torch_ms: torchMs, ratio: oursMs[f.key] / torchMs };
   }
+  pair.figures[WHOLE_RUN.key] = wholeRun(i);
   pairs.push(pair);
   const cells = FIGURES.map((f) => {
     const { ours_ms, torch_ms, ratio } = pair.figures[f.key];
     return `${f.key} ${ours_ms.toFixed(1)}/${torch_ms.toFixed(1)} = ${ratio.toFixed(3)}`;
   });
+  const w = pair.figures[WHOLE_RUN.key];
+  cells.push(`${WHOLE_RUN.key} ${w.ours_s.toFixed(2)}/${w.torch_s.toFixed(2)} s = ${w.ratio.toFixed(3)}`);
   process.stdout.write(`pair ${i} (load ${pair.load}): ${cells.join(', ')}\n`);
 }
 
 const summary = Object.fromEntries(
-  FIGURES.map((f) => {
+  [...FIGURES, WHOLE_RUN].map((f) => {
     const ratios = pairs.map((p) => p.figures[f.key].ratio);
     return [
       f.key,
@@ -95,7 +123,7 @@ const summary = Object.fromEntries(
   }),
 );
 process.stdout.write(`\n| figure | median ratio | range | met (≤ target) |\n| --- | --- | --- | --- |\n`);
-for (const f of FIGURES) {
+for (const f of [...FIGURES, WHOLE_RUN]) {
   const s = summary[f.key];
   process.stdout.write(
     `| ${f.key} | ${s.median_ratio.toFixed(3)} | ${s.min_ratio.toFixed(3)}–${s.max_ratio.toFixed(3)} | ${s.pairs_met} of ${PAIRS} (≤ ${f.target}) |\n`,
