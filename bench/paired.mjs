@@ -1,11 +1,12 @@
 // `pnpm bench:paired [pairs]`: the step, inference and MEI ratios of issue 18 item 3, and the whole run (f), measured
-// in pairs, ours and OpenRetina's (PyTorch) seconds apart. `pnpm bench` times all of our figures first and PyTorch's minutes later, and
-// this VM's cores change speed over minutes, so one run's ratio moves with that drift; a pair shares the machine's
-// state. Each pair waits (up to 3 minutes) for a 1-minute load below 1, then runs `figures.mjs train_step_b32`,
-// `inference_b32_onnx` and `mei_iteration`, each in a fresh process as in `pnpm bench`, then `bench_torch.py
-// --train-batches 32` (7 runs after 2, as `pnpm bench`); then the whole run (f) as `pnpm bench` times it: our
-// `bench/epoch-phases.mjs` (the bin's stand-in, BENCH_EPOCHS epochs, default 4) and `train_reference.py` for the same
-// epochs, node or python start to exit. Prints a row per pair and the medians; writes bench/paired.json. Needs built packages, Debian's python3-torch and OPENRETINA_SRC (see reference/pytorch/README.md).
+// in pairs, ours and OpenRetina's (PyTorch) seconds apart. `pnpm bench` times all of our figures first and PyTorch's
+// minutes later, and this VM's cores change speed over minutes, so one run's ratio moves with that drift; a pair
+// shares the machine's state. Each pair waits (up to 3 minutes) for a 1-minute load below 1, then runs `figures.mjs
+// train_step_b32`, `inference_b32_onnx` and `mei_iteration`, each in a fresh process as in `pnpm bench`, then
+// `bench_torch.py --train-batches 32` (7 runs after 2, as `pnpm bench`); then the whole run (f) as `pnpm bench` times
+// it: our `bench/epoch-phases.mjs` (the bin's stand-in, BENCH_EPOCHS epochs, default 4) and `train_reference.py` for
+// the same epochs, node or python start to exit. Prints a row per pair and the medians; writes bench/paired.json.
+// Needs built packages, Debian's python3-torch and OPENRETINA_SRC (see reference/pytorch/README.md).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -2,9 +2,9 @@
  * Test hooks of the atomic writes, read from the environment only by the fault-injection tests (see
  * docs/reliability.md). Unset, they cost one environment lookup per write and change nothing.
  *
- * - OPENRETINA_TEST_SWAP_PAUSE_MS=<ms>: `replaceDirectoryAtomic` (and its synchronous twin) waits this long between moving the old folder
- *   aside and renaming the new one into place, so that a test can SIGKILL a process inside that window (when the
- *   target folder is missing) deterministically.
+ * - OPENRETINA_TEST_SWAP_PAUSE_MS=<ms>: `replaceDirectoryAtomic` (and its synchronous twin) waits this long between
+ *   moving the old folder aside and renaming the new one into place, so that a test can SIGKILL a process inside that
+ *   window (when the target folder is missing) deterministically.
  * - OPENRETINA_TEST_ENOSPC=<text>[@<n>]: the n-th atomic write (default the first) of this process whose destination
  *   path contains <text> fails as a write on a full disk does (the system error `ENOSPC`, syscall `write`), after its
  *   temporary file or folder was created, so that the clean-up path runs.
