@@ -78,7 +78,12 @@ export async function chooseEngine(
     // No memory pattern: with one, each run after a session's first takes a block of the planned peak size on top
     // of the arena's chunks; in a 4-epoch bundled train run that was ~35 k fresh-page faults and ~140 MB of peak RSS,
     // for the same time per step and prediction (bench/ANALYSIS.md, round four).
-    sessionOptions: { enableMemPattern: false },
+    // No spinning after a run: by default ONNX Runtime's worker thread spins ~27 ms of a core after every run, which
+    // in a run of this CLI is the time of the host work between runs (validation's predictions and metrics, the
+    // optimizer, data, checkpoints, V8's compiler and GC threads). Stopped, the bundled 8-epoch run's validation took
+    // 39–48 against 62–82 ms per epoch and the whole run 3.3–4.3 against 3.6–4.6 s, shorter in 11 of 12 alternating
+    // pairs (bench/ANALYSIS.md, round sixteen); the workers still spin within a run.
+    sessionOptions: { enableMemPattern: false, extra: { session: { force_spinning_stop: '1' } } },
   });
   const on = device === 'cpu' ? '' : `, on ${device}`;
   return {
