@@ -92,6 +92,25 @@ export function randomData(n, seed, kind = 'normal') {
   return out;
 }
 
+/** The bundled dataset (apps/cli/configs/bundled_core_readout.yaml → paths.data_dir, relative to apps/cli). */
+export const BUNDLED_DATA = join(ROOT, 'apps', 'cli', 'data', 'natural_2x18x16');
+/** The epochs of figures (d) and (f), ours and OpenRetina's: BENCH_EPOCHS, default 4. */
+export const BUNDLED_EPOCHS = process.env.BENCH_EPOCHS ?? '4';
+
+// The two sides of figure (f), the whole run on the bundled dataset, as node and python arguments. `pnpm bench` and
+// `pnpm bench:paired` both run these, so that the pairs time what the bench times.
+
+/** Ours: bench/epoch-phases.mjs, the bin's stand-in, for BUNDLED_EPOCHS epochs (its JSON at `json`). */
+export function bundledRunArgs(json) {
+  return [join(ROOT, 'bench', 'epoch-phases.mjs'), BUNDLED_EPOCHS, 'bundled_core_readout', json];
+}
+
+/** OpenRetina's: train_reference.py on the bundled dataset with the preset's settings (its JSON, with (d)'s epoch times, at `json`). */
+export function trainReferenceArgs(json) {
+  const settings = ['--batch-size', '16', '--max-epochs', BUNDLED_EPOCHS, '--patience', '5', '--threads', '2'];
+  return [join(ROOT, 'reference', 'pytorch', 'train_reference.py'), BUNDLED_DATA, ...settings, '--json', json];
+}
+
 /**
  * Runs a command to its end and returns its wall seconds and peak RSS (MB, from GNU time's %M when /usr/bin/time
  * exists; null otherwise), plus spawnSync's result: the whole-run figure compares what a user waits for.

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, timedRun } from './lib.mjs';
+import { ROOT, bundledRunArgs, median, timedRun, trainReferenceArgs } from './lib.mjs';
 
 const PAIRS = Number(process.argv[2] ?? 8);
 const FIGURES = [
@@ -21,8 +21,6 @@ const FIGURES = [
 ];
 /** The whole run (f): wall seconds, not a figures.mjs median. */
 const WHOLE_RUN = { key: 'whole_run', target: 0.6 };
-const EPOCHS = process.env.BENCH_EPOCHS ?? '4';
-const BUNDLED_DATA = join(ROOT, 'apps', 'cli', 'data', 'natural_2x18x16');
 
 function fail(message) {
   process.stderr.write(`bench:paired: ${message}\n`);
@@ -68,14 +66,8 @@ function wallOf(what, cmd, args, env) {
 }
 
 function wholeRun(i) {
-  const ours = wallOf(
-    'epoch-phases.mjs',
-    process.execPath,
-    [join(ROOT, 'bench', 'epoch-phases.mjs'), EPOCHS, 'bundled_core_readout', join(tmp, `run-${i}.json`)],
-    process.env,
-  );
-  const torchArgs = [join(ROOT, 'reference', 'pytorch', 'train_reference.py'), BUNDLED_DATA, '--batch-size', '16', '--max-epochs', EPOCHS];
-  torchArgs.push('--patience', '5', '--threads', '2', '--json', join(tmp, `torch-run-${i}.json`));
+  const ours = wallOf('epoch-phases.mjs', process.execPath, bundledRunArgs(join(tmp, `run-${i}.json`)), process.env);
+  const torchArgs = trainReferenceArgs(join(tmp, `torch-run-${i}.json`));
   const theirs = wallOf('train_reference.py', '/usr/bin/python3', torchArgs, { ...process.env, OPENRETINA_SRC: src });
   return { ours_s: ours, torch_s: theirs, ratio: ours / theirs };
 }

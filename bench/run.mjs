@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, timedRun } from './lib.mjs';
+import { BUNDLED_DATA, BUNDLED_EPOCHS, ROOT, bundledRunArgs, timedRun, trainReferenceArgs } from './lib.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orbench-'));
 const LOAD_AT_START = loadavg();
@@ -18,8 +18,6 @@ const LOAD_AT_START = loadavg();
 const TORCH_REF = join(ROOT, 'reference', 'pytorch');
 // Recorded anchor (reference/pytorch/recorded-timings.md, 2 threads, mean of the two runs).
 const RECORDED = { inference_b32: 40.7, train_step_b32: 98.6, train_step_b128: 375.8, mei_iteration: 13.6, epoch_bundled: 610 };
-// The bundled dataset (apps/cli/configs/bundled_core_readout.yaml → paths.data_dir, relative to apps/cli).
-const BUNDLED_DATA = join(ROOT, 'apps', 'cli', 'data', 'natural_2x18x16');
 
 function log(s) {
   process.stderr.write(`${s}\n`);
@@ -60,24 +58,11 @@ function torchSide() {
   const epochJson = join(tmp, 'torch-epoch.json');
   if (existsSync(BUNDLED_DATA) && existsSync(join(TORCH_REF, 'train_reference.py'))) {
     log('PyTorch (OpenRetina) epochs on the bundled dataset …');
-    const timed = timedRun(
-      py,
-      [
-        join(TORCH_REF, 'train_reference.py'),
-        BUNDLED_DATA,
-        '--batch-size',
-        '16',
-        '--max-epochs',
-        process.env.BENCH_EPOCHS ?? '4',
-        '--patience',
-        '5',
-        '--threads',
-        '2',
-        '--json',
-        epochJson,
-      ],
-      { env: { ...process.env, OPENRETINA_SRC: src }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const timed = timedRun(py, trainReferenceArgs(epochJson), {
+      env: { ...process.env, OPENRETINA_SRC: src },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const e = timed.r;
     if (e.status === 0 && existsSync(epochJson)) {
       runWall = { wall_s: timed.wall_s, peak_rss_mb: timed.peak_rss_mb };
@@ -151,14 +136,7 @@ function runBundled() {
   const out = join(tmp, 'run_bundled.json');
   log('run_bundled …');
   const load = loadavg()[0];
-  const timed = timedRun(
-    process.execPath,
-    [join(ROOT, 'bench', 'epoch-phases.mjs'), process.env.BENCH_EPOCHS ?? '4', 'bundled_core_readout', out],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const timed = timedRun(process.execPath, bundledRunArgs(out), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (timed.r.status !== 0 || !existsSync(out)) return { error: `exit ${timed.r.status}: ${(timed.r.stderr ?? '').slice(-400)}` };
   const phases = JSON.parse(readFileSync(out, 'utf8'));
   return { wall_s: timed.wall_s, peak_rss_mb: timed.peak_rss_mb ?? phases.peak_rss_mb, stages_ms: phases.stages, loadavg_before: load };
@@ -251,7 +229,7 @@ const results = {
     data: BUNDLED_DATA.slice(ROOT.length + 1),
   },
   run_bundled: {
-    epochs: Number(process.env.BENCH_EPOCHS ?? 4),
+    epochs: Number(BUNDLED_EPOCHS),
     ours: runFigure,
     openretina: torch.run_bundled ?? null,
     ratio_wall: null,
@@ -330,11 +308,11 @@ ${row('(c) MEI iteration (ONNX)', results.median_ms.mei_iteration, results.openr
 ${row('(c) MEI iteration (TF.js wasm)', results.extra_median_ms.mei_iteration_tfjs, results.openretina_ms.mei_iteration, results.ratio_to_openretina.mei_iteration_tfjs, rss('mei_iteration_tfjs'))}
 ${row(`(d) one epoch, bundled dataset (${results.epoch_bundled.steps_per_epoch ?? '?'} steps of batch ${results.epoch_bundled.batch_size ?? '?'} + validation)`, results.median_ms.epoch_bundled, results.openretina_ms.epoch_bundled, results.ratio_to_openretina.epoch_bundled, results.peak_rss_mb.epoch_bundled)}
 
-(d): the CLI's training (\`openretina train --config bundled_core_readout trainer.max_epochs=${process.env.BENCH_EPOCHS ?? 4}\`, data
+(d): the CLI's training (\`openretina train --config bundled_core_readout trainer.max_epochs=${BUNDLED_EPOCHS}\`, data
 \`${results.epoch_bundled.data}\`), median of the epochs after the first (which also builds the ONNX Runtime sessions);
 epoch seconds ${JSON.stringify(results.epoch_bundled.epoch_seconds)}. OpenRetina: \`train_reference.py --batch-size 16\` on the same data, same
 rule${torch.source === 'same session' && torch.epoch_bundled ? '' : ' (recorded 0.61 s/epoch from bench/TRAINING.md: the run could not be repeated here)'}.
-Epoch phases, ours (ms, medians of epochs 2–${process.env.BENCH_EPOCHS ?? 4}; data = taking batches, step = engine loss + gradients, optimizer = clip + AdamW):
+Epoch phases, ours (ms, medians of epochs 2–${BUNDLED_EPOCHS}; data = taking batches, step = engine loss + gradients, optimizer = clip + AdamW):
 ${JSON.stringify(f.epoch_bundled?.phases_ms ?? {})}; OpenRetina (train_reference.py): ${JSON.stringify(torch.epoch_bundled_phases ?? {})}.
 Batch preparation (the same loaders iterated alone): median ${results.epoch_bundled.batch_prep_ms?.median?.toFixed(2) ?? '?'} ms per batch,
 ${results.epoch_bundled.batch_prep_ms?.total?.toFixed(1) ?? '?'} ms per epoch.
