@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLED_DATA, BUNDLED_EPOCHS, ROOT, bundledRunArgs, timedRun, trainReferenceArgs } from './lib.mjs';
+import { exactRatio, targetRows, targetTable } from './targets.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orbench-'));
 const LOAD_AT_START = loadavg();
@@ -252,20 +253,36 @@ const results = {
   },
   date: new Date().toISOString(),
 };
-const ratio = (ours, theirs) => (ours && theirs ? Math.round((ours / theirs) * 100) / 100 : null);
+// Ratios from the unrounded medians, to three places (the targets below are judged on the exact ones).
+const exact = (name, anchorKey) => exactRatio(f[name]?.median_ms, anchor(anchorKey));
+const ratio = (r) => (r === null ? null : Math.round(r * 1000) / 1000);
 results.ratio_to_openretina = {
-  inference_b32_tfjs: ratio(results.median_ms.inference_b32_tfjs, results.openretina_ms.inference_b32),
-  inference_b32_onnx: ratio(results.median_ms.inference_b32_onnx, results.openretina_ms.inference_b32),
-  inference_b32_exported_onnx: ratio(results.extra_median_ms.inference_b32_exported_onnx, results.openretina_ms.inference_b32),
-  train_step_b32: ratio(results.median_ms.train_step_b32, results.openretina_ms.train_step_b32),
-  train_step_b128: ratio(results.median_ms.train_step_b128, results.openretina_ms.train_step_b128),
-  mei_iteration: ratio(results.median_ms.mei_iteration, results.openretina_ms.mei_iteration),
-  epoch_bundled: ratio(results.median_ms.epoch_bundled, results.openretina_ms.epoch_bundled),
-  train_step_b32_tfjs: ratio(results.extra_median_ms.train_step_b32_tfjs, results.openretina_ms.train_step_b32),
-  mei_iteration_tfjs: ratio(results.extra_median_ms.mei_iteration_tfjs, results.openretina_ms.mei_iteration),
+  inference_b32_tfjs: ratio(exact('inference_b32_tfjs', 'inference_b32')),
+  inference_b32_onnx: ratio(exact('inference_b32_onnx', 'inference_b32')),
+  inference_b32_exported_onnx: ratio(exact('inference_b32_exported_onnx', 'inference_b32')),
+  train_step_b32: ratio(exact('train_step_b32', 'train_step_b32')),
+  train_step_b128: ratio(exact('train_step_b128', 'train_step_b128')),
+  mei_iteration: ratio(exact('mei_iteration', 'mei_iteration')),
+  epoch_bundled: ratio(exact('epoch_bundled', 'epoch_bundled')),
+  train_step_b32_tfjs: ratio(exact('train_step_b32_tfjs', 'train_step_b32')),
+  mei_iteration_tfjs: ratio(exact('mei_iteration_tfjs', 'mei_iteration')),
 };
-results.run_bundled.ratio_wall = ratio(runFigure.wall_s, torch.run_bundled?.wall_s);
-results.run_bundled.ratio_peak_rss = ratio(runFigure.peak_rss_mb, torch.run_bundled?.peak_rss_mb);
+results.run_bundled.ratio_wall = ratio(exactRatio(runFigure.wall_s, torch.run_bundled?.wall_s));
+results.run_bundled.ratio_peak_rss = ratio(exactRatio(runFigure.peak_rss_mb, torch.run_bundled?.peak_rss_mb));
+const scaleSide = (side) => scaleEpochFigure?.rows?.find((r) => r.side === side);
+const browserTimes = browser?.timings ?? {};
+results.targets = targetRows({
+  inference_b32_onnx: exact('inference_b32_onnx', 'inference_b32'),
+  inference_b32_exported_onnx: exact('inference_b32_exported_onnx', 'inference_b32'),
+  train_step_b32: exact('train_step_b32', 'train_step_b32'),
+  mei_iteration: exact('mei_iteration', 'mei_iteration'),
+  epoch_bundled: exact('epoch_bundled', 'epoch_bundled'),
+  run_bundled_wall: exactRatio(runFigure.wall_s, torch.run_bundled?.wall_s),
+  scale_epoch: exactRatio(scaleSide('ours')?.epoch_ms, scaleSide('OpenRetina')?.epoch_ms),
+  scale_peak_rss: exactRatio(scaleSide('ours')?.peak_rss_mb, scaleSide('OpenRetina')?.peak_rss_mb),
+  browser_predict: exactRatio(browserTimes.tfjs?.predict_ms, browserTimes[browser?.route?.chosen]?.predict_ms),
+  browser_mei: exactRatio(browserTimes.tfjs?.mei_iteration_ms, browserTimes.onnx?.mei_iteration_ms),
+});
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
 writeFileSync(join(ROOT, 'bench', 'raw-figures.json'), `${JSON.stringify({ torch, figures: f }, null, 1)}\n`);
 
@@ -295,6 +312,10 @@ Gaussian-mask readout, one session of 35 neurons), input 50 frames of 18×16×2.
 (onnxruntime-node, intra-op threads 2). OpenRetina: ${torch.source === 'same session' ? `PyTorch ${torch.torch ?? ''} run in this session (2 threads)` : `recorded anchor (${torch.reason})`}.
 Medians of ${process.env.BENCH_RUNS ?? 7} runs after warm-up (TF.js training: 3 runs); peak RSS of the process that ran the figure.
 Other processes' CPU use during the PyTorch timings (cores, measured by the harness): ${torch.foreign_cpu_cores_used ? JSON.stringify(torch.foreign_cpu_cores_used) : '—'}.
+
+Issue 18's targets in this run, each judged on its exact ratio (OpenRetina ${torch.source === 'same session' ? 'timed in this run' : 'from the recorded anchor'}; the browser's are speed-ups over TF.js in the same page):
+
+${targetTable(results.targets)}
 
 | figure | ours, median ms | OpenRetina ms | ratio (ours ÷ OpenRetina) | peak RSS MB | load (1 min) before |
 | --- | --- | --- | --- | --- | --- |
