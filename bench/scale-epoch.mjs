@@ -17,6 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, timedRun } from './lib.mjs';
+import { target } from './targets.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -143,7 +144,7 @@ const markdown = [
   ...(torchRow && !torchRow.error
     ? [
         '',
-        `ours ÷ OpenRetina: epoch ${ratio(oursRow.epoch_ms, torchRow.epoch_ms)} (target ≤ 0.5), peak RSS ${ratio(oursRow.peak_rss_mb, torchRow.peak_rss_mb)} (target ≤ 1.0)`,
+        `ours ÷ OpenRetina: epoch ${ratio(oursRow.epoch_ms, torchRow.epoch_ms)} (target ≤ ${target('scale_epoch').at_most}), peak RSS ${ratio(oursRow.peak_rss_mb, torchRow.peak_rss_mb)} (target ≤ ${target('scale_peak_rss').at_most.toFixed(1)})`,
       ]
     : ['', 'OpenRetina not run (OPENRETINA_SRC unset or --skip-torch).']),
 ].join('\n');

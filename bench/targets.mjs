@@ -1,5 +1,6 @@
 // Issue 18's targets, judged on exact ratios: a ratio rounded to two places would show 0.353 as 0.35 and call a missed
-// ≤ 0.35 met. `pnpm bench` prints this table from one run's figures; `pnpm bench:paired` uses the same thresholds.
+// ≤ 0.35 met. `pnpm bench` prints this table from one run's figures; `pnpm bench:paired` and bench/scale-epoch.mjs
+// take their thresholds from here.
 
 /** At most `limit` (ours ÷ OpenRetina) or at least `limit` (a speed-up, the browser's TF.js ÷ faster route). */
 export const TARGETS = [
@@ -14,6 +15,13 @@ export const TARGETS = [
   { key: 'browser_predict', label: 'browser prediction, 150 frames (TF.js ÷ the demo’s route)', at_least: 3 },
   { key: 'browser_mei', label: 'browser MEI iteration (TF.js ÷ ONNX Runtime Web)', at_least: 3 },
 ];
+
+/** The target named `key` (one of {@link TARGETS}). */
+export function target(key) {
+  const t = TARGETS.find((x) => x.key === key);
+  if (!t) throw new Error(`bench/targets.mjs has no target ${key}; known: ${TARGETS.map((x) => x.key).join(', ')}`);
+  return t;
+}
 
 /** `a ÷ b` when both are positive numbers, else null. */
 export function exactRatio(a, b) {
