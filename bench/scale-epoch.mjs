@@ -17,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, timedRun } from './lib.mjs';
-import { target } from './targets.mjs';
+import { goalText, target } from './targets.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -144,7 +144,7 @@ const markdown = [
   ...(torchRow && !torchRow.error
     ? [
         '',
-        `ours ÷ OpenRetina: epoch ${ratio(oursRow.epoch_ms, torchRow.epoch_ms)} (target ≤ ${target('scale_epoch').at_most}), peak RSS ${ratio(oursRow.peak_rss_mb, torchRow.peak_rss_mb)} (target ≤ ${target('scale_peak_rss').at_most.toFixed(1)})`,
+        `ours ÷ OpenRetina: epoch ${ratio(oursRow.epoch_ms, torchRow.epoch_ms)} (target ${goalText(target('scale_epoch'))}), peak RSS ${ratio(oursRow.peak_rss_mb, torchRow.peak_rss_mb)} (target ${goalText(target('scale_peak_rss'))})`,
       ]
     : ['', 'OpenRetina not run (OPENRETINA_SRC unset or --skip-torch).']),
 ].join('\n');

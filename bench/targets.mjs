@@ -1,6 +1,6 @@
 // Issue 18's targets, judged on exact ratios: a ratio rounded to two places would show 0.353 as 0.35 and call a missed
 // ≤ 0.35 met. `pnpm bench` prints this table from one run's figures; `pnpm bench:paired` and bench/scale-epoch.mjs
-// take their thresholds from here.
+// take their thresholds, and the way they print them, from here.
 
 /** At most `limit` (ours ÷ OpenRetina) or at least `limit` (a speed-up, the browser's TF.js ÷ faster route). */
 export const TARGETS = [
@@ -34,6 +34,13 @@ export function meets(target, value) {
   return 'at_most' in target ? value <= target.at_most : value >= target.at_least;
 }
 
+/** The target as printed: `≤ 0.35`, `≤ 1.0`, `≥ 3×`. */
+export function goalText(target) {
+  return 'at_most' in target
+    ? `≤ ${Number.isInteger(target.at_most) ? target.at_most.toFixed(1) : target.at_most}`
+    : `≥ ${target.at_least}×`;
+}
+
 /**
  * The targets' rows for one run: `values` maps a target's key to its exact ratio (or speed-up), null where the
  * figure was not taken.
@@ -48,10 +55,9 @@ export function targetRows(values) {
 /** The rows as a markdown table: the exact value to three places, the target, and met / missed / not run. */
 export function targetTable(rows) {
   const lines = rows.map((r) => {
-    const goal = 'at_most' in r ? `≤ ${Number.isInteger(r.at_most) ? r.at_most.toFixed(1) : r.at_most}` : `≥ ${r.at_least}×`;
     const value = r.value === null ? '—' : 'at_least' in r ? `${r.value.toFixed(2)}×` : r.value.toFixed(3);
     const verdict = r.met === null ? 'not run' : r.met ? 'met' : '**missed**';
-    return `| ${r.label} | ${value} | ${goal} | ${verdict} |`;
+    return `| ${r.label} | ${value} | ${goalText(r)} | ${verdict} |`;
   });
   return ['| target figure | this run (exact) | target | verdict |', '| --- | --- | --- | --- |', ...lines].join('\n');
 }
