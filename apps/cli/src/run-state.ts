@@ -51,16 +51,35 @@ function decode(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** A checkpoint's two files in memory (`checkpointToBytes`): an epoch that writes best/ and last/ encodes its weights once. */
+export type CheckpointFiles = { readonly weights: Uint8Array; readonly cardJson: string };
+
+/** Writes `dir` (atomically, the whole folder at once): a checkpoint's weights and card, as `saveCheckpoint` does (best/). */
+export function writeCheckpointFolder(dir: string, files: CheckpointFiles): void {
+  replaceDirectoryAtomicSync(dir, (staging) => writeCheckpointFiles(staging, files));
+}
+
+function writeCheckpointFiles(staging: string, { weights, cardJson }: CheckpointFiles): void {
+  writeFileSync(join(staging, WEIGHTS_FILE), weights);
+  writeFileSync(join(staging, CARD_FILE), cardJson);
+}
+
 /**
  * Writes `dir` (atomically, the whole folder at once): the model's current weights, its card, and the training state.
- * By direct system calls, as `saveCheckpoint` writes best/: once per epoch, three small files.
+ * By direct system calls, as `saveCheckpoint` writes best/: once per epoch, three small files. `files` are the model's
+ * current weights and card when the caller has them already (the epoch's best/), else they are encoded here.
  */
-export async function saveLastCheckpoint(model: CoreReadout, state: TrainingState, dir: string, meta: CheckpointMeta): Promise<void> {
-  const { weights, cardJson } = await checkpointToBytes(model, meta);
+export async function saveLastCheckpoint(
+  model: CoreReadout,
+  state: TrainingState,
+  dir: string,
+  meta: CheckpointMeta,
+  files?: CheckpointFiles,
+): Promise<void> {
+  const current = files ?? (await checkpointToBytes(model, meta));
   const stateJson = JSON.stringify({ format: FORMAT, state }, encode);
   replaceDirectoryAtomicSync(dir, (staging) => {
-    writeFileSync(join(staging, WEIGHTS_FILE), weights);
-    writeFileSync(join(staging, CARD_FILE), cardJson);
+    writeCheckpointFiles(staging, current);
     writeFileSync(join(staging, TRAINING_STATE_FILE), stateJson);
   });
 }

@@ -4,6 +4,7 @@ import { stringify as toYaml } from 'yaml';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, DataError } from '@openretina/contracts';
 import { saveCheckpoint } from '@openretina/hub/node';
+import { checkpointToBytes } from '@openretina/hub';
 import { lossClassName } from '@openretina/models';
 import {
   createEarlyStopping,
@@ -41,7 +42,7 @@ import { checkRunFolder, clearRunFiles } from './run-folder.js';
 import { lockRunFolder } from './run-lock.js';
 import { RunMetricsCsv } from './run-metrics.js';
 import { readRunEngine, RUN_ENGINE_FILE, writeRunEngine } from './run-engine.js';
-import { readTrainingState, saveLastCheckpoint } from './run-state.js';
+import { type CheckpointFiles, readTrainingState, saveLastCheckpoint, writeCheckpointFolder } from './run-state.js';
 
 /** What {@link runTraining} returns (also for programmatic use and tests). */
 export interface TrainingRun {
@@ -253,6 +254,8 @@ async function trainInFolder(
     const monitor = ckpt?.monitor ?? 'val_evaluation_loss';
     const meta = { name: cfg.exp_name, description: `Trained by openretina train (${config})` };
     const accumulate = cfg.trainer.accumulate_grad_batches ?? 1;
+    /** The checkpoint files of the epoch whose weights best/ has just taken (until that epoch's last/ is written). */
+    let improved: { epoch: number; files: CheckpointFiles } | undefined;
     io.out(
       `training ${cfg.exp_name}: ${cfg.trainer.max_epochs} epochs max, ${trainingData.stepsPerEpoch} batches per epoch, batch ${cfg.dataloader.batch_size}${accumulate > 1 ? `, gradients accumulated over ${accumulate} batches` : ''}${cfg.only_train_readout ? ', readout only' : ''} → ${out}`,
     );
@@ -285,13 +288,18 @@ async function trainInFolder(
       onProgress: progressRenderer(progress),
       callbacks: {
         onCheckpoint: async (ctx, best) => {
-          await saveCheckpoint(ctx.model, bestDir, meta);
+          const files = await checkpointToBytes(ctx.model, meta);
+          writeCheckpointFolder(bestDir, files);
+          improved = { epoch: best.epoch, files };
           if (ckpt?.verbose) io.out(`epoch ${best.epoch + 1}: ${monitor} ${best.score.toFixed(4)}, best so far: saved ${bestDir}`);
         },
         // after every epoch: the weights and the whole training state, so that `train --resume` continues from here
         // (metrics.csv after it, so that it never runs ahead of the state a resume starts from)
         onEpochEnd: async (ctx, record) => {
-          await saveLastCheckpoint(ctx.model, ctx.state(), lastDir, meta);
+          // an improved epoch's weights are best/'s: nothing changes them between the two callbacks
+          const files = improved?.epoch === record.epoch ? improved.files : undefined;
+          improved = undefined;
+          await saveLastCheckpoint(ctx.model, ctx.state(), lastDir, meta, files);
           metricsCsv.log(record);
         },
         ...(cfg.trainer.detect_anomaly

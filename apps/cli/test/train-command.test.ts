@@ -77,6 +77,28 @@ describe('openretina train / eval / create-data', () => {
     expect(readFileSync(join(run, 'config.yaml'), 'utf8')).toContain(`output_dir: ${run}`);
   }, 120_000);
 
+  it('writes last/ with the weights after the last epoch and best/ with those of the kept epoch', async () => {
+    // the run above, and one that keeps the other epoch (the checkpoint's mode turned round)
+    const turned = join(root, 'run-mode-turned');
+    const io = capture();
+    const args = ['train', '--config', 'hdf5', ...oneLiner, `paths.output_dir=${turned}`, '--backend', 'cpu', '--progress', 'none'];
+    const code = await runCli([...args, '--report-meis', '0', 'training_callbacks.model_checkpoint.mode=min'], io);
+    expect(code, io.errors.join('\n')).toBe(0);
+    const kept = [run, turned].map((r) => {
+      const { best, epochs_run } = JSON.parse(readFileSync(join(r, 'metrics.json'), 'utf8')) as {
+        best: { epoch: number };
+        epochs_run: number;
+      };
+      const weights = (c: string): Buffer => readFileSync(join(r, 'checkpoints', c, 'model.safetensors'));
+      // equal exactly when the last epoch is the kept one (an improved epoch's files are encoded once for both)
+      expect(weights('last').equals(weights('best')), `${r}: kept epoch ${best.epoch} of ${epochs_run}`).toBe(
+        best.epoch === epochs_run - 1,
+      );
+      return best.epoch;
+    });
+    expect(new Set(kept).size, 'the two runs keep different epochs').toBe(2);
+  }, 120_000);
+
   it('evaluates the trained checkpoint (CSV, JSON, summary with the 0.15 cutoff)', async () => {
     const out = join(root, 'eval');
     const io = capture();
