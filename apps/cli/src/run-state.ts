@@ -1,9 +1,10 @@
 // The `last/` checkpoint of a run: the weights after the latest epoch and everything `train --resume` needs to go on.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileFormatError } from '@openretina/contracts';
-import { recoverDirectory, replaceDirectoryAtomicSync } from '@openretina/formats/node';
-import { CARD_FILE, WEIGHTS_FILE, checkpointToBytes, type CheckpointMeta } from '@openretina/hub';
+import { recoverDirectory } from '@openretina/formats/node';
+import { checkpointToBytes, type CheckpointMeta } from '@openretina/hub';
+import { type CheckpointFiles, writeCheckpointFolder } from '@openretina/hub/node';
 import type { CoreReadout } from '@openretina/models';
 import type { TrainingState } from '@openretina/trainer';
 
@@ -51,23 +52,10 @@ function decode(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** A checkpoint's two files in memory (`checkpointToBytes`): an epoch that writes best/ and last/ encodes its weights once. */
-export type CheckpointFiles = { readonly weights: Uint8Array; readonly cardJson: string };
-
-/** Writes `dir` (atomically, the whole folder at once): a checkpoint's weights and card, as `saveCheckpoint` does (best/). */
-export function writeCheckpointFolder(dir: string, files: CheckpointFiles): void {
-  replaceDirectoryAtomicSync(dir, (staging) => writeCheckpointFiles(staging, files));
-}
-
-function writeCheckpointFiles(staging: string, { weights, cardJson }: CheckpointFiles): void {
-  writeFileSync(join(staging, WEIGHTS_FILE), weights);
-  writeFileSync(join(staging, CARD_FILE), cardJson);
-}
-
 /**
- * Writes `dir` (atomically, the whole folder at once): the model's current weights, its card, and the training state.
- * By direct system calls, as `saveCheckpoint` writes best/: once per epoch, three small files. `files` are the model's
- * current weights and card when the caller has them already (the epoch's best/), else they are encoded here.
+ * Writes `dir` (atomically, the whole folder at once, by `@openretina/hub`'s `writeCheckpointFolder` as best/ is
+ * written): the model's current weights, its card, and the training state. `files` are the model's current weights
+ * and card when the caller has them already (the epoch's best/), else they are encoded here.
  */
 export async function saveLastCheckpoint(
   model: CoreReadout,
@@ -77,11 +65,7 @@ export async function saveLastCheckpoint(
   files?: CheckpointFiles,
 ): Promise<void> {
   const current = files ?? (await checkpointToBytes(model, meta));
-  const stateJson = JSON.stringify({ format: FORMAT, state }, encode);
-  replaceDirectoryAtomicSync(dir, (staging) => {
-    writeCheckpointFiles(staging, current);
-    writeFileSync(join(staging, TRAINING_STATE_FILE), stateJson);
-  });
+  writeCheckpointFolder(dir, current, { [TRAINING_STATE_FILE]: JSON.stringify({ format: FORMAT, state }, encode) });
 }
 
 /** Reads the training state of a `last/` folder written by {@link saveLastCheckpoint} (repaired first if a save of it was killed). */

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, DataError } from '@openretina/contracts';
-import { saveCheckpoint } from '@openretina/hub/node';
+import { type CheckpointFiles, saveCheckpoint, writeCheckpointFolder } from '@openretina/hub/node';
 import { checkpointToBytes } from '@openretina/hub';
 import { lossClassName } from '@openretina/models';
 import {
@@ -42,7 +42,7 @@ import { checkRunFolder, clearRunFiles } from './run-folder.js';
 import { lockRunFolder } from './run-lock.js';
 import { RunMetricsCsv } from './run-metrics.js';
 import { readRunEngine, RUN_ENGINE_FILE, writeRunEngine } from './run-engine.js';
-import { type CheckpointFiles, readTrainingState, saveLastCheckpoint, writeCheckpointFolder } from './run-state.js';
+import { readTrainingState, saveLastCheckpoint } from './run-state.js';
 
 /** What {@link runTraining} returns (also for programmatic use and tests). */
 export interface TrainingRun {

@@ -1,7 +1,8 @@
 // Node entry of @openretina/hub: everything of the browser-safe entry plus the file system (checkpoint folders,
 // .ckpt files) and downloads through @openretina/data-io's cache. ONNX lives in @openretina/onnx.
 export * from './index.js';
-export { saveCheckpoint, loadCheckpoint, isCheckpoint } from './node/checkpoint-fs.js';
+export { saveCheckpoint, writeCheckpointFolder, loadCheckpoint, isCheckpoint } from './node/checkpoint-fs.js';
+export type { CheckpointFiles } from './node/checkpoint-fs.js';
 export {
   huggingFaceCacheDirectory,
   findInHuggingFaceCache,

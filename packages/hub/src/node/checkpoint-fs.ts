@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FileFormatError, type ModelCard } from '@openretina/contracts';
+import { ConfigError, FileFormatError, type ModelCard } from '@openretina/contracts';
 import { recoverDirectory, replaceDirectoryAtomicSync } from '@openretina/formats/node';
 import type { CoreReadout } from '@openretina/models';
 import { CARD_FILE, WEIGHTS_FILE, checkpointFromBytes, checkpointToBytes, type CheckpointMeta } from '../model-card.js';
@@ -23,12 +23,39 @@ async function isDirectory(p: string): Promise<boolean> {
  * loop cost more than the writes.
  */
 export async function saveCheckpoint(model: CoreReadout, dir: string, meta: CheckpointMeta = {}): Promise<ModelCard> {
-  const { weights, card, cardJson } = await checkpointToBytes(model, meta);
+  const files = await checkpointToBytes(model, meta);
+  writeCheckpointFolder(dir, files);
+  return files.card;
+}
+
+/** A checkpoint's two files in memory, as `checkpointToBytes` encodes them. */
+export interface CheckpointFiles {
+  readonly weights: Uint8Array;
+  readonly cardJson: string;
+}
+
+/**
+ * Writes the checkpoint folder `dir/` from files already encoded (`checkpointToBytes`), atomically as
+ * {@link saveCheckpoint} does: for a caller that writes the same weights to several folders (a training run's best
+ * and last checkpoints) or keeps files of its own in the folder (`extraFiles`, name → contents, written in the same
+ * swap; plain file names other than the checkpoint's two).
+ */
+export function writeCheckpointFolder(
+  dir: string,
+  files: CheckpointFiles,
+  extraFiles: Readonly<Record<string, string | Uint8Array>> = {},
+): void {
+  for (const name of Object.keys(extraFiles)) {
+    if (name === WEIGHTS_FILE || name === CARD_FILE)
+      throw new ConfigError(`writeCheckpointFolder: an extra file may not be named ${name}, the checkpoint's own file.`);
+    if (basename(name) !== name || name === '.' || name === '..')
+      throw new ConfigError(`writeCheckpointFolder: an extra file needs a plain file name inside the folder, got ${JSON.stringify(name)}.`);
+  }
   replaceDirectoryAtomicSync(dir, (staging) => {
-    writeFileSync(join(staging, WEIGHTS_FILE), weights);
-    writeFileSync(join(staging, CARD_FILE), cardJson);
+    writeFileSync(join(staging, WEIGHTS_FILE), files.weights);
+    writeFileSync(join(staging, CARD_FILE), files.cardJson);
+    for (const [name, contents] of Object.entries(extraFiles)) writeFileSync(join(staging, name), contents);
   });
-  return card;
 }
 
 /**
