@@ -26,7 +26,7 @@ export {
   checkpointFromBytes,
   parseModelCard,
 } from './model-card.js';
-export type { CheckpointMeta } from './model-card.js';
+export type { CheckpointFiles, CheckpointMeta } from './model-card.js';
 export {
   HF_REPO,
   MODEL_CHECKPOINTS_FOLDER,

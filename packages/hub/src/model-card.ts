@@ -109,11 +109,14 @@ export async function createModelCard(model: CoreReadout, meta: CheckpointMeta =
   };
 }
 
-/** The two files of a checkpoint, in memory: `model.safetensors` (state dict, PyTorch keys) and `model.json`. */
-export async function checkpointToBytes(
-  model: CoreReadout,
-  meta: CheckpointMeta = {},
-): Promise<{ weights: Uint8Array; card: ModelCard; cardJson: string }> {
+/** A checkpoint's two files in memory: `model.safetensors` (state dict, PyTorch keys) and `model.json`. */
+export interface CheckpointFiles {
+  readonly weights: Uint8Array;
+  readonly cardJson: string;
+}
+
+/** The two files of a checkpoint, in memory ({@link CheckpointFiles}), and the card that `model.json` holds. */
+export async function checkpointToBytes(model: CoreReadout, meta: CheckpointMeta = {}): Promise<CheckpointFiles & { card: ModelCard }> {
   const weights = writeSafetensors(model.stateDict(), { format: 'pt' });
   const card = await createModelCard(model, meta, weights);
   return { weights, card, cardJson: `${JSON.stringify(card, null, 1)}\n` };

@@ -2,7 +2,6 @@
 // .ckpt files) and downloads through @openretina/data-io's cache. ONNX lives in @openretina/onnx.
 export * from './index.js';
 export { saveCheckpoint, writeCheckpointFolder, loadCheckpoint, isCheckpoint } from './node/checkpoint-fs.js';
-export type { CheckpointFiles } from './node/checkpoint-fs.js';
 export {
   huggingFaceCacheDirectory,
   findInHuggingFaceCache,

@@ -4,7 +4,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, FileFormatError, type ModelCard } from '@openretina/contracts';
 import { recoverDirectory, replaceDirectoryAtomicSync } from '@openretina/formats/node';
 import type { CoreReadout } from '@openretina/models';
-import { CARD_FILE, WEIGHTS_FILE, checkpointFromBytes, checkpointToBytes, type CheckpointMeta } from '../model-card.js';
+import {
+  CARD_FILE,
+  WEIGHTS_FILE,
+  type CheckpointFiles,
+  checkpointFromBytes,
+  checkpointToBytes,
+  type CheckpointMeta,
+} from '../model-card.js';
 
 async function isDirectory(p: string): Promise<boolean> {
   try {
@@ -26,12 +33,6 @@ export async function saveCheckpoint(model: CoreReadout, dir: string, meta: Chec
   const files = await checkpointToBytes(model, meta);
   writeCheckpointFolder(dir, files);
   return files.card;
-}
-
-/** A checkpoint's two files in memory, as `checkpointToBytes` encodes them. */
-export interface CheckpointFiles {
-  readonly weights: Uint8Array;
-  readonly cardJson: string;
 }
 
 /**
