@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileFormatError } from '@openretina/contracts';
 import { recoverDirectory } from '@openretina/formats/node';
-import { checkpointToBytes, type CheckpointMeta } from '@openretina/hub';
-import { type CheckpointFiles, writeCheckpointFolder } from '@openretina/hub/node';
+import { type CheckpointFiles, checkpointToBytes, type CheckpointMeta } from '@openretina/hub';
+import { writeCheckpointFolder } from '@openretina/hub/node';
 import type { CoreReadout } from '@openretina/models';
 import type { TrainingState } from '@openretina/trainer';
 

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { initBackend } from '@openretina/backend';
 import { ConfigError, DataError } from '@openretina/contracts';
-import { type CheckpointFiles, saveCheckpoint, writeCheckpointFolder } from '@openretina/hub/node';
-import { checkpointToBytes } from '@openretina/hub';
+import { saveCheckpoint, writeCheckpointFolder } from '@openretina/hub/node';
+import { type CheckpointFiles, checkpointToBytes } from '@openretina/hub';
 import { lossClassName } from '@openretina/models';
 import {
   createEarlyStopping,
