@@ -22,7 +22,7 @@ describe('writeCheckpointFolder (a checkpoint folder from encoded files)', () =>
   });
 
   it("refuses an extra file named as the checkpoint's own or outside the folder, before writing anything", () => {
-    for (const name of ['model.json', 'model.safetensors', '../escape.json', 'sub/state.json', '..']) {
+    for (const name of ['model.json', 'model.safetensors', '../escape.json', 'sub/state.json', '..', '.', '']) {
       let error: unknown;
       try {
         writeCheckpointFolder(join(root, 'refused'), files, { [name]: 'x' });
@@ -30,7 +30,7 @@ describe('writeCheckpointFolder (a checkpoint folder from encoded files)', () =>
         error = e;
       }
       expect(error, name).toBeInstanceOf(ConfigError);
-      expect((error as Error).message).toContain(name);
+      expect((error as Error).message).toContain(name === '' ? '""' : name);
     }
     expect(readdirSync(root)).toEqual(['last']);
   });

@@ -49,7 +49,7 @@ export function writeCheckpointFolder(
   for (const name of Object.keys(extraFiles)) {
     if (name === WEIGHTS_FILE || name === CARD_FILE)
       throw new ConfigError(`writeCheckpointFolder: an extra file may not be named ${name}, the checkpoint's own file.`);
-    if (basename(name) !== name || name === '.' || name === '..')
+    if (name === '' || basename(name) !== name || name === '.' || name === '..')
       throw new ConfigError(`writeCheckpointFolder: an extra file needs a plain file name inside the folder, got ${JSON.stringify(name)}.`);
   }
   replaceDirectoryAtomicSync(dir, (staging) => {
