@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { ROOT } from './lib.mjs';
+import { ratioText } from './targets.mjs';
 
 const DIST = join(ROOT, 'apps', 'demo', 'dist');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -107,7 +108,6 @@ const loadAfter = loadavg();
 
 const { tfjs, onnx, onnxUnavailable, kernels, kernelsUnavailable } = result.timings;
 const r = (x) => (x === undefined ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(1));
-const ratio = (a, b) => (a === undefined || b === undefined ? '—' : (a / b).toFixed(2));
 const provider =
   result.route.provider === 'webgpu'
     ? 'WebGPU'
@@ -124,13 +124,13 @@ console.log(
   `| figure (medians of ${RUNS} after ${WARMUP} warm-up) | TF.js ms | ONNX Runtime Web ms | speed-up (TF.js ÷ ONNX) | kernels ms | speed-up (TF.js ÷ kernels) |`,
 );
 console.log(
-  `| prediction, ${FRAMES} frames | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | ${ratio(tfjs.predict_ms, onnx?.predict_ms)} | ${r(kernels?.predict_ms)} | ${ratio(tfjs.predict_ms, kernels?.predict_ms)} |`,
+  `| prediction, ${FRAMES} frames | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | ${ratioText(tfjs.predict_ms, onnx?.predict_ms)} | ${r(kernels?.predict_ms)} | ${ratioText(tfjs.predict_ms, kernels?.predict_ms)} |`,
 );
 console.log(
-  `| MEI iteration | ${r(tfjs.mei_iteration_ms)} | ${r(onnx?.mei_iteration_ms)} | ${ratio(tfjs.mei_iteration_ms, onnx?.mei_iteration_ms)} | (ONNX Runtime) | |`,
+  `| MEI iteration | ${r(tfjs.mei_iteration_ms)} | ${r(onnx?.mei_iteration_ms)} | ${ratioText(tfjs.mei_iteration_ms, onnx?.mei_iteration_ms)} | (ONNX Runtime) | |`,
 );
 
-const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | Chromium ${result.chromium.split('.')[0]}, ${cpus().length} cores | ${onnx ? provider : 'unavailable'} | ${tfjsWhere} | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | **${ratio(tfjs.predict_ms, onnx?.predict_ms)}** | ${r(kernels?.predict_ms)} | **${ratio(tfjs.predict_ms, kernels?.predict_ms)}** | ${r(tfjs.mei_iteration_ms)} | ${r(onnx?.mei_iteration_ms)} | **${ratio(tfjs.mei_iteration_ms, onnx?.mei_iteration_ms)}** | ${loadBefore[0].toFixed(2)} |`;
+const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | Chromium ${result.chromium.split('.')[0]}, ${cpus().length} cores | ${onnx ? provider : 'unavailable'} | ${tfjsWhere} | ${r(tfjs.predict_ms)} | ${r(onnx?.predict_ms)} | **${ratioText(tfjs.predict_ms, onnx?.predict_ms)}** | ${r(kernels?.predict_ms)} | **${ratioText(tfjs.predict_ms, kernels?.predict_ms)}** | ${r(tfjs.mei_iteration_ms)} | ${r(onnx?.mei_iteration_ms)} | **${ratioText(tfjs.mei_iteration_ms, onnx?.mei_iteration_ms)}** | ${loadBefore[0].toFixed(2)} |`;
 const jsonOut = process.env.BENCH_BROWSER_JSON;
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ ...result, loadavg_before: loadBefore, loadavg_after: loadAfter, row }, null, 1));
 if (!write) process.exit(0);

@@ -17,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, timedRun } from './lib.mjs';
-import { goalText, target } from './targets.mjs';
+import { goalText, ratioText, target } from './targets.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -127,7 +127,6 @@ if (!values['skip-torch'] && src && existsSync(src)) {
 }
 
 const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '—');
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : '—');
 const rows = [oursRow, ...(torchRow ? [torchRow] : [])];
 const markdown = [
   `${sessions} sessions × ${neurons} neurons, ${clips} training clips of 150 frames (dataset ${f0(datasetMb)} MB on disk${
@@ -144,7 +143,7 @@ const markdown = [
   ...(torchRow && !torchRow.error
     ? [
         '',
-        `ours ÷ OpenRetina: epoch ${ratio(oursRow.epoch_ms, torchRow.epoch_ms)} (target ${goalText(target('scale_epoch'))}), peak RSS ${ratio(oursRow.peak_rss_mb, torchRow.peak_rss_mb)} (target ${goalText(target('scale_peak_rss'))})`,
+        `ours ÷ OpenRetina: epoch ${ratioText(oursRow.epoch_ms, torchRow.epoch_ms)} (target ${goalText(target('scale_epoch'))}), peak RSS ${ratioText(oursRow.peak_rss_mb, torchRow.peak_rss_mb)} (target ${goalText(target('scale_peak_rss'))})`,
       ]
     : ['', 'OpenRetina not run (OPENRETINA_SRC unset or --skip-torch).']),
 ].join('\n');

@@ -28,6 +28,12 @@ export function exactRatio(a, b) {
   return typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0 ? a / b : null;
 }
 
+/** `a ÷ b` for a table cell, to two places (a display value: targets are judged on {@link exactRatio}); `—` when missing. */
+export function ratioText(a, b) {
+  const r = exactRatio(a, b);
+  return r === null ? '—' : r.toFixed(2);
+}
+
 /** Whether `value` meets `target` (null when there is no value). */
 export function meets(target, value) {
   if (typeof value !== 'number') return null;
