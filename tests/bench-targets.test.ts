@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs bench script, without declarations
-import { TARGETS, exactRatio, targetRows, targetTable } from '../bench/targets.mjs';
+import { TARGETS, exactRatio, ratioText, targetRows, targetTable } from '../bench/targets.mjs';
 
 interface Row {
   key: string;
@@ -34,5 +34,12 @@ describe('bench targets (issue 18)', () => {
     expect(exactRatio(undefined, 40)).toBeNull();
     expect(exactRatio(10, 0)).toBeNull();
     expect(TARGETS.map((t: { key: string }) => t.key)).toContain('run_bundled_wall');
+  });
+
+  it('prints a table cell to two places, and a dash where a figure is missing', () => {
+    expect(ratioText(10, 30)).toBe('0.33');
+    expect(ratioText(74.9, 13)).toBe('5.76');
+    expect(ratioText(undefined, 13)).toBe('—');
+    expect(ratioText(10, 0)).toBe('—');
   });
 });
